@@ -1,0 +1,44 @@
+# The two commands a newcomer runs: `make demo` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_OFFICES ?= 12
+DEMO_DAYS ?= 730
+
+.PHONY: venv demo test lint typecheck unit bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## demo: set up .venv, load the demo group, build the warehouse, serve dashboards and Dagster UI
+demo: venv
+	$(BIN)/propcloud db upgrade
+	$(BIN)/propcloud demo --offices $(DEMO_OFFICES) --days $(DEMO_DAYS)
+	$(BIN)/propcloud pipeline run
+	$(BIN)/propcloud serve
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: venv
+	$(BIN)/mypy
+
+## test: set up .venv and run every test (lint, layer contracts, types, pytest)
+test: lint typecheck
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+## bench: the scale benchmarks, reported not asserted (see docs/benchmarks.md)
+bench: venv
+	$(BIN)/propcloud bench energy
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

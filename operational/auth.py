@@ -1,0 +1,161 @@
+"""Users, roles with scopes, permissions and password checking.
+
+Role checks live here and only here: pages and services ask a :class:`Principal` which offices
+it may see or act on for a :class:`Permission`, never which roles it holds.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from operational.errors import DomainError
+from operational.models import CityCompany, Office, Role, ScopeLevel, User, utcnow
+
+_hasher = PasswordHasher()
+
+MIN_PASSWORD_LENGTH = 8
+FREE_FAILURES = 5
+MAX_LOCK = timedelta(minutes=15)
+
+
+class Permission(enum.StrEnum):
+    VIEW_OVERVIEW = "view_overview"
+    MANAGE_USERS = "manage_users"
+
+
+_ANALYTICS_READERS = {
+    Role.GROUP_ADMIN,
+    Role.HQ_VIEWER,
+    Role.GROUP_AUDIT_MANAGER,
+    Role.CITY_AUDIT_MANAGER,
+    Role.OFFICE_MANAGER,
+    Role.ENGINEERING_SUPERVISOR,
+    Role.LANDSCAPING_SUPERVISOR,
+    Role.SECURITY_SUPERVISOR,
+    Role.CLEANING_SUPERVISOR,
+    Role.CS_SUPERVISOR,
+}
+
+ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
+    Permission.VIEW_OVERVIEW: frozenset(_ANALYTICS_READERS),
+    Permission.MANAGE_USERS: frozenset({Role.GROUP_ADMIN}),
+}
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError("auth.password_too_short", min=MIN_PASSWORD_LENGTH)
+    return _hasher.hash(password)
+
+
+def _password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One role at one scope, with the office codes the scope covers (None: the whole group)."""
+
+    role: Role
+    scope_level: ScopeLevel
+    scope_code: str
+    offices: frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The logged-in user as the rest of the product sees them."""
+
+    user_id: int
+    username: str
+    display_name: str
+    language: str
+    grants: tuple[Grant, ...]
+
+    def offices_for(self, permission: Permission) -> frozenset[str] | None:
+        """Office codes this user may use ``permission`` on; None means every office."""
+        allowed = ROLE_PERMISSIONS[permission]
+        offices: set[str] = set()
+        for grant in self.grants:
+            if grant.role in allowed:
+                if grant.offices is None:
+                    return None
+                offices |= grant.offices
+        return frozenset(offices)
+
+    def can(self, permission: Permission, office_code: str | None = None) -> bool:
+        """Whether the user holds ``permission`` at all, or for ``office_code`` if given."""
+        offices = self.offices_for(permission)
+        if offices is None:
+            return True
+        return office_code in offices if office_code is not None else bool(offices)
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(grant.role for grant in self.grants)
+
+
+def load_principal(session: Session, user_id: int) -> Principal:
+    user = session.scalars(
+        select(User).where(User.id == user_id).options(selectinload(User.grants))
+    ).one()
+    cities = {c.id: c.code for c in session.scalars(select(CityCompany))}
+    offices = {o.id: (o.code, o.city_id) for o in session.scalars(select(Office))}
+    grants: list[Grant] = []
+    for g in user.grants:
+        level = ScopeLevel(g.scope_level)
+        if level is ScopeLevel.GROUP:
+            grants.append(Grant(Role(g.role), level, "", None))
+        elif level is ScopeLevel.CITY:
+            assert g.city_id is not None
+            covered = frozenset(code for code, city in offices.values() if city == g.city_id)
+            grants.append(Grant(Role(g.role), level, cities[g.city_id], covered))
+        else:
+            assert g.office_id is not None
+            code = offices[g.office_id][0]
+            grants.append(Grant(Role(g.role), level, code, frozenset({code})))
+    return Principal(user.id, user.username, user.display_name, user.language, tuple(grants))
+
+
+def lock_duration(failed_logins: int) -> timedelta:
+    """How long an account waits after ``failed_logins`` consecutive failures (0 if none)."""
+    if failed_logins < FREE_FAILURES:
+        return timedelta(0)
+    return min(timedelta(seconds=30 * 2 ** (failed_logins - FREE_FAILURES)), MAX_LOCK)
+
+
+def authenticate(
+    session: Session, username: str, password: str, now: datetime | None = None
+) -> Principal:
+    """Check a login. Repeated failures lock the account for a growing while.
+
+    The caller commits the session whether this succeeds or raises, so failures are counted.
+    """
+    now = now or utcnow()
+    user = session.scalars(select(User).where(User.username == username.strip())).one_or_none()
+    if user is None or not user.is_active:
+        _hasher.hash(password)  # spend the same time as a real check
+        raise DomainError("auth.invalid_login")
+    if user.locked_until is not None and user.locked_until > now:
+        wait = int((user.locked_until - now).total_seconds()) + 1
+        raise DomainError("auth.locked", seconds=wait)
+    if not _password_matches(user.password_hash, password):
+        user.failed_logins += 1
+        pause = lock_duration(user.failed_logins)
+        user.locked_until = now + pause if pause else None
+        raise DomainError("auth.invalid_login")
+    user.failed_logins = 0
+    user.locked_until = None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return load_principal(session, user.id)

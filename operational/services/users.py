@@ -1,0 +1,212 @@
+"""Managing users and their role grants (group admin's work), every change audited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from operational import audit
+from operational.auth import Permission, Principal, hash_password
+from operational.errors import DomainError, NotFound, PermissionDenied
+from operational.models import CityCompany, Office, Role, RoleGrant, ScopeLevel, User
+
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{1,63}$")
+
+
+@dataclass(frozen=True)
+class GrantSpec:
+    """A role at a scope, as the admin page and the CLI name it (scope code empty for group)."""
+
+    role: Role
+    scope_level: ScopeLevel
+    scope_code: str = ""
+
+    def label(self) -> str:
+        return f"{self.role.value}@{self.scope_level.value}" + (
+            f":{self.scope_code}" if self.scope_code else ""
+        )
+
+
+@dataclass(frozen=True)
+class UserView:
+    user_id: int
+    username: str
+    display_name: str
+    is_active: bool
+    language: str
+    grants: tuple[GrantSpec, ...]
+
+
+def _require_admin(actor: Principal | None) -> str:
+    """The actor's name for the audit log; None is the command line (a trusted operator)."""
+    if actor is None:
+        return "cli"
+    if not actor.can(Permission.MANAGE_USERS):
+        raise PermissionDenied("auth.not_allowed")
+    return actor.username
+
+
+def _grant_row(session: Session, spec: GrantSpec) -> RoleGrant:
+    if spec.scope_level is ScopeLevel.GROUP:
+        return RoleGrant(role=spec.role.value, scope_level=spec.scope_level.value)
+    if spec.scope_level is ScopeLevel.CITY:
+        city = session.scalars(
+            select(CityCompany).where(CityCompany.code == spec.scope_code)
+        ).one_or_none()
+        if city is None:
+            raise NotFound("users.unknown_city", code=spec.scope_code)
+        return RoleGrant(role=spec.role.value, scope_level=spec.scope_level.value, city_id=city.id)
+    office = session.scalars(select(Office).where(Office.code == spec.scope_code)).one_or_none()
+    if office is None:
+        raise NotFound("users.unknown_office", code=spec.scope_code)
+    return RoleGrant(role=spec.role.value, scope_level=spec.scope_level.value, office_id=office.id)
+
+
+def _specs(session: Session, user: User) -> tuple[GrantSpec, ...]:
+    cities = {c.id: c.code for c in session.scalars(select(CityCompany))}
+    offices = {o.id: o.code for o in session.scalars(select(Office))}
+    specs = []
+    for g in user.grants:
+        level = ScopeLevel(g.scope_level)
+        code = (
+            cities[g.city_id]
+            if g.city_id is not None
+            else offices[g.office_id]
+            if g.office_id is not None
+            else ""
+        )
+        specs.append(GrantSpec(Role(g.role), level, code))
+    return tuple(sorted(specs, key=lambda s: s.label()))
+
+
+def _load(session: Session, username: str) -> User:
+    user = session.scalars(
+        select(User).where(User.username == username).options(selectinload(User.grants))
+    ).one_or_none()
+    if user is None:
+        raise NotFound("users.unknown_user", username=username)
+    return user
+
+
+def add_user(
+    session: Session,
+    actor: Principal | None,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    grants: list[GrantSpec],
+    language: str = "zh_CN",
+) -> UserView:
+    """Create a user with at least one role."""
+    actor_name = _require_admin(actor)
+    username = username.strip()
+    if not USERNAME_PATTERN.match(username):
+        raise DomainError("users.bad_username", username=username)
+    if session.scalars(select(User.id).where(User.username == username)).first() is not None:
+        raise DomainError("users.username_taken", username=username)
+    if not display_name.strip():
+        raise DomainError("users.display_name_required")
+    if not grants:
+        raise DomainError("users.role_required")
+    user = User(
+        username=username,
+        display_name=display_name.strip(),
+        password_hash=hash_password(password),
+        language=language,
+        grants=[_grant_row(session, g) for g in grants],
+    )
+    session.add(user)
+    session.flush()
+    view = UserView(user.id, username, user.display_name, True, language, _specs(session, user))
+    audit.record(
+        session,
+        actor=actor_name,
+        action="create",
+        entity="auth_user",
+        entity_key=username,
+        after={
+            "display_name": view.display_name,
+            "roles": [g.label() for g in view.grants],
+        },
+    )
+    return view
+
+
+def list_users(session: Session, actor: Principal | None) -> list[UserView]:
+    _require_admin(actor)
+    users = session.scalars(
+        select(User).options(selectinload(User.grants)).order_by(User.username)
+    ).all()
+    return [
+        UserView(u.id, u.username, u.display_name, u.is_active, u.language, _specs(session, u))
+        for u in users
+    ]
+
+
+def set_grants(
+    session: Session, actor: Principal | None, username: str, grants: list[GrantSpec]
+) -> UserView:
+    """Replace a user's roles; a user keeps at least one."""
+    actor_name = _require_admin(actor)
+    if not grants:
+        raise DomainError("users.role_required")
+    user = _load(session, username)
+    before = [g.label() for g in _specs(session, user)]
+    user.grants = [_grant_row(session, g) for g in grants]
+    session.flush()
+    specs = _specs(session, user)
+    audit.record(
+        session,
+        actor=actor_name,
+        action="update",
+        entity="auth_user",
+        entity_key=username,
+        before={"roles": before},
+        after={"roles": [g.label() for g in specs]},
+    )
+    return UserView(user.id, username, user.display_name, user.is_active, user.language, specs)
+
+
+def set_active(session: Session, actor: Principal | None, username: str, active: bool) -> None:
+    actor_name = _require_admin(actor)
+    if actor is not None and actor.username == username and not active:
+        raise DomainError("users.cannot_disable_self")
+    user = _load(session, username)
+    if user.is_active != active:
+        audit.record(
+            session,
+            actor=actor_name,
+            action="update",
+            entity="auth_user",
+            entity_key=username,
+            before={"is_active": user.is_active},
+            after={"is_active": active},
+        )
+        user.is_active = active
+
+
+def set_password(session: Session, actor: Principal | None, username: str, password: str) -> None:
+    """Set a new password and clear any lock; the audit log records that, never the password."""
+    actor_name = _require_admin(actor)
+    user = _load(session, username)
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(
+        session,
+        actor=actor_name,
+        action="password_reset",
+        entity="auth_user",
+        entity_key=username,
+    )
+
+
+def set_language(session: Session, user_id: int, language: str) -> None:
+    """Remember the user's chosen UI language."""
+    user = session.get(User, user_id)
+    if user is not None and user.language != language:
+        user.language = language

@@ -1,0 +1,276 @@
+"""The ``propcloud`` command: the one composition root that knows every layer."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.demo import DEMO_PASSWORD, DemoOptions, demo_users, load_demo
+from operational.errors import DomainError
+from operational.imports.org import ensure_group, import_org_file
+from operational.imports.table import ImportRejected
+from operational.models import CityCompany, Office, Role, ScopeLevel, User
+from operational.services.users import GrantSpec, add_user
+from operational.settings import Settings, load_settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _fail(error: DomainError, settings: Settings) -> None:
+    lines = error.report(settings.language) if isinstance(error, ImportRejected) else None
+    for line in lines or [error.message(settings.language)]:
+        click.echo(line, err=True)
+    sys.exit(1)
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO timestamp; without an offset it is taken as UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO date/time: {text!r}") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def parse_grant(text: str) -> GrantSpec:
+    """``ROLE@group``, ``ROLE@city:CODE`` or ``ROLE@office:CODE``."""
+    try:
+        role_text, scope = text.split("@", 1)
+        level_text, _, code = scope.partition(":")
+        spec = GrantSpec(Role(role_text), ScopeLevel(level_text), code)
+    except ValueError as exc:
+        raise DomainError("users.bad_grant", value=text) from exc
+    if (spec.scope_level is ScopeLevel.GROUP) == bool(spec.scope_code):
+        raise DomainError("users.bad_grant", value=text)
+    return spec
+
+
+@click.group()
+def main() -> None:
+    """propcloud — operations and analytics for property-management groups (物业集团).
+
+    Settings come from environment variables: PROPCLOUD_DATABASE_URL (default: SQLite under
+    var/), PROPCLOUD_WAREHOUSE_DIR, PROPCLOUD_GROUP_CODE, PROPCLOUD_GROUP_NAME,
+    PROPCLOUD_BASE_URL, PROPCLOUD_LANG (zh_CN or en).
+    """
+
+
+@main.group()
+def db() -> None:
+    """The operational database."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the operational database to the newest schema (Alembic)."""
+    settings = _settings()
+    upgrade(settings.database_url)
+    with unit_of_work(create_db_engine(settings.database_url)) as session:
+        ensure_group(session, settings.group_code, settings.group_name)
+    click.echo(f"database is up to date: {settings.database_url}")
+
+
+@main.group("import")
+def import_() -> None:
+    """Batch imports from CSV or XLSX: all rows or none, problems reported by row number."""
+
+
+@import_.command("org")
+@click.argument("file", type=click.Path(path_type=Path))
+def import_org(file: Path) -> None:
+    """Import city companies and offices.
+
+    Columns: city_code, city_name, office_code, office_name, and optional timezone
+    (default Asia/Shanghai). Importing the same file twice changes nothing.
+    """
+    settings = _settings()
+    try:
+        with unit_of_work(create_db_engine(settings.database_url)) as session:
+            group = ensure_group(session, settings.group_code, settings.group_name)
+            summary = import_org_file(session, file, group=group, actor="cli")
+    except DomainError as error:
+        _fail(error, settings)
+    click.echo(summary.message(settings.language))
+
+
+@main.group()
+def user() -> None:
+    """Users and their roles."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="The person's name, e.g. 王芳.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help="ROLE@group, ROLE@city:CODE or ROLE@office:CODE; repeat for several. Roles: "
+    + ", ".join(r.value for r in Role),
+)
+@click.option("--language", type=click.Choice(["zh_CN", "en"]), default="zh_CN")
+@click.password_option(help="Asked for at the prompt when not given.")
+def user_add(
+    username: str, display_name: str, roles: tuple[str, ...], language: str, password: str
+) -> None:
+    """Add a user who can log in to the dashboards."""
+    settings = _settings()
+    try:
+        grants = [parse_grant(r) for r in roles]
+        with unit_of_work(create_db_engine(settings.database_url)) as session:
+            view = add_user(
+                session,
+                None,
+                username=username,
+                display_name=display_name,
+                password=password,
+                grants=grants,
+                language=language,
+            )
+    except DomainError as error:
+        _fail(error, settings)
+    click.echo(f"user {view.username} added: {', '.join(g.label() for g in view.grants)}")
+
+
+@main.command()
+@click.option("--offices", default=12, show_default=True, help="How many offices.")
+@click.option("--days", default=730, show_default=True, help="Days of history to generate.")
+@click.option("--seed", default=7, show_default=True, help="Same seed, same group.")
+def demo(offices: int, days: int, seed: int) -> None:
+    """Load the demo group (deterministic for a seed); running it again adds nothing twice."""
+    settings = _settings()
+    upgrade(settings.database_url)
+    options = DemoOptions(offices=offices, days=days, seed=seed, now=datetime.now(UTC))
+    with unit_of_work(create_db_engine(settings.database_url)) as session:
+        ensure_group(session, settings.group_code, settings.group_name)
+        load_demo(session, options)
+    click.echo(f"demo group loaded: {offices} offices, {days} days (seed {seed})")
+    _print_logins(settings)
+
+
+def _print_logins(settings: Settings) -> None:
+    """The demo logins that exist in this database, with their scopes."""
+    with unit_of_work(create_db_engine(settings.database_url)) as session:
+        first = session.execute(
+            select(Office.code, CityCompany.code)
+            .join(CityCompany, Office.city_id == CityCompany.id)
+            .order_by(Office.code)
+            .limit(1)
+        ).first()
+        existing = set(session.scalars(select(User.username)))
+    if first is None:
+        return
+    click.echo(f"demo logins (password: {DEMO_PASSWORD}):")
+    for username, role, level, code in demo_users(first[0], first[1]):
+        if username in existing:
+            scope = level.value + (f" {code}" if code else "")
+            click.echo(f"  {username:<12} {role.value} ({scope})")
+
+
+@main.group()
+def pipeline() -> None:
+    """The Dagster pipeline that builds and publishes the warehouse."""
+
+
+@pipeline.command("run")
+@click.option("--as-of", "as_of", default=None, help="Evaluate at this instant (ISO 8601).")
+def pipeline_run(as_of: str | None) -> None:
+    """Materialise every asset in-process, check the build, and publish it."""
+    from pipelines.run import run_pipeline
+
+    settings = _settings()
+    published = run_pipeline(
+        database_url=settings.database_url,
+        warehouse_dir=settings.warehouse_dir,
+        as_of=parse_instant(as_of) if as_of else None,
+    )
+    click.echo(f"published {published}")
+
+
+@main.group()
+def warehouse() -> None:
+    """The published DuckDB warehouse."""
+
+
+@warehouse.command("path")
+def warehouse_path() -> None:
+    """Print the path of the current published DuckDB file (open it read-only in BI tools)."""
+    from warehouse.publish import Warehouse
+
+    current = Warehouse(_settings().warehouse_dir).current_path()
+    if current is None:
+        click.echo("no warehouse has been published yet: run `propcloud pipeline run`", err=True)
+        sys.exit(1)
+    click.echo(str(current))
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True, help="Streamlit port.")
+@click.option("--dagster-port", default=3000, show_default=True, help="Dagster UI port.")
+def serve(port: int, dagster_port: int) -> None:
+    """Serve the dashboards (Streamlit) and the Dagster UI with its daemon until Ctrl-C."""
+    settings = _settings()
+    env = dict(os.environ)
+    env.setdefault("DAGSTER_HOME", str((settings.var_dir / "dagster").resolve()))
+    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    bin_dir = Path(sys.executable).parent
+    processes = [
+        subprocess.Popen(
+            [
+                str(bin_dir / "streamlit"),
+                "run",
+                str(REPO_ROOT / "dashboards" / "app.py"),
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            env=env,
+        ),
+        subprocess.Popen(
+            [
+                str(bin_dir / "dagster"),
+                "dev",
+                "-m",
+                "pipelines.definitions",
+                "-h",
+                "0.0.0.0",
+                "-p",
+                str(dagster_port),
+            ],
+            env=env,
+        ),
+    ]
+    click.echo(f"dashboards: http://localhost:{port}")
+    click.echo(f"Dagster UI: http://localhost:{dagster_port}")
+    _print_logins(settings)
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in processes:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()

@@ -1,0 +1,104 @@
+"""Shared fixtures: a migrated operational database on SQLite and on PostgreSQL.
+
+PostgreSQL tests create a database of their own next to the one named by
+``PROPCLOUD_TEST_PG_URL`` (default: the local server's ``test`` database) and drop it after.
+If the server cannot be reached they are skipped, and ``.ci/run`` fails on any skip.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from operational.db import create_db_engine, upgrade
+from operational.imports.org import ensure_group
+
+PG_ADMIN_URL = os.environ.get(
+    "PROPCLOUD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_database() -> Iterator[str]:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"propcloud_t_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as con:
+            con.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # the server is down or unreachable
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as con:
+            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def fresh_database_url(backend: str, tmp_dir: os.PathLike[str]) -> Iterator[str]:
+    """A new, empty database on ``backend`` ('sqlite' or 'postgres'), removed afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{os.fspath(tmp_dir)}/propcloud-{uuid.uuid4().hex[:8]}.db"
+    else:
+        yield from _postgres_database()
+
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def migrated_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database migrated to head with the group row, shared by a test session per backend."""
+    for url in fresh_database_url(request.param, tmp_path_factory.mktemp("db")):
+        upgrade(url)
+        engine = create_db_engine(url)
+        with Session(engine) as session, session.begin():
+            ensure_group(session, "YY", "一应物业集团")
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(migrated_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(migrated_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose every change is rolled back after the test (commits become savepoints)."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        with Session(bind=connection, join_transaction_mode="create_savepoint") as s:
+            yield s
+        transaction.rollback()
+
+
+_SKIPPED_REQUIRED: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and ("postgres" in report.keywords or "browser" in report.keywords):
+        _SKIPPED_REQUIRED.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI (PROPCLOUD_FORBID_SKIPS=1) a skipped PostgreSQL or browser test fails the run."""
+    if os.environ.get("PROPCLOUD_FORBID_SKIPS") == "1" and _SKIPPED_REQUIRED:
+        print(f"\n{len(_SKIPPED_REQUIRED)} PostgreSQL/browser test(s) were skipped:")
+        for nodeid in _SKIPPED_REQUIRED:
+            print(f"  {nodeid}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
