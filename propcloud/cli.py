@@ -274,3 +274,13 @@ def serve(port: int, dagster_port: int) -> None:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+# Commands of each product area, attached to the groups above (one line per area).
+def _register_areas() -> None:
+    from propcloud import energy_cli
+
+    energy_cli.register(main, import_)
+
+
+_register_areas()
