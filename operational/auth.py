@@ -131,7 +131,8 @@ def lock_duration(failed_logins: int) -> timedelta:
     """How long an account waits after ``failed_logins`` consecutive failures (0 if none)."""
     if failed_logins < FREE_FAILURES:
         return timedelta(0)
-    return min(timedelta(seconds=30 * 2 ** (failed_logins - FREE_FAILURES)), MAX_LOCK)
+    doublings = min(failed_logins - FREE_FAILURES, 10)  # 30 s · 2^10 is past the cap already
+    return min(timedelta(seconds=30 * 2**doublings), MAX_LOCK)
 
 
 def authenticate(

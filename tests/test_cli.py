@@ -1,0 +1,97 @@
+"""The ``propcloud`` command as an operator uses it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from propcloud.cli import main
+from tests.conftest import BACKENDS, fresh_database_url
+
+
+@pytest.fixture(params=BACKENDS)
+def cli_env(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    for url in fresh_database_url(request.param, tmp_path):
+        monkeypatch.setenv("PROPCLOUD_DATABASE_URL", url)
+        monkeypatch.setenv("PROPCLOUD_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
+        monkeypatch.setenv("PROPCLOUD_LANG", "en")
+        yield tmp_path
+
+
+def invoke(*args: str, input: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_upgrade_import_org_twice_and_add_a_user(cli_env: Path) -> None:
+    assert invoke("db", "upgrade")[0] == 0
+    org = cli_env / "org.csv"
+    org.write_text(
+        "city_code,city_name,office_code,office_name\n"
+        "SH,上海城市公司,SH001,上海翠湖花园管理处\n"
+        "BJ,北京城市公司,BJ001,北京望京管理处\n",
+        encoding="utf-8",
+    )
+    assert invoke("import", "org", str(org)) == (
+        0,
+        "Imported: 2 created, 0 updated, 0 unchanged.\n",
+    )
+    assert invoke("import", "org", str(org))[1].startswith("Imported: 0 created, 0 updated, 2")
+    code, out = invoke(
+        "user",
+        "add",
+        "wang.fang",
+        "--name",
+        "王芳",
+        "--role",
+        "office_manager@office:SH001",
+        input="secret-123\nsecret-123\n",
+    )
+    assert code == 0, out
+    assert "office_manager@office:SH001" in out
+
+
+def test_a_bad_org_file_exits_non_zero_listing_every_bad_row(cli_env: Path) -> None:
+    invoke("db", "upgrade")
+    org = cli_env / "org.csv"
+    org.write_text(
+        "city_code,city_name,office_code,office_name,timezone\n"
+        "SH,上海城市公司,SH001,a,Nowhere/City\n"
+        "SH,上海城市公司,,b,\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["import", "org", str(org)])
+    assert result.exit_code == 1
+    assert "Row 2: Unknown time zone 'Nowhere/City'" in result.output
+    assert "Row 3: office_code is empty." in result.output
+
+
+def test_bad_role_grant_and_unknown_office_are_explained(cli_env: Path) -> None:
+    invoke("db", "upgrade")
+    for role, expected in [
+        ("boss@group", "is not a role grant"),
+        ("office_manager@office:NOPE", "No office with code NOPE"),
+    ]:
+        result = CliRunner().invoke(
+            main,
+            ["user", "add", "li.lei", "--name", "李雷", "--role", role, "--password", "long-pass1"],
+        )
+        assert result.exit_code == 1
+        assert expected in result.output
+
+
+def test_warehouse_path_before_any_build_says_what_to_do(cli_env: Path) -> None:
+    result = CliRunner().invoke(main, ["warehouse", "path"])
+    assert result.exit_code == 1
+    assert "propcloud pipeline run" in result.output
+
+
+def test_every_command_explains_itself() -> None:
+    for args in (["--help"], ["import", "org", "--help"], ["user", "add", "--help"]):
+        code, out = invoke(*args)
+        assert code == 0 and "Usage" in out
