@@ -1,0 +1,39 @@
+"""Business time and SLA clocks (时效) in DuckDB: loads ``sql/macros/business_time.sql``.
+
+The warehouse recomputes every clock from calendar and clock tables with the same rules as the
+operational core (``docs/sla-clocks.md``); the SQL file documents the tables it reads.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+MACROS = Path(__file__).parent / "sql" / "macros" / "business_time.sql"
+
+
+def install(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the input tables (if missing) and the macros on ``con``."""
+    con.execute(MACROS.read_text(encoding="utf-8"))
+
+
+def build_calendar_intervals(
+    con: duckdb.DuckDBPyConnection, first_day: date, last_day: date
+) -> None:
+    """(Re)build ``calendar_intervals`` for local days ``first_day``..``last_day``; the range must
+    cover every clock's start, deadline and evaluation instant."""
+    con.execute(
+        "CREATE OR REPLACE TABLE calendar_intervals AS FROM expand_calendar_intervals($first, $last)",
+        {"first": first_day, "last": last_day},
+    )
+
+
+def clock_states(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pl.DataFrame:
+    """clock_id, due_at, elapsed_minutes, state of every clock started by ``as_of``."""
+    states: pl.DataFrame = con.sql(
+        "FROM clock_states($as_of) ORDER BY clock_id", params={"as_of": as_of}
+    ).pl()
+    return states
