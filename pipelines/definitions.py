@@ -1,0 +1,22 @@
+"""The Dagster entry point: ``dagster dev -m pipelines.definitions``."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.defs.assets import all_assets
+from pipelines.defs.checks import all_checks
+from pipelines.defs.resources import WarehouseBuild
+from pipelines.defs.schedules import refresh_every_15_minutes, refresh_warehouse
+from pipelines.defs.sensors import discard_failed_build
+
+defs = dg.Definitions(
+    assets=all_assets,
+    asset_checks=all_checks,
+    jobs=[refresh_warehouse],
+    schedules=[refresh_every_15_minutes],
+    sensors=[discard_failed_build],
+    resources={"warehouse": WarehouseBuild()},
+    # One process, steps in turn: a build file is open read-write by one step at a time.
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,78 @@
+"""The warehouse build a run writes: where it reads from, where it publishes, at which instant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from pydantic import Field
+
+from operational.settings import load_settings
+from warehouse.extract import database_backend
+from warehouse.models import write_run_params
+from warehouse.publish import Warehouse
+
+WAREHOUSE_POOL = "warehouse"  # every asset that writes a build file runs in this pool (limit 1)
+
+
+class WarehouseBuild(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """The private build of one run: ``<warehouse_dir>/building/<run_id>.duckdb``.
+
+    The first asset of a run to open it begins the build (from a copy of the current published
+    version, so incremental extraction only adds what is new) and records the run parameters;
+    each later asset opens the same file read-write in turn; ``published_warehouse`` publishes it.
+    Defaults come from ``PROPCLOUD_DATABASE_URL`` / ``PROPCLOUD_WAREHOUSE_DIR`` like the rest
+    of the installation.
+    """
+
+    database_url: str = Field(default_factory=lambda: load_settings().database_url)
+    warehouse_dir: str = Field(default_factory=lambda: str(load_settings().warehouse_dir))
+    as_of: str | None = Field(
+        default=None, description="ISO instant the build is evaluated at; default: when it begins."
+    )
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return Warehouse(Path(self.warehouse_dir))
+
+    def build_path(self, run_id: str) -> Path:
+        return self.warehouse.build_path(run_id)
+
+    @contextmanager
+    def connect(self, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The run's build file, open read-write, begun if this is the run's first writer."""
+        path = self.build_path(run_id)
+        first = not path.exists()
+        if first:
+            self.warehouse.begin_build(run_id, incremental=True)
+        with duckdb.connect(str(path)) as con:
+            if first:
+                write_run_params(
+                    con,
+                    version=run_id,
+                    as_of=self.as_of_instant(),
+                    database_backend=database_backend(self.database_url),
+                )
+            yield con
+
+    @contextmanager
+    def read(self, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Read-only: the run's build if it has one, else the current published version."""
+        path = self.build_path(run_id)
+        if not path.exists():
+            current = self.warehouse.current_path()
+            if current is None:
+                raise FileNotFoundError("no build in this run and nothing published yet")
+            path = current
+        with duckdb.connect(str(path), read_only=True) as con:
+            yield con
+
+    def as_of_instant(self) -> datetime:
+        if self.as_of is None:
+            return datetime.now(UTC)
+        instant = datetime.fromisoformat(self.as_of)
+        return instant if instant.tzinfo else instant.replace(tzinfo=UTC)

@@ -1,0 +1,85 @@
+"""The Dagster definitions load, with the assets, lineage, checks, schedule and pool we expect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.definitions import defs
+from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseBuild
+
+
+def key(path: str) -> dg.AssetKey:
+    return dg.AssetKey(path.split("/"))
+
+
+def test_the_definitions_hold_the_foundation_assets() -> None:
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {
+        "raw/org_group",
+        "raw/org_city_company",
+        "raw/org_office",
+        "staging/stg_groups",
+        "staging/stg_city_companies",
+        "staging/stg_offices",
+        "marts/dim_office",
+        "marts/build_info",
+        "published_warehouse",
+    } <= keys
+
+
+def test_lineage_follows_the_sql() -> None:
+    graph = defs.resolve_asset_graph()
+    assert graph.get(key("marts/dim_office")).parent_keys == {
+        key("staging/stg_offices"),
+        key("staging/stg_city_companies"),
+        key("staging/stg_groups"),
+    }
+    assert graph.get(key("staging/stg_offices")).parent_keys == {key("raw/org_office")}
+    published = graph.get(key("published_warehouse"))
+    assert {key("marts/dim_office"), key("marts/build_info")} <= published.parent_keys
+    # everything is upstream of the publish
+    upstream = graph.get_ancestor_asset_keys(key("published_warehouse"))
+    assert upstream == graph.get_all_asset_keys() - {key("published_warehouse")}
+
+
+def test_every_writer_is_in_the_warehouse_pool() -> None:
+    for assets_def in defs.resolve_asset_graph().assets_defs:
+        if assets_def.keys:
+            assert assets_def.op.pool == WAREHOUSE_POOL, assets_def.keys
+
+
+def test_dim_office_has_blocking_checks() -> None:
+    graph = defs.resolve_asset_graph()
+    checks = {(k.asset_key, k.name) for k in graph.asset_check_keys}
+    assert (key("marts/dim_office"), "dim_office_code_unique") in checks
+    assert (key("marts/dim_office"), "dim_office_has_city") in checks
+    for check_key in graph.asset_check_keys:
+        assert graph.get_check_spec(check_key).blocking
+
+
+def test_a_schedule_refreshes_everything() -> None:
+    schedule = defs.resolve_schedule_def("refresh_warehouse_every_15_minutes")
+    assert schedule.cron_schedule == "*/15 * * * *"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert schedule.job_name == "refresh_warehouse"
+    job = defs.resolve_job_def("refresh_warehouse")
+    assert key("published_warehouse") in job.asset_layer.executable_asset_keys
+
+
+def test_failed_builds_are_cleaned_up() -> None:
+    sensor = defs.resolve_sensor_def("discard_failed_build")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_the_resource_defaults_follow_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PROPCLOUD_DATABASE_URL", "sqlite:///elsewhere.db")
+    monkeypatch.setenv("PROPCLOUD_WAREHOUSE_DIR", str(tmp_path))
+    resource = WarehouseBuild()
+    assert resource.database_url == "sqlite:///elsewhere.db"
+    assert resource.warehouse_dir == str(tmp_path)

@@ -1,0 +1,123 @@
+"""Materialise the pipeline: it publishes, and a failure publishes nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from sqlalchemy.engine import make_url
+
+import pipelines.defs.assets
+from pipelines.defs.checks import dim_office_code_unique, dim_office_has_city
+from pipelines.defs.resources import WarehouseBuild
+from pipelines.defs.sensors import discard_failed_build
+from pipelines.run import PipelineFailed, run_pipeline
+from warehouse.models import Model, run_model
+from warehouse.publish import Warehouse
+from warehouse.queries import WarehouseReader
+
+AS_OF = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+
+
+def test_run_pipeline_publishes_the_org_marts(org_url: str, tmp_path: Path) -> None:
+    published = run_pipeline(org_url, tmp_path / "wh", AS_OF)
+    warehouse = Warehouse(tmp_path / "wh")
+    assert published == warehouse.current_path()
+    assert list((tmp_path / "wh" / "building").iterdir()) == []
+    reader = WarehouseReader(tmp_path / "wh")
+    assert reader.org_overview(None)["office_code"].to_list() == ["SZ001", "SZ002"]
+    assert reader.org_overview(frozenset({"SZ002"}))["office_name"].to_list() == ["蛇口管理处"]
+    info = reader.build_info()
+    assert info is not None
+    assert info["as_of"] == AS_OF
+    assert info["version"] == warehouse.current_version()
+    assert info["database_backend"] in {"sqlite", "postgresql"}
+
+
+def test_materialize_all_assets(org_url: str, tmp_path: Path) -> None:
+    resource = WarehouseBuild(database_url=org_url, warehouse_dir=str(tmp_path))
+    result = dg.materialize(
+        [*pipelines.defs.assets.all_assets, dim_office_code_unique, dim_office_has_city],
+        resources={"warehouse": resource},
+    )
+    assert result.success
+    assert Warehouse(tmp_path).current_version() == result.run_id
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+
+
+def test_a_model_that_fails_publishes_nothing(
+    org_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = run_pipeline(org_url, tmp_path, AS_OF)
+
+    def failing(con: duckdb.DuckDBPyConnection, model: Model) -> int:
+        if model.table == "marts.dim_office":
+            raise RuntimeError("boom")
+        return run_model(con, model)
+
+    monkeypatch.setattr(pipelines.defs.assets, "run_model", failing)
+    with pytest.raises(PipelineFailed, match="marts__dim_office"):
+        run_pipeline(org_url, tmp_path, AS_OF)
+    assert Warehouse(tmp_path).current_path() == first
+    assert list((tmp_path / "building").iterdir()) == []
+
+
+@pytest.mark.parametrize("org_url", ["sqlite"], indirect=True)
+def test_a_failing_blocking_check_publishes_nothing(org_url: str, tmp_path: Path) -> None:
+    first = run_pipeline(org_url, tmp_path, AS_OF)
+    database = make_url(org_url).database
+    assert database is not None
+    with sqlite3.connect(database) as db:  # a corrupt source: foreign keys off, an orphan office
+        db.execute(
+            "insert into org_office (city_id, code, name, timezone) values (99, 'X1', 'x', 'UTC')"
+        )
+    with pytest.raises(PipelineFailed, match="dim_office_has_city"):
+        run_pipeline(org_url, tmp_path, AS_OF)
+    assert Warehouse(tmp_path).current_path() == first
+    assert WarehouseReader(tmp_path).org_overview(None).height == 2
+
+
+def test_checks_alone_read_the_published_version(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    path = warehouse.begin_build("dup")
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.dim_office as select * from (values ('A', 'SZ'), ('A', NULL))"
+            " t(office_code, city_code)"
+        )
+    warehouse.publish(path)
+    resource = WarehouseBuild(database_url="sqlite:///unused.db", warehouse_dir=str(tmp_path))
+    context = dg.build_asset_check_context()
+    for check in (dim_office_code_unique, dim_office_has_city):
+        result = check(context, warehouse=resource)
+        assert isinstance(result, dg.AssetCheckResult)
+        assert not result.passed
+
+
+def test_a_failed_run_has_its_build_discarded(tmp_path: Path) -> None:
+    resource = WarehouseBuild(database_url="sqlite:///unused.db", warehouse_dir=str(tmp_path))
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        pipelines.defs.assets.all_assets,
+        resources={"warehouse": resource},
+        instance=instance,
+        raise_on_error=False,
+        selection=["marts/build_info"],
+    )
+    build = resource.build_path(result.run_id)
+    assert result.success  # build_info alone: begun, not published
+    assert build.exists()
+    context = dg.build_run_status_sensor_context(
+        sensor_name="discard_failed_build",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.all_events[-1],
+        resources={"warehouse": resource},
+    ).for_run_failure()
+    discard_failed_build(context)
+    assert not build.exists()

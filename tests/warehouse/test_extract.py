@@ -1,0 +1,106 @@
+"""Operational tables → DuckDB ``raw`` through Arrow, whole or incrementally, on both backends."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from sqlalchemy import text
+
+from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.models import CityCompany, Group, Office
+from tests.conftest import BACKENDS, fresh_database_url
+from warehouse.extract import database_backend, extract_incremental, extract_table
+
+
+@pytest.fixture(params=BACKENDS)
+def org_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated database with a group, one city company and two offices, committed."""
+    for url in fresh_database_url(request.param, tmp_path):
+        upgrade(url)
+        engine = create_db_engine(url)
+        with unit_of_work(engine) as session:
+            group = Group(code="YY", name="一应物业集团")
+            session.add(group)
+            session.flush()
+            city = CityCompany(group_id=group.id, code="SZ", name="深圳公司")
+            session.add(city)
+            session.flush()
+            session.add_all(
+                [
+                    Office(city_id=city.id, code="SZ001", name="华侨城管理处"),
+                    Office(
+                        city_id=city.id, code="SZ002", name="蛇口管理处", timezone="Asia/Urumqi"
+                    ),
+                ]
+            )
+        engine.dispose()
+        yield url
+
+
+def add_office(url: str, code: str) -> None:
+    engine = create_db_engine(url)
+    with engine.begin() as con:
+        con.execute(
+            text(
+                "insert into org_office (city_id, code, name, timezone)"
+                " select id, :code, :code, 'Asia/Shanghai' from org_city_company"
+            ),
+            {"code": code},
+        )
+    engine.dispose()
+
+
+def test_extract_copies_every_row(org_url: str) -> None:
+    con = duckdb.connect()
+    assert extract_table(org_url, con, "org_office") == 2
+    rows = con.sql("select code, name, timezone from raw.org_office order by code").fetchall()
+    assert rows == [
+        ("SZ001", "华侨城管理处", "Asia/Shanghai"),
+        ("SZ002", "蛇口管理处", "Asia/Urumqi"),
+    ]
+
+
+def test_extract_replaces_the_previous_copy(org_url: str) -> None:
+    con = duckdb.connect()
+    extract_table(org_url, con, "org_office")
+    add_office(org_url, "SZ003")
+    assert extract_table(org_url, con, "org_office") == 3
+
+
+def test_incremental_extraction_appends_only_new_rows(org_url: str) -> None:
+    con = duckdb.connect()
+    assert extract_incremental(org_url, con, "org_office", "id") == 2  # first time: whole
+    assert extract_incremental(org_url, con, "org_office", "id") == 0
+    add_office(org_url, "SZ003")
+    add_office(org_url, "SZ004")
+    assert extract_incremental(org_url, con, "org_office", "id") == 2
+    codes = con.sql("select code from raw.org_office order by id").fetchall()
+    assert codes == [("SZ001",), ("SZ002",), ("SZ003",), ("SZ004",)]
+
+
+def test_sqlite_columns_null_in_the_first_rows_keep_their_later_type(tmp_path: Path) -> None:
+    path = tmp_path / "sparse.db"
+    with sqlite3.connect(path) as db:
+        db.execute("create table sparse (id integer primary key, note text)")
+        db.executemany(
+            "insert into sparse (note) values (?)",
+            [(None if i < 5000 else f"n{i}",) for i in range(6000)],
+        )
+    con = duckdb.connect()
+    assert extract_table(f"sqlite:///{path}", con, "sparse") == 6000
+    assert con.sql("select count(note) from raw.sparse").fetchall() == [(1000,)]
+
+
+def test_names_and_urls_are_checked() -> None:
+    con = duckdb.connect()
+    with pytest.raises(ValueError, match="identifier"):
+        extract_table("sqlite:///x.db", con, "org_office; drop table x")
+    with pytest.raises(ValueError, match="unsupported"):
+        database_backend("mysql://x")
+    assert database_backend("postgresql+psycopg://u@h/db") == "postgresql"
+    assert database_backend(f"sqlite:///{os.sep}tmp/x.db") == "sqlite"

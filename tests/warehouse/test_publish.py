@@ -1,0 +1,195 @@
+"""Build privately, publish atomically: readers never see a half-built or failed version."""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.queues
+import multiprocessing.synchronize
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from warehouse.publish import KEEP_VERSIONS, Warehouse
+from warehouse.queries import WarehouseReader, _cached_query
+
+
+def build(warehouse: Warehouse, build_id: str, offices: int, *, incremental: bool = False) -> Path:
+    """A build whose marts say which version they are: ``offices`` rows named after it."""
+    path = warehouse.begin_build(build_id, incremental=incremental)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists marts")
+        con.execute(
+            "create or replace table marts.dim_office as select 'YY' as group_code,"
+            " 'group' as group_name, 'SZ' as city_code, 'city' as city_name,"
+            " printf('O%05d', i) as office_code, $v as office_name, 'Asia/Shanghai' as timezone"
+            " from range($n) t(i)",
+            {"v": build_id, "n": offices},
+        )
+        con.execute(
+            "create or replace table marts.build_info as select $v as version,"
+            " now()::timestamp as built_at, now()::timestamp as as_of, 'sqlite' as database_backend",
+            {"v": build_id},
+        )
+        con.execute("checkpoint")
+    return path
+
+
+def test_nothing_published_yet(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    assert warehouse.current_path() is None
+    assert warehouse.current_version() is None
+    reader = WarehouseReader(tmp_path)
+    assert reader.build_info() is None
+    overview = reader.org_overview(None)
+    assert overview.is_empty()
+    assert overview.columns == [
+        "group_code",
+        "group_name",
+        "city_code",
+        "city_name",
+        "office_code",
+        "office_name",
+        "timezone",
+    ]
+
+
+def test_publish_makes_a_build_current(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    path = build(warehouse, "b1", 2)
+    assert path == tmp_path / "building" / "b1.duckdb"
+    published = warehouse.publish(path)
+    assert published == tmp_path / "versions" / "b1.duckdb"
+    assert not path.exists()
+    assert warehouse.current_version() == "b1"
+    assert warehouse.current_path() == published
+    assert (tmp_path / "CURRENT").read_text() == "b1"
+    assert WarehouseReader(tmp_path).org_overview(None).height == 2
+
+
+def test_a_build_begins_empty_or_from_the_current_version(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    with duckdb.connect(str(warehouse.begin_build("empty"))) as con:
+        assert con.sql("select count(*) from information_schema.tables").fetchall() == [(0,)]
+    warehouse.publish(build(warehouse, "b1", 3))
+    with duckdb.connect(str(warehouse.begin_build("next", incremental=True))) as con:
+        assert con.sql("select count(*) from marts.dim_office").fetchall() == [(3,)]
+    with pytest.raises(FileExistsError):
+        warehouse.begin_build("next")
+    with pytest.raises(ValueError, match="build id"):
+        warehouse.begin_build("../escape")
+
+
+def test_only_the_last_versions_are_kept(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    for i in range(KEEP_VERSIONS + 2):
+        warehouse.publish(build(warehouse, f"b{i}", 1))
+    kept = sorted(p.stem for p in (tmp_path / "versions").glob("*.duckdb"))
+    assert kept == ["b2", "b3", "b4"]
+    assert warehouse.current_version() == "b4"
+
+
+def test_discard_leaves_the_published_version_untouched(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    warehouse.publish(build(warehouse, "good", 2))
+    path = build(warehouse, "bad", 5)
+    warehouse.discard(path)
+    assert not path.exists()
+    assert warehouse.current_version() == "good"
+    assert WarehouseReader(tmp_path).org_overview(None).height == 2
+
+
+def test_a_build_that_raises_is_never_seen(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    warehouse.publish(build(warehouse, "good", 2))
+    path = warehouse.begin_build("broken", incremental=True)
+    with pytest.raises(duckdb.Error), duckdb.connect(str(path)) as con:
+        con.execute("create or replace table marts.dim_office as select 1 as office_code")
+        con.execute("select * from no_such_table")
+    warehouse.discard(path)
+    assert warehouse.current_version() == "good"
+    assert WarehouseReader(tmp_path).org_overview(None)["office_name"].unique().to_list() == [
+        "good"
+    ]
+
+
+def test_an_unfinished_build_cannot_be_published(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    path = warehouse.begin_build("open")
+    (path.parent / "open.duckdb.wal").write_bytes(b"")
+    with pytest.raises(RuntimeError, match="checkpointed"):
+        warehouse.publish(path)
+    with pytest.raises(ValueError, match="not a build"):
+        warehouse.publish(tmp_path / "elsewhere.duckdb")
+    assert warehouse.current_version() is None
+
+
+def test_the_reader_caches_per_version(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    reader = WarehouseReader(tmp_path)
+    warehouse.publish(build(warehouse, "v1", 2))
+    first = reader.org_overview(None)
+    assert reader.org_overview(None) is first  # same version: cached
+    warehouse.publish(build(warehouse, "v2", 3))
+    assert reader.org_overview(None).height == 3
+    info = reader.build_info()
+    assert info is not None
+    assert info["version"] == "v2"
+    assert info["as_of"].tzinfo is not None
+
+
+def _read_until_stopped(
+    directory: str, stop: multiprocessing.synchronize.Event
+) -> tuple[int, list[str]]:
+    """Read in a loop; every read must see one complete version: N rows all named vN."""
+    reader = WarehouseReader(Path(directory))
+    reads, problems = 0, []
+    while not stop.is_set() or reads == 0:
+        _cached_query.cache_clear()  # open the published file on every read
+        try:
+            frame = reader.org_overview(None)
+            names = frame["office_name"].unique().to_list()
+            if len(names) != 1 or frame.height != int(names[0][1:]):
+                problems.append(f"inconsistent read: {names} with {frame.height} rows")
+            info = reader.build_info()
+            if info is None or not info["version"].startswith("v"):
+                problems.append(f"bad build_info {info}")
+        except Exception as exc:  # any failure to read is a problem
+            problems.append(repr(exc))
+        reads += 1
+    return reads, problems
+
+
+def _reader_process(
+    directory: str,
+    stop: multiprocessing.synchronize.Event,
+    out: multiprocessing.queues.Queue[tuple[int, list[str]]],
+) -> None:
+    out.put(_read_until_stopped(directory, stop))
+
+
+def test_a_reader_keeps_working_during_builds_and_never_sees_a_half_built_version(
+    tmp_path: Path,
+) -> None:
+    warehouse = Warehouse(tmp_path)
+    warehouse.publish(build(warehouse, "v1000", 1000))
+    ctx = multiprocessing.get_context("spawn")
+    stop, out = ctx.Event(), ctx.Queue()
+    reader = ctx.Process(target=_reader_process, args=(str(tmp_path), stop, out))
+    reader.start()
+    try:
+        for n in range(2000, 14000, 1000):
+            path = build(warehouse, f"v{n}", n, incremental=True)
+            if n % 3000 == 0:  # some builds fail half-way and are discarded
+                with duckdb.connect(str(path)) as con:
+                    con.execute("delete from marts.dim_office where office_code > 'O00010'")
+                warehouse.discard(path)
+                continue
+            warehouse.publish(path)
+    finally:
+        stop.set()
+        reads, problems = out.get(timeout=60)
+        reader.join(timeout=60)
+    assert problems == []
+    assert reads > 0
+    assert warehouse.current_version() == "v13000"

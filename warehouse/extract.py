@@ -1,0 +1,143 @@
+"""Operational tables → the DuckDB ``raw`` schema, through Arrow (ADBC), by table name.
+
+The warehouse reads the operational store by *table name* and imports none of its code. A
+table is copied whole (:func:`extract_table`) or, when it only ever grows, incrementally by a
+monotonically increasing key (:func:`extract_incremental`). Columns arrive as the driver types
+them: SQLite hands over date-times as text and booleans as integers, so staging models cast.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import adbc_driver_postgresql.dbapi
+import adbc_driver_sqlite.dbapi
+import duckdb
+
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+_POSTGRES_URL = re.compile(r"postgres(?:ql)?(?:\+\w+)?://")
+_SQLITE_URL = re.compile(r"sqlite(?:\+\w+)?:///")
+_SQLITE_MAX_BATCH_ROWS = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Source:
+    """An operational table the warehouse copies into ``raw.<table>``.
+
+    ``key_column`` set: the table only grows and is extracted incrementally by that key;
+    otherwise it is copied whole on every build.
+    """
+
+    table: str
+    key_column: str | None = None
+
+
+# What every build extracts. Never add tables holding secrets (auth_user keeps password hashes).
+SOURCES: tuple[Source, ...] = (
+    Source("org_group"),
+    Source("org_city_company"),
+    Source("org_office"),
+)
+
+
+def database_backend(url: str) -> str:
+    """``sqlite`` or ``postgresql`` for a SQLAlchemy-style database URL."""
+    if _SQLITE_URL.match(url):
+        return "sqlite"
+    if _POSTGRES_URL.match(url):
+        return "postgresql"
+    raise ValueError(f"unsupported database URL (expected sqlite:/// or postgresql://): {url}")
+
+
+def extract_table(url: str, con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Copy the whole of ``table`` into ``raw.<table>``, replacing it; return the row count."""
+    with _fetch(url, table) as batches:
+        _ensure_raw_schema(con)
+        con.register("_extracted", batches)
+        try:
+            con.execute(f"CREATE OR REPLACE TABLE raw.{_name(table)} AS SELECT * FROM _extracted")
+        finally:
+            con.unregister("_extracted")
+    return _count(con, table)
+
+
+def extract_incremental(
+    url: str, con: duckdb.DuckDBPyConnection, table: str, key_column: str
+) -> int:
+    """Append the rows of ``table`` whose ``key_column`` exceeds the largest already in raw.
+
+    The first time (no ``raw.<table>`` yet, or an empty one) the table is copied whole. Returns
+    the number of rows appended. The key must only ever grow: a row committed later with a
+    smaller key is never picked up.
+    """
+    key = _name(key_column)
+    watermark = None
+    if _raw_table_exists(con, table):
+        watermark = con.sql(f"SELECT max({key}) FROM raw.{_name(table)}").fetchall()[0][0]
+    if watermark is None:
+        return extract_table(url, con, table)
+    before = _count(con, table)
+    with _fetch(url, table, after=(key, watermark)) as batches:
+        con.register("_extracted", batches)
+        try:
+            con.execute(f"INSERT INTO raw.{_name(table)} BY NAME SELECT * FROM _extracted")
+        finally:
+            con.unregister("_extracted")
+    return _count(con, table) - before
+
+
+@contextmanager
+def _fetch(url: str, table: str, after: tuple[str, Any] | None = None) -> Iterator[object]:
+    """Stream ``SELECT * FROM table [WHERE key > value]`` as an Arrow record batch reader."""
+    sql = f"SELECT * FROM {_name(table)}"
+    if database_backend(url) == "postgresql":
+        where, params = ("", ()) if after is None else (f" WHERE {after[0]} > $1", (after[1],))
+        uri = _POSTGRES_URL.sub("postgresql://", url, count=1)
+        with adbc_driver_postgresql.dbapi.connect(uri) as conn, conn.cursor() as cur:
+            cur.execute(sql + where, parameters=params)
+            yield cur.fetch_record_batch()
+        return
+    where, params = ("", ()) if after is None else (f" WHERE {after[0]} > ?", (after[1],))
+    # Read-only: the driver bundles its own SQLite library, and a read-write connection of it
+    # closing in a process that also has the operational database open through Python's
+    # sqlite3 (SQLAlchemy) deletes the WAL under that connection's feet, hiding its later commits.
+    uri = f"file:{quote(_SQLITE_URL.sub('', url, count=1))}?mode=ro"
+    with adbc_driver_sqlite.dbapi.connect(uri) as conn, conn.cursor() as cur:
+        # The driver infers each column's type from the first batch and fails if a later batch
+        # disagrees (a column NULL in the first rows, text later). One batch for the whole
+        # result lets it see every value.
+        cur.execute(f"SELECT count(*) FROM ({sql + where})", parameters=params)
+        (rows,) = cur.fetchone() or (0,)
+        cur.adbc_statement.set_options(
+            **{"adbc.sqlite.query.batch_rows": str(min(max(int(rows), 1), _SQLITE_MAX_BATCH_ROWS))}
+        )
+        cur.execute(sql + where, parameters=params)
+        yield cur.fetch_record_batch()
+
+
+def _ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+
+
+def _raw_table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    rows = con.sql(
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = $t",
+        params={"t": table},
+    ).fetchall()
+    return bool(rows)
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.sql(f"SELECT count(*) FROM raw.{_name(table)}").fetchall()[0][0])
+
+
+def _name(identifier: str) -> str:
+    """A table or column name, refused unless it is a plain lower-case identifier."""
+    if not _IDENTIFIER.fullmatch(identifier):
+        raise ValueError(f"not a plain identifier: {identifier!r}")
+    return identifier

@@ -1,0 +1,97 @@
+"""The SQL models: each file under ``sql/<layer>/`` is one SELECT, materialised as a table.
+
+``sql/staging/stg_<entity>.sql`` becomes ``staging.stg_<entity>`` (rename and cast only);
+``sql/marts/<name>.sql`` becomes ``marts.<name>``. A model's dependencies are the
+``raw.``/``staging.``/``marts.`` tables its SQL names, so lineage needs no extra declaration.
+
+Every build also holds one row of parameters, ``raw.run_params`` (version, built_at, as_of,
+database_backend), written when the build begins; models that evaluate anything "now" (open SLA
+clocks, for instance) read ``as_of`` from it instead of calling ``now()``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from graphlib import TopologicalSorter
+from pathlib import Path
+
+import duckdb
+
+SQL_DIR = Path(__file__).parent / "sql"
+LAYERS = ("staging", "marts")
+RUN_PARAMS = "raw.run_params"
+_REFERENCE = re.compile(r"\b(raw|staging|marts)\.([a-z_][a-z0-9_]*)\b")
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+
+
+@dataclass(frozen=True)
+class Model:
+    """One SQL file: the table ``schema.name`` and the tables it reads."""
+
+    schema: str
+    name: str
+    sql: str
+    depends_on: frozenset[str]
+
+    @property
+    def table(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+def load_models(sql_dir: Path = SQL_DIR) -> list[Model]:
+    """Every model under ``sql_dir``, each after the models it reads."""
+    models: dict[str, Model] = {}
+    for layer in LAYERS:
+        for path in sorted((sql_dir / layer).glob("*.sql")):
+            sql = path.read_text(encoding="utf-8").strip().rstrip(";")
+            code = _LINE_COMMENT.sub("", sql)
+            refs = frozenset(f"{s}.{t}" for s, t in _REFERENCE.findall(code))
+            model = Model(layer, path.stem, sql, refs - {f"{layer}.{path.stem}"})
+            models[model.table] = model
+    graph = {table: model.depends_on & models.keys() for table, model in models.items()}
+    return [models[table] for table in TopologicalSorter(graph).static_order()]
+
+
+def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> int:
+    """(Re)create the model's table from its SELECT; return its row count."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {model.schema}")
+    con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.sql}")
+    return int(con.sql(f"SELECT count(*) FROM {model.table}").fetchall()[0][0])
+
+
+def run_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None) -> None:
+    """Run ``models`` (default: all of them) in dependency order."""
+    for model in load_models() if models is None else models:
+        run_model(con, model)
+
+
+def write_run_params(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    version: str,
+    as_of: datetime,
+    database_backend: str,
+    built_at: datetime | None = None,
+) -> None:
+    """Record the build's parameters in ``raw.run_params`` (instants stored as UTC)."""
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must carry a time zone")
+    built = built_at or datetime.now(UTC)
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {RUN_PARAMS} AS SELECT $version::VARCHAR AS version,"
+        " $built_at::TIMESTAMP AS built_at, $as_of::TIMESTAMP AS as_of,"
+        " $backend::VARCHAR AS database_backend",
+        {
+            "version": version,
+            "built_at": _naive_utc(built),
+            "as_of": _naive_utc(as_of),
+            "backend": database_backend,
+        },
+    )
+
+
+def _naive_utc(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(tzinfo=None)
