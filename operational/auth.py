@@ -28,6 +28,17 @@ MAX_LOCK = timedelta(minutes=15)
 class Permission(enum.StrEnum):
     VIEW_OVERVIEW = "view_overview"
     MANAGE_USERS = "manage_users"
+    MANAGE_OBJECT_TYPES = "manage_object_types"  # the group's object-type tree and work standards
+    MANAGE_OBJECTS = "manage_objects"  # an office's objects
+    RAISE_ORDERS = "raise_orders"  # file a corrective order (anyone at the office)
+    MANAGE_ORDERS = "manage_orders"  # be an order's responsible person: assign, verify
+    HANDLE_ORDERS = "handle_orders"  # be an order's handler: process it
+    DRAFT_PLANS = "draft_plans"
+    APPROVE_PLANS = "approve_plans"
+    MANAGE_DEADLINES = "manage_deadlines"  # an office's SLA targets per discipline
+    VIEW_ENERGY = "view_energy"
+    ENTER_READINGS = "enter_readings"
+    MANAGE_METERS = "manage_meters"
 
 
 _ANALYTICS_READERS = {
@@ -43,9 +54,39 @@ _ANALYTICS_READERS = {
     Role.CS_SUPERVISOR,
 }
 
+_DISCIPLINE_SUPERVISORS = {
+    Role.ENGINEERING_SUPERVISOR,
+    Role.LANDSCAPING_SUPERVISOR,
+    Role.SECURITY_SUPERVISOR,
+    Role.CLEANING_SUPERVISOR,
+}
+
 ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_OVERVIEW: frozenset(_ANALYTICS_READERS),
     Permission.MANAGE_USERS: frozenset({Role.GROUP_ADMIN}),
+    Permission.MANAGE_OBJECT_TYPES: frozenset({Role.GROUP_ADMIN}),
+    Permission.MANAGE_OBJECTS: frozenset({Role.OFFICE_MANAGER, *_DISCIPLINE_SUPERVISORS}),
+    Permission.RAISE_ORDERS: frozenset(Role),
+    Permission.MANAGE_ORDERS: frozenset({Role.OFFICE_MANAGER, *_DISCIPLINE_SUPERVISORS}),
+    Permission.HANDLE_ORDERS: frozenset(
+        {
+            Role.OFFICE_MANAGER,
+            *_DISCIPLINE_SUPERVISORS,
+            Role.TECHNICIAN,
+            Role.SECURITY_GUARD,
+            Role.SUPPLIER_USER,
+        }
+    ),
+    Permission.DRAFT_PLANS: frozenset({Role.OFFICE_MANAGER, *_DISCIPLINE_SUPERVISORS}),
+    Permission.APPROVE_PLANS: frozenset({Role.OFFICE_MANAGER}),
+    Permission.MANAGE_DEADLINES: frozenset({Role.OFFICE_MANAGER, Role.GROUP_ADMIN}),
+    Permission.VIEW_ENERGY: frozenset(_ANALYTICS_READERS | {Role.TECHNICIAN}),
+    Permission.ENTER_READINGS: frozenset(
+        {Role.GROUP_ADMIN, Role.OFFICE_MANAGER, Role.ENGINEERING_SUPERVISOR, Role.TECHNICIAN}
+    ),
+    Permission.MANAGE_METERS: frozenset(
+        {Role.GROUP_ADMIN, Role.OFFICE_MANAGER, Role.ENGINEERING_SUPERVISOR}
+    ),
 }
 
 

@@ -218,6 +218,25 @@ def warehouse_path() -> None:
     click.echo(str(current))
 
 
+DAGSTER_YAML = """\
+# Written by `propcloud serve`. Every warehouse writer runs in the pool "warehouse" (size 1).
+concurrency:
+  pools:
+    granularity: run
+    default_limit: 1
+  runs:
+    max_concurrent_runs: 4
+"""
+
+
+def ensure_dagster_home(home: Path) -> None:
+    """Create Dagster's home with the concurrency settings unless the operator wrote their own."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+
+
 @main.command()
 @click.option("--port", default=8501, show_default=True, help="Streamlit port.")
 @click.option("--dagster-port", default=3000, show_default=True, help="Dagster UI port.")
@@ -226,7 +245,7 @@ def serve(port: int, dagster_port: int) -> None:
     settings = _settings()
     env = dict(os.environ)
     env.setdefault("DAGSTER_HOME", str((settings.var_dir / "dagster").resolve()))
-    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    ensure_dagster_home(Path(env["DAGSTER_HOME"]))
     bin_dir = Path(sys.executable).parent
     processes = [
         subprocess.Popen(

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from operational.demo.energy import energy_step
 from operational.imports.org import ensure_group, import_org_rows
 from operational.imports.table import Row
 from operational.models import Office, Role, ScopeLevel, User
@@ -217,7 +218,7 @@ def _org_and_users(session: Session, options: DemoOptions, rng: random.Random) -
             )
 
 
-STEPS: list[DemoStep] = [_org_and_users]
+STEPS: list[DemoStep] = [_org_and_users, energy_step]
 
 
 def load_demo(session: Session, options: DemoOptions) -> None:

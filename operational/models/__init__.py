@@ -11,19 +11,51 @@ from operational.models.energy import (
     ReadingFlag,
     ReadingSource,
 )
+from operational.models.objects import (
+    AttributeKind,
+    ChecklistItem,
+    Discipline,
+    MaintObject,
+    ObjectType,
+    ObjectTypeAttribute,
+)
+from operational.models.orders import (
+    ChecklistAnswer,
+    ClockPolicy,
+    CorrectiveOrder,
+    Frequency,
+    PeriodicOrder,
+    PeriodicPlan,
+    WorkflowClock,
+    WorkflowDocument,
+    WorkflowEvent,
+    plan_object,
+)
 from operational.models.org import CityCompany, Group, Office
 from operational.models.people import Role, RoleGrant, ScopeLevel, User
 
 __all__ = [
+    "AttributeKind",
     "AuditEntry",
     "Base",
     "Building",
+    "ChecklistAnswer",
+    "ChecklistItem",
     "CityCompany",
+    "ClockPolicy",
+    "CorrectiveOrder",
+    "Discipline",
     "EnergyKind",
+    "Frequency",
     "Group",
+    "MaintObject",
     "Meter",
     "MeterPoint",
+    "ObjectType",
+    "ObjectTypeAttribute",
     "Office",
+    "PeriodicOrder",
+    "PeriodicPlan",
     "Reading",
     "ReadingFlag",
     "ReadingSource",
@@ -32,5 +64,9 @@ __all__ = [
     "ScopeLevel",
     "UTCDateTime",
     "User",
+    "WorkflowClock",
+    "WorkflowDocument",
+    "WorkflowEvent",
+    "plan_object",
     "utcnow",
 ]
