@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -98,5 +99,5 @@ def register(main: click.Group, import_group: click.Group) -> None:
         except DomainError as error:
             _fail(error, settings)
         target.write_bytes(pdf)
-        count = pdf.count(b"/URI")
+        count = len(re.findall(rb"/URI \(", pdf))  # one link per label
         click.echo(t("energy.labels.written", settings.language, count=count, path=target))

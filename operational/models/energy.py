@@ -1,0 +1,132 @@
+"""Energy: buildings, metering points (计量点), meter installations (仪表) and readings (抄表读数).
+
+A *point* is a fixed place in the meter tree; a *meter* row is one installation of a device at a
+point, from ``installed_at`` (with its initial reading) to ``removed_at`` (with its final
+reading). Readings are append-only: a correction adds a row that supersedes the old one, a
+withdrawal adds a ``void`` row; rows are never updated or deleted. The warehouse reads these
+tables by name (see ``docs/data-contracts.md``) and extracts ``energy_reading`` incrementally by id.
+
+Quantities are ``Numeric``; on SQLite they are stored as REAL (8-byte floats, exact to the
+15 significant digits a register reading needs) and read back as ``Decimal``.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from operational.models.base import Base, UTCDateTime, utcnow
+
+READING_TYPE = Numeric(18, 3, asdecimal=True)
+
+
+class EnergyKind(enum.StrEnum):
+    ELECTRICITY = "electricity"
+    WATER = "water"
+
+
+class ReadingSource(enum.StrEnum):
+    FORM = "form"
+    SCAN = "scan"
+    IMPORT = "import"
+    DEMO = "demo"
+
+
+class ReadingFlag(enum.StrEnum):
+    ROLLOVER = "rollover"
+    HIGH = "high"
+
+
+class Building(Base):
+    """A building (楼栋) of an office's estate; its area serves consumption per m²."""
+
+    __tablename__ = "energy_building"
+    __table_args__ = (UniqueConstraint("office_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("org_office.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    area_m2: Mapped[Decimal | None] = mapped_column(Numeric(12, 2, asdecimal=True), default=None)
+
+
+class MeterPoint(Base):
+    """A metering point (计量点): a fixed place in the meter tree of one office and one kind."""
+
+    __tablename__ = "energy_point"
+    __table_args__ = (CheckConstraint("kind IN ('electricity', 'water')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("org_office.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("energy_point.id"), default=None)
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("energy_building.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Meter(Base):
+    """One installation of a meter (仪表) at a point; at most one open installation per point."""
+
+    __tablename__ = "energy_meter"
+    __table_args__ = (
+        Index(
+            "uq_energy_meter_open_point",
+            "point_id",
+            unique=True,
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("energy_point.id"), index=True)
+    serial: Mapped[str | None] = mapped_column(String(64), default=None)
+    multiplier: Mapped[Decimal] = mapped_column(
+        Numeric(12, 4, asdecimal=True), default=Decimal(1), server_default="1"
+    )
+    digits: Mapped[int | None] = mapped_column(Integer, default=None)
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    initial_reading: Mapped[Decimal] = mapped_column(READING_TYPE)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    final_reading: Mapped[Decimal | None] = mapped_column(READING_TYPE, default=None)
+
+
+class Reading(Base):
+    """A meter reading (抄表读数). Never updated or deleted: corrections supersede."""
+
+    __tablename__ = "energy_reading"
+    __table_args__ = (
+        Index("ix_energy_reading_meter_id_read_at", "meter_id", "read_at"),
+        CheckConstraint("source IN ('form', 'scan', 'import', 'demo')", name="source"),
+        CheckConstraint("flag IS NULL OR flag IN ('rollover', 'high')", name="flag"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("energy_point.id"), index=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("energy_meter.id"))
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reading: Mapped[Decimal] = mapped_column(READING_TYPE)
+    source: Mapped[str] = mapped_column(String(16))
+    flag: Mapped[str | None] = mapped_column(String(16), default=None)
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("energy_reading.id"), default=None, index=True
+    )
+    void: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    entered_by: Mapped[str] = mapped_column(String(64))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
