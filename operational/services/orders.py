@@ -1,0 +1,312 @@
+"""Periodic and corrective orders (SPEC P4, P5): assign, process, verify — all through the engine.
+
+Every function takes the ``expected_version`` the user's form was opened on; the engine refuses a
+stale form, a move from the wrong state and a move the user may not take. The caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from operational import audit
+from operational.auth import Permission, Principal, load_principal
+from operational.errors import DomainError, NotFound, PermissionDenied
+from operational.models import (
+    ChecklistAnswer,
+    ClockPolicy,
+    CorrectiveOrder,
+    Discipline,
+    MaintObject,
+    Office,
+    PeriodicOrder,
+    User,
+)
+from operational.sla import ClockUnit
+from operational.workflow import engine
+from operational.workflow.definitions import COMPLETION, CORRECTIVE_ORDER
+
+Order = PeriodicOrder | CorrectiveOrder
+
+
+@dataclass(frozen=True)
+class CorrectiveSpec:
+    """What a new corrective order says: who is responsible, the problem, optionally the object."""
+
+    responsible: str
+    title: str
+    description: str = ""
+    discipline: Discipline | None = None  # default: the periodic order's
+    object_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One checklist answer: ✓ (``ok=True``) or ✗ (``ok=False``, which needs ``corrective``)."""
+
+    ok: bool
+    note: str = ""
+    corrective: CorrectiveSpec | None = None
+
+
+def office_by_code(session: Session, code: str) -> Office:
+    office = session.scalars(select(Office).where(Office.code == code)).one_or_none()
+    if office is None:
+        raise NotFound("users.unknown_office", code=code)
+    return office
+
+
+def person_for(session: Session, username: str, permission: Permission, office: Office) -> User:
+    """The active user ``username``, who must hold ``permission`` at ``office``."""
+    user = session.scalars(select(User).where(User.username == username.strip())).one_or_none()
+    if user is None or not user.is_active:
+        raise NotFound("users.unknown_user", username=username)
+    if not load_principal(session, user.id).can(permission, office.code):
+        key = (
+            "orders.not_a_handler"
+            if permission is Permission.HANDLE_ORDERS
+            else "orders.not_responsible"
+        )
+        raise DomainError(key, username=username, office=office.code)
+    return user
+
+
+def _object(session: Session, office: Office, code: str) -> MaintObject:
+    obj = session.scalars(
+        select(MaintObject).where(MaintObject.office_id == office.id, MaintObject.code == code)
+    ).one_or_none()
+    if obj is None:
+        raise NotFound("orders.unknown_object", code=code, office=office.code)
+    return obj
+
+
+def get_order(session: Session, document_no: str) -> Order:
+    """The periodic or corrective order with this number."""
+    periodic = session.scalars(
+        select(PeriodicOrder).where(PeriodicOrder.document_no == document_no)
+    ).one_or_none()
+    if periodic is not None:
+        return periodic
+    corrective = session.scalars(
+        select(CorrectiveOrder).where(CorrectiveOrder.document_no == document_no)
+    ).one_or_none()
+    if corrective is not None:
+        return corrective
+    raise NotFound("orders.unknown_order", document_no=document_no)
+
+
+def raise_corrective(
+    session: Session,
+    actor: Principal | None,
+    *,
+    office_code: str,
+    spec: CorrectiveSpec,
+    source: PeriodicOrder | None = None,
+    at: datetime | None = None,
+) -> CorrectiveOrder:
+    """File a corrective order to a responsible person (usually a discipline supervisor)."""
+    office = office_by_code(session, office_code)
+    if not spec.title.strip():
+        raise DomainError("orders.title_required")
+    discipline = spec.discipline or (Discipline(source.discipline) if source else None)
+    if discipline is None:
+        raise DomainError("orders.discipline_required")
+    responsible = person_for(session, spec.responsible, Permission.MANAGE_ORDERS, office)
+    order = CorrectiveOrder(
+        office_id=office.id,
+        discipline=discipline.value,
+        title=spec.title.strip(),
+        description=spec.description.strip(),
+        object_id=_object(session, office, spec.object_code).id if spec.object_code else None,
+        responsible_id=responsible.id,
+        raised_by_id=actor.user_id if actor else None,
+        source_order_id=source.id if source else None,
+    )
+    payload = {
+        "responsible": responsible.username,
+        "discipline": discipline.value,
+        "title": order.title,
+        "source_order": source.document_no if source else None,
+    }
+    engine.create(session, actor, order, "raise", payload, at=at)
+    return order
+
+
+def assign(
+    session: Session,
+    actor: Principal | None,
+    order: Order,
+    handler: str,
+    expected_version: int,
+    *,
+    at: datetime | None = None,
+) -> None:
+    """The responsible person names the handler (派工); on an assigned order, a new handler."""
+    office = session.get_one(Office, order.office_id)
+    user = person_for(session, handler, Permission.HANDLE_ORDERS, office)
+
+    def apply() -> None:
+        order.handler_id = user.id
+
+    name = "reassign" if order.state == "assigned" else "assign"
+    engine.transition(
+        session,
+        actor,
+        order,
+        name,
+        {"handler": user.username},
+        expected_version,
+        apply=apply,
+        at=at,
+    )
+
+
+def checklist(session: Session, order: PeriodicOrder) -> list[ChecklistAnswer]:
+    """The order's checklist, by object then item position."""
+    return list(
+        session.scalars(
+            select(ChecklistAnswer)
+            .where(ChecklistAnswer.order_id == order.id)
+            .order_by(ChecklistAnswer.object_id, ChecklistAnswer.position)
+        )
+    )
+
+
+def complete_periodic(
+    session: Session,
+    actor: Principal | None,
+    order: PeriodicOrder,
+    answers: Mapping[int, Answer],
+    expected_version: int,
+    *,
+    at: datetime | None = None,
+) -> list[CorrectiveOrder]:
+    """The handler submits the checklist (keyed by checklist-answer id) and closes the order.
+
+    Every item must be answered; every ✗ raises its linked corrective order in the same
+    transaction. Returns the corrective orders raised.
+    """
+    items = checklist(session, order)
+    unknown = set(answers) - {i.id for i in items}
+    if unknown:
+        raise DomainError("orders.unknown_checklist_item")
+    missing = [i for i in items if i.id not in answers]
+    if missing:
+        raise DomainError("orders.checklist_incomplete", count=len(missing))
+    without = [i.text for i in items if not answers[i.id].ok and answers[i.id].corrective is None]
+    if without:
+        raise DomainError("orders.failed_item_needs_corrective", item=without[0])
+    office = session.get_one(Office, order.office_id)
+    raised: list[CorrectiveOrder] = []
+
+    def apply() -> None:
+        for item in items:
+            answer = answers[item.id]
+            item.ok = answer.ok
+            item.note = answer.note.strip()
+            if not answer.ok:
+                assert answer.corrective is not None
+                corrective = raise_corrective(
+                    session,
+                    actor,
+                    office_code=office.code,
+                    spec=answer.corrective,
+                    source=order,
+                    at=at,
+                )
+                item.corrective_order_id = corrective.id
+                raised.append(corrective)
+                corrective_nos.append(corrective.document_no)
+
+    corrective_nos: list[str] = []  # filled by apply(), before the engine writes the event
+    payload = {
+        "passed": sum(1 for a in answers.values() if a.ok),
+        "failed": sum(1 for a in answers.values() if not a.ok),
+        "corrective_orders": corrective_nos,
+    }
+    engine.transition(
+        session, actor, order, "complete", payload, expected_version, apply=apply, at=at
+    )
+    return raised
+
+
+def process_corrective(
+    session: Session,
+    actor: Principal | None,
+    order: CorrectiveOrder,
+    expected_version: int,
+    note: str = "",
+    *,
+    at: datetime | None = None,
+) -> None:
+    """The handler reports the work done; the order waits for the responsible person's check."""
+    engine.transition(
+        session, actor, order, "process", {"note": note.strip()}, expected_version, at=at
+    )
+
+
+def verify_corrective(
+    session: Session,
+    actor: Principal | None,
+    order: CorrectiveOrder,
+    expected_version: int,
+    *,
+    accepted: bool,
+    note: str = "",
+    at: datetime | None = None,
+) -> None:
+    """The responsible person accepts the work (closed) or sends it back to the handler."""
+    if not accepted and not note.strip():
+        raise DomainError("orders.send_back_needs_reason")
+    name = "verify" if accepted else "send_back"
+    engine.transition(session, actor, order, name, {"note": note.strip()}, expected_version, at=at)
+
+
+def set_deadline(
+    session: Session, actor: Principal | None, office_code: str, discipline: Discipline, hours: int
+) -> None:
+    """An office's completion target for corrective orders of one discipline, in calendar hours."""
+    office = office_by_code(session, office_code)
+    if actor is not None and not actor.can(Permission.MANAGE_DEADLINES, office.code):
+        raise PermissionDenied("auth.not_allowed")
+    if hours <= 0:
+        raise DomainError("orders.bad_deadline")
+    row = session.scalars(
+        select(ClockPolicy).where(
+            ClockPolicy.office_id == office.id,
+            ClockPolicy.document_type == CORRECTIVE_ORDER.name,
+            ClockPolicy.clock == COMPLETION,
+            ClockPolicy.discipline == discipline.value,
+        )
+    ).one_or_none()
+    before = {"hours": row.amount} if row else None
+    if row is None:
+        row = ClockPolicy(
+            office_id=office.id,
+            document_type=CORRECTIVE_ORDER.name,
+            clock=COMPLETION,
+            discipline=discipline.value,
+            unit=ClockUnit.CALENDAR_HOURS.value,
+            calendar_kind="24x7",
+            amount=hours,
+        )
+        session.add(row)
+    row.amount = hours
+    audit.record(
+        session,
+        actor=actor.username if actor else "cli",
+        action="update" if before else "create",
+        entity="workflow_clock_policy",
+        entity_key=f"{office.code}:{CORRECTIVE_ORDER.name}:{COMPLETION}:{discipline.value}",
+        before=before,
+        after={"hours": hours},
+    )
+
+
+def todo_list(session: Session, principal: Principal) -> list[engine.TodoItem]:
+    """What waits for this user (待办列表), oldest deadline first."""
+    return engine.waiting_for(session, principal)

@@ -1,0 +1,112 @@
+"""The document types of maintenance control, as data for the engine (SPEC P3–P5).
+
+Later documents (inspections, repairs, complaints, …) add their own :class:`DocumentType` here.
+"""
+
+from __future__ import annotations
+
+from operational.auth import Permission
+from operational.models import CorrectiveOrder, PeriodicOrder, PeriodicPlan
+from operational.workflow.engine import ClockSpec, DocumentType, Transition, register
+
+COMPLETION = "completion"
+
+PERIODIC_PLAN = register(
+    DocumentType(
+        name="periodic_plan",
+        model=PeriodicPlan,
+        number_prefix="PP",
+        states=("draft", "submitted", "approved", "returned"),
+        transitions=(
+            Transition("draft", (None,), "draft", Permission.DRAFT_PLANS),
+            Transition(
+                "submit",
+                ("draft", "returned"),
+                "submitted",
+                Permission.DRAFT_PLANS,
+                party="drafted_by_id",
+            ),
+            Transition("approve", ("submitted",), "approved", Permission.APPROVE_PLANS),
+            Transition("return", ("submitted",), "returned", Permission.APPROVE_PLANS),
+        ),
+    )
+)
+
+PERIODIC_ORDER = register(
+    DocumentType(
+        name="periodic_order",
+        model=PeriodicOrder,
+        number_prefix="PM",
+        states=("issued", "assigned", "closed"),
+        transitions=(
+            # Issued to the plan's responsible person by order generation, never by hand.
+            Transition("issue", (None,), "issued", None, starts=(COMPLETION,)),
+            Transition(
+                "assign", ("issued",), "assigned", Permission.MANAGE_ORDERS, party="responsible_id"
+            ),
+            Transition(
+                "reassign",
+                ("assigned",),
+                "assigned",
+                Permission.MANAGE_ORDERS,
+                party="responsible_id",
+                todo=False,
+            ),
+            Transition(
+                "complete",
+                ("assigned",),
+                "closed",
+                Permission.HANDLE_ORDERS,
+                party="handler_id",
+                stops=(COMPLETION,),
+            ),
+        ),
+        clocks=(ClockSpec(COMPLETION, not_before="work_starts_at"),),
+    )
+)
+
+CORRECTIVE_ORDER = register(
+    DocumentType(
+        name="corrective_order",
+        model=CorrectiveOrder,
+        number_prefix="CM",
+        states=("open", "assigned", "processed", "closed"),
+        transitions=(
+            Transition("raise", (None,), "open", Permission.RAISE_ORDERS, starts=(COMPLETION,)),
+            Transition(
+                "assign", ("open",), "assigned", Permission.MANAGE_ORDERS, party="responsible_id"
+            ),
+            Transition(
+                "reassign",
+                ("assigned",),
+                "assigned",
+                Permission.MANAGE_ORDERS,
+                party="responsible_id",
+                todo=False,
+            ),
+            Transition(
+                "process",
+                ("assigned",),
+                "processed",
+                Permission.HANDLE_ORDERS,
+                party="handler_id",
+            ),
+            Transition(
+                "verify",
+                ("processed",),
+                "closed",
+                Permission.MANAGE_ORDERS,
+                party="responsible_id",
+                stops=(COMPLETION,),
+            ),
+            Transition(
+                "send_back",
+                ("processed",),
+                "assigned",
+                Permission.MANAGE_ORDERS,
+                party="responsible_id",
+            ),
+        ),
+        clocks=(ClockSpec(COMPLETION),),
+    )
+)
