@@ -1,0 +1,86 @@
+"""The propcloud dashboards: ``streamlit run dashboards/app.py``.
+
+This entry point runs on every interaction. Logged out, it shows only the login form (with the
+language switch). Logged in, it builds the menu from the page registry for the user's roles
+(``dashboards.navigation``), draws the sidebar (user, language, logout) and runs the chosen page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards import navigation
+from dashboards.session import (
+    error_text,
+    language_switch,
+    log_in,
+    log_out,
+    principal,
+    tr,
+)
+from operational.errors import DomainError
+
+
+def _submit_login() -> None:
+    try:
+        log_in(st.session_state["login_username"], st.session_state["login_password"])
+    except DomainError as refused:
+        st.session_state["login_error"] = error_text(refused)
+    else:
+        st.session_state.pop("login_error", None)
+    st.session_state["login_password"] = ""
+
+
+def login_page() -> None:
+    st.title(tr("app.title"))
+    st.caption(tr("app.subtitle"))
+    language_switch()
+    with st.form("login", width=420):
+        st.subheader(tr("dashboards.login.title"))
+        st.text_input(tr("dashboards.login.username"), key="login_username")
+        st.text_input(tr("dashboards.login.password"), type="password", key="login_password")
+        st.form_submit_button(
+            tr("dashboards.login.submit"),
+            type="primary",
+            width="stretch",
+            on_click=_submit_login,
+            key="login_submit",
+        )
+    refused = st.session_state.pop("login_error", None)
+    if refused:
+        st.error(refused)
+
+
+def no_pages() -> None:
+    st.info(tr("dashboards.nav.no_pages"))
+
+
+def sidebar() -> None:
+    user = principal()
+    assert user is not None
+    with st.sidebar:
+        st.caption(
+            tr("dashboards.sidebar.signed_in_as", name=user.display_name, username=user.username)
+        )
+        language_switch()
+        st.button(
+            tr("dashboards.sidebar.logout"),
+            icon=":material/logout:",
+            on_click=log_out,
+            width="stretch",
+        )
+
+
+def main() -> None:
+    st.set_page_config(page_title=tr("app.title"), page_icon=":material/apartment:", layout="wide")
+    user = principal()
+    if user is None:
+        page = st.navigation([st.Page(login_page, title=tr("dashboards.login.title"))])
+    else:
+        menu = navigation.menu(user)
+        page = st.navigation(menu or [st.Page(no_pages, title=tr("app.title"))])
+        sidebar()
+    page.run()
+
+
+main()

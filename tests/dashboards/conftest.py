@@ -1,0 +1,88 @@
+"""A real demo site for the dashboard tests: an operational SQLite file and a published warehouse.
+
+The site is built once per test session (per xdist worker). Each test gets its own copy of the
+operational database, so a test that adds users or fails logins does not disturb the others; the
+published warehouse is only ever read, so it is shared.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from streamlit.testing.v1 import AppTest
+
+from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.demo import DEMO_PASSWORD, DemoOptions, load_demo
+from operational.models import User
+from pipelines.run import run_pipeline
+
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+AS_OF = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
+OFFICES = 4  # two city companies (SH, BJ) of two offices each; the manager runs SH001
+
+
+@dataclass(frozen=True)
+class Site:
+    database: Path
+    warehouse_dir: Path
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    root = tmp_path_factory.mktemp("site")
+    database = root / "propcloud.db"
+    url = f"sqlite:///{database}"
+    upgrade(url)
+    engine = create_db_engine(url)
+    with unit_of_work(engine) as session:
+        load_demo(session, DemoOptions(offices=OFFICES, days=7, seed=7, now=AS_OF))
+    engine.dispose()
+    warehouse_dir = root / "warehouse"
+    run_pipeline(url, warehouse_dir, AS_OF)
+    return Site(database, warehouse_dir)
+
+
+@dataclass
+class Dashboard:
+    """The app under test with its own database copy; ``engine`` reads what the app wrote."""
+
+    app: AppTest
+    engine: Engine
+
+    def log_in(self, username: str, password: str = DEMO_PASSWORD) -> AppTest:
+        """Fill in and submit the login form, as a person would."""
+        self.app.text_input(key="login_username").input(username)
+        self.app.text_input(key="login_password").input(password)
+        return self.app.button(key="login_submit").click().run()
+
+    def user(self, username: str) -> User:
+        with unit_of_work(self.engine) as session:
+            return session.scalars(select(User).where(User.username == username)).one()
+
+
+@pytest.fixture
+def dashboard(
+    demo_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Dashboard]]:
+    """Make a fresh app session; ``warehouse_dir`` may point it at another warehouse."""
+    engines: list[Engine] = []
+
+    def make(warehouse_dir: Path | None = None) -> Dashboard:
+        database = tmp_path / "propcloud.db"
+        if not database.exists():
+            shutil.copyfile(demo_site.database, database)
+        url = f"sqlite:///{database}"
+        monkeypatch.setenv("PROPCLOUD_DATABASE_URL", url)
+        monkeypatch.setenv("PROPCLOUD_WAREHOUSE_DIR", str(warehouse_dir or demo_site.warehouse_dir))
+        engines.append(create_db_engine(url))
+        return Dashboard(AppTest.from_file(str(APP), default_timeout=30), engines[-1])
+
+    yield make
+    for engine in engines:
+        engine.dispose()

@@ -1,0 +1,118 @@
+"""The entry point: login, logout, language, and the menu each role is given."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pytest
+
+from operational.auth import FREE_FAILURES
+
+if TYPE_CHECKING:
+    from conftest import Dashboard
+
+    MakeDashboard = Callable[..., Dashboard]
+
+
+def texts(dash: Dashboard) -> str:
+    """Every piece of text the run drew, for asserting on what a person would read."""
+    app = dash.app
+    parts = [e.value for e in (*app.title, *app.subheader, *app.caption, *app.markdown)]
+    parts += [e.value for e in (*app.error, *app.info, *app.success)]
+    parts += [w.label for w in (*app.text_input, *app.button, *app.radio)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_a_logged_out_visitor_sees_only_the_login_form_in_chinese(
+    dashboard: MakeDashboard,
+) -> None:
+    dash = dashboard()
+    dash.app.run()
+    assert not dash.app.exception
+    assert [w.label for w in dash.app.text_input] == ["用户名", "密码"]
+    assert dash.app.button(key="login_submit").label == "登录"
+    assert "总部总览" not in texts(dash)
+    assert not dash.app.sidebar.button
+
+
+def test_the_language_switch_on_the_login_page_changes_every_string(
+    dashboard: MakeDashboard,
+) -> None:
+    dash = dashboard()
+    dash.app.run()
+    dash.app.radio(key="language_switch").set_value("en").run()
+    assert [w.label for w in dash.app.text_input] == ["User name", "Password"]
+    assert "Sign in" in texts(dash)
+    assert "登录" not in texts(dash)
+    dash.app.radio(key="language_switch").set_value("zh_CN").run()
+    assert "用户名" in texts(dash)
+
+
+def test_a_wrong_password_is_refused_and_counted(dashboard: MakeDashboard) -> None:
+    dash = dashboard()
+    dash.app.run()
+    dash.log_in("hq", "not-the-password")
+    assert [e.value for e in dash.app.error] == ["用户名或密码错误。"]
+    assert dash.app.text_input(key="login_password").value == ""
+    assert dash.user("hq").failed_logins == 1
+
+
+def test_repeated_failures_lock_the_account_with_a_countdown(dashboard: MakeDashboard) -> None:
+    dash = dashboard()
+    dash.app.run()
+    dash.app.radio(key="language_switch").set_value("en").run()
+    for _ in range(FREE_FAILURES):
+        dash.log_in("manager", "wrong-password")
+    dash.log_in("manager")  # the right password, but too soon
+    [message] = [e.value for e in dash.app.error]
+    assert message.startswith("Too many failed attempts. Try again in ")
+    assert message.endswith(" seconds.")
+    assert dash.user("manager").locked_until is not None
+
+
+def test_hq_logs_in_to_the_overview_in_their_stored_language_and_logs_out(
+    dashboard: MakeDashboard,
+) -> None:
+    dash = dashboard()
+    dash.app.run()
+    dash.log_in("hq")
+    assert not dash.app.exception
+    assert dash.app.title[0].value == "总部总览"
+    assert "hq" in dash.app.sidebar.caption[0].value
+    dash.app.sidebar.button[0].click().run()
+    assert dash.app.button(key="login_submit").label == "登录"
+
+
+def test_switching_language_after_login_is_saved_in_the_account(dashboard: MakeDashboard) -> None:
+    dash = dashboard()
+    dash.app.run()
+    dash.log_in("hq")
+    dash.app.radio(key="language_switch").set_value("en").run()
+    assert dash.app.title[0].value == "HQ overview"
+    assert dash.app.sidebar.button[0].label == "Log out"
+    assert dash.user("hq").language == "en"
+
+    again = dashboard()  # a new browser session starts in the saved language
+    again.app.run()
+    again.log_in("hq")
+    assert again.app.title[0].value == "HQ overview"
+
+
+@pytest.mark.parametrize(
+    ("username", "sees_admin"),
+    [("admin", True), ("hq", False), ("audit", False), ("manager", False), ("engineer", False)],
+)
+def test_the_admin_page_is_in_the_menu_only_for_group_admins(
+    dashboard: MakeDashboard, username: str, sees_admin: bool
+) -> None:
+    dash = dashboard()
+    dash.app.run()
+    dash.log_in(username)
+    assert not dash.app.exception
+    if sees_admin:
+        dash.app.switch_page("views/admin_users.py").run()
+        assert dash.app.title[0].value == "用户与角色"
+    else:
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            dash.app.switch_page("views/admin_users.py")

@@ -1,0 +1,144 @@
+"""`streamlit run dashboards/app.py` against a demo site, driven by Debian's Chromium.
+
+The server and the browser are session-scoped: every browser test must carry
+``@pytest.mark.xdist_group("browser")`` so that ``pytest -n 2 --dist loadgroup`` runs them all in
+one worker, which starts one server. Browsers are never downloaded: Playwright drives
+``/usr/bin/chromium``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.demo import DemoOptions, load_demo
+from pipelines.run import run_pipeline
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AS_OF = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
+STARTUP_SECONDS = 90
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited early:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.2)  # polling the health endpoint, not waiting for the UI
+    raise RuntimeError(f"streamlit not healthy after {STARTUP_SECONDS}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a running app over a demo group of four offices and its warehouse."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    root = tmp_path_factory.mktemp("served")
+    database_url = f"sqlite:///{root / 'propcloud.db'}"
+    upgrade(database_url)
+    engine = create_db_engine(database_url)
+    with unit_of_work(engine) as session:
+        load_demo(session, DemoOptions(offices=4, days=7, seed=7, now=AS_OF))
+    engine.dispose()
+    warehouse_dir = root / "warehouse"
+    run_pipeline(database_url, warehouse_dir, AS_OF)
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "PROPCLOUD_DATABASE_URL": database_url,
+        "PROPCLOUD_WAREHOUSE_DIR": str(warehouse_dir),
+    }
+    log = root / "streamlit.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "dashboards" / "app.py"),
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--server.fileWatcherType",
+                "none",
+                "--browser.gatherUsageStats",
+                "false",
+                "--client.toolbarMode",
+                "viewer",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, app_url: str) -> Iterator[Page]:
+    """A fresh browser session (its own cookies and Streamlit session) on the app."""
+    context = browser.new_context(
+        base_url=app_url, viewport={"width": 1280, "height": 1000}, locale="zh-CN"
+    )
+    context.set_default_timeout(30_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
