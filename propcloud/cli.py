@@ -259,6 +259,8 @@ def serve(port: int, dagster_port: int) -> None:
                 "true",
                 "--browser.gatherUsageStats",
                 "false",
+                "--client.toolbarMode",
+                "viewer",
             ],
             env=env,
         ),
@@ -297,9 +299,10 @@ def serve(port: int, dagster_port: int) -> None:
 
 # Commands of each product area, attached to the groups above (one line per area).
 def _register_areas() -> None:
-    from propcloud import energy_cli
+    from propcloud import energy_cli, orders_cli
 
     energy_cli.register(main, import_)
+    orders_cli.register(main, import_)
 
 
 _register_areas()
