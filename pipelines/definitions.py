@@ -9,12 +9,13 @@ from pipelines.defs.checks import all_checks
 from pipelines.defs.resources import WarehouseBuild
 from pipelines.defs.schedules import refresh_every_15_minutes, refresh_warehouse
 from pipelines.defs.sensors import discard_failed_build
+from pipelines.defs.sla import generate_orders_daily, generate_orders_job
 
 defs = dg.Definitions(
     assets=all_assets,
     asset_checks=all_checks,
-    jobs=[refresh_warehouse],
-    schedules=[refresh_every_15_minutes],
+    jobs=[refresh_warehouse, generate_orders_job],
+    schedules=[refresh_every_15_minutes, generate_orders_daily],
     sensors=[discard_failed_build],
     resources={"warehouse": WarehouseBuild()},
     # One process, steps in turn: a build file is open read-write by one step at a time.

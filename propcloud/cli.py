@@ -299,10 +299,11 @@ def serve(port: int, dagster_port: int) -> None:
 
 # Commands of each product area, attached to the groups above (one line per area).
 def _register_areas() -> None:
-    from propcloud import energy_cli, orders_cli
+    from propcloud import bench_cli, energy_cli, orders_cli
 
     energy_cli.register(main, import_)
     orders_cli.register(main, import_)
+    bench_cli.register(main)
 
 
 _register_areas()

@@ -42,6 +42,14 @@ SOURCES: tuple[Source, ...] = (
     Source("org_group"),
     Source("org_city_company"),
     Source("org_office"),
+    # Maintenance and SLA (issue 4, see docs/sla-marts.md): events only grow; the rest change.
+    *(Source(t) for t in ("maint_object_type", "maint_object", "maint_periodic_plan")),
+    *(Source(t) for t in ("maint_plan_object", "maint_periodic_order", "maint_corrective_order")),
+    Source("workflow_event", key_column="id"),
+    Source("workflow_clock"),
+    # Energy (issue 3, see docs/energy-marts.md): readings only grow (corrections supersede).
+    *(Source(t) for t in ("energy_building", "energy_point", "energy_meter")),
+    Source("energy_reading", key_column="id"),
 )
 
 

@@ -210,6 +210,8 @@ def _register(value: float, digits: int | None) -> Decimal:
 
 
 def energy_step(session: Session, options: DemoOptions, _rng: random.Random) -> None:
+    if options.days < 2:  # meter trees without a history would tell no story
+        return
     existing = set(session.scalars(select(MeterPoint.code)))
     offices = list(session.scalars(select(Office).order_by(Office.code)))
     now = options.now.astimezone(UTC)

@@ -6,7 +6,11 @@ Every asset writes the run's private build file (see ``WarehouseBuild``) and run
 
 import dagster as dg
 
+from pipelines.defs.energy import PYTHON_TABLES as ENERGY_TABLES
+from pipelines.defs.energy import energy_assets
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseBuild
+from pipelines.defs.sla import PYTHON_TABLES as SLA_TABLES
+from pipelines.defs.sla import sla_assets
 from warehouse.extract import SOURCES, Source, extract_incremental, extract_table
 from warehouse.models import Model, load_models, run_model
 
@@ -64,10 +68,14 @@ def model_asset(model: Model, known: set[str]) -> dg.AssetsDefinition:
 MODELS = load_models()
 _RAW_TABLES = {f"raw.{source.table}" for source in SOURCES}
 raw_assets = [raw_asset(source) for source in SOURCES]
-model_assets = [model_asset(model, _RAW_TABLES | {m.table for m in MODELS}) for model in MODELS]
+model_assets = [
+    model_asset(model, _RAW_TABLES | SLA_TABLES | ENERGY_TABLES | {m.table for m in MODELS})
+    for model in MODELS
+]
 # The tables nothing else reads: publishing after them publishes everything.
 _LEAVES = sorted(
-    (_RAW_TABLES | {m.table for m in MODELS}) - {dep for m in MODELS for dep in m.depends_on}
+    (_RAW_TABLES | ENERGY_TABLES | {m.table for m in MODELS})
+    - {dep for m in MODELS for dep in m.depends_on}
 )
 
 
@@ -92,4 +100,4 @@ def published_warehouse(
     )
 
 
-all_assets = [*raw_assets, *model_assets, published_warehouse]
+all_assets = [*raw_assets, *model_assets, *sla_assets, *energy_assets, published_warehouse]

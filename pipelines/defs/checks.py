@@ -2,7 +2,9 @@
 
 import dagster as dg
 
+from pipelines.defs.energy import energy_checks
 from pipelines.defs.resources import WarehouseBuild
+from pipelines.defs.sla import sla_checks
 
 DIM_OFFICE = dg.AssetKey(["marts", "dim_office"])
 
@@ -38,4 +40,4 @@ def dim_office_has_city(
     )
 
 
-all_checks = [dim_office_code_unique, dim_office_has_city]
+all_checks = [dim_office_code_unique, dim_office_has_city, *sla_checks, *energy_checks]

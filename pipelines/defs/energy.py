@@ -1,0 +1,147 @@
+"""Energy (issue 3): the incremental ``marts/energy_*`` asset and its blocking checks.
+
+The intervals, office-local days, months and exceptions are kept incrementally by
+:func:`warehouse.energy.build_energy` in the run's build file (which starts as a copy of the
+published version): one asset materialises the four tables; SQL models may read them.
+"""
+
+import dagster as dg
+
+from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseBuild
+from warehouse import energy
+
+ENERGY_TABLES = (
+    "marts.energy_intervals",
+    "marts.energy_daily",
+    "marts.energy_monthly",
+    "marts.energy_exceptions",
+)
+PYTHON_TABLES = frozenset(ENERGY_TABLES)
+"""Tables built by the Python asset here, which SQL models may read (for their lineage)."""
+SOURCES = ("energy_building", "energy_point", "energy_meter", "energy_reading")
+"""Operational tables the energy build reads (``energy_reading`` incrementally by id)."""
+
+ENERGY_DAILY = dg.AssetKey(["marts", "energy_daily"])
+ENERGY_MONTHLY = dg.AssetKey(["marts", "energy_monthly"])
+ENERGY_INTERVALS = dg.AssetKey(["marts", "energy_intervals"])
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            dg.AssetKey(table.split(".")),
+            deps=[
+                dg.AssetKey(["raw", "energy_reading"]),
+                *(dg.AssetKey(t.split(".")) for t in sorted(energy.REQUIRED_MODELS)),
+            ],
+            group_name="marts",
+            kinds={"duckdb", "python"},
+        )
+        for table in ENERGY_TABLES
+    ],
+    pool=WAREHOUSE_POOL,
+)
+def energy_marts(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  # type: ignore[no-untyped-def]
+    """Intervals, office-local days, months and exceptions of the meter readings (DOMAIN §1):
+    incremental from the last published build, full on a first build (docs/energy-marts.md)."""
+    run_id = context.op_execution_context.run_id
+    with warehouse.connect(run_id) as con:
+        stats = energy.build_energy(con, as_of=warehouse.as_of_instant(), build_id=run_id)
+        counts = {
+            t: int(con.sql(f"select count(*) from {t}").fetchall()[0][0]) for t in ENERGY_TABLES
+        }
+    for table in ENERGY_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(table.split(".")),
+            metadata={
+                "dagster/row_count": counts[table],
+                "mode": stats.mode,
+                "points_in_scope": stats.points_in_scope,
+                "days_inserted": stats.days_inserted,
+                "days_deleted": stats.days_deleted,
+                "seconds": stats.seconds,
+            },
+        )
+
+
+def _bad(warehouse: WarehouseBuild, run_id: str, sql: str) -> tuple[int, list[str]]:
+    with warehouse.read(run_id) as con:
+        rows = con.sql(sql).fetchall()
+    return len(rows), [str(r) for r in rows[:20]]
+
+
+CHECK_DAYS_ADD_UP = """
+with spread as (
+    select d.point_id, sum(d.consumption) as days_total
+    from marts.energy_daily d group by d.point_id
+),
+intervals as (
+    select point_id, sum(delta) as interval_total
+    from marts.energy_intervals where status <> 'held' group by point_id
+)
+select i.point_id, i.interval_total, s.days_total
+from intervals i full join spread s using (point_id)
+where abs(coalesce(i.interval_total, 0) - coalesce(s.days_total, 0))
+      > 1e-6 * greatest(1, abs(coalesce(i.interval_total, 0)))
+"""
+"""Per point, the days add up to the intervals (a day's rows are the interval's shares, so this
+is the interval-level identity summed; ``test_energy_checks`` checks it per interval)."""
+
+CHECK_NO_NEGATIVE = """
+select 'daily', point_code, cast(day as varchar), consumption from marts.energy_daily
+where consumption < 0
+union all
+select 'monthly', node_code, cast(month as varchar), consumption from marts.energy_monthly
+where consumption < 0
+"""
+
+CHECK_OFFICE_IS_ROOTS = """
+with roots as (
+    select p.office_code, m.kind, m.month, sum(m.consumption) as total
+    from marts.energy_monthly m join marts.dim_energy_point p
+      on m.level = 'point' and p.point_code = m.node_code
+    where p.is_root group by all
+)
+select o.node_code, o.kind, o.month, o.consumption, r.total
+from marts.energy_monthly o
+full join roots r on o.level = 'office' and r.office_code = o.node_code
+                 and r.kind = o.kind and r.month = o.month
+where (o.level = 'office' or o.level is null)
+  and (r.total is null or o.consumption is null
+       or abs(o.consumption - r.total) > 1e-6 * greatest(1, abs(r.total)))
+"""
+
+
+@dg.asset_check(asset=ENERGY_DAILY, blocking=True)
+def energy_days_add_up_to_intervals(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseBuild
+) -> dg.AssetCheckResult:
+    """The days of the intervals add up to the intervals (within 1e-6)."""
+    count, sample = _bad(warehouse, context.op_execution_context.run_id, CHECK_DAYS_ADD_UP)
+    return dg.AssetCheckResult(passed=count == 0, metadata={"bad": count, "sample": sample})
+
+
+@dg.asset_check(asset=ENERGY_MONTHLY, blocking=True)
+def energy_no_negative_consumption(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseBuild
+) -> dg.AssetCheckResult:
+    """No negative consumption reaches a mart."""
+    count, sample = _bad(warehouse, context.op_execution_context.run_id, CHECK_NO_NEGATIVE)
+    return dg.AssetCheckResult(passed=count == 0, metadata={"bad": count, "sample": sample})
+
+
+@dg.asset_check(asset=ENERGY_MONTHLY, blocking=True)
+def energy_office_totals_are_root_sums(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseBuild
+) -> dg.AssetCheckResult:
+    """Every office total equals the sum of its root points, per kind and month."""
+    count, sample = _bad(warehouse, context.op_execution_context.run_id, CHECK_OFFICE_IS_ROOTS)
+    return dg.AssetCheckResult(passed=count == 0, metadata={"bad": count, "sample": sample})
+
+
+energy_assets = [energy_marts]
+energy_checks = [
+    energy_days_add_up_to_intervals,
+    energy_no_negative_consumption,
+    energy_office_totals_are_root_sums,
+]

@@ -1,0 +1,155 @@
+"""SLA (issue 4): the ``marts/sla_clocks`` asset, its blocking checks, and order generation.
+
+``marts/sla_clocks`` is built in Python (:func:`warehouse.sla.build_sla_clocks`: the shared
+business-time SQL needs its calendar expanded first) from the staged events and clock rows; the
+SQL marts ``sla_compliance``, ``office_workload`` and ``order_throughput`` read it. The daily
+``generate_periodic_orders`` job issues the periodic orders of every approved plan for a horizon
+ahead (idempotent: ``operational.services.plans.generate_orders`` never duplicates).
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from operational.db import create_db_engine, unit_of_work
+from operational.services.plans import generate_orders
+from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseBuild
+from warehouse import sla
+
+SLA_CLOCKS = dg.AssetKey(["marts", "sla_clocks"])
+SLA_COMPLIANCE = dg.AssetKey(["marts", "sla_compliance"])
+PYTHON_TABLES = frozenset({sla.TABLE})
+"""Tables built by the Python assets here, which SQL models may read (for their lineage)."""
+
+
+@dg.asset(
+    key=SLA_CLOCKS,
+    deps=[dg.AssetKey(table.split(".")) for table in sorted(sla.DEPENDS_ON)],
+    group_name="marts",
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb", "python"},
+)
+def sla_clocks(
+    context: dg.AssetExecutionContext, warehouse: WarehouseBuild
+) -> dg.MaterializeResult[None]:
+    """One row per SLA clock: started and stopped from the event log, deadline and state
+    recomputed with the shared business-time SQL as of the run's as_of (docs/sla-marts.md)."""
+    with warehouse.connect(context.op_execution_context.run_id) as con:
+        rows = sla.build_sla_clocks(con)
+        states = dict(con.sql("select state, count(*) from marts.sla_clocks group by 1").fetchall())
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": rows, **{f"clocks_{k}": int(v) for k, v in states.items()}}
+    )
+
+
+def _count(warehouse: WarehouseBuild, run_id: str, sql: str) -> tuple[int, list[str]]:
+    with warehouse.read(run_id) as con:
+        rows = con.sql(sql).fetchall()
+    return len(rows), [str(r[0]) for r in rows[:20]]
+
+
+@dg.asset_check(asset=SLA_CLOCKS, blocking=True)
+def sla_clock_due_after_start(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseBuild
+) -> dg.AssetCheckResult:
+    """Every clock has a deadline, at or after its start."""
+    count, sample = _count(
+        warehouse,
+        context.op_execution_context.run_id,
+        "select document_no from marts.sla_clocks where due_at is null or due_at < started_at",
+    )
+    return dg.AssetCheckResult(passed=count == 0, metadata={"bad": count, "sample": sample})
+
+
+@dg.asset_check(asset=SLA_CLOCKS, blocking=True)
+def sla_clock_met_not_past_due(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseBuild
+) -> dg.AssetCheckResult:
+    """No clock is met yet stopped after its deadline (or breached yet stopped in time)."""
+    count, sample = _count(
+        warehouse,
+        context.op_execution_context.run_id,
+        "select document_no from marts.sla_clocks where (state = 'met' and"
+        " (stopped_at is null or stopped_at > due_at)) or (state = 'breached' and"
+        " coalesce(stopped_at, as_of) <= due_at)",
+    )
+    return dg.AssetCheckResult(passed=count == 0, metadata={"bad": count, "sample": sample})
+
+
+@dg.asset_check(asset=SLA_CLOCKS, blocking=True)
+def sla_clock_matches_operational(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseBuild
+) -> dg.AssetCheckResult:
+    """The recomputed deadline equals the one the operational core stored: the warehouse and
+    the live system must show the same figures (DOMAIN §2)."""
+    count, sample = _count(
+        warehouse,
+        context.op_execution_context.run_id,
+        "select document_no from marts.sla_clocks where due_at is distinct from stored_due_at",
+    )
+    return dg.AssetCheckResult(passed=count == 0, metadata={"differing": count, "sample": sample})
+
+
+@dg.asset_check(asset=SLA_COMPLIANCE, blocking=True, additional_deps=[SLA_CLOCKS])
+def sla_compliance_counts_every_clock(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseBuild
+) -> dg.AssetCheckResult:
+    """The compliance totals add up to the number of clocks, and each row's parts to its total."""
+    with warehouse.read(context.op_execution_context.run_id) as con:
+        row = con.sql(
+            "select (select count(*) from marts.sla_clocks),"
+            " (select coalesce(sum(total), 0) from marts.sla_compliance),"
+            " (select count(*) from marts.sla_compliance where met + breached + pending <> total)"
+        ).fetchall()[0]
+    clocks, total, bad_rows = row
+    return dg.AssetCheckResult(
+        passed=clocks == total and bad_rows == 0,
+        metadata={"clocks": int(clocks), "compliance_total": int(total), "bad_rows": bad_rows},
+    )
+
+
+sla_assets = [sla_clocks]
+sla_checks = [
+    sla_clock_due_after_start,
+    sla_clock_met_not_past_due,
+    sla_clock_matches_operational,
+    sla_compliance_counts_every_clock,
+]
+
+
+# --- order generation ------------------------------------------------------------------------
+
+
+class GenerateOrdersConfig(dg.Config):
+    horizon_days: int = 14
+    """Orders are issued for occurrences up to this many days after today (UTC)."""
+
+
+@dg.op
+def generate_periodic_orders(
+    context: dg.OpExecutionContext, config: GenerateOrdersConfig, warehouse: WarehouseBuild
+) -> int:
+    """Issue the periodic orders of every approved plan up to the horizon (never a duplicate)."""
+    horizon_end = datetime.now(UTC).date() + timedelta(days=config.horizon_days)
+    engine = create_db_engine(warehouse.database_url)
+    try:
+        with unit_of_work(engine) as session:
+            issued = len(generate_orders(session, None, horizon_end))
+    finally:
+        engine.dispose()
+    context.log.info(f"issued {issued} periodic orders up to {horizon_end}")
+    return issued
+
+
+@dg.job(description="Issue the periodic orders of approved plans for a horizon ahead.")
+def generate_orders_job() -> None:
+    generate_periodic_orders()
+
+
+generate_orders_daily = dg.ScheduleDefinition(
+    name="generate_periodic_orders_daily",
+    job=generate_orders_job,
+    cron_schedule="30 0 * * *",
+    execution_timezone="Asia/Shanghai",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)

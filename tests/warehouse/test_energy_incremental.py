@@ -1,0 +1,176 @@
+"""Incremental energy builds: a correction changes exactly the days it affects; a new day's
+refresh recomputes only the new days; incremental and full builds agree."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_energy_vectors import add_org, create_raw, insert, prepare
+
+from warehouse.energy import build_energy
+
+AS_OF = date(2026, 3, 1)
+
+
+def seed(con: duckdb.DuckDBPyConnection, days: int = 20) -> None:
+    """Two offices; a master point with two sub-meters in O1, one point in O2; daily readings at
+    local midnight (16:00 UTC the day before) for ``days`` days from 2026-01-01."""
+    create_raw(con)
+    add_org(con, {"O1": "Asia/Shanghai", "O2": "Asia/Shanghai"})
+    insert(con, "energy_building", [(1, 1, "B1", 1000.0)])
+    insert(
+        con,
+        "energy_point",
+        [
+            (1, 1, "M", "master", "electricity", None, None, None),
+            (2, 1, "S1", "sub 1", "electricity", 1, 1, None),
+            (3, 1, "S2", "sub 2", "electricity", 1, None, None),
+            (4, 2, "X", "other", "electricity", None, None, None),
+        ],
+    )
+    insert(
+        con,
+        "energy_meter",
+        [(p, p, f"S{p}", 1.0, 6, "2025-12-31 16:00:00", 0.0, None, None) for p in (1, 2, 3, 4)],
+    )
+    rows: list[tuple[Any, ...]] = []
+    rate = {1: 100.0, 2: 40.0, 3: 50.0, 4: 10.0}
+    n = 0
+    for d in range(1, days + 1):
+        for p in (1, 2, 3, 4):
+            n += 1
+            rows.append(
+                (
+                    n,
+                    p,
+                    p,
+                    f"{date(2025, 12, 31) + timedelta(days=d)} 16:00:00",
+                    rate[p] * d,
+                    "import",
+                    None,
+                    None,
+                    0,
+                    "t",
+                    None,
+                )
+            )
+    insert(con, "energy_reading", rows)
+    prepare(con)
+
+
+def daily(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, date], tuple[float, bool]]:
+    rows = con.sql(
+        "select point_code, day, consumption, estimated from marts.energy_daily"
+    ).fetchall()
+    return {(r[0], r[1]): (round(r[2], 9), r[3]) for r in rows}
+
+
+def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        t: con.sql(f"select * from marts.{t} order by all").fetchall()
+        for t in ("energy_daily", "energy_monthly", "energy_exceptions")
+    } | {
+        "energy_intervals": con.sql(
+            "select * exclude (typical_daily) from marts.energy_intervals order by all"
+        ).fetchall()
+    }
+
+
+def test_correction_changes_exactly_the_affected_days(tmp_path: Path) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        seed(con)
+        build_energy(con, as_of=AS_OF, full=True)
+        before = daily(con)
+        # reading 38 = S1 at local midnight starting 2026-01-11: 400 → corrected to 380
+        insert(
+            con,
+            "energy_reading",
+            [(1000, 2, 2, "2026-01-10 16:00:00", 380.0, "form", None, 38, 0, "t", None)],
+        )
+        stats = build_energy(con, as_of=AS_OF)
+        after = daily(con)
+        changed = {k for k in before if before[k] != after.get(k)} | (after.keys() - before.keys())
+        # the day ending at the corrected reading and the day starting at it
+        assert changed == {("S1", date(2026, 1, 10)), ("S1", date(2026, 1, 11))}
+        assert after[("S1", date(2026, 1, 10))][0] == 20.0
+        assert after[("S1", date(2026, 1, 11))][0] == 60.0
+        assert stats.mode == "incremental" and stats.points_in_scope == 1
+        # the same as a full rebuild
+        incremental = snapshot(con)
+        build_energy(con, as_of=AS_OF, full=True)
+        assert snapshot(con) == incremental
+
+
+def test_void_withdraws_a_reading(tmp_path: Path) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        seed(con)
+        build_energy(con, as_of=AS_OF, full=True)
+        insert(
+            con,
+            "energy_reading",
+            [(1000, 4, 4, "2026-01-20 16:00:00", 200.0, "form", None, 80, 1, "t", None)],
+        )
+        build_energy(con, as_of=AS_OF)
+        after = daily(con)
+        assert ("X", date(2026, 1, 19)) in after
+        assert ("X", date(2026, 1, 20)) not in after  # the last reading withdrawn
+        incremental = snapshot(con)
+        build_energy(con, as_of=AS_OF, full=True)
+        assert snapshot(con) == incremental
+
+
+def test_refresh_after_one_new_day_touches_only_the_new_day(tmp_path: Path) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        seed(con)
+        build_energy(con, as_of=AS_OF, full=True)
+        total_days = con.sql("select count(*) from marts.energy_daily").fetchall()[0][0]
+        insert(
+            con,
+            "energy_reading",
+            [
+                (1000 + p, p, p, "2026-01-21 16:00:00", r * 21, "import", None, None, 0, "t", None)
+                for p, r in ((1, 100.0), (2, 40.0), (3, 50.0), (4, 10.0))
+            ],
+        )
+        stats = build_energy(con, as_of=AS_OF)
+        assert stats.mode == "incremental"
+        assert (stats.intervals_deleted, stats.intervals_inserted) == (0, 4)
+        assert (stats.days_deleted, stats.days_inserted) == (0, 4)
+        assert con.sql("select count(*) from marts.energy_daily").fetchall()[0][0] == total_days + 4
+        log = con.sql(
+            "select mode, days_inserted from energy.build_log order by built_at"
+        ).fetchall()
+        assert [m for m, _ in log] == ["full", "incremental"]
+        incremental = snapshot(con)
+        build_energy(con, as_of=AS_OF, full=True)
+        assert snapshot(con) == incremental
+
+
+def test_replacement_recomputes_from_the_swap(tmp_path: Path) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        seed(con)
+        build_energy(con, as_of=AS_OF, full=True)
+        con.execute(
+            "update raw.energy_meter set removed_at = '2026-01-21 04:00:00', final_reading = 205"
+            " where id = 4"
+        )
+        insert(con, "energy_meter", [(5, 4, "N", 2.0, 4, "2026-01-21 04:00:00", 0.0, None, None)])
+        insert(
+            con,
+            "energy_reading",
+            [(1000, 4, 5, "2026-01-21 16:00:00", 6.0, "import", None, None, 0, "t", None)],
+        )
+        prepare(con)
+        build_energy(con, as_of=AS_OF)
+        after = daily(con)
+        # (205 - 200) x 1 on the old meter + (6 - 0) x 2 on the new one, same local day
+        assert after[("X", date(2026, 1, 21))] == (17.0, False)
+        incremental = snapshot(con)
+        build_energy(con, as_of=AS_OF, full=True)
+        assert snapshot(con) == incremental

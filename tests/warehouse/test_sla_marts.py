@@ -1,0 +1,204 @@
+"""The SLA marts: exact rows for a known scenario, as_of, and Python = SQL on the demo data."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from sqlalchemy import select
+
+from operational.calendars import WorkCalendar
+from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.demo import STEPS, DemoOptions
+from operational.demo.orders import orders_step
+from operational.imports.org import ensure_group
+from operational.models import Office, WorkflowClock
+from operational.sla import ClockTarget, ClockUnit, evaluate
+from tests.conftest import BACKENDS, fresh_database_url
+from tests.operational.test_workflow_support import T0
+from tests.warehouse.sla_support import AS_OF_1, AS_OF_2, DUE, build, scenario_database
+
+CONTRACT = [
+    "document_no",
+    "office_code",
+    "discipline",
+    "document_type",
+    "clock",
+    "started_at",
+    "due_at",
+    "stopped_at",
+    "state",
+]
+NAIVE = {"t0": T0.replace(tzinfo=None)}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def scenario_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    yield from scenario_database(request.param, tmp_path_factory.mktemp("sla"))
+
+
+def _naive(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(tzinfo=None)
+
+
+def _clocks(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[object, ...]]:
+    rows = con.sql(
+        f"select {', '.join(CONTRACT)} from marts.sla_clocks order by document_no"
+    ).fetchall()
+    return {str(r[0]): r[1:] for r in rows}
+
+
+def test_sla_clocks_contract_and_rows_at_a_late_as_of(scenario_url: str) -> None:
+    con = build(scenario_url, AS_OF_2)
+    columns = [c[0] for c in con.sql("describe marts.sla_clocks").fetchall()]
+    assert columns[: len(CONTRACT)] == CONTRACT
+    clocks = _clocks(con)
+    corrective = sorted(no for no in clocks if no.startswith("CM-"))
+    (periodic,) = [no for no in clocks if no.startswith("PM-")]
+    c1, c2, c3, c4 = corrective
+    t0 = _naive(T0)
+    day2 = t0 + timedelta(days=1)
+    assert clocks[c1] == (
+        "OF1",
+        "cleaning",
+        "corrective_order",
+        "completion",
+        t0,
+        t0 + DUE,
+        t0 + DUE,
+        "met",
+    )  # stopped exactly at its deadline: met
+    assert clocks[c2][5:] == (t0 + DUE, t0 + DUE + timedelta(seconds=1), "breached")
+    assert clocks[c3][4:] == (day2, day2 + DUE, None, "breached")  # open past its deadline
+    assert clocks[c4][6:] == (t0 + timedelta(days=4), "breached")
+    starts = datetime(2026, 3, 9, 16, 0)  # 00:00 of 03-10 in Shanghai
+    assert clocks[periodic] == (
+        "OF1",
+        "engineering",
+        "periodic_order",
+        "completion",
+        starts,
+        starts + DUE,
+        datetime(2026, 3, 11, 2, 0),
+        "met",
+    )
+    agree = con.sql("select count(*) from marts.sla_clocks where due_at <> stored_due_at")
+    assert agree.fetchall() == [(0,)]
+
+
+def test_the_same_data_at_an_earlier_as_of(scenario_url: str) -> None:
+    con = build(scenario_url, AS_OF_1)
+    clocks = _clocks(con)
+    assert len(clocks) == 4  # the periodic order's clock has not started yet
+    assert {c[7] for c in clocks.values()} == {"pending"}
+    assert {c[6] for c in clocks.values()} == {None}  # stops after as_of have not happened
+
+
+def test_compliance_counts_and_percentages(scenario_url: str) -> None:
+    late = build(scenario_url, AS_OF_2).sql(
+        "select * exclude (month) from marts.sla_compliance order by discipline"
+    )
+    assert late.fetchall() == [
+        ("OF1", "cleaning", "corrective_order", "completion", 4, 1, 3, 0, 25.0),
+        ("OF1", "engineering", "periodic_order", "completion", 1, 1, 0, 0, 100.0),
+    ]
+    early = build(scenario_url, AS_OF_1).sql(
+        "select month, total, pending, compliance_pct from marts.sla_compliance"
+    )
+    assert early.fetchall() == [(date(2026, 3, 1), 4, 4, None)]
+
+
+def test_office_month_is_local(tmp_path: Path) -> None:
+    """A clock started at 23:30 UTC on 31 March is in April in Shanghai."""
+    con = duckdb.connect()
+    con.execute("create schema raw; create schema staging; create schema marts")
+    con.execute(
+        "create table marts.sla_clocks as select 'X' as office_code, 'cleaning' as discipline,"
+        " 'corrective_order' as document_type, 'completion' as clock,"
+        " cast(date_trunc('month', timezone('Asia/Shanghai', timestamptz '2026-03-31 23:30+00'))"
+        " as date) as month, 'met' as state"
+    )
+    assert con.sql("select month from marts.sla_clocks").fetchall() == [(date(2026, 4, 1),)]
+
+
+def test_office_workload_and_throughput(scenario_url: str) -> None:
+    con = build(scenario_url, AS_OF_2)
+    rows = con.sql("select * exclude (as_of) from marts.office_workload order by office_code")
+    assert rows.fetchall() == [
+        ("OF1", 1, 1, 4, 3, 3, 0.0),  # the plan ended on 03-10: it covers nothing now
+        ("OF2", 0, 0, 0, 0, 0, None),
+    ]
+    early = build(scenario_url, AS_OF_1).sql(
+        "select open_orders, overdue_orders, closed_last_30d, objects_without_plan,"
+        " plan_coverage_pct from marts.office_workload where office_code = 'OF1'"
+    )
+    assert early.fetchall() == [(4, 0, 0, 1, pytest.approx(200 / 3))]
+    throughput = con.sql(
+        "select discipline, document_type, month, created, closed from marts.order_throughput"
+        " order by discipline"
+    )
+    assert throughput.fetchall() == [
+        ("cleaning", "corrective_order", date(2026, 3, 1), 4, 3),
+        ("engineering", "periodic_order", date(2026, 3, 1), 1, 1),
+    ]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    for url in fresh_database_url(request.param, tmp_path_factory.mktemp("demo")):
+        upgrade(url)
+        engine = create_db_engine(url)
+        options = DemoOptions(offices=4, days=120, seed=3, now=datetime(2026, 2, 20, 6, tzinfo=UTC))
+        with unit_of_work(engine) as session:
+            ensure_group(session, "YY", "一应物业集团")
+            STEPS[0](session, options, random.Random(3))
+            orders_step(session, options, random.Random(3))
+        engine.dispose()
+        yield url
+
+
+@pytest.mark.parametrize(
+    "as_of", [datetime(2026, 2, 20, 6, tzinfo=UTC), datetime(2026, 1, 15, 12, tzinfo=UTC)]
+)
+def test_python_and_sql_agree_on_the_demo_data(demo_url: str, as_of: datetime) -> None:
+    con = build(demo_url, as_of)
+    mart = {
+        r[0]: (r[1], r[2], r[3])
+        for r in con.sql(
+            "select clock_id, due_at, stopped_at, state from marts.sla_clocks"
+        ).fetchall()
+    }
+    engine = create_db_engine(demo_url)
+    with unit_of_work(engine) as session:
+        zones = {o.id: o.timezone for o in session.scalars(select(Office))}
+        clocks = list(
+            session.scalars(select(WorkflowClock).where(WorkflowClock.started_at <= as_of))
+        )
+    engine.dispose()
+    assert len(clocks) == len(mart) > 500
+    states = set()
+    for clock in clocks:
+        target = ClockTarget(clock.target_amount, ClockUnit(clock.target_unit), "24x7")
+        python = evaluate(
+            clock.started_at,
+            target,
+            WorkCalendar.always(zones[clock.office_id]),
+            as_of,
+            stopped_at=clock.stopped_at,
+        )
+        due, stopped, state = mart[clock.id]
+        assert python.due_at is not None
+        assert (_naive(python.due_at), python.state.value) == (due, state), clock.document_no
+        assert stopped == (
+            _naive(clock.stopped_at) if clock.stopped_at and clock.stopped_at <= as_of else None
+        )
+        states.add(state)
+    assert states == {"met", "breached", "pending"}

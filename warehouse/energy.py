@@ -1,0 +1,914 @@
+"""Energy consumption in the warehouse: intervals, office-local days, months, exceptions.
+
+The rules are DOMAIN §1 (documented for BI users in ``docs/energy-marts.md``):
+
+* an *interval* joins two consecutive effective readings of one installation (the installation's
+  initial reading at ``installed_at`` and final reading at ``removed_at`` are readings too);
+  ``Δ = (r1 − r0) × multiplier``; intervals never cross installations;
+* a lower reading on a register of ``d`` digits is a roll-over, ``Δ = (10^d − r0 + r1) × m``,
+  only when plausible (below ``k × typical × days``; with no history below half the register),
+  otherwise — and always without digits — the interval is *held*: no consumption, an exception;
+* *typical daily use* before an interval is the median of ``Δ / days`` over the point's up-to-10
+  most recent earlier intervals with ``r1 ≥ r0`` (any installation); ``Δ > k × typical × days``
+  is *high*: kept, flagged;
+* each interval's Δ is spread over the office-local days it covers in proportion to time.
+
+Everything is set-based SQL. The tables are kept *incrementally* in the build file, which
+starts as a copy of the previous published version: only readings past the watermark are read,
+the affected ``(point, from-instant)`` pairs are found, and only those points' intervals and days
+from that instant on are deleted and recomputed. A first build, or ``full=True``, recomputes all.
+
+Tables written (schema ``marts`` is the contract; ``energy`` holds the bookkeeping)::
+
+    marts.energy_intervals   one row per interval (status ok | rollover | high | held)
+    marts.energy_daily       point × office-local day
+    marts.energy_monthly     level × node × kind × month, with loss for parent points
+    marts.energy_exceptions  held intervals, roll-overs, high intervals, entry flags
+    energy.point_month       point × month partial sums (incremental source of the monthly mart)
+    energy.day_bounds        time zone × local day → UTC start and end
+    energy.state, energy.meter_snapshot, energy.point_snapshot, energy.build_log
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pyarrow as pa
+
+K = 3.0
+HISTORY = 10
+_EPOCH = date(2000, 1, 1)
+_WINDOW_DAYS = 62  # how far back a refresh first looks for a point's recent history
+
+REQUIRED_MODELS = frozenset(
+    {
+        "staging.stg_offices",
+        "staging.stg_city_companies",
+        "staging.stg_groups",
+        "staging.stg_energy_points",
+        "staging.stg_energy_meters",
+        "staging.stg_energy_buildings",
+        "marts.dim_energy_point",
+    }
+)
+
+
+@dataclass(frozen=True)
+class EnergyBuildStats:
+    """What one energy build did (also appended to ``energy.build_log``)."""
+
+    mode: str  # 'full' | 'incremental' | 'unchanged'
+    points_in_scope: int
+    intervals_deleted: int
+    intervals_inserted: int
+    days_deleted: int
+    days_inserted: int
+    reading_watermark: int
+    seconds: float
+
+
+# --------------------------------------------------------------------------------------------
+# Effective readings, cast from the raw copy (SQLite hands over text instants and 0/1 flags).
+
+_RAW_READINGS = """
+    select
+        cast(id as bigint) as reading_id,
+        cast(point_id as bigint) as point_id,
+        cast(meter_id as bigint) as meter_id,
+        cast(read_at as timestamp) as read_at,
+        cast(reading as double) as reading,
+        cast(flag as varchar) as flag,
+        cast(supersedes_id as bigint) as supersedes_id,
+        cast(void as boolean) as void
+    from raw.energy_reading
+"""
+
+
+def _effective_readings(where: str = "") -> str:
+    """Readings neither void nor superseded by any later row (a correction or a withdrawal)."""
+    return f"""
+    select r.reading_id, r.point_id, r.meter_id, r.read_at, r.reading, r.flag
+    from ({_RAW_READINGS}) r
+    where not r.void {where}
+      and r.reading_id not in (
+          select cast(supersedes_id as bigint) from raw.energy_reading
+          where supersedes_id is not null)
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Bookkeeping tables
+
+
+def _ensure_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    """Create the energy tables if missing; True if they already existed (incremental possible)."""
+    existed = bool(
+        con.sql(
+            "select 1 from information_schema.tables"
+            " where table_schema = 'energy' and table_name = 'state'"
+        ).fetchall()
+    )
+    con.execute("create schema if not exists energy")
+    con.execute("create schema if not exists marts")
+    con.execute(
+        """
+        create table if not exists energy.state (
+            reading_watermark bigint, as_of date, built_at timestamp)
+        """
+    )
+    con.execute(
+        """
+        create table if not exists marts.energy_intervals (
+            point_id bigint, meter_id bigint, start_at timestamp, end_at timestamp,
+            start_reading_id bigint, end_reading_id bigint,
+            start_reading double, end_reading double, multiplier double, digits integer,
+            days double, typical_daily double, delta double, status varchar)
+        """
+    )
+    con.execute(
+        """
+        create table if not exists marts.energy_daily (
+            point_id bigint, point_code varchar, office_code varchar, kind varchar, day date,
+            consumption double, estimated boolean, covered_seconds double, day_seconds double)
+        """
+    )
+    con.execute(
+        """
+        create table if not exists energy.point_month (
+            point_id bigint, month date, consumption double, days_with_data integer,
+            full_days integer, estimated_days integer)
+        """
+    )
+    con.execute(
+        """
+        create table if not exists energy.build_log (
+            build_id varchar, mode varchar, built_at timestamp, points_in_scope bigint,
+            intervals_deleted bigint, intervals_inserted bigint, days_deleted bigint,
+            days_inserted bigint, reading_watermark bigint, seconds double)
+        """
+    )
+    return existed
+
+
+def _ensure_day_bounds(con: duckdb.DuckDBPyConnection) -> None:
+    """Office-local days as UTC ranges, computed with zoneinfo (exact across DST changes).
+
+    Covers every time zone of an office with points, from the earliest installation to a few
+    days past the latest reading or removal. Small: time zones × days.
+    """
+    row = con.sql(
+        """
+        select min(t)::date - 2, max(t)::date + 3 from (
+            select installed_at as t from staging.stg_energy_meters
+            union all select removed_at from staging.stg_energy_meters
+            union all select max(cast(read_at as timestamp)) from raw.energy_reading)
+        """
+    ).fetchall()[0]
+    if row[0] is None:
+        lo, hi = date.today(), date.today()
+    else:
+        lo, hi = row[0], row[1]
+    zones = sorted(
+        {
+            str(z[0])
+            for z in con.sql(
+                "select distinct timezone from marts.dim_energy_point where timezone is not null"
+            ).fetchall()
+        }
+    )
+    have = con.sql(
+        "select 1 from information_schema.tables"
+        " where table_schema = 'energy' and table_name = 'day_bounds'"
+    ).fetchall()
+    if have:
+        cov = con.sql(
+            "select timezone, min(day), max(day) from energy.day_bounds group by timezone"
+        ).fetchall()
+        covered = {str(z): (a, b) for z, a, b in cov}
+        if all(z in covered and covered[z][0] <= lo and covered[z][1] >= hi for z in zones):
+            return
+        for a, b in covered.values():
+            lo, hi = min(lo, a), max(hi, b)
+    cols: dict[str, list[object]] = {
+        "timezone": [],
+        "day": [],
+        "day_number": [],
+        "start_at": [],
+        "end_at": [],
+        "seconds": [],
+        "offset_seconds": [],
+    }
+    for zone_name in zones:
+        zone = ZoneInfo(zone_name)
+        day = lo
+        start = _local_midnight_utc(day, zone)
+        while day <= hi:
+            nxt = day + timedelta(days=1)
+            end = _local_midnight_utc(nxt, zone)
+            cols["timezone"].append(zone_name)
+            cols["day"].append(day)
+            cols["day_number"].append((day - _EPOCH).days)
+            cols["start_at"].append(start)
+            cols["end_at"].append(end)
+            cols["seconds"].append((end - start).total_seconds())
+            cols["offset_seconds"].append(
+                int((datetime.combine(day, datetime.min.time()) - start).total_seconds())
+            )
+            day, start = nxt, end
+    table = pa.table(
+        {
+            "timezone": pa.array(cols["timezone"], pa.string()),
+            "day": pa.array(cols["day"], pa.date32()),
+            "day_number": pa.array(cols["day_number"], pa.int32()),
+            "start_at": pa.array(cols["start_at"], pa.timestamp("us")),
+            "end_at": pa.array(cols["end_at"], pa.timestamp("us")),
+            "seconds": pa.array(cols["seconds"], pa.float64()),
+            "offset_seconds": pa.array(cols["offset_seconds"], pa.int32()),
+        }
+    )
+    con.register("_day_bounds", table)
+    try:
+        con.execute("create or replace table energy.day_bounds as select * from _day_bounds")
+    finally:
+        con.unregister("_day_bounds")
+    # one representative UTC offset per zone: a first guess of an instant's local day
+    con.execute(
+        """
+        create or replace table energy.zone_offset as
+        select timezone, cast(median(offset_seconds) as integer) as offset_seconds
+        from energy.day_bounds group by timezone
+        """
+    )
+
+
+def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
+    local = datetime(day.year, day.month, day.day, tzinfo=zone)
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def _local_day(ts: str, tz: str) -> str:
+    """SQL for the office-local day number of the UTC instant ``ts`` in zone column ``tz``.
+
+    A first guess from the zone's representative offset is corrected by at most one day against
+    ``energy.day_bounds`` (joined as alias ``b_<ts>``).
+    """
+    return (
+        f"(case when {ts} < b.start_at then b.day_number - 1"
+        f" when {ts} >= b.end_at then b.day_number + 1 else b.day_number end)"
+    ).replace("b.", f"b_{tz}.")
+
+
+# --------------------------------------------------------------------------------------------
+# The steps
+
+
+def _sync_readings(con: duckdb.DuckDBPyConnection, full: bool, watermark: int) -> None:
+    """Keep ``energy.readings``: the effective readings, typed, appended roughly in time order."""
+    if full:
+        con.execute(
+            f"""
+            create or replace table energy.readings as
+            {_effective_readings()}
+            order by read_at
+            """
+        )
+        return
+    con.execute(
+        f"create or replace temp table _new_rows as select * from ({_RAW_READINGS})"
+        " where reading_id > $w",
+        {"w": watermark},
+    )
+    con.execute(
+        """
+        delete from energy.readings where reading_id in (
+            select supersedes_id from _new_rows where supersedes_id is not null)
+        """
+    )
+    con.execute(
+        """
+        insert into energy.readings
+        select reading_id, point_id, meter_id, read_at, reading, flag from _new_rows
+        where not void and reading_id not in (
+            select supersedes_id from _new_rows where supersedes_id is not null)
+        order by read_at
+        """
+    )
+
+
+def _scope_full(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        create or replace temp table _scope as
+        select point_id, cast(null as timestamp) as from_at from marts.dim_energy_point
+        """
+    )
+
+
+def _scope_incremental(con: duckdb.DuckDBPyConnection, watermark: int) -> None:
+    """Affected (point, from-instant) pairs since the last build.
+
+    A change at instant ``t`` on a point (a new or withdrawn reading, a correction's old and
+    new instants, an installation or removal) affects the interval around ``t`` and everything
+    after it (later typical daily use may change). ``from_at`` is the last stored interval
+    boundary strictly before the earliest change; null means the whole point.
+    """
+    con.execute(
+        f"""
+        create or replace temp table _changes as
+        with new_rows as (select * from ({_RAW_READINGS}) where reading_id > $w),
+        instants as (
+            select point_id, read_at as t from new_rows
+            union all
+            select old.point_id, old.read_at
+            from new_rows n join ({_RAW_READINGS}) old on old.reading_id = n.supersedes_id
+            union all
+            -- installations new or changed since the last build (meters are updated in place)
+            select m.point_id, least(m.installed_at, coalesce(m.removed_at, m.installed_at),
+                                     coalesce(s.installed_at, m.installed_at),
+                                     coalesce(s.removed_at, m.installed_at))
+            from staging.stg_energy_meters m
+            left join energy.meter_snapshot s using (meter_id)
+            where s.meter_id is null
+               or s.point_id is distinct from m.point_id
+               or s.installed_at is distinct from m.installed_at
+               or s.initial_reading is distinct from m.initial_reading
+               or s.removed_at is distinct from m.removed_at
+               or s.final_reading is distinct from m.final_reading
+               or s.multiplier is distinct from m.multiplier
+               or s.digits is distinct from m.digits
+            union all
+            select s.point_id, least(s.installed_at, coalesce(s.removed_at, s.installed_at))
+            from energy.meter_snapshot s
+            where s.meter_id not in (select meter_id from staging.stg_energy_meters)
+        )
+        select point_id, min(t) as t from instants group by point_id
+        """,
+        {"w": watermark},
+    )
+    # points that are new or changed office/time zone: recompute whole
+    con.execute(
+        """
+        create or replace temp table _whole as
+        select p.point_id from marts.dim_energy_point p
+        left join energy.point_snapshot s using (point_id)
+        where s.point_id is null or s.timezone is distinct from p.timezone
+           or s.office_code is distinct from p.office_code or s.kind is distinct from p.kind
+           or s.point_code is distinct from p.point_code
+        union
+        select s.point_id from energy.point_snapshot s
+        where s.point_id not in (select point_id from marts.dim_energy_point)
+        """
+    )
+    # last stored boundary before the change: look in a recent window first, then everywhere
+    con.execute(
+        f"""
+        create or replace temp table _from as
+        select c.point_id, max(case when i.end_at < c.t then i.end_at else i.start_at end) as f
+        from _changes c join marts.energy_intervals i
+          on i.point_id = c.point_id and i.start_at < c.t
+        where i.start_at >= (select min(t) from _changes) - interval {_WINDOW_DAYS} day
+        group by c.point_id
+        """
+    )
+    con.execute(
+        """
+        insert into _from
+        select c.point_id, max(case when i.end_at < c.t then i.end_at else i.start_at end)
+        from _changes c join marts.energy_intervals i
+          on i.point_id = c.point_id and i.start_at < c.t
+        where c.point_id not in (select point_id from _from)
+        group by c.point_id
+        """
+    )
+    con.execute(
+        """
+        create or replace temp table _scope as
+        select c.point_id, f.f as from_at
+        from _changes c left join _from f using (point_id)
+        where c.point_id not in (select point_id from _whole)
+        union all
+        select point_id, cast(null as timestamp) from _whole
+        """
+    )
+
+
+def _compute_intervals(con: duckdb.DuckDBPyConnection, full: bool) -> None:
+    """New intervals of the scope points from their from-instants, classified."""
+    scope_join = "" if full else "join _scope s using (point_id)"
+    scope_reading = "" if full else "and (s.from_at is null or r.read_at >= s.from_at)"
+    scope_inst = "" if full else "(s.from_at is null or m.installed_at >= s.from_at)"
+    scope_rem = "" if full else "and (s.from_at is null or m.removed_at >= s.from_at)"
+    cutoff = ""
+    if not full:
+        low = con.sql(
+            "select min(from_at), count(*) filter (where from_at is null) from _scope"
+        ).fetchall()[0]
+        if low[0] is not None and low[1] == 0:
+            cutoff = f"and r.read_at >= timestamp '{low[0].isoformat(sep=' ')}'"
+    con.execute(
+        f"""
+        create or replace temp table _seq as
+        select m.meter_id, m.point_id, m.multiplier, m.digits,
+               m.installed_at as t, m.initial_reading as v, cast(null as bigint) as reading_id,
+               0 as ord
+        from staging.stg_energy_meters m {scope_join}
+        {"where " + scope_inst if scope_inst else ""}
+        union all
+        select m.meter_id, m.point_id, m.multiplier, m.digits, r.read_at, r.reading,
+               r.reading_id, 1
+        from energy.readings r
+        join staging.stg_energy_meters m on m.meter_id = r.meter_id
+        {scope_join.replace("using (point_id)", "on s.point_id = m.point_id")}
+        where r.read_at >= m.installed_at {cutoff}
+          and (m.removed_at is null or r.read_at <= m.removed_at) {scope_reading}
+        union all
+        select m.meter_id, m.point_id, m.multiplier, m.digits, m.removed_at, m.final_reading,
+               null, 2
+        from staging.stg_energy_meters m {scope_join}
+        where m.removed_at is not null and m.final_reading is not null {scope_rem}
+        """
+    )
+    con.execute(
+        """
+        create or replace temp table _iv as
+        select * from (
+            select point_id, meter_id, multiplier, digits,
+                   t as start_at, lead(t) over w as end_at,
+                   reading_id as start_reading_id, lead(reading_id) over w as end_reading_id,
+                   v as start_reading, lead(v) over w as end_reading,
+                   lead(ord) over w as next_ord
+            from _seq
+            window w as (partition by meter_id order by t, ord, reading_id)
+        ) where end_at is not null
+        """
+    )
+    # Recent qualifying history of the retained part (before from_at), for typical daily use.
+    if full:
+        con.execute(
+            "create or replace temp table _hist as select point_id, start_at, end_at, delta, days"
+            " from marts.energy_intervals limit 0"
+        )
+    else:
+        con.execute(
+            f"""
+            create or replace temp table _hist as
+            select i.point_id, i.start_at, i.end_at, i.delta, i.days
+            from marts.energy_intervals i join _scope s using (point_id)
+            where s.from_at is not null and i.start_at < s.from_at
+              and i.end_reading >= i.start_reading and i.days > 0
+              and i.start_at >= (select min(from_at) from _scope) - interval {_WINDOW_DAYS} day
+            qualify row_number() over (partition by i.point_id order by i.end_at desc) <= {HISTORY}
+            """
+        )
+        con.execute(
+            f"""
+            insert into _hist
+            select i.point_id, i.start_at, i.end_at, i.delta, i.days
+            from marts.energy_intervals i join _scope s using (point_id)
+            where s.from_at is not null and i.start_at < s.from_at
+              and i.end_reading >= i.start_reading and i.days > 0
+              and i.point_id in (
+                  select s2.point_id from _scope s2 left join (
+                      select point_id, count(*) as n from _hist group by point_id
+                  ) h using (point_id) where s2.from_at is not null and coalesce(h.n, 0) < {HISTORY})
+              and i.start_at < (select min(from_at) from _scope) - interval {_WINDOW_DAYS} day
+            qualify row_number() over (partition by i.point_id order by i.end_at desc)
+                    <= {HISTORY} - coalesce((select count(*) from _hist h2
+                                             where h2.point_id = i.point_id), 0)
+            """
+        )
+    con.execute(
+        f"""
+        create or replace temp table _typ as
+        select point_id, end_at,
+               median(rate) over (partition by point_id order by end_at
+                                  rows between {HISTORY - 1} preceding and current row) as typ
+        from (
+            select point_id, end_at, delta / days as rate from _hist
+            union all
+            select point_id, end_at,
+                   (end_reading - start_reading) * multiplier
+                   / (epoch_us(end_at) - epoch_us(start_at)) * 86400e6
+            from _iv where end_reading >= start_reading and end_at > start_at
+        )
+        """
+    )
+    con.execute(
+        f"""
+        create or replace {"table marts.energy_intervals" if full else "temp table _new_iv"} as
+        with x as (
+            select i.*, t.typ as typical_daily,
+                   (epoch_us(i.end_at) - epoch_us(i.start_at)) / 86400e6 as days,
+                   case when i.digits is not null then pow(10, i.digits) end as register
+            from _iv i asof left join _typ t
+              on i.point_id = t.point_id and i.start_at >= t.end_at
+        )
+        select point_id, meter_id, start_at, end_at, start_reading_id, end_reading_id,
+               start_reading, end_reading, multiplier, digits, days, typical_daily,
+               case when status = 'held' then null
+                    when status = 'rollover'
+                        then (register - start_reading + end_reading) * multiplier
+                    else (end_reading - start_reading) * multiplier end as delta,
+               status
+        from (
+            select *,
+                case
+                    when end_reading >= start_reading then
+                        case when typical_daily is not null
+                              and (end_reading - start_reading) * multiplier
+                                  > {K} * typical_daily * days
+                             then 'high' else 'ok' end
+                    when register is null then 'held'
+                    when typical_daily is not null then
+                        case when (register - start_reading + end_reading) * multiplier
+                                  < {K} * typical_daily * days
+                             then 'rollover' else 'held' end
+                    when register - start_reading + end_reading < register / 2 then 'rollover'
+                    else 'held'
+                end as status
+            from x
+        )
+        """
+    )
+
+
+def _apply_intervals(con: duckdb.DuckDBPyConnection, full: bool) -> tuple[int, int]:
+    if full:  # written directly by _compute_intervals
+        return 0, _count(con, "marts.energy_intervals")
+    if True:
+        deleted = int(
+            con.execute(
+                """
+                delete from marts.energy_intervals i using _scope s
+                where i.point_id = s.point_id and (s.from_at is null or i.start_at >= s.from_at)
+                """
+            ).fetchall()[0][0]
+        )
+    con.execute("insert into marts.energy_intervals by name select * from _new_iv order by end_at")
+    return deleted, _count(con, "_new_iv")
+
+
+def _compute_days(con: duckdb.DuckDBPyConnection, full: bool) -> None:
+    """Spread every accepted interval over office-local days (scope points, from their from-day).
+
+    A day's share of an interval is Δ × (overlap with the local day) ÷ (interval duration); a
+    zero-length interval puts its Δ on its own day. A day is *estimated* when an interval
+    contributing to it starts before the day or ends after it.
+    """
+    if full:
+        source = "select * from marts.energy_intervals where status <> 'held'"
+        first_day = "true"
+    else:
+        con.execute(
+            f"""
+            create or replace temp table _scope_day as
+            with g as (
+                select s.point_id, s.from_at, p.timezone,
+                       date_diff('day', date '{_EPOCH}',
+                                 cast(s.from_at + to_seconds(p.offset_seconds) as date)) as g
+                from _scope s join _ptz p using (point_id)
+            ),
+            d as (
+                select g.point_id, g.timezone, {_local_day("g.from_at", "p")} as first_day
+                from g left join energy.day_bounds b_p
+                  on b_p.timezone = g.timezone and b_p.day_number = g.g
+            )
+            select d.point_id, b.start_at as first_day_start, d.first_day
+            from d left join energy.day_bounds b
+              on b.timezone = d.timezone and b.day_number = d.first_day
+            """
+        )
+        # intervals of the scope reaching into the first recomputed day, old and new
+        source = """
+            select i.* from marts.energy_intervals i join _scope_day s using (point_id)
+            where i.status <> 'held'
+              and (s.first_day_start is null or i.end_at > s.first_day_start)
+        """
+        first_day = (
+            "sp.dn >= coalesce((select first_day from _scope_day sd"
+            " where sd.point_id = sp.point_id), -2147483648)"
+        )
+    con.execute(
+        f"""
+        create or replace {"table marts.energy_daily" if full else "temp table _days"} as
+        select a.point_id, p.point_code, p.office_code, p.kind, a.day, a.consumption,
+               a.estimated, a.covered_seconds, a.day_seconds
+        from (
+        with iv0 as (
+            select i.point_id, i.start_at, i.end_at, i.delta, p.timezone,
+                   epoch_us(i.end_at) - epoch_us(i.start_at) as dur,
+                   date_diff('day', date '{_EPOCH}',
+                             cast(i.start_at + to_seconds(p.offset_seconds) as date)) as g0,
+                   date_diff('day', date '{_EPOCH}',
+                             cast(i.end_at + to_seconds(p.offset_seconds) as date)) as g1
+            from ({source}) i
+            join _ptz p using (point_id)
+        ),
+        iv as (
+            select iv0.*,
+                   {_local_day("iv0.start_at", "s0")} as d0,
+                   {_local_day("iv0.end_at", "s1")} as d1
+            from iv0
+            join energy.day_bounds b_s0 on b_s0.timezone = iv0.timezone and b_s0.day_number = iv0.g0
+            join energy.day_bounds b_s1 on b_s1.timezone = iv0.timezone and b_s1.day_number = iv0.g1
+        ),
+        spread as (
+            select x.point_id, x.dn, x.d0, b.day, b.seconds as day_seconds, x.dur, x.delta,
+                   least(epoch_us(x.end_at), epoch_us(b.end_at))
+                     - greatest(epoch_us(x.start_at), epoch_us(b.start_at)) as ov,
+                   not (x.start_at >= b.start_at and x.end_at <= b.end_at) as spans
+            from (select *, unnest(range(d0, d1 + 1)) as dn from iv) x
+            join energy.day_bounds b on b.timezone = x.timezone and b.day_number = x.dn
+        )
+        select sp.point_id, sp.day,
+               sum(case when sp.dur = 0 then sp.delta else sp.delta * sp.ov / sp.dur end)
+                   as consumption,
+               bool_or(sp.spans) as estimated,
+               sum(greatest(sp.ov, 0)) / 1e6 as covered_seconds,
+               any_value(sp.day_seconds) as day_seconds
+        from spread sp
+        where ((sp.dur = 0 and sp.dn = sp.d0) or sp.ov > 0) and {first_day}
+        group by sp.point_id, sp.day
+        ) a join marts.dim_energy_point p using (point_id)
+        """
+    )
+
+
+def _apply_days(con: duckdb.DuckDBPyConnection, full: bool) -> tuple[int, int]:
+    if full:  # written directly by _compute_days
+        return 0, _count(con, "marts.energy_daily")
+    if True:
+        deleted = int(
+            con.execute(
+                """
+                delete from marts.energy_daily d using _scope_day s
+                where d.point_id = s.point_id
+                  and (s.first_day_start is null
+                       or d.day >= date '2000-01-01' + s.first_day)
+                """
+            ).fetchall()[0][0]
+        )
+    con.execute("insert into marts.energy_daily by name select * from _days order by day")
+    return deleted, _count(con, "_days")
+
+
+def _apply_point_months(con: duckdb.DuckDBPyConnection, full: bool) -> None:
+    months = "select point_id, date_trunc('month', day)::date as month from _days group by all"
+    if full:
+        con.execute("delete from energy.point_month")
+    else:
+        con.execute(
+            f"""
+            delete from energy.point_month m using ({months}) a
+            where m.point_id = a.point_id and m.month = a.month
+            """
+        )
+        # months emptied entirely (e.g. a withdrawn reading): drop them too
+        con.execute(
+            """
+            delete from energy.point_month m using _scope_day s
+            where m.point_id = s.point_id
+              and (s.first_day_start is null
+                   or m.month >= date_trunc('month', date '2000-01-01' + s.first_day))
+            """
+        )
+    con.execute(
+        f"""
+        insert into energy.point_month
+        select d.point_id, date_trunc('month', d.day)::date as month, sum(d.consumption),
+               count(*), count(*) filter (where d.covered_seconds >= d.day_seconds - 1e-3),
+               count(*) filter (where d.estimated)
+        from marts.energy_daily d
+        {"" if full else "join _scope_day s on s.point_id = d.point_id"}
+        {"" if full else "where s.first_day_start is null or d.day >= date_trunc('month', date '2000-01-01' + s.first_day)"}
+        group by all
+        """
+    )
+
+
+def _rebuild_monthly(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
+    """The monthly mart from point months (small): all levels, loss where complete."""
+    con.execute(
+        f"""
+        create or replace table marts.energy_monthly as
+        with pm as (
+            select m.*, p.point_code, p.office_code, p.city_code, p.group_code, p.kind,
+                   p.building, p.parent_point_id, p.parent_building, p.is_root,
+                   -- days of the month that must be covered: before as_of, from the month start
+                   greatest(0, date_diff('day', m.month,
+                            least(m.month + interval 1 month, date '{as_of.isoformat()}')::date))
+                       as required_days,
+                   coalesce(h.held, 0) as held_intervals
+            from energy.point_month m
+            join marts.dim_energy_point p using (point_id)
+            left join (
+                select i.point_id, b.month, count(*) as held
+                from marts.energy_intervals i
+                join marts.dim_energy_point p2 using (point_id)
+                join (select distinct timezone, date_trunc('month', day)::date as month,
+                             min(start_at) over (partition by timezone, date_trunc('month', day))
+                                 as ms,
+                             max(end_at) over (partition by timezone, date_trunc('month', day))
+                                 as me
+                      from energy.day_bounds) b
+                  on b.timezone = p2.timezone and i.start_at < b.me and i.end_at > b.ms
+                where i.status = 'held'
+                group by all
+            ) h on h.point_id = m.point_id and h.month = m.month
+        ),
+        pmc as (
+            select *, (full_days >= required_days and held_intervals = 0) as complete from pm
+        ),
+        kids as (
+            select parent_point_id as point_id, month, sum(consumption) as children_consumption,
+                   bool_and(complete) as children_complete, count(*) as children_with_data
+            from pmc where parent_point_id is not null group by all
+        ),
+        kid_count as (
+            select parent_point_id as point_id, count(*) as n_children
+            from marts.dim_energy_point where parent_point_id is not null group by all
+        ),
+        points as (
+            select 'point' as level, pmc.point_code as node_code, pmc.kind, pmc.month,
+                   pmc.consumption, pmc.office_code,
+                   case when kc.n_children is not null
+                        then coalesce(k.children_consumption, 0) end as children_consumption,
+                   case when kc.n_children is not null and pmc.complete
+                             and coalesce(k.children_complete, false)
+                             and k.children_with_data = kc.n_children
+                        then pmc.consumption - k.children_consumption end as loss,
+                   pmc.complete, pmc.estimated_days > 0 as estimated
+            from pmc
+            left join kids k using (point_id, month)
+            left join kid_count kc using (point_id)
+        ),
+        rollups as (
+            select 'building' as level, office_code || '/' || building as node_code, kind,
+                   month, sum(consumption) as consumption, office_code,
+                   bool_and(complete) as complete, bool_or(estimated_days > 0) as estimated
+            from pmc
+            where building is not null
+              and (parent_building is null or parent_building <> building)
+            group by all
+            union all
+            select 'office', office_code, kind, month, sum(consumption), office_code,
+                   bool_and(complete), bool_or(estimated_days > 0)
+            from pmc where is_root group by all
+            union all
+            select 'city', city_code, kind, month, sum(consumption), null,
+                   bool_and(complete), bool_or(estimated_days > 0)
+            from pmc where is_root group by all
+            union all
+            select 'group', group_code, kind, month, sum(consumption), null,
+                   bool_and(complete), bool_or(estimated_days > 0)
+            from pmc where is_root group by all
+        )
+        select level, node_code, kind, month, consumption, children_consumption, loss,
+               case when loss is not null and consumption <> 0
+                    then loss / consumption end as loss_pct,
+               office_code, complete, estimated
+        from points
+        union all
+        select level, node_code, kind, month, consumption, null, null, null, office_code,
+               complete, estimated
+        from rollups
+        order by level, node_code, kind, month
+        """
+    )
+
+
+def _rebuild_exceptions(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        f"""
+        create or replace table marts.energy_exceptions as
+        with flagged as (
+            select reading_id, flag from energy.readings where flag is not null
+        )
+        select p.point_code, p.office_code, p.kind,
+               case when i.status = 'ok' then 'entry_flag_' || f.flag else i.status end as rule,
+               i.start_at, i.end_at, i.start_reading, i.end_reading, i.end_reading_id,
+               i.multiplier, i.digits, i.delta, i.typical_daily, i.days,
+               f.flag as entry_flag,
+               case i.status
+                   when 'held' then case when i.digits is null
+                       then 'reading lower than the previous one on a meter without register digits'
+                       else 'roll-over implausible against typical daily use' end
+                   when 'rollover' then 'register rolled over'
+                   when 'high' then 'consumption above ' || {K}::integer
+                        || ' x typical daily use'
+                   else 'flagged at entry' end as details,
+               i.point_id
+        from marts.energy_intervals i
+        join marts.dim_energy_point p using (point_id)
+        left join flagged f on f.reading_id = i.end_reading_id
+        where i.status <> 'ok' or f.flag is not null
+        order by i.start_at, p.point_code
+        """
+    )
+
+
+def _snapshot(con: duckdb.DuckDBPyConnection, watermark: int, as_of: date) -> None:
+    con.execute("create or replace table energy.meter_snapshot as from staging.stg_energy_meters")
+    con.execute(
+        """
+        create or replace table energy.point_snapshot as
+        select point_id, point_code, office_code, kind, timezone from marts.dim_energy_point
+        """
+    )
+    con.execute("delete from energy.state")
+    con.execute(
+        "insert into energy.state values ($w, $a, now()::timestamp)", {"w": watermark, "a": as_of}
+    )
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.sql(f"select count(*) from {table}").fetchall()[0][0])
+
+
+def _as_date(as_of: date | datetime | None) -> date:
+    if as_of is None:
+        return datetime.now(UTC).date()
+    if isinstance(as_of, datetime):
+        return (as_of if as_of.tzinfo is None else as_of.astimezone(UTC)).date()
+    return as_of
+
+
+def build_energy(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: date | datetime | None = None,
+    full: bool = False,
+    build_id: str = "",
+) -> EnergyBuildStats:
+    """Bring the energy marts of the build file behind ``con`` up to date with ``raw``.
+
+    Needs ``raw.energy_*`` and the models of :data:`REQUIRED_MODELS`. Incremental when the file
+    already holds an energy build (it started as a copy of the published version) and ``full``
+    is false; otherwise everything is recomputed.
+    """
+    started = time.perf_counter()
+    as_of_day = _as_date(as_of)
+    existed = _ensure_tables(con)
+    _ensure_day_bounds(con)
+    con.execute(
+        """
+        create or replace temp table _ptz as
+        select p.point_id, p.timezone, z.offset_seconds
+        from marts.dim_energy_point p join energy.zone_offset z using (timezone)
+        """
+    )
+    state = con.sql("select reading_watermark from energy.state").fetchall()
+    watermark = int(state[0][0]) if state and state[0][0] is not None else -1
+    new_watermark = int(
+        con.sql("select coalesce(max(cast(id as bigint)), -1) from raw.energy_reading").fetchall()[
+            0
+        ][0]
+    )
+    incremental = existed and not full and bool(state)
+    if incremental:
+        _scope_incremental(con, watermark)
+    else:
+        _scope_full(con)
+    _sync_readings(con, not incremental, watermark)
+    in_scope = _count(con, "_scope")
+    is_full = not incremental
+    mode = "full" if is_full else ("incremental" if in_scope else "unchanged")
+    iv_del = iv_ins = d_del = d_ins = 0
+    if in_scope or is_full:
+        _compute_intervals(con, is_full)
+        iv_del, iv_ins = _apply_intervals(con, is_full)
+        _compute_days(con, is_full)
+        if is_full:
+            con.execute(
+                "create or replace temp table _scope_day as"
+                " select point_id, null::timestamp as first_day_start, null::integer as first_day"
+                " from _scope"
+            )
+        d_del, d_ins = _apply_days(con, is_full)
+        _apply_point_months(con, is_full)
+    _rebuild_monthly(con, as_of_day)
+    _rebuild_exceptions(con)
+    _snapshot(con, new_watermark, as_of_day)
+    seconds = time.perf_counter() - started
+    stats = EnergyBuildStats(
+        mode, in_scope, iv_del, iv_ins, d_del, d_ins, new_watermark, round(seconds, 3)
+    )
+    con.execute(
+        "insert into energy.build_log values ($b, $m, now()::timestamp, $p, $a, $c, $d, $e, $w, $s)",
+        {
+            "b": build_id,
+            "m": mode,
+            "p": in_scope,
+            "a": iv_del,
+            "c": iv_ins,
+            "d": d_del,
+            "e": d_ins,
+            "w": new_watermark,
+            "s": seconds,
+        },
+    )
+    return stats
