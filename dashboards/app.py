@@ -32,6 +32,8 @@ def _submit_login() -> None:
 
 
 def login_page() -> None:
+    if st.query_params:  # e.g. a meter label's ?point=…: kept for the page opened after login
+        st.session_state["login_query"] = st.query_params.to_dict()
     st.title(tr("app.title"))
     st.caption(tr("app.subtitle"))
     language_switch()
@@ -75,7 +77,15 @@ def main() -> None:
     st.set_page_config(page_title=tr("app.title"), page_icon=":material/apartment:", layout="wide")
     user = principal()
     if user is None:
-        page = st.navigation([st.Page(login_page, title=tr("dashboards.login.title"))])
+        # A link to a page with its own address (a meter label's /reading?point=…) shows the
+        # login form at that address, so the same address opens that page once logged in.
+        title = tr("dashboards.login.title")
+        links = [
+            st.Page(login_page, title=title, url_path=spec.url_path, visibility="hidden")
+            for spec in navigation.PAGES
+            if spec.url_path
+        ]
+        page = st.navigation([st.Page(login_page, title=title), *links], position="hidden")
     else:
         menu = navigation.menu(user)
         page = st.navigation(menu or [st.Page(no_pages, title=tr("app.title"))])

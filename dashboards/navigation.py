@@ -29,10 +29,13 @@ class PageSpec:
     icon: str
     permission: Permission
     section_key: str
+    url_path: str | None = None
+    """The page's address (``/reading``); None: Streamlit's default, from the file name."""
 
 
 ANALYTICS = "dashboards.nav.section_analytics"
 ADMINISTRATION = "dashboards.nav.section_admin"
+MAINT = "maint_ui.nav.section"
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(
@@ -41,6 +44,71 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/account_tree:",
         Permission.VIEW_OVERVIEW,
         ANALYTICS,
+    ),
+    PageSpec(
+        "views/energy.py",
+        "energy_ui.nav.energy",
+        ":material/bolt:",
+        Permission.VIEW_ENERGY,
+        ANALYTICS,
+    ),
+    PageSpec(
+        "views/reading_form.py",
+        "energy_ui.nav.reading",
+        ":material/speed:",
+        Permission.ENTER_READINGS,
+        "energy_ui.nav.section_entry",
+        url_path="reading",  # meter labels' QR codes open {PROPCLOUD_BASE_URL}/reading?point=…
+    ),
+    PageSpec(
+        "views/meter_replacement.py",
+        "energy_ui.nav.replacement",
+        ":material/published_with_changes:",
+        Permission.MANAGE_METERS,
+        "energy_ui.nav.section_entry",
+    ),
+    PageSpec(
+        "views/todo.py", "maint_ui.nav.todo", ":material/checklist:", Permission.RAISE_ORDERS, MAINT
+    ),
+    PageSpec(
+        "views/orders.py",
+        "maint_ui.nav.orders",
+        ":material/build:",
+        Permission.RAISE_ORDERS,
+        MAINT,
+        url_path="orders",  # ?order=<number> opens that order
+    ),
+    PageSpec(
+        "views/plans.py",
+        "maint_ui.nav.plans",
+        ":material/event_repeat:",
+        Permission.DRAFT_PLANS,
+        MAINT,
+    ),
+    PageSpec(
+        "views/sla.py", "maint_ui.nav.sla", ":material/timer:", Permission.VIEW_OVERVIEW, MAINT
+    ),
+    PageSpec(
+        "views/workload.py",
+        "maint_ui.nav.workload",
+        ":material/stacked_bar_chart:",
+        Permission.VIEW_OVERVIEW,
+        MAINT,
+    ),
+    PageSpec(
+        "views/object_card.py",
+        "objects.nav.card",
+        ":material/qr_code_2:",
+        Permission.VIEW_OBJECTS,
+        MAINT,
+        url_path="object",  # object labels' QR codes open {PROPCLOUD_BASE_URL}/object?code=…
+    ),
+    PageSpec(
+        "views/faults.py",
+        "objects.nav.faults",
+        ":material/menu_book:",
+        Permission.VIEW_OBJECTS,
+        MAINT,
     ),
     PageSpec(
         "views/admin_users.py",
@@ -61,6 +129,8 @@ def menu(user: Principal) -> dict[str, list[StreamlitPage]]:
     """The ``st.navigation`` menu for ``user``: translated sections of translated pages."""
     sections: dict[str, list[StreamlitPage]] = {}
     for spec in visible_pages(user):
-        page = st.Page(HERE / spec.file, title=tr(spec.title_key), icon=spec.icon)
+        page = st.Page(
+            HERE / spec.file, title=tr(spec.title_key), icon=spec.icon, url_path=spec.url_path
+        )
         sections.setdefault(tr(spec.section_key), []).append(page)
     return sections

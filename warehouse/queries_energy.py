@@ -203,8 +203,10 @@ class EnergyReader:
                              and {scope}""",
             "point": """select 'point', c.point_code, c.name from marts.dim_energy_point c
                         join marts.dim_energy_point p on c.parent_point_id = p.point_id
-                        where p.point_code = $node and {scope}""",
-        }[level].format(scope=_SCOPE.format(col="office_code"))
+                        where p.point_code = $node and {scope_c}""",
+        }[level].format(
+            scope=_SCOPE.format(col="office_code"), scope_c=_SCOPE.format(col="c.office_code")
+        )
         sql = f"""
             with kids(level, node_code, name) as ({child_sql})
             select k.level, k.node_code, any_value(k.name) as name,
@@ -265,6 +267,19 @@ class EnergyReader:
             order by month
         """
         return self._frame(sql, (("point", point_code), *_scope(offices)))
+
+    def points(self, kind: Kind, offices: frozenset[str] | None) -> pl.DataFrame:
+        """The metering points of ``kind`` in scope with their place in the tree: point_code,
+        name, kind, office_code, city_code, group_code, timezone, parent_point_code, building,
+        building_area_m2, is_root, has_children; ordered by office and point."""
+        sql = f"""
+            select point_code, name, kind, office_code, city_code, group_code, timezone,
+                   parent_point_code, building, building_area_m2, is_root, has_children
+            from marts.dim_energy_point
+            where kind = $kind and {_SCOPE.format(col="office_code")}
+            order by office_code, point_code
+        """
+        return self._frame(sql, (("kind", kind), *_scope(offices)))
 
     def exceptions(
         self, offices: frozenset[str] | None, kind: Kind | None = None, limit: int = 500

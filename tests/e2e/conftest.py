@@ -142,3 +142,13 @@ def page(browser: Browser, app_url: str) -> Iterator[Page]:
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where browser tests save screenshots: ``PROPCLOUD_SCREENSHOT_DIR`` (``make screenshots``
+    points it at docs/img), else a temporary folder so a test run leaves the tree clean."""
+    chosen = os.environ.get("PROPCLOUD_SCREENSHOT_DIR")
+    directory = Path(chosen) if chosen else tmp_path
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory

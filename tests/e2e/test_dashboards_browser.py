@@ -11,8 +11,6 @@ from operational.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "overview.png"
-
 
 def log_in(page: Page, username: str) -> None:
     page.goto("/")
@@ -33,7 +31,7 @@ def wait_for_chart_and_table(page: Page) -> None:
     expect(page.get_by_test_id("stDataFrame")).to_be_visible()
 
 
-def test_hq_sees_every_office_in_chinese_and_english(page: Page) -> None:
+def test_hq_sees_every_office_in_chinese_and_english(page: Page, screenshots: Path) -> None:
     log_in(page, "hq")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_text("数据截至 2026-11-20 09:30")).to_be_visible()
@@ -44,8 +42,7 @@ def test_hq_sees_every_office_in_chinese_and_english(page: Page) -> None:
         expect(table.get_by_text(code, exact=True)).to_be_attached()
     expect(main.get_by_role("button", name="导出 Excel")).to_be_visible()
     wait_for_chart_and_table(page)
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(screenshots / "overview.png"), full_page=True)
 
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_text("English", exact=True).click()

@@ -1,0 +1,519 @@
+"""Energy (能耗管理): consumption from the published energy marts, for headquarters and offices.
+
+Drill down group → city company → office → building → point; electricity or water; by day,
+month or year; this year against last year; per m² where a building's area is known; each
+parent point against its sub-meters with the loss over time (a month lacking complete data is
+shown as incomplete, never as an alarm); and the exceptions the office should follow up.
+Reads only the published warehouse, limited to ``offices_for(VIEW_ENERGY)``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import streamlit as st
+
+from dashboards import charts
+from dashboards.energy_data import (
+    DISPLAY_ZONE,
+    KINDS,
+    EnergyData,
+    Node,
+    local_text,
+    quantity,
+    reading_text,
+    unit,
+    year_to_date,
+)
+from dashboards.export import excel_download
+from dashboards.session import require, settings, tr
+from operational.auth import Permission
+from warehouse.queries import WarehouseReader
+from warehouse.queries_energy import Kind
+
+ALL = "__all__"
+CHART_CONFIG = {"displayModeBar": False}
+DAY_WINDOW = 60
+
+
+def pick(label: str, labels: dict[str, str], key: str) -> str:
+    """A select box over ``labels`` (code → text, computed now) returning the chosen code."""
+    options = list(labels)
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = options[0]
+    return str(st.selectbox(label, options, format_func=labels.__getitem__, key=key))
+
+
+def drill_down(data: EnergyData, points: pl.DataFrame, kind: Kind) -> tuple[Node, list[str]]:
+    """The select boxes city → office → building → point; the chosen node and its path."""
+    org = data.org()
+    everything = tr("energy_ui.drill.all")
+    city_names = dict(zip(org["city_code"], org["city_name"], strict=False))
+    office_names = dict(zip(org["office_code"], org["office_name"], strict=False))
+    columns = st.columns(4)
+    path: list[str] = []
+
+    node: Node | None = None
+    offices = sorted(set(points["office_code"]))
+    if data.offices is None:  # the whole group: group and city totals are visible
+        group_code = str(org["group_code"][0])
+        group_name = str(org["group_name"][0])
+        node = Node("group", group_code, group_name)
+        path.append(group_name)
+        cities = sorted(set(points["city_code"]))
+        with columns[0]:
+            city = pick(
+                tr("energy_ui.drill.city"),
+                {ALL: everything} | {c: city_names.get(c, c) for c in cities},
+                "energy_city",
+            )
+        if city == ALL:
+            return node, path
+        node = Node("city", city, city_names.get(city, city))
+        path.append(node.label)
+        offices = sorted(set(points.filter(pl.col("city_code") == city)["office_code"]))
+        office_labels = {ALL: everything}
+    else:  # an office scope: totals above an office are not theirs to see
+        office_labels = {}
+    with columns[1]:
+        office = pick(
+            tr("energy_ui.drill.office"),
+            office_labels | {o: f"{o} {office_names.get(o, '')}".strip() for o in offices},
+            f"energy_office_{node.code if node else 'scope'}",
+        )
+    if office == ALL:
+        assert node is not None
+        return node, path
+    node = Node("office", office, f"{office} {office_names.get(office, '')}".strip())
+    path.append(node.label)
+
+    in_office = points.filter(pl.col("office_code") == office)
+    buildings = sorted(b for b in set(in_office["building"]) if b is not None)
+    with columns[2]:
+        building = pick(
+            tr("energy_ui.drill.building"),
+            {ALL: everything} | {b: b for b in buildings},
+            f"energy_building_{office}_{kind}",
+        )
+    if building != ALL:
+        node = Node("building", f"{office}/{building}", building)
+        path.append(building)
+        in_office = in_office.filter(pl.col("building") == building)
+    with columns[3]:
+        point = pick(
+            tr("energy_ui.drill.point"),
+            {ALL: everything}
+            | {
+                row["point_code"]: f"{row['name']} ({row['point_code']})"
+                for row in in_office.iter_rows(named=True)
+            },
+            f"energy_point_{office}_{building}_{kind}",
+        )
+    if point != ALL:
+        name = in_office.filter(pl.col("point_code") == point)["name"][0]
+        node = Node("point", point, f"{name} ({point})")
+        path.append(node.label)
+    return node, path
+
+
+def consumption_section(data: EnergyData, node: Node, kind: Kind, as_of: date, view: str) -> None:
+    u = unit(kind)
+    consumption = tr("energy_ui.col.consumption", unit=u)
+    if view == "day":
+        default = (as_of - timedelta(days=DAY_WINDOW - 1), as_of)
+        chosen = st.date_input(
+            tr("energy_ui.view.days"), value=default, max_value=as_of, key="energy_days"
+        )
+        start, end = (chosen[0], chosen[-1]) if chosen else default
+        frame = data.reader.daily_node(node.level, node.code, kind, data.offices, start, end)
+        frame = frame.with_columns(complete=~pl.col("estimated")) if frame.height else frame
+        x, title = "day", tr("energy_ui.chart.daily", node=node.label)
+        complete_label, incomplete_label = (
+            tr("energy_ui.legend.read"),
+            tr("energy_ui.legend.estimated"),
+        )
+    elif view == "year":
+        frame = data.reader.yearly(node.level, node.code, kind, data.offices)
+        if frame.height:
+            frame = frame.with_columns(
+                pl.date(pl.col("year"), 1, 1).alias("year_start")
+            ).with_columns(pl.col("complete").fill_null(False))
+        x, title = "year_start", tr("energy_ui.chart.yearly", node=node.label)
+        complete_label = tr("energy_ui.legend.complete")
+        incomplete_label = tr("energy_ui.legend.incomplete")
+    else:
+        frame = data.reader.monthly(node.level, node.code, kind, data.offices)
+        if frame.height:
+            frame = frame.with_columns(pl.col("complete").fill_null(False))
+        x, title = "month", tr("energy_ui.chart.monthly", node=node.label)
+        complete_label = tr("energy_ui.legend.complete")
+        incomplete_label = tr("energy_ui.legend.incomplete")
+    if frame.is_empty():
+        st.info(tr("energy_ui.no_data"))
+        return
+    st.plotly_chart(
+        charts.energy_consumption(
+            frame,
+            x=x,
+            title=title,
+            y_label=consumption,
+            unit=u,
+            complete_label=complete_label,
+            incomplete_label=incomplete_label,
+            period=view,
+        ),
+        config=CHART_CONFIG,
+        key=f"energy_chart_{view}",
+    )
+    period_header = tr(f"energy_ui.col.{view}")
+    if view == "year":
+        period = frame["year"].cast(pl.String)
+    elif view == "month":
+        period = frame["month"].dt.strftime("%Y-%m")
+    else:
+        period = frame["day"].dt.strftime("%Y-%m-%d")
+    status = tr("energy_ui.legend.estimated" if view == "day" else "energy_ui.legend.incomplete")
+    ok = tr("energy_ui.legend.read" if view == "day" else "energy_ui.legend.complete")
+    table = pl.DataFrame(
+        {
+            period_header: period,
+            consumption: frame["consumption"].round(1),
+            tr("energy_ui.col.status"): [ok if c else status for c in frame["complete"]],
+        }
+    )
+    with st.expander(tr("energy_ui.table.consumption")):
+        st.dataframe(table, hide_index=True)
+        excel_download(table, tr("energy_ui.table.consumption"), key=f"energy_excel_{view}")
+
+
+def year_over_year_section(data: EnergyData, node: Node, kind: Kind, year: int) -> None:
+    u = unit(kind)
+    frame = data.reader.this_year_vs_last(node.level, node.code, kind, year, data.offices)
+    if frame.select(pl.col("this_year", "last_year").is_not_null().any()).row(0) == (
+        False,
+        False,
+    ):
+        st.info(tr("energy_ui.no_data"))
+        return
+    this_label, last_label = str(year), str(year - 1)
+    st.plotly_chart(
+        charts.energy_year_over_year(
+            frame,
+            year=year,
+            title=tr("energy_ui.chart.yoy", node=node.label),
+            this_label=this_label,
+            last_label=last_label,
+            y_label=tr("energy_ui.col.consumption", unit=u),
+            unit=u,
+            tick_format=tr("energy_ui.month_tick"),
+        ),
+        config=CHART_CONFIG,
+        key="energy_chart_yoy",
+    )
+    change = (
+        pl.when(pl.col("last_year") > 0)
+        .then((pl.col("this_year") / pl.col("last_year") - 1) * 100)
+        .otherwise(None)
+    )
+    table = frame.select(
+        pl.col("month_number").alias(tr("energy_ui.col.month_number")),
+        pl.col("this_year").round(1).alias(f"{this_label} ({u})"),
+        pl.col("last_year").round(1).alias(f"{last_label} ({u})"),
+        change.round(1).alias(tr("energy_ui.col.change_pct")),
+    )
+    st.dataframe(table, hide_index=True)
+    excel_download(table, tr("energy_ui.tab.yoy"), key="energy_excel_yoy")
+
+
+def breakdown_section(
+    data: EnergyData, points: pl.DataFrame, node: Node, kind: Kind, start: date, end: date
+) -> None:
+    u = unit(kind)
+    frame = data.children(node, kind, start, end)
+    if frame.is_empty():
+        st.info(tr("energy_ui.breakdown.leaf"))
+        return
+    org = data.org()
+    names = dict(zip(org["city_code"], org["city_name"], strict=False)) | {
+        o: f"{o} {n}" for o, n in zip(org["office_code"], org["office_name"], strict=False)
+    }
+    names |= {p: f"{n} ({p})" for p, n in zip(points["point_code"], points["name"], strict=False)}
+    frame = frame.with_columns(
+        pl.col("node_code").replace_strict(names, default=pl.col("name")).alias("label"),
+        pl.col("level").replace_strict(
+            {lv: tr(f"energy_ui.level.{lv}") for lv in ("city", "office", "building", "point")},
+            default=pl.col("level"),
+        ),
+    )
+    st.caption(tr("energy_ui.breakdown.period", start=start.isoformat(), end=end.isoformat()))
+    st.plotly_chart(
+        charts.energy_breakdown(
+            frame,
+            label="label",
+            value="consumption",
+            title=tr("energy_ui.chart.breakdown", node=node.label),
+            x_label=tr("energy_ui.col.consumption", unit=u),
+            unit=u,
+        ),
+        config=CHART_CONFIG,
+        key="energy_chart_breakdown",
+    )
+    yes, no = tr("energy_ui.yes"), tr("energy_ui.no")
+    table = frame.select(
+        pl.col("level").alias(tr("energy_ui.col.level")),
+        pl.col("node_code").alias(tr("energy_ui.col.code")),
+        pl.col("label").alias(tr("energy_ui.col.name")),
+        pl.col("consumption").round(1).alias(tr("energy_ui.col.consumption", unit=u)),
+        pl.col("complete")
+        .fill_null(False)
+        .replace_strict({True: yes, False: no})
+        .alias(tr("energy_ui.col.complete")),
+    )
+    st.dataframe(table, hide_index=True)
+    excel_download(table, tr("energy_ui.tab.breakdown"), key="energy_excel_breakdown")
+
+
+def per_m2_section(
+    data: EnergyData, points: pl.DataFrame, node: Node, kind: Kind, start: date, end: date
+) -> None:
+    u = unit(kind)
+    frame = data.reader.per_m2(kind, data.offices, start, end)
+    inside = data.points_under(points, node).filter(pl.col("building").is_not_null())
+    keys = inside.select("office_code", "building").unique()
+    frame = frame.join(keys, on=["office_code", "building"], how="semi") if frame.height else frame
+    if frame.is_empty():
+        st.info(tr("energy_ui.per_m2.none"))
+        return
+    per = f"{u}/m²"
+    frame = frame.with_columns(
+        pl.concat_str(pl.col("office_code"), pl.col("building"), separator=" ").alias("label")
+    )
+    st.caption(tr("energy_ui.breakdown.period", start=start.isoformat(), end=end.isoformat()))
+    st.plotly_chart(
+        charts.energy_breakdown(
+            frame,
+            label="label",
+            value="consumption_per_m2",
+            title=tr("energy_ui.chart.per_m2"),
+            x_label=tr("energy_ui.col.per_m2", unit=per),
+            unit=per,
+        ),
+        config=CHART_CONFIG,
+        key="energy_chart_per_m2",
+    )
+    table = frame.select(
+        pl.col("office_code").alias(tr("energy_ui.col.office")),
+        pl.col("building").alias(tr("energy_ui.col.building")),
+        pl.col("area_m2").round(0).alias(tr("energy_ui.col.area")),
+        pl.col("consumption").round(1).alias(tr("energy_ui.col.consumption", unit=u)),
+        pl.col("consumption_per_m2").round(3).alias(tr("energy_ui.col.per_m2", unit=per)),
+    )
+    st.dataframe(table, hide_index=True)
+    excel_download(table, tr("energy_ui.tab.per_m2"), key="energy_excel_per_m2")
+
+
+def loss_section(data: EnergyData, points: pl.DataFrame, node: Node, kind: Kind) -> None:
+    u = unit(kind)
+    parents = data.points_under(points, node).filter(pl.col("has_children"))
+    if node.level == "point" and parents.is_empty():
+        parents = points.filter(pl.col("point_code") == node.code, pl.col("has_children"))
+    if parents.is_empty():
+        st.info(tr("energy_ui.loss.none"))
+        return
+    labels = {
+        row["point_code"]: f"{row['name']} ({row['point_code']})"
+        for row in parents.sort(~pl.col("is_root"), "office_code", "point_code").iter_rows(
+            named=True
+        )
+    }
+    parent = pick(tr("energy_ui.loss.parent"), labels, f"energy_loss_{node.code}_{kind}")
+    frame = data.reader.loss(parent, data.offices)
+    if frame.is_empty():
+        st.info(tr("energy_ui.no_data"))
+        return
+    frame = frame.with_columns(pl.col("complete").fill_null(False))
+    st.caption(tr("energy_ui.loss.explain"))
+    st.plotly_chart(
+        charts.energy_loss(
+            frame,
+            title=tr("energy_ui.chart.loss", node=labels[parent]),
+            parent_label=tr("energy_ui.legend.parent"),
+            children_label=tr("energy_ui.legend.children"),
+            loss_label=tr("energy_ui.legend.loss_pct"),
+            incomplete_label=tr("energy_ui.legend.incomplete"),
+            y_label=tr("energy_ui.col.consumption", unit=u),
+            unit=u,
+        ),
+        config=CHART_CONFIG,
+        key="energy_chart_loss",
+    )
+    incomplete = tr("energy_ui.legend.incomplete")
+    table = pl.DataFrame(
+        {
+            tr("energy_ui.col.month"): frame["month"].dt.strftime("%Y-%m"),
+            tr("energy_ui.col.parent", unit=u): frame["consumption"].round(1),
+            tr("energy_ui.col.children", unit=u): frame["children_consumption"].round(1),
+            tr("energy_ui.col.loss", unit=u): frame["loss"].round(1),
+            tr("energy_ui.col.loss_pct"): [
+                incomplete if pct is None or not done else f"{pct * 100:.1f} %"
+                for pct, done in zip(frame["loss_pct"], frame["complete"], strict=True)
+            ],
+        }
+    )
+    st.dataframe(table, hide_index=True)
+    excel_download(table, tr("energy_ui.tab.loss"), key="energy_excel_loss")
+
+
+RULES = ("held", "rollover", "high", "entry_flag_rollover", "entry_flag_high")
+EXCEPTION_SCHEMA = pl.Schema(
+    {
+        "point_code": pl.String,
+        "office_code": pl.String,
+        "rule": pl.String,
+        "start_at": pl.Datetime("us"),
+        "end_at": pl.Datetime("us"),
+        "start_reading": pl.Float64,
+        "end_reading": pl.Float64,
+        "delta": pl.Float64,
+        "typical_daily": pl.Float64,
+    }
+)
+
+
+def exceptions_table(
+    data: EnergyData, points: pl.DataFrame, node: Node, kind: Kind
+) -> pl.DataFrame:
+    """The held intervals and flagged readings of the points under ``node``, newest first."""
+    frame = data.reader.exceptions(data.offices, kind)
+    frame = (
+        frame.select(EXCEPTION_SCHEMA.names())
+        if frame.height
+        else pl.DataFrame(schema=EXCEPTION_SCHEMA)
+    )
+    inside = data.points_under(points, node).select("point_code", "name", "timezone")
+    frame = frame.join(inside, on="point_code", maintain_order="left")
+    u = unit(kind)
+    rules = {r: tr(f"energy_ui.rule.{r}") for r in RULES}
+    rows = list(frame.iter_rows(named=True))
+    columns = {
+        tr("energy_ui.col.office"): [r["office_code"] for r in rows],
+        tr("energy_ui.col.point"): [f"{r['name']} ({r['point_code']})" for r in rows],
+        tr("energy_ui.col.rule"): [rules.get(r["rule"], r["rule"]) for r in rows],
+        tr("energy_ui.col.from"): [local_text(r["start_at"], r["timezone"]) for r in rows],
+        tr("energy_ui.col.to"): [local_text(r["end_at"], r["timezone"]) for r in rows],
+        tr("energy_ui.col.start_reading"): [reading_text(r["start_reading"]) for r in rows],
+        tr("energy_ui.col.end_reading"): [reading_text(r["end_reading"]) for r in rows],
+        tr("energy_ui.col.delta", unit=u): [quantity(r["delta"], u) for r in rows],
+        tr("energy_ui.col.typical", unit=u): [quantity(r["typical_daily"], u) for r in rows],
+    }
+    return pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
+
+
+def exceptions_section(table: pl.DataFrame) -> None:
+    if table.is_empty():
+        st.success(tr("energy_ui.exceptions.none"))
+        return
+    st.caption(tr("energy_ui.exceptions.explain"))
+    st.dataframe(table, hide_index=True)
+    excel_download(table, tr("energy_ui.tab.exceptions"), key="energy_excel_exceptions")
+
+
+def render() -> None:
+    user = require(Permission.VIEW_ENERGY)
+    st.title(tr("energy_ui.page.title"))
+    warehouse = WarehouseReader(settings().warehouse_dir)
+    info = warehouse.build_info()
+    if info is None:
+        st.info(tr("energy_ui.not_published"), icon=":material/hourglass_empty:")
+        return
+    as_of = info["as_of"]
+    st.caption(
+        tr("energy_ui.published", as_of=local_text(as_of), zone=DISPLAY_ZONE),
+        help=tr("energy_ui.version", version=info["version"]),
+    )
+    data = EnergyData(warehouse, user.offices_for(Permission.VIEW_ENERGY))
+
+    kind_labels = {k: tr(f"energy_ui.kind.{k}") for k in KINDS}
+    kind: Kind = (
+        st.segmented_control(
+            tr("energy_ui.kind.label"),
+            list(KINDS),
+            format_func=kind_labels.__getitem__,
+            default="electricity",
+            key="energy_kind",
+            required=True,
+        )
+        or "electricity"
+    )
+    points = data.points(kind)
+    if points.is_empty():
+        st.info(tr("energy_ui.no_points"))
+        return
+    node, path = drill_down(data, points, kind)
+    st.markdown(f"**{' › '.join(path)}**")
+
+    today = as_of.astimezone(ZoneInfo(DISPLAY_ZONE)).date()
+    u = unit(kind)
+    this_ytd, last_ytd, comparable = year_to_date(data.reader, node, kind, data.offices, today)
+    excepts = exceptions_table(data, points, node, kind)
+    ytd, last, exc = st.columns(3)
+    delta = (
+        f"{(this_ytd / last_ytd - 1) * 100:+.1f} %"
+        if comparable and this_ytd is not None and last_ytd
+        else None
+    )
+    ytd.metric(
+        tr("energy_ui.kpi.ytd", year=today.year),
+        quantity(this_ytd, u, 0),
+        delta=delta,
+        delta_color="inverse",
+        border=True,
+        help=tr("energy_ui.kpi.ytd_help", day=today.strftime("%m-%d")),
+    )
+    last.metric(
+        tr("energy_ui.kpi.last_ytd", year=today.year - 1),
+        quantity(last_ytd, u, 0),
+        border=True,
+        help=None if comparable else tr("energy_ui.kpi.not_comparable"),
+    )
+    exc.metric(tr("energy_ui.kpi.exceptions"), excepts.height, border=True)
+
+    views = {v: tr(f"energy_ui.view.{v}") for v in ("day", "month", "year")}
+    view = (
+        st.segmented_control(
+            tr("energy_ui.view.label"),
+            list(views),
+            format_func=views.__getitem__,
+            default="month",
+            key="energy_view",
+            required=True,
+        )
+        or "month"
+    )
+    consumption_section(data, node, kind, today, view)
+
+    start = date(today.year, 1, 1)
+    tabs = st.tabs(
+        [
+            tr("energy_ui.tab.yoy"),
+            tr("energy_ui.tab.breakdown"),
+            tr("energy_ui.tab.per_m2"),
+            tr("energy_ui.tab.loss"),
+            tr("energy_ui.tab.exceptions_count", count=excepts.height),
+        ]
+    )
+    with tabs[0]:
+        year_over_year_section(data, node, kind, today.year)
+    with tabs[1]:
+        breakdown_section(data, points, node, kind, start, today)
+    with tabs[2]:
+        per_m2_section(data, points, node, kind, start, today)
+    with tabs[3]:
+        loss_section(data, points, node, kind)
+    with tabs[4]:
+        exceptions_section(excepts)
+
+
+render()

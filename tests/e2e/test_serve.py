@@ -1,0 +1,100 @@
+"""`propcloud serve` brings up the dashboards and the Dagster UI with its daemon."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from propcloud.cli import ensure_dagster_home
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serve")]
+
+STARTUP_SECONDS = 120
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _get(url: str, body: dict[str, object] | None = None) -> bytes | None:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode() if body else None,
+        headers={"content-type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            data: bytes = response.read()
+            return data
+    except OSError:
+        return None
+
+
+def test_serve_answers_on_both_ports_with_assets_checks_and_schedules(tmp_path: Path) -> None:
+    streamlit_port, dagster_port = _free_port(), _free_port()
+    env = {**os.environ, "PROPCLOUD_VAR_DIR": str(tmp_path / "var")}
+    env.pop("DAGSTER_HOME", None)
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "propcloud.cli",
+            "serve",
+            "--port",
+            str(streamlit_port),
+            "--dagster-port",
+            str(dagster_port),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    query = {
+        "query": "{ assetNodes { assetKey { path } } "
+        "assetChecksOrError: instance { daemonHealth { allDaemonStatuses "
+        "{ daemonType healthy } } } }"
+    }
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        health = graph = None
+        while time.monotonic() < deadline and not (health and graph):
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            health = health or _get(f"http://127.0.0.1:{streamlit_port}/_stcore/health")
+            graph = _get(f"http://127.0.0.1:{dagster_port}/graphql", query)
+            if graph and b"assetNodes" not in graph:
+                graph = None
+            time.sleep(1)  # polling two servers that take seconds to start
+        assert health == b"ok"
+        assert graph is not None, "the Dagster UI did not answer"
+        data = json.loads(graph)["data"]
+        keys = {"/".join(node["assetKey"]["path"]) for node in data["assetNodes"]}
+        assert {"raw/org_office", "marts/dim_office", "published_warehouse"} <= keys
+        config = (tmp_path / "var" / "dagster" / "dagster.yaml").read_text()
+        assert "default_limit: 1" in config
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_an_operators_own_dagster_settings_are_kept(tmp_path: Path) -> None:
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    ensure_dagster_home(tmp_path)
+    assert (tmp_path / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"
