@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_OFFICES ?= 12
 DEMO_DAYS ?= 730
 
-.PHONY: venv demo test lint typecheck unit bench clean
+.PHONY: venv demo test lint typecheck bench screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,3 +42,7 @@ bench: venv
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+## screenshots: refresh the pictures in docs/img from the browser tests
+screenshots: venv
+	PROPCLOUD_SCREENSHOT_DIR=docs/img $(BIN)/pytest -q -m browser tests/e2e

@@ -1,0 +1,1 @@
+"""Scale benchmarks: generated groups and timed runs, reported — never asserted (docs/benchmarks.md)."""

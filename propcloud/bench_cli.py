@@ -1,0 +1,118 @@
+"""``propcloud bench energy``: the scale benchmarks (reported, never asserted; docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _benchmarks():  # type: ignore[no-untyped-def]
+    """The ``benchmarks`` package: it lives in the repository and is not installed."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from benchmarks import energy
+
+    return energy
+
+
+def register(main: click.Group) -> None:
+    """Attach ``propcloud bench`` and its commands."""
+
+    @main.group()
+    def bench() -> None:
+        """Scale benchmarks: generate a group, time it, report ratios with the core count."""
+
+    @bench.command("energy")
+    @click.option("--offices", default=50, show_default=True, help="Offices in the group.")
+    @click.option("--points", default=60, show_default=True, help="Metering points per office.")
+    @click.option("--days", default=365, show_default=True, help="Days of daily readings.")
+    @click.option(
+        "--backend",
+        type=click.Choice(["sqlite", "postgresql", "both"]),
+        default="both",
+        show_default=True,
+    )
+    @click.option(
+        "--import-sample",
+        default=1_000_000,
+        show_default=True,
+        help="Readings (whole offices, at least one) through the real import; the rest is "
+        "bulk-loaded.",
+    )
+    @click.option(
+        "--import-chunk",
+        default=250_000,
+        show_default=True,
+        help="Readings per imported file.",
+    )
+    @click.option("--query-runs", default=20, show_default=True, help="Timed runs per query.")
+    @click.option(
+        "--pg-url",
+        default=None,
+        help="PostgreSQL admin URL; a throw-away database is created next to it "
+        "(default: PROPCLOUD_BENCH_PG_URL or postgres@127.0.0.1:5432).",
+    )
+    @click.option(
+        "--workdir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Where the databases and warehouses go (default: a temporary folder, removed).",
+    )
+    @click.option(
+        "--refresh-via",
+        type=click.Choice(["import", "bulk"]),
+        default="import",
+        show_default=True,
+        help="How the new day before the refresh arrives: the real import, or bulk-loaded "
+        "(the import re-validates every point's whole history: slow at large scales).",
+    )
+    @click.option("--keep", is_flag=True, help="Keep the databases and warehouses.")
+    @click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default=Path("var/bench/energy.json"),
+        show_default=True,
+        help="JSON report to write.",
+    )
+    def bench_energy(
+        offices: int,
+        points: int,
+        days: int,
+        backend: str,
+        import_sample: int,
+        import_chunk: int,
+        query_runs: int,
+        pg_url: str | None,
+        workdir: Path | None,
+        refresh_via: str,
+        keep: bool,
+        out: Path,
+    ) -> None:
+        """Energy at group scale: import, floor, extraction, build, refresh, queries, memory.
+
+        Target scale: --offices 500 --points 60 --days 730 (≈ 22 M readings).
+        """
+        energy = _benchmarks()
+        options = energy.Options(
+            offices=offices,
+            points=points,
+            days=days,
+            backends=("sqlite", "postgresql") if backend == "both" else (backend,),
+            import_sample=import_sample,
+            import_chunk=import_chunk,
+            query_runs=query_runs,
+            workdir=workdir,
+            keep=keep,
+            refresh_via=refresh_via,
+            **({"pg_admin_url": pg_url} if pg_url else {}),
+        )
+        report = energy.run_benchmark(options, log=lambda m: click.echo(m, err=True))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        click.echo(energy.format_report(report))
+        click.echo(f"\nreport written to {out}")
