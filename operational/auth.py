@@ -39,6 +39,8 @@ class Permission(enum.StrEnum):
     VIEW_ENERGY = "view_energy"
     ENTER_READINGS = "enter_readings"
     MANAGE_METERS = "manage_meters"
+    VIEW_OBJECTS = "view_objects"  # an office's object cards (scan a label)
+    MANAGE_FAULTS = "manage_faults"  # the group's fault library (故障库)
 
 
 _ANALYTICS_READERS = {
@@ -87,6 +89,8 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_METERS: frozenset(
         {Role.GROUP_ADMIN, Role.OFFICE_MANAGER, Role.ENGINEERING_SUPERVISOR}
     ),
+    Permission.VIEW_OBJECTS: frozenset(Role) - {Role.SUPPLIER_USER},
+    Permission.MANAGE_FAULTS: frozenset({Role.GROUP_ADMIN, Role.ENGINEERING_SUPERVISOR}),
 }
 
 

@@ -31,7 +31,11 @@ def run_pipeline(database_url: str, warehouse_dir: Path, as_of: datetime | None 
         as_of=(as_of or datetime.now(UTC)).isoformat(),
     )
     result = dg.materialize(
-        [*all_assets, *all_checks], resources={"warehouse": resource}, raise_on_error=False
+        [*all_assets, *all_checks],
+        resources={"warehouse": resource},
+        raise_on_error=False,
+        # The command line shows what went wrong, not every step's debug events.
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )
     warehouse = resource.warehouse
     warehouse.discard(warehouse.build_path(result.run_id))  # left behind only by a failure

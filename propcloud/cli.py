@@ -11,15 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from operational.db import create_db_engine, unit_of_work, upgrade
 from operational.demo import DEMO_PASSWORD, DemoOptions, demo_users, load_demo
 from operational.errors import DomainError
 from operational.imports.org import ensure_group, import_org_file
 from operational.imports.table import ImportRejected
-from operational.models import CityCompany, Office, Role, ScopeLevel, User
-from operational.services.users import GrantSpec, add_user
+from operational.models import Role, ScopeLevel
+from operational.services.users import GrantSpec, add_user, list_users
 from operational.settings import Settings, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -164,21 +163,13 @@ def demo(offices: int, days: int, seed: int) -> None:
 
 def _print_logins(settings: Settings) -> None:
     """The demo logins that exist in this database, with their scopes."""
+    names = {username for username, *_ in demo_users("", "")}
     with unit_of_work(create_db_engine(settings.database_url)) as session:
-        first = session.execute(
-            select(Office.code, CityCompany.code)
-            .join(CityCompany, Office.city_id == CityCompany.id)
-            .order_by(Office.code)
-            .limit(1)
-        ).first()
-        existing = set(session.scalars(select(User.username)))
-    if first is None:
-        return
-    click.echo(f"demo logins (password: {DEMO_PASSWORD}):")
-    for username, role, level, code in demo_users(first[0], first[1]):
-        if username in existing:
-            scope = level.value + (f" {code}" if code else "")
-            click.echo(f"  {username:<12} {role.value} ({scope})")
+        users = [u for u in list_users(session, None) if u.username in names]
+    if users:
+        click.echo(f"demo logins (password: {DEMO_PASSWORD}):")
+    for view in users:
+        click.echo(f"  {view.username:<12} {', '.join(g.label() for g in view.grants)}")
 
 
 @main.group()
@@ -190,14 +181,18 @@ def pipeline() -> None:
 @click.option("--as-of", "as_of", default=None, help="Evaluate at this instant (ISO 8601).")
 def pipeline_run(as_of: str | None) -> None:
     """Materialise every asset in-process, check the build, and publish it."""
-    from pipelines.run import run_pipeline
+    from pipelines.run import PipelineFailed, run_pipeline
 
     settings = _settings()
-    published = run_pipeline(
-        database_url=settings.database_url,
-        warehouse_dir=settings.warehouse_dir,
-        as_of=parse_instant(as_of) if as_of else None,
-    )
+    try:
+        published = run_pipeline(
+            database_url=settings.database_url,
+            warehouse_dir=settings.warehouse_dir,
+            as_of=parse_instant(as_of) if as_of else None,
+        )
+    except PipelineFailed as failure:
+        click.echo(f"{failure}; the published warehouse is unchanged", err=True)
+        sys.exit(1)
     click.echo(f"published {published}")
 
 
@@ -226,6 +221,8 @@ concurrency:
     default_limit: 1
   runs:
     max_concurrent_runs: 4
+telemetry:
+  enabled: false
 """
 
 
@@ -243,6 +240,7 @@ def ensure_dagster_home(home: Path) -> None:
 def serve(port: int, dagster_port: int) -> None:
     """Serve the dashboards (Streamlit) and the Dagster UI with its daemon until Ctrl-C."""
     settings = _settings()
+    upgrade(settings.database_url)  # the login page needs the schema, even before any data
     env = dict(os.environ)
     env.setdefault("DAGSTER_HOME", str((settings.var_dir / "dagster").resolve()))
     ensure_dagster_home(Path(env["DAGSTER_HOME"]))
@@ -299,11 +297,16 @@ def serve(port: int, dagster_port: int) -> None:
 
 # Commands of each product area, attached to the groups above (one line per area).
 def _register_areas() -> None:
-    from propcloud import bench_cli, energy_cli, orders_cli
+    from propcloud import bench_cli, energy_cli, objects_cli, orders_cli
 
     energy_cli.register(main, import_)
     orders_cli.register(main, import_)
+    objects_cli.register(main, import_)
     bench_cli.register(main)
 
 
 _register_areas()
+
+
+if __name__ == "__main__":
+    main()

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from operational.demo.energy import energy_step
+from operational.demo.faults import faults_step
 from operational.demo.orders import orders_step
 from operational.imports.org import ensure_group, import_org_rows
 from operational.imports.table import Row
@@ -219,7 +220,7 @@ def _org_and_users(session: Session, options: DemoOptions, rng: random.Random) -
             )
 
 
-STEPS: list[DemoStep] = [_org_and_users, energy_step, orders_step]
+STEPS: list[DemoStep] = [_org_and_users, energy_step, orders_step, faults_step]
 
 
 def load_demo(session: Session, options: DemoOptions) -> None:

@@ -43,7 +43,8 @@ from operational.models import (
     plan_object,
 )
 from operational.services import plans
-from operational.services.plans import AttributeSpec, occurrences
+from operational.services.objects import AttributeSpec, add_object_type
+from operational.services.plans import occurrences
 from operational.sla import ClockUnit
 from operational.workflow import engine
 from operational.workflow.definitions import COMPLETION, CORRECTIVE_ORDER
@@ -176,7 +177,7 @@ def _ensure_type_tree(session: Session) -> dict[str, ObjectType]:
     existing = {t.code: t for t in session.scalars(select(ObjectType))}
     for code, name, parent, discipline, attributes, checklist in TYPE_TREE:
         if code not in existing:
-            existing[code] = plans.add_object_type(
+            existing[code] = add_object_type(
                 session,
                 None,
                 code=code,

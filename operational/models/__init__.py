@@ -11,6 +11,7 @@ from operational.models.energy import (
     ReadingFlag,
     ReadingSource,
 )
+from operational.models.faults import Fault
 from operational.models.objects import (
     AttributeKind,
     ChecklistItem,
@@ -46,6 +47,7 @@ __all__ = [
     "CorrectiveOrder",
     "Discipline",
     "EnergyKind",
+    "Fault",
     "Frequency",
     "Group",
     "MaintObject",

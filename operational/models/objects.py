@@ -12,7 +12,15 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from operational.models.base import Base, UTCDateTime, utcnow
@@ -62,6 +70,7 @@ class ObjectTypeAttribute(Base):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(10))
     unit: Mapped[str | None] = mapped_column(String(20), default=None)
+    required: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ChecklistItem(Base):

@@ -1,4 +1,4 @@
-"""Objects (P1), periodic plans (P3) and the generation of periodic orders from them (P4).
+"""Periodic plans (P3) and the generation of periodic orders from them (P4).
 
 Occurrences count from the plan's start date, never from when the last order was completed:
 occurrence *k* is ``start_date + k × every × period`` (months clamp to the month's last day and
@@ -10,28 +10,22 @@ horizon — which is what makes it idempotent. See ``docs/workflow.md``.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from operational import audit
 from operational.auth import Permission, Principal
-from operational.errors import DomainError, NotFound, PermissionDenied
+from operational.errors import DomainError, NotFound
 from operational.models import (
-    AttributeKind,
     ChecklistAnswer,
     ChecklistItem,
     Discipline,
     Frequency,
     MaintObject,
-    ObjectType,
-    ObjectTypeAttribute,
     Office,
     PeriodicOrder,
     PeriodicPlan,
@@ -40,162 +34,6 @@ from operational.models import (
 )
 from operational.services.orders import office_by_code, person_for
 from operational.workflow import engine
-
-# --- object types and objects (P1) -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AttributeSpec:
-    code: str
-    name: str
-    kind: AttributeKind = AttributeKind.TEXT
-    unit: str | None = None
-
-
-def add_object_type(
-    session: Session,
-    actor: Principal | None,
-    *,
-    code: str,
-    name: str,
-    parent_code: str | None = None,
-    discipline: Discipline | None = None,
-    attributes: Sequence[AttributeSpec] = (),
-    checklist: Sequence[str] = (),
-) -> ObjectType:
-    """Add a type to the group's tree. A root names its discipline; a child takes its parent's."""
-    if actor is not None and not actor.can(Permission.MANAGE_OBJECT_TYPES):
-        raise PermissionDenied("auth.not_allowed")
-    if session.scalars(select(ObjectType.id).where(ObjectType.code == code)).first() is not None:
-        raise DomainError("objects.type_exists", code=code)
-    parent = None
-    if parent_code is not None:
-        parent = session.scalars(
-            select(ObjectType).where(ObjectType.code == parent_code)
-        ).one_or_none()
-        if parent is None:
-            raise NotFound("objects.unknown_type", code=parent_code)
-    elif discipline is None:
-        raise DomainError("objects.root_needs_discipline")
-    root_discipline = parent.discipline if parent else Discipline(str(discipline)).value
-    object_type = ObjectType(
-        code=code,
-        name=name.strip(),
-        parent_id=parent.id if parent else None,
-        discipline=root_discipline,
-    )
-    session.add(object_type)
-    session.flush()
-    for a in attributes:
-        session.add(
-            ObjectTypeAttribute(
-                type_id=object_type.id, code=a.code, name=a.name, kind=a.kind.value, unit=a.unit
-            )
-        )
-    for position, text in enumerate(checklist, start=1):
-        session.add(ChecklistItem(type_id=object_type.id, position=position, text=text.strip()))
-    audit.record(
-        session,
-        actor=actor.username if actor else "cli",
-        action="create",
-        entity="maint_object_type",
-        entity_key=code,
-        after={
-            "name": object_type.name,
-            "parent": parent_code,
-            "attributes": [a.code for a in attributes],
-            "checklist": list(checklist),
-        },
-    )
-    return object_type
-
-
-def _lineage(session: Session, object_type: ObjectType) -> list[ObjectType]:
-    """The type and its ancestors, the type first."""
-    chain = [object_type]
-    while chain[-1].parent_id is not None:
-        chain.append(session.get_one(ObjectType, chain[-1].parent_id))
-    return chain
-
-
-def _valid_value(kind: AttributeKind, value: str) -> bool:
-    if kind is AttributeKind.NUMBER:
-        try:
-            Decimal(value)
-        except InvalidOperation:
-            return False
-    elif kind is AttributeKind.DATE:
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            return False
-    return True
-
-
-def add_object(
-    session: Session,
-    actor: Principal | None,
-    *,
-    office_code: str,
-    type_code: str,
-    code: str,
-    name: str,
-    location: str = "",
-    attributes: Mapping[str, str] | None = None,
-) -> MaintObject:
-    """Add an object to an office. Its attributes are those of its type and the type's ancestors."""
-    office = office_by_code(session, office_code)
-    if actor is not None and not actor.can(Permission.MANAGE_OBJECTS, office.code):
-        raise PermissionDenied("auth.not_allowed")
-    object_type = session.scalars(
-        select(ObjectType).where(ObjectType.code == type_code)
-    ).one_or_none()
-    if object_type is None:
-        raise NotFound("objects.unknown_type", code=type_code)
-    exists_already = session.scalars(
-        select(MaintObject.id).where(MaintObject.office_id == office.id, MaintObject.code == code)
-    ).first()
-    if exists_already is not None:
-        raise DomainError("objects.object_exists", code=code, office=office.code)
-    known = {
-        a.code: a
-        for a in session.scalars(
-            select(ObjectTypeAttribute).where(
-                ObjectTypeAttribute.type_id.in_([t.id for t in _lineage(session, object_type)])
-            )
-        )
-    }
-    values = {k: v.strip() for k, v in (attributes or {}).items() if v.strip()}
-    for key, value in values.items():
-        if key not in known:
-            raise DomainError("objects.unknown_attribute", attribute=key, type=type_code)
-        if not _valid_value(AttributeKind(known[key].kind), value):
-            raise DomainError(
-                "objects.bad_attribute",
-                attribute=known[key].name,
-                value=value,
-                kind=known[key].kind,
-            )
-    obj = MaintObject(
-        office_id=office.id,
-        type_id=object_type.id,
-        code=code,
-        name=name.strip(),
-        location=location.strip(),
-        attributes=values,
-    )
-    session.add(obj)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor.username if actor else "cli",
-        action="create",
-        entity="maint_object",
-        entity_key=f"{office.code}:{code}",
-        after={"type": type_code, "name": obj.name, "location": obj.location, **values},
-    )
-    return obj
-
 
 # --- plans (P3) ------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from test_workflow_support import T0, World, build_world
 
 from operational.errors import DomainError, PermissionDenied
 from operational.models import Discipline, Frequency, PeriodicOrder
-from operational.services import orders, plans
+from operational.services import objects, orders, plans
 from operational.workflow import engine
 
 
@@ -198,17 +198,19 @@ def test_objects_carry_the_attributes_of_their_type(session: Session) -> None:
     s = world.session
     common = {"office_code": "OF1", "type_code": "WT-ELEV", "name": "Elevator 3"}
     with pytest.raises(DomainError) as unknown:
-        plans.add_object(s, world["mgr"], code="EL-3", attributes={"colour": "red"}, **common)
+        objects.add_object(s, world["mgr"], code="EL-3", attributes={"colour": "red"}, **common)
     assert unknown.value.key == "objects.unknown_attribute"
     with pytest.raises(DomainError) as bad:
-        plans.add_object(s, world["mgr"], code="EL-3", attributes={"rated_load": "heavy"}, **common)
+        objects.add_object(
+            s, world["mgr"], code="EL-3", attributes={"rated_load": "heavy"}, **common
+        )
     assert bad.value.key == "objects.bad_attribute"
     with pytest.raises(DomainError) as twice:
-        plans.add_object(s, world["mgr"], code="EL-1", **common)
+        objects.add_object(s, world["mgr"], code="EL-1", **common)
     assert twice.value.key == "objects.object_exists"
     with pytest.raises(PermissionDenied):
-        plans.add_object(s, world["tech"], code="EL-3", **common)
+        objects.add_object(s, world["tech"], code="EL-3", **common)
     with pytest.raises(PermissionDenied):
-        plans.add_object_type(s, world["mgr"], code="WT-PUMP", name="Pump", parent_code="WT-ENG")
-    obj = plans.add_object(s, world["eng"], code="EL-3", attributes={"model": "Gen2"}, **common)
+        objects.add_object_type(s, world["mgr"], code="WT-PUMP", name="Pump", parent_code="WT-ENG")
+    obj = objects.add_object(s, world["eng"], code="EL-3", attributes={"model": "Gen2"}, **common)
     assert obj.attributes == {"model": "Gen2"}

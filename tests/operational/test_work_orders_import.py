@@ -22,8 +22,8 @@ from operational.models import (
     WorkflowClock,
     WorkflowEvent,
 )
-from operational.services import plans
-from operational.services.plans import AttributeSpec
+from operational.services import objects
+from operational.services.objects import AttributeSpec
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 HEADER = "order_no,office_code,discipline,kind,created_at,assigned_at,completed_at,verified_at,object_code"
@@ -50,7 +50,7 @@ def _office(session: Session) -> Office:
     office = Office(city_id=city.id, code="OF1", name="工单管理处", timezone="Asia/Shanghai")
     session.add(office)
     session.flush()
-    plans.add_object_type(
+    objects.add_object_type(
         session,
         None,
         code="WO-ELEV",
@@ -59,7 +59,7 @@ def _office(session: Session) -> Office:
         attributes=[AttributeSpec("brand", "品牌")],
         checklist=["运行平稳"],
     )
-    plans.add_object(
+    objects.add_object(
         session, None, office_code="OF1", type_code="WO-ELEV", code="EL-1", name="1号电梯"
     )
     return office

@@ -23,8 +23,8 @@ from operational.models import (
     ScopeLevel,
     User,
 )
-from operational.services import plans
-from operational.services.plans import AttributeSpec
+from operational.services import objects, plans
+from operational.services.objects import AttributeSpec
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
 
@@ -120,10 +120,10 @@ def build_world(session: Session) -> World:
     people = {name: load_principal(session, u.id) for name, u in users.items()}
     world = World(session, people)
     admin = people["admin"]
-    plans.add_object_type(
+    objects.add_object_type(
         session, admin, code="WT-ENG", name="Engineering", discipline=Discipline.ENGINEERING
     )
-    plans.add_object_type(
+    objects.add_object_type(
         session,
         admin,
         code="WT-ELEV",
@@ -136,14 +136,14 @@ def build_world(session: Session) -> World:
         ],
         checklist=["Brake test", "Door sensors", "Emergency phone"],
     )
-    plans.add_object_type(
+    objects.add_object_type(
         session, admin, code="WT-CLN", name="Cleaning", discipline=Discipline.CLEANING
     )
-    plans.add_object_type(
+    objects.add_object_type(
         session, admin, code="WT-LOBBY", name="Lobby", parent_code="WT-CLN", checklist=["Floor"]
     )
     for code in ("EL-1", "EL-2"):
-        plans.add_object(
+        objects.add_object(
             session,
             people["mgr"],
             office_code="OF1",
@@ -153,7 +153,7 @@ def build_world(session: Session) -> World:
             location="Building 15",
             attributes={"brand": "Otis", "rated_load": "1000"},
         )
-    plans.add_object(
+    objects.add_object(
         session, people["mgr"], office_code="OF1", type_code="WT-LOBBY", code="LB-1", name="Lobby 1"
     )
     return world

@@ -1,0 +1,460 @@
+"""Work orders (工单): raise a corrective order; open an order to assign, process or verify it.
+
+Phone-first: one narrow column, big buttons, no tables needed to work. The page never writes SQL:
+it reads through ``operational.services.lookup`` and acts through ``operational.services.orders``,
+always passing the version the form was drawn from, so a form someone else overtook is refused
+(``StaleVersion``) with a message, as is a step the user's role may not take. Actions run in
+widget callbacks, so the form below already shows their result. The to-do page opens an order
+here (session key ``maint_open_order``); so does the address ``?order=<number>``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import streamlit as st
+
+from dashboards.export import excel_download
+from dashboards.session import (
+    error_text,
+    flash,
+    operational_engine,
+    require,
+    show_flash,
+    tr,
+)
+from operational.auth import Permission, Principal
+from operational.db import unit_of_work
+from operational.errors import DomainError
+from operational.models import CorrectiveOrder, Discipline, PeriodicOrder
+from operational.services import lookup
+from operational.services.orders import (
+    Answer,
+    CorrectiveSpec,
+    assign,
+    complete_periodic,
+    get_order,
+    process_corrective,
+    raise_corrective,
+    verify_corrective,
+)
+
+DISPLAY_ZONE = "Asia/Shanghai"
+ORDER = "order_no"
+OPEN_ORDER = "maint_open_order"  # set by views/todo.py
+WIDTH = 560
+PHONE_CSS = """
+<style>
+.st-key-maint_entry input, .st-key-maint_entry textarea { font-size: 1.1rem; }
+.st-key-maint_entry button { min-height: 2.8rem; }
+</style>
+"""
+
+
+def local_text(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    return moment.astimezone(ZoneInfo(DISPLAY_ZONE)).strftime("%Y-%m-%d %H:%M")
+
+
+def person_text(person: lookup.Person | None) -> str:
+    return "—" if person is None else f"{person.display_name} ({person.username})"
+
+
+# ---------------------------------------------------------------- callbacks
+
+
+def _raise(user: Principal) -> None:
+    office = st.session_state.get("raise_office")
+    responsible = st.session_state.get("raise_responsible")
+    discipline = st.session_state.get("raise_discipline")
+    if not office or not responsible:
+        flash(tr("maint_ui.raise.choose_responsible"), ok=False)
+        return
+    spec = CorrectiveSpec(
+        responsible=str(responsible),
+        title=str(st.session_state.get("raise_title") or ""),
+        description=str(st.session_state.get("raise_description") or ""),
+        discipline=Discipline(discipline) if discipline else None,
+        object_code=st.session_state.get("raise_object") or None,
+    )
+    try:
+        with unit_of_work(operational_engine()) as db:
+            order = raise_corrective(db, user, office_code=str(office), spec=spec)
+            number = order.document_no
+    except DomainError as refused:
+        flash(error_text(refused), ok=False)
+        return
+    st.session_state["raise_title"] = ""
+    st.session_state["raise_description"] = ""
+    st.session_state[ORDER] = number
+    flash(tr("maint_ui.raise.done", document_no=number))
+
+
+def _assign(user: Principal, document_no: str, version: int) -> None:
+    handler = st.session_state.get(f"assign_handler_{document_no}")
+    if not handler:
+        flash(tr("maint_ui.order.choose_handler"), ok=False)
+        return
+    try:
+        with unit_of_work(operational_engine()) as db:
+            assign(db, user, get_order(db, document_no), str(handler), version)
+    except DomainError as refused:
+        flash(error_text(refused), ok=False)
+        return
+    flash(tr("maint_ui.order.done_assign", document_no=document_no, handler=handler))
+
+
+def _answers(document_no: str, lines: tuple[lookup.ChecklistLine, ...]) -> dict[int, Answer]:
+    """The checklist as answered on the form; a ✗ without a title has no corrective order."""
+    answers: dict[int, Answer] = {}
+    for line in lines:
+        key = f"ck_{document_no}_{line.answer_id}"
+        choice = st.session_state.get(key)
+        if choice is None:
+            continue
+        note = str(st.session_state.get(f"{key}_note") or "")
+        if choice == "ok":
+            answers[line.answer_id] = Answer(ok=True, note=note)
+            continue
+        title = str(st.session_state.get(f"{key}_title") or "").strip()
+        responsible = st.session_state.get(f"{key}_responsible")
+        corrective = (
+            CorrectiveSpec(
+                responsible=str(responsible),
+                title=title,
+                description=str(st.session_state.get(f"{key}_description") or ""),
+                object_code=line.object_code,
+            )
+            if title and responsible
+            else None
+        )
+        answers[line.answer_id] = Answer(ok=False, note=note, corrective=corrective)
+    return answers
+
+
+def _complete(
+    user: Principal, document_no: str, version: int, lines: tuple[lookup.ChecklistLine, ...]
+) -> None:
+    answers = _answers(document_no, lines)
+    try:
+        with unit_of_work(operational_engine()) as db:
+            order = get_order(db, document_no)
+            assert isinstance(order, PeriodicOrder)
+            raised = [c.document_no for c in complete_periodic(db, user, order, answers, version)]
+    except DomainError as refused:
+        flash(error_text(refused), ok=False)
+        return
+    message = tr("maint_ui.order.done_complete", document_no=document_no)
+    if raised:
+        message += " " + tr("maint_ui.order.raised", numbers=", ".join(raised))
+    flash(message)
+
+
+def _process(user: Principal, document_no: str, version: int) -> None:
+    note = str(st.session_state.get(f"process_note_{document_no}") or "")
+    try:
+        with unit_of_work(operational_engine()) as db:
+            order = get_order(db, document_no)
+            assert isinstance(order, CorrectiveOrder)
+            process_corrective(db, user, order, version, note)
+    except DomainError as refused:
+        flash(error_text(refused), ok=False)
+        return
+    flash(tr("maint_ui.order.done_process", document_no=document_no))
+
+
+def _verify(user: Principal, document_no: str, version: int, accepted: bool) -> None:
+    note = str(st.session_state.get(f"verify_note_{document_no}") or "")
+    try:
+        with unit_of_work(operational_engine()) as db:
+            order = get_order(db, document_no)
+            assert isinstance(order, CorrectiveOrder)
+            verify_corrective(db, user, order, version, accepted=accepted, note=note)
+    except DomainError as refused:
+        flash(error_text(refused), ok=False)
+        return
+    done = "verify" if accepted else "send_back"
+    flash(tr(f"maint_ui.order.done_{done}", document_no=document_no))
+
+
+# ---------------------------------------------------------------- the order form
+
+
+def show_details(view: lookup.OrderView) -> None:
+    st.subheader(f"{view.document_no} · {view.title}")
+    lines = [
+        (tr("maint_ui.col.document_type"), tr(f"workflow.document.{view.document_type}")),
+        (tr("maint_ui.col.state"), tr(f"workflow.state.{view.state}")),
+        (tr("maint_ui.col.office_code"), f"{view.office_code} {view.office_name}"),
+        (tr("maint_ui.col.discipline"), tr(f"discipline.{view.discipline}")),
+        (tr("maint_ui.order.responsible"), person_text(view.responsible)),
+        (tr("maint_ui.order.handler"), person_text(view.handler)),
+        (tr("maint_ui.col.due_at"), f"{local_text(view.due_at)} ({DISPLAY_ZONE})"),
+    ]
+    if view.scheduled_for is not None:
+        lines.append((tr("maint_ui.order.scheduled_for"), view.scheduled_for.isoformat()))
+    if view.object_label:
+        lines.append((tr("maint_ui.order.object"), view.object_label))
+    if view.description:
+        lines.append((tr("maint_ui.raise.description"), view.description))
+    st.markdown("\n".join(f"- **{label}**: {value}" for label, value in lines))
+
+
+def assign_form(user: Principal, view: lookup.OrderView, handlers: list[lookup.Person]) -> None:
+    labels = {p.username: person_text(p) for p in handlers}
+    step = "reassign" if "reassign" in view.actions else "assign"
+    st.selectbox(
+        tr("maint_ui.order.handler"),
+        list(labels),
+        index=None,
+        format_func=labels.__getitem__,
+        placeholder=tr("maint_ui.choose"),
+        key=f"assign_handler_{view.document_no}",
+    )
+    st.button(
+        tr(f"workflow.transition.{step}"),
+        type="primary",
+        width="stretch",
+        on_click=_assign,
+        args=(user, view.document_no, view.version),
+        key=f"do_assign_{view.document_no}",
+    )
+
+
+def checklist_form(
+    user: Principal, view: lookup.OrderView, responsibles: list[lookup.Person]
+) -> None:
+    st.markdown(f"**{tr('maint_ui.order.checklist')}**")
+    st.caption(tr("maint_ui.order.checklist_hint"))
+    choices = {"ok": tr("maint_ui.order.ok"), "fail": tr("maint_ui.order.fail")}
+    people = {p.username: person_text(p) for p in responsibles}
+    names = list(people)
+    default = names.index(view.responsible.username) if view.responsible.username in people else 0
+    current_object = None
+    for line in view.checklist:
+        if line.object_code != current_object:
+            current_object = line.object_code
+            st.markdown(f"*{line.object_name} ({line.object_code})*")
+        key = f"ck_{view.document_no}_{line.answer_id}"
+        with st.container(border=True):
+            choice = st.radio(
+                line.text,
+                list(choices),
+                index=None,
+                format_func=choices.__getitem__,
+                horizontal=True,
+                key=key,
+            )
+            if choice == "fail":
+                st.warning(tr("maint_ui.order.fail_needs_corrective"), icon=":material/build:")
+                st.text_input(
+                    tr("maint_ui.raise.title_field"),
+                    placeholder=tr("maint_ui.raise.title_hint"),
+                    key=f"{key}_title",
+                )
+                st.selectbox(
+                    tr("maint_ui.order.responsible"),
+                    names,
+                    index=default if names else None,
+                    format_func=people.__getitem__,
+                    key=f"{key}_responsible",
+                )
+                st.text_area(tr("maint_ui.raise.description"), key=f"{key}_description")
+            st.text_input(tr("maint_ui.order.note"), key=f"{key}_note")
+    st.button(
+        tr("workflow.transition.complete"),
+        type="primary",
+        width="stretch",
+        on_click=_complete,
+        args=(user, view.document_no, view.version, view.checklist),
+        key=f"do_complete_{view.document_no}",
+    )
+
+
+def process_form(user: Principal, view: lookup.OrderView) -> None:
+    st.text_area(tr("maint_ui.order.work_note"), key=f"process_note_{view.document_no}")
+    st.button(
+        tr("workflow.transition.process"),
+        type="primary",
+        width="stretch",
+        on_click=_process,
+        args=(user, view.document_no, view.version),
+        key=f"do_process_{view.document_no}",
+    )
+
+
+def verify_form(user: Principal, view: lookup.OrderView) -> None:
+    st.text_area(tr("maint_ui.order.verify_note"), key=f"verify_note_{view.document_no}")
+    accept, back = st.columns(2)
+    accept.button(
+        tr("workflow.transition.verify"),
+        type="primary",
+        width="stretch",
+        on_click=_verify,
+        args=(user, view.document_no, view.version, True),
+        key=f"do_verify_{view.document_no}",
+    )
+    back.button(
+        tr("workflow.transition.send_back"),
+        width="stretch",
+        on_click=_verify,
+        args=(user, view.document_no, view.version, False),
+        key=f"do_send_back_{view.document_no}",
+    )
+
+
+def checklist_table(view: lookup.OrderView) -> pl.DataFrame:
+    marks = {True: "✓", False: "✗", None: ""}
+    return pl.DataFrame(
+        {
+            tr("maint_ui.order.object"): [
+                f"{c.object_name} ({c.object_code})" for c in view.checklist
+            ],
+            tr("maint_ui.order.item"): [c.text for c in view.checklist],
+            tr("maint_ui.order.result"): [marks[c.ok] for c in view.checklist],
+            tr("maint_ui.order.note"): [c.note for c in view.checklist],
+        },
+        schema={
+            tr("maint_ui.order.object"): pl.String,
+            tr("maint_ui.order.item"): pl.String,
+            tr("maint_ui.order.result"): pl.String,
+            tr("maint_ui.order.note"): pl.String,
+        },
+    )
+
+
+def show_order(user: Principal, document_no: str) -> None:
+    handlers: list[lookup.Person] = []
+    responsibles: list[lookup.Person] = []
+    try:
+        with unit_of_work(operational_engine()) as db:
+            view = lookup.order_view(db, user, document_no)
+            if user.can(Permission.RAISE_ORDERS, view.office_code):
+                if {"assign", "reassign"} & set(view.actions):
+                    handlers = lookup.people_with(db, view.office_code, Permission.HANDLE_ORDERS)
+                if "complete" in view.actions:
+                    responsibles = lookup.people_with(
+                        db, view.office_code, Permission.MANAGE_ORDERS
+                    )
+    except DomainError as refused:
+        st.warning(error_text(refused))
+        return
+    if not user.can(Permission.RAISE_ORDERS, view.office_code):
+        st.warning(tr("orders.unknown_order", document_no=document_no))
+        return
+    show_details(view)
+    actions = set(view.actions)
+    if {"assign", "reassign"} & actions:
+        assign_form(user, view, handlers)
+    if "complete" in actions:
+        checklist_form(user, view, responsibles)
+    if "process" in actions:
+        process_form(user, view)
+    if {"verify", "send_back"} & actions:
+        verify_form(user, view)
+    if not actions:
+        st.info(tr("maint_ui.order.nothing_to_do"))
+    if view.checklist and "complete" not in actions:
+        table = checklist_table(view)
+        st.dataframe(table, hide_index=True)
+        excel_download(table, view.document_no, key=f"checklist_excel_{view.document_no}")
+
+
+# ---------------------------------------------------------------- raising a corrective order
+
+
+def raise_form(user: Principal) -> None:
+    with unit_of_work(operational_engine()) as db:
+        offices = lookup.offices(db, user.offices_for(Permission.RAISE_ORDERS))
+        office_labels = {o.code: f"{o.code} {o.name}" for o in offices}
+        if st.session_state.get("raise_office") not in office_labels:
+            st.session_state["raise_office"] = offices[0].code if len(offices) == 1 else None
+        office = st.session_state.get("raise_office")
+        people = lookup.people_with(db, office, Permission.MANAGE_ORDERS) if office else []
+        objects = lookup.objects_of(db, office) if office else []
+    st.selectbox(
+        tr("maint_ui.col.office_code"),
+        list(office_labels),
+        format_func=office_labels.__getitem__,
+        placeholder=tr("maint_ui.choose"),
+        key="raise_office",
+    )
+    if not office:
+        return
+    disciplines = {d.value: tr(f"discipline.{d.value}") for d in Discipline}
+    responsible = {p.username: person_text(p) for p in people}
+    object_labels = {"": tr("maint_ui.raise.no_object")} | {
+        o.code: f"{o.name} ({o.code}) · {o.location}" for o in objects
+    }
+    with st.form("raise_form", width=WIDTH, clear_on_submit=False):
+        st.selectbox(
+            tr("maint_ui.col.discipline"),
+            list(disciplines),
+            format_func=disciplines.__getitem__,
+            key="raise_discipline",
+        )
+        st.text_input(
+            tr("maint_ui.raise.title_field"),
+            placeholder=tr("maint_ui.raise.title_hint"),
+            key="raise_title",
+        )
+        st.text_area(tr("maint_ui.raise.description"), key="raise_description")
+        st.selectbox(
+            tr("maint_ui.order.object"),
+            list(object_labels),
+            format_func=object_labels.__getitem__,
+            key="raise_object",
+        )
+        st.selectbox(
+            tr("maint_ui.order.responsible"),
+            list(responsible),
+            index=None,
+            format_func=responsible.__getitem__,
+            placeholder=tr("maint_ui.choose"),
+            key="raise_responsible",
+        )
+        st.form_submit_button(
+            tr("maint_ui.raise.submit"),
+            type="primary",
+            width="stretch",
+            on_click=_raise,
+            args=(user,),
+            key="raise_submit",
+        )
+
+
+# ---------------------------------------------------------------- the page
+
+
+def render() -> None:
+    user = require(Permission.RAISE_ORDERS)
+    st.markdown(PHONE_CSS, unsafe_allow_html=True)
+    st.title(tr("maint_ui.order.title"))
+    show_flash()
+    opened = st.session_state.pop(OPEN_ORDER, None)
+    linked = st.query_params.get("order")
+    if linked and linked != st.session_state.get("order_linked"):
+        st.session_state["order_linked"] = linked  # the address's order, applied once
+        opened = opened or linked
+    if opened:
+        st.session_state[ORDER] = opened
+    with st.container(key="maint_entry", width=WIDTH):
+        work, new = st.tabs([tr("maint_ui.order.tab_open"), tr("maint_ui.raise.tab")])
+        with work:
+            number = st.text_input(
+                tr("maint_ui.col.document_no"),
+                placeholder=tr("maint_ui.order.number_hint"),
+                key=ORDER,
+            )
+            if number and number.strip():
+                show_order(user, number.strip())
+            else:
+                st.caption(tr("maint_ui.order.open_hint"))
+        with new:
+            raise_form(user)
+
+
+render()

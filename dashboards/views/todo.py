@@ -1,0 +1,100 @@
+"""My to-do list (我的待办): every document whose next step is mine, oldest deadline first.
+
+Straight from the operational services (``todo_list``), since it must show what waits *now*.
+Each row has a button that opens the order's form (``views/orders.py``); plans open the plans page.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import streamlit as st
+
+from dashboards.export import excel_download
+from dashboards.session import operational_engine, require, tr
+from operational.auth import Permission
+from operational.db import unit_of_work
+from operational.services.orders import todo_list
+from operational.workflow.engine import TodoItem
+
+DISPLAY_ZONE = "Asia/Shanghai"
+OPEN_ORDER = "maint_open_order"  # read by views/orders.py: the order to show
+
+
+def local_text(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(DISPLAY_ZONE)).strftime("%Y-%m-%d %H:%M")
+
+
+def actions_text(item: TodoItem) -> str:
+    return " / ".join(tr(f"workflow.transition.{a}") for a in item.actions)
+
+
+def todo_table(items: list[TodoItem], now: datetime) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            tr("maint_ui.col.document_no"): [i.document_no for i in items],
+            tr("maint_ui.col.document_type"): [
+                tr(f"workflow.document.{i.document_type}") for i in items
+            ],
+            tr("maint_ui.col.office_code"): [i.office_code for i in items],
+            tr("maint_ui.col.state"): [tr(f"workflow.state.{i.state}") for i in items],
+            tr("maint_ui.col.next_step"): [actions_text(i) for i in items],
+            tr("maint_ui.col.due_at"): [local_text(i.due_at) for i in items],
+            tr("maint_ui.col.overdue"): [
+                tr("maint_ui.yes") if i.due_at is not None and i.due_at < now else "" for i in items
+            ],
+        },
+        schema={
+            tr(f"maint_ui.col.{c}"): pl.String
+            for c in (
+                "document_no",
+                "document_type",
+                "office_code",
+                "state",
+                "next_step",
+                "due_at",
+                "overdue",
+            )
+        },
+    )
+
+
+def render() -> None:
+    user = require(Permission.RAISE_ORDERS)
+    st.title(tr("maint_ui.todo.title"))
+    with unit_of_work(operational_engine()) as db:
+        items = todo_list(db, user)
+    if not items:
+        st.info(tr("maint_ui.todo.empty"), icon=":material/task_alt:")
+        return
+    now = datetime.now(UTC)
+    st.caption(tr("maint_ui.todo.count", count=len(items), zone=DISPLAY_ZONE))
+    for item in items:
+        overdue = item.due_at is not None and item.due_at < now
+        due = local_text(item.due_at) or tr("maint_ui.todo.no_deadline")
+        label = (
+            f"{item.document_no} · {tr(f'workflow.state.{item.state}')} · "
+            f"{actions_text(item)} · {tr('maint_ui.todo.due', due=due)}"
+        )
+        if st.button(
+            label,
+            key=f"todo_open_{item.document_no}",
+            icon=":material/warning:" if overdue else ":material/assignment:",
+            type="primary" if overdue else "secondary",
+            width="stretch",
+        ):
+            if item.document_type == "periodic_plan":
+                st.switch_page("views/plans.py")
+            st.session_state[OPEN_ORDER] = item.document_no
+            st.switch_page("views/orders.py")
+    with st.expander(tr("maint_ui.todo.table_title")):
+        table = todo_table(items, now)
+        st.dataframe(table, hide_index=True)
+        excel_download(table, tr("maint_ui.todo.table_title"), key="todo_excel")
+
+
+render()

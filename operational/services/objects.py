@@ -1,0 +1,524 @@
+"""Object management (对象管理, SPEC P1–P2): the type tree, offices' objects, labels, object cards.
+
+The group defines the type tree (``add_object_type``); offices add objects one by one
+(``add_object``) or by import (``operational.imports.objects``). An object records the attributes
+of its type and of the type's ancestors, each checked against its kind (text, number, ISO date);
+a required attribute must have a value. ``object_labels_pdf`` prints QR labels that open the
+object card (``/object?code=…&office=…``); ``object_card`` reads everything the card shows.
+Who may read a card: anyone holding ``VIEW_OBJECTS`` at the object's office.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from operational import audit
+from operational.auth import Permission, Principal
+from operational.errors import DomainError, NotFound, PermissionDenied
+from operational.models import (
+    AttributeKind,
+    ChecklistAnswer,
+    ChecklistItem,
+    CorrectiveOrder,
+    Discipline,
+    MaintObject,
+    ObjectType,
+    ObjectTypeAttribute,
+    Office,
+    PeriodicOrder,
+    PeriodicPlan,
+    WorkflowClock,
+)
+from operational.services.orders import office_by_code
+
+HISTORY_LIMIT = 20
+CLOSED = "closed"
+
+# --- the type tree ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    code: str
+    name: str
+    kind: AttributeKind = AttributeKind.TEXT
+    unit: str | None = None
+    required: bool = False
+
+
+def add_object_type(
+    session: Session,
+    actor: Principal | None,
+    *,
+    code: str,
+    name: str,
+    parent_code: str | None = None,
+    discipline: Discipline | None = None,
+    attributes: Sequence[AttributeSpec] = (),
+    checklist: Sequence[str] = (),
+) -> ObjectType:
+    """Add a type to the group's tree. A root names its discipline; a child takes its parent's."""
+    if actor is not None and not actor.can(Permission.MANAGE_OBJECT_TYPES):
+        raise PermissionDenied("auth.not_allowed")
+    if session.scalars(select(ObjectType.id).where(ObjectType.code == code)).first() is not None:
+        raise DomainError("objects.type_exists", code=code)
+    parent = None
+    if parent_code is not None:
+        parent = type_by_code(session, parent_code)
+    elif discipline is None:
+        raise DomainError("objects.root_needs_discipline")
+    root_discipline = parent.discipline if parent else Discipline(str(discipline)).value
+    object_type = ObjectType(
+        code=code,
+        name=name.strip(),
+        parent_id=parent.id if parent else None,
+        discipline=root_discipline,
+    )
+    session.add(object_type)
+    session.flush()
+    for a in attributes:
+        session.add(
+            ObjectTypeAttribute(
+                type_id=object_type.id,
+                code=a.code,
+                name=a.name,
+                kind=a.kind.value,
+                unit=a.unit,
+                required=a.required,
+            )
+        )
+    for position, text in enumerate(checklist, start=1):
+        session.add(ChecklistItem(type_id=object_type.id, position=position, text=text.strip()))
+    audit.record(
+        session,
+        actor=actor.username if actor else "cli",
+        action="create",
+        entity="maint_object_type",
+        entity_key=code,
+        after={
+            "name": object_type.name,
+            "parent": parent_code,
+            "attributes": [a.code for a in attributes],
+            "checklist": list(checklist),
+        },
+    )
+    return object_type
+
+
+def type_by_code(session: Session, code: str) -> ObjectType:
+    found = session.scalars(select(ObjectType).where(ObjectType.code == code)).one_or_none()
+    if found is None:
+        raise NotFound("objects.unknown_type", code=code)
+    return found
+
+
+def lineage(session: Session, object_type: ObjectType) -> list[ObjectType]:
+    """The type and its ancestors, the type first."""
+    chain = [object_type]
+    while chain[-1].parent_id is not None:
+        chain.append(session.get_one(ObjectType, chain[-1].parent_id))
+    return chain
+
+
+def subtree_ids(session: Session, object_type: ObjectType) -> set[int]:
+    """The ids of the type and of every type below it."""
+    children: dict[int, list[int]] = {}
+    for type_id, parent_id in session.execute(select(ObjectType.id, ObjectType.parent_id)):
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(type_id)
+    found, todo = set(), [object_type.id]
+    while todo:
+        current = todo.pop()
+        found.add(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def type_attributes(session: Session, object_type: ObjectType) -> dict[str, ObjectTypeAttribute]:
+    """The attributes an object of ``object_type`` records: its own and its ancestors', by code."""
+    ids = [t.id for t in lineage(session, object_type)]
+    rows = session.scalars(
+        select(ObjectTypeAttribute)
+        .where(ObjectTypeAttribute.type_id.in_(ids))
+        .order_by(ObjectTypeAttribute.id)
+    )
+    return {a.code: a for a in rows}
+
+
+def all_attribute_codes(session: Session) -> list[str]:
+    """Every attribute code of the tree (the ``attr:<code>`` columns an import may carry)."""
+    return sorted(set(session.scalars(select(ObjectTypeAttribute.code))))
+
+
+def valid_value(kind: AttributeKind, value: str) -> bool:
+    if kind is AttributeKind.NUMBER:
+        try:
+            return Decimal(value).is_finite()
+        except InvalidOperation:
+            return False
+    if kind is AttributeKind.DATE:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return False
+    return True
+
+
+def attribute_problems(
+    known: Mapping[str, ObjectTypeAttribute], values: Mapping[str, str], type_code: str
+) -> list[DomainError]:
+    """What is wrong with ``values`` (blank values already dropped) for a type's attributes."""
+    problems: list[DomainError] = []
+    for key, value in values.items():
+        spec = known.get(key)
+        if spec is None:
+            problems.append(DomainError("objects.unknown_attribute", attribute=key, type=type_code))
+        elif not valid_value(AttributeKind(spec.kind), value):
+            problems.append(
+                DomainError(
+                    "objects.bad_attribute", attribute=spec.name, value=value, kind=spec.kind
+                )
+            )
+    for spec in known.values():
+        if spec.required and spec.code not in values:
+            problems.append(
+                DomainError("objects.required_attribute", attribute=spec.name, code=spec.code)
+            )
+    return problems
+
+
+def clean_attributes(attributes: Mapping[str, str] | None) -> dict[str, str]:
+    return {k.strip(): v.strip() for k, v in (attributes or {}).items() if v and v.strip()}
+
+
+# --- objects ---------------------------------------------------------------------------------
+
+
+def add_object(
+    session: Session,
+    actor: Principal | None,
+    *,
+    office_code: str,
+    type_code: str,
+    code: str,
+    name: str,
+    location: str = "",
+    attributes: Mapping[str, str] | None = None,
+) -> MaintObject:
+    """Add an object to an office. Its attributes are those of its type and the type's ancestors."""
+    office = office_by_code(session, office_code)
+    if actor is not None and not actor.can(Permission.MANAGE_OBJECTS, office.code):
+        raise PermissionDenied("auth.not_allowed")
+    object_type = type_by_code(session, type_code)
+    exists_already = session.scalars(
+        select(MaintObject.id).where(MaintObject.office_id == office.id, MaintObject.code == code)
+    ).first()
+    if exists_already is not None:
+        raise DomainError("objects.object_exists", code=code, office=office.code)
+    values = clean_attributes(attributes)
+    problems = attribute_problems(type_attributes(session, object_type), values, type_code)
+    if problems:
+        raise problems[0]
+    obj = MaintObject(
+        office_id=office.id,
+        type_id=object_type.id,
+        code=code,
+        name=name.strip(),
+        location=location.strip(),
+        attributes=values,
+    )
+    session.add(obj)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username if actor else "cli",
+        action="create",
+        entity="maint_object",
+        entity_key=f"{office.code}:{code}",
+        after={"type": type_code, "name": obj.name, "location": obj.location, **values},
+    )
+    return obj
+
+
+def update_object(
+    session: Session,
+    actor: str,
+    obj: MaintObject,
+    *,
+    office_code: str,
+    name: str,
+    location: str,
+    attributes: Mapping[str, str],
+) -> None:
+    """Change an object's name, location and attributes (already validated), with an audit."""
+    before: dict[str, Any] = {
+        "name": obj.name,
+        "location": obj.location,
+        "attributes": dict(obj.attributes),
+    }
+    obj.name, obj.location, obj.attributes = name, location, dict(attributes)
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="maint_object",
+        entity_key=f"{office_code}:{obj.code}",
+        before=before,
+        after={"name": name, "location": location, "attributes": dict(attributes)},
+    )
+
+
+# --- labels (P2) -----------------------------------------------------------------------------
+
+
+def object_url(base_url: str, office_code: str, code: str) -> str:
+    """The address a label's QR code opens: the object card of that office's object."""
+    return f"{base_url.rstrip('/')}/object?{urlencode({'code': code, 'office': office_code})}"
+
+
+def object_labels_pdf(
+    session: Session,
+    office_code: str,
+    base_url: str,
+    language: str,
+    *,
+    type_code: str | None = None,
+) -> bytes:
+    """The office's A4 QR label sheet, one label per object (of ``type_code`` and its sub-types)."""
+    from operational.i18n import t
+    from operational.labels import Label, label_sheet_pdf
+
+    office = office_by_code(session, office_code)
+    query = (
+        select(MaintObject, ObjectType.name)
+        .join(ObjectType, ObjectType.id == MaintObject.type_id)
+        .where(MaintObject.office_id == office.id)
+        .order_by(MaintObject.code)
+    )
+    if type_code is not None:
+        query = query.where(
+            MaintObject.type_id.in_(subtree_ids(session, type_by_code(session, type_code)))
+        )
+    rows = session.execute(query).all()
+    if not rows:
+        raise DomainError("objects.labels.no_objects", office=office.code)
+    labels = [
+        Label(
+            code=obj.code,
+            title=obj.name,
+            subtitle=" / ".join(x for x in (type_name, obj.location) if x),
+            url=object_url(base_url, office.code, obj.code),
+        )
+        for obj, type_name in rows
+    ]
+    return label_sheet_pdf(
+        labels,
+        heading=t("objects.labels.title", language, office=f"{office.code} {office.name}"),
+        hint=t("objects.labels.scan_hint", language),
+    )
+
+
+# --- the object card -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    office_code: str
+    office_name: str
+    code: str
+    name: str
+    location: str
+
+
+@dataclass(frozen=True)
+class AttributeLine:
+    name: str
+    value: str
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    document_no: str
+    document_type: str  # periodic_order | corrective_order
+    title: str
+    state: str
+    created_at: datetime
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class GuidanceLine:
+    type_name: str
+    text: str
+    guidance: str | None
+
+
+@dataclass(frozen=True)
+class ObjectCard:
+    office_code: str
+    office_name: str
+    timezone: str
+    code: str
+    name: str
+    location: str
+    type_code: str
+    type_path: tuple[str, ...]  # root first, the object's own type last
+    discipline: str
+    attributes: tuple[AttributeLine, ...]
+    pending: tuple[OrderLine, ...]
+    history: tuple[OrderLine, ...]  # the latest HISTORY_LIMIT closed orders, newest first
+    history_total: int
+    guidance: tuple[GuidanceLine, ...]
+
+
+def find_objects(
+    session: Session, offices: Collection[str] | None, code: str, office_code: str | None = None
+) -> list[ObjectRef]:
+    """The objects with ``code`` in the offices the caller may see (None: all), by office."""
+    query = (
+        select(Office.code, Office.name, MaintObject.code, MaintObject.name, MaintObject.location)
+        .join(Office, Office.id == MaintObject.office_id)
+        .where(MaintObject.code == code.strip())
+        .order_by(Office.code)
+    )
+    if offices is not None:
+        query = query.where(Office.code.in_(sorted(offices)))
+    if office_code:
+        query = query.where(Office.code == office_code.strip())
+    return [ObjectRef(*row) for row in session.execute(query)]
+
+
+def _object_in(session: Session, office: Office, code: str) -> MaintObject:
+    obj = session.scalars(
+        select(MaintObject).where(MaintObject.office_id == office.id, MaintObject.code == code)
+    ).one_or_none()
+    if obj is None:
+        raise NotFound("orders.unknown_object", code=code, office=office.code)
+    return obj
+
+
+def _due(session: Session, document_type: str, ids: Collection[int]) -> dict[int, datetime]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(WorkflowClock.document_id, func.min(WorkflowClock.due_at))
+        .where(
+            WorkflowClock.document_type == document_type,
+            WorkflowClock.document_id.in_(sorted(ids)),
+            WorkflowClock.stopped_at.is_(None),
+        )
+        .group_by(WorkflowClock.document_id)
+    ).all()
+    return dict(rows)
+
+
+def _orders(session: Session, obj: MaintObject) -> tuple[list[OrderLine], list[OrderLine], int]:
+    """The object's open orders (oldest first), its latest closed ones and how many closed."""
+    periodic_ids = select(ChecklistAnswer.order_id).where(ChecklistAnswer.object_id == obj.id)
+    periodic = session.execute(
+        select(PeriodicOrder, PeriodicPlan.name)
+        .join(PeriodicPlan, PeriodicPlan.id == PeriodicOrder.plan_id)
+        .where(PeriodicOrder.id.in_(periodic_ids))
+    ).all()
+    corrective = session.scalars(
+        select(CorrectiveOrder).where(CorrectiveOrder.object_id == obj.id)
+    ).all()
+    open_periodic = {o.id for o, _ in periodic if o.state != CLOSED}
+    open_corrective = {o.id for o in corrective if o.state != CLOSED}
+    due_p = _due(session, "periodic_order", open_periodic)
+    due_c = _due(session, "corrective_order", open_corrective)
+    lines = [
+        OrderLine(o.document_no, "periodic_order", name, o.state, o.created_at, due_p.get(o.id))
+        for o, name in periodic
+    ] + [
+        OrderLine(
+            o.document_no, "corrective_order", o.title, o.state, o.created_at, due_c.get(o.id)
+        )
+        for o in corrective
+    ]
+    pending = sorted((x for x in lines if x.state != CLOSED), key=lambda x: x.created_at)
+    closed = sorted(
+        (x for x in lines if x.state == CLOSED), key=lambda x: x.created_at, reverse=True
+    )
+    return pending, closed[:HISTORY_LIMIT], len(closed)
+
+
+def object_card(
+    session: Session, actor: Principal | None, office_code: str, code: str
+) -> ObjectCard:
+    """Everything the object card shows; ``actor`` must hold ``VIEW_OBJECTS`` at the office."""
+    office = office_by_code(session, office_code)
+    if actor is not None and not actor.can(Permission.VIEW_OBJECTS, office.code):
+        raise PermissionDenied("auth.not_allowed")
+    obj = _object_in(session, office, code)
+    object_type = session.get_one(ObjectType, obj.type_id)
+    chain = lineage(session, object_type)
+    known = type_attributes(session, object_type)
+    attributes = [
+        AttributeLine(spec.name, obj.attributes[spec.code], spec.unit)
+        for spec in known.values()
+        if obj.attributes.get(spec.code)
+    ]
+    # Values of attributes the tree no longer defines stay visible under their code.
+    attributes += [
+        AttributeLine(key, str(value), None)
+        for key, value in sorted(obj.attributes.items())
+        if key not in known and value
+    ]
+    names = {t.id: t.name for t in chain}
+    items = session.scalars(
+        select(ChecklistItem)
+        .where(ChecklistItem.type_id.in_(list(names)))
+        .order_by(ChecklistItem.type_id, ChecklistItem.position)
+    ).all()
+    order = {t.id: i for i, t in enumerate(reversed(chain))}  # ancestors' items first
+    guidance = [
+        GuidanceLine(names[i.type_id], i.text, i.guidance)
+        for i in sorted(items, key=lambda i: (order[i.type_id], i.position))
+    ]
+    pending, history, total = _orders(session, obj)
+    return ObjectCard(
+        office_code=office.code,
+        office_name=office.name,
+        timezone=office.timezone,
+        code=obj.code,
+        name=obj.name,
+        location=obj.location,
+        type_code=object_type.code,
+        type_path=tuple(t.name for t in reversed(chain)),
+        discipline=object_type.discipline,
+        attributes=tuple(attributes),
+        pending=tuple(pending),
+        history=tuple(history),
+        history_total=total,
+        guidance=tuple(guidance),
+    )
+
+
+@dataclass(frozen=True)
+class TypeChoice:
+    code: str
+    label: str  # the path from the root, e.g. 工程设备 / 电梯
+    discipline: str
+
+
+def type_choices(session: Session) -> list[TypeChoice]:
+    """Every type of the tree with its path, in tree order (for select boxes)."""
+    types = {t.id: t for t in session.scalars(select(ObjectType).order_by(ObjectType.code))}
+
+    def path(t: ObjectType) -> list[str]:
+        if t.parent_id is None or t.parent_id not in types:
+            return [t.name]
+        return [*path(types[t.parent_id]), t.name]
+
+    choices = [TypeChoice(t.code, " / ".join(path(t)), t.discipline) for t in types.values()]
+    return sorted(choices, key=lambda c: c.label)

@@ -1,0 +1,85 @@
+"""Object commands: ``propcloud import objects`` and ``propcloud labels objects``."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from operational.db import create_db_engine, unit_of_work
+from operational.errors import DomainError
+from operational.i18n import t
+from operational.imports.objects import import_objects_file
+from operational.imports.table import ImportRejected
+from operational.services.objects import object_labels_pdf
+from operational.settings import Settings, load_settings
+
+
+def _fail(error: DomainError, settings: Settings) -> None:
+    lines = error.report(settings.language) if isinstance(error, ImportRejected) else None
+    for line in lines or [error.message(settings.language)]:
+        click.echo(line, err=True)
+    sys.exit(1)
+
+
+def register(main: click.Group, import_group: click.Group) -> None:
+    """Attach the object commands to ``propcloud import`` and ``propcloud labels``."""
+
+    @import_group.command("objects")
+    @click.argument("file", type=click.Path(path_type=Path))
+    def import_objects(file: Path) -> None:
+        """Import offices' objects (CSV or XLSX) under the group's object-type tree.
+
+        Columns: office_code, object_code, name, type_code, and optional location and one
+        attr:<code> column per attribute (attr:brand, attr:rated_load, …), checked against the
+        type's attributes. All rows or none; importing the same file twice changes nothing.
+        See docs/import-formats.md.
+        """
+        settings = load_settings()
+        try:
+            with unit_of_work(create_db_engine(settings.database_url)) as session:
+                summary = import_objects_file(session, file, actor="cli")
+        except DomainError as error:
+            _fail(error, settings)
+        click.echo(summary.message(settings.language))
+
+    labels = main.commands.get("labels")
+    if not isinstance(labels, click.Group):
+
+        @main.group("labels")
+        def labels_group() -> None:
+            """Printable QR label sheets (A4 PDF)."""
+
+        labels = labels_group
+
+    @labels.command("objects")
+    @click.option("--office", "office_code", required=True, help="Office code, e.g. SH001.")
+    @click.option(
+        "--type", "type_code", default=None, help="Only objects of this type and its sub-types."
+    )
+    @click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="PDF file to write (default: object-labels-OFFICE.pdf).",
+    )
+    def labels_objects(office_code: str, type_code: str | None, out: Path | None) -> None:
+        """One label per object; its QR code opens the object card ({BASE_URL}/object?code=…)."""
+        settings = load_settings()
+        target = out or Path(f"object-labels-{office_code}.pdf")
+        try:
+            with unit_of_work(create_db_engine(settings.database_url)) as session:
+                pdf = object_labels_pdf(
+                    session,
+                    office_code,
+                    settings.base_url,
+                    settings.language,
+                    type_code=type_code,
+                )
+        except DomainError as error:
+            _fail(error, settings)
+        target.write_bytes(pdf)
+        count = len(re.findall(rb"/URI \(", pdf))  # one link per label
+        click.echo(t("objects.labels.written", settings.language, count=count, path=target))
