@@ -9,7 +9,7 @@ import dagster as dg
 
 from pipelines.defs.assets import all_assets
 from pipelines.defs.checks import all_checks
-from pipelines.defs.resources import WarehouseBuild
+from pipelines.defs.resources import WarehouseBuild, shared_connections
 
 
 class PipelineFailed(RuntimeError):
@@ -30,13 +30,14 @@ def run_pipeline(database_url: str, warehouse_dir: Path, as_of: datetime | None 
         warehouse_dir=str(warehouse_dir),
         as_of=(as_of or datetime.now(UTC)).isoformat(),
     )
-    result = dg.materialize(
-        [*all_assets, *all_checks],
-        resources={"warehouse": resource},
-        raise_on_error=False,
-        # The command line shows what went wrong, not every step's debug events.
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-    )
+    with shared_connections():  # every step in this process: open the build file once
+        result = dg.materialize(
+            [*all_assets, *all_checks],
+            resources={"warehouse": resource},
+            raise_on_error=False,
+            # The command line shows what went wrong, not every step's debug events.
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
     warehouse = resource.warehouse
     warehouse.discard(warehouse.build_path(result.run_id))  # left behind only by a failure
     published = warehouse.version_path(result.run_id)

@@ -18,12 +18,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 import uuid
+from collections import OrderedDict
 from pathlib import Path
 
 import duckdb
 
 KEEP_VERSIONS = 3
+READER_CONNECTIONS = 4  # published versions a process keeps open for reading
 _BUILD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
@@ -105,6 +108,38 @@ class Warehouse:
         for old in versions[KEEP_VERSIONS:]:
             if old.stem not in (keep, self.current_version()):
                 old.unlink(missing_ok=True)
+
+
+_readers: OrderedDict[Path, duckdb.DuckDBPyConnection] = OrderedDict()
+_readers_lock = threading.Lock()
+
+
+def published_connection(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published file ``path``, opened once per process.
+
+    A published file never changes, so one connection per version serves every later query
+    (opening a file costs tens of milliseconds). Run each query on its own ``.cursor()`` (safe
+    across threads). The least recently used versions beyond ``READER_CONNECTIONS`` are closed;
+    a version pruned from disk stays readable through its open connection until then.
+    """
+    key = Path(path)
+    with _readers_lock:
+        con = _readers.get(key)
+        if con is not None:
+            _readers.move_to_end(key)
+            return con
+        con = duckdb.connect(str(key), read_only=True)
+        _readers[key] = con
+        while len(_readers) > READER_CONNECTIONS:
+            _readers.popitem(last=False)[1].close()
+        return con
+
+
+def close_published_connections() -> None:
+    """Close every connection :func:`published_connection` holds (tests, benchmarks)."""
+    with _readers_lock:
+        while _readers:
+            _readers.popitem()[1].close()
 
 
 def _mtime(path: Path) -> int:

@@ -1,18 +1,24 @@
 """The typed read API of the energy dashboards: published energy marts → polars DataFrames.
 
 Every function is scoped by a set of office codes (``None``: all offices; an empty set: no
-rows), runs parameterised SQL on the current published file (read-only, cached per version, see
-:class:`warehouse.queries.WarehouseReader`) and returns an empty frame when nothing is published.
+rows), runs parameterised SQL on the current published file and returns an empty frame when
+nothing is published. Each published version is opened read-only once per process
+(:func:`warehouse.publish.published_connection`; every query runs on its own cursor) and results
+are cached per version (a published file never changes).
 City and group nodes are visible only to a reader scoped to all offices (``None``).
 """
 
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
+import duckdb
 import polars as pl
 
+from warehouse.publish import published_connection
 from warehouse.queries import Params, WarehouseReader
 
 Level = Literal["point", "building", "office", "city", "group"]
@@ -34,8 +40,16 @@ class EnergyReader:
 
     def _frame(self, sql: str, params: Params) -> pl.DataFrame:
         used = tuple((name, value) for name, value in params if f"${name}" in sql)
-        frame = self.reader._query(sql, used)
-        return pl.DataFrame() if frame is None else frame
+        while True:
+            path = self.reader.warehouse.current_path()
+            if path is None:
+                return pl.DataFrame()
+            try:
+                return cached_query(path, sql, used)
+            except duckdb.IOException:
+                if path.exists():
+                    raise
+                # Pruned between reading CURRENT and opening it: read CURRENT again.
 
     def monthly(
         self,
@@ -141,24 +155,27 @@ class EnergyReader:
         end: date,
     ) -> pl.DataFrame:
         """day, consumption, estimated of any node (roll-up rule as in the monthly mart)."""
-        member = {
-            "point": "p.point_code = $node",
-            "building": "p.office_code || '/' || p.building = $node"
-            " and (p.parent_building is null or p.parent_building <> p.building)",
-            "office": "p.office_code = $node and p.is_root",
-            "city": "p.city_code = $node and p.is_root and $all_offices",
-            "group": "p.group_code = $node and p.is_root and $all_offices",
-        }[level]
-        sql = f"""
-            select d.day, sum(d.consumption) as consumption, bool_or(d.estimated) as estimated
-            from marts.energy_daily d join marts.dim_energy_point p using (point_id)
-            where {member} and p.kind = $kind and d.day between $start and $end
-              and {_SCOPE.format(col="p.office_code")}
-            group by d.day order by d.day
-        """
+        if level == "point":
+            sql = f"""
+                select day, consumption, estimated from marts.energy_daily
+                where point_code = $node and kind = $kind and day between $start and $end
+                  and {_SCOPE.format(col="office_code")}
+                order by day
+            """
+        else:  # pre-aggregated by the build (marts.energy_daily_node)
+            scope = (
+                "$all_offices" if level in ("city", "group") else _SCOPE.format(col="office_code")
+            )
+            sql = f"""
+                select day, consumption, estimated from marts.energy_daily_node
+                where level = $level and node_code = $node and kind = $kind
+                  and day between $start and $end and {scope}
+                order by day
+            """
         return self._frame(
             sql,
             (
+                ("level", level),
                 ("node", node_code),
                 ("kind", kind),
                 ("start", start.isoformat()),
@@ -297,3 +314,12 @@ class EnergyReader:
         return self._frame(
             sql, (("all_kinds", kind is None), ("kind", kind or ""), *_scope(offices))
         )
+
+
+@lru_cache(maxsize=256)
+def cached_query(path: Path, sql: str, params: Params) -> pl.DataFrame:
+    """``sql`` on the published file ``path`` (a cursor of its per-process connection), cached."""
+    values = {name: list(value) if isinstance(value, tuple) else value for name, value in params}
+    with published_connection(path).cursor() as cursor:
+        frame: pl.DataFrame = cursor.sql(sql, params=values).pl()
+    return frame

@@ -91,6 +91,7 @@ def published_warehouse(
     """The run's checked build, checkpointed and published atomically as the current version."""
     with warehouse.connect(context.op_execution_context.run_id) as con:
         con.execute("CHECKPOINT")
+    warehouse.release(context.op_execution_context.run_id)
     path = warehouse.warehouse.publish(warehouse.build_path(context.op_execution_context.run_id))
     return dg.MaterializeResult(
         metadata={

@@ -2,7 +2,7 @@
 
 The intervals, office-local days, months and exceptions are kept incrementally by
 :func:`warehouse.energy.build_energy` in the run's build file (which starts as a copy of the
-published version): one asset materialises the four tables; SQL models may read them.
+published version): one asset materialises the five tables; SQL models may read them.
 """
 
 import dagster as dg
@@ -13,6 +13,7 @@ from warehouse import energy
 ENERGY_TABLES = (
     "marts.energy_intervals",
     "marts.energy_daily",
+    "marts.energy_daily_node",
     "marts.energy_monthly",
     "marts.energy_exceptions",
 )

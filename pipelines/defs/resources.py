@@ -18,6 +18,40 @@ from warehouse.publish import Warehouse
 
 WAREHOUSE_POOL = "warehouse"  # every asset that writes a build file runs in this pool (limit 1)
 
+# Build files held open for a whole in-process run (see ``shared_connections``): path → connection.
+_SHARED: dict[Path, duckdb.DuckDBPyConnection] = {}
+_SHARING: list[bool] = []
+
+# Build settings: no insertion order to keep (every mart states its own order), so DuckDB may
+# stream and spill instead of buffering whole intermediate results.
+_BUILD_CONFIG = {"preserve_insertion_order": False}
+
+
+@contextmanager
+def shared_connections() -> Iterator[None]:
+    """Within this block, each run's build file is opened once and shared by its steps.
+
+    Opening and closing (checkpointing) a multi-hundred-MB build file for each of ~40 steps
+    costs seconds; ``pipelines.run.run_pipeline`` runs every step in this process, so it opens
+    the file once. Steps get their own cursor (temporary tables do not leak between steps).
+    Outside this block (e.g. a multi-process executor) every step opens and closes the file.
+    """
+    _SHARING.append(True)
+    try:
+        yield
+    finally:
+        _SHARING.pop()
+        if not _SHARING:
+            close_shared()
+
+
+def close_shared(path: Path | None = None) -> None:
+    """Close (and so checkpoint) the shared connection of ``path`` (default: all of them)."""
+    for key in [path] if path is not None else list(_SHARED):
+        con = _SHARED.pop(key, None) if key is not None else None
+        if con is not None:
+            con.close()
+
 
 class WarehouseBuild(dg.ConfigurableResource):  # type: ignore[type-arg]
     """The private build of one run: ``<warehouse_dir>/building/<run_id>.duckdb``.
@@ -49,7 +83,14 @@ class WarehouseBuild(dg.ConfigurableResource):  # type: ignore[type-arg]
         first = not path.exists()
         if first:
             self.warehouse.begin_build(run_id, incremental=True)
-        with duckdb.connect(str(path)) as con:
+        shared = _SHARED.get(path)
+        if shared is None and _SHARING:
+            shared = _SHARED[path] = duckdb.connect(str(path), config=_BUILD_CONFIG)
+        with (
+            shared.cursor()
+            if shared is not None
+            else duckdb.connect(str(path), config=_BUILD_CONFIG) as con
+        ):
             if first:
                 write_run_params(
                     con,
@@ -59,10 +100,19 @@ class WarehouseBuild(dg.ConfigurableResource):  # type: ignore[type-arg]
                 )
             yield con
 
+    def release(self, run_id: str) -> None:
+        """Close the run's shared connection, if any (before the file is published or discarded)."""
+        close_shared(self.build_path(run_id))
+
     @contextmanager
     def read(self, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """Read-only: the run's build if it has one, else the current published version."""
         path = self.build_path(run_id)
+        shared = _SHARED.get(path)
+        if shared is not None:  # the run's own writer: read through it (same process)
+            with shared.cursor() as cursor:
+                yield cursor
+            return
         if not path.exists():
             current = self.warehouse.current_path()
             if current is None:

@@ -74,7 +74,7 @@ def daily(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, date], tuple[float,
 def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
     return {
         t: con.sql(f"select * from marts.{t} order by all").fetchall()
-        for t in ("energy_daily", "energy_monthly", "energy_exceptions")
+        for t in ("energy_daily", "energy_daily_node", "energy_monthly", "energy_exceptions")
     } | {
         "energy_intervals": con.sql(
             "select * exclude (typical_daily) from marts.energy_intervals order by all"

@@ -50,9 +50,37 @@ def test_monthly_rollups_and_loss(published: Path) -> None:
     assert row["loss"] == pytest.approx(10 * 31)
     assert row["loss_pct"] == pytest.approx(0.1)
     assert row["complete"]
-    # February is not complete before as_of = 2026-02-01? No days are required yet → complete;
-    # the reading stops on 2026-02-09 local, so a build as of March would call it incomplete.
+    # February has not ended by as_of = 2026-02-01 (and its readings stop on 2026-02-09 local):
+    # incomplete, and so is its loss.
+    feb = loss.filter(loss["month"] == date(2026, 2, 1)).row(0, named=True)
+    assert not feb["complete"] and feb["loss"] is None
     assert energy.yearly("office", "O1", "electricity", None)["consumption"][0] > 0
+
+
+def test_current_month_is_never_complete(tmp_path: Path) -> None:
+    """Data covering every day up to as_of does not make the month complete: it has not ended."""
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        seed(con, days=20)  # readings at local midnight up to 2026-01-21 00:00: Jan 1–20 covered
+        build_energy(con, as_of=date(2026, 1, 21), full=True)
+        rows = con.sql(
+            "select level, node_code, complete from marts.energy_monthly"
+            " where month = '2026-01-01' order by all"
+        ).fetchall()
+        assert rows and not any(complete for _, _, complete in rows)
+        assert con.sql(
+            "select loss from marts.energy_monthly where level = 'point' and node_code = 'M'"
+        ).fetchall() == [(None,)]
+        # once the month has ended and every local day is covered, it is complete
+    with duckdb.connect(str(tmp_path / "w2.duckdb")) as con:
+        seed(con, days=32)  # up to 2026-02-02 00:00 local: all of January covered
+        build_energy(con, as_of=date(2026, 2, 2), full=True)
+        jan = con.sql(
+            "select bool_and(complete) from marts.energy_monthly where month = '2026-01-01'"
+        ).fetchall()
+        feb = con.sql(
+            "select bool_or(complete) from marts.energy_monthly where month = '2026-02-01'"
+        ).fetchall()
+        assert jan == [(True,)] and feb == [(False,)]
 
 
 def test_scope_limits_every_query(published: Path) -> None:
@@ -81,6 +109,21 @@ def test_scope_limits_every_query(published: Path) -> None:
     )
     assert daily_node["consumption"].to_list() == [pytest.approx(100), pytest.approx(100)]
     assert energy.exceptions(None).is_empty()
+
+
+def test_daily_node_reads_the_daily_rollups(published: Path) -> None:
+    energy = EnergyReader(WarehouseReader(published))
+    jan = (date(2026, 1, 1), date(2026, 1, 31))
+    for level, node in (("group", "G"), ("city", "C")):
+        frame = energy.daily_node(level, node, "electricity", None, *jan)
+        assert frame.height == 31 and frame["consumption"][0] == pytest.approx(110)
+        assert energy.daily_node(level, node, "electricity", frozenset({"O1"}), *jan).is_empty()
+    building = energy.daily_node("building", "O1/B1", "electricity", None, *jan)
+    assert building["consumption"][4] == pytest.approx(40)
+    assert energy.daily_node("building", "O1/B1", "electricity", frozenset({"O2"}), *jan).is_empty()
+    point = energy.daily_node("point", "S2", "electricity", frozenset({"O1"}), *jan)
+    assert point["consumption"].to_list() == [pytest.approx(50)] * 31
+    assert energy.daily_node("point", "S2", "water", None, *jan).is_empty()
 
 
 def test_checks_pass_and_catch(tmp_path: Path) -> None:
