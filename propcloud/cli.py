@@ -16,23 +16,16 @@ from operational.db import create_db_engine, unit_of_work, upgrade
 from operational.demo import DEMO_PASSWORD, DemoOptions, demo_users, load_demo
 from operational.errors import DomainError
 from operational.imports.org import ensure_group, import_org_file
-from operational.imports.table import ImportRejected
 from operational.models import Role, ScopeLevel
 from operational.services.users import GrantSpec, add_user, list_users
 from operational.settings import Settings, load_settings
+from propcloud.console import fail, run_import
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _settings() -> Settings:
     return load_settings()
-
-
-def _fail(error: DomainError, settings: Settings) -> None:
-    lines = error.report(settings.language) if isinstance(error, ImportRejected) else None
-    for line in lines or [error.message(settings.language)]:
-        click.echo(line, err=True)
-    sys.exit(1)
 
 
 def parse_instant(text: str) -> datetime:
@@ -96,13 +89,15 @@ def import_org(file: Path) -> None:
     (default Asia/Shanghai). Importing the same file twice changes nothing.
     """
     settings = _settings()
-    try:
-        with unit_of_work(create_db_engine(settings.database_url)) as session:
-            group = ensure_group(session, settings.group_code, settings.group_name)
-            summary = import_org_file(session, file, group=group, actor="cli")
-    except DomainError as error:
-        _fail(error, settings)
-    click.echo(summary.message(settings.language))
+    run_import(
+        file,
+        lambda session, path: import_org_file(
+            session,
+            path,
+            group=ensure_group(session, settings.group_code, settings.group_name),
+            actor="cli",
+        ),
+    )
 
 
 @main.group()
@@ -141,7 +136,7 @@ def user_add(
                 language=language,
             )
     except DomainError as error:
-        _fail(error, settings)
+        fail(error, settings)
     click.echo(f"user {view.username} added: {', '.join(g.label() for g in view.grants)}")
 
 

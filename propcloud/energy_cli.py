@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import re
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import click
-from sqlalchemy.orm import Session
 
 from operational.db import create_db_engine, unit_of_work
 from operational.errors import DomainError
@@ -19,28 +15,9 @@ from operational.imports.energy import (
     import_readings_file,
     import_replacements_file,
 )
-from operational.imports.table import ImportRejected, ImportSummary
 from operational.services.energy import meter_labels_pdf
-from operational.settings import Settings, load_settings
-
-
-def _fail(error: DomainError, settings: Settings) -> None:
-    lines = error.report(settings.language) if isinstance(error, ImportRejected) else None
-    for line in lines or [error.message(settings.language)]:
-        click.echo(line, err=True)
-    sys.exit(1)
-
-
-def _run_import(file: Path, run: Callable[[Session, Path], ImportSummary]) -> None:
-    settings = load_settings()
-    started = time.perf_counter()
-    try:
-        with unit_of_work(create_db_engine(settings.database_url)) as session:
-            summary = run(session, file)
-    except DomainError as error:
-        _fail(error, settings)
-    click.echo(summary.message(settings.language))
-    click.echo(f"({time.perf_counter() - started:.1f} s)", err=True)
+from operational.settings import load_settings
+from propcloud.console import fail, run_import
 
 
 def register(main: click.Group, import_group: click.Group) -> None:
@@ -55,7 +32,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         initial_reading, and optional parent_point_code, building, serial, multiplier
         (default 1), digits. See docs/import-formats.md.
         """
-        _run_import(file, lambda s, f: import_meters_file(s, f, actor="cli"))
+        run_import(file, lambda s, f: import_meters_file(s, f, actor="cli"))
 
     @import_group.command("readings")
     @click.argument("file", type=click.Path(path_type=Path))
@@ -65,7 +42,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         Times without an offset are the office's local time. Importing the same file twice
         changes nothing.
         """
-        _run_import(file, lambda s, f: import_readings_file(s, f, actor="cli"))
+        run_import(file, lambda s, f: import_readings_file(s, f, actor="cli"))
 
     @import_group.command("replacements")
     @click.argument("file", type=click.Path(path_type=Path))
@@ -75,7 +52,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         Columns: point_code, replaced_at, old_final_reading, new_initial_reading, and optional
         new_serial, new_multiplier, new_digits (default: the old meter's).
         """
-        _run_import(file, lambda s, f: import_replacements_file(s, f, actor="cli"))
+        run_import(file, lambda s, f: import_replacements_file(s, f, actor="cli"))
 
     @main.group()
     def labels() -> None:
@@ -97,7 +74,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
             with unit_of_work(create_db_engine(settings.database_url)) as session:
                 pdf = meter_labels_pdf(session, office_code, settings.base_url, settings.language)
         except DomainError as error:
-            _fail(error, settings)
+            fail(error, settings)
         target.write_bytes(pdf)
         count = len(re.findall(rb"/URI \(", pdf))  # one link per label
         click.echo(t("energy.labels.written", settings.language, count=count, path=target))

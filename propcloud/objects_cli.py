@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import click
@@ -12,16 +11,9 @@ from operational.db import create_db_engine, unit_of_work
 from operational.errors import DomainError
 from operational.i18n import t
 from operational.imports.objects import import_objects_file
-from operational.imports.table import ImportRejected
 from operational.services.objects import object_labels_pdf
-from operational.settings import Settings, load_settings
-
-
-def _fail(error: DomainError, settings: Settings) -> None:
-    lines = error.report(settings.language) if isinstance(error, ImportRejected) else None
-    for line in lines or [error.message(settings.language)]:
-        click.echo(line, err=True)
-    sys.exit(1)
+from operational.settings import load_settings
+from propcloud.console import fail, run_import
 
 
 def register(main: click.Group, import_group: click.Group) -> None:
@@ -37,13 +29,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         type's attributes. All rows or none; importing the same file twice changes nothing.
         See docs/import-formats.md.
         """
-        settings = load_settings()
-        try:
-            with unit_of_work(create_db_engine(settings.database_url)) as session:
-                summary = import_objects_file(session, file, actor="cli")
-        except DomainError as error:
-            _fail(error, settings)
-        click.echo(summary.message(settings.language))
+        run_import(file, lambda s, f: import_objects_file(s, f, actor="cli"))
 
     labels = main.commands.get("labels")
     if not isinstance(labels, click.Group):
@@ -79,7 +65,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
                     type_code=type_code,
                 )
         except DomainError as error:
-            _fail(error, settings)
+            fail(error, settings)
         target.write_bytes(pdf)
         count = len(re.findall(rb"/URI \(", pdf))  # one link per label
         click.echo(t("objects.labels.written", settings.language, count=count, path=target))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,17 +10,10 @@ import click
 from operational.db import create_db_engine, unit_of_work
 from operational.errors import DomainError
 from operational.i18n import t
-from operational.imports.table import ImportRejected
 from operational.imports.work_orders import import_work_orders_file
 from operational.services.plans import generate_orders, get_plan
-from operational.settings import Settings, load_settings
-
-
-def _fail(error: DomainError, settings: Settings) -> None:
-    lines = error.report(settings.language) if isinstance(error, ImportRejected) else None
-    for line in lines or [error.message(settings.language)]:
-        click.echo(line, err=True)
-    sys.exit(1)
+from operational.settings import load_settings
+from propcloud.console import fail, run_import
 
 
 def register(main: click.Group, import_group: click.Group) -> None:
@@ -37,13 +29,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         are the office's local time. All rows or none; importing the same file twice changes
         nothing. See docs/import-formats.md.
         """
-        settings = load_settings()
-        try:
-            with unit_of_work(create_db_engine(settings.database_url)) as session:
-                summary = import_work_orders_file(session, file, actor="cli")
-        except DomainError as error:
-            _fail(error, settings)
-        click.echo(summary.message(settings.language))
+        run_import(file, lambda s, f: import_work_orders_file(s, f, actor="cli"))
 
     @main.group()
     def orders() -> None:
@@ -63,5 +49,5 @@ def register(main: click.Group, import_group: click.Group) -> None:
                 plan = get_plan(session, plan_no) if plan_no else None
                 issued = generate_orders(session, plan, horizon)
         except DomainError as error:
-            _fail(error, settings)
+            fail(error, settings)
         click.echo(t("sla.cli.generated", settings.language, count=len(issued), horizon=horizon))
