@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,17 +64,17 @@ def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], log: Path) ->
     raise RuntimeError(f"streamlit not healthy after {STARTUP_SECONDS}s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a running app over a demo group of four offices and its warehouse."""
+@contextmanager
+def served_demo(root: Path, days: int) -> Iterator[tuple[str, str]]:
+    """(base URL, database URL) of ``streamlit run dashboards/app.py`` over a demo group of
+    four offices with ``days`` of history and its published warehouse, stopped afterwards."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed")
-    root = tmp_path_factory.mktemp("served")
     database_url = f"sqlite:///{root / 'propcloud.db'}"
     upgrade(database_url)
     engine = create_db_engine(database_url)
     with unit_of_work(engine) as session:
-        load_demo(session, DemoOptions(offices=4, days=7, seed=7, now=AS_OF))
+        load_demo(session, DemoOptions(offices=4, days=days, seed=7, now=AS_OF))
     engine.dispose()
     warehouse_dir = root / "warehouse"
     run_pipeline(database_url, warehouse_dir, AS_OF)
@@ -114,7 +115,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     try:
         _wait_until_healthy(url, server, log)
-        yield url
+        yield url, database_url
     finally:
         server.terminate()
         try:
@@ -122,6 +123,21 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a running app over a demo group of four offices and a week of data."""
+    with served_demo(tmp_path_factory.mktemp("served"), days=7) as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="session")
+def energy_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(base URL, database URL) of an app over four offices with 400 days of readings: the
+    energy pages need history to tell their story."""
+    with served_demo(tmp_path_factory.mktemp("energy-served"), days=400) as site:
+        yield site
 
 
 @pytest.fixture(scope="session")

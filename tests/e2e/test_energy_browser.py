@@ -1,20 +1,8 @@
 """In real Chromium: a meter label's link through the login to a stored reading, on a phone; the
-energy page with its charts. Takes the screenshots of docs/dashboards.md.
-
-The energy page needs history to tell its story, so this module serves its own demo group of
-400 days (the shared ``app_url`` site has a week); the browser is the shared one.
-"""
+energy page with its charts (on the ``energy_site`` demo with 400 days of readings)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -22,91 +10,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from operational.db import create_db_engine, unit_of_work, upgrade
-from operational.demo import DEMO_PASSWORD, DemoOptions, load_demo
+from operational.db import create_db_engine, unit_of_work
+from operational.demo import DEMO_PASSWORD
 from operational.services.energy import point_status
-from pipelines.run import run_pipeline
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-ROOT = Path(__file__).resolve().parents[2]
-AS_OF = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
 POINT = "SH001-W-MAIN"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def energy_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """(base URL, database URL) of an app over four offices with 400 days of readings."""
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("/usr/bin/chromium is not installed")
-    root = tmp_path_factory.mktemp("energy-served")
-    database_url = f"sqlite:///{root / 'propcloud.db'}"
-    upgrade(database_url)
-    engine = create_db_engine(database_url)
-    with unit_of_work(engine) as session:
-        load_demo(session, DemoOptions(offices=4, days=400, seed=7, now=AS_OF))
-    engine.dispose()
-    run_pipeline(database_url, root / "warehouse", AS_OF)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PROPCLOUD_DATABASE_URL": database_url,
-        "PROPCLOUD_WAREHOUSE_DIR": str(root / "warehouse"),
-    }
-    log = root / "streamlit.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "dashboards" / "app.py"),
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--server.fileWatcherType",
-                "none",
-                "--browser.gatherUsageStats",
-                "false",
-                "--client.toolbarMode",
-                "viewer",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{log.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.2)  # polling the health endpoint, not waiting for the UI
-        yield url, database_url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def open_page(browser: Browser, base_url: str, *, phone: bool) -> Page:
