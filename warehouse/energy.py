@@ -296,13 +296,13 @@ def _local_day(ts: str, tz: str) -> str:
 
 
 def _sync_readings(con: duckdb.DuckDBPyConnection, full: bool, watermark: int) -> None:
-    """Keep ``energy.readings``: the effective readings, typed, appended roughly in time order."""
+    """Keep ``energy.readings``: the effective readings, typed (a refresh appends its new ones;
+    a full build writes them unsorted: sorting costs more than a refresh's filter scan saves)."""
     if full:
         con.execute(
             f"""
             create or replace table energy.readings as
             {_effective_readings()}
-            order by read_at
             """
         )
         return
@@ -440,9 +440,7 @@ def _compute_intervals(
         ).fetchall()[0]
         if low[0] is not None and low[1] == 0:
             cutoff = f"and r.read_at >= timestamp '{low[0].isoformat(sep=' ')}'"
-    con.execute(
-        f"""
-        create or replace temp table _seq as
+    sequence = f"""
         select m.meter_id, m.point_id, m.multiplier, m.digits,
                m.installed_at as t, m.initial_reading as v, cast(null as bigint) as reading_id,
                0 as ord
@@ -461,11 +459,9 @@ def _compute_intervals(
                null, 2
         from staging.stg_energy_meters m {scope_join}
         where m.removed_at is not null and m.final_reading is not null {scope_rem}
-        """
-    )
-    steps.mark("intervals: sequence")
+    """
     con.execute(
-        """
+        f"""
         create or replace temp table _iv as
         select * from (
             select point_id, meter_id, multiplier, digits,
@@ -473,7 +469,7 @@ def _compute_intervals(
                    reading_id as start_reading_id, lead(reading_id) over w as end_reading_id,
                    v as start_reading, lead(v) over w as end_reading,
                    lead(ord) over w as next_ord
-            from _seq
+            from ({sequence})
             window w as (partition by meter_id order by t, ord, reading_id)
         ) where end_at is not null
         """
@@ -1003,6 +999,8 @@ def build_energy(
         _compute_intervals(con, is_full, steps)
         steps.mark("intervals: classify")
         iv_del, iv_ins = _apply_intervals(con, is_full)
+        for temp in ("_iv", "_hist", "_typ", "_new_iv"):  # free their memory before the days
+            con.execute(f"drop table if exists temp.{temp}")
         steps.mark("intervals: apply")
         _compute_days(con, is_full, steps)
         steps.mark("days: spread")
