@@ -273,9 +273,9 @@ def _engine(url: str) -> Any:
 
 def _settle(engine: Any) -> None:
     """After a bulk load: PostgreSQL's statistics up to date (autovacuum would get there too);
-    SQLite's WAL folded into the database file. SQLite is *not* analysed: the application never
-    does, and with ``sqlite_stat1`` the readings import's NOT EXISTS on ``supersedes_id`` (all
-    NULL) is planned as a full scan per row (docs/benchmarks.md)."""
+    SQLite's WAL folded into the database file. SQLite is *not* analysed, as the application
+    never does (since migration 0005 the readings import is planned well with statistics too:
+    ``supersedes_id`` has a partial index; docs/benchmarks.md)."""
     with engine.connect() as con:
         if engine.dialect.name == "sqlite":
             con.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))

@@ -87,11 +87,20 @@ class History:
             return None
         return Decimal(median(self._rates))
 
-    def add(self, interval: Interval) -> None:
+    def __len__(self) -> int:
+        return len(self._rates)
+
+    def copy(self) -> History:
+        return History(self._rates)
+
+    def add(self, interval: Interval) -> bool:
+        """Count ``interval`` if it is ordinary (``r1 ≥ r0``, some time elapsed); True if so."""
         if interval.r1 >= interval.r0 and interval.delta is not None:
             days = interval.days
             if days > 0:
                 self._rates.append(interval.delta / days)
+                return True
+        return False
 
 
 def classify(
@@ -145,6 +154,31 @@ def point_intervals(
             result.append(interval)
             history.add(interval)
     return result
+
+
+def history_until(
+    installations: Iterable[Installation], until: datetime, known_since: datetime | None = None
+) -> History | None:
+    """The point's history of the intervals that end no later than ``until``.
+
+    ``installations`` are all of the point's, with their readings known only from ``known_since``
+    on (None: every reading is given). Only intervals that start at or after ``known_since`` are
+    then certain, and they are the most recent ones; if fewer than :data:`HISTORY` of them are
+    ordinary, the history cannot be told from what is known and the result is None (load more).
+    """
+    history = History()
+    counted = 0
+    for installation in sorted(installations, key=lambda i: i.installed_at):
+        for (t0, r0), (t1, r1) in pairwise(installation_points(installation)):
+            if t1 > until:
+                break
+            if known_since is not None and t0 < known_since:
+                continue
+            interval = classify(t0, t1, r0, r1, installation.multiplier, installation.digits, None)
+            counted += history.add(interval)
+    if known_since is not None and counted < HISTORY:
+        return None
+    return history
 
 
 def register_size(digits: int | None) -> Decimal | None:

@@ -9,8 +9,11 @@
 
 Times without an offset are the office's local time; an explicit offset is honoured. Every
 import is all or nothing with row-numbered errors, and importing the same file again changes
-nothing. The readings import validates in bulk, point by point over sorted readings, and
-inserts in batches (COPY on PostgreSQL): it is built for millions of rows.
+nothing. The readings import validates in bulk, point by point over sorted readings, against
+each point's *context* (:func:`~operational.services.energy.load_contexts`: the readings around
+the file's, loaded in a few set-based queries, never the whole history — the reading form uses
+the same), and inserts in batches (COPY on PostgreSQL): it is built for millions of rows, and a
+daily file costs in proportion to the file.
 """
 
 from __future__ import annotations
@@ -37,12 +40,15 @@ from operational.imports.table import (
     RowError,
     read_rows,
 )
-from operational.models import Meter, MeterPoint, Office, Reading, ReadingSource, utcnow
+from operational.models import MeterPoint, Office, Reading, ReadingSource, utcnow
 from operational.services.energy import (
     CLOCK_SKEW,
+    MeterSnapshot,
+    PointContext,
     add_meter,
     add_point,
-    effective_readings_query,
+    load_contexts,
+    load_meters,
     number_text,
     replace_meter,
 )
@@ -257,25 +263,12 @@ def _sqlite_time(instant: datetime) -> str:
 # ---------------------------------------------------------------- readings
 
 
-@dataclass(frozen=True, slots=True)
-class _Meter:
-    """A snapshot of one installation (plain attributes are much faster than mapped ones)."""
-
-    id: int
-    installed_at: datetime
-    initial_reading: Decimal
-    removed_at: datetime | None
-    final_reading: Decimal | None
-    multiplier: Decimal
-    digits: int | None
-
-
 @dataclass
 class _Point:
     id: int
     code: str
     zone: ZoneInfo
-    meters: list[_Meter]
+    meters: list[MeterSnapshot]
 
 
 @dataclass(slots=True)
@@ -284,16 +277,13 @@ class _New:
     read_at: datetime
     reading: Decimal
     source: str
-    meter: _Meter | None = None
+    meter: MeterSnapshot | None = None
     flag: str | None = None
 
 
-def _chunks(values: Sequence[int], size: int = 900) -> Iterable[Sequence[int]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def _load_points(session: Session, codes: Iterable[str]) -> dict[str, _Point]:
+def _load_points(
+    session: Session, codes: Iterable[str], *, meters: bool = True
+) -> dict[str, _Point]:
     wanted = sorted(set(codes) - {""})
     zones: dict[str, ZoneInfo] = {}
     points: dict[str, _Point] = {}
@@ -305,22 +295,10 @@ def _load_points(session: Session, codes: Iterable[str]) -> dict[str, _Point]:
             .where(MeterPoint.code.in_(chunk))
         ):
             points[code] = _Point(pid, code, zones.setdefault(zone, ZoneInfo(zone)), [])
-    by_id = {p.id: p for p in points.values()}
-    for ids in _chunks(sorted(by_id)):
-        for meter in session.scalars(
-            select(Meter).where(Meter.point_id.in_(ids)).order_by(Meter.installed_at)
-        ):
-            by_id[meter.point_id].meters.append(
-                _Meter(
-                    meter.id,
-                    meter.installed_at,
-                    meter.initial_reading,
-                    meter.removed_at,
-                    meter.final_reading,
-                    meter.multiplier,
-                    meter.digits,
-                )
-            )
+    if meters:
+        installed = load_meters(session, [p.id for p in points.values()])
+        for point in points.values():
+            point.meters = installed[point.id]
     return points
 
 
@@ -386,24 +364,37 @@ def _local(instant: datetime, zone: ZoneInfo) -> str:
 def _validate_point(
     point: _Point,
     new: list[_New],
-    existing: list[tuple[int, datetime, Decimal]],
+    context: PointContext,
     errors: list[RowError],
 ) -> tuple[list[_New], int]:
-    """The rows to insert for one point (flagged) and how many were already there."""
+    """The rows to insert for one point (flagged) and how many were already there.
+
+    The point's intervals are walked from the context's anchor — its last reading before the
+    earliest new one — with the history before it, to the first stored reading after the last
+    new one: the same outcome as walking its whole history, at the cost of the new rows.
+    """
     zone = point.zone
-    meters = point.meters
+    meters = context.meters
     if not meters:
         errors.extend(RowError(n.row, "energy.meter.none", {"code": point.code}) for n in new)
         return [], 0
     starts = [m.installed_at for m in meters]
-    # Each installation's sequence: time → (value, new row or None). Initial/final readings too.
+    anchor = context.anchor()
+    history = context.history(anchor) if anchor is not None else History()
+    assert history is not None  # load_contexts loads enough for the anchor's history
+    low, high = anchor, context.known_until
+
+    def inside(t: datetime) -> bool:
+        return (low is None or t >= low) and (high is None or t <= high)
+
+    # Each installation's sequence in the window: time → (value, new row or None); its initial
+    # and final readings too.
     sequences: dict[int, dict[datetime, tuple[Decimal, _New | None]]] = {}
     for m in meters:
-        seq = sequences[m.id] = {m.installed_at: (m.initial_reading, None)}
-        if m.removed_at is not None and m.final_reading is not None:
-            seq[m.removed_at] = (m.final_reading, None)
-    for meter_id, read_at, value in existing:
-        sequences[meter_id][read_at] = (value, None)
+        sequences[m.id] = {t: (v, None) for t, v in m.edges() if inside(t)}
+    for stored in context.readings:
+        if inside(stored.read_at):
+            sequences[stored.meter_id][stored.read_at] = (stored.reading, None)
     unchanged = 0
     seen: dict[datetime, _New] = {}
     for n in sorted(new, key=lambda x: (x.read_at, x.row)):
@@ -467,10 +458,11 @@ def _validate_point(
         n.meter = meter
         sequences[meter.id][n.read_at] = (n.reading, n)
     # Walk the point's intervals in time order, with the history of DOMAIN §1.
-    history = History()
     accepted: list[_New] = []
     for meter in meters:
         walk = sorted(sequences[meter.id].items(), key=lambda item: item[0])
+        if not walk:
+            continue  # wholly before the anchor or after the window
         prev_t, (prev_r, prev_new) = walk[0]
         for t, (r, entry) in walk[1:]:
             interval = classify(
@@ -526,22 +518,21 @@ def import_reading_columns(
     """Validate every reading row, then insert them all; nothing if any row is bad."""
     now = now or utcnow()
     errors: list[RowError] = []
-    points = _load_points(session, columns["point_code"])
+    points = _load_points(session, columns["point_code"], meters=False)
     by_point = _parse_reading_rows(numbers, columns, points, now, errors)
-    point_ids = sorted(by_point)
-    existing: dict[int, list[tuple[int, datetime, Decimal]]] = {pid: [] for pid in point_ids}
-    for ids in _chunks(point_ids):
-        query = effective_readings_query(ids).with_only_columns(
-            Reading.point_id, Reading.meter_id, Reading.read_at, Reading.reading
-        )
-        for pid, meter_id, read_at, value in session.execute(query):
-            existing[pid].append((meter_id, read_at, value))
+    contexts = load_contexts(
+        session,
+        {
+            pid: (min(n.read_at for n in rows), max(n.read_at for n in rows))
+            for pid, rows in by_point.items()
+        },
+    )
     by_id = {p.id: p for p in points.values()}
     accepted: list[tuple[_Point, _New]] = []
     unchanged = 0
-    for pid in point_ids:
+    for pid in sorted(by_point):
         point = by_id[pid]
-        rows, same = _validate_point(point, by_point[pid], existing[pid], errors)
+        rows, same = _validate_point(point, by_point[pid], contexts[pid], errors)
         accepted.extend((point, n) for n in rows)
         unchanged += same
     if errors:

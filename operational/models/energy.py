@@ -113,20 +113,27 @@ class Reading(Base):
     __tablename__ = "energy_reading"
     __table_args__ = (
         Index("ix_energy_reading_meter_id_read_at", "meter_id", "read_at"),
+        Index("ix_energy_reading_point_id_read_at", "point_id", "read_at"),
+        # Only corrections: the superseded check (supersedes_id = id) implies NOT NULL, and a
+        # full index on a nearly always NULL column makes SQLite scan once ANALYZE has run.
+        Index(
+            "ix_energy_reading_supersedes_id",
+            "supersedes_id",
+            sqlite_where=text("supersedes_id IS NOT NULL"),
+            postgresql_where=text("supersedes_id IS NOT NULL"),
+        ),
         CheckConstraint("source IN ('form', 'scan', 'import', 'demo')", name="source"),
         CheckConstraint("flag IS NULL OR flag IN ('rollover', 'high')", name="flag"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    point_id: Mapped[int] = mapped_column(ForeignKey("energy_point.id"), index=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("energy_point.id"))
     meter_id: Mapped[int] = mapped_column(ForeignKey("energy_meter.id"))
     read_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reading: Mapped[Decimal] = mapped_column(READING_TYPE)
     source: Mapped[str] = mapped_column(String(16))
     flag: Mapped[str | None] = mapped_column(String(16), default=None)
-    supersedes_id: Mapped[int | None] = mapped_column(
-        ForeignKey("energy_reading.id"), default=None, index=True
-    )
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("energy_reading.id"), default=None)
     void: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     entered_by: Mapped[str] = mapped_column(String(64))
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
