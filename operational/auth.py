@@ -41,6 +41,7 @@ class Permission(enum.StrEnum):
     MANAGE_METERS = "manage_meters"
     VIEW_OBJECTS = "view_objects"  # an office's object cards (scan a label)
     MANAGE_FAULTS = "manage_faults"  # the group's fault library (故障库)
+    MANAGE_CALENDARS = "manage_calendars"  # an office's working hours and holidays (工作日历)
 
 
 _ANALYTICS_READERS = {
@@ -91,6 +92,7 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     ),
     Permission.VIEW_OBJECTS: frozenset(Role) - {Role.SUPPLIER_USER},
     Permission.MANAGE_FAULTS: frozenset({Role.GROUP_ADMIN, Role.ENGINEERING_SUPERVISOR}),
+    Permission.MANAGE_CALENDARS: frozenset({Role.OFFICE_MANAGER, Role.GROUP_ADMIN}),
 }
 
 

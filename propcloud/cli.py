@@ -292,12 +292,13 @@ def serve(port: int, dagster_port: int) -> None:
 
 # Commands of each product area, attached to the groups above (one line per area).
 def _register_areas() -> None:
-    from propcloud import bench_cli, energy_cli, objects_cli, orders_cli
+    from propcloud import bench_cli, calendar_cli, energy_cli, objects_cli, orders_cli
 
     energy_cli.register(main, import_)
     orders_cli.register(main, import_)
     objects_cli.register(main, import_)
     bench_cli.register(main)
+    calendar_cli.register(main)
 
 
 _register_areas()

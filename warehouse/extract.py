@@ -42,6 +42,9 @@ SOURCES: tuple[Source, ...] = (
     Source("org_group"),
     Source("org_city_company"),
     Source("org_office"),
+    # Office working calendars (docs/sla-clocks.md): hours per weekday and day overrides.
+    Source("org_calendar_interval"),
+    Source("org_calendar_day"),
     # Maintenance and SLA (issue 4, see docs/sla-marts.md): events only grow; the rest change.
     *(Source(t) for t in ("maint_object_type", "maint_object", "maint_periodic_plan")),
     *(Source(t) for t in ("maint_plan_object", "maint_periodic_order", "maint_corrective_order")),

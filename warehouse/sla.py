@@ -9,15 +9,26 @@ SQL rule (``sql/macros/business_time.sql``, loaded by :mod:`warehouse.business_t
 ``raw.run_params.as_of``. The operational ``due_at`` is kept beside it as ``stored_due_at``, so a
 check can prove both implementations agree. Contract: ``docs/sla-marts.md``.
 
+Office calendars: each office's weekly intervals come from ``raw.org_calendar_interval`` (an office
+without rows works :data:`GROUP_DEFAULT_WEEKLY`), its days from China's public holidays and make-up
+working days — taken here from the ``chinese_calendar`` package by :func:`china_days`, the same
+lookup as ``operational.services.calendars.china_days`` (the warehouse imports nothing of
+operational, so the package is the one shared source) — overridden by ``raw.org_calendar_day``.
+``tests/warehouse/test_sla_office_calendar.py`` proves both sides build the same calendars.
+
 The macro's input tables and the expanded calendar live in the schema ``sla`` (bookkeeping, not
 part of the contract); they are refilled on every build.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Final
 
+import chinese_calendar
 import duckdb
+import polars as pl
 
 from warehouse import business_time
 
@@ -30,13 +41,73 @@ DEPENDS_ON = frozenset(
         "staging.stg_orders_periodic",
         "staging.stg_orders_corrective",
         "staging.stg_offices",
+        "raw.org_calendar_interval",
+        "raw.org_calendar_day",
     }
 )
 """The tables :func:`build_sla_clocks` reads (besides ``raw.run_params``): its lineage."""
 
-# Office calendars are not stored yet, so an office-calendar clock may run this long past its
-# nominal target before its deadline; the expanded range leaves that much room.
+# An office-calendar clock may run much longer than its nominal target (nights, weekends, the
+# Spring Festival); the expanded range leaves this much room, plus a day per target hour.
 _OFFICE_CALENDAR_MARGIN = timedelta(days=60)
+
+_GROUP_DAY: Final = ((time(9), time(12)), (time(13, 30), time(18)))
+GROUP_DEFAULT_WEEKLY: Final[dict[int, tuple[tuple[time, time], ...]]] = dict.fromkeys(
+    range(1, 6), _GROUP_DAY
+)
+"""By ISO weekday: the group default hours, Monday–Friday 09:00–12:00 and 13:30–18:00 — the same
+as ``operational.services.calendars.DEFAULT_WEEKLY`` (a test keeps them equal)."""
+
+CHINA_MAKEUP_WEEKDAY: Final = 1
+"""China's make-up working days are worked like a Monday (ISO weekday)."""
+
+
+@cache
+def china_days() -> tuple[frozenset[date], frozenset[date]]:
+    """China's official public holidays and weekend make-up working days for every year the
+    installed ``chinese_calendar`` knows — the lookup of ``operational.services.calendars``."""
+    known = [*chinese_calendar.holidays, *chinese_calendar.workdays]
+    first, last = date(min(known).year, 1, 1), date(max(known).year, 12, 31)
+    holidays: list[date] = chinese_calendar.get_holidays(first, last, include_weekends=False)
+    workdays: list[date] = chinese_calendar.get_workdays(first, last, include_weekends=True)
+    return frozenset(holidays), frozenset(d for d in workdays if d.isoweekday() >= 6)
+
+
+_OFFICE_CALENDARS = """
+create or replace table sla.office_intervals as
+select
+    cast(office_id as varchar) as calendar_id,
+    cast(weekday as integer) + 1 as weekday,
+    cast(start_local as time) as start_local,
+    cast(end_local as time) as end_local
+from raw.org_calendar_interval;
+
+insert into sla.calendar_weekday_intervals
+select * from sla.office_intervals
+union all
+select calendars.calendar_id, defaults.weekday, defaults.start_local, defaults.end_local
+from sla.calendars
+cross join sla.default_intervals as defaults
+where calendars.calendar_id not in (select calendar_id from sla.office_intervals);
+
+create or replace table sla.office_days as
+select
+    cast(office_id as varchar) as calendar_id,
+    cast(day as date) as day,
+    cast(kind as varchar) as kind,
+    case when kind = 'workday' then coalesce(cast(as_weekday as integer), 0) + 1 end as as_weekday
+from raw.org_calendar_day;
+
+insert into sla.calendar_days
+select * from sla.office_days
+union all
+select calendars.calendar_id, china.day, china.kind, china.as_weekday
+from sla.calendars
+cross join sla.china_days as china
+anti join sla.office_days as own
+    on own.calendar_id = calendars.calendar_id and own.day = china.day;
+"""
+
 
 _CLOCK_INPUTS = """
 create or replace table sla.clock_inputs as
@@ -159,6 +230,7 @@ def build_sla_clocks(con: duckdb.DuckDBPyConnection) -> int:
             "insert into sla.calendars select distinct cast(office_id as varchar), "
             "coalesce(timezone, 'Asia/Shanghai') from staging.stg_offices"
         )
+        _load_office_calendars(con)
         # Pauses are not recorded by the engine yet, so sla.clock_pauses stays empty.
         con.execute(
             "insert into sla.clocks select cast(clock_id as varchar), cast(office_id as varchar),"
@@ -178,20 +250,52 @@ def build_sla_clocks(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.sql(f"select count(*) from {TABLE}").fetchall()[0][0])
 
 
+def _load_office_calendars(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill ``sla.calendar_weekday_intervals`` and ``sla.calendar_days`` for every office in
+    ``sla.calendars``: its own hours or the group default; China's days unless overridden."""
+    holidays, makeup = china_days()
+    china = pl.DataFrame(
+        {
+            "day": [*sorted(holidays), *sorted(makeup)],
+            "kind": ["holiday"] * len(holidays) + ["workday"] * len(makeup),
+            "as_weekday": [None] * len(holidays) + [CHINA_MAKEUP_WEEKDAY] * len(makeup),
+        },
+        schema={"day": pl.Date, "kind": pl.String, "as_weekday": pl.Int32},
+    )
+    defaults = pl.DataFrame(
+        [
+            (weekday, start, end)
+            for weekday, intervals in GROUP_DEFAULT_WEEKLY.items()
+            for start, end in intervals
+        ],
+        schema={"weekday": pl.Int32, "start_local": pl.Time, "end_local": pl.Time},
+        orient="row",
+    )
+    con.register("_china_days", china)
+    con.register("_default_intervals", defaults)
+    try:
+        con.execute("create or replace table sla.china_days as from _china_days")
+        con.execute("create or replace table sla.default_intervals as from _default_intervals")
+    finally:
+        con.unregister("_china_days")
+        con.unregister("_default_intervals")
+    con.execute(_OFFICE_CALENDARS)
+
+
 def _calendar_range(con: duckdb.DuckDBPyConnection, naive_as_of: datetime) -> tuple[date, date]:
     """Local days covering every clock's start, deadline and the as_of, with a day to spare on
-    each side for time zones."""
+    each side for time zones (and, for office-calendar clocks, room for nights and holidays)."""
     row = con.sql(
-        "select min(started_at), max(started_at + to_minutes(cast(target_amount *"
-        " case target_unit when 'calendar_hours' then 60 else 1 end as bigint))),"
-        " bool_or(calendar_kind = 'office') from sla.clock_inputs where started_at <= $as_of",
-        params={"as_of": naive_as_of},
+        "select min(started_at), max(started_at + to_minutes(minutes) + case calendar_kind"
+        " when 'office' then to_days(cast($margin + minutes // 60 as integer)) else interval 0 day end)"
+        " from (select started_at, calendar_kind, cast(target_amount *"
+        " case target_unit when 'calendar_hours' then 60 else 1 end as bigint) as minutes"
+        " from sla.clock_inputs where started_at <= $as_of)",
+        params={"as_of": naive_as_of, "margin": _OFFICE_CALENDAR_MARGIN.days},
     ).fetchall()[0]
     first: datetime | None = row[0]
     last: datetime | None = row[1]
     if first is None or last is None:
         return naive_as_of.date() - timedelta(days=1), naive_as_of.date() + timedelta(days=1)
-    if row[2]:
-        last += _OFFICE_CALENDAR_MARGIN
     last = max(last, naive_as_of)
     return first.date() - timedelta(days=1), last.date() + timedelta(days=1)

@@ -2,6 +2,7 @@
 
 from operational.models.audit import AuditEntry
 from operational.models.base import Base, UTCDateTime, utcnow
+from operational.models.calendars import OfficeCalendarDay, OfficeCalendarInterval
 from operational.models.energy import (
     Building,
     EnergyKind,
@@ -56,6 +57,8 @@ __all__ = [
     "ObjectType",
     "ObjectTypeAttribute",
     "Office",
+    "OfficeCalendarDay",
+    "OfficeCalendarInterval",
     "PeriodicOrder",
     "PeriodicPlan",
     "Reading",

@@ -26,7 +26,7 @@ from operational.models import (
     PeriodicOrder,
     User,
 )
-from operational.sla import ClockUnit
+from operational.sla import ClockTarget, ClockUnit
 from operational.workflow import engine
 from operational.workflow.definitions import COMPLETION, CORRECTIVE_ORDER
 
@@ -270,11 +270,31 @@ def set_deadline(
     session: Session, actor: Principal | None, office_code: str, discipline: Discipline, hours: int
 ) -> None:
     """An office's completion target for corrective orders of one discipline, in calendar hours."""
+    if hours <= 0:
+        raise DomainError("orders.bad_deadline")
+    set_target(
+        session,
+        actor,
+        office_code,
+        discipline,
+        ClockTarget(hours, ClockUnit.CALENDAR_HOURS, "24x7"),
+    )
+
+
+def set_target(
+    session: Session,
+    actor: Principal | None,
+    office_code: str,
+    discipline: Discipline,
+    target: ClockTarget,
+) -> None:
+    """An office's completion target for corrective orders of one discipline: calendar hours or
+    minutes round the clock, or business minutes of the office's working calendar (e.g. 480
+    business minutes, ``ClockTarget(480, BUSINESS_MINUTES, "office")``). Clocks already started
+    keep their deadlines."""
     office = office_by_code(session, office_code)
     if actor is not None and not actor.can(Permission.MANAGE_DEADLINES, office.code):
         raise PermissionDenied("auth.not_allowed")
-    if hours <= 0:
-        raise DomainError("orders.bad_deadline")
     row = session.scalars(
         select(ClockPolicy).where(
             ClockPolicy.office_id == office.id,
@@ -283,19 +303,18 @@ def set_deadline(
             ClockPolicy.discipline == discipline.value,
         )
     ).one_or_none()
-    before = {"hours": row.amount} if row else None
+    before = _policy_snapshot(row) if row else None
     if row is None:
         row = ClockPolicy(
             office_id=office.id,
             document_type=CORRECTIVE_ORDER.name,
             clock=COMPLETION,
             discipline=discipline.value,
-            unit=ClockUnit.CALENDAR_HOURS.value,
-            calendar_kind="24x7",
-            amount=hours,
         )
         session.add(row)
-    row.amount = hours
+    row.amount = target.amount
+    row.unit = target.unit.value
+    row.calendar_kind = target.calendar_kind
     audit.record(
         session,
         actor=actor.username if actor else "cli",
@@ -303,8 +322,14 @@ def set_deadline(
         entity="workflow_clock_policy",
         entity_key=f"{office.code}:{CORRECTIVE_ORDER.name}:{COMPLETION}:{discipline.value}",
         before=before,
-        after={"hours": hours},
+        after=_policy_snapshot(row),
     )
+
+
+def _policy_snapshot(row: ClockPolicy) -> dict[str, object]:
+    if row.unit == ClockUnit.CALENDAR_HOURS.value:
+        return {"hours": row.amount}
+    return {"amount": row.amount, "unit": row.unit, "calendar_kind": row.calendar_kind}
 
 
 def todo_list(session: Session, principal: Principal) -> list[engine.TodoItem]:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from operational import sla
@@ -31,6 +31,7 @@ from operational.models import (
     WorkflowEvent,
     utcnow,
 )
+from operational.services.calendars import calendar_for_office
 
 SYSTEM_ACTOR = "system"
 """The actor recorded for moves made by the product itself (order generation, imports, CLI)."""
@@ -275,14 +276,16 @@ def target_for(
 
 
 def office_calendar(office: Office, target: sla.ClockTarget) -> WorkCalendar:
-    """The calendar a clock of ``office`` runs in.
-
-    Office working calendars are not stored yet, so only 24×7 targets (every target of the
-    maintenance documents) can be started; an office-calendar target is refused, not guessed.
-    """
-    if target.calendar_kind != "24x7":
-        raise DomainError("workflow.no_office_calendar", office=office.code)
-    return WorkCalendar.always(office.timezone)
+    """The calendar a clock of ``office`` runs in: 24×7 in the office's time zone, or the
+    office's working calendar (stored hours or the group default, China's holidays and make-up
+    days, the office's overrides — :func:`operational.services.calendars.calendar_for_office`),
+    read through the session ``office`` belongs to."""
+    if target.calendar_kind == "24x7":
+        return WorkCalendar.always(office.timezone)
+    session = object_session(office)
+    if session is None:
+        raise DomainError("workflow.unknown_office")
+    return calendar_for_office(session, office)
 
 
 def _start_clock(
