@@ -20,6 +20,14 @@ def _benchmarks():  # type: ignore[no-untyped-def]
     return energy
 
 
+def _sla_benchmark():  # type: ignore[no-untyped-def]
+    """``benchmarks.sla`` (see :func:`_benchmarks`)."""
+    _benchmarks()
+    from benchmarks import sla
+
+    return sla
+
+
 def register(main: click.Group) -> None:
     """Attach ``propcloud bench`` and its commands."""
 
@@ -115,4 +123,86 @@ def register(main: click.Group) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         click.echo(energy.format_report(report))
+        click.echo(f"\nreport written to {out}")
+
+    @bench.command("sla")
+    @click.option("--offices", default=20, show_default=True, help="Offices in the group.")
+    @click.option(
+        "--orders",
+        default=100_000,
+        show_default=True,
+        help="Work orders in all (with their events and clocks), shared between the offices.",
+    )
+    @click.option(
+        "--backend",
+        type=click.Choice(["sqlite", "postgresql", "both"]),
+        default="both",
+        show_default=True,
+    )
+    @click.option(
+        "--transitions",
+        default=200,
+        show_default=True,
+        help="Corrective orders moved assign → process → verify through the services.",
+    )
+    @click.option("--query-runs", default=20, show_default=True, help="Timed runs per query.")
+    @click.option(
+        "--max-days",
+        default=730,
+        show_default=True,
+        help="Longest history; beyond it corrective orders make up each office's share.",
+    )
+    @click.option(
+        "--pg-url",
+        default=None,
+        help="PostgreSQL admin URL; a throw-away database is created next to it "
+        "(default: PROPCLOUD_BENCH_PG_URL or postgres@127.0.0.1:5432).",
+    )
+    @click.option(
+        "--workdir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Where the databases and warehouses go (default: a temporary folder, removed).",
+    )
+    @click.option("--keep", is_flag=True, help="Keep the databases and warehouses.")
+    @click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default=Path("var/bench/sla.json"),
+        show_default=True,
+        help="JSON report to write.",
+    )
+    def bench_sla(
+        offices: int,
+        orders: int,
+        backend: str,
+        transitions: int,
+        query_runs: int,
+        max_days: int,
+        pg_url: str | None,
+        workdir: Path | None,
+        keep: bool,
+        out: Path,
+    ) -> None:
+        """Maintenance and SLA at group scale: generation, floor, build, refresh, queries,
+        a month of periodic orders, transitions through the services, memory.
+
+        Target scale: --offices 500 --orders 10000000.
+        """
+        sla = _sla_benchmark()
+        options = sla.Options(
+            offices=offices,
+            orders=orders,
+            backends=("sqlite", "postgresql") if backend == "both" else (backend,),
+            transitions=transitions,
+            query_runs=query_runs,
+            max_days=max_days,
+            workdir=workdir,
+            keep=keep,
+            **({"pg_admin_url": pg_url} if pg_url else {}),
+        )
+        report = sla.run_benchmark(options, log=lambda m: click.echo(m, err=True))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        click.echo(sla.format_report(report))
         click.echo(f"\nreport written to {out}")

@@ -1,0 +1,811 @@
+"""``propcloud bench sla``: maintenance orders and SLA marts at group scale, timed and reported.
+
+For each backend (SQLite, PostgreSQL) the benchmark generates a group of ``offices`` offices
+and about ``orders`` work orders with their events and clocks, then measures, in one run on one
+machine (BENCHMARKS.md — figures are ratios, not absolutes):
+
+* **generation** — objects, approved plans and the orders of each office written in bulk the
+  way the demo writes them (``operational.demo.orders`` helpers and
+  ``operational.imports.work_orders.write_orders``: exactly the events and clocks the engine
+  writes; periodic orders on the dates ``generate_orders`` would issue). An office gets the
+  demo's five plans over up to ``max_days`` days of history and corrective orders to make up its
+  share of ``orders``;
+* **floor** — an ADBC fetch of ``workflow_event`` as Arrow plus ``CREATE TABLE … AS SELECT *``
+  into a fresh DuckDB file (measured before and after the build; the faster one counts);
+* **build** — ``pipelines.run.run_pipeline`` into an empty warehouse directory (every asset,
+  the SLA marts among them, checks and publish) in a child process whose peak RSS is reported;
+* **refresh** — one more day of corrective orders with their events (one day's share of the
+  office's orders, bulk-written), then ``run_pipeline`` again from the published version;
+* **queries** — median and p95 of every ``SlaReader`` query on the published file, the
+  reader's result cache cleared before each run (each run opens the file, as a cold reader);
+* **generate month** — ``plans.generate_orders(session, None, today + 30 days)``: the real
+  service issuing the next month of periodic orders for every approved plan, one transaction;
+* **transitions** — ``transitions`` corrective orders raised through ``orders.raise_corrective``
+  then moved assign → process → verify through ``operational.services.orders`` (the engine,
+  real principals), one transaction per move as a web request would; moves per second.
+
+Targets (reported, not asserted): build ≤ 2× floor (issue 4, as issue 3), refresh < 10 % of the
+build, every query < 100 ms median.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import duckdb
+from sqlalchemy import select
+
+from benchmarks.energy import DEFAULT_PG_ADMIN_URL, _database, _engine, _settle
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GROUP_CODE = "BENCH"
+GROUP_NAME = "基准测试物业集团"
+OFFICES_PER_CITY = 10
+PERIODIC_PER_DAY = 2.3  # the demo's five plans issue about this many orders a day per office
+TARGETS = {
+    "build_over_floor_max": 2.0,
+    "refresh_over_build_max": 0.10,
+    "query_median_ms_max": 100.0,
+}
+FLOOR_TABLE = "workflow_event"
+
+
+@dataclass(frozen=True)
+class Options:
+    offices: int = 20
+    orders: int = 100_000
+    backends: tuple[str, ...] = ("sqlite", "postgresql")
+    transitions: int = 200
+    query_runs: int = 20
+    max_days: int = 730
+    offices_per_batch: int = 10
+    seed: int = 11
+    workdir: Path | None = None
+    pg_admin_url: str = DEFAULT_PG_ADMIN_URL
+    keep: bool = False
+
+
+Log = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def history_days(offices: int, orders: int, max_days: int = 730) -> int:
+    """Days of history: periodic orders make about 60 % of an office's share, at most
+    ``max_days`` (corrective orders make up the rest), at least a week."""
+    per_office = orders / max(1, offices)
+    return max(7, min(max_days, round(0.6 * per_office / PERIODIC_PER_DAY)))
+
+
+# ---------------------------------------------------------------- the run
+
+
+def run_benchmark(options: Options, log: Log = _quiet) -> dict[str, Any]:
+    """Run every measurement on every backend of ``options``; return the report (JSON-able)."""
+    if options.offices < 1 or options.orders < options.offices or options.transitions < 1:
+        raise ValueError("need offices ≥ 1, orders ≥ offices and transitions ≥ 1")
+    own_workdir = options.workdir is None
+    workdir = Path(options.workdir or tempfile.mkdtemp(prefix="propcloud-bench-sla-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    days = history_days(options.offices, options.orders, options.max_days)
+    report: dict[str, Any] = {
+        "benchmark": "sla",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+            "load_average": list(os.getloadavg()),
+        },
+        "scale": {
+            "offices": options.offices,
+            "orders_requested": options.orders,
+            "days": days,
+        },
+        "options": {
+            "transitions": options.transitions,
+            "query_runs": options.query_runs,
+            "max_days": options.max_days,
+        },
+        "targets": TARGETS,
+        "backends": {},
+    }
+    try:
+        for backend in options.backends:
+            log(f"== {backend}: {options.offices} offices, ~{options.orders:,} orders ==")
+            with _database(backend, workdir, options) as url:  # type: ignore[arg-type]
+                report["backends"][backend] = _run_backend(
+                    url, workdir / backend, options, days, log
+                )
+                report["backends"][backend]["load_average_after"] = list(os.getloadavg())
+    finally:
+        if own_workdir and not options.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    report["verdict"] = verdict(report)
+    return report
+
+
+def _run_backend(url: str, workdir: Path, options: Options, days: int, log: Log) -> dict[str, Any]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {}
+    now = datetime.now(UTC).replace(microsecond=0)
+    history_now = now - timedelta(days=1)
+
+    # -- generation
+    generation, places = generate_group(url, options, days, history_now, log)
+    result["generation"] = generation
+    log(
+        f"generation: {generation['orders']:,} orders, {generation['events']:,} events in "
+        f"{generation['seconds']:.1f} s"
+    )
+
+    # -- floor, full build
+    floor_before = measure_floor(url, workdir / "floor.duckdb")
+    log(f"floor: {floor_before['seconds']:.2f} s")
+    warehouse_dir = workdir / "warehouse"
+    build = child_build(url, warehouse_dir)
+    log(f"build: {build['seconds']:.2f} s, peak {build['peak_rss_mb']:.0f} MB")
+    floor_after = measure_floor(url, workdir / "floor.duckdb")
+    floor = min(floor_before, floor_after, key=lambda f: f["seconds"])
+    result["floor"] = floor | {"runs_seconds": [floor_before["seconds"], floor_after["seconds"]]}
+    build["over_floor"] = _r(build["seconds"] / floor["seconds"])
+    result["build"] = build
+
+    # -- dashboard queries on the published file
+    result["queries"] = measure_queries(warehouse_dir, places[0]["code"], options.query_runs)
+    log("queries: " + ", ".join(f"{k} {_query_cell(v)}" for k, v in result["queries"].items()))
+
+    # -- one more day of events, then the refresh
+    result["new_day"] = write_new_day(url, options, days, places, history_now, now)
+    log(f"new day: {result['new_day']['orders']:,} orders, {result['new_day']['events']:,} events")
+    refresh = child_build(url, warehouse_dir)
+    refresh["over_build"] = _r(refresh["seconds"] / build["seconds"])
+    result["refresh"] = refresh
+    log(f"refresh: {refresh['seconds']:.2f} s")
+
+    # -- the real services
+    result["generate_month"] = measure_generate_month(url, now)
+    log(
+        f"generate_orders, one month: {result['generate_month']['orders']:,} orders in "
+        f"{result['generate_month']['seconds']:.1f} s"
+    )
+    result["transitions"] = measure_transitions(url, places[0], options.transitions, log)
+    log(f"transitions: {result['transitions']['transitions_per_s']:.1f}/s")
+    return result
+
+
+# ---------------------------------------------------------------- generation
+
+
+def generate_group(
+    url: str, options: Options, days: int, history_now: datetime, log: Log
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The group, its offices and their orders up to ``history_now``; timed.
+
+    Returns the generation figures and, per office, what later steps need (code, staff, object
+    ids per discipline, lateness).
+    """
+    from operational.auth import hash_password
+    from operational.db import unit_of_work, upgrade
+    from operational.demo import orders as demo_orders
+    from operational.imports.org import ensure_group, import_org_rows
+    from operational.imports.work_orders import insert_rows, write_orders
+    from operational.models import ChecklistAnswer, ChecklistItem, Office
+
+    began = time.perf_counter()
+    upgrade(url)
+    engine = _engine(url)
+    codes = [f"O{i + 1:04d}" for i in range(options.offices)]
+    share = _shares(options.orders, options.offices)
+    places: list[dict[str, Any]] = []
+    totals = {"orders": 0, "periodic": 0, "corrective": 0, "events": 0, "checklist_rows": 0}
+    try:
+        with unit_of_work(engine) as session:
+            group = ensure_group(session, GROUP_CODE, GROUP_NAME)
+            rows = [
+                (
+                    n + 2,
+                    {
+                        "city_code": f"C{n // OFFICES_PER_CITY + 1:03d}",
+                        "city_name": f"城市C{n // OFFICES_PER_CITY + 1:03d}",
+                        "office_code": code,
+                        "office_name": f"项目{code}",
+                        "timezone": "Asia/Urumqi" if n % 17 == 16 else "Asia/Shanghai",
+                    },
+                )
+                for n, code in enumerate(codes)
+            ]
+            import_org_rows(session, rows, group=group, actor="bench")
+            demo_orders._ensure_type_tree(session)
+        password_hash = hash_password("bench-" + GROUP_CODE.lower())
+        for first in range(0, len(codes), options.offices_per_batch):
+            batch = codes[first : first + options.offices_per_batch]
+            with unit_of_work(engine) as session:
+                types = demo_orders._ensure_type_tree(session)
+                items: dict[int, list[Any]] = {}
+                for item in session.scalars(select(ChecklistItem).order_by(ChecklistItem.position)):
+                    items.setdefault(item.type_id, []).append(item)
+                offices = {
+                    o.code: o for o in session.scalars(select(Office).where(Office.code.in_(batch)))
+                }
+                pending: list[tuple[Any, list[dict[str, Any]]]] = []
+                for number, code in enumerate(batch, start=first):
+                    office = offices[code]
+                    rng = random.Random(f"{options.seed}:sla:{code}")
+                    place = demo_orders._set_up_office(
+                        session, office, number, rng, types, password_hash
+                    )
+                    start_day = history_now.astimezone(place.zone).date() - timedelta(days=days - 1)
+                    periodic: list[tuple[Any, list[dict[str, Any]]]] = []
+                    for spec in demo_orders.PLANS:
+                        plan, objects = demo_orders._approved_plan(session, place, spec, start_day)
+                        periodic.extend(
+                            demo_orders._periodic_orders(
+                                rng, place, plan, objects, spec, items, history_now
+                            )
+                        )
+                    snapshot = _place_snapshot(place)
+                    corrective = [
+                        _corrective_order(rng, place.office, snapshot, raised, history_now)
+                        for raised in _raise_times(
+                            rng, place.zone, start_day, history_now, share[number] - len(periodic)
+                        )
+                    ]
+                    pending.extend(periodic)
+                    pending.extend((o, []) for o in corrective)
+                    totals["periodic"] += len(periodic)
+                    totals["corrective"] += len(corrective)
+                    places.append(snapshot)
+                # In time order, so event ids follow the clock as when the engine writes them.
+                pending.sort(key=lambda pair: (pair[0].created_at, pair[0].office.code))
+                ids = write_orders(session, [order for order, _ in pending])
+                answers = [
+                    dict(row, order_id=order_id)
+                    for order_id, (_, group_rows) in zip(ids, pending, strict=True)
+                    for row in group_rows
+                ]
+                insert_rows(session, ChecklistAnswer.__table__, answers)  # type: ignore[arg-type]
+                totals["orders"] += len(pending)
+                totals["events"] += sum(len(o.moves()) for o, _ in pending)
+                totals["checklist_rows"] += len(answers)
+            done = first + len(batch)
+            elapsed = time.perf_counter() - began
+            log(
+                f"  generated {done}/{len(codes)} offices, {totals['orders']:,} orders, "
+                f"{totals['orders'] / elapsed:,.0f} orders/s so far"
+            )
+        _settle(engine)
+    finally:
+        engine.dispose()
+    seconds = time.perf_counter() - began
+    return (
+        totals
+        | {
+            "seconds": _r(seconds),
+            "orders_per_s": _rate(totals["orders"], seconds),
+            "events_per_s": _rate(totals["events"], seconds),
+            "measured": "org, users, objects, approved plans (engine), orders + events + clocks + "
+            "checklists in bulk (write_orders), one transaction per batch of offices",
+        },
+        places,
+    )
+
+
+def _shares(orders: int, offices: int) -> list[int]:
+    base, extra = divmod(orders, offices)
+    return [base + (1 if i < extra else 0) for i in range(offices)]
+
+
+def _place_snapshot(place: Any) -> dict[str, Any]:
+    from operational.demo.orders import C, E, L, S
+
+    objects = place.objects
+    return {
+        "code": place.office.code,
+        "office_id": place.office.id,
+        "timezone": place.office.timezone,
+        "staff": dict(place.staff),
+        "lateness": place.lateness,
+        "objects": {
+            E.value: [
+                o.id for c in ("elevator", "water_pump", "fire_equipment") for o in objects[c]
+            ],
+            L.value: [o.id for o in objects["lawn_zone"]],
+            S.value: [o.id for o in objects["guard_post"]],
+            C.value: [o.id for o in objects["lobby"]],
+        },
+    }
+
+
+def _raise_times(
+    rng: random.Random, zone: ZoneInfo, start_day: date, until: datetime, count: int
+) -> list[datetime]:
+    """``count`` instants between 07:00 and 21:00 office time on the days from ``start_day``,
+    none after ``until``."""
+    days = max(1, (until.astimezone(zone).date() - start_day).days + 1)
+    out = []
+    for _ in range(max(0, count)):
+        day = start_day + timedelta(days=rng.randrange(days))
+        raised = datetime.combine(day, datetime.min.time(), zone).astimezone(UTC) + timedelta(
+            minutes=rng.randint(7 * 60, 21 * 60)
+        )
+        if raised > until:
+            raised = until - timedelta(minutes=rng.randint(1, 12 * 60))
+        out.append(raised)
+    return out
+
+
+def _corrective_order(
+    rng: random.Random, office: Any, place: dict[str, Any], raised: datetime, now: datetime
+) -> Any:
+    """A corrective order raised at ``raised`` with its moves up to ``now``, as the demo's."""
+    from operational.demo import orders as demo_orders
+    from operational.imports.work_orders import HistoryOrder
+
+    disciplines = list(demo_orders.CORRECTIVE)
+    discipline = rng.choices(
+        disciplines, weights=[demo_orders.CORRECTIVE[d][0] for d in disciplines]
+    )[0]
+    _, pace, titles = demo_orders.CORRECTIVE[discipline]
+    staff = place["staff"]
+    responsible_id, responsible = staff[demo_orders.SUPERVISOR[discipline]]
+    day = raised.astimezone(ZoneInfo(place["timezone"])).date()
+    assigned = raised + timedelta(minutes=rng.randint(10, 240))
+    processed = assigned + demo_orders._delay(rng, 20.0 * pace * place["lateness"], day)
+    verified = processed + timedelta(minutes=rng.randint(30, 12 * 60))
+    handler_id, handler = staff[rng.choice(demo_orders.HANDLERS[discipline])]
+    raiser_id, raiser = staff[rng.choice(("guard", "tech1", demo_orders.SUPERVISOR[discipline]))]
+    title = rng.choice(titles)
+    return HistoryOrder(
+        kind="corrective",
+        document_no="",
+        office=office,
+        discipline=discipline.value,
+        responsible_id=responsible_id,
+        created_at=raised,
+        assigned_at=assigned if assigned <= now else None,
+        completed_at=processed if processed <= now else None,
+        verified_at=verified if verified <= now else None,
+        handler_id=handler_id,
+        object_id=rng.choice(place["objects"][discipline.value]),
+        title=title,
+        raised_by_id=raiser_id,
+        actors={"raise": raiser, "assign": responsible, "process": handler, "verify": responsible},
+        payloads={
+            "raise": {"responsible": responsible, "title": title},
+            "assign": {"handler": handler},
+            "process": {"note": "已处理"},
+        },
+    )
+
+
+def write_new_day(
+    url: str,
+    options: Options,
+    days: int,
+    places: list[dict[str, Any]],
+    history_now: datetime,
+    now: datetime,
+) -> dict[str, Any]:
+    """One day's share of every office's orders, raised between ``history_now`` and ``now``
+    (corrective, with their moves up to ``now``), bulk-written like the history."""
+    from operational.db import unit_of_work
+    from operational.imports.work_orders import write_orders
+    from operational.models import Office
+
+    engine = _engine(url)
+    share = _shares(options.orders, options.offices)
+    began = time.perf_counter()
+    try:
+        with unit_of_work(engine) as session:
+            offices = {o.code: o for o in session.scalars(select(Office))}
+            orders = []
+            for number, place in enumerate(places):
+                rng = random.Random(f"{options.seed}:sla:new-day:{place['code']}")
+                for _ in range(max(1, round(share[number] / days))):
+                    raised = history_now + timedelta(
+                        seconds=rng.randint(1, int((now - history_now).total_seconds()) - 60)
+                    )
+                    orders.append(
+                        _corrective_order(rng, offices[place["code"]], place, raised, now)
+                    )
+            orders.sort(key=lambda o: (o.created_at, o.office.code))
+            write_orders(session, orders)
+        _settle(engine)
+    finally:
+        engine.dispose()
+    seconds = time.perf_counter() - began
+    return {
+        "orders": len(orders),
+        "events": sum(len(o.moves()) for o in orders),
+        "seconds": _r(seconds),
+    }
+
+
+# ---------------------------------------------------------------- floor
+
+
+def measure_floor(url: str, target: Path, table_name: str = FLOOR_TABLE) -> dict[str, Any]:
+    """ADBC fetch of ``table_name`` as one Arrow table, then CTAS into a new DuckDB file."""
+    import adbc_driver_postgresql.dbapi
+    import adbc_driver_sqlite.dbapi
+
+    _remove_duckdb(target)
+    began = time.perf_counter()
+    if url.startswith("postgresql"):
+        uri = "postgresql://" + url.split("://", 1)[1]
+        with adbc_driver_postgresql.dbapi.connect(uri) as conn, conn.cursor() as cur:
+            cur.execute(f"SELECT * FROM {table_name}")
+            table = cur.fetch_arrow_table()
+    else:
+        path = url.split(":///", 1)[1]
+        uri = f"file:{quote(path)}?mode=ro"
+        with adbc_driver_sqlite.dbapi.connect(uri) as conn, conn.cursor() as cur:
+            # One batch for the whole result (the driver types columns from its first batch),
+            # sized by a count as the real extraction does.
+            cur.execute(f"SELECT count(*) FROM {table_name}")
+            (count,) = cur.fetchone() or (0,)
+            cur.adbc_statement.set_options(
+                **{"adbc.sqlite.query.batch_rows": str(max(int(count), 1))}
+            )
+            cur.execute(f"SELECT * FROM {table_name}")
+            table = cur.fetch_arrow_table()
+    fetched = time.perf_counter()
+    with duckdb.connect(str(target)) as con:
+        con.register("arrow_table", table)
+        con.execute(f"CREATE TABLE {table_name} AS SELECT * FROM arrow_table")
+        con.unregister("arrow_table")
+        con.execute("CHECKPOINT")
+    done = time.perf_counter()
+    rows = table.num_rows
+    del table
+    _remove_duckdb(target)
+    return {
+        "table": table_name,
+        "rows": rows,
+        "fetch_seconds": _r(fetched - began),
+        "duckdb_seconds": _r(done - fetched),
+        "seconds": _r(done - began),
+        "rows_per_s": _rate(rows, done - began),
+    }
+
+
+def _remove_duckdb(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    Path(f"{path}.wal").unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- build / refresh (child process)
+
+
+def child_build(url: str, warehouse_dir: Path) -> dict[str, Any]:
+    """``run_pipeline`` in a child process; its time, peak RSS and the SLA marts' row counts."""
+    began = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.sla", "build-child", url, str(warehouse_dir)],
+        cwd=REPO_ROOT,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
+            ),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - began
+    if done.returncode != 0:
+        raise RuntimeError(f"build failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+    child = json.loads(done.stdout.strip().splitlines()[-1])
+    with duckdb.connect(child["published"], read_only=True) as con:
+        clocks = con.sql("select count(*) from marts.sla_clocks").fetchall()[0][0]
+        events = con.sql("select count(*) from raw.workflow_event").fetchall()[0][0]
+    return {
+        "seconds": _r(child["seconds"]),
+        "process_seconds": _r(wall),
+        "peak_rss_mb": _r(child["peak_rss_kb"] / 1024),
+        "sla_clocks_rows": int(clocks),
+        "raw_events_rows": int(events),
+        "published": child["published"],
+        "measured": "pipelines.run.run_pipeline (every asset, checks, publish) in a child process",
+    }
+
+
+def _build_child(url: str, warehouse_dir: str) -> None:
+    from pipelines.run import run_pipeline
+
+    began = time.perf_counter()
+    published = run_pipeline(url, Path(warehouse_dir), datetime.now(UTC))
+    seconds = time.perf_counter() - began
+    peak = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    print(json.dumps({"seconds": seconds, "peak_rss_kb": peak, "published": str(published)}))
+
+
+# ---------------------------------------------------------------- dashboard queries
+
+
+def query_calls(office_code: str) -> dict[str, Callable[[Any], Any]]:
+    """Every ``SlaReader`` query with realistic arguments: headquarters' (all offices) for the
+    group views, an office manager's scope for the office ones."""
+    scope = frozenset({office_code})
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    this_month = today.replace(day=1)
+    last_12m = (this_month - timedelta(days=335)).replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    return {
+        "heatmap_group_12m": lambda r: r.compliance_heatmap(
+            None, first_month=last_12m, last_month=this_month
+        ),
+        "heatmap_group_all": lambda r: r.compliance_heatmap(None),
+        "heatmap_office_corrective": lambda r: r.compliance_heatmap(
+            scope, document_type="corrective_order"
+        ),
+        "late_orders_group": lambda r: r.late_orders(None),
+        "late_orders_cell": lambda r: r.late_orders(
+            scope, office_code=office_code, discipline="engineering", month=last_month
+        ),
+        "workload_group": lambda r: r.office_workload(None),
+        "workload_office": lambda r: r.office_workload(scope),
+        "throughput_group_12m": lambda r: r.order_throughput(
+            None, first_month=last_12m, last_month=this_month
+        ),
+        "throughput_office": lambda r: r.order_throughput(scope),
+    }
+
+
+def measure_queries(warehouse_dir: Path, office_code: str, runs: int) -> dict[str, Any]:
+    """Median and p95 (ms) of every query, the reader's result cache cleared before each run
+    (so each run opens the published file read-only, runs and closes, as a cold reader)."""
+    from warehouse import queries
+    from warehouse.queries_sla import SlaReader
+
+    reader = SlaReader(warehouse_dir)
+    out: dict[str, Any] = {}
+    for name, call in query_calls(office_code).items():
+        queries._cached_query.cache_clear()
+        try:
+            frame = call(reader)  # warm-up
+        except Exception as error:  # a broken query is reported, the others still timed
+            out[name] = {"error": f"{type(error).__name__}: {error}".splitlines()[0]}
+            continue
+        times = []
+        for _ in range(runs):
+            queries._cached_query.cache_clear()
+            began = time.perf_counter()
+            call(reader)
+            times.append((time.perf_counter() - began) * 1000)
+        out[name] = _summary_ms(times) | {"rows": frame.height}
+    queries._cached_query.cache_clear()
+    return out
+
+
+def _summary_ms(times: list[float]) -> dict[str, Any]:
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return {"median_ms": _r(statistics.median(ordered)), "p95_ms": _r(p95), "runs": len(ordered)}
+
+
+# ---------------------------------------------------------------- the real services
+
+
+def measure_generate_month(url: str, now: datetime) -> dict[str, Any]:
+    """``plans.generate_orders`` for every approved plan up to 30 days ahead, one transaction."""
+    from operational.db import unit_of_work
+    from operational.models import PeriodicPlan
+    from operational.services import plans
+
+    engine = _engine(url)
+    horizon = now.astimezone(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=30)
+    try:
+        with engine.connect() as con:
+            plan_count = con.execute(
+                select(PeriodicPlan.id).where(PeriodicPlan.state == "approved")
+            ).all()
+        began = time.perf_counter()
+        with unit_of_work(engine) as session:
+            issued = plans.generate_orders(session, None, horizon, at=now)
+            count = len(issued)
+        seconds = time.perf_counter() - began
+    finally:
+        engine.dispose()
+    return {
+        "plans": len(plan_count),
+        "orders": count,
+        "horizon_end": horizon.isoformat(),
+        "seconds": _r(seconds),
+        "orders_per_s": _rate(count, seconds),
+        "measured": "plans.generate_orders(session, None, today + 30 days) + commit",
+    }
+
+
+def measure_transitions(url: str, place: dict[str, Any], count: int, log: Log) -> dict[str, Any]:
+    """``count`` corrective orders raised, then assign → process → verify each through the
+    services, one unit of work (transaction) per move, with the real principals."""
+    from operational.auth import load_principal
+    from operational.db import unit_of_work
+    from operational.models import Discipline
+    from operational.services import orders
+
+    engine = _engine(url)
+    office = place["code"]
+    responsible_id, responsible = place["staff"]["eng"]
+    handler_id, handler = place["staff"]["tech1"]
+    numbers: list[str] = []
+    try:
+        with unit_of_work(engine) as session:
+            boss = load_principal(session, responsible_id)
+            worker = load_principal(session, handler_id)
+        spec = orders.CorrectiveSpec(
+            responsible=responsible, title="基准测试工单", discipline=Discipline.ENGINEERING
+        )
+        began = time.perf_counter()
+        for _ in range(count):
+            with unit_of_work(engine) as session:
+                order = orders.raise_corrective(session, boss, office_code=office, spec=spec)
+                numbers.append(order.document_no)
+        raise_seconds = time.perf_counter() - began
+
+        def move(step: Callable[[Any, Any], None]) -> None:
+            for number in numbers:
+                with unit_of_work(engine) as session:
+                    order = orders.get_order(session, number)
+                    step(session, order)
+
+        began = time.perf_counter()
+        move(lambda s, o: orders.assign(s, boss, o, handler, o.version))
+        move(lambda s, o: orders.process_corrective(s, worker, o, o.version, "已处理"))
+        move(lambda s, o: orders.verify_corrective(s, boss, o, o.version, accepted=True))
+        seconds = time.perf_counter() - began
+    finally:
+        engine.dispose()
+    moves = 3 * count
+    return {
+        "orders": count,
+        "transitions": moves,
+        "seconds": _r(seconds),
+        "transitions_per_s": _rate(moves, seconds),
+        "raise_seconds": _r(raise_seconds),
+        "raises_per_s": _rate(count, raise_seconds),
+        "measured": "orders.assign / process_corrective / verify_corrective, get_order + move + "
+        "commit per transaction",
+    }
+
+
+# ---------------------------------------------------------------- verdict and table
+
+
+def verdict(report: dict[str, Any]) -> dict[str, Any]:
+    """Each target met or not, per backend (reported, never asserted)."""
+    out: dict[str, Any] = {}
+    for backend, b in report["backends"].items():
+        timed = {k: v for k, v in b["queries"].items() if "median_ms" in v}
+        failed = sorted(set(b["queries"]) - set(timed))
+        slowest = max(timed.items(), key=lambda kv: kv[1]["median_ms"])
+        out[backend] = {
+            "build_over_floor": [
+                b["build"]["over_floor"],
+                b["build"]["over_floor"] <= TARGETS["build_over_floor_max"],
+            ],
+            "refresh_over_build": [
+                b["refresh"]["over_build"],
+                b["refresh"]["over_build"] < TARGETS["refresh_over_build_max"],
+            ],
+            "slowest_query_median_ms": [
+                f"{slowest[0]} {slowest[1]['median_ms']}",
+                slowest[1]["median_ms"] < TARGETS["query_median_ms_max"],
+            ],
+            "queries_failed": [", ".join(failed) or "none", not failed],
+        }
+    return out
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """A readable table of the report."""
+    scale, machine = report["scale"], report["machine"]
+    backends = list(report["backends"])
+    load = ", ".join(f"{x:.1f}" for x in machine["load_average"])
+    lines = [
+        f"sla benchmark {report['date']} — {machine['cpu_count']} cores, {machine['platform']}, "
+        f"load average at start {load}",
+        f"scale: {scale['offices']} offices, ~{scale['orders_requested']:,} orders, "
+        f"{scale['days']} days of history",
+        "",
+    ]
+    rows: list[tuple[str, list[str]]] = []
+
+    def add(label: str, get: Callable[[dict[str, Any]], str]) -> None:
+        rows.append((label, [get(report["backends"][b]) for b in backends]))
+
+    add("orders generated", lambda b: f"{b['generation']['orders']:,}")
+    add("events generated", lambda b: f"{b['generation']['events']:,}")
+    add("generation, s", lambda b: f"{b['generation']['seconds']:.1f}")
+    add("generation, orders/s", lambda b: f"{b['generation']['orders_per_s']:,.0f}")
+    add("floor: ADBC → Arrow, s", lambda b: f"{b['floor']['fetch_seconds']:.2f}")
+    add("floor: Arrow → DuckDB, s", lambda b: f"{b['floor']['duckdb_seconds']:.2f}")
+    add("floor total, s", lambda b: f"{b['floor']['seconds']:.2f}")
+    add("full build (run_pipeline), s", lambda b: f"{b['build']['seconds']:.2f}")
+    add("build ÷ floor (≤ 2)", lambda b: f"{b['build']['over_floor']:.2f}")
+    add("peak RSS of build, MB", lambda b: f"{b['build']['peak_rss_mb']:,.0f}")
+    add(
+        "new day: orders / events", lambda b: f"{b['new_day']['orders']} / {b['new_day']['events']}"
+    )
+    add("refresh after one day, s", lambda b: f"{b['refresh']['seconds']:.2f}")
+    add("refresh ÷ build (< 0.10)", lambda b: f"{b['refresh']['over_build']:.3f}")
+    add("peak RSS of refresh, MB", lambda b: f"{b['refresh']['peak_rss_mb']:,.0f}")
+    first = report["backends"][backends[0]]
+    for name in first["queries"]:
+        add(f"query {name}, median / p95 ms", lambda b, n=name: _query_cell(b["queries"][n]))
+    add(
+        "generate_orders, one month: orders",
+        lambda b: f"{b['generate_month']['orders']:,} ({b['generate_month']['plans']} plans)",
+    )
+    add("generate_orders, one month: s", lambda b: f"{b['generate_month']['seconds']:.2f}")
+    add("generate_orders, orders/s", lambda b: f"{b['generate_month']['orders_per_s']:,.1f}")
+    add("raise_corrective, orders/s", lambda b: f"{b['transitions']['raises_per_s']:,.1f}")
+    add(
+        "transitions (assign/process/verify), /s",
+        lambda b: f"{b['transitions']['transitions_per_s']:,.1f}",
+    )
+    width = max(len(label) for label, _ in rows)
+    widths = [max(len(b), *(len(v[i]) for _, v in rows)) for i, b in enumerate(backends)]
+    lines.append(
+        " " * width + "  " + "  ".join(b.rjust(w) for b, w in zip(backends, widths, strict=True))
+    )
+    for label, values in rows:
+        lines.append(
+            label.ljust(width)
+            + "  "
+            + "  ".join(v.rjust(w) for v, w in zip(values, widths, strict=True))
+        )
+    lines.append("")
+    for backend, checks in report["verdict"].items():
+        lines.append(
+            f"targets on {backend}: "
+            + "; ".join(f"{k} {v[0]} {'met' if v[1] else 'MISSED'}" for k, v in checks.items())
+        )
+    return "\n".join(lines)
+
+
+def _query_cell(q: dict[str, Any]) -> str:
+    if "error" in q:
+        return "FAILED"
+    return f"{q['median_ms']:.1f} / {q['p95_ms']:.1f}"
+
+
+def _r(value: float) -> float:
+    return round(value, 4)
+
+
+def _rate(rows: int, seconds: float) -> float:
+    return round(rows / seconds, 1) if seconds > 0 else 0.0
+
+
+if __name__ == "__main__":  # the child process of a build: python -m benchmarks.sla build-child
+    if len(sys.argv) == 4 and sys.argv[1] == "build-child":
+        _build_child(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit("usage: python -m benchmarks.sla build-child DATABASE_URL WAREHOUSE_DIR")
