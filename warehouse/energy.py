@@ -510,20 +510,52 @@ def _compute_intervals(
             """
         )
     steps.mark("intervals: pairs + history")
+    # Typical daily use is a median over a window: the costliest figure of the build. Only an
+    # interval whose status can depend on it needs it: a lower reading, or one whose use may
+    # exceed K × typical. Each typical is a median of the point's qualifying rates, so it is at
+    # least their minimum ``gmin``; an interval with r1 ≥ r0 and Δ ≤ K × gmin × days (with a
+    # margin) is 'ok' whatever its typical — its ``typical_daily`` stays null. Intervals ending
+    # on a reading flagged at entry get it too (they are listed as exceptions). An interval
+    # starting before any qualifying interval of its point has ended has no typical at all.
+    rates = """
+        select point_id, end_at, delta / days as rate from _hist
+        union all
+        select point_id, end_at,
+               (end_reading - start_reading) * multiplier
+               / (epoch_us(end_at) - epoch_us(start_at)) * 86400e6
+        from _iv where end_reading >= start_reading and end_at > start_at
+    """
+    con.execute(
+        f"""
+        create or replace temp table _gmin as
+        select point_id, min(rate) as gmin, min(end_at) as first_end
+        from ({rates}) group by point_id
+        """
+    )
+    ivx = f"""
+        select i.*, (epoch_us(i.end_at) - epoch_us(i.start_at)) / 86400e6 as days,
+               case when i.digits is not null then pow(10, i.digits) end as register,
+               -- no qualifying interval has ended by its start: no typical to compute
+               coalesce(i.start_at < g.first_end, true)
+               or coalesce(i.end_reading >= i.start_reading and i.multiplier >= 0 and g.gmin > 0
+                        and (i.end_reading - i.start_reading) * i.multiplier
+                            <= {K} * g.gmin * (epoch_us(i.end_at) - epoch_us(i.start_at))
+                               / 86400e6 * (1 - 1e-9), false)
+               and coalesce(i.end_reading_id not in (
+                   select reading_id from energy.readings where flag is not null), true)
+               as safe
+        from _iv i left join _gmin g using (point_id)
+    """
+    steps.mark("intervals: lower bound of typical")
+    con.execute(f"create or replace temp table _cand as select * from ({ivx}) where not safe")
+    steps.mark("intervals: candidates")
     con.execute(
         f"""
         create or replace temp table _typ as
         select point_id, end_at,
                median(rate) over (partition by point_id order by end_at
                                   rows between {HISTORY - 1} preceding and current row) as typ
-        from (
-            select point_id, end_at, delta / days as rate from _hist
-            union all
-            select point_id, end_at,
-                   (end_reading - start_reading) * multiplier
-                   / (epoch_us(end_at) - epoch_us(start_at)) * 86400e6
-            from _iv where end_reading >= start_reading and end_at > start_at
-        )
+        from ({rates.replace("from _hist", "from _hist where point_id in (select point_id from _cand)").replace("from _iv where", "from _iv where point_id in (select point_id from _cand) and")})
         """
     )
     steps.mark("intervals: typical daily use")
@@ -531,11 +563,12 @@ def _compute_intervals(
         f"""
         create or replace {"table marts.energy_intervals" if full else "temp table _new_iv"} as
         with x as (
-            select i.*, t.typ as typical_daily,
-                   (epoch_us(i.end_at) - epoch_us(i.start_at)) / 86400e6 as days,
-                   case when i.digits is not null then pow(10, i.digits) end as register
-            from _iv i asof left join _typ t
-              on i.point_id = t.point_id and i.start_at >= t.end_at
+            select c.* exclude (safe), t.typ as typical_daily
+            from _cand c asof left join _typ t
+              on c.point_id = t.point_id and c.start_at >= t.end_at
+            union all by name
+            select * exclude (safe), cast(null as double) as typical_daily
+            from ({ivx}) where safe
         )
         select point_id, meter_id, start_at, end_at, start_reading_id, end_reading_id,
                start_reading, end_reading, multiplier, digits, days, typical_daily,
@@ -999,7 +1032,14 @@ def build_energy(
         _compute_intervals(con, is_full, steps)
         steps.mark("intervals: classify")
         iv_del, iv_ins = _apply_intervals(con, is_full)
-        for temp in ("_iv", "_hist", "_typ", "_new_iv"):  # free their memory before the days
+        for temp in (
+            "_iv",
+            "_hist",
+            "_typ",
+            "_gmin",
+            "_cand",
+            "_new_iv",
+        ):  # free their memory before the days
             con.execute(f"drop table if exists temp.{temp}")
         steps.mark("intervals: apply")
         _compute_days(con, is_full, steps)

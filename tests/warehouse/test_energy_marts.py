@@ -11,6 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_energy_incremental import AS_OF, seed
+from test_energy_vectors import prepare
 
 from pipelines.defs.energy import (
     CHECK_DAYS_ADD_UP,
@@ -163,3 +164,35 @@ def test_held_interval_is_an_exception_and_makes_the_month_incomplete(tmp_path: 
             " and node_code = 'M' and month = '2026-01-01'"
         ).fetchall()[0]
         assert row == (False, None)
+
+
+def test_typical_daily_use_where_the_status_can_depend_on_it(tmp_path: Path) -> None:
+    """The median is computed for intervals that could be high or rolled over and for those
+    ending on a reading flagged at entry; a plainly ok interval keeps it null. No interval is
+    lost on the way (an interval ending on a meter's final reading has no end reading id)."""
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        seed(con)  # 20 daily readings per point, steady use
+        con.execute(
+            "update raw.energy_meter set removed_at = '2026-01-20 18:00:00', final_reading = 200.5"
+            " where id = 4"
+        )
+        con.execute("update raw.energy_reading set flag = 'high' where id = 40")  # X, day 10
+        # S2 uses 50/day; on day 15 it jumps by 500: high against a typical of 50
+        con.execute(
+            "update raw.energy_reading set reading = reading + 450 where point_id = 3 and id >= 59"
+        )
+        prepare(con)
+        build_energy(con, as_of=AS_OF, full=True)
+        counts = dict(
+            con.sql("select point_id, count(*) from marts.energy_intervals group by all").fetchall()
+        )
+        assert counts == {1: 20, 2: 20, 3: 20, 4: 21}
+        rows = con.sql(
+            "select point_id, end_reading_id, status, typical_daily from marts.energy_intervals"
+            " where typical_daily is not null order by all"
+        ).fetchall()
+        assert (4, 40, "ok", pytest.approx(10.0)) in rows
+        assert (3, 59, "high", pytest.approx(50.0)) in rows
+        assert {r[1] for r in rows} == {40, 59}
+        rules = con.sql("select point_code, rule from marts.energy_exceptions order by all")
+        assert rules.fetchall() == [("S2", "high"), ("X", "entry_flag_high")]
