@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from operational.db import create_db_engine, unit_of_work, upgrade
 from operational.demo import DemoOptions, load_demo
@@ -40,6 +40,9 @@ CHROMIUM_ARGS = [
 ]
 AS_OF = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
 STARTUP_SECONDS = 90
+# Pages render plotly charts after the script run; on a loaded 2-core machine that can take
+# longer than Playwright's default 5 s, so assertions wait up to 30 s (they pass as soon as met).
+expect.set_options(timeout=30_000)
 
 
 def _free_port() -> int:

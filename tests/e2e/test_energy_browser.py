@@ -84,8 +84,8 @@ def test_the_energy_page_shows_its_charts(
         log_in(page, "hq")
         page.get_by_test_id("stSidebar").get_by_text("能耗管理").click()
         expect(page.get_by_role("heading", name="能耗管理")).to_be_visible()
-        expect(page.get_by_text("每月用量 — 一应物业集团")).to_be_visible()
         expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible()
+        expect(page.get_by_text("每月用量 — 一应物业集团")).to_be_visible()
         expect(page.get_by_test_id("stMetric").filter(has_text="待跟进异常")).to_be_visible()
         page.set_viewport_size({"width": 1280, "height": 1500})  # the page scrolls inside
         page.wait_for_timeout(500)  # let plotly finish its transition before the picture
