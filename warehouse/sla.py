@@ -4,7 +4,8 @@ The operational core stores one ``workflow_clock`` row per clock run, tied to th
 started and stopped it. Here each clock's start and stop are taken from those *events* (a clock
 starts at the later of its start event and the document's not-before instant — a periodic
 order's ``work_starts_at`` — and stops at the later of its stop event and its start), its target
-from the row (fixed when it started), and its deadline and state are recomputed with the shared
+from the row (fixed when it started), its pauses from the events that paused and resumed it
+(``workflow_clock_pause`` names them), and its deadline and state are recomputed with the shared
 SQL rule (``sql/macros/business_time.sql``, loaded by :mod:`warehouse.business_time`) as of
 ``raw.run_params.as_of``. The operational ``due_at`` is kept beside it as ``stored_due_at``, so a
 check can prove both implementations agree. Contract: ``docs/sla-marts.md``.
@@ -37,6 +38,7 @@ TABLE = "marts.sla_clocks"
 DEPENDS_ON = frozenset(
     {
         "staging.stg_workflow_clocks",
+        "staging.stg_workflow_clock_pauses",
         "staging.stg_workflow_events",
         "staging.stg_orders_periodic",
         "staging.stg_orders_corrective",
@@ -160,6 +162,39 @@ select
 from rebuilt
 """
 
+_PAUSE_INPUTS = """
+create or replace table sla.pause_inputs as
+with
+
+pauses as (select * from staging.stg_workflow_clock_pauses),
+
+events as (select * from staging.stg_workflow_events),
+
+clocks as (select clock_id, started_at from sla.clock_inputs),
+
+rebuilt as (
+    select
+        pauses.pause_id,
+        pauses.clock_id,
+        -- as the engine: a pause lies inside its clock (not before the start)
+        greatest(pause_event.event_at, clocks.started_at) as paused_at,
+        resume_event.event_at as resume_event_at
+    from pauses
+    inner join clocks on clocks.clock_id = pauses.clock_id
+    inner join events as pause_event on pause_event.event_id = pauses.paused_event_id
+    left join events as resume_event on resume_event.event_id = pauses.resumed_event_id
+)
+
+select
+    pause_id,
+    clock_id,
+    paused_at,
+    -- resumed not before paused; NULL: still paused (greatest() would skip the NULL)
+    case when resume_event_at is not null then greatest(resume_event_at, paused_at) end
+        as resumed_at
+from rebuilt
+"""
+
 _FINAL = """
 create or replace table marts.sla_clocks as
 with
@@ -186,6 +221,13 @@ final as (
                 - epoch_us(timezone('UTC', states.due_at))) / 60000000
         end as late_minutes,
         states.elapsed_minutes,
+        -- paused (挂起) at as_of: a pause begun by as_of, not resumed by then, clock not stopped
+        exists (
+            select 1 from sla.pause_inputs as pauses
+            where pauses.clock_id = inputs.clock_id
+                and pauses.paused_at <= $as_of
+                and (pauses.resumed_at is null or pauses.resumed_at > $as_of)
+        ) and (inputs.stopped_at is null or inputs.stopped_at > $as_of) as paused,
         inputs.target_amount,
         inputs.target_unit,
         inputs.calendar_kind,
@@ -226,16 +268,25 @@ def build_sla_clocks(con: duckdb.DuckDBPyConnection) -> int:
         for table in ("clocks", "clock_pauses"):
             con.execute(f"delete from {SCHEMA}.{table}")
         con.execute(_CLOCK_INPUTS)
+        con.execute(_PAUSE_INPUTS)
         con.execute(
             "insert into sla.calendars select distinct cast(office_id as varchar), "
             "coalesce(timezone, 'Asia/Shanghai') from staging.stg_offices"
         )
         _load_office_calendars(con)
-        # Pauses are not recorded by the engine yet, so sla.clock_pauses stays empty.
         con.execute(
             "insert into sla.clocks select cast(clock_id as varchar), cast(office_id as varchar),"
             " calendar_kind, timezone('UTC', started_at), target_amount, target_unit,"
             " timezone('UTC', stopped_at) from sla.clock_inputs where started_at <= $as_of",
+            {"as_of": naive},
+        )
+        con.execute(
+            "insert into sla.clock_pauses select cast(pause_inputs.clock_id as varchar),"
+            " timezone('UTC', pause_inputs.paused_at), timezone('UTC', pause_inputs.resumed_at)"
+            " from sla.pause_inputs semi join sla.clock_inputs"
+            " on clock_inputs.clock_id = pause_inputs.clock_id"
+            " and clock_inputs.started_at <= $as_of"
+            " order by pause_inputs.clock_id, pause_inputs.paused_at, pause_inputs.pause_id",
             {"as_of": naive},
         )
         first_day, last_day = _calendar_range(con, naive)
@@ -284,13 +335,19 @@ def _load_office_calendars(con: duckdb.DuckDBPyConnection) -> None:
 
 def _calendar_range(con: duckdb.DuckDBPyConnection, naive_as_of: datetime) -> tuple[date, date]:
     """Local days covering every clock's start, deadline and the as_of, with a day to spare on
-    each side for time zones (and, for office-calendar clocks, room for nights and holidays)."""
+    each side for time zones (and, for office-calendar clocks, room for nights and holidays).
+    A pause known by as_of moves the deadline by at most its wall-clock length, so that is added
+    to the clock's minutes."""
     row = con.sql(
         "select min(started_at), max(started_at + to_minutes(minutes) + case calendar_kind"
         " when 'office' then to_days(cast($margin + minutes // 60 as integer)) else interval 0 day end)"
         " from (select started_at, calendar_kind, cast(target_amount *"
-        " case target_unit when 'calendar_hours' then 60 else 1 end as bigint) as minutes"
-        " from sla.clock_inputs where started_at <= $as_of)",
+        " case target_unit when 'calendar_hours' then 60 else 1 end as bigint)"
+        " + coalesce(cast(paused.minutes as bigint), 0) as minutes"
+        " from sla.clock_inputs left join (select clock_id, sum(date_diff('minute', paused_at,"
+        " least(coalesce(resumed_at, $as_of), $as_of)) + 1) as minutes from sla.pause_inputs"
+        " where paused_at <= $as_of group by clock_id) as paused using (clock_id)"
+        " where started_at <= $as_of)",
         params={"as_of": naive_as_of, "margin": _OFFICE_CALENDAR_MARGIN.days},
     ).fetchall()[0]
     first: datetime | None = row[0]

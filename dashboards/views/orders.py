@@ -1,4 +1,5 @@
-"""Work orders (工单): raise a corrective order; open an order to assign, process or verify it.
+"""Work orders (工单): raise a corrective order; open an order to assign, process or verify it,
+or to put it on hold (waiting for parts or the owner: its clock pauses) and resume it.
 
 Phone-first: one narrow column, big buttons, no tables needed to work. The page never writes SQL:
 it reads through ``operational.services.lookup`` and acts through ``operational.services.orders``,
@@ -33,12 +34,15 @@ from operational.services import lookup
 from operational.services.orders import (
     Answer,
     CorrectiveSpec,
+    WaitReason,
     assign,
     complete_periodic,
     get_order,
     process_corrective,
     raise_corrective,
+    resume_corrective,
     verify_corrective,
+    wait_corrective,
 )
 
 DISPLAY_ZONE = "Asia/Shanghai"
@@ -180,6 +184,38 @@ def _verify(user: Principal, document_no: str, version: int, accepted: bool) -> 
     flash(tr(f"maint_ui.order.done_{done}", document_no=document_no))
 
 
+def _wait(user: Principal, document_no: str, version: int) -> None:
+    reason = st.session_state.get(f"wait_reason_{document_no}")
+    note = str(st.session_state.get(f"wait_note_{document_no}") or "")
+    try:
+        with unit_of_work(operational_engine()) as db:
+            order = get_order(db, document_no)
+            assert isinstance(order, CorrectiveOrder)
+            wait_corrective(db, user, order, version, reason, note)
+    except DomainError as refused:
+        flash(error_text(refused), ok=False)
+        return
+    flash(
+        tr(
+            "maint_ui.order.done_wait",
+            document_no=document_no,
+            reason=tr(f"orders.wait_reason.{reason}"),
+        )
+    )
+
+
+def _resume(user: Principal, document_no: str, version: int) -> None:
+    try:
+        with unit_of_work(operational_engine()) as db:
+            order = get_order(db, document_no)
+            assert isinstance(order, CorrectiveOrder)
+            resume_corrective(db, user, order, version)
+    except DomainError as refused:
+        flash(error_text(refused), ok=False)
+        return
+    flash(tr("maint_ui.order.done_resume", document_no=document_no))
+
+
 # ---------------------------------------------------------------- the order form
 
 
@@ -306,6 +342,38 @@ def verify_form(user: Principal, view: lookup.OrderView) -> None:
     )
 
 
+def wait_form(user: Principal, view: lookup.OrderView) -> None:
+    """Put the order on hold (挂起): waiting for parts or for the owner pauses its clock."""
+    reasons = {r.value: tr(f"orders.wait_reason.{r.value}") for r in WaitReason}
+    st.selectbox(
+        tr("maint_ui.order.wait_reason"),
+        list(reasons),
+        index=None,
+        format_func=reasons.__getitem__,
+        placeholder=tr("maint_ui.choose"),
+        key=f"wait_reason_{view.document_no}",
+    )
+    st.text_input(tr("maint_ui.order.wait_note"), key=f"wait_note_{view.document_no}")
+    st.button(
+        tr("workflow.transition.wait"),
+        width="stretch",
+        on_click=_wait,
+        args=(user, view.document_no, view.version),
+        key=f"do_wait_{view.document_no}",
+    )
+
+
+def resume_form(user: Principal, view: lookup.OrderView) -> None:
+    st.button(
+        tr("workflow.transition.resume"),
+        type="primary",
+        width="stretch",
+        on_click=_resume,
+        args=(user, view.document_no, view.version),
+        key=f"do_resume_{view.document_no}",
+    )
+
+
 def checklist_table(view: lookup.OrderView) -> pl.DataFrame:
     marks = {True: "✓", False: "✗", None: ""}
     return pl.DataFrame(
@@ -353,6 +421,10 @@ def show_order(user: Principal, document_no: str) -> None:
         checklist_form(user, view, responsibles)
     if "process" in actions:
         process_form(user, view)
+    if "wait" in actions:
+        wait_form(user, view)
+    if "resume" in actions:
+        resume_form(user, view)
     if {"verify", "send_back"} & actions:
         verify_form(user, view)
     if not actions:

@@ -218,3 +218,26 @@ class WorkflowClock(Base):
     stopped_event_id: Mapped[int | None] = mapped_column(
         ForeignKey("workflow_event.id"), default=None
     )
+
+
+class WorkflowClockPause(Base):
+    """One pause (挂起) of one clock run: from the event that paused it to the one that resumed it
+    (``resumed_at`` NULL while still paused). A clock stopped while paused closes its pause at the
+    stop instant (``resumed_event_id`` is then the stop event). Instants are those of the events,
+    clamped so a pause lies inside its clock (not before the start, resumed not before paused)."""
+
+    __tablename__ = "workflow_clock_pause"
+    __table_args__ = (
+        CheckConstraint(
+            "resumed_at IS NULL OR resumed_at >= paused_at", name="resumes_after_pause"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clock_id: Mapped[int] = mapped_column(ForeignKey("workflow_clock.id"), index=True)
+    paused_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    paused_event_id: Mapped[int] = mapped_column(ForeignKey("workflow_event.id"))
+    resumed_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workflow_event.id"), default=None
+    )

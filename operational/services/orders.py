@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -246,6 +247,54 @@ def process_corrective(
     """The handler reports the work done; the order waits for the responsible person's check."""
     engine.transition(
         session, actor, order, "process", {"note": note.strip()}, expected_version, at=at
+    )
+
+
+class WaitReason(StrEnum):
+    """Why a corrective order waits (挂起) with its clock paused."""
+
+    PARTS = "parts"  # 等配件
+    OWNER = "owner"  # 等业主
+    OTHER = "other"  # 其他 (the note says what)
+
+
+def wait_corrective(
+    session: Session,
+    actor: Principal | None,
+    order: CorrectiveOrder,
+    expected_version: int,
+    reason: WaitReason | str | None,
+    note: str = "",
+    *,
+    at: datetime | None = None,
+) -> None:
+    """The handler puts the order on hold (waiting for parts, for the owner): its completion
+    clock pauses until :func:`resume_corrective`. A reason is required; ``other`` needs a note."""
+    try:
+        known = WaitReason(reason) if reason else None
+    except ValueError:
+        known = None
+    if known is None:
+        raise DomainError("orders.wait_needs_reason")
+    if known is WaitReason.OTHER and not note.strip():
+        raise DomainError("orders.wait_other_needs_note")
+    payload = {"reason": known.value, "note": note.strip()}
+    engine.transition(session, actor, order, "wait", payload, expected_version, at=at)
+
+
+def resume_corrective(
+    session: Session,
+    actor: Principal | None,
+    order: CorrectiveOrder,
+    expected_version: int,
+    note: str = "",
+    *,
+    at: datetime | None = None,
+) -> None:
+    """The handler takes a waiting order up again (back to ``assigned``): its clock runs again,
+    its deadline moved by the working time the wait took."""
+    engine.transition(
+        session, actor, order, "resume", {"note": note.strip()}, expected_version, at=at
     )
 
 

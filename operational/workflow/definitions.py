@@ -70,7 +70,7 @@ CORRECTIVE_ORDER = register(
         name="corrective_order",
         model=CorrectiveOrder,
         number_prefix="CM",
-        states=("open", "assigned", "processed", "closed"),
+        states=("open", "assigned", "waiting", "processed", "closed"),
         transitions=(
             Transition("raise", (None,), "open", Permission.RAISE_ORDERS, starts=(COMPLETION,)),
             Transition(
@@ -83,6 +83,25 @@ CORRECTIVE_ORDER = register(
                 Permission.MANAGE_ORDERS,
                 party="responsible_id",
                 todo=False,
+            ),
+            # The handler waits for parts or for the owner (挂起): the clock pauses, and its
+            # deadline moves by the paused working time when the work resumes.
+            Transition(
+                "wait",
+                ("assigned",),
+                "waiting",
+                Permission.HANDLE_ORDERS,
+                party="handler_id",
+                pauses=(COMPLETION,),
+                todo=False,
+            ),
+            Transition(
+                "resume",
+                ("waiting",),
+                "assigned",
+                Permission.HANDLE_ORDERS,
+                party="handler_id",
+                resumes=(COMPLETION,),
             ),
             Transition(
                 "process",

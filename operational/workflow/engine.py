@@ -4,7 +4,8 @@ A document type is data (:class:`DocumentType`): its states, its transitions —
 permission it needs at the document's office and, optionally, the person on the document who must
 take it — and the SLA clocks each transition starts or stops. :func:`create` and
 :func:`transition` check all of that, check the form's version, append a ``workflow_event`` row
-and start/stop ``workflow_clock`` rows, all in the caller's transaction. Rules: ``docs/workflow.md``.
+and start, pause, resume and stop ``workflow_clock`` rows (pauses in ``workflow_clock_pause``),
+all in the caller's transaction. Rules: ``docs/workflow.md``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from operational.models import (
     ClockPolicy,
     Office,
     WorkflowClock,
+    WorkflowClockPause,
     WorkflowDocument,
     WorkflowEvent,
     utcnow,
@@ -45,6 +47,10 @@ class Transition:
     user id (``"handler_id"``), the actor must also be that user. ``permission=None`` means only
     the product itself (actor ``None``) takes it. ``todo`` says whether a document waiting in a
     source state shows in the to-do list of whoever may take this transition.
+
+    ``pauses`` / ``resumes`` name running clocks the move pauses (挂起: waiting for the owner, for
+    parts) or resumes; on resume the clock's stored deadline moves by the working time the pause
+    took, computed by :func:`operational.sla.evaluate`.
     """
 
     name: str
@@ -54,6 +60,8 @@ class Transition:
     party: str | None = None
     starts: tuple[str, ...] = ()
     stops: tuple[str, ...] = ()
+    pauses: tuple[str, ...] = ()
+    resumes: tuple[str, ...] = ()
     todo: bool = True
 
 
@@ -90,8 +98,10 @@ class DocumentType:
                 s is not None and s not in self.states for s in t.sources
             ):
                 raise ValueError(f"{self.name}.{t.name}: unknown state")
-            if not set(t.starts) | set(t.stops) <= clocks:
+            if not set(t.starts) | set(t.stops) | set(t.pauses) | set(t.resumes) <= clocks:
                 raise ValueError(f"{self.name}.{t.name}: unknown clock")
+            if set(t.pauses) & (set(t.resumes) | set(t.starts) | set(t.stops)):
+                raise ValueError(f"{self.name}.{t.name}: a clock paused and moved otherwise")
 
     def get(self, name: str) -> Transition:
         for t in self.transitions:
@@ -192,8 +202,9 @@ def transition(
     Refuses (before changing anything) a form opened on another version (:class:`StaleVersion`),
     a transition that does not leave the current state, and an actor without the permission at
     the document's office or who is not the person the transition belongs to
-    (:class:`PermissionDenied`). Then runs ``apply`` (the caller's field changes), sets the new
-    state and version, appends the event and starts/stops clocks. A concurrent move that commits
+    (:class:`PermissionDenied`), and a pause, resume or stop dated before a clock's last pause or
+    resume. Then runs ``apply`` (the caller's field changes), sets the new state and version,
+    appends the event and resumes/pauses/stops/starts clocks. A concurrent move that commits
     between the read and this write is caught at flush and reported as :class:`StaleVersion` too.
     """
     doc_type = type_of(document)
@@ -210,6 +221,8 @@ def transition(
         )
     if not may_take(actor, document, t, office.code):
         raise PermissionDenied("workflow.not_allowed", transition=t.name)
+    at = at or utcnow()
+    _refuse_out_of_order(session, doc_type, document, t, at)
     if apply is not None:
         apply()
     from_state = document.state
@@ -250,8 +263,12 @@ def _record(
     )
     session.add(event)
     session.flush()
+    for name in t.resumes:
+        _resume_clock(session, doc_type, document, office, name, event)
+    for name in t.pauses:
+        _pause_clock(session, doc_type, document, name, event)
     for name in t.stops:
-        _stop_clock(session, doc_type, document, name, event)
+        _stop_clock(session, doc_type, document, office, name, event)
     for name in t.starts:
         _start_clock(session, doc_type, document, office, name, event)
     return event
@@ -321,23 +338,131 @@ def _start_clock(
     return clock
 
 
-def _stop_clock(
+def _running_clocks(
+    session: Session, doc_type: DocumentType, document: WorkflowDocument, name: str
+) -> list[WorkflowClock]:
+    return list(
+        session.scalars(
+            select(WorkflowClock)
+            .where(
+                WorkflowClock.document_type == doc_type.name,
+                WorkflowClock.document_id == document.id,
+                WorkflowClock.clock == name,
+                WorkflowClock.stopped_at.is_(None),
+            )
+            .order_by(WorkflowClock.id)
+        )
+    )
+
+
+def clock_pauses(session: Session, clock: WorkflowClock) -> list[WorkflowClockPause]:
+    """The clock's pauses in order; only the last may still be open (``resumed_at`` None)."""
+    return list(
+        session.scalars(
+            select(WorkflowClockPause)
+            .where(WorkflowClockPause.clock_id == clock.id)
+            .order_by(WorkflowClockPause.paused_at, WorkflowClockPause.id)
+        )
+    )
+
+
+def clock_target(clock: WorkflowClock) -> sla.ClockTarget:
+    """The target a clock run was started with."""
+    kind: sla.CalendarKind = "office" if clock.calendar == "office" else "24x7"
+    return sla.ClockTarget(clock.target_amount, sla.ClockUnit(clock.target_unit), kind)
+
+
+def _refuse_out_of_order(
+    session: Session,
+    doc_type: DocumentType,
+    document: WorkflowDocument,
+    t: Transition,
+    at: datetime,
+) -> None:
+    """Refuse a pause, resume or stop dated before a clock's last pause or resume (possible only
+    with an explicit ``at``): a clock's pauses are ordered and disjoint (``docs/sla-clocks.md``)."""
+    for name in (*t.resumes, *t.pauses, *t.stops):
+        for clock in _running_clocks(session, doc_type, document, name):
+            pauses = clock_pauses(session, clock)
+            if pauses and max(at, clock.started_at) < (
+                pauses[-1].resumed_at or pauses[-1].paused_at
+            ):
+                raise DomainError("workflow.before_last_pause", document_no=document.document_no)
+
+
+def _pause_clock(
     session: Session,
     doc_type: DocumentType,
     document: WorkflowDocument,
     name: str,
     event: WorkflowEvent,
 ) -> None:
-    for clock in session.scalars(
-        select(WorkflowClock).where(
-            WorkflowClock.document_type == doc_type.name,
-            WorkflowClock.document_id == document.id,
-            WorkflowClock.clock == name,
-            WorkflowClock.stopped_at.is_(None),
+    for clock in _running_clocks(session, doc_type, document, name):
+        pauses = clock_pauses(session, clock)
+        if pauses and pauses[-1].resumed_at is None:
+            continue  # already paused
+        # A pause before a periodic order's clock has started begins at the start.
+        paused_at = max(event.at, clock.started_at)
+        session.add(
+            WorkflowClockPause(clock_id=clock.id, paused_at=paused_at, paused_event_id=event.id)
         )
-    ):
+
+
+def _close_pause(
+    office: Office,
+    clock: WorkflowClock,
+    pauses: list[WorkflowClockPause],
+    at: datetime,
+    event: WorkflowEvent,
+) -> None:
+    """End the clock's open (last) pause at ``at`` and move its stored deadline by the working
+    time the pause took — :func:`operational.sla.evaluate`'s rule, the one the warehouse runs."""
+    pause = pauses[-1]
+    pause.resumed_at = at
+    pause.resumed_event_id = event.id
+    target = clock_target(clock)
+    evaluation = sla.evaluate(
+        clock.started_at,
+        target,
+        office_calendar(office, target),
+        at,
+        [(p.paused_at, p.resumed_at) for p in pauses],
+    )
+    assert evaluation.due_at is not None  # no pause is open any more
+    clock.due_at = evaluation.due_at
+
+
+def _resume_clock(
+    session: Session,
+    doc_type: DocumentType,
+    document: WorkflowDocument,
+    office: Office,
+    name: str,
+    event: WorkflowEvent,
+) -> None:
+    for clock in _running_clocks(session, doc_type, document, name):
+        pauses = clock_pauses(session, clock)
+        if not pauses or pauses[-1].resumed_at is not None:
+            continue  # not paused
+        resumed_at = max(event.at, pauses[-1].paused_at)
+        _close_pause(office, clock, pauses, resumed_at, event)
+
+
+def _stop_clock(
+    session: Session,
+    doc_type: DocumentType,
+    document: WorkflowDocument,
+    office: Office,
+    name: str,
+    event: WorkflowEvent,
+) -> None:
+    for clock in _running_clocks(session, doc_type, document, name):
         # Work finished before a periodic order's scheduled day stops its clock at the start.
-        clock.stopped_at = max(event.at, clock.started_at)
+        stopped_at = max(event.at, clock.started_at)
+        pauses = clock_pauses(session, clock)
+        if pauses and pauses[-1].resumed_at is None:
+            _close_pause(office, clock, pauses, stopped_at, event)  # stopped while paused
+        clock.stopped_at = stopped_at
         clock.stopped_event_id = event.id
 
 

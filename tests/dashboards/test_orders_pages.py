@@ -11,7 +11,14 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from operational.db import unit_of_work
-from operational.models import ChecklistAnswer, CorrectiveOrder, PeriodicOrder, WorkflowEvent
+from operational.models import (
+    ChecklistAnswer,
+    CorrectiveOrder,
+    PeriodicOrder,
+    WorkflowClock,
+    WorkflowClockPause,
+    WorkflowEvent,
+)
 
 if TYPE_CHECKING:
     from conftest import Dashboard
@@ -177,6 +184,49 @@ def test_sending_back_without_a_reason_is_refused_in_english_too(dashboard: Make
     app.text_area(key=f"verify_note_{number}").input("灯仍闪烁")
     app.button(key=f"do_send_back_{number}").click().run()
     assert f"{number} is sent back to the handler." in messages(app)
+
+
+def test_the_handler_puts_an_order_on_hold_and_resumes_it(dashboard: MakeDashboard) -> None:
+    engineer = session(dashboard, "engineer")
+    number = raise_corrective(engineer.app, "水泵密封件损坏")
+    engineer.app.selectbox(key=f"assign_handler_{number}").set_value("sh001.tech1")
+    engineer.app.button(key=f"do_assign_{number}").click().run()
+
+    app = open_order(session(dashboard, "sh001.tech1").app, number)
+    app.button(key=f"do_wait_{number}").click().run()  # no reason chosen
+    assert "请选择挂起原因。" in messages(app)
+    app.selectbox(key=f"wait_reason_{number}").set_value("parts")
+    app.button(key=f"do_wait_{number}").click().run()
+    assert not app.exception
+    assert f"{number} 已挂起（等配件），时效计时暂停。" in messages(app)
+    assert any("挂起中" in m.value for m in app.markdown)
+    assert [b.key for b in app.button if (b.key or "").startswith("do_")] == [f"do_resume_{number}"]
+    app.button(key=f"do_resume_{number}").click().run()
+    assert f"{number} 已恢复处理，时限已按挂起时长顺延。" in messages(app)
+    assert app.button(key=f"do_process_{number}")
+    with unit_of_work(engineer.engine) as db:
+        order = db.scalars(
+            select(CorrectiveOrder).where(CorrectiveOrder.document_no == number)
+        ).one()
+        events = db.scalars(
+            select(WorkflowEvent)
+            .where(WorkflowEvent.document_no == number)
+            .order_by(WorkflowEvent.id)
+        ).all()
+        (clock,) = db.scalars(
+            select(WorkflowClock).where(
+                WorkflowClock.document_type == "corrective_order",
+                WorkflowClock.document_id == order.id,
+            )
+        )
+        (pause,) = db.scalars(
+            select(WorkflowClockPause).where(WorkflowClockPause.clock_id == clock.id)
+        )
+        assert order.state == "assigned"
+        assert [e.transition for e in events] == ["raise", "assign", "wait", "resume"]
+        assert events[2].payload == {"reason": "parts", "note": ""}
+        assert (pause.paused_event_id, pause.resumed_event_id) == (events[2].id, events[3].id)
+        assert pause.resumed_at is not None
 
 
 def test_an_order_of_another_office_does_not_open(dashboard: MakeDashboard) -> None:
