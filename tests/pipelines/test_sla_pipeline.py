@@ -118,11 +118,11 @@ def _publish_bad_clocks(tmp_path: Path) -> None:
         con.execute(
             "create table marts.sla_clocks as select * from (values"
             " ('A', timestamp '2026-03-02 00:00', timestamp '2026-03-01 00:00', null::timestamp,"
-            "  'pending', timestamp '2026-03-03 00:00', timestamp '2026-03-01 00:00'),"
+            "  'pending', timestamp '2026-03-03 00:00', timestamp '2026-03-01 00:00', false),"
             " ('B', timestamp '2026-03-01 00:00', timestamp '2026-03-02 00:00',"
             "  timestamp '2026-03-02 00:00:01', 'met', timestamp '2026-03-03 00:00',"
-            "  timestamp '2026-03-02 00:00'))"
-            " t(document_no, started_at, due_at, stopped_at, state, as_of, stored_due_at)"
+            "  timestamp '2026-03-02 00:00', false))"
+            " t(document_no, started_at, due_at, stopped_at, state, as_of, stored_due_at, paused)"
         )
         con.execute(
             "create table marts.sla_compliance as select 1 as total, 1 as met, 0 as breached,"

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from sqlalchemy import select
 
@@ -20,6 +22,7 @@ from operational.services.calendars import office_calendar
 from operational.services.orders import CorrectiveSpec
 from operational.sla import ClockTarget, ClockUnit, evaluate
 from operational.workflow import engine
+from pipelines.run import run_pipeline
 from tests.conftest import BACKENDS, fresh_database_url
 from tests.operational.test_workflow_support import T0, build_world
 from tests.warehouse.sla_support import build
@@ -216,3 +219,20 @@ def test_the_compliance_mart_counts_paused_clocks_as_pending(
         "select open_orders, overdue_orders from marts.office_workload where office_code = 'OF1'"
     ).fetchall()[0]
     assert (open_orders, overdue) == (4, 2)
+
+
+def test_the_pipeline_publishes_with_clocks_paused_at_as_of(
+    world: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    """The blocking SLA checks accept a clock that is paused at as_of or resumed after it."""
+    url, numbers = world
+    published = run_pipeline(url, tmp_path / "warehouse", AS_OF)
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        paused = {
+            row[0]
+            for row in con.sql("select document_no from marts.sla_clocks where paused").fetchall()
+        }
+    finally:
+        con.close()
+    assert paused == {numbers[name] for name in PAUSED_AT_AS_OF}
