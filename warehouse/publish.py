@@ -4,6 +4,7 @@ Layout of a warehouse directory::
 
     building/<build_id>.duckdb   private files being built (one writer each)
     versions/<version>.duckdb    published files, never written again
+    versions/<version>.format    the build format (a digest of the warehouse code) that made it
     CURRENT                      the published version readers open, replaced atomically
 
 A DuckDB file is open either by one read-write process or by many read-only ones, never both.
@@ -15,12 +16,14 @@ ever open published files, read-only: they never see a half-built version, and a
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import threading
 import uuid
 from collections import OrderedDict
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -28,13 +31,29 @@ import duckdb
 KEEP_VERSIONS = 3
 READER_CONNECTIONS = 4  # published versions a process keeps open for reading
 _BUILD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_PACKAGE = Path(__file__).parent
+
+
+@cache
+def code_format(package: Path = _PACKAGE) -> str:
+    """A digest of the warehouse code (every .py and .sql file of the package).
+
+    An incremental build continues the tables of the version before it, so it may only start
+    from a version that the same code built: after an upgrade the next build starts empty.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".sql")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 class Warehouse:
     """The published DuckDB warehouse in ``directory`` and the private builds that replace it."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, build_format: str | None = None) -> None:
         self.directory = Path(directory)
+        self.build_format = build_format or code_format()
         self.building_dir = self.directory / "building"
         self.versions_dir = self.directory / "versions"
         self.pointer = self.directory / "CURRENT"
@@ -52,14 +71,15 @@ class Warehouse:
         """Create the private file of a new build; its version, once published, is ``build_id``.
 
         With ``incremental`` the file starts as a copy of the current published version (so
-        incremental extraction and models only add what is new); otherwise it starts empty.
+        incremental extraction and models only add what is new) if the same warehouse code
+        built it; otherwise it starts empty and the build recomputes everything.
         """
         path = self.build_path(build_id)
         self.building_dir.mkdir(parents=True, exist_ok=True)
         if path.exists():
             raise FileExistsError(f"build {build_id} has already begun: {path}")
         current = self.current_path()
-        if incremental and current is not None:
+        if incremental and current is not None and self._format_of(current) == self.build_format:
             shutil.copyfile(current, path)
         else:
             duckdb.connect(str(path)).close()
@@ -78,6 +98,7 @@ class Warehouse:
             raise RuntimeError(f"build is not checkpointed and closed (a WAL exists): {path}")
         target = self.version_path(path.stem)
         self.versions_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomically(target.with_suffix(".format"), self.build_format)
         path.replace(target)
         os.utime(target)  # the modification time orders versions by publication
         _write_atomically(self.pointer, path.stem)
@@ -108,6 +129,14 @@ class Warehouse:
         for old in versions[KEEP_VERSIONS:]:
             if old.stem not in (keep, self.current_version()):
                 old.unlink(missing_ok=True)
+                old.with_suffix(".format").unlink(missing_ok=True)
+
+    @staticmethod
+    def _format_of(version: Path) -> str | None:
+        try:
+            return version.with_suffix(".format").read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
 
 
 _readers: OrderedDict[Path, duckdb.DuckDBPyConnection] = OrderedDict()

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse.publish import KEEP_VERSIONS, Warehouse
+from warehouse.publish import KEEP_VERSIONS, Warehouse, code_format
 from warehouse.queries import WarehouseReader, _cached_query
 
 
@@ -193,3 +193,32 @@ def test_a_reader_keeps_working_during_builds_and_never_sees_a_half_built_versio
     assert problems == []
     assert reads > 0
     assert warehouse.current_version() == "v13000"
+
+
+def test_an_incremental_build_continues_only_a_version_built_by_the_same_code(
+    tmp_path: Path,
+) -> None:
+    """After an upgrade of the warehouse code the next build starts empty, not from tables whose
+    shape the new code does not know."""
+    old = Warehouse(tmp_path, build_format="old-code")
+    path = old.begin_build("v1")
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table t as select 1 as x")
+    old.publish(path)
+
+    same = Warehouse(tmp_path, build_format="old-code").begin_build("v2", incremental=True)
+    upgraded = Warehouse(tmp_path, build_format="new-code").begin_build("v3", incremental=True)
+    with duckdb.connect(str(same)) as con:
+        assert con.sql("select x from t").fetchall() == [(1,)]
+    with duckdb.connect(str(upgraded)) as con:
+        assert con.sql("select count(*) from duckdb_tables()").fetchall() == [(0,)]
+
+
+def test_the_build_format_follows_the_warehouse_code(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "sql").mkdir(parents=True)
+    (package / "sql" / "m.sql").write_text("select 1")
+    before = code_format(package)
+    (package / "sql" / "m.sql").write_text("select 2")
+    code_format.cache_clear()
+    assert code_format(package) != before
