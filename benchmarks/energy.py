@@ -43,13 +43,19 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import duckdb
 import polars as pl
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from benchmarks.common import measure_floor as _measure_floor
+from benchmarks.common import query_cell as _query_cell
+from benchmarks.common import quiet as _quiet
+from benchmarks.common import rate as _rate
+from benchmarks.common import remove_duckdb as _remove_duckdb
+from benchmarks.common import rounded as _r
+from benchmarks.common import summary_ms as _summary_ms
 from benchmarks.scale import (
     GROUP_CODE,
     GroupPlan,
@@ -91,10 +97,6 @@ class Options:
 
 
 Log = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    pass
 
 
 # ---------------------------------------------------------------- the run
@@ -183,7 +185,7 @@ def _run_backend(
     log(f"bulk load: {bulk_rows:,} rows in {bulk_seconds:.1f} s")
 
     # -- floor, extraction
-    floor_before = measure_floor(url, workdir / "floor.duckdb")
+    floor_before = _measure_floor(url, workdir / "floor.duckdb", "energy_reading")
     log(f"floor: {floor_before['seconds']:.2f} s")
     result["extract"] = measure_extract(url, workdir / "extract.duckdb")
     log(f"extract: {result['extract']['seconds']:.2f} s")
@@ -192,7 +194,7 @@ def _run_backend(
     warehouse_dir = workdir / "warehouse"
     build = _child_build(url, warehouse_dir)
     log(f"build: {build['seconds']:.2f} s, peak {build['peak_rss_mb']:.0f} MB")
-    floor_after = measure_floor(url, workdir / "floor.duckdb")
+    floor_after = _measure_floor(url, workdir / "floor.duckdb", "energy_reading")
     floor = min(floor_before, floor_after, key=lambda f: f["seconds"])
     result["floor"] = floor | {
         "runs_seconds": [floor_before["seconds"], floor_after["seconds"]],
@@ -339,50 +341,6 @@ def _real_import(
 # ---------------------------------------------------------------- floor and extraction
 
 
-def measure_floor(url: str, target: Path) -> dict[str, Any]:
-    """ADBC fetch of ``energy_reading`` as one Arrow table, then CTAS into a new DuckDB file."""
-    import adbc_driver_postgresql.dbapi
-    import adbc_driver_sqlite.dbapi
-
-    _remove_duckdb(target)
-    began = time.perf_counter()
-    if url.startswith("postgresql"):
-        uri = "postgresql://" + url.split("://", 1)[1]
-        with adbc_driver_postgresql.dbapi.connect(uri) as conn, conn.cursor() as cur:
-            cur.execute("SELECT * FROM energy_reading")
-            table = cur.fetch_arrow_table()
-    else:
-        path = url.split(":///", 1)[1]
-        uri = f"file:{quote(path)}?mode=ro"
-        with adbc_driver_sqlite.dbapi.connect(uri) as conn, conn.cursor() as cur:
-            # One batch for the whole result (the driver types columns from its first batch),
-            # sized by a count as the real extraction does.
-            cur.execute("SELECT count(*) FROM energy_reading")
-            (count,) = cur.fetchone() or (0,)
-            cur.adbc_statement.set_options(
-                **{"adbc.sqlite.query.batch_rows": str(max(int(count), 1))}
-            )
-            cur.execute("SELECT * FROM energy_reading")
-            table = cur.fetch_arrow_table()
-    fetched = time.perf_counter()
-    with duckdb.connect(str(target)) as con:
-        con.register("arrow_table", table)
-        con.execute("CREATE TABLE energy_reading AS SELECT * FROM arrow_table")
-        con.unregister("arrow_table")
-        con.execute("CHECKPOINT")
-    done = time.perf_counter()
-    rows = table.num_rows
-    del table
-    _remove_duckdb(target)
-    return {
-        "rows": rows,
-        "fetch_seconds": _r(fetched - began),
-        "duckdb_seconds": _r(done - fetched),
-        "seconds": _r(done - began),
-        "rows_per_s": _rate(rows, done - began),
-    }
-
-
 def measure_extract(url: str, target: Path) -> dict[str, Any]:
     """The real extraction (``warehouse.extract.extract_table``) of ``energy_reading``."""
     from warehouse.extract import extract_table
@@ -395,11 +353,6 @@ def measure_extract(url: str, target: Path) -> dict[str, Any]:
     seconds = time.perf_counter() - began
     _remove_duckdb(target)
     return {"rows": rows, "seconds": _r(seconds), "rows_per_s": _rate(rows, seconds)}
-
-
-def _remove_duckdb(path: Path) -> None:
-    path.unlink(missing_ok=True)
-    Path(f"{path}.wal").unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- build / refresh (child process)
@@ -553,12 +506,6 @@ def measure_open(warehouse_dir: Path, runs: int) -> dict[str, Any]:
             con.sql("select 1").fetchall()
         times.append((time.perf_counter() - began) * 1000)
     return _summary_ms(times[1:])
-
-
-def _summary_ms(times: list[float]) -> dict[str, Any]:
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
-    return {"median_ms": _r(statistics.median(ordered)), "p95_ms": _r(p95), "runs": len(ordered)}
 
 
 # ---------------------------------------------------------------- the obvious alternative
@@ -784,20 +731,6 @@ def format_report(report: dict[str, Any]) -> str:
 
 def _times(ratio: float) -> str:
     return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.2f}×"
-
-
-def _query_cell(q: dict[str, Any]) -> str:
-    if "error" in q:
-        return "FAILED"
-    return f"{q['median_ms']:.1f} / {q['p95_ms']:.1f}"
-
-
-def _r(value: float) -> float:
-    return round(value, 4)
-
-
-def _rate(rows: int, seconds: float) -> float:
-    return round(rows / seconds, 1) if seconds > 0 else 0.0
 
 
 def options_dict(options: Options) -> dict[str, Any]:

@@ -36,7 +36,6 @@ import platform
 import random
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,12 +45,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import duckdb
 from sqlalchemy import select
 
+from benchmarks.common import measure_floor as _measure_floor
+from benchmarks.common import query_cell as _query_cell
+from benchmarks.common import quiet as _quiet
+from benchmarks.common import rate as _rate
+from benchmarks.common import rounded as _r
+from benchmarks.common import summary_ms as _summary_ms
 from benchmarks.energy import DEFAULT_PG_ADMIN_URL, _database, _engine, _settle
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -83,10 +87,6 @@ class Options:
 
 
 Log = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    pass
 
 
 def history_days(offices: int, orders: int, max_days: int = 730) -> int:
@@ -160,12 +160,12 @@ def _run_backend(url: str, workdir: Path, options: Options, days: int, log: Log)
     )
 
     # -- floor, full build
-    floor_before = measure_floor(url, workdir / "floor.duckdb")
+    floor_before = _measure_floor(url, workdir / "floor.duckdb", FLOOR_TABLE)
     log(f"floor: {floor_before['seconds']:.2f} s")
     warehouse_dir = workdir / "warehouse"
     build = child_build(url, warehouse_dir)
     log(f"build: {build['seconds']:.2f} s, peak {build['peak_rss_mb']:.0f} MB")
-    floor_after = measure_floor(url, workdir / "floor.duckdb")
+    floor_after = _measure_floor(url, workdir / "floor.duckdb", FLOOR_TABLE)
     floor = min(floor_before, floor_after, key=lambda f: f["seconds"])
     result["floor"] = floor | {"runs_seconds": [floor_before["seconds"], floor_after["seconds"]]}
     build["over_floor"] = _r(build["seconds"] / floor["seconds"])
@@ -445,56 +445,6 @@ def write_new_day(
 # ---------------------------------------------------------------- floor
 
 
-def measure_floor(url: str, target: Path, table_name: str = FLOOR_TABLE) -> dict[str, Any]:
-    """ADBC fetch of ``table_name`` as one Arrow table, then CTAS into a new DuckDB file."""
-    import adbc_driver_postgresql.dbapi
-    import adbc_driver_sqlite.dbapi
-
-    _remove_duckdb(target)
-    began = time.perf_counter()
-    if url.startswith("postgresql"):
-        uri = "postgresql://" + url.split("://", 1)[1]
-        with adbc_driver_postgresql.dbapi.connect(uri) as conn, conn.cursor() as cur:
-            cur.execute(f"SELECT * FROM {table_name}")
-            table = cur.fetch_arrow_table()
-    else:
-        path = url.split(":///", 1)[1]
-        uri = f"file:{quote(path)}?mode=ro"
-        with adbc_driver_sqlite.dbapi.connect(uri) as conn, conn.cursor() as cur:
-            # One batch for the whole result (the driver types columns from its first batch),
-            # sized by a count as the real extraction does.
-            cur.execute(f"SELECT count(*) FROM {table_name}")
-            (count,) = cur.fetchone() or (0,)
-            cur.adbc_statement.set_options(
-                **{"adbc.sqlite.query.batch_rows": str(max(int(count), 1))}
-            )
-            cur.execute(f"SELECT * FROM {table_name}")
-            table = cur.fetch_arrow_table()
-    fetched = time.perf_counter()
-    with duckdb.connect(str(target)) as con:
-        con.register("arrow_table", table)
-        con.execute(f"CREATE TABLE {table_name} AS SELECT * FROM arrow_table")
-        con.unregister("arrow_table")
-        con.execute("CHECKPOINT")
-    done = time.perf_counter()
-    rows = table.num_rows
-    del table
-    _remove_duckdb(target)
-    return {
-        "table": table_name,
-        "rows": rows,
-        "fetch_seconds": _r(fetched - began),
-        "duckdb_seconds": _r(done - fetched),
-        "seconds": _r(done - began),
-        "rows_per_s": _rate(rows, done - began),
-    }
-
-
-def _remove_duckdb(path: Path) -> None:
-    path.unlink(missing_ok=True)
-    Path(f"{path}.wal").unlink(missing_ok=True)
-
-
 # ---------------------------------------------------------------- build / refresh (child process)
 
 
@@ -601,12 +551,6 @@ def measure_queries(warehouse_dir: Path, office_code: str, runs: int) -> dict[st
         out[name] = _summary_ms(times) | {"rows": frame.height}
     queries._cached_query.cache_clear()
     return out
-
-
-def _summary_ms(times: list[float]) -> dict[str, Any]:
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
-    return {"median_ms": _r(statistics.median(ordered)), "p95_ms": _r(p95), "runs": len(ordered)}
 
 
 # ---------------------------------------------------------------- the real services
@@ -788,20 +732,6 @@ def format_report(report: dict[str, Any]) -> str:
             + "; ".join(f"{k} {v[0]} {'met' if v[1] else 'MISSED'}" for k, v in checks.items())
         )
     return "\n".join(lines)
-
-
-def _query_cell(q: dict[str, Any]) -> str:
-    if "error" in q:
-        return "FAILED"
-    return f"{q['median_ms']:.1f} / {q['p95_ms']:.1f}"
-
-
-def _r(value: float) -> float:
-    return round(value, 4)
-
-
-def _rate(rows: int, seconds: float) -> float:
-    return round(rows / seconds, 1) if seconds > 0 else 0.0
 
 
 if __name__ == "__main__":  # the child process of a build: python -m benchmarks.sla build-child
