@@ -274,6 +274,8 @@ def serve(port: int, dagster_port: int) -> None:
     click.echo(f"dashboards: http://localhost:{port}")
     click.echo(f"Dagster UI: http://localhost:{dagster_port}")
     _print_logins(settings)
+    # A service manager stops us with SIGTERM: shut the servers down as on Ctrl-C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         while all(p.poll() is None for p in processes):
             time.sleep(1)

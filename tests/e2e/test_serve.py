@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -85,12 +86,15 @@ def test_serve_answers_on_both_ports_with_assets_checks_and_schedules(tmp_path: 
         assert {"raw/org_office", "marts/dim_office", "published_warehouse"} <= keys
         config = (tmp_path / "var" / "dagster" / "dagster.yaml").read_text()
         assert "default_limit: 1" in config
+        # Stopped as a service manager would (SIGTERM to serve alone), it takes both servers down.
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) is not None
+        assert _get(f"http://127.0.0.1:{streamlit_port}/_stcore/health") is None
+        assert _get(f"http://127.0.0.1:{dagster_port}/server_info") is None
     finally:
-        os.killpg(server.pid, signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):  # whatever is left of the group
             os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
         log.close()
 
 
