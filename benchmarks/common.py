@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import resource
 import statistics
+import subprocess
+import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -87,3 +93,50 @@ def measure_floor(url: str, target: Path, table_name: str) -> dict[str, Any]:
         "seconds": rounded(done - began),
         "rows_per_s": rate(rows, done - began),
     }
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_build_child(url: str, warehouse_dir: Path) -> tuple[dict[str, Any], float]:
+    """``run_pipeline`` in a child process (so its peak RSS is its own): the child's report
+    (seconds, peak_rss_kb, published) and the wall time of the whole process."""
+    began = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.common", "build-child", url, str(warehouse_dir)],
+        cwd=REPO_ROOT,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
+            ),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - began
+    if done.returncode != 0:
+        raise RuntimeError(f"build failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+    child: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return child, wall
+
+
+def _build_child(url: str, warehouse_dir: str) -> None:
+    from pipelines.run import run_pipeline
+
+    began = time.perf_counter()
+    published = run_pipeline(url, Path(warehouse_dir), datetime.now(UTC))
+    seconds = time.perf_counter() - began
+    peak = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    print(json.dumps({"seconds": seconds, "peak_rss_kb": peak, "published": str(published)}))
+
+
+if __name__ == "__main__":  # the child process of a build: python -m benchmarks.common build-child
+    if len(sys.argv) == 4 and sys.argv[1] == "build-child":
+        _build_child(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit("usage: python -m benchmarks.common build-child DATABASE_URL WAREHOUSE_DIR")

@@ -26,14 +26,10 @@ Targets (reported, not asserted): build ≤ 2× floor, refresh < 10 % of the bui
 
 from __future__ import annotations
 
-import json
 import os
 import platform
-import resource
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -55,6 +51,7 @@ from benchmarks.common import quiet as _quiet
 from benchmarks.common import rate as _rate
 from benchmarks.common import remove_duckdb as _remove_duckdb
 from benchmarks.common import rounded as _r
+from benchmarks.common import run_build_child as _run_build_child
 from benchmarks.common import summary_ms as _summary_ms
 from benchmarks.scale import (
     GROUP_CODE,
@@ -67,7 +64,6 @@ from benchmarks.scale import (
     readings_csv,
 )
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG_ADMIN_URL = os.environ.get(
     "PROPCLOUD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -360,24 +356,7 @@ def measure_extract(url: str, target: Path) -> dict[str, Any]:
 
 def _child_build(url: str, warehouse_dir: Path) -> dict[str, Any]:
     """``run_pipeline`` in a child process; its time, peak RSS and the energy step's own log."""
-    began = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.energy", "build-child", url, str(warehouse_dir)],
-        cwd=REPO_ROOT,
-        env={
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
-            ),
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - began
-    if done.returncode != 0:
-        raise RuntimeError(f"build failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
-    child = json.loads(done.stdout.strip().splitlines()[-1])
+    child, wall = _run_build_child(url, warehouse_dir)
     with duckdb.connect(child["published"], read_only=True) as con:
         mode, energy_seconds, days_inserted = con.sql(
             "select mode, seconds, days_inserted from energy.build_log"
@@ -393,19 +372,6 @@ def _child_build(url: str, warehouse_dir: Path) -> dict[str, Any]:
         "published": child["published"],
         "measured": "pipelines.run.run_pipeline (every asset, checks, publish) in a child process",
     }
-
-
-def _build_child(url: str, warehouse_dir: str) -> None:
-    from pipelines.run import run_pipeline
-
-    began = time.perf_counter()
-    published = run_pipeline(url, Path(warehouse_dir), datetime.now(UTC))
-    seconds = time.perf_counter() - began
-    peak = max(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-    )
-    print(json.dumps({"seconds": seconds, "peak_rss_kb": peak, "published": str(published)}))
 
 
 # ---------------------------------------------------------------- dashboard queries
@@ -735,10 +701,3 @@ def _times(ratio: float) -> str:
 
 def options_dict(options: Options) -> dict[str, Any]:
     return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}
-
-
-if __name__ == "__main__":  # the child process of a build: python -m benchmarks.energy build-child
-    if len(sys.argv) == 4 and sys.argv[1] == "build-child":
-        _build_child(sys.argv[2], sys.argv[3])
-    else:
-        sys.exit("usage: python -m benchmarks.energy build-child DATABASE_URL WAREHOUSE_DIR")

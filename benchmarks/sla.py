@@ -30,14 +30,10 @@ build, every query < 100 ms median.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import random
-import resource
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -55,10 +51,10 @@ from benchmarks.common import query_cell as _query_cell
 from benchmarks.common import quiet as _quiet
 from benchmarks.common import rate as _rate
 from benchmarks.common import rounded as _r
+from benchmarks.common import run_build_child as _run_build_child
 from benchmarks.common import summary_ms as _summary_ms
 from benchmarks.energy import DEFAULT_PG_ADMIN_URL, _database, _engine, _settle
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 GROUP_CODE = "BENCH"
 GROUP_NAME = "基准测试物业集团"
 OFFICES_PER_CITY = 10
@@ -450,24 +446,7 @@ def write_new_day(
 
 def child_build(url: str, warehouse_dir: Path) -> dict[str, Any]:
     """``run_pipeline`` in a child process; its time, peak RSS and the SLA marts' row counts."""
-    began = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.sla", "build-child", url, str(warehouse_dir)],
-        cwd=REPO_ROOT,
-        env={
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
-            ),
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - began
-    if done.returncode != 0:
-        raise RuntimeError(f"build failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
-    child = json.loads(done.stdout.strip().splitlines()[-1])
+    child, wall = _run_build_child(url, warehouse_dir)
     with duckdb.connect(child["published"], read_only=True) as con:
         clocks = con.sql("select count(*) from marts.sla_clocks").fetchall()[0][0]
         events = con.sql("select count(*) from raw.workflow_event").fetchall()[0][0]
@@ -480,19 +459,6 @@ def child_build(url: str, warehouse_dir: Path) -> dict[str, Any]:
         "published": child["published"],
         "measured": "pipelines.run.run_pipeline (every asset, checks, publish) in a child process",
     }
-
-
-def _build_child(url: str, warehouse_dir: str) -> None:
-    from pipelines.run import run_pipeline
-
-    began = time.perf_counter()
-    published = run_pipeline(url, Path(warehouse_dir), datetime.now(UTC))
-    seconds = time.perf_counter() - began
-    peak = max(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-    )
-    print(json.dumps({"seconds": seconds, "peak_rss_kb": peak, "published": str(published)}))
 
 
 # ---------------------------------------------------------------- dashboard queries
@@ -732,10 +698,3 @@ def format_report(report: dict[str, Any]) -> str:
             + "; ".join(f"{k} {v[0]} {'met' if v[1] else 'MISSED'}" for k, v in checks.items())
         )
     return "\n".join(lines)
-
-
-if __name__ == "__main__":  # the child process of a build: python -m benchmarks.sla build-child
-    if len(sys.argv) == 4 and sys.argv[1] == "build-child":
-        _build_child(sys.argv[2], sys.argv[3])
-    else:
-        sys.exit("usage: python -m benchmarks.sla build-child DATABASE_URL WAREHOUSE_DIR")
