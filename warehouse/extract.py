@@ -18,11 +18,27 @@ from urllib.parse import quote
 import adbc_driver_postgresql.dbapi
 import adbc_driver_sqlite.dbapi
 import duckdb
+import pyarrow as pa
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _POSTGRES_URL = re.compile(r"postgres(?:ql)?(?:\+\w+)?://")
 _SQLITE_URL = re.compile(r"sqlite(?:\+\w+)?:///")
-_SQLITE_MAX_BATCH_ROWS = 2**31 - 1
+_SQLITE_CHUNK_ROWS = 500_000
+_ROWID = "_propcloud_rowid"
+# Declared SQLite column type (first word, as SQLAlchemy writes it) → the Arrow type of its raw
+# column: what the driver infers when it sees every value (booleans stay integers, instants
+# text: staging models cast). NUMERIC values are stored as INTEGER or REAL by SQLite's affinity.
+_SQLITE_TYPES: dict[str, pa.DataType] = {
+    "INTEGER": pa.int64(),
+    "BIGINT": pa.int64(),
+    "SMALLINT": pa.int64(),
+    "BOOLEAN": pa.int64(),
+    "NUMERIC": pa.float64(),
+    "DECIMAL": pa.float64(),
+    "FLOAT": pa.float64(),
+    "REAL": pa.float64(),
+    "DOUBLE": pa.float64(),
+}
 
 
 @dataclass(frozen=True)
@@ -114,22 +130,66 @@ def _fetch(url: str, table: str, after: tuple[str, Any] | None = None) -> Iterat
             cur.execute(sql + where, parameters=params)
             yield cur.fetch_record_batch()
         return
-    where, params = ("", ()) if after is None else (f" WHERE {after[0]} > ?", (after[1],))
     # Read-only: the driver bundles its own SQLite library, and a read-write connection of it
     # closing in a process that also has the operational database open through Python's
     # sqlite3 (SQLAlchemy) deletes the WAL under that connection's feet, hiding its later commits.
     uri = f"file:{quote(_SQLITE_URL.sub('', url, count=1))}?mode=ro"
-    with adbc_driver_sqlite.dbapi.connect(uri) as conn, conn.cursor() as cur:
-        # The driver infers each column's type from the first batch and fails if a later batch
-        # disagrees (a column NULL in the first rows, text later). One batch for the whole
-        # result lets it see every value.
-        cur.execute(f"SELECT count(*) FROM ({sql + where})", parameters=params)
-        (rows,) = cur.fetchone() or (0,)
-        cur.adbc_statement.set_options(
-            **{"adbc.sqlite.query.batch_rows": str(min(max(int(rows), 1), _SQLITE_MAX_BATCH_ROWS))}
-        )
-        cur.execute(sql + where, parameters=params)
-        yield cur.fetch_record_batch()
+    with adbc_driver_sqlite.dbapi.connect(uri) as conn:
+        yield _sqlite_chunks(conn, _name(table), after)
+
+
+def _sqlite_schema(conn: Any, table: str) -> pa.Schema:
+    """The Arrow schema of ``table`` from its declared SQLite column types (see
+    :data:`_SQLITE_TYPES`); every column nullable, as the driver reports them."""
+    with conn.cursor() as cur:
+        cur.execute(f"PRAGMA table_info({table})")
+        columns = cur.fetchall()
+    if not columns:
+        raise ValueError(f"no such table in the operational database: {table}")
+    return pa.schema([(name, _sqlite_type(declared)) for _, name, declared, *_ in columns])
+
+
+def _sqlite_type(declared: str) -> pa.DataType:
+    word = re.split(r"[\s(]", declared.strip().upper(), maxsplit=1)[0]
+    return _SQLITE_TYPES.get(word, pa.string())
+
+
+def _sqlite_chunks(conn: Any, table: str, after: tuple[str, Any] | None) -> pa.RecordBatchReader:
+    """``SELECT * FROM table [WHERE key > value]`` in rowid order, :data:`_SQLITE_CHUNK_ROWS`
+    rows per query, each chunk cast to the table's declared types.
+
+    The driver types each column from the values of the batch it reads — a column NULL in one
+    batch and text in the next fails — so each chunk is a query of its own (keyset on rowid) read
+    as one batch and cast to the declared schema: memory stays at one chunk however large the
+    table. All chunks are read in one transaction of the read-only connection, so they see one
+    snapshot of the database, as a single query would.
+    """
+    schema = _sqlite_schema(conn, table)
+    condition = "" if after is None else f" AND {_name(after[0])} > ?"
+    extra: tuple[Any, ...] = () if after is None else (after[1],)
+    sql = (
+        f"SELECT rowid AS {_ROWID}, * FROM {table} WHERE rowid > ?{condition}"
+        f" ORDER BY rowid LIMIT {_SQLITE_CHUNK_ROWS}"
+    )
+
+    def chunks() -> Iterator[pa.RecordBatch]:
+        last_rowid = -(2**63)
+        with conn.cursor() as cur:
+            cur.adbc_statement.set_options(
+                **{"adbc.sqlite.query.batch_rows": str(_SQLITE_CHUNK_ROWS)}
+            )
+            while True:
+                cur.execute(sql, parameters=(last_rowid, *extra))
+                chunk = cur.fetch_arrow_table()
+                if chunk.num_rows == 0:
+                    return
+                last_rowid = chunk.column(_ROWID)[-1].as_py()
+                chunk = chunk.drop_columns([_ROWID])
+                yield from chunk.cast(schema).to_batches()
+                if chunk.num_rows < _SQLITE_CHUNK_ROWS:
+                    return
+
+    return pa.RecordBatchReader.from_batches(schema, chunks())
 
 
 def _ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
