@@ -1,9 +1,17 @@
 """Operational tables → the DuckDB ``raw`` schema, through Arrow (ADBC), by table name.
 
 The warehouse reads the operational store by *table name* and imports none of its code. A
-table is copied whole (:func:`extract_table`) or, when it only ever grows, incrementally by a
-monotonically increasing key (:func:`extract_incremental`). Columns arrive as the driver types
-them: SQLite hands over date-times as text and booleans as integers, so staging models cast.
+table is copied whole (:func:`extract_table`); when it only ever grows, incrementally by a
+monotonically increasing key (:func:`extract_incremental`, with a look-back for keys committed
+late); when its rows belong to workflow documents, by the documents that have new events
+(:func:`extract_documents`: every change to an order, clock or pause is written in the same
+transaction as a ``workflow_event`` row). :func:`extract_source` picks the way a
+:class:`Source` says. Columns arrive as the driver types them: SQLite hands over date-times as
+text and booleans as integers, so staging models cast.
+
+Bookkeeping (schema ``extract``, not part of the contract): ``extract.loads`` lists every load of
+a table (full copy, or the keys appended), ``extract.consumers`` how far each reader of the
+events (the document tables, ``marts.sla_clocks``) has followed them — see :func:`changes_since`.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -41,16 +50,86 @@ _SQLITE_TYPES: dict[str, pa.DataType] = {
 }
 
 
+EVENTS = "workflow_event"
+"""The append-only log of every document's moves: the change feed of the document tables."""
+LOOKBACK_KEYS = 100_000
+"""How far below the watermark a refresh looks for event ids committed late (see
+:func:`extract_incremental`)."""
+_IN_CHUNK = 10_000  # document ids per extraction query
+_FULL_COPY_FRACTION = 0.2  # more touched documents than this share of the rows: copy whole
+_MAX_GAP_RANGES = 200  # more gaps than this below the watermark: re-read the whole window
+_KEEP_LOADS = 200  # loads remembered per table (a reader further behind starts over)
+
+
+@dataclass(frozen=True)
+class Documents:
+    """How a table's rows belong to workflow documents (the ``document_type``/``document_id`` of
+    their events), so that :func:`extract_documents` can re-extract the rows of some documents.
+
+    * ``type_column`` set: each row names its document (``workflow_clock``);
+    * ``document_type`` set instead: the table holds documents of that one type, ``id_column``
+      being their id (``maint_corrective_order``: ``id``);
+    * ``parent`` set: ``id_column`` refers to the ``id`` of rows of ``parent_table``, which
+      belong to documents as ``parent`` says (``workflow_clock_pause.clock_id``).
+    """
+
+    id_column: str = "document_id"
+    type_column: str | None = "document_type"
+    document_type: str | None = None
+    parent_table: str | None = None
+    parent: Documents | None = None
+
+    def condition(self, documents: dict[str, list[int]], schema: str = "") -> str | None:
+        """A SQL condition selecting the rows of ``documents`` (type → ids), or None if none
+        of them can be in this table. ``schema`` prefixes the parent table (``"raw."``)."""
+        column = _name(self.id_column)
+        if self.parent is not None and self.parent_table is not None:
+            inner = self.parent.condition(documents, schema)
+            if inner is None:
+                return None
+            return f"{column} IN (SELECT id FROM {schema}{_name(self.parent_table)} WHERE {inner})"
+        if self.document_type is not None:
+            ids = documents.get(self.document_type)
+            return f"{column} IN ({_ints(ids)})" if ids else None
+        assert self.type_column is not None
+        parts = [
+            f"({_name(self.type_column)} = '{_name(kind)}' AND {column} IN ({_ints(ids)}))"
+            for kind, ids in sorted(documents.items())
+            if ids
+        ]
+        return " OR ".join(parts) if parts else None
+
+    def holds(self, document_type: str) -> bool:
+        if self.parent is not None:
+            return self.parent.holds(document_type)
+        return self.document_type is None or self.document_type == document_type
+
+
 @dataclass(frozen=True)
 class Source:
     """An operational table the warehouse copies into ``raw.<table>``.
 
-    ``key_column`` set: the table only grows and is extracted incrementally by that key;
-    otherwise it is copied whole on every build.
+    ``key_column`` set: the table only grows and is extracted incrementally by that key, looking
+    ``lookback`` keys below the watermark for rows committed late. ``documents`` set: the rows
+    belong to workflow documents and only those of documents with new events are re-extracted.
+    Otherwise it is copied whole on every build.
     """
 
     table: str
     key_column: str | None = None
+    lookback: int = 0
+    documents: Documents | None = None
+
+    @property
+    def mode(self) -> str:
+        if self.key_column:
+            return f"incrementally by {self.key_column}"
+        if self.documents:
+            return f"by the documents with new {EVENTS} rows"
+        return "whole"
+
+
+_CLOCK_DOCUMENTS = Documents()
 
 
 # What every build extracts. Never add tables holding secrets (auth_user keeps password hashes).
@@ -61,12 +140,21 @@ SOURCES: tuple[Source, ...] = (
     # Office working calendars (docs/sla-clocks.md): hours per weekday and day overrides.
     Source("org_calendar_interval"),
     Source("org_calendar_day"),
-    # Maintenance and SLA (issue 4, see docs/sla-marts.md): events only grow; the rest change.
+    # Maintenance and SLA (issue 4, see docs/sla-marts.md): events only grow; orders, clocks and
+    # pauses change only together with an event of their document (the engine's rule), so they
+    # are re-extracted for the documents with new events; plans and objects are small: whole.
     *(Source(t) for t in ("maint_object_type", "maint_object", "maint_periodic_plan")),
-    *(Source(t) for t in ("maint_plan_object", "maint_periodic_order", "maint_corrective_order")),
-    Source("workflow_event", key_column="id"),
-    Source("workflow_clock"),
-    Source("workflow_clock_pause"),  # a pause's resume is written later: copied whole
+    Source("maint_plan_object"),
+    Source(EVENTS, key_column="id", lookback=LOOKBACK_KEYS),
+    Source("maint_periodic_order", documents=Documents("id", None, "periodic_order")),
+    Source("maint_corrective_order", documents=Documents("id", None, "corrective_order")),
+    Source("workflow_clock", documents=_CLOCK_DOCUMENTS),
+    Source(
+        "workflow_clock_pause",
+        documents=Documents(
+            "clock_id", None, parent_table="workflow_clock", parent=_CLOCK_DOCUMENTS
+        ),
+    ),
     # Energy (issue 3, see docs/energy-marts.md): readings only grow (corrections supersede).
     *(Source(t) for t in ("energy_building", "energy_point", "energy_meter")),
     Source("energy_reading", key_column="id"),
@@ -82,6 +170,19 @@ def database_backend(url: str) -> str:
     raise ValueError(f"unsupported database URL (expected sqlite:/// or postgresql://): {url}")
 
 
+def extract_source(url: str, con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, Any]:
+    """Extract ``source`` the way it says; return what was done (for the asset's metadata)."""
+    if source.key_column:
+        rows = extract_incremental(
+            url, con, source.table, source.key_column, lookback=source.lookback
+        )
+        return {"appended_rows": rows, "dagster/row_count": _count(con, source.table)}
+    if source.documents:
+        done = extract_documents(url, con, source)
+        return done | {"dagster/row_count": _count(con, source.table)}
+    return {"dagster/row_count": extract_table(url, con, source.table)}
+
+
 def extract_table(url: str, con: duckdb.DuckDBPyConnection, table: str) -> int:
     """Copy the whole of ``table`` into ``raw.<table>``, replacing it; return the row count."""
     with _fetch(url, table) as batches:
@@ -91,17 +192,30 @@ def extract_table(url: str, con: duckdb.DuckDBPyConnection, table: str) -> int:
             con.execute(f"CREATE OR REPLACE TABLE raw.{_name(table)} AS SELECT * FROM _extracted")
         finally:
             con.unregister("_extracted")
-    return _count(con, table)
+    rows = _count(con, table)
+    _record_load(con, table, "full", rows=rows)
+    return rows
 
 
 def extract_incremental(
-    url: str, con: duckdb.DuckDBPyConnection, table: str, key_column: str
+    url: str,
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    key_column: str,
+    *,
+    lookback: int = 0,
 ) -> int:
     """Append the rows of ``table`` whose ``key_column`` exceeds the largest already in raw.
 
     The first time (no ``raw.<table>`` yet, or an empty one) the table is copied whole. Returns
-    the number of rows appended. The key must only ever grow: a row committed later with a
-    smaller key is never picked up.
+    the number of rows appended.
+
+    A key drawn from a PostgreSQL sequence is taken when the row is inserted, not when it
+    commits: a transaction may commit a row with a smaller key after a larger one was extracted.
+    So with ``lookback`` the keys in ``(watermark − lookback, watermark]`` that raw lacks (gaps)
+    are read again and the rows found there are appended too. A row committed later than
+    ``lookback`` keys behind is still missed (see docs/warehouse.md). On SQLite writers are
+    serialised, raw has no gaps, and the look-back reads nothing.
     """
     key = _name(key_column)
     watermark = None
@@ -110,24 +224,305 @@ def extract_incremental(
     if watermark is None:
         return extract_table(url, con, table)
     before = _count(con, table)
-    with _fetch(url, table, after=(key, watermark)) as batches:
+    _insert_fetched(con, table, url, f"{key} > {int(watermark)}")
+    new_max = con.sql(f"SELECT max({key}) FROM raw.{_name(table)}").fetchall()[0][0]
+    late: list[int] = []
+    if lookback > 0:
+        late = _extract_late(url, con, table, key, int(watermark), lookback)
+    appended = _count(con, table) - before
+    _record_load(
+        con,
+        table,
+        "append",
+        key_column=key,
+        key_after=int(watermark),
+        key_to=int(new_max),
+        late_keys=late,
+        rows=appended,
+    )
+    return appended
+
+
+def _extract_late(
+    url: str, con: duckdb.DuckDBPyConnection, table: str, key: str, watermark: int, lookback: int
+) -> list[int]:
+    """Read the gaps of raw's keys in ``(watermark − lookback, watermark]`` again; append the
+    rows committed there since (keys absent from raw); return their keys."""
+    low = max(watermark - lookback, 0)
+    present = con.sql(
+        f"SELECT count(*) FROM raw.{_name(table)} WHERE {key} > $low AND {key} <= $high",
+        params={"low": low, "high": watermark},
+    ).fetchall()[0][0]
+    if present >= watermark - low:
+        return []
+    gaps = con.sql(
+        f"""
+        SELECT previous + 1, {key} - 1 FROM (
+            SELECT {key}, coalesce(lag({key}) OVER (ORDER BY {key}), $low) AS previous
+            FROM raw.{_name(table)} WHERE {key} > $low AND {key} <= $high
+        ) WHERE {key} > previous + 1
+        ORDER BY 1
+        """,
+        params={"low": low, "high": watermark},
+    ).fetchall()
+    where = f"{key} > {low} AND {key} < {watermark}"  # bounds the scan on either backend
+    if len(gaps) <= _MAX_GAP_RANGES:
+        ranges = " OR ".join(f"({key} BETWEEN {int(a)} AND {int(b)})" for a, b in gaps)
+        where += f" AND ({ranges})"
+    with _fetch(url, table, where=where) as batches:
+        con.register("_extracted", batches)
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _late AS SELECT * FROM _extracted"
+                f" WHERE {key} NOT IN (SELECT {key} FROM raw.{_name(table)} WHERE {key} > {low})"
+            )
+        finally:
+            con.unregister("_extracted")
+    try:
+        con.execute(f"INSERT INTO raw.{_name(table)} BY NAME SELECT * FROM _late")
+        keys = [int(k) for (k,) in con.sql(f"SELECT {key} FROM _late ORDER BY 1").fetchall()]
+    finally:
+        con.execute("DROP TABLE IF EXISTS _late")
+    return keys
+
+
+def extract_documents(url: str, con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, Any]:
+    """Re-extract the rows of ``source`` that belong to documents with events new since this
+    table last followed the events: delete those documents' rows from raw, insert the fresh ones.
+
+    Runs after the events' extraction of the same build (the events first, then the rows: a row
+    is then at least as new as the events read, and a change committed in between is picked up
+    again with its event next time). Copies the table whole the first time, when the events
+    were copied whole since, or when the documents are many (over a fifth of the rows).
+    Returns ``{"mode": "full" | "incremental", "documents": n, "rows": n}``.
+    """
+    spec = source.documents
+    if spec is None:
+        raise ValueError(f"{source.table} does not belong to documents")
+    table = _name(source.table)
+    consumer = f"raw.{table}"
+    since = consumer_load(con, consumer)
+    changes = changes_since(con, EVENTS, since) if since is not None else None
+    if changes is None or not _raw_table_exists(con, table):
+        rows = extract_table(url, con, table)
+        set_consumer_load(con, consumer, latest_load(con, EVENTS))
+        return {"mode": "full", "documents": None, "rows": rows}
+    touched: dict[str, list[int]] = {}
+    if not changes.empty:
+        for kind, ids in con.sql(
+            f"SELECT document_type, list(DISTINCT document_id ORDER BY document_id)"
+            f" FROM raw.{EVENTS} WHERE {changes.condition()} GROUP BY document_type"
+        ).fetchall():
+            if _IDENTIFIER.fullmatch(str(kind)) and spec.holds(str(kind)):
+                touched[str(kind)] = [int(i) for i in ids]
+    documents = sum(len(ids) for ids in touched.values())
+    if documents > _FULL_COPY_FRACTION * max(_count(con, table), 1):
+        rows = extract_table(url, con, table)
+        set_consumer_load(con, consumer, changes.load_no)
+        return {"mode": "full", "documents": documents, "rows": rows}
+    chunks = list(_chunks(touched, _IN_CHUNK))
+    fresh = f"_fresh_{table}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {fresh} AS SELECT * FROM raw.{table} LIMIT 0")
+    try:
+        for chunk in chunks:
+            where = spec.condition(chunk)
+            if where is None:
+                continue
+            with _fetch(url, table, where=where) as batches:
+                con.register("_extracted", batches)
+                try:
+                    con.execute(f"INSERT INTO {fresh} BY NAME SELECT * FROM _extracted")
+                finally:
+                    con.unregister("_extracted")
+        for chunk in chunks:
+            where = spec.condition(chunk, schema="raw.")
+            if where is not None:
+                con.execute(f"DELETE FROM raw.{table} WHERE {where}")
+        con.execute(f"DELETE FROM raw.{table} WHERE id IN (SELECT id FROM {fresh})")
+        con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM {fresh}")
+        rows = int(con.sql(f"SELECT count(*) FROM {fresh}").fetchall()[0][0])
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {fresh}")
+    set_consumer_load(con, consumer, changes.load_no)
+    return {"mode": "incremental", "documents": documents, "rows": rows}
+
+
+# --- loads and their readers ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The rows a table gained after some load: keys above ``after_key`` and ``late_keys``."""
+
+    key_column: str
+    load_no: int
+    """The table's latest load: where a reader that has taken these changes now stands."""
+    after_key: int | None
+    late_keys: tuple[int, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return self.after_key is None and not self.late_keys
+
+    def condition(self, column: str | None = None) -> str:
+        """A SQL condition selecting the rows gained (``false`` if none), on the key column or
+        on ``column`` holding the same key (a staging view's renamed key)."""
+        key = _name(column or self.key_column)
+        parts = []
+        if self.after_key is not None:
+            parts.append(f"{key} > {int(self.after_key)}")
+        if self.late_keys:
+            parts.append(f"{key} IN ({_ints(self.late_keys)})")
+        return " OR ".join(parts) if parts else "false"
+
+
+def latest_load(con: duckdb.DuckDBPyConnection, table: str) -> int | None:
+    """The number of the latest load of ``raw.<table>`` (None if none is recorded)."""
+    _ensure_bookkeeping(con)
+    row = con.sql(
+        "SELECT max(load_no) FROM extract.loads WHERE table_name = $t", params={"t": table}
+    ).fetchall()
+    return None if not row or row[0][0] is None else int(row[0][0])
+
+
+def changes_since(
+    con: duckdb.DuckDBPyConnection, table: str, load_no: int | None
+) -> Changes | None:
+    """What ``raw.<table>`` gained after its load ``load_no``; None if a reader standing there
+    must start over (no such load remembered, or the table was copied whole since)."""
+    _ensure_bookkeeping(con)
+    if load_no is None:
+        return None
+    rows = con.sql(
+        "SELECT load_no, mode, key_column, key_after, key_to, late_keys FROM extract.loads"
+        " WHERE table_name = $t AND load_no >= $n ORDER BY load_no",
+        params={"t": table, "n": load_no},
+    ).fetchall()
+    if not rows or rows[0][0] != load_no or rows[0][1] not in ("full", "append"):
+        return None
+    later = rows[1:]
+    if not later:
+        return Changes(str(rows[0][2] or "id"), load_no, None)
+    if any(mode != "append" for _, mode, *_ in later):
+        return None
+    late = sorted({int(k) for *_, keys in later for k in (keys or [])})
+    after = int(later[0][3])
+    key_to = max(int(r[4]) for r in later)
+    return Changes(
+        str(later[0][2]), int(later[-1][0]), after if key_to > after else None, tuple(late)
+    )
+
+
+def consumer_load(con: duckdb.DuckDBPyConnection, consumer: str) -> int | None:
+    """The load up to which ``consumer`` has followed the table it reads (None: never)."""
+    _ensure_bookkeeping(con)
+    row = con.sql(
+        "SELECT load_no FROM extract.consumers WHERE consumer = $c", params={"c": consumer}
+    ).fetchall()
+    return None if not row or row[0][0] is None else int(row[0][0])
+
+
+def set_consumer_load(con: duckdb.DuckDBPyConnection, consumer: str, load_no: int | None) -> None:
+    _ensure_bookkeeping(con)
+    con.execute("DELETE FROM extract.consumers WHERE consumer = $c", {"c": consumer})
+    con.execute("INSERT INTO extract.consumers VALUES ($c, $n)", {"c": consumer, "n": load_no})
+
+
+def _ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS extract")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS extract.loads (table_name VARCHAR, load_no BIGINT,"
+        " mode VARCHAR, key_column VARCHAR, key_after BIGINT, key_to BIGINT,"
+        " late_keys BIGINT[], rows BIGINT, loaded_at TIMESTAMP)"
+    )
+    con.execute("CREATE TABLE IF NOT EXISTS extract.consumers (consumer VARCHAR, load_no BIGINT)")
+
+
+def _record_load(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    mode: str,
+    *,
+    key_column: str | None = None,
+    key_after: int | None = None,
+    key_to: int | None = None,
+    late_keys: list[int] | None = None,
+    rows: int = 0,
+) -> int:
+    """Append a load of ``raw.<table>`` to ``extract.loads``; return its number (they grow
+    across every table). Only the latest :data:`_KEEP_LOADS` of a table are kept."""
+    _ensure_bookkeeping(con)
+    load_no = int(
+        con.sql("SELECT coalesce(max(load_no), 0) + 1 FROM extract.loads").fetchall()[0][0]
+    )
+    con.execute(
+        "INSERT INTO extract.loads VALUES ($t, $n, $mode, $key, $after, $to, $late, $rows, $at)",
+        {
+            "t": table,
+            "n": load_no,
+            "mode": mode,
+            "key": key_column,
+            "after": key_after,
+            "to": key_to,
+            "late": late_keys or [],
+            "rows": rows,
+            "at": datetime.now(UTC).replace(tzinfo=None),
+        },
+    )
+    con.execute(
+        "DELETE FROM extract.loads WHERE table_name = $t AND load_no <= $n - $keep",
+        {"t": table, "n": load_no, "keep": _KEEP_LOADS},
+    )
+    return load_no
+
+
+def _insert_fetched(con: duckdb.DuckDBPyConnection, table: str, url: str, where: str) -> None:
+    with _fetch(url, table, where=where) as batches:
         con.register("_extracted", batches)
         try:
             con.execute(f"INSERT INTO raw.{_name(table)} BY NAME SELECT * FROM _extracted")
         finally:
             con.unregister("_extracted")
-    return _count(con, table) - before
+
+
+def _chunks(documents: dict[str, list[int]], size: int) -> Iterator[dict[str, list[int]]]:
+    """``documents`` (type → ids) in pieces of at most ``size`` ids."""
+    chunk: dict[str, list[int]] = {}
+    count = 0
+    for kind, ids in sorted(documents.items()):
+        for start in range(0, len(ids), size):
+            part = ids[start : start + size]
+            if count + len(part) > size and chunk:
+                yield chunk
+                chunk, count = {}, 0
+            chunk.setdefault(kind, []).extend(part)
+            count += len(part)
+    if chunk:
+        yield chunk
+
+
+def _ints(values: Any) -> str:
+    """Integers as a SQL list (each checked to be an int: they are inlined)."""
+    return ", ".join(str(int(v)) for v in values)
 
 
 @contextmanager
-def _fetch(url: str, table: str, after: tuple[str, Any] | None = None) -> Iterator[object]:
-    """Stream ``SELECT * FROM table [WHERE key > value]`` as an Arrow record batch reader."""
+def _fetch(
+    url: str, table: str, after: tuple[str, Any] | None = None, where: str | None = None
+) -> Iterator[object]:
+    """Stream ``SELECT * FROM table [WHERE key > value] [AND where]`` as an Arrow record batch
+    reader. ``where`` is SQL built here from checked names and integers, never from input."""
     sql = f"SELECT * FROM {_name(table)}"
     if database_backend(url) == "postgresql":
-        where, params = ("", ()) if after is None else (f" WHERE {after[0]} > $1", (after[1],))
+        conditions = [] if after is None else [f"{_name(after[0])} > $1"]
+        params: tuple[Any, ...] = () if after is None else (after[1],)
+        if where is not None:
+            conditions.append(f"({where})")
+        if conditions:
+            sql += " WHERE " + " AND ".join(conditions)
         uri = _POSTGRES_URL.sub("postgresql://", url, count=1)
         with adbc_driver_postgresql.dbapi.connect(uri) as conn, conn.cursor() as cur:
-            cur.execute(sql + where, parameters=params)
+            cur.execute(sql, parameters=params)
             yield cur.fetch_record_batch()
         return
     # Read-only: the driver bundles its own SQLite library, and a read-write connection of it
@@ -135,7 +530,7 @@ def _fetch(url: str, table: str, after: tuple[str, Any] | None = None) -> Iterat
     # sqlite3 (SQLAlchemy) deletes the WAL under that connection's feet, hiding its later commits.
     uri = f"file:{quote(_SQLITE_URL.sub('', url, count=1))}?mode=ro"
     with adbc_driver_sqlite.dbapi.connect(uri) as conn:
-        yield _sqlite_chunks(conn, _name(table), after)
+        yield _sqlite_chunks(conn, _name(table), after, where)
 
 
 def _sqlite_schema(conn: Any, table: str) -> pa.Schema:
@@ -154,7 +549,9 @@ def _sqlite_type(declared: str) -> pa.DataType:
     return _SQLITE_TYPES.get(word, pa.string())
 
 
-def _sqlite_chunks(conn: Any, table: str, after: tuple[str, Any] | None) -> pa.RecordBatchReader:
+def _sqlite_chunks(
+    conn: Any, table: str, after: tuple[str, Any] | None, where: str | None = None
+) -> pa.RecordBatchReader:
     """``SELECT * FROM table [WHERE key > value]`` in rowid order, :data:`_SQLITE_CHUNK_ROWS`
     rows per query, each chunk cast to the table's declared types.
 
@@ -166,6 +563,8 @@ def _sqlite_chunks(conn: Any, table: str, after: tuple[str, Any] | None) -> pa.R
     """
     schema = _sqlite_schema(conn, table)
     condition = "" if after is None else f" AND {_name(after[0])} > ?"
+    if where is not None:
+        condition += f" AND ({where})"
     extra: tuple[Any, ...] = () if after is None else (after[1],)
     sql = (
         f"SELECT rowid AS {_ROWID}, * FROM {table} WHERE rowid > ?{condition}"

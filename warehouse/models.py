@@ -2,7 +2,14 @@
 
 ``sql/staging/stg_<entity>.sql`` becomes ``staging.stg_<entity>`` (rename and cast only);
 ``sql/marts/<name>.sql`` becomes ``marts.<name>``. A model's dependencies are the
-``raw.``/``staging.``/``marts.`` tables its SQL names, so lineage needs no extra declaration.
+``raw.``/``staging.``/``marts.``/``sla.`` tables its SQL names, so lineage needs no extra
+declaration.
+
+A first line ``-- materialized: view`` makes the model a view (a large staging model read once
+per build, or only in part by an incremental one, is not copied); ``-- materialized:
+append(<key>)`` keeps its table and appends only the rows of its one ``raw`` table loaded since
+the model last ran (``warehouse.extract.changes_since``; ``<key>`` is the model's name for the
+raw key), or rebuilds it when the raw table was copied whole. Default: a table rebuilt each run.
 
 Every build also holds one row of parameters, ``raw.run_params`` (version, built_at, as_of,
 database_backend), written when the build begins; models that evaluate anything "now" (open SLA
@@ -19,11 +26,14 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.extract import changes_since, consumer_load, latest_load, set_consumer_load
+
 SQL_DIR = Path(__file__).parent / "sql"
 LAYERS = ("staging", "marts")
 RUN_PARAMS = "raw.run_params"
-_REFERENCE = re.compile(r"\b(raw|staging|marts)\.([a-z_][a-z0-9_]*)\b")
+_REFERENCE = re.compile(r"\b(raw|staging|marts|sla)\.([a-z_][a-z0-9_]*)\b")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
+_MATERIALIZED = re.compile(r"--\s*materialized:\s*(table|view|append\((\w+)\))\s*$")
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,8 @@ class Model:
     name: str
     sql: str
     depends_on: frozenset[str]
+    materialized: str = "table"  # 'table' | 'view' | 'append'
+    append_key: str | None = None
 
     @property
     def table(self) -> str:
@@ -48,17 +60,56 @@ def load_models(sql_dir: Path = SQL_DIR) -> list[Model]:
             sql = path.read_text(encoding="utf-8").strip().rstrip(";")
             code = _LINE_COMMENT.sub("", sql)
             refs = frozenset(f"{s}.{t}" for s, t in _REFERENCE.findall(code))
-            model = Model(layer, path.stem, sql, refs - {f"{layer}.{path.stem}"})
+            first = _MATERIALIZED.match(sql.splitlines()[0]) if sql else None
+            kind = "table" if first is None else first.group(1).split("(")[0]
+            key = None if first is None else first.group(2)
+            model = Model(layer, path.stem, sql, refs - {f"{layer}.{path.stem}"}, kind, key)
             models[model.table] = model
     graph = {table: model.depends_on & models.keys() for table, model in models.items()}
     return [models[table] for table in TopologicalSorter(graph).static_order()]
 
 
 def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> int:
-    """(Re)create the model's table from its SELECT; return its row count."""
+    """(Re)create the model's table (or view) from its SELECT, or append to it (see the module's
+    docstring); return its row count."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {model.schema}")
-    con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.sql}")
+    existing = _kind_of(con, model)
+    wanted = "VIEW" if model.materialized == "view" else "BASE TABLE"
+    if existing is not None and existing != wanted:
+        con.execute(f"DROP {'VIEW' if existing == 'VIEW' else 'TABLE'} {model.table}")
+        existing = None
+    if model.materialized == "view":
+        con.execute(f"CREATE OR REPLACE VIEW {model.table} AS\n{model.sql}")
+    elif model.materialized == "append":
+        _append(con, model, existing is not None)
+    else:
+        con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.sql}")
     return int(con.sql(f"SELECT count(*) FROM {model.table}").fetchall()[0][0])
+
+
+def _append(con: duckdb.DuckDBPyConnection, model: Model, exists: bool) -> None:
+    """Append the rows of the model's raw table loaded since it last ran, or rebuild it."""
+    (source,) = [t.split(".", 1)[1] for t in model.depends_on if t.startswith("raw.")]
+    since = consumer_load(con, model.table) if exists else None
+    changes = changes_since(con, source, since) if since is not None else None
+    if changes is None:
+        con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.sql}")
+    elif not changes.empty:
+        con.execute(f"DELETE FROM {model.table} WHERE {changes.condition(column=model.append_key)}")
+        con.execute(
+            f"INSERT INTO {model.table} BY NAME SELECT * FROM (\n{model.sql}\n)"
+            f" WHERE {changes.condition(column=model.append_key)}"
+        )
+    set_consumer_load(con, model.table, latest_load(con, source))
+
+
+def _kind_of(con: duckdb.DuckDBPyConnection, model: Model) -> str | None:
+    rows = con.sql(
+        "SELECT table_type FROM information_schema.tables"
+        " WHERE table_schema = $s AND table_name = $t",
+        params={"s": model.schema, "t": model.name},
+    ).fetchall()
+    return str(rows[0][0]) if rows else None
 
 
 def run_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None) -> None:

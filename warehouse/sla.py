@@ -18,13 +18,30 @@ operational, so the package is the one shared source) — overridden by ``raw.or
 ``tests/warehouse/test_sla_office_calendar.py`` proves both sides build the same calendars.
 
 The macro's input tables and the expanded calendar live in the schema ``sla`` (bookkeeping, not
-part of the contract); they are refilled on every build.
+part of the contract).
+
+**Incremental.** The build file starts as a copy of the previous published version, so
+:func:`build_sla_clocks` keeps the rows of ``sla.clock_rows`` (``marts.sla_clocks`` is a view
+adding the run's ``as_of`` to them) and recomputes only the clocks of documents with events new
+since its last build (``warehouse.extract.changes_since``) and the clocks that were not final at
+the previous ``as_of`` (running, stopped after it, or not started by it): a clock stopped by then
+keeps every figure whatever the later ``as_of``. It rebuilds everything on a first build, when the
+events were copied whole, when the SQL of the rule changed (a digest), when an office or a
+calendar changed (a digest of the offices, their hours, day overrides and China's days), and when
+the new ``as_of`` is before the previous one. ``sla.order_events`` (the creating and closing events
+of orders, read by ``marts.order_throughput``) grows by the new events. ``sla.build_log`` says
+what each build did. Contract and proof: ``docs/sla-marts.md``,
+``tests/warehouse/test_sla_incremental.py``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import time as timer
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Final
 
 import chinese_calendar
@@ -32,9 +49,31 @@ import duckdb
 import polars as pl
 
 from warehouse import business_time
+from warehouse.extract import EVENTS, Changes, changes_since, latest_load
 
 SCHEMA = "sla"
 TABLE = "marts.sla_clocks"
+ROWS = "sla.clock_rows"
+"""The rows of ``marts.sla_clocks`` without ``as_of`` (the mart is a view adding it)."""
+ORDER_EVENTS = "sla.order_events"
+"""The events creating or closing an order, with office, discipline and office-local month:
+what ``marts.order_throughput`` counts, kept incrementally here."""
+_SQL_DIR = Path(__file__).parent / "sql"
+_CODE = (
+    Path(__file__),
+    business_time.MACROS,
+    *(
+        _SQL_DIR / "staging" / f"{name}.sql"
+        for name in (
+            "stg_workflow_clocks",
+            "stg_workflow_clock_pauses",
+            "stg_workflow_events",
+            "stg_orders_periodic",
+            "stg_orders_corrective",
+            "stg_offices",
+        )
+    ),
+)
 DEPENDS_ON = frozenset(
     {
         "staging.stg_workflow_clocks",
@@ -112,21 +151,20 @@ anti join sla.office_days as own
 
 
 _CLOCK_INPUTS = """
-create or replace table sla.clock_inputs as
 with
 
-clocks as (select * from staging.stg_workflow_clocks),
+clocks as (select * from staging.stg_workflow_clocks {clocks_filter}),
 
-events as (select * from staging.stg_workflow_events),
+events as (select * from staging.stg_workflow_events {events_filter}),
 
 offices as (select * from staging.stg_offices),
 
 orders as (
     select 'periodic_order' as document_type, order_id, discipline, work_starts_at
-    from staging.stg_orders_periodic
+    from staging.stg_orders_periodic {periodic_filter}
     union all
     select 'corrective_order' as document_type, order_id, discipline, null as work_starts_at
-    from staging.stg_orders_corrective
+    from staging.stg_orders_corrective {corrective_filter}
 ),
 
 rebuilt as (
@@ -163,10 +201,9 @@ from rebuilt
 """
 
 _PAUSE_INPUTS = """
-create or replace table sla.pause_inputs as
 with
 
-pauses as (select * from staging.stg_workflow_clock_pauses),
+pauses as (select * from staging.stg_workflow_clock_pauses {pauses_filter}),
 
 events as (select * from staging.stg_workflow_events),
 
@@ -195,11 +232,10 @@ select
 from rebuilt
 """
 
-_FINAL = """
-create or replace table marts.sla_clocks as
+_ROWS = """
 with
 
-inputs as (select * from sla.clock_inputs),
+inputs as (select * from sla.clock_inputs {inputs_filter}),
 
 states as (select * from sla.clock_states_now),
 
@@ -234,8 +270,7 @@ final as (
         inputs.stored_due_at,
         inputs.clock_id,
         inputs.document_id,
-        inputs.office_id,
-        $as_of as as_of
+        inputs.office_id
     from inputs
     inner join states on states.clock_id = cast(inputs.clock_id as varchar)
 )
@@ -243,6 +278,68 @@ final as (
 select * from final
 order by office_code, started_at, document_no, clock
 """
+
+_VIEW = """
+create or replace view marts.sla_clocks as
+select clock_rows.*, params.as_of
+from sla.clock_rows as clock_rows
+cross join raw.run_params as params
+"""
+
+_ORDER_EVENTS = """
+with
+
+events as (
+    select * from staging.stg_workflow_events
+    where document_type in ('periodic_order', 'corrective_order')
+        and (from_state is null or to_state = 'closed') {events_filter}
+),
+
+orders as (
+    select 'periodic_order' as document_type, order_id, discipline
+    from staging.stg_orders_periodic {periodic_filter}
+    union all
+    select 'corrective_order' as document_type, order_id, discipline
+    from staging.stg_orders_corrective {corrective_filter}
+),
+
+offices as (select * from staging.stg_offices),
+
+final as (
+    select
+        events.event_id,
+        events.document_type,
+        events.document_id,
+        events.office_id,
+        orders.discipline,
+        events.event_at,
+        cast(date_trunc('month', timezone(offices.timezone, timezone('UTC', events.event_at)))
+            as date) as month,
+        events.from_state is null as is_created,
+        events.to_state = 'closed' and events.from_state is not null as is_closed
+    from events
+    inner join orders
+        on orders.document_type = events.document_type and orders.order_id = events.document_id
+    inner join offices on offices.office_id = events.office_id
+)
+
+select * from final
+"""
+
+_TOUCHED = "(document_type, document_id) in (select document_type, document_id from sla.touched)"
+
+
+@dataclass(frozen=True)
+class SlaBuildStats:
+    """What one build of ``marts.sla_clocks`` did (also appended to ``sla.build_log``)."""
+
+    mode: str  # 'full' | 'incremental'
+    reason: str  # why full ('' when incremental)
+    clocks: int  # rows of marts.sla_clocks
+    clocks_recomputed: int
+    documents: int | None  # documents with new events (None: full build)
+    order_events_added: int
+    seconds: float
 
 
 def as_of(con: duckdb.DuckDBPyConnection) -> datetime:
@@ -254,12 +351,27 @@ def as_of(con: duckdb.DuckDBPyConnection) -> datetime:
     return instant.replace(tzinfo=UTC)
 
 
-def build_sla_clocks(con: duckdb.DuckDBPyConnection) -> int:
-    """(Re)build ``marts.sla_clocks`` from the staged events and clock rows; return its rows."""
+def code_digest() -> str:
+    """A digest of the code that computes the clocks: rows built by other code are not kept."""
+    digest = hashlib.sha256()
+    for path in _CODE:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build_sla_clocks(
+    con: duckdb.DuckDBPyConnection, *, build_id: str = "", full: bool = False
+) -> SlaBuildStats:
+    """(Re)build ``marts.sla_clocks`` and ``sla.order_events`` from the staged events and clock
+    rows, incrementally when the build file holds a previous build that may be continued (see
+    the module's docstring), else in full (or when ``full``)."""
+    began = timer.perf_counter()
     evaluated_at = as_of(con)
     naive = evaluated_at.replace(tzinfo=None)
     con.execute(f"create schema if not exists {SCHEMA}")
     con.execute("create schema if not exists marts")
+    _ensure_tables(con)
     con.execute(f"set schema = '{SCHEMA}'")  # the macros read their tables unqualified
     try:
         business_time.install(con)
@@ -267,38 +379,295 @@ def build_sla_clocks(con: duckdb.DuckDBPyConnection) -> int:
             con.execute(f"delete from {SCHEMA}.{table}")
         for table in ("clocks", "clock_pauses"):
             con.execute(f"delete from {SCHEMA}.{table}")
-        con.execute(_CLOCK_INPUTS)
-        con.execute(_PAUSE_INPUTS)
         con.execute(
             "insert into sla.calendars select distinct cast(office_id as varchar), "
             "coalesce(timezone, 'Asia/Shanghai') from staging.stg_offices"
         )
         _load_office_calendars(con)
-        con.execute(
-            "insert into sla.clocks select cast(clock_id as varchar), cast(office_id as varchar),"
-            " calendar_kind, timezone('UTC', started_at), target_amount, target_unit,"
-            " timezone('UTC', stopped_at) from sla.clock_inputs where started_at <= $as_of",
-            {"as_of": naive},
-        )
-        con.execute(
-            "insert into sla.clock_pauses select cast(pause_inputs.clock_id as varchar),"
-            " timezone('UTC', pause_inputs.paused_at), timezone('UTC', pause_inputs.resumed_at)"
-            " from sla.pause_inputs semi join sla.clock_inputs"
-            " on clock_inputs.clock_id = pause_inputs.clock_id"
-            " and clock_inputs.started_at <= $as_of"
-            " order by pause_inputs.clock_id, pause_inputs.paused_at, pause_inputs.pause_id",
-            {"as_of": naive},
-        )
-        first_day, last_day = _calendar_range(con, naive)
-        business_time.build_calendar_intervals(con, first_day, last_day)
-        con.execute(
-            "create or replace table sla.clock_states_now as from clock_states($as_of)",
-            {"as_of": evaluated_at},
-        )
+        code, inputs = code_digest(), _inputs_digest(con)
+        state = con.sql(
+            "select as_of, code_digest, inputs_digest, event_load from sla.state"
+        ).fetchall()
+        previous = state[0] if state else None
+        changes = changes_since(con, EVENTS, previous[3]) if previous else None
+        reason = _full_reason(con, full, previous, changes, code, inputs, naive)
+        if reason or changes is None or previous is None:
+            recomputed, documents, added = _full(con, naive, evaluated_at)
+        else:
+            recomputed, documents, added = _incremental(
+                con, naive, evaluated_at, previous[0], changes
+            )
     finally:
         con.execute("set schema = 'main'")
-    con.execute(_FINAL, {"as_of": naive})
-    return int(con.sql(f"select count(*) from {TABLE}").fetchall()[0][0])
+    _replace_view(con)
+    clocks = int(con.sql(f"select count(*) from {ROWS}").fetchall()[0][0])
+    con.execute("delete from sla.state")
+    con.execute(
+        "insert into sla.state values ($as_of, $code, $inputs, $load, $built)",
+        {
+            "as_of": naive,
+            "code": code,
+            "inputs": inputs,
+            "load": latest_load(con, EVENTS),
+            "built": datetime.now(UTC).replace(tzinfo=None),
+        },
+    )
+    stats = SlaBuildStats(
+        mode="full" if reason else "incremental",
+        reason=reason,
+        clocks=clocks,
+        clocks_recomputed=recomputed,
+        documents=documents,
+        order_events_added=added,
+        seconds=round(timer.perf_counter() - began, 3),
+    )
+    con.execute(
+        "insert into sla.build_log values ($id, $mode, $reason, $built, $as_of, $clocks,"
+        " $recomputed, $documents, $added, $seconds)",
+        {
+            "id": build_id,
+            "mode": stats.mode,
+            "reason": stats.reason,
+            "built": datetime.now(UTC).replace(tzinfo=None),
+            "as_of": naive,
+            "clocks": stats.clocks,
+            "recomputed": stats.clocks_recomputed,
+            "documents": stats.documents,
+            "added": stats.order_events_added,
+            "seconds": stats.seconds,
+        },
+    )
+    return stats
+
+
+def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "create table if not exists sla.state (as_of timestamp, code_digest varchar,"
+        " inputs_digest varchar, event_load bigint, built_at timestamp)"
+    )
+    con.execute(
+        "create table if not exists sla.build_log (build_id varchar, mode varchar,"
+        " reason varchar, built_at timestamp, as_of timestamp, clocks bigint,"
+        " clocks_recomputed bigint, documents bigint, order_events_added bigint, seconds double)"
+    )
+
+
+def _full_reason(
+    con: duckdb.DuckDBPyConnection,
+    full: bool,
+    previous: tuple[datetime, str, str, int | None] | None,
+    changes: Changes | None,
+    code: str,
+    inputs: str,
+    naive_as_of: datetime,
+) -> str:
+    """Why this build must recompute every clock ('' if it may continue the previous one)."""
+    if full:
+        return "requested"
+    if previous is None or not _exists(con, "sla", "clock_rows"):
+        return "first build"
+    if previous[1] != code:
+        return "code changed"
+    if previous[2] != inputs:
+        return "offices or calendars changed"
+    if naive_as_of < previous[0]:
+        return "as_of before the previous build's"
+    if changes is None:
+        return "events copied whole"
+    return ""
+
+
+def _fill(sql: str, *, touched: bool = False, **parts: str) -> str:
+    """``sql`` with its ``{name}`` placeholders replaced (filters: empty, or ``where …``); with
+    ``touched`` the orders are those of ``sla.touched``."""
+    for kind in ("periodic", "corrective"):
+        parts[f"{kind}_filter"] = (
+            "where order_id in (select document_id from sla.touched"
+            f" where document_type = '{kind}_order')"
+            if touched
+            else ""
+        )
+    for name, text in parts.items():
+        sql = sql.replace("{" + name + "}", text)
+    return sql
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection, table: str, sql: str, replace: bool, **params: object
+) -> None:
+    """Create ``table`` from the SELECT ``sql`` (``replace``) or append its rows by name."""
+    if replace:
+        con.execute(f"create or replace table {table} as {sql}", params or None)
+    else:
+        con.execute(f"insert into {table} by name select * from ({sql})", params or None)
+
+
+def _full(
+    con: duckdb.DuckDBPyConnection, naive: datetime, evaluated_at: datetime
+) -> tuple[int, None, int]:
+    """Every clock: inputs, states and rows rebuilt; every order event."""
+    _write(con, "sla.clock_inputs", _fill(_CLOCK_INPUTS, clocks_filter="", events_filter=""), True)
+    _write(con, "sla.pause_inputs", _fill(_PAUSE_INPUTS, pauses_filter=""), True)
+    _evaluate(con, naive, evaluated_at, some=False)
+    _write(con, ROWS, _fill(_ROWS, inputs_filter=""), True, as_of=naive)
+    _write(con, ORDER_EVENTS, _fill(_ORDER_EVENTS, events_filter=""), True)
+    recomputed = int(con.sql("select count(*) from sla.clocks").fetchall()[0][0])
+    added = int(con.sql(f"select count(*) from {ORDER_EVENTS}").fetchall()[0][0])
+    return recomputed, None, added
+
+
+def _incremental(
+    con: duckdb.DuckDBPyConnection,
+    naive: datetime,
+    evaluated_at: datetime,
+    previous_as_of: datetime,
+    changes: Changes,
+) -> tuple[int, int, int]:
+    """Only the clocks of documents with new events and those not final at the previous as_of;
+    the order events appended."""
+    new_events = changes.condition(column="event_id")
+    con.execute(
+        "create or replace table sla.new_events as"
+        f" select * from staging.stg_workflow_events where {new_events}"
+    )
+    con.execute(
+        "create or replace table sla.touched as"
+        " select distinct document_type, document_id from sla.new_events"
+    )
+    documents = int(con.sql("select count(*) from sla.touched").fetchall()[0][0])
+    # The touched documents' clocks as they were and as they are now (a clock's document never
+    # changes, but a document may have gained clocks): their inputs are rebuilt.
+    con.execute(
+        "create or replace table sla.recompute as"
+        f" select clock_id from sla.clock_inputs where {_TOUCHED}"
+        f" union select clock_id from staging.stg_workflow_clocks where {_TOUCHED}"
+    )
+    con.execute(f"delete from sla.clock_inputs where {_TOUCHED}")
+    _write(
+        con,
+        "sla.clock_inputs",
+        _fill(
+            _CLOCK_INPUTS,
+            touched=True,
+            clocks_filter=f"where {_TOUCHED}",
+            events_filter="where event_id in (select started_event_id from clocks"
+            " union all select stopped_event_id from clocks)",
+        ),
+        False,
+    )
+    recompute = "clock_id in (select clock_id from sla.recompute)"
+    con.execute(f"delete from sla.pause_inputs where {recompute}")
+    _write(con, "sla.pause_inputs", _fill(_PAUSE_INPUTS, pauses_filter=f"where {recompute}"), False)
+    # Clocks whose figures may differ at a later as_of: not started by the previous one, still
+    # running at it or stopped after it.
+    con.execute(
+        "insert into sla.recompute select clock_id from sla.clock_inputs"
+        " where started_at > $previous or stopped_at is null or stopped_at > $previous",
+        {"previous": previous_as_of},
+    )
+    con.execute(
+        "create or replace table sla.recompute as select distinct clock_id from sla.recompute"
+    )
+    _evaluate(con, naive, evaluated_at, some=True)
+    con.execute(f"delete from {ROWS} where {recompute} or {_TOUCHED}")
+    _write(con, ROWS, _fill(_ROWS, inputs_filter=f"where {recompute}"), False, as_of=naive)
+    con.execute(
+        f"delete from {ORDER_EVENTS} where event_id in (select event_id from sla.new_events)"
+    )
+    before = int(con.sql(f"select count(*) from {ORDER_EVENTS}").fetchall()[0][0])
+    _write(
+        con,
+        ORDER_EVENTS,
+        _fill(
+            _ORDER_EVENTS,
+            touched=True,
+            events_filter="and event_id in (select event_id from sla.new_events)",
+        ),
+        False,
+    )
+    added = int(con.sql(f"select count(*) from {ORDER_EVENTS}").fetchall()[0][0]) - before
+    recomputed = int(con.sql("select count(*) from sla.recompute").fetchall()[0][0])
+    for table in ("new_events", "touched", "recompute"):
+        con.execute(f"drop table sla.{table}")
+    return recomputed, documents, added
+
+
+def _evaluate(
+    con: duckdb.DuckDBPyConnection, naive: datetime, evaluated_at: datetime, *, some: bool
+) -> None:
+    """Fill the macro's clocks and pauses — those of ``sla.clock_inputs`` started by as_of (with
+    ``some``: only those in ``sla.recompute``) — expand the calendar over their span and
+    evaluate them into ``sla.clock_states_now``. Runs with the schema set to ``sla``."""
+    con.execute(
+        "insert into sla.clocks select cast(clock_id as varchar), cast(office_id as varchar),"
+        " calendar_kind, timezone('UTC', started_at), target_amount, target_unit,"
+        " timezone('UTC', stopped_at) from sla.clock_inputs where started_at <= $as_of"
+        f" {_only(some, 'clock_inputs.clock_id')}",
+        {"as_of": naive},
+    )
+    con.execute(
+        "insert into sla.clock_pauses select cast(pause_inputs.clock_id as varchar),"
+        " timezone('UTC', pause_inputs.paused_at), timezone('UTC', pause_inputs.resumed_at)"
+        " from sla.pause_inputs semi join sla.clock_inputs"
+        " on clock_inputs.clock_id = pause_inputs.clock_id"
+        f" and clock_inputs.started_at <= $as_of {_only(some, 'clock_inputs.clock_id')}"
+        " order by pause_inputs.clock_id, pause_inputs.paused_at, pause_inputs.pause_id",
+        {"as_of": naive},
+    )
+    first_day, last_day = _calendar_range(con, naive, _only(some, "clock_inputs.clock_id"))
+    business_time.build_calendar_intervals(con, first_day, last_day)
+    con.execute(
+        "create or replace table sla.clock_states_now as from clock_states($as_of)",
+        {"as_of": evaluated_at},
+    )
+
+
+def _only(some: bool, column: str) -> str:
+    """``and <column> in sla.recompute`` for an incremental build, else nothing."""
+    return f"and {column} in (select clock_id from sla.recompute)" if some else ""
+
+
+def _replace_view(con: duckdb.DuckDBPyConnection) -> None:
+    """``marts.sla_clocks``: the rows and the run's as_of (a table of that name is replaced)."""
+    kind = con.sql(
+        "select table_type from information_schema.tables"
+        " where table_schema = 'marts' and table_name = 'sla_clocks'"
+    ).fetchall()
+    if kind and kind[0][0] != "VIEW":
+        con.execute("drop table marts.sla_clocks")
+    con.execute(_VIEW)
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.sql(
+            "select 1 from information_schema.tables where table_schema = $s and table_name = $t",
+            params={"s": schema, "t": table},
+        ).fetchall()
+    )
+
+
+def _inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
+    """A digest of what every clock's figures depend on besides its own document: the offices
+    (code, time zone) and their calendars (hours, days, China's holidays and make-up days)."""
+    row = con.sql(
+        """
+        select md5(coalesce(string_agg(line, chr(10) order by line), '')) from (
+            select concat_ws('|', 'c', calendar_id, coalesce(timezone, '-')) as line
+            from sla.calendars
+            union all
+            select concat_ws('|', 'w', calendar_id, weekday, start_local, end_local)
+            from sla.calendar_weekday_intervals
+            union all
+            select concat_ws('|', 'd', calendar_id, day, kind, coalesce(cast(as_weekday as varchar), '-'))
+            from sla.calendar_days
+            union all
+            select concat_ws('|', 'o', office_id, coalesce(office_code, '-'), coalesce(timezone, '-'))
+            from staging.stg_offices
+        )
+        """
+    ).fetchall()
+    return str(row[0][0])
 
 
 def _load_office_calendars(con: duckdb.DuckDBPyConnection) -> None:
@@ -333,7 +702,9 @@ def _load_office_calendars(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_OFFICE_CALENDARS)
 
 
-def _calendar_range(con: duckdb.DuckDBPyConnection, naive_as_of: datetime) -> tuple[date, date]:
+def _calendar_range(
+    con: duckdb.DuckDBPyConnection, naive_as_of: datetime, only: str = ""
+) -> tuple[date, date]:
     """Local days covering every clock's start, deadline and the as_of, with a day to spare on
     each side for time zones (and, for office-calendar clocks, room for nights and holidays).
     A pause known by as_of moves the deadline by at most its wall-clock length, so that is added
@@ -347,7 +718,7 @@ def _calendar_range(con: duckdb.DuckDBPyConnection, naive_as_of: datetime) -> tu
         " from sla.clock_inputs left join (select clock_id, sum(date_diff('minute', paused_at,"
         " least(coalesce(resumed_at, $as_of), $as_of)) + 1) as minutes from sla.pause_inputs"
         " where paused_at <= $as_of group by clock_id) as paused using (clock_id)"
-        " where started_at <= $as_of)",
+        f" where started_at <= $as_of {only})",
         params={"as_of": naive_as_of, "margin": _OFFICE_CALENDAR_MARGIN.days},
     ).fetchall()[0]
     first: datetime | None = row[0]

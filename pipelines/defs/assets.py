@@ -11,7 +11,7 @@ from pipelines.defs.energy import energy_assets
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseBuild
 from pipelines.defs.sla import PYTHON_TABLES as SLA_TABLES
 from pipelines.defs.sla import sla_assets
-from warehouse.extract import SOURCES, Source, extract_incremental, extract_table
+from warehouse.extract import EVENTS, SOURCES, Source, extract_source
 from warehouse.models import Model, load_models, run_model
 
 
@@ -21,27 +21,23 @@ def _key(table: str) -> dg.AssetKey:
 
 
 def raw_asset(source: Source) -> dg.AssetsDefinition:
-    mode = f"incrementally by {source.key_column}" if source.key_column else "whole"
     table = f"raw.{source.table}"
 
     @dg.asset(
         key=_key(table),
+        # Rows extracted by their documents' new events come after the events (docs/warehouse.md).
+        deps=[_key(f"raw.{EVENTS}")] if source.documents else None,
         group_name="raw",
         pool=WAREHOUSE_POOL,
         kinds={"duckdb"},
-        description=f"The operational table {source.table}, copied {mode} into {table}.",
+        description=f"The operational table {source.table}, copied {source.mode} into {table}.",
     )
     def _raw(
         context: dg.AssetExecutionContext, warehouse: WarehouseBuild
     ) -> dg.MaterializeResult[None]:
         with warehouse.connect(context.op_execution_context.run_id) as con:
-            if source.key_column:
-                rows = extract_incremental(
-                    warehouse.database_url, con, source.table, source.key_column
-                )
-                return dg.MaterializeResult(metadata={"appended_rows": rows})
-            rows = extract_table(warehouse.database_url, con, source.table)
-        return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+            done = extract_source(warehouse.database_url, con, source)
+        return dg.MaterializeResult(metadata={k: v for k, v in done.items() if v is not None})
 
     return _raw
 

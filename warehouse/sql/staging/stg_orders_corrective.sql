@@ -1,3 +1,4 @@
+-- materialized: view
 -- Corrective orders (纠正派工单).
 select
     cast(id as bigint) as order_id,

@@ -1,3 +1,4 @@
+-- materialized: view
 -- Periodic work orders (定期工单), one per plan and scheduled date.
 select
     cast(id as bigint) as order_id,

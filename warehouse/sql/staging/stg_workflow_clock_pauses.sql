@@ -1,3 +1,4 @@
+-- materialized: view
 -- Pauses (挂起) of SLA clock runs, tied to the events that paused and resumed them (a clock stopped
 -- while paused: resumed by its stop event). Instants are UTC; marts.sla_clocks takes them from the
 -- events, the stored ones are kept for reference.

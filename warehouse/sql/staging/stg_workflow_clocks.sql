@@ -1,3 +1,4 @@
+-- materialized: view
 -- SLA clock runs as the operational core stored them (target fixed at start). Instants are UTC.
 select
     cast(id as bigint) as clock_id,
