@@ -56,7 +56,7 @@ def sla_clocks(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  #
         stats = sla.build_sla_clocks(con, build_id=run_id)
         states = dict(con.sql("select state, count(*) from marts.sla_clocks group by 1").fetchall())
         events = int(con.sql(f"select count(*) from {sla.ORDER_EVENTS}").fetchall()[0][0])
-    built = {
+    built: dict[str, str | int | float] = {
         "mode": stats.mode,
         "reason": stats.reason,
         "clocks_recomputed": stats.clocks_recomputed,
