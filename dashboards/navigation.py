@@ -68,13 +68,13 @@ PAGES: tuple[PageSpec, ...] = (
         "energy_ui.nav.section_entry",
     ),
     PageSpec(
-        "views/todo.py", "maint_ui.nav.todo", ":material/checklist:", Permission.RAISE_ORDERS, MAINT
+        "views/todo.py", "maint_ui.nav.todo", ":material/checklist:", Permission.VIEW_ORDERS, MAINT
     ),
     PageSpec(
         "views/orders.py",
         "maint_ui.nav.orders",
         ":material/build:",
-        Permission.RAISE_ORDERS,
+        Permission.VIEW_ORDERS,
         MAINT,
         url_path="orders",  # ?order=<number> opens that order
     ),

@@ -30,7 +30,8 @@ class Permission(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_OBJECT_TYPES = "manage_object_types"  # the group's object-type tree and work standards
     MANAGE_OBJECTS = "manage_objects"  # an office's objects
-    RAISE_ORDERS = "raise_orders"  # file a corrective order (anyone at the office)
+    VIEW_ORDERS = "view_orders"  # the to-do list and an order's form (steps per the engine)
+    RAISE_ORDERS = "raise_orders"  # file a corrective order (people working at the office)
     MANAGE_ORDERS = "manage_orders"  # be an order's responsible person: assign, verify
     HANDLE_ORDERS = "handle_orders"  # be an order's handler: process it
     DRAFT_PLANS = "draft_plans"
@@ -64,12 +65,30 @@ _DISCIPLINE_SUPERVISORS = {
     Role.CLEANING_SUPERVISOR,
 }
 
+# Who works at an office and so may file a corrective order there (SPEC P5: "a guard sees
+# litter ... and files an order"). Supplier users are outsourced staff on site, and a handler
+# who answers a periodic checklist item ✗ must raise its corrective order. Not: the group
+# admin, HQ viewers and internal audit (they watch from head office; an admin who also works
+# at an office is given an office role there), call-centre agents (customer calls become
+# repairs, C11) and finance.
+_OFFICE_STAFF = {
+    Role.OFFICE_MANAGER,
+    *_DISCIPLINE_SUPERVISORS,
+    Role.CS_SUPERVISOR,
+    Role.CS_ASSISTANT,
+    Role.TECHNICIAN,
+    Role.RENOVATION_ADMIN,
+    Role.SECURITY_GUARD,
+    Role.SUPPLIER_USER,
+}
+
 ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_OVERVIEW: frozenset(_ANALYTICS_READERS),
     Permission.MANAGE_USERS: frozenset({Role.GROUP_ADMIN}),
     Permission.MANAGE_OBJECT_TYPES: frozenset({Role.GROUP_ADMIN}),
     Permission.MANAGE_OBJECTS: frozenset({Role.OFFICE_MANAGER, *_DISCIPLINE_SUPERVISORS}),
-    Permission.RAISE_ORDERS: frozenset(Role),
+    Permission.VIEW_ORDERS: frozenset(Role),
+    Permission.RAISE_ORDERS: frozenset(_OFFICE_STAFF),
     Permission.MANAGE_ORDERS: frozenset({Role.OFFICE_MANAGER, *_DISCIPLINE_SUPERVISORS}),
     Permission.HANDLE_ORDERS: frozenset(
         {

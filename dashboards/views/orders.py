@@ -400,7 +400,7 @@ def show_order(user: Principal, document_no: str) -> None:
     try:
         with unit_of_work(operational_engine()) as db:
             view = lookup.order_view(db, user, document_no)
-            if user.can(Permission.RAISE_ORDERS, view.office_code):
+            if user.can(Permission.VIEW_ORDERS, view.office_code):
                 if {"assign", "reassign"} & set(view.actions):
                     handlers = lookup.people_with(db, view.office_code, Permission.HANDLE_ORDERS)
                 if "complete" in view.actions:
@@ -410,7 +410,7 @@ def show_order(user: Principal, document_no: str) -> None:
     except DomainError as refused:
         st.warning(error_text(refused))
         return
-    if not user.can(Permission.RAISE_ORDERS, view.office_code):
+    if not user.can(Permission.VIEW_ORDERS, view.office_code):
         st.warning(tr("orders.unknown_order", document_no=document_no))
         return
     show_details(view)
@@ -502,7 +502,7 @@ def raise_form(user: Principal) -> None:
 
 
 def render() -> None:
-    user = require(Permission.RAISE_ORDERS)
+    user = require(Permission.VIEW_ORDERS)
     st.markdown(PHONE_CSS, unsafe_allow_html=True)
     st.title(tr("maint_ui.order.title"))
     show_flash()
@@ -514,7 +514,9 @@ def render() -> None:
     if opened:
         st.session_state[ORDER] = opened
     with st.container(key="maint_entry", width=WIDTH):
-        work, new = st.tabs([tr("maint_ui.order.tab_open"), tr("maint_ui.raise.tab")])
+        can_raise = user.can(Permission.RAISE_ORDERS)  # HQ and audit only read orders
+        tabs = [tr("maint_ui.order.tab_open")] + ([tr("maint_ui.raise.tab")] if can_raise else [])
+        work, *new = st.tabs(tabs)
         with work:
             number = st.text_input(
                 tr("maint_ui.col.document_no"),
@@ -525,8 +527,9 @@ def render() -> None:
                 show_order(user, number.strip())
             else:
                 st.caption(tr("maint_ui.order.open_hint"))
-        with new:
-            raise_form(user)
+        for tab in new:
+            with tab:
+                raise_form(user)
 
 
 render()

@@ -64,7 +64,7 @@ def todo_table(items: list[TodoItem], now: datetime) -> pl.DataFrame:
 
 
 def render() -> None:
-    user = require(Permission.RAISE_ORDERS)
+    user = require(Permission.VIEW_ORDERS)
     st.title(tr("maint_ui.todo.title"))
     with unit_of_work(operational_engine()) as db:
         items = todo_list(db, user)

@@ -9,7 +9,14 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from operational.auth import Permission, authenticate, lock_duration
+from operational.auth import (
+    ROLE_PERMISSIONS,
+    Grant,
+    Permission,
+    Principal,
+    authenticate,
+    lock_duration,
+)
 from operational.demo import DemoOptions, load_demo
 from operational.errors import DomainError, PermissionDenied
 from operational.models import AuditEntry, Role, ScopeLevel, User, utcnow
@@ -124,3 +131,48 @@ def test_the_audit_log_is_append_only_in_the_database(demo: Session) -> None:
         demo.execute(text("UPDATE audit_log SET actor = 'someone else'"))
     with pytest.raises(DBAPIError, match="append-only"), demo.begin_nested():
         demo.execute(text("DELETE FROM audit_log"))
+
+
+OFFICE_STAFF = {
+    Role.OFFICE_MANAGER,
+    Role.ENGINEERING_SUPERVISOR,
+    Role.LANDSCAPING_SUPERVISOR,
+    Role.SECURITY_SUPERVISOR,
+    Role.CLEANING_SUPERVISOR,
+    Role.CS_SUPERVISOR,
+    Role.CS_ASSISTANT,
+    Role.TECHNICIAN,
+    Role.RENOVATION_ADMIN,
+    Role.SECURITY_GUARD,
+    Role.SUPPLIER_USER,
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_only_people_working_at_an_office_raise_corrective_orders(role: Role) -> None:
+    """Head office (admin, HQ viewers, internal audit) reads orders but files none."""
+    at_office = Principal(
+        1,
+        "someone",
+        "某人",
+        "zh_CN",
+        (Grant(role, ScopeLevel.OFFICE, "SH001", frozenset({"SH001"})),),
+    )
+    assert at_office.can(Permission.RAISE_ORDERS, "SH001") is (role in OFFICE_STAFF)
+    assert not at_office.can(Permission.RAISE_ORDERS, "BJ001")
+    assert at_office.can(Permission.VIEW_ORDERS, "SH001")
+
+
+def test_every_handler_may_raise_the_corrective_order_of_a_failed_checklist_item() -> None:
+    assert ROLE_PERMISSIONS[Permission.HANDLE_ORDERS] <= ROLE_PERMISSIONS[Permission.RAISE_ORDERS]
+
+
+def test_demo_head_office_logins_cannot_raise_orders_anywhere(demo: Session) -> None:
+    for username in ("hq", "audit", "city.audit", "admin"):
+        user = authenticate(demo, username, "propcloud")
+        assert user.offices_for(Permission.RAISE_ORDERS) == frozenset(), username
+        assert user.can(Permission.VIEW_ORDERS)
+    for username in ("manager", "engineer"):
+        assert authenticate(demo, username, "propcloud").offices_for(Permission.RAISE_ORDERS) == {
+            "SH001"
+        }
