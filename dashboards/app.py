@@ -1,21 +1,29 @@
 """The propcloud dashboards: ``streamlit run dashboards/app.py``.
 
-This entry point runs on every interaction. Logged out, it shows only the login form (with the
-language switch). Logged in, it builds the menu from the page registry for the user's roles
-(``dashboards.navigation``), draws the sidebar (user, language, logout) and runs the chosen page.
+This entry point runs on every interaction. It first restores the login from the browser's
+session cookie (``session.restore_login``: a reload or an opened link stays logged in). Logged
+out, it shows only the login form (with the language switch). Logged in, it builds the menu from
+the page registry for the user's roles (``dashboards.navigation``), draws the sidebar (user,
+language, logout) and runs the chosen page.
+
+Served through ``dashboards/server.py`` (``propcloud serve``) so that the browser can be given
+its HttpOnly cookie; plain ``streamlit run dashboards/app.py`` works too, with logins that last
+only as long as the tab's connection.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import navigation
+from dashboards import browser_session, navigation
 from dashboards.session import (
     error_text,
     language_switch,
     log_in,
     log_out,
     principal,
+    restore_login,
+    session_ended_notice,
     tr,
 )
 from operational.errors import DomainError
@@ -51,6 +59,9 @@ def login_page() -> None:
     refused = st.session_state.pop("login_error", None)
     if refused:
         st.error(refused)
+    ended = session_ended_notice()
+    if ended and not refused:
+        st.info(ended, icon=":material/lock_clock:")
 
 
 def no_pages() -> None:
@@ -71,9 +82,11 @@ def sidebar() -> None:
             on_click=log_out,
             width="stretch",
         )
+        browser_session.apply_pending()  # a new login's cookie
 
 
 def main() -> None:
+    restore_login()
     st.set_page_config(page_title=tr("app.title"), page_icon=":material/apartment:", layout="wide")
     user = principal()
     if user is None:
@@ -86,11 +99,13 @@ def main() -> None:
             if spec.url_path
         ]
         page = st.navigation([st.Page(login_page, title=title), *links], position="hidden")
+        page.run()
+        browser_session.apply_pending()  # a logout's or an ended session's cookie is dropped
     else:
         menu = navigation.menu(user)
         page = st.navigation(menu or [st.Page(no_pages, title=tr("app.title"))])
         sidebar()
-    page.run()
+        page.run()
 
 
 main()

@@ -3,6 +3,12 @@
 Everything a page needs about the current session goes through here, so that pages stay short:
 ``tr()`` translates in the session's language, ``require()`` stops a page the user may not see,
 ``operational_engine()`` and ``settings()`` come from the ``PROPCLOUD_*`` environment variables.
+
+A login outlives the browser tab's connection: :func:`log_in` starts a login session
+(``operational.login_sessions``) whose token the browser keeps in an HttpOnly cookie
+(``dashboards.browser_session``), and :func:`restore_login`, run first on every page run, logs
+a reloaded page or an opened link back in from that cookie — and logs out a page whose session
+has ended meanwhile (logout elsewhere, disabled account, password reset, expiry).
 """
 
 from __future__ import annotations
@@ -12,14 +18,19 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
+from dashboards import browser_session
+from operational import login_sessions
 from operational.auth import Permission, Principal, authenticate
 from operational.db import engine_for, session_factory, unit_of_work
 from operational.errors import DomainError
 from operational.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from operational.services.users import set_language
-from operational.settings import Settings, load_settings
+from operational.settings import Settings, load_settings, signing_key
 
 PRINCIPAL_KEY = "principal"
+LOGIN_SESSION_KEY = "login_session"  # id of the login session behind this browser tab
+COOKIE_TRIED_KEY = "login_cookie_tried"  # the cookie value already tried in this tab
+SESSION_ENDED_KEY = "login_session_ended"  # tell the login page why the user is logged out
 LANGUAGE_KEY = "language"
 LANGUAGE_WIDGET_KEY = "language_switch"
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
@@ -53,23 +64,87 @@ def principal() -> Principal | None:
     return found if isinstance(found, Principal) else None
 
 
+def _lifetime() -> login_sessions.Lifetime:
+    current = settings()
+    return login_sessions.Lifetime(current.session_idle, current.session_max_age)
+
+
+def _remember(user: Principal, session_id: int) -> None:
+    st.session_state[PRINCIPAL_KEY] = user
+    st.session_state[LOGIN_SESSION_KEY] = session_id
+    st.session_state[LANGUAGE_KEY] = user.language if user.language in LANGUAGES else language()
+    st.session_state.pop(SESSION_ENDED_KEY, None)
+
+
+def _forget() -> None:
+    st.session_state.pop(PRINCIPAL_KEY, None)
+    st.session_state.pop(LOGIN_SESSION_KEY, None)
+
+
 def log_in(username: str, password: str) -> None:
-    """Check the credentials and remember the user; raises :class:`DomainError` if refused.
+    """Check the credentials, start a login session and remember the user; raises
+    :class:`DomainError` if refused.
 
     The attempt is committed whether it succeeds or not, so failures count towards the lock.
+    The browser is given the session's cookie in this page run (``browser_session``).
     """
-    with session_factory(operational_engine())() as db:
+    engine = operational_engine()
+    with session_factory(engine)() as db:
         try:
             user = authenticate(db, username, password)
         finally:
             db.commit()
-    st.session_state[PRINCIPAL_KEY] = user
-    st.session_state[LANGUAGE_KEY] = user.language if user.language in LANGUAGES else language()
+    key = signing_key(settings())
+    with unit_of_work(engine) as db:
+        started = login_sessions.start(db, key, user.user_id, _lifetime())
+    _remember(user, started.session_id)
+    browser_session.store_later(started.token)
 
 
 def log_out() -> None:
-    """Forget the user; the language stays as it was for the login page."""
-    st.session_state.pop(PRINCIPAL_KEY, None)
+    """End the login session, forget the user and have the browser drop its cookie; the
+    language stays as it was for the login page."""
+    session_id = st.session_state.get(LOGIN_SESSION_KEY)
+    if isinstance(session_id, int):
+        with unit_of_work(operational_engine()) as db:
+            login_sessions.end(db, session_id)
+    _forget()
+    st.session_state[COOKIE_TRIED_KEY] = browser_session.read()  # ended: not to be tried again
+    browser_session.clear_later()
+
+
+def restore_login() -> None:
+    """Run first on every page run: check this tab's login session is still alive, or log the
+    tab in from the browser's cookie (a reload, a link opened in a new tab, a scanned label)."""
+    session_id = st.session_state.get(LOGIN_SESSION_KEY)
+    if isinstance(session_id, int):
+        with unit_of_work(operational_engine()) as db:
+            alive = login_sessions.still_live(db, session_id, _lifetime())
+        if not alive:
+            _forget()
+            st.session_state[SESSION_ENDED_KEY] = True
+            browser_session.clear_later()
+        return
+    if principal() is not None:
+        return  # logged in without a login session (tests put a principal here themselves)
+    token = browser_session.read()
+    if token is None or st.session_state.get(COOKIE_TRIED_KEY) == token:
+        return
+    st.session_state[COOKIE_TRIED_KEY] = token
+    with unit_of_work(operational_engine()) as db:
+        resumed = login_sessions.resume(db, signing_key(settings()), token, _lifetime())
+    if resumed is None:
+        st.session_state[SESSION_ENDED_KEY] = True
+        browser_session.clear_later()
+        return
+    _remember(resumed.principal, resumed.session_id)
+
+
+def session_ended_notice() -> str | None:
+    """Why the login page is shown, once, when a login session ended by itself."""
+    if st.session_state.pop(SESSION_ENDED_KEY, None):
+        return tr("session.ended")
+    return None
 
 
 def _language_changed() -> None:

@@ -80,3 +80,21 @@ class RoleGrant(Base):
     office_id: Mapped[int | None] = mapped_column(ForeignKey("org_office.id"), default=None)
 
     user: Mapped[User] = relationship(back_populates="grants", lazy="raise")
+
+
+class LoginSession(Base):
+    """One browser's login (登录会话), restored from its signed cookie until it ends.
+
+    The cookie carries the row's id and a random secret; only a SHA-256 of that secret is kept
+    here. A session ends when it is logged out or revoked (password reset, account disabled),
+    when it has been idle too long or when it is too old (``operational.login_sessions``).
+    """
+
+    __tablename__ = "auth_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("auth_user.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

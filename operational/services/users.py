@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from operational import audit
+from operational import audit, login_sessions
 from operational.auth import Permission, Principal, hash_password
 from operational.errors import DomainError, NotFound, PermissionDenied
 from operational.models import CityCompany, Office, Role, RoleGrant, ScopeLevel, User
@@ -187,15 +187,19 @@ def set_active(session: Session, actor: Principal | None, username: str, active:
             after={"is_active": active},
         )
         user.is_active = active
+    if not active:
+        login_sessions.end_all(session, user.id)  # logged out on every device
 
 
 def set_password(session: Session, actor: Principal | None, username: str, password: str) -> None:
-    """Set a new password and clear any lock; the audit log records that, never the password."""
+    """Set a new password, clear any lock and end the user's login sessions; the audit log
+    records that, never the password."""
     actor_name = _require_admin(actor)
     user = _load(session, username)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    login_sessions.end_all(session, user.id)  # whoever knew the old password is logged out
     audit.record(
         session,
         actor=actor_name,

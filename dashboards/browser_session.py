@@ -1,0 +1,144 @@
+"""The login cookie: how a browser keeps its login session across reloads and scanned links.
+
+The token (``operational.login_sessions``) lives in an **HttpOnly** cookie, so no script on the
+page can read it. Streamlit reads cookies (``st.context.cookies``, from the request that opened
+the page's connection) but cannot set them, so the dashboards are served through ``st.App``
+(``dashboards/server.py``) with one extra HTTP route, ``/_propcloud/session``:
+
+- after a login the page runs a one-line script that POSTs the new token there; the route
+  checks the token's signature and answers with ``Set-Cookie`` (HttpOnly, SameSite=Lax, Secure
+  when served over HTTPS, Max-Age = the sessions' longest life);
+- after a logout the script sends DELETE there and the route clears the cookie.
+
+The route refuses requests without the ``X-Propcloud-Session`` header or from another origin,
+so another site cannot plant its own login in a user's browser. The server never trusts the
+cookie alone: every use goes through ``login_sessions.resume`` against the database.
+
+Served by plain ``streamlit run dashboards/app.py`` the route does not exist: logins work as
+before but last only as long as the browser tab's connection.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+import streamlit as st
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from streamlit import config
+
+from operational import login_sessions
+from operational.settings import Settings, load_settings, signing_key
+
+COOKIE = "propcloud_session"
+ROUTE = "_propcloud/session"
+HEADER = "X-Propcloud-Session"
+PENDING_KEY = "session_cookie_pending"  # ("store", token) or ("clear", ""): done on the next run
+
+
+def _base_path() -> str:
+    """``/`` or ``/<server.baseUrlPath>/``."""
+    base = str(config.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/" if base else "/"
+
+
+def route_path() -> str:
+    return f"{_base_path()}{ROUTE}"
+
+
+def read() -> str | None:
+    """The token the browser sent when this page connected, if any."""
+    try:
+        value = st.context.cookies.get(COOKIE)
+    except (AttributeError, RuntimeError):  # no browser behind this run (a bare script run)
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def store_later(token: str) -> None:
+    """Have the browser keep ``token`` (done by :func:`apply_pending` in this run)."""
+    st.session_state[PENDING_KEY] = ("store", token)
+
+
+def clear_later() -> None:
+    """Have the browser drop its cookie (done by :func:`apply_pending` in this run)."""
+    st.session_state[PENDING_KEY] = ("clear", "")
+
+
+def _script(method: str, body: str | None) -> str:
+    options: dict[str, object] = {
+        "method": method,
+        "headers": {HEADER: "1", "Content-Type": "text/plain"},
+        "credentials": "same-origin",
+        "cache": "no-store",
+    }
+    if body is not None:
+        options["body"] = body
+    # json.dumps of our own path and token (URL-safe characters only): nothing of a user's.
+    return (
+        f"<script>fetch({json.dumps(route_path())}, {json.dumps(options)})"
+        ".catch(function () {});</script>"
+    )
+
+
+def apply_pending() -> None:
+    """Send the browser the script that stores or clears the cookie, once."""
+    pending = st.session_state.pop(PENDING_KEY, None)
+    if not pending:
+        return
+    action, token = pending
+    script = _script("POST", token) if action == "store" else _script("DELETE", None)
+    st.html(script, width="content", unsafe_allow_javascript=True)
+
+
+# ---------------------------------------------------------------- the HTTP route (server side)
+
+
+def _secure(request: Request, settings: Settings) -> bool:
+    forwarded = request.headers.get("x-forwarded-proto", "")
+    return (
+        request.url.scheme == "https"
+        or forwarded.split(",")[0].strip() == "https"
+        or settings.base_url.startswith("https:")
+    )
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None:  # browsers send Origin with every POST and DELETE from a script
+        return True
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+async def session_cookie(request: Request) -> Response:
+    """``POST`` a token: keep it in the HttpOnly cookie. ``DELETE``: drop the cookie."""
+    if request.headers.get(HEADER) != "1" or not _same_origin(request):
+        return Response(status_code=403)
+    settings = load_settings()
+    secure = _secure(request, settings)
+    response = Response(status_code=204, headers={"Cache-Control": "no-store"})
+    if request.method == "DELETE":
+        response.delete_cookie(
+            COOKIE, path=_base_path(), secure=secure, httponly=True, samesite="lax"
+        )
+        return response
+    token = (await request.body()).decode("ascii", errors="replace").strip()
+    if login_sessions.verify(signing_key(settings), token) is None:
+        return Response(status_code=400)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(settings.session_max_age.total_seconds()),
+        path=_base_path(),
+        secure=secure,
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+def routes() -> list[BaseRoute]:
+    """The extra route ``dashboards/server.py`` serves beside Streamlit's own."""
+    return [Route(route_path(), session_cookie, methods=["POST", "DELETE"])]
