@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, insert, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from operational import bulk
 from operational.auth import Permission, Principal
 from operational.errors import DomainError, NotFound
 from operational.models import (
@@ -198,23 +199,54 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def _months_between(earlier: date, later: date) -> int:
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
 def occurrences(
     start_date: date, frequency: Frequency, every: int, first: date, last: date
 ) -> Iterator[date]:
     """The scheduled dates in ``[first, last]`` of a schedule anchored at ``start_date``."""
-    k = 0
+    # Start at the first occurrence that may fall on or after ``first`` (no walk from the start).
+    if frequency in (Frequency.DAILY, Frequency.WEEKLY):
+        step = timedelta(days=every * (1 if frequency is Frequency.DAILY else 7))
+        k = max(0, -(-(first - start_date).days // step.days))
+    else:
+        step_months = every * _MONTHS[frequency]
+        k = max(0, _months_between(start_date, first) // step_months)
     while True:
-        if frequency is Frequency.DAILY:
-            day = start_date + timedelta(days=k * every)
-        elif frequency is Frequency.WEEKLY:
-            day = start_date + timedelta(weeks=k * every)
+        if frequency in (Frequency.DAILY, Frequency.WEEKLY):
+            day = start_date + k * step
         else:
-            day = _add_months(start_date, k * every * _MONTHS[frequency])
+            day = _add_months(start_date, k * step_months)
         if day > last:
             return
         if day >= first:
             yield day
         k += 1
+
+
+def count_occurrences(
+    start_date: date, frequency: Frequency, every: int, first: date, last: date
+) -> int:
+    """How many scheduled dates lie in ``[first, last]`` (0 if ``last < first``)."""
+    if last < first:
+        return 0
+    if frequency in (Frequency.DAILY, Frequency.WEEKLY):
+        step = every * (1 if frequency is Frequency.DAILY else 7)
+        lo = max(0, -(-(first - start_date).days // step))
+        hi = (last - start_date).days // step
+        return max(0, hi - lo + 1)
+    return sum(1 for _ in occurrences(start_date, frequency, every, first, last))
+
+
+@dataclass(frozen=True)
+class _Window:
+    """What one plan issues in this run: its office's zone and the dates still missing."""
+
+    plan: PeriodicPlan
+    zone: ZoneInfo
+    days: list[date]
 
 
 def generate_orders(
@@ -224,9 +256,13 @@ def generate_orders(
 
     An order is issued for every occurrence from the later of the plan's start and the day it was
     approved, to the earlier of its end date and ``horizon_end``, unless the plan already has one
-    for that date. The unique key (plan, scheduled date) backs the check: each order is written in
-    a savepoint, and one that a concurrent run wrote first is skipped. Running twice, or again
-    after a crash half-way, therefore never duplicates. Returns the orders issued now.
+    for that date. Set-based: the missing dates of every plan are found with one aggregate
+    query, then the orders, their ``issue`` events, completion clocks and checklists are written
+    in bulk (:func:`operational.workflow.engine.create_many` — exactly what ``engine.create``
+    writes for each). The unique key (plan, scheduled date) backs the check: an order that a
+    concurrent run wrote first is skipped (``ON CONFLICT DO NOTHING``) with nothing written for
+    it. Running twice, or again after a crash half-way, therefore never duplicates. Returns the
+    orders issued now, plan by plan (by id), date by date.
 
     An order's 72-hour clock starts at its scheduled day's start (office time), or when it is
     issued (``at``, default now) if that is later.
@@ -242,66 +278,154 @@ def generate_orders(
             )
         )
     )
-    issued: list[PeriodicOrder] = []
     for p in plans:
         if p.state != "approved" or p.approved_at is None:
             raise DomainError("plans.not_approved", document_no=p.document_no)
-        office = session.get_one(Office, p.office_id)
-        zone = ZoneInfo(office.timezone)
+    if not plans:
+        return []
+    windows = _missing_days(session, plans, horizon_end)
+    objects = _objects_of(session, [w.plan.id for w in windows if w.days])
+    items = _items_by_type({o.type_id for group in objects.values() for o in group}, session)
+    documents: list[engine.NewDocument] = []
+    keys: list[tuple[PeriodicPlan, date]] = []
+    for w in windows:
+        p = w.plan
+        for day in w.days:
+            documents.append(
+                engine.NewDocument(
+                    {
+                        "office_id": p.office_id,
+                        "plan_id": p.id,
+                        "scheduled_for": day,
+                        "work_starts_at": datetime.combine(day, time(0), tzinfo=w.zone).astimezone(
+                            UTC
+                        ),
+                        "discipline": p.discipline,
+                        "responsible_id": p.responsible_id,
+                        "handler_id": None,
+                    },
+                    {"plan": p.document_no, "scheduled_for": day},
+                )
+            )
+            keys.append((p, day))
+    ids = engine.create_many(
+        session,
+        None,
+        PeriodicOrder,
+        "issue",
+        documents,
+        at=at,
+        unique_key=("plan_id", "scheduled_for"),
+    )
+    answers: list[dict[str, object]] = []
+    issued_ids: list[int] = []
+    for (p, _day), order_id in zip(keys, ids, strict=True):
+        if order_id is None:
+            continue  # a concurrent run issued it first
+        issued_ids.append(order_id)
+        for obj in objects.get(p.id, []):
+            for item in items.get(obj.type_id, []):
+                answers.append(
+                    {
+                        "order_id": order_id,
+                        "object_id": obj.id,
+                        "item_id": item.id,
+                        "position": item.position,
+                        "text": item.text,
+                    }
+                )
+    table = ChecklistAnswer.__table__
+    assert isinstance(table, Table)
+    bulk.insert_rows(session, table, answers)
+    loaded: dict[int, PeriodicOrder] = {}
+    for start in range(0, len(issued_ids), 1_000):
+        chunk = issued_ids[start : start + 1_000]
+        loaded.update(
+            (o.id, o)
+            for o in session.scalars(select(PeriodicOrder).where(PeriodicOrder.id.in_(chunk)))
+        )
+    return [loaded[i] for i in issued_ids]
+
+
+def _missing_days(session: Session, plans: list[PeriodicPlan], horizon_end: date) -> list[_Window]:
+    """Per plan, the occurrences from the later of its start and approval day up to the earlier
+    of its end and ``horizon_end`` that have no order yet.
+
+    Reads no plan's whole history: one aggregate over the unique index (count and latest date
+    of each plan's orders up to the horizon). Generation fills each plan's dates from the first
+    on, so when a plan's orders are exactly its occurrences up to its latest one, only the dates
+    after that are missing; otherwise (orders written some other way) that plan's dates in its
+    window are read and compared.
+    """
+    zones = {
+        o.id: ZoneInfo(o.timezone)
+        for o in session.scalars(select(Office).where(Office.id.in_({p.office_id for p in plans})))
+    }
+    seen: dict[int, tuple[int, date]] = {}
+    ids = [p.id for p in plans]
+    for start in range(0, len(ids), 1_000):
+        for plan_id, count, latest in session.execute(
+            select(PeriodicOrder.plan_id, func.count(), func.max(PeriodicOrder.scheduled_for))
+            .where(
+                PeriodicOrder.plan_id.in_(ids[start : start + 1_000]),
+                PeriodicOrder.scheduled_for <= horizon_end,
+            )
+            .group_by(PeriodicOrder.plan_id)
+        ):
+            seen[plan_id] = (int(count), latest)
+    windows: list[_Window] = []
+    for p in plans:
+        assert p.approved_at is not None
+        zone = zones[p.office_id]
+        frequency = Frequency(p.frequency)
         first = max(p.start_date, p.approved_at.astimezone(zone).date())
         last = min(p.end_date or horizon_end, horizon_end)
-        have = set(
-            session.scalars(
-                select(PeriodicOrder.scheduled_for).where(PeriodicOrder.plan_id == p.id)
-            )
-        )
-        objects = plan_objects(session, p)
-        for day in occurrences(p.start_date, Frequency(p.frequency), p.every, first, last):
-            if day in have:
-                continue
-            try:
-                with session.begin_nested():
-                    issued.append(_issue(session, p, objects, day, zone, at))
-            except IntegrityError:
-                continue  # a concurrent run issued it first
-    return issued
-
-
-def _issue(
-    session: Session,
-    plan: PeriodicPlan,
-    objects: list[MaintObject],
-    day: date,
-    zone: ZoneInfo,
-    at: datetime | None,
-) -> PeriodicOrder:
-    order = PeriodicOrder(
-        office_id=plan.office_id,
-        plan_id=plan.id,
-        scheduled_for=day,
-        work_starts_at=datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC),
-        discipline=plan.discipline,
-        responsible_id=plan.responsible_id,
-    )
-    engine.create(
-        session, None, order, "issue", {"plan": plan.document_no, "scheduled_for": day}, at=at
-    )
-    items = session.scalars(
-        select(ChecklistItem)
-        .where(ChecklistItem.type_id.in_({o.type_id for o in objects}))
-        .order_by(ChecklistItem.position)
-    ).all()
-    for obj in objects:
-        for item in items:
-            if item.type_id == obj.type_id:
-                session.add(
-                    ChecklistAnswer(
-                        order_id=order.id,
-                        object_id=obj.id,
-                        item_id=item.id,
-                        position=item.position,
-                        text=item.text,
+        count, latest = seen.get(p.id, (0, first - timedelta(days=1)))
+        if count == count_occurrences(p.start_date, frequency, p.every, first, latest):
+            have: set[date] = set()
+            first_missing = max(first, latest + timedelta(days=1))
+        else:
+            have = set(
+                session.scalars(
+                    select(PeriodicOrder.scheduled_for).where(
+                        PeriodicOrder.plan_id == p.id,
+                        PeriodicOrder.scheduled_for >= first,
+                        PeriodicOrder.scheduled_for <= last,
                     )
                 )
-    session.flush()
-    return order
+            )
+            first_missing = first
+        days = [
+            day
+            for day in occurrences(p.start_date, frequency, p.every, first_missing, last)
+            if day not in have
+        ]
+        windows.append(_Window(p, zone, days))
+    return windows
+
+
+def _objects_of(session: Session, plan_ids: list[int]) -> dict[int, list[MaintObject]]:
+    """Each plan's objects, by code (one query)."""
+    out: dict[int, list[MaintObject]] = {}
+    for start in range(0, len(plan_ids), 1_000):
+        for plan_id, obj in session.execute(
+            select(plan_object.c.plan_id, MaintObject)
+            .join(plan_object, plan_object.c.object_id == MaintObject.id)
+            .where(plan_object.c.plan_id.in_(plan_ids[start : start + 1_000]))
+            .order_by(plan_object.c.plan_id, MaintObject.code)
+        ):
+            out.setdefault(plan_id, []).append(obj)
+    return out
+
+
+def _items_by_type(type_ids: set[int], session: Session) -> dict[int, list[ChecklistItem]]:
+    """The work-standard items of these object types, by position (one query)."""
+    out: dict[int, list[ChecklistItem]] = {}
+    if type_ids:
+        for item in session.scalars(
+            select(ChecklistItem)
+            .where(ChecklistItem.type_id.in_(type_ids))
+            .order_by(ChecklistItem.position)
+        ):
+            out.setdefault(item.type_id, []).append(item)
+    return out

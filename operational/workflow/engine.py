@@ -10,16 +10,16 @@ all in the caller's transaction. Rules: ``docs/workflow.md``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
-from operational import sla
+from operational import bulk, sla
 from operational.audit import snapshot
 from operational.auth import Permission, Principal
 from operational.calendars import WorkCalendar
@@ -134,11 +134,17 @@ def may_take(
     actor: Principal | None, document: WorkflowDocument, t: Transition, office: str
 ) -> bool:
     """Whether ``actor`` may take ``t`` on ``document`` (of office code ``office``), state aside."""
+    party = getattr(document, t.party) if t.party is not None else None
+    return _may_take(actor, party, t, office)
+
+
+def _may_take(actor: Principal | None, party: Any, t: Transition, office: str) -> bool:
+    """:func:`may_take` given the value of the transition's ``party`` column on the document."""
     if actor is None:
         return True
     if t.permission is None or not actor.can(t.permission, office):
         return False
-    return t.party is None or getattr(document, t.party) == actor.user_id
+    return t.party is None or party == actor.user_id
 
 
 def available(
@@ -186,6 +192,134 @@ def create(
     return _record(session, actor, document, doc_type, t, None, office, payload, at)
 
 
+@dataclass(frozen=True)
+class NewDocument:
+    """One document for :func:`create_many`: its own columns (``office_id`` and the type's
+    fields, not ``id``, ``state`` or ``version``) and the payload of its creating event."""
+
+    values: Mapping[str, Any]
+    payload: Mapping[str, Any] | None = None
+
+
+def create_many(
+    session: Session,
+    actor: Principal | None,
+    model: type[WorkflowDocument],
+    transition_name: str,
+    documents: Sequence[NewDocument],
+    *,
+    at: datetime | None = None,
+    unique_key: Sequence[str] | None = None,
+) -> list[int | None]:
+    """:func:`create` for many documents of one type, set-based: a few statements in all.
+
+    Checks what :func:`create` checks, for every document, before writing anything; then each
+    document gets exactly what :func:`create` gives it — the creating state and version 1, the
+    engine's number (``PM-OFFICE-000123``) unless ``values`` has a ``document_no``, its event
+    (ids in the order given, all ``at``, default now) and the clocks the transition starts, with
+    the office's target (:func:`targets_for`) and the deadline of :func:`operational.sla.due_at`
+    in :func:`office_calendar`.
+
+    With ``unique_key`` (columns under a unique constraint) a document whose key is taken —
+    also by a concurrent transaction that wrote it first — is skipped: nothing is written for
+    it and its id comes back None. Otherwise the ids of the new documents, in the order given.
+    Rows are written in bulk past the session's identity map: load what you need afterwards.
+    """
+    doc_type = _REGISTRY[model]
+    t = doc_type.get(transition_name)
+    if None not in t.sources:
+        raise DomainError("workflow.not_a_creation", transition=t.name)
+    if t.stops or t.pauses or t.resumes:
+        raise ValueError(f"{doc_type.name}.{t.name}: a creation only starts clocks")
+    if not documents:
+        return []
+    session.flush()  # the caller's pending changes first, as create() writes after them
+    office_ids = {int(d.values["office_id"]) for d in documents}
+    offices = {o.id: o for o in session.scalars(select(Office).where(Office.id.in_(office_ids)))}
+    if len(offices) != len(office_ids):
+        raise DomainError("workflow.unknown_office")
+    for d in documents:
+        party = d.values.get(t.party) if t.party is not None else None
+        if not _may_take(actor, party, t, offices[int(d.values["office_id"])].code):
+            raise PermissionDenied("workflow.not_allowed", transition=t.name)
+    at = at or utcnow()
+    table = getattr(model, "__table__", None)
+    assert isinstance(table, Table)
+    rows: list[dict[str, Any]] = []
+    for d, new_id in zip(documents, bulk.allocate_ids(session, table, len(documents)), strict=True):
+        row = {**d.values, "id": new_id, "state": t.target, "version": 1}
+        if not row.get("document_no"):
+            code = offices[int(row["office_id"])].code
+            row["document_no"] = f"{doc_type.number_prefix}-{code}-{new_id:06d}"
+        rows.append(row)
+    if unique_key:
+        inserted = bulk.insert_new(session, table, rows, unique_key)
+    else:
+        bulk.insert_rows(session, table, rows)
+        inserted = {row["id"] for row in rows}
+    kept = [(row, d) for row, d in zip(rows, documents, strict=True) if row["id"] in inserted]
+    event_table = WorkflowEvent.__table__
+    assert isinstance(event_table, Table)
+    event_ids = bulk.allocate_ids(session, event_table, len(kept))
+    actor_name = _actor_name(actor)
+    bulk.insert_rows(
+        session,
+        event_table,
+        [
+            {
+                "id": event_id,
+                "document_type": doc_type.name,
+                "document_id": row["id"],
+                "document_no": row["document_no"],
+                "office_id": row["office_id"],
+                "transition": t.name,
+                "from_state": None,
+                "to_state": t.target,
+                "actor": actor_name,
+                "at": at,
+                "payload": snapshot(d.payload or {}),
+            }
+            for (row, d), event_id in zip(kept, event_ids, strict=True)
+        ],
+    )
+    clock_rows: list[dict[str, Any]] = []
+    for name in t.starts:
+        spec = next(c for c in doc_type.clocks if c.name == name)
+        target_of = targets_for(session, office_ids, doc_type.name, name)
+        calendars: dict[tuple[int, sla.CalendarKind], WorkCalendar] = {}
+        deadlines: dict[tuple[int, sla.ClockTarget, datetime], datetime] = {}
+        for (row, _), event_id in zip(kept, event_ids, strict=True):
+            office = offices[int(row["office_id"])]
+            discipline = str(row[doc_type.discipline_field]) if doc_type.discipline_field else ""
+            target = target_of(office.id, discipline)
+            started = _clock_start(
+                at, row[spec.not_before] if spec.not_before is not None else None
+            )
+            key = (office.id, target, started)
+            if key not in deadlines:
+                kind = (office.id, target.calendar_kind)
+                if kind not in calendars:
+                    calendars[kind] = office_calendar(office, target)
+                deadlines[key] = sla.due_at(started, target, calendars[kind])
+            clock_rows.append(
+                _clock_row(
+                    doc_type,
+                    row["id"],
+                    row["document_no"],
+                    office.id,
+                    name,
+                    target,
+                    started,
+                    deadlines[key],
+                    event_id,
+                )
+            )
+    clock_table = WorkflowClock.__table__
+    assert isinstance(clock_table, Table)
+    bulk.insert_rows(session, clock_table, clock_rows)
+    return [row["id"] if row["id"] in inserted else None for row in rows]
+
+
 def transition(
     session: Session,
     actor: Principal | None,
@@ -222,7 +356,8 @@ def transition(
     if not may_take(actor, document, t, office.code):
         raise PermissionDenied("workflow.not_allowed", transition=t.name)
     at = at or utcnow()
-    _refuse_out_of_order(session, doc_type, document, t, at)
+    running = _running_clocks(session, doc_type, document, (*t.resumes, *t.pauses, *t.stops))
+    _refuse_out_of_order(running, document, at)
     if apply is not None:
         apply()
     from_state = document.state
@@ -234,7 +369,11 @@ def transition(
         raise StaleVersion(
             "workflow.stale", document_no=document.document_no, state=from_state
         ) from exc
-    return _record(session, actor, document, doc_type, t, from_state, office, payload, at)
+    return _record(session, actor, document, doc_type, t, from_state, office, payload, at, running)
+
+
+Running = dict[str, list[tuple[WorkflowClock, list[WorkflowClockPause]]]]
+"""A document's running clocks by name, each with its pauses in order."""
 
 
 def _record(
@@ -247,8 +386,12 @@ def _record(
     office: Office,
     payload: Mapping[str, Any] | None,
     at: datetime | None,
+    running: Running | None = None,
 ) -> WorkflowEvent:
+    """Append the event and move the clocks; ``running``: the clocks the transition resumes,
+    pauses or stops, read once by :func:`transition` (a creation has none)."""
     at = at or utcnow()
+    running = running or {}
     event = WorkflowEvent(
         document_type=doc_type.name,
         document_id=document.id,
@@ -264,11 +407,11 @@ def _record(
     session.add(event)
     session.flush()
     for name in t.resumes:
-        _resume_clock(session, doc_type, document, office, name, event)
+        _resume_clock(office, running.get(name, []), event)
     for name in t.pauses:
-        _pause_clock(session, doc_type, document, name, event)
+        _pause_clock(session, running.get(name, []), event)
     for name in t.stops:
-        _stop_clock(session, doc_type, document, office, name, event)
+        _stop_clock(office, running.get(name, []), event)
     for name in t.starts:
         _start_clock(session, doc_type, document, office, name, event)
     return event
@@ -287,9 +430,33 @@ def target_for(
         )
     ).one_or_none()
     if row is not None:
-        kind: sla.CalendarKind = "office" if row.calendar_kind == "office" else "24x7"
-        return sla.ClockTarget(row.amount, sla.ClockUnit(row.unit), kind)
+        return _policy_target(row)
     return sla.DEFAULT_TARGETS[(document_type, clock)]
+
+
+def targets_for(
+    session: Session, office_ids: set[int], document_type: str, clock: str
+) -> Callable[[int, str], sla.ClockTarget]:
+    """:func:`target_for` for many offices at once (one query): a function of (office id,
+    discipline)."""
+    policies: dict[tuple[int, str], sla.ClockTarget] = {}
+    ordered = sorted(office_ids)
+    for start in range(0, len(ordered), 1_000):
+        for row in session.scalars(
+            select(ClockPolicy).where(
+                ClockPolicy.office_id.in_(ordered[start : start + 1_000]),
+                ClockPolicy.document_type == document_type,
+                ClockPolicy.clock == clock,
+            )
+        ):
+            policies[(row.office_id, row.discipline)] = _policy_target(row)
+    default = sla.DEFAULT_TARGETS[(document_type, clock)]
+    return lambda office_id, discipline: policies.get((office_id, discipline), default)
+
+
+def _policy_target(row: ClockPolicy) -> sla.ClockTarget:
+    kind: sla.CalendarKind = "office" if row.calendar_kind == "office" else "24x7"
+    return sla.ClockTarget(row.amount, sla.ClockUnit(row.unit), kind)
 
 
 def office_calendar(office: Office, target: sla.ClockTarget) -> WorkCalendar:
@@ -318,41 +485,84 @@ def _start_clock(
         str(getattr(document, doc_type.discipline_field)) if doc_type.discipline_field else ""
     )
     target = target_for(session, office.id, doc_type.name, name, discipline)
-    started = event.at
-    if spec.not_before is not None:
-        started = max(started, getattr(document, spec.not_before))
+    started = _clock_start(
+        event.at, getattr(document, spec.not_before) if spec.not_before is not None else None
+    )
     clock = WorkflowClock(
-        document_type=doc_type.name,
-        document_id=document.id,
-        document_no=document.document_no,
-        office_id=office.id,
-        clock=name,
-        target_amount=target.amount,
-        target_unit=target.unit.value,
-        calendar=target.calendar_kind,
-        started_at=started,
-        due_at=sla.due_at(started, target, office_calendar(office, target)),
-        started_event_id=event.id,
+        **_clock_row(
+            doc_type,
+            document.id,
+            document.document_no,
+            office.id,
+            name,
+            target,
+            started,
+            sla.due_at(started, target, office_calendar(office, target)),
+            event.id,
+        )
     )
     session.add(clock)
     return clock
 
 
+def _clock_start(at: datetime, not_before: datetime | None) -> datetime:
+    """When a clock started by an event at ``at`` starts: not before the instant in the spec's
+    ``not_before`` column (a periodic order issued ahead of time starts on its scheduled day)."""
+    return max(at, not_before) if not_before is not None else at
+
+
+def _clock_row(
+    doc_type: DocumentType,
+    document_id: int,
+    document_no: str,
+    office_id: int,
+    name: str,
+    target: sla.ClockTarget,
+    started: datetime,
+    due_at: datetime,
+    event_id: int,
+) -> dict[str, Any]:
+    """The ``workflow_clock`` row of a clock started by event ``event_id``."""
+    return {
+        "document_type": doc_type.name,
+        "document_id": document_id,
+        "document_no": document_no,
+        "office_id": office_id,
+        "clock": name,
+        "target_amount": target.amount,
+        "target_unit": target.unit.value,
+        "calendar": target.calendar_kind,
+        "started_at": started,
+        "due_at": due_at,
+        "started_event_id": event_id,
+    }
+
+
 def _running_clocks(
-    session: Session, doc_type: DocumentType, document: WorkflowDocument, name: str
-) -> list[WorkflowClock]:
-    return list(
-        session.scalars(
-            select(WorkflowClock)
-            .where(
-                WorkflowClock.document_type == doc_type.name,
-                WorkflowClock.document_id == document.id,
-                WorkflowClock.clock == name,
-                WorkflowClock.stopped_at.is_(None),
-            )
-            .order_by(WorkflowClock.id)
+    session: Session, doc_type: DocumentType, document: WorkflowDocument, names: tuple[str, ...]
+) -> Running:
+    """The document's running clocks of these names with their pauses, in one query."""
+    running: Running = {}
+    if not names:
+        return running
+    by_id: dict[int, tuple[WorkflowClock, list[WorkflowClockPause]]] = {}
+    for clock, pause in session.execute(
+        select(WorkflowClock, WorkflowClockPause)
+        .outerjoin(WorkflowClockPause, WorkflowClockPause.clock_id == WorkflowClock.id)
+        .where(
+            WorkflowClock.document_type == doc_type.name,
+            WorkflowClock.document_id == document.id,
+            WorkflowClock.clock.in_(sorted(set(names))),
+            WorkflowClock.stopped_at.is_(None),
         )
-    )
+        .order_by(WorkflowClock.id, WorkflowClockPause.paused_at, WorkflowClockPause.id)
+    ):
+        if clock.id not in by_id:
+            by_id[clock.id] = (clock, [])
+            running.setdefault(clock.clock, []).append(by_id[clock.id])
+        if pause is not None:
+            by_id[clock.id][1].append(pause)
+    return running
 
 
 def clock_pauses(session: Session, clock: WorkflowClock) -> list[WorkflowClockPause]:
@@ -372,18 +582,11 @@ def clock_target(clock: WorkflowClock) -> sla.ClockTarget:
     return sla.ClockTarget(clock.target_amount, sla.ClockUnit(clock.target_unit), kind)
 
 
-def _refuse_out_of_order(
-    session: Session,
-    doc_type: DocumentType,
-    document: WorkflowDocument,
-    t: Transition,
-    at: datetime,
-) -> None:
+def _refuse_out_of_order(running: Running, document: WorkflowDocument, at: datetime) -> None:
     """Refuse a pause, resume or stop dated before a clock's last pause or resume (possible only
     with an explicit ``at``): a clock's pauses are ordered and disjoint (``docs/sla-clocks.md``)."""
-    for name in (*t.resumes, *t.pauses, *t.stops):
-        for clock in _running_clocks(session, doc_type, document, name):
-            pauses = clock_pauses(session, clock)
+    for clocks in running.values():
+        for clock, pauses in clocks:
             if pauses and max(at, clock.started_at) < (
                 pauses[-1].resumed_at or pauses[-1].paused_at
             ):
@@ -392,20 +595,17 @@ def _refuse_out_of_order(
 
 def _pause_clock(
     session: Session,
-    doc_type: DocumentType,
-    document: WorkflowDocument,
-    name: str,
+    clocks: list[tuple[WorkflowClock, list[WorkflowClockPause]]],
     event: WorkflowEvent,
 ) -> None:
-    for clock in _running_clocks(session, doc_type, document, name):
-        pauses = clock_pauses(session, clock)
+    for clock, pauses in clocks:
         if pauses and pauses[-1].resumed_at is None:
             continue  # already paused
         # A pause before a periodic order's clock has started begins at the start.
         paused_at = max(event.at, clock.started_at)
-        session.add(
-            WorkflowClockPause(clock_id=clock.id, paused_at=paused_at, paused_event_id=event.id)
-        )
+        pause = WorkflowClockPause(clock_id=clock.id, paused_at=paused_at, paused_event_id=event.id)
+        session.add(pause)
+        pauses.append(pause)
 
 
 def _close_pause(
@@ -433,15 +633,11 @@ def _close_pause(
 
 
 def _resume_clock(
-    session: Session,
-    doc_type: DocumentType,
-    document: WorkflowDocument,
     office: Office,
-    name: str,
+    clocks: list[tuple[WorkflowClock, list[WorkflowClockPause]]],
     event: WorkflowEvent,
 ) -> None:
-    for clock in _running_clocks(session, doc_type, document, name):
-        pauses = clock_pauses(session, clock)
+    for clock, pauses in clocks:
         if not pauses or pauses[-1].resumed_at is not None:
             continue  # not paused
         resumed_at = max(event.at, pauses[-1].paused_at)
@@ -449,17 +645,13 @@ def _resume_clock(
 
 
 def _stop_clock(
-    session: Session,
-    doc_type: DocumentType,
-    document: WorkflowDocument,
     office: Office,
-    name: str,
+    clocks: list[tuple[WorkflowClock, list[WorkflowClockPause]]],
     event: WorkflowEvent,
 ) -> None:
-    for clock in _running_clocks(session, doc_type, document, name):
+    for clock, pauses in clocks:
         # Work finished before a periodic order's scheduled day stops its clock at the start.
         stopped_at = max(event.at, clock.started_at)
-        pauses = clock_pauses(session, clock)
         if pauses and pauses[-1].resumed_at is None:
             _close_pause(office, clock, pauses, stopped_at, event)  # stopped while paused
         clock.stopped_at = stopped_at
