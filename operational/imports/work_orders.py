@@ -34,11 +34,13 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from operational import audit, sla
 from operational.auth import hash_password
+from operational.bulk import allocate_ids as allocate_ids  # re-exported: the demo's writer
+from operational.bulk import insert_rows as insert_rows
 from operational.calendars import WorkCalendar
 from operational.imports.energy import parse_time
 from operational.imports.table import ImportRejected, ImportSummary, Row, RowError, read_rows
@@ -131,34 +133,6 @@ def _table(model: type[Any]) -> Table:
     return table
 
 
-def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
-    """``count`` new primary keys for ``table``, to insert rows with explicit ids in bulk.
-
-    PostgreSQL: drawn from the column's sequence (safe beside concurrent writers). SQLite: after
-    the largest id (writers are serialised; a clash fails the insert rather than mixing rows).
-    """
-    if count == 0:
-        return []
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        result = connection.execute(
-            text(
-                "select nextval(pg_get_serial_sequence(:table, 'id')) "
-                "from generate_series(1, :n) order by 1"
-            ),
-            {"table": table.name, "n": count},
-        )
-        return [int(row[0]) for row in result]
-    last = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
-    return list(range(int(last) + 1, int(last) + 1 + count))
-
-
-def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """A plain multi-row INSERT in batches (no RETURNING: ids are given or not needed)."""
-    for start in range(0, len(rows), 5_000):
-        session.execute(insert(table), rows[start : start + 5_000])
-
-
 def write_orders(
     session: Session,
     orders: Sequence[HistoryOrder],
@@ -168,9 +142,14 @@ def write_orders(
     the order given. The rows are what :mod:`operational.workflow.engine` writes for the same
     moves. An order whose ``document_no`` is empty is numbered like the engine numbers
     (``PM-OFFICE-000123``). ``targets`` caches the clock target per (office id, document type,
-    discipline); missing ones are looked up with :func:`engine.target_for`.
+    discipline); missing ones are looked up with :func:`engine.targets_for` (one query).
     """
     cache: dict[tuple[int, str, str], sla.ClockTarget] = dict(targets or {})
+    office_ids = {o.office.id for o in orders}
+    policies = {
+        doc_type.name: engine.targets_for(session, office_ids, doc_type.name, COMPLETION)
+        for doc_type in (PERIODIC_ORDER, CORRECTIVE_ORDER)
+    }
     calendars: dict[tuple[int, str], WorkCalendar] = {}
     ids: list[int] = [0] * len(orders)
     numbers: list[str] = [o.document_no for o in orders]
@@ -221,9 +200,7 @@ def write_orders(
         doc_type = PERIODIC_ORDER if o.kind == "periodic" else CORRECTIVE_ORDER
         key = (o.office.id, doc_type.name, o.discipline)
         if key not in cache:
-            cache[key] = engine.target_for(
-                session, o.office.id, doc_type.name, COMPLETION, o.discipline
-            )
+            cache[key] = policies[doc_type.name](o.office.id, o.discipline)
         clock_target = cache[key]
         calendar_key = (o.office.id, clock_target.calendar_kind)
         if calendar_key not in calendars:

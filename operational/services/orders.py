@@ -12,10 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from operational import audit
-from operational.auth import Permission, Principal, load_principal
+from operational.auth import Grant, Permission, Principal
 from operational.errors import DomainError, NotFound, PermissionDenied
 from operational.models import (
     ChecklistAnswer,
@@ -25,6 +25,8 @@ from operational.models import (
     MaintObject,
     Office,
     PeriodicOrder,
+    Role,
+    ScopeLevel,
     User,
 )
 from operational.sla import ClockTarget, ClockUnit
@@ -62,11 +64,31 @@ def office_by_code(session: Session, code: str) -> Office:
 
 
 def person_for(session: Session, username: str, permission: Permission, office: Office) -> User:
-    """The active user ``username``, who must hold ``permission`` at ``office``."""
-    user = session.scalars(select(User).where(User.username == username.strip())).one_or_none()
+    """The active user ``username``, who must hold ``permission`` at ``office``.
+
+    One query (the user with their role grants); the check is :meth:`Principal.can` on the
+    grants that could cover this office — the group, the office's city company, the office
+    itself — so no other city or office is loaded."""
+    user = (
+        session.scalars(
+            select(User).where(User.username == username.strip()).options(joinedload(User.grants))
+        )
+        .unique()
+        .one_or_none()
+    )
     if user is None or not user.is_active:
         raise NotFound("users.unknown_user", username=username)
-    if not load_principal(session, user.id).can(permission, office.code):
+    covering: list[Grant] = []
+    for g in user.grants:
+        level = ScopeLevel(g.scope_level)
+        if level is ScopeLevel.GROUP:
+            covering.append(Grant(Role(g.role), level, "", None))
+        elif (level is ScopeLevel.CITY and g.city_id == office.city_id) or (
+            level is ScopeLevel.OFFICE and g.office_id == office.id
+        ):
+            covering.append(Grant(Role(g.role), level, "", frozenset({office.code})))
+    principal = Principal(user.id, user.username, user.display_name, user.language, tuple(covering))
+    if not principal.can(permission, office.code):
         key = (
             "orders.not_a_handler"
             if permission is Permission.HANDLE_ORDERS
@@ -86,17 +108,24 @@ def _object(session: Session, office: Office, code: str) -> MaintObject:
 
 
 def get_order(session: Session, document_no: str) -> Order:
-    """The periodic or corrective order with this number."""
-    periodic = session.scalars(
-        select(PeriodicOrder).where(PeriodicOrder.document_no == document_no)
-    ).one_or_none()
-    if periodic is not None:
-        return periodic
-    corrective = session.scalars(
-        select(CorrectiveOrder).where(CorrectiveOrder.document_no == document_no)
-    ).one_or_none()
-    if corrective is not None:
-        return corrective
+    """The periodic or corrective order with this number, with its office loaded (so the
+    move that follows reads neither again).
+
+    One query for a number the engine gave (its prefix names the table: ``PM-`` periodic,
+    ``CM-`` corrective); a number from the go-live import may take a second."""
+    tables: list[type[Order]] = [PeriodicOrder, CorrectiveOrder]
+    if document_no.startswith(CORRECTIVE_ORDER.number_prefix + "-"):
+        tables.reverse()
+    for model in tables:
+        row = session.execute(
+            select(model, Office)
+            .join(Office, Office.id == model.office_id)
+            .where(model.document_no == document_no)
+        ).one_or_none()
+        if row is not None:
+            order = row[0]
+            assert isinstance(order, PeriodicOrder | CorrectiveOrder)
+            return order
     raise NotFound("orders.unknown_order", document_no=document_no)
 
 
