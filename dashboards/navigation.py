@@ -111,6 +111,13 @@ PAGES: tuple[PageSpec, ...] = (
         MAINT,
     ),
     PageSpec(
+        "views/object_types.py",
+        "object_types.nav.page",
+        ":material/category:",
+        Permission.MANAGE_OBJECT_TYPES,
+        ADMINISTRATION,
+    ),
+    PageSpec(
         "views/admin_users.py",
         "dashboards.nav.admin_users",
         ":material/manage_accounts:",

@@ -1,4 +1,5 @@
-"""Object commands: ``propcloud import objects`` and ``propcloud labels objects``."""
+"""Object commands: ``propcloud import objects``, ``propcloud import object-types`` and
+``propcloud labels objects``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import click
 from operational.db import create_db_engine, unit_of_work
 from operational.errors import DomainError
 from operational.i18n import t
+from operational.imports.object_types import import_object_types_file
 from operational.imports.objects import import_objects_file
 from operational.services.objects import object_labels_pdf
 from operational.settings import load_settings
@@ -30,6 +32,20 @@ def register(main: click.Group, import_group: click.Group) -> None:
         See docs/import-formats.md.
         """
         run_import(file, lambda s, f: import_objects_file(s, f, actor="cli"))
+
+    @import_group.command("object-types")
+    @click.argument("file", type=click.Path(path_type=Path))
+    def import_object_types(file: Path) -> None:
+        """Import the group's object-type tree and work standards (CSV or XLSX).
+
+        Columns: type_code, name, and optional parent_type_code (a stored type or another row,
+        in any order), discipline (engineering, landscaping, security or cleaning; needed for a
+        top-level type), attributes (code:kind[:name[:unit]] separated by ';', a '*' after the
+        code = required; kinds text, number, date) and checklist (items separated by '|').
+        A stored type keeps its place; a blank cell keeps what is stored. All rows or none;
+        importing the same file twice changes nothing. See docs/import-formats.md.
+        """
+        run_import(file, lambda s, f: import_object_types_file(s, f))
 
     labels = main.commands.get("labels")
     if not isinstance(labels, click.Group):

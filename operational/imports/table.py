@@ -85,7 +85,9 @@ def _read_csv(path: Path) -> list[list[str]]:
             continue
     else:
         raise DomainError("import.unreadable_file", path=str(path))
-    return [[cell.strip() for cell in row] for row in csv.reader(text.splitlines())]
+    # Line ends kept: a quoted cell may hold line breaks (a checklist, one item a line).
+    lines = text.splitlines(keepends=True)
+    return [[cell.strip() for cell in row] for row in csv.reader(lines)]
 
 
 def _read_xlsx(path: Path) -> list[list[str]]:

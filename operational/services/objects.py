@@ -5,7 +5,9 @@ The group defines the type tree (``add_object_type``); offices add objects one b
 of its type and of the type's ancestors, each checked against its kind (text, number, ISO date);
 a required attribute must have a value. ``object_labels_pdf`` prints QR labels that open the
 object card (``/object?code=…&office=…``); ``object_card`` reads everything the card shows.
-Who may read a card: anyone holding ``VIEW_OBJECTS`` at the object's office.
+Who may read a card: anyone holding ``VIEW_OBJECTS`` at the object's office. The tree's
+maintainers (``MANAGE_OBJECT_TYPES``) read it with ``type_tree`` and change a stored type with
+``apply_type_change``, validated by ``operational.imports.object_types``.
 """
 
 from __future__ import annotations
@@ -522,3 +524,231 @@ def type_choices(session: Session) -> list[TypeChoice]:
 
     choices = [TypeChoice(t.code, " / ".join(path(t)), t.discipline) for t in types.values()]
     return sorted(choices, key=lambda c: c.label)
+
+
+# --- the type tree for its maintainers: listing and changes ----------------------------------
+# The group administrator's page and ``propcloud import object-types`` read the tree through
+# ``type_tree`` and change a type through ``apply_type_change`` (validated beforehand by
+# ``operational.imports.object_types``, which both use).
+
+
+@dataclass(frozen=True)
+class AttributeView:
+    code: str
+    name: str
+    kind: str  # AttributeKind value
+    unit: str | None
+    required: bool
+
+
+@dataclass(frozen=True)
+class TypeView:
+    """One type as its maintainers see it; equal views mean nothing changed in between."""
+
+    code: str
+    name: str
+    discipline: str
+    parent_code: str | None
+    depth: int  # 0 for a discipline's root
+    path: tuple[str, ...]  # names from the root to this type
+    attributes: tuple[AttributeView, ...]  # its own, in the order they were defined
+    inherited: tuple[AttributeView, ...]  # its ancestors', the root's first
+    checklist: tuple[str, ...]  # its work standard, in order
+    objects: int  # objects of exactly this type, in every office
+
+
+DISCIPLINE_ORDER = {d.value: i for i, d in enumerate(Discipline)}
+
+
+def type_tree(session: Session) -> list[TypeView]:
+    """Every type of the tree, depth first: roots in discipline order, children in the order
+    they were added."""
+    types = list(session.scalars(select(ObjectType).order_by(ObjectType.id)))
+    by_id = {t.id: t for t in types}
+    own: dict[int, list[AttributeView]] = {}
+    for a in session.scalars(select(ObjectTypeAttribute).order_by(ObjectTypeAttribute.id)):
+        own.setdefault(a.type_id, []).append(
+            AttributeView(a.code, a.name, a.kind, a.unit, a.required)
+        )
+    items: dict[int, list[str]] = {}
+    for item in session.scalars(select(ChecklistItem).order_by(ChecklistItem.position)):
+        items.setdefault(item.type_id, []).append(item.text)
+    counts: dict[int, int] = {
+        type_id: n
+        for type_id, n in session.execute(
+            select(MaintObject.type_id, func.count()).group_by(MaintObject.type_id)
+        )
+    }
+    children: dict[int | None, list[ObjectType]] = {}
+    for t in types:
+        parent = t.parent_id if t.parent_id in by_id else None
+        children.setdefault(parent, []).append(t)
+    roots = sorted(
+        children.get(None, []), key=lambda t: (DISCIPLINE_ORDER.get(t.discipline, 99), t.id)
+    )
+    out: list[TypeView] = []
+
+    def visit(t: ObjectType, path: tuple[str, ...], inherited: tuple[AttributeView, ...]) -> None:
+        attributes = tuple(own.get(t.id, ()))
+        out.append(
+            TypeView(
+                code=t.code,
+                name=t.name,
+                discipline=t.discipline,
+                parent_code=by_id[t.parent_id].code if t.parent_id in by_id else None,
+                depth=len(path),
+                path=(*path, t.name),
+                attributes=attributes,
+                inherited=inherited,
+                checklist=tuple(items.get(t.id, ())),
+                objects=int(counts.get(t.id, 0)),
+            )
+        )
+        for child in children.get(t.id, []):
+            visit(child, (*path, t.name), (*inherited, *attributes))
+
+    for root in roots:
+        visit(root, (), ())
+    return out
+
+
+def checklist_items_in_use(session: Session, object_type: ObjectType) -> set[int]:
+    """The type's checklist items that issued periodic orders refer to (they cannot go away)."""
+    return set(
+        session.scalars(
+            select(ChecklistAnswer.item_id)
+            .join(ChecklistItem, ChecklistItem.id == ChecklistAnswer.item_id)
+            .where(ChecklistItem.type_id == object_type.id)
+            .distinct()
+        )
+    )
+
+
+def objects_without_value(session: Session, object_type: ObjectType, attribute_code: str) -> int:
+    """How many objects of the type or its sub-types have no value for the attribute."""
+    ids = subtree_ids(session, object_type)
+    values = session.scalars(select(MaintObject.attributes).where(MaintObject.type_id.in_(ids)))
+    return sum(1 for v in values if not str((v or {}).get(attribute_code) or "").strip())
+
+
+@dataclass(frozen=True)
+class ChecklistPlan:
+    """How a type's checklist becomes a new list of texts: ``slots`` gives, in the new order,
+    the stored item that takes each text (None: a new item); ``removed`` go away."""
+
+    slots: tuple[tuple[ChecklistItem | None, str], ...]
+    removed: tuple[ChecklistItem, ...]
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.removed) or any(
+            item is None or item.text != text or item.position != position
+            for position, (item, text) in enumerate(self.slots, start=1)
+        )
+
+
+def plan_checklist(
+    current: Sequence[ChecklistItem], texts: Sequence[str], in_use: Collection[int]
+) -> ChecklistPlan:
+    """Match the new texts to the stored items: an unchanged text keeps its item (wherever it
+    moves); the remaining stored items, those issued orders refer to first, take the remaining
+    new texts in order (a reworded item); stored items left over are removed, new texts left
+    over become new items. Orders already issued keep the texts they copied either way."""
+    free = list(current)
+    slots: list[tuple[ChecklistItem | None, str]] = []
+    for text in texts:
+        same = next((i for i in free if i.text == text), None)
+        if same is not None:
+            free.remove(same)
+        slots.append((same, text))
+    free.sort(key=lambda i: (i.id not in in_use, i.position))
+    for index, (item, text) in enumerate(slots):
+        if item is None and free:
+            slots[index] = (free.pop(0), text)
+    return ChecklistPlan(tuple(slots), tuple(free))
+
+
+@dataclass(frozen=True)
+class TypeChange:
+    """A validated change of one stored type (``operational.imports.object_types``)."""
+
+    name: str
+    new_attributes: tuple[AttributeSpec, ...] = ()
+    changed_attributes: tuple[AttributeSpec, ...] = ()  # same code and kind; name, unit, required
+    checklist: ChecklistPlan | None = None
+
+
+def apply_type_change(
+    session: Session, actor: Principal | None, object_type: ObjectType, change: TypeChange
+) -> None:
+    """Write a validated change of a stored type, with an audit entry. Checklist answers of
+    orders already issued are not touched: they keep the texts they copied."""
+    if actor is not None and not actor.can(Permission.MANAGE_OBJECT_TYPES):
+        raise PermissionDenied("auth.not_allowed")
+    before = _type_snapshot(session, object_type)
+    object_type.name = change.name
+    stored = {
+        a.code: a
+        for a in session.scalars(
+            select(ObjectTypeAttribute).where(ObjectTypeAttribute.type_id == object_type.id)
+        )
+    }
+    for spec in change.changed_attributes:
+        row = stored[spec.code]
+        row.name, row.unit, row.required = spec.name, spec.unit, spec.required
+    for spec in change.new_attributes:
+        session.add(
+            ObjectTypeAttribute(
+                type_id=object_type.id,
+                code=spec.code,
+                name=spec.name,
+                kind=spec.kind.value,
+                unit=spec.unit,
+                required=spec.required,
+            )
+        )
+    plan = change.checklist
+    if plan is not None and plan.changes:
+        for gone in plan.removed:
+            session.delete(gone)
+        kept = [(p, item, text) for p, (item, text) in enumerate(plan.slots, 1) if item]
+        for _, item, _ in kept:  # out of the way first: (type, position) is unique
+            item.position = -item.id
+        session.flush()
+        for position, item, text in kept:
+            item.position, item.text = position, text
+        session.flush()
+        for position, (slot, text) in enumerate(plan.slots, start=1):
+            if slot is None:
+                session.add(ChecklistItem(type_id=object_type.id, position=position, text=text))
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username if actor else "cli",
+        action="update",
+        entity="maint_object_type",
+        entity_key=object_type.code,
+        before=before,
+        after=_type_snapshot(session, object_type),
+    )
+
+
+def _type_snapshot(session: Session, object_type: ObjectType) -> dict[str, Any]:
+    attributes = session.scalars(
+        select(ObjectTypeAttribute)
+        .where(ObjectTypeAttribute.type_id == object_type.id)
+        .order_by(ObjectTypeAttribute.id)
+    )
+    checklist = session.scalars(
+        select(ChecklistItem.text)
+        .where(ChecklistItem.type_id == object_type.id)
+        .order_by(ChecklistItem.position)
+    )
+    return {
+        "name": object_type.name,
+        "attributes": [
+            {"code": a.code, "name": a.name, "kind": a.kind, "unit": a.unit, "required": a.required}
+            for a in attributes
+        ],
+        "checklist": list(checklist),
+    }
