@@ -573,12 +573,11 @@ def type_tree(session: Session) -> list[TypeView]:
     items: dict[int, list[str]] = {}
     for item in session.scalars(select(ChecklistItem).order_by(ChecklistItem.position)):
         items.setdefault(item.type_id, []).append(item.text)
-    counts: dict[int, int] = {
-        type_id: n
-        for type_id, n in session.execute(
+    counts: dict[int, int] = dict(
+        session.execute(
             select(MaintObject.type_id, func.count()).group_by(MaintObject.type_id)
-        )
-    }
+        ).all()
+    )
     children: dict[int | None, list[ObjectType]] = {}
     for t in types:
         parent = t.parent_id if t.parent_id in by_id else None
