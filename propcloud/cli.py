@@ -245,7 +245,7 @@ def serve(port: int, dagster_port: int) -> None:
             [
                 str(bin_dir / "streamlit"),
                 "run",
-                str(REPO_ROOT / "dashboards" / "app.py"),
+                str(REPO_ROOT / "dashboards" / "server.py"),  # app.py and its cookie route
                 "--server.port",
                 str(port),
                 "--server.headless",

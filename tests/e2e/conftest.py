@@ -1,4 +1,5 @@
-"""`streamlit run dashboards/app.py` against a demo site, driven by Debian's Chromium.
+"""`streamlit run dashboards/server.py` (the app and its login-cookie route) against a demo site,
+driven by Debian's Chromium.
 
 The server and the browser are session-scoped: every browser test must carry
 ``@pytest.mark.xdist_group("browser")`` so that ``pytest -n 2 --dist loadgroup`` runs them all in
@@ -97,7 +98,7 @@ def served_demo(root: Path, days: int) -> Iterator[tuple[str, str]]:
                 "-m",
                 "streamlit",
                 "run",
-                str(ROOT / "dashboards" / "app.py"),
+                str(ROOT / "dashboards" / "server.py"),
                 "--server.port",
                 str(port),
                 "--server.address",
