@@ -105,18 +105,25 @@ def _secure(request: Request, settings: Settings) -> bool:
     )
 
 
-def _same_origin(request: Request) -> bool:
+def _same_origin(request: Request, settings: Settings) -> bool:
+    """Whether the call comes from a page of this site: its Origin names this server as the
+    browser reached it (``Host``, a proxy's ``X-Forwarded-Host``, or ``PROPCLOUD_BASE_URL``)."""
     origin = request.headers.get("origin")
     if origin is None:  # browsers send Origin with every POST and DELETE from a script
         return True
-    return urlsplit(origin).netloc == request.headers.get("host", "")
+    ours = {
+        request.headers.get("host", ""),
+        request.headers.get("x-forwarded-host", "").split(",")[0].strip(),
+        urlsplit(settings.base_url).netloc,
+    }
+    return urlsplit(origin).netloc in ours - {""}
 
 
 async def session_cookie(request: Request) -> Response:
     """``POST`` a token: keep it in the HttpOnly cookie. ``DELETE``: drop the cookie."""
-    if request.headers.get(HEADER) != "1" or not _same_origin(request):
-        return Response(status_code=403)
     settings = load_settings()
+    if request.headers.get(HEADER) != "1" or not _same_origin(request, settings):
+        return Response(status_code=403)
     secure = _secure(request, settings)
     response = Response(status_code=204, headers={"Cache-Control": "no-store"})
     if request.method == "DELETE":
