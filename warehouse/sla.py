@@ -239,6 +239,13 @@ inputs as (select * from sla.clock_inputs {inputs_filter}),
 
 states as (select * from sla.clock_states_now),
 
+-- paused (挂起) at as_of: a pause begun by as_of, not resumed by then
+paused as (
+    select distinct clock_id
+    from sla.pause_inputs
+    where paused_at <= $as_of and (resumed_at is null or resumed_at > $as_of)
+),
+
 final as (
     select
         inputs.document_no,
@@ -257,13 +264,9 @@ final as (
                 - epoch_us(timezone('UTC', states.due_at))) / 60000000
         end as late_minutes,
         states.elapsed_minutes,
-        -- paused (挂起) at as_of: a pause begun by as_of, not resumed by then, clock not stopped
-        exists (
-            select 1 from sla.pause_inputs as pauses
-            where pauses.clock_id = inputs.clock_id
-                and pauses.paused_at <= $as_of
-                and (pauses.resumed_at is null or pauses.resumed_at > $as_of)
-        ) and (inputs.stopped_at is null or inputs.stopped_at > $as_of) as paused,
+        -- ... and the clock not stopped by then
+        paused.clock_id is not null
+            and (inputs.stopped_at is null or inputs.stopped_at > $as_of) as paused,
         inputs.target_amount,
         inputs.target_unit,
         inputs.calendar_kind,
@@ -273,10 +276,11 @@ final as (
         inputs.office_id
     from inputs
     inner join states on states.clock_id = cast(inputs.clock_id as varchar)
+    left join paused on paused.clock_id = inputs.clock_id
 )
 
+-- No order: an incremental build appends; readers order what they read.
 select * from final
-order by office_code, started_at, document_no, clock
 """
 
 _VIEW = """

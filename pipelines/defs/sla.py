@@ -126,7 +126,7 @@ def sla_clock_matches_operational(
         # The live deadline also counts pauses after as_of, and a paused clock has none yet.
         "select document_no from marts.sla_clocks"
         " where due_at is distinct from stored_due_at and not paused"
-        " and cast(clock_id as varchar) not in (select cast(clock_id as varchar)"
+        " and clock_id not in (select clock_id"
         " from sla.pause_inputs where paused_at > as_of or resumed_at > as_of)",
     )
     return dg.AssetCheckResult(passed=count == 0, metadata={"differing": count, "sample": sample})
