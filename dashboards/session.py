@@ -123,6 +123,7 @@ def restore_login() -> None:
         if not alive:
             _forget()
             st.session_state[SESSION_ENDED_KEY] = True
+            st.session_state[COOKIE_TRIED_KEY] = browser_session.read()  # the same session's
             browser_session.clear_later()
         return
     if principal() is not None:
