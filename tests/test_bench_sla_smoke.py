@@ -43,8 +43,18 @@ def test_bench_sla_reports_every_figure(tmp_path: Path) -> None:
     assert _positive(report["scale"]["days"])
     b = report["backends"]["sqlite"]
     generation = b["generation"]
-    for figure in ("orders", "periodic", "corrective", "events", "seconds", "orders_per_s"):
+    for figure in (
+        "orders",
+        "periodic",
+        "corrective",
+        "events",
+        "seconds",
+        "orders_per_s",
+        "write_seconds",
+        "write_orders_per_s",
+    ):
         assert _positive(generation[figure]), figure
+    assert generation["write_seconds"] <= generation["seconds"]
     assert generation["orders"] == generation["periodic"] + generation["corrective"]
     assert generation["orders"] >= 300  # an office's plans may issue more than its share
     for figure in ("rows", "fetch_seconds", "duckdb_seconds", "seconds", "rows_per_s"):
@@ -67,11 +77,18 @@ def test_bench_sla_reports_every_figure(tmp_path: Path) -> None:
         assert _positive(q["median_ms"]), name
         assert q["p95_ms"] >= q["median_ms"], name
         assert q["runs"] == 2, name
-    for figure in ("plans", "orders", "seconds", "orders_per_s"):
+    for figure in ("plans", "orders", "seconds", "orders_per_s", "again_seconds"):
         assert _positive(b["generate_month"][figure]), figure
+    assert b["generate_month"]["again_orders"] == 0  # the next tick issues nothing twice
     transitions = b["transitions"]
     assert transitions["transitions"] == 3 * 3
-    for figure in ("seconds", "transitions_per_s", "raise_seconds", "raises_per_s"):
+    for figure in (
+        "seconds",
+        "transitions_per_s",
+        "raise_seconds",
+        "raises_per_s",
+        "statements_per_transition",
+    ):
         assert _positive(transitions[figure]), figure
     assert set(report["verdict"]["sqlite"]) >= {
         "build_over_floor",

@@ -34,6 +34,7 @@ from operational.workflow import engine
 from operational.workflow.definitions import COMPLETION, CORRECTIVE_ORDER
 
 Order = PeriodicOrder | CorrectiveOrder
+_HELD = "orders.held_offices"
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,11 @@ def get_order(session: Session, document_no: str) -> Order:
             .where(model.document_no == document_no)
         ).one_or_none()
         if row is not None:
-            order = row[0]
+            order, office = row
             assert isinstance(order, PeriodicOrder | CorrectiveOrder)
+            # The session's identity map holds objects weakly: keep the office alive for the
+            # session so that the move's ``session.get(Office, …)`` finds it without a query.
+            session.info.setdefault(_HELD, []).append(office)
             return order
     raise NotFound("orders.unknown_order", document_no=document_no)
 
