@@ -315,3 +315,34 @@ def test_document_tables_follow_only_their_documents(scenario_url: str, tmp_path
     )
     con.close()
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_event_committed_after_a_larger_id_is_found(tmp_path: Path) -> None:
+    """Two real transactions on PostgreSQL: the one holding the smaller event id commits after a
+    refresh has read the larger one; the next refresh finds it (look-back) and equals scratch."""
+    for url in scenario_database("postgres", tmp_path):
+        engine = create_db_engine(url)
+        con = duckdb.connect(str(tmp_path / "build.duckdb"))
+        refresh(url, con, AS_OF_1)
+        slow = Session(engine)
+        with slow.begin():
+            first = raise_order(slow, people(slow), AS_OF_1 + H)  # ids drawn, not committed
+            with unit_of_work(engine) as fast:
+                second = raise_order(fast, people(fast), AS_OF_1 + 2 * H)
+            stats = refresh(url, con, AS_OF_1 + D)
+            assert stats.documents == 1
+            assert_same_as_scratch(url, con, AS_OF_1 + D)
+            seen = {n for (n,) in con.sql("select document_no from marts.sla_clocks").fetchall()}
+            assert second.document_no in seen and first.document_no not in seen
+        slow.close()
+        stats = refresh(url, con, AS_OF_1 + D)
+        assert (stats.mode, stats.documents) == ("incremental", 1)
+        late = con.sql(
+            "select late_keys from extract.loads where table_name = 'workflow_event'"
+            " order by load_no desc limit 1"
+        )
+        assert len(late.fetchall()[0][0]) == 2  # raise and assign of the first order
+        assert_same_as_scratch(url, con, AS_OF_1 + D)
+        con.close()
+        engine.dispose()
