@@ -1,8 +1,10 @@
 """SLA (issue 4): the ``marts/sla_clocks`` asset, its blocking checks, and order generation.
 
-``marts/sla_clocks`` is built in Python (:func:`warehouse.sla.build_sla_clocks`: the shared
-business-time SQL needs its calendar expanded first) from the staged events and clock rows; the
-SQL marts ``sla_compliance``, ``office_workload`` and ``order_throughput`` read it. The daily
+``marts/sla_clocks`` (with ``sla/order_events``) is built in Python
+(:func:`warehouse.sla.build_sla_clocks`: the shared business-time SQL needs its calendar expanded
+first) from the staged events and clock rows, incrementally from the published build it starts
+from; the SQL marts ``sla_compliance`` and ``office_workload`` read it, ``order_throughput`` reads
+``sla.order_events``. The daily
 ``generate_periodic_orders`` job issues the periodic orders of every approved plan for a horizon
 ahead (idempotent: ``operational.services.plans.generate_orders`` never duplicates).
 """
