@@ -10,7 +10,9 @@ generation (:func:`operational.workflow.engine.create_many`) and the order histo
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -72,7 +74,16 @@ def _converters(
     out: list[Callable[[Any], Any] | None] = []
     for column in columns:
         if isinstance(column.type, JSON):
-            out.append(serialize)  # text, which COPY and SQLite take as is; None stays NULL
+            # Text, which COPY and SQLite take as is; a dict shared by many rows once.
+            texts: dict[int, tuple[Any, str]] = {}
+
+            def dump(value: Any, texts: dict[int, tuple[Any, str]] = texts) -> str:
+                held = texts.get(id(value))
+                if held is None or held[0] is not value:
+                    held = texts[id(value)] = (value, serialize(value))
+                return held[1]
+
+            out.append(dump)
         else:
             out.append(column.type.dialect_impl(dialect).bind_processor(dialect))
     return out
@@ -113,9 +124,11 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     """Insert ``rows`` (dicts with the same keys) fast: COPY on PostgreSQL, ``executemany`` on
     SQLite, a multi-row INSERT elsewhere. Ids are taken from the rows or, if they give none,
     assigned by the database in the order given. No RETURNING: give the ids you need."""
-    if not rows:
-        return
-    connection = session.connection()
+    if rows:
+        _insert(session.connection(), table, rows)
+
+
+def _insert(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     dialect = connection.dialect.name
     if dialect not in ("postgresql", "sqlite"):
         for start in range(0, len(rows), BATCH):
@@ -139,6 +152,51 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
             cursor.executemany(statement, values[start : start + BATCH])
     finally:
         cursor.close()
+
+
+class BackgroundWriter:
+    """:func:`insert_rows` one table after another on a worker thread, while the caller builds
+    the next table's rows: PostgreSQL checks the rows just sent (foreign keys, indexes) and
+    SQLite steps its inserts while Python works. In the caller's transaction; the caller must
+    not use the session between :meth:`insert` and :meth:`wait` (leaving the ``with`` block
+    waits). An error in the worker is raised by the next :meth:`insert` or :meth:`wait`."""
+
+    def __init__(self, session: Session) -> None:
+        self._connection = session.connection()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def insert(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        self.wait()
+        if not rows:
+            return
+
+        def run() -> None:
+            try:
+                _insert(self._connection, table, rows)
+            except BaseException as error:  # handed to the caller's thread
+                self._error = error
+
+        self._thread = threading.Thread(target=run, name=f"bulk-{table.name}", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def __enter__(self) -> BackgroundWriter:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if error is None:
+            self.wait()
+        else:  # the caller's error is the one reported; the worker is still waited for
+            with contextlib.suppress(BaseException):
+                self.wait()
 
 
 def insert_new(

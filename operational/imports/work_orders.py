@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from operational import audit, sla
 from operational.auth import hash_password
+from operational.bulk import BackgroundWriter
 from operational.bulk import allocate_ids as allocate_ids  # re-exported: the demo's writer
 from operational.bulk import insert_rows as insert_rows
 from operational.calendars import WorkCalendar
@@ -143,90 +144,132 @@ def write_orders(
     moves. An order whose ``document_no`` is empty is numbered like the engine numbers
     (``PM-OFFICE-000123``). ``targets`` caches the clock target per (office id, document type,
     discipline); missing ones are looked up with :func:`engine.targets_for` (one query).
+
+    Every id, target and calendar is read first; then each table is written with
+    :class:`operational.bulk.BackgroundWriter` (COPY on PostgreSQL, ``executemany`` on SQLite)
+    while the next table's rows are built. Event ids follow the order given, each order's moves
+    in time order.
     """
     cache: dict[tuple[int, str, str], sla.ClockTarget] = dict(targets or {})
-    office_ids = {o.office.id for o in orders}
+    offices = {id(o.office): o.office for o in orders}
+    office_of = [(o.office.id, o.office.code) for o in orders]  # no ORM access later on
+    moves = [o.moves() for o in orders]
+    kinds = [PERIODIC_ORDER if o.kind == "periodic" else CORRECTIVE_ORDER for o in orders]
+    # -- reads: policies, calendars, ids (the session is not used once writing starts)
+    office_ids = {o.id for o in offices.values()}
     policies = {
         doc_type.name: engine.targets_for(session, office_ids, doc_type.name, COMPLETION)
         for doc_type in (PERIODIC_ORDER, CORRECTIVE_ORDER)
     }
+    clock_targets: list[sla.ClockTarget] = []
     calendars: dict[tuple[int, str], WorkCalendar] = {}
+    for o, doc_type, (office_id, _) in zip(orders, kinds, office_of, strict=True):
+        key = (office_id, doc_type.name, o.discipline)
+        if key not in cache:
+            cache[key] = policies[doc_type.name](office_id, o.discipline)
+        clock_targets.append(cache[key])
+        calendar_key = (office_id, cache[key].calendar_kind)
+        if calendar_key not in calendars:
+            calendars[calendar_key] = engine.office_calendar(o.office, cache[key])
     ids: list[int] = [0] * len(orders)
-    numbers: list[str] = [o.document_no for o in orders]
-    for kind, model, doc_type in (
-        ("periodic", PeriodicOrder, PERIODIC_ORDER),
-        ("corrective", CorrectiveOrder, CORRECTIVE_ORDER),
-    ):
-        indexes = [i for i, o in enumerate(orders) if o.kind == kind]
-        table = _table(model)
-        rows = []
-        for i, new_id in zip(indexes, allocate_ids(session, table, len(indexes)), strict=True):
-            ids[i] = new_id
-            if not numbers[i]:
-                numbers[i] = f"{doc_type.number_prefix}-{orders[i].office.code}-{new_id:06d}"
-            rows.append(_order_row(orders[i]) | {"id": new_id, "document_no": numbers[i]})
-        insert_rows(session, table, rows)
+    drawn = {
+        doc_type.name: iter(
+            allocate_ids(
+                session,
+                _table(doc_type.model),
+                sum(1 for k in kinds if k is doc_type),
+            )
+        )
+        for doc_type in (PERIODIC_ORDER, CORRECTIVE_ORDER)
+    }
+    for i, doc_type in enumerate(kinds):
+        ids[i] = next(drawn[doc_type.name])
+    event_ids = allocate_ids(session, _table(WorkflowEvent), sum(len(m) for m in moves))
+    numbers: list[str] = [
+        o.document_no or f"{doc_type.number_prefix}-{code}-{new_id:06d}"
+        for o, doc_type, (_, code), new_id in zip(orders, kinds, office_of, ids, strict=True)
+    ]
 
-    event_rows: list[dict[str, Any]] = []
-    event_owner: list[tuple[int, str]] = []  # (index in orders, transition)
-    for index, o in enumerate(orders):
-        doc_type = PERIODIC_ORDER if o.kind == "periodic" else CORRECTIVE_ORDER
-        for name, source, state, at in o.moves():
-            event_rows.append(
+    with BackgroundWriter(session) as writer:
+        for doc_type in (PERIODIC_ORDER, CORRECTIVE_ORDER):
+            writer.insert(
+                _table(doc_type.model),
+                [
+                    _order_row(orders[i], office_of[i][0], moves[i])
+                    | {"id": ids[i], "document_no": numbers[i]}
+                    for i, k in enumerate(kinds)
+                    if k is doc_type
+                ],
+            )
+        event_rows: list[dict[str, Any]] = []
+        payloads: dict[Any, dict[str, Any]] = {}  # equal payloads share one JSON-safe dict
+        for index, o in enumerate(orders):
+            for name, source, state, at in moves[index]:
+                event_rows.append(
+                    {
+                        "id": event_ids[len(event_rows)],
+                        "document_type": kinds[index].name,
+                        "document_id": ids[index],
+                        "document_no": numbers[index],
+                        "office_id": office_of[index][0],
+                        "transition": name,
+                        "from_state": source,
+                        "to_state": state,
+                        "actor": o.actors.get(name, engine.SYSTEM_ACTOR),
+                        "at": at,
+                        "payload": _snapshot(_payload(o, name), payloads),
+                    }
+                )
+        writer.insert(_table(WorkflowEvent), event_rows)
+
+        clock_rows: list[dict[str, Any]] = []
+        position = 0  # of the order's first event
+        for index, o in enumerate(orders):
+            doc_type, target = kinds[index], clock_targets[index]
+            office_id = office_of[index][0]
+            done = moves[index]
+            start_id, start_at = event_ids[position], done[0][3]
+            started = max(start_at, o.work_starts_at) if o.work_starts_at else start_at
+            stop_name = "complete" if o.kind == "periodic" else "verify"
+            stop = next(
+                ((event_ids[position + k], m[3]) for k, m in enumerate(done) if m[0] == stop_name),
+                None,
+            )
+            position += len(done)
+            clock_rows.append(
                 {
                     "document_type": doc_type.name,
                     "document_id": ids[index],
                     "document_no": numbers[index],
-                    "office_id": o.office.id,
-                    "transition": name,
-                    "from_state": source,
-                    "to_state": state,
-                    "actor": o.actors.get(name, engine.SYSTEM_ACTOR),
-                    "at": at,
-                    "payload": audit.snapshot(_payload(o, name)),
+                    "office_id": office_id,
+                    "clock": COMPLETION,
+                    "target_amount": target.amount,
+                    "target_unit": target.unit.value,
+                    "calendar": target.calendar_kind,
+                    "started_at": started,
+                    "due_at": _due_at(
+                        started, target, calendars[(office_id, target.calendar_kind)]
+                    ),
+                    "stopped_at": max(stop[1], started) if stop else None,
+                    "started_event_id": start_id,
+                    "stopped_event_id": stop[0] if stop else None,
                 }
             )
-            event_owner.append((index, name))
-    event_ids = allocate_ids(session, _table(WorkflowEvent), len(event_rows))
-    for row, event_id in zip(event_rows, event_ids, strict=True):
-        row["id"] = event_id
-    insert_rows(session, _table(WorkflowEvent), event_rows)
-    events: dict[tuple[int, str], tuple[int, datetime]] = {}
-    for owner, event_id, row in zip(event_owner, event_ids, event_rows, strict=True):
-        events[owner] = (event_id, row["at"])
-
-    clock_rows: list[dict[str, Any]] = []
-    for index, o in enumerate(orders):
-        doc_type = PERIODIC_ORDER if o.kind == "periodic" else CORRECTIVE_ORDER
-        key = (o.office.id, doc_type.name, o.discipline)
-        if key not in cache:
-            cache[key] = policies[doc_type.name](o.office.id, o.discipline)
-        clock_target = cache[key]
-        calendar_key = (o.office.id, clock_target.calendar_kind)
-        if calendar_key not in calendars:
-            calendars[calendar_key] = engine.office_calendar(o.office, clock_target)
-        start_id, start_at = events[(index, doc_type.transitions[0].name)]
-        started = max(start_at, o.work_starts_at) if o.work_starts_at else start_at
-        stop = events.get((index, "complete" if o.kind == "periodic" else "verify"))
-        clock_rows.append(
-            {
-                "document_type": doc_type.name,
-                "document_id": ids[index],
-                "document_no": numbers[index],
-                "office_id": o.office.id,
-                "clock": COMPLETION,
-                "target_amount": clock_target.amount,
-                "target_unit": clock_target.unit.value,
-                "calendar": clock_target.calendar_kind,
-                "started_at": started,
-                "due_at": _due_at(started, clock_target, calendars[calendar_key]),
-                "stopped_at": max(stop[1], started) if stop else None,
-                "started_event_id": start_id,
-                "stopped_event_id": stop[0] if stop else None,
-            }
-        )
-    insert_rows(session, _table(WorkflowClock), clock_rows)
+        writer.insert(_table(WorkflowClock), clock_rows)
     return ids
+
+
+def _snapshot(payload: dict[str, Any], seen: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    """:func:`operational.audit.snapshot`, one dict for equal payloads (so the bulk writer
+    serialises each once); a payload holding a list is not shared."""
+    key = tuple(payload.items())
+    try:
+        held = seen.get(key)
+    except TypeError:  # unhashable: a list in it
+        return audit.snapshot(payload)
+    if held is None:
+        held = seen[key] = audit.snapshot(payload)
+    return held
 
 
 def _due_at(started: datetime, target: sla.ClockTarget, calendar: WorkCalendar) -> datetime:
@@ -237,11 +280,12 @@ def _due_at(started: datetime, target: sla.ClockTarget, calendar: WorkCalendar) 
     return sla.due_at(started, target, calendar)
 
 
-def _order_row(o: HistoryOrder) -> dict[str, Any]:
-    moves = o.moves()
+def _order_row(
+    o: HistoryOrder, office_id: int, moves: list[tuple[str, str | None, str, datetime]]
+) -> dict[str, Any]:
     row: dict[str, Any] = {
         "document_no": o.document_no,
-        "office_id": o.office.id,
+        "office_id": office_id,
         "state": moves[-1][2],
         "version": len(moves),
         "created_at": o.created_at,
