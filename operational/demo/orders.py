@@ -5,7 +5,11 @@ Every office gets its supervisors and technicians, elevators, water pumps, fire 
 zones, a guard post and a lobby (one object in some offices is left without a plan, so plan
 coverage differs), five approved plans and ``options.days`` of orders up to ``options.now``.
 Each office has a lateness factor and each discipline its own pace (engineering slowest), and
-the Spring Festival weeks run late everywhere; a few offices set tighter corrective deadlines.
+the Spring Festival weeks run late everywhere; a few offices set tighter corrective deadlines in
+calendar hours, a few others keep their own working hours and set corrective targets per
+discipline in business minutes of them, so those clocks run on the office calendar. Every other
+office has corrective orders waiting now (for parts, the owner, an insurer: paused clocks), taken
+there through the engine.
 Orders are written in bulk with exactly the events and clocks the engine writes
 (:func:`operational.imports.work_orders.write_orders`); periodic orders fall on the dates
 ``plans.generate_orders`` would issue, so the daily schedule continues them without a gap.
@@ -24,9 +28,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from operational.auth import hash_password
+from operational.auth import Principal, hash_password, load_principal
 from operational.imports.work_orders import HistoryOrder, insert_rows, write_orders
 from operational.models import (
+    AttributeKind,
     ChecklistAnswer,
     ChecklistItem,
     ClockPolicy,
@@ -42,10 +47,11 @@ from operational.models import (
     User,
     plan_object,
 )
-from operational.services import plans
+from operational.services import calendars, orders, plans
 from operational.services.objects import AttributeSpec, add_object_type
+from operational.services.orders import WaitReason
 from operational.services.plans import occurrences
-from operational.sla import ClockUnit
+from operational.sla import ClockTarget, ClockUnit
 from operational.workflow import engine
 from operational.workflow.definitions import COMPLETION, CORRECTIVE_ORDER
 
@@ -67,7 +73,10 @@ TYPE_TREE: list[tuple[str, str, str | None, Discipline | None, list[AttributeSpe
         "电梯",
         "engineering",
         None,
-        [AttributeSpec("brand", "品牌"), AttributeSpec("rated_load", "额定载重", unit="kg")],
+        [
+            AttributeSpec("brand", "品牌"),
+            AttributeSpec("rated_load", "额定载重", AttributeKind.NUMBER, unit="kg"),
+        ],
         ["曳引机运行无异响", "轿厢平层准确", "紧急呼叫对讲可用"],
     ),
     (
@@ -75,7 +84,7 @@ TYPE_TREE: list[tuple[str, str, str | None, Discipline | None, list[AttributeSpe
         "水泵",
         "engineering",
         None,
-        [AttributeSpec("power", "功率", unit="kW")],
+        [AttributeSpec("power", "功率", AttributeKind.NUMBER, unit="kW")],
         ["压力表读数正常", "泵体及管路无渗漏"],
     ),
     ("fire_equipment", "消防设施", "engineering", None, [], ["灭火器压力正常", "消防栓水压正常"]),
@@ -85,7 +94,7 @@ TYPE_TREE: list[tuple[str, str, str | None, Discipline | None, list[AttributeSpe
         "草坪区域",
         "landscaping",
         None,
-        [AttributeSpec("area", "面积", unit="m²")],
+        [AttributeSpec("area", "面积", AttributeKind.NUMBER, unit="m²")],
         ["修剪高度到位", "无病虫害及枯黄"],
     ),
     ("security", "秩序", None, S, [], []),
@@ -121,6 +130,32 @@ STAFF_ROLES = {
     "guard": Role.SECURITY_GUARD,
 }
 SUPERVISOR = {E: "eng", L: "land", S: "sec", C: "clean"}
+
+# Offices on their own calendar: weekdays 08:30–12:00 and 13:30–17:30, Saturday 09:00–12:00
+# (weekday 0 = Monday), and corrective-order targets in business minutes of it: two working days
+# for engineering, three for landscaping, one for security and cleaning (a working day: 450 min).
+_WEEKDAY = ((time(8, 30), time(12)), (time(13, 30), time(17, 30)))
+OFFICE_HOURS = {**dict.fromkeys(range(5), _WEEKDAY), 5: ((time(9), time(12)),)}
+BUSINESS_MINUTE_TARGETS = {E: 900, L: 1350, S: 450, C: 450}
+
+# Orders waiting (挂起) now, in every other office: (discipline, object type, title, reason, note,
+# hours before now it was raised, resumed). One waited a day for parts, was resumed and is being
+# worked on, still in time thanks to the pause. Their clocks pause while they wait
+# (docs/sla-clocks.md).
+WAITING: list[tuple[Discipline, str | None, str, WaitReason, str, int, bool]] = [
+    (
+        E,
+        "elevator",
+        "电梯门机板故障",
+        WaitReason.PARTS,
+        "门机板已向厂家订货，预计三天到货",
+        70,
+        False,
+    ),
+    (E, None, "户内水管渗漏", WaitReason.OWNER, "业主出差，约定回来后上门维修", 40, False),
+    (C, "lobby", "大堂石材地面开裂", WaitReason.OTHER, "等保险公司定损后再修补", 28, False),
+    (E, "water_pump", "生活水泵控制柜报警", WaitReason.PARTS, "等接触器到货", 60, True),
+]
 HANDLERS = {E: ("tech1", "tech2"), L: ("tech2",), S: ("guard",), C: ("tech1", "guard")}
 
 
@@ -148,9 +183,13 @@ def orders_step(session: Session, options: DemoOptions, _rng: random.Random) -> 
     now = options.now.astimezone(UTC)
     password_hash = hash_password(_demo_password())
     pending: list[tuple[HistoryOrder, list[dict[str, Any]]]] = []  # orders, checklist rows
+    places: list[_Office] = []
     for number, office in enumerate(offices):
         rng = random.Random(f"{options.seed}:orders:{office.code}")
         place = _set_up_office(session, office, number, rng, types, password_hash)
+        places.append(place)
+        if number % 3 == 1:  # others count working time on their own calendar (工作日历)
+            _office_calendar_targets(session, office)
         start_day = now.astimezone(place.zone).date() - timedelta(days=options.days - 1)
         for spec in PLANS:
             plan, plan_objects = _approved_plan(session, place, spec, start_day)
@@ -165,6 +204,10 @@ def orders_step(session: Session, options: DemoOptions, _rng: random.Random) -> 
         for row in group
     ]
     insert_rows(session, ChecklistAnswer.__table__, rows)  # type: ignore[arg-type]
+    if options.days >= 5:  # enough history for the waits to have begun in it
+        for number, place in enumerate(places):
+            if number % 2 == 0:
+                _waiting_orders(session, options, place, now)
 
 
 def _demo_password() -> str:
@@ -296,6 +339,21 @@ def _set_up_office(
             )
         session.flush()
     return _Office(office, zone, staff, objects, lateness)
+
+
+def _office_calendar_targets(session: Session, office: Office) -> None:
+    """The office's own hours (a Saturday-morning duty, China's holidays and make-up days as
+    everywhere) and corrective-order targets per discipline in business minutes of them."""
+    calendars.set_working_hours(session, None, office.code, OFFICE_HOURS)
+    for discipline, minutes in BUSINESS_MINUTE_TARGETS.items():
+        orders.set_target(
+            session,
+            None,
+            office.code,
+            discipline,
+            ClockTarget(minutes, ClockUnit.BUSINESS_MINUTES, "office"),
+        )
+    session.flush()
 
 
 def _name(rng: random.Random) -> str:
@@ -471,3 +529,48 @@ def _corrective_orders(
                 )
             )
     return out
+
+
+def _waiting_orders(session: Session, options: DemoOptions, place: _Office, now: datetime) -> None:
+    """Corrective orders waiting now (for parts, the owner, an insurer) and one resumed after a
+    wait, taken through the engine by the office's people, so events, pauses and moved
+    deadlines are exactly what the forms produce."""
+    rng = random.Random(f"{options.seed}:waiting:{place.office.code}")
+    people: dict[str, Principal] = {}
+
+    def person(key: str) -> Principal:
+        if key not in people:
+            people[key] = load_principal(session, place.staff[key][0])
+        return people[key]
+
+    for discipline, type_code, title, reason, note, hours, resumed in WAITING:
+        raised = now - timedelta(hours=hours, minutes=rng.randint(0, 50))
+        supervisor = SUPERVISOR[discipline]
+        handler = rng.choice(HANDLERS[discipline])
+        target = place.objects.get(type_code, []) if type_code else []
+        order = orders.raise_corrective(
+            session,
+            person(rng.choice(("guard", "tech1", supervisor))),
+            office_code=place.office.code,
+            spec=orders.CorrectiveSpec(
+                responsible=place.staff[supervisor][1],
+                title=title,
+                discipline=discipline,
+                object_code=rng.choice(target).code if target else None,
+            ),
+            at=raised,
+        )
+        assigned = raised + timedelta(minutes=rng.randint(10, 90))
+        orders.assign(
+            session, person(supervisor), order, place.staff[handler][1], order.version, at=assigned
+        )
+        paused = assigned + timedelta(minutes=rng.randint(60, 180))
+        orders.wait_corrective(
+            session, person(handler), order, order.version, reason, note, at=paused
+        )
+        if resumed:  # the parts came a day later: back to work, the deadline moved
+            back = paused + timedelta(hours=24, minutes=rng.randint(0, 120))
+            orders.resume_corrective(
+                session, person(handler), order, order.version, "配件已到", at=back
+            )
+    session.flush()

@@ -94,10 +94,11 @@ def test_a_code_can_be_typed_and_a_technician_may_look(dashboard: MakeDashboard)
     assert [h.value for h in app.subheader] == ["1号楼大堂"]
     assert "地面洁净无水渍" in text_of(app)
     assert [e.label for e in app.expander] == ["大堂地面有水渍易滑倒 · 大堂"]
-    assert app.tabs[0].label == "待办工单（1）"
+    assert app.tabs[0].label == "待办工单（2）"
     pending, history = (d.value for d in app.dataframe)
     assert list(pending.columns) == ["单号", "单据类型", "标题", "状态", "创建时间", "截止时间"]
     assert tuple(pending.iloc[0])[1:4] == ("定期工单", "大堂保洁检查", "已下发")
+    assert tuple(pending.iloc[1])[1:4] == ("纠正派工单", "大堂石材地面开裂", "挂起中")  # demo
     assert pending.iloc[0]["截止时间"]  # the deadline, on the office's clock
     assert set(history["状态"]) == {"已关闭"} and len(history) >= 1
     assert f"共 {len(history)} 张已关闭工单" in text_of(app)
