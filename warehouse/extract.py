@@ -11,7 +11,8 @@ text and booleans as integers, so staging models cast.
 
 Bookkeeping (schema ``extract``, not part of the contract): ``extract.loads`` lists every load of
 a table (full copy, or the keys appended), ``extract.consumers`` how far each reader of the
-events (the document tables, ``marts.sla_clocks``) has followed them — see :func:`changes_since`.
+events (the document tables; ``marts.sla_clocks`` keeps its own) has followed them — see
+:func:`changes_since`.
 """
 
 from __future__ import annotations

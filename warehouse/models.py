@@ -5,11 +5,9 @@
 ``raw.``/``staging.``/``marts.``/``sla.`` tables its SQL names, so lineage needs no extra
 declaration.
 
-A first line ``-- materialized: view`` makes the model a view (a large staging model read once
-per build, or only in part by an incremental one, is not copied); ``-- materialized:
-append(<key>)`` keeps its table and appends only the rows of its one ``raw`` table loaded since
-the model last ran (``warehouse.extract.changes_since``; ``<key>`` is the model's name for the
-raw key), or rebuilds it when the raw table was copied whole. Default: a table rebuilt each run.
+A first line ``-- materialized: view`` makes the model a view: a large staging model that a build
+reads once, or an incremental build only in part (filters go through a view to the raw table),
+is not copied. Default: a table rebuilt on each run.
 
 Every build also holds one row of parameters, ``raw.run_params`` (version, built_at, as_of,
 database_backend), written when the build begins; models that evaluate anything "now" (open SLA
@@ -26,14 +24,12 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.extract import changes_since, consumer_load, latest_load, set_consumer_load
-
 SQL_DIR = Path(__file__).parent / "sql"
 LAYERS = ("staging", "marts")
 RUN_PARAMS = "raw.run_params"
 _REFERENCE = re.compile(r"\b(raw|staging|marts|sla)\.([a-z_][a-z0-9_]*)\b")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
-_MATERIALIZED = re.compile(r"--\s*materialized:\s*(table|view|append\((\w+)\))\s*$")
+_MATERIALIZED = re.compile(r"--\s*materialized:\s*(table|view)\s*$")
 
 
 @dataclass(frozen=True)
@@ -44,8 +40,7 @@ class Model:
     name: str
     sql: str
     depends_on: frozenset[str]
-    materialized: str = "table"  # 'table' | 'view' | 'append'
-    append_key: str | None = None
+    materialized: str = "table"  # 'table' | 'view'
 
     @property
     def table(self) -> str:
@@ -61,46 +56,25 @@ def load_models(sql_dir: Path = SQL_DIR) -> list[Model]:
             code = _LINE_COMMENT.sub("", sql)
             refs = frozenset(f"{s}.{t}" for s, t in _REFERENCE.findall(code))
             first = _MATERIALIZED.match(sql.splitlines()[0]) if sql else None
-            kind = "table" if first is None else first.group(1).split("(")[0]
-            key = None if first is None else first.group(2)
-            model = Model(layer, path.stem, sql, refs - {f"{layer}.{path.stem}"}, kind, key)
+            kind = "table" if first is None else first.group(1)
+            model = Model(layer, path.stem, sql, refs - {f"{layer}.{path.stem}"}, kind)
             models[model.table] = model
     graph = {table: model.depends_on & models.keys() for table, model in models.items()}
     return [models[table] for table in TopologicalSorter(graph).static_order()]
 
 
 def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> int:
-    """(Re)create the model's table (or view) from its SELECT, or append to it (see the module's
-    docstring); return its row count."""
+    """(Re)create the model's table (or view) from its SELECT; return its row count."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {model.schema}")
     existing = _kind_of(con, model)
     wanted = "VIEW" if model.materialized == "view" else "BASE TABLE"
-    if existing is not None and existing != wanted:
+    if existing is not None and existing != wanted:  # materialised otherwise before
         con.execute(f"DROP {'VIEW' if existing == 'VIEW' else 'TABLE'} {model.table}")
-        existing = None
     if model.materialized == "view":
         con.execute(f"CREATE OR REPLACE VIEW {model.table} AS\n{model.sql}")
-    elif model.materialized == "append":
-        _append(con, model, existing is not None)
     else:
         con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.sql}")
     return int(con.sql(f"SELECT count(*) FROM {model.table}").fetchall()[0][0])
-
-
-def _append(con: duckdb.DuckDBPyConnection, model: Model, exists: bool) -> None:
-    """Append the rows of the model's raw table loaded since it last ran, or rebuild it."""
-    (source,) = [t.split(".", 1)[1] for t in model.depends_on if t.startswith("raw.")]
-    since = consumer_load(con, model.table) if exists else None
-    changes = changes_since(con, source, since) if since is not None else None
-    if changes is None:
-        con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.sql}")
-    elif not changes.empty:
-        con.execute(f"DELETE FROM {model.table} WHERE {changes.condition(column=model.append_key)}")
-        con.execute(
-            f"INSERT INTO {model.table} BY NAME SELECT * FROM (\n{model.sql}\n)"
-            f" WHERE {changes.condition(column=model.append_key)}"
-        )
-    set_consumer_load(con, model.table, latest_load(con, source))
 
 
 def _kind_of(con: duckdb.DuckDBPyConnection, model: Model) -> str | None:

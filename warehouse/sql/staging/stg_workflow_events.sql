@@ -1,4 +1,4 @@
--- materialized: append(event_id)
+-- materialized: view
 -- Workflow events (one append-only log for every document type). Instants are UTC.
 select
     cast(id as bigint) as event_id,
