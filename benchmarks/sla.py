@@ -610,11 +610,13 @@ def measure_transitions(url: str, place: dict[str, Any], count: int, log: Log) -
                     step(session, order)
 
         began = time.perf_counter()
+        cpu_began = time.process_time()
         statements[0] = 0
         move(lambda s, o: orders.assign(s, boss, o, handler, o.version))
         move(lambda s, o: orders.process_corrective(s, worker, o, o.version, "已处理"))
         move(lambda s, o: orders.verify_corrective(s, boss, o, o.version, accepted=True))
         seconds = time.perf_counter() - began
+        cpu_seconds = time.process_time() - cpu_began
         moved_statements = statements[0]
     finally:
         engine.dispose()
@@ -627,9 +629,12 @@ def measure_transitions(url: str, place: dict[str, Any], count: int, log: Log) -
         "raise_seconds": _r(raise_seconds),
         "raises_per_s": _rate(count, raise_seconds),
         "statements_per_transition": _r(moved_statements / moves),
+        "client_cpu_ms_per_transition": _r(cpu_seconds * 1000 / moves),
         "measured": "orders.assign / process_corrective / verify_corrective, get_order + move + "
         "commit per transaction; statements: SQL statements sent per move (SQLAlchemy's "
-        "before_cursor_execute: BEGIN, COMMIT and connection pings not counted)",
+        "before_cursor_execute: BEGIN, COMMIT and connection pings not counted); client CPU: "
+        "this process's CPU time per move (the rest of a move's time is the database's and "
+        "waiting: commit, other processes)",
     }
 
 
@@ -723,6 +728,10 @@ def format_report(report: dict[str, Any]) -> str:
     add(
         "SQL statements per transition",
         lambda b: f"{b['transitions']['statements_per_transition']:.1f}",
+    )
+    add(
+        "client CPU per transition, ms",
+        lambda b: f"{b['transitions']['client_cpu_ms_per_transition']:.2f}",
     )
     width = max(len(label) for label, _ in rows)
     widths = [max(len(b), *(len(v[i]) for _, v in rows)) for i, b in enumerate(backends)]

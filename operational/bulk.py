@@ -13,11 +13,12 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Column, Connection, Table, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 BATCH = 5_000
@@ -128,8 +129,16 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         _insert(session.connection(), table, rows)
 
 
-def _insert(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+def _insert(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    into: str | None = None,
+) -> None:
+    """:func:`insert_rows` on ``connection``; ``into``: another table of the same columns."""
     dialect = connection.dialect.name
+    target = into or table.name
     if dialect not in ("postgresql", "sqlite"):
         for start in range(0, len(rows), BATCH):
             connection.execute(table.insert(), list(rows[start : start + BATCH]))
@@ -139,7 +148,7 @@ def _insert(connection: Connection, table: Table, rows: Sequence[Mapping[str, An
     driver = connection.connection.driver_connection
     assert driver is not None
     if dialect == "postgresql":
-        statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+        statement = f'COPY "{target}" ({names}) FROM STDIN'
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for value in values:
                 copy.write_row(value)
@@ -147,7 +156,7 @@ def _insert(connection: Connection, table: Table, rows: Sequence[Mapping[str, An
     marks = ", ".join("?" for _ in columns)
     cursor = driver.cursor()
     try:
-        statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+        statement = f'INSERT INTO "{target}" ({names}) VALUES ({marks})'
         for start in range(0, len(values), BATCH):
             cursor.executemany(statement, values[start : start + BATCH])
     finally:
@@ -205,16 +214,33 @@ def insert_new(
     """Insert ``rows`` (with their ``id``) except those whose ``key`` columns match a row that
     is already there — also one that a concurrent transaction wrote first, which PostgreSQL
     waits for — and return the ids actually inserted (``INSERT … ON CONFLICT DO NOTHING
-    RETURNING id``; the key needs a unique constraint)."""
+    RETURNING id``; the key needs a unique constraint). On PostgreSQL the rows go by COPY into
+    a temporary table first, then one ``INSERT … SELECT`` (rows in the order given)."""
     if not rows:
         return set()
     connection = session.connection()
     dialect = connection.dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    if dialect not in ("postgresql", "sqlite"):
+    if dialect == "postgresql":
+        scratch = f"bulk_new_{uuid.uuid4().hex[:12]}"
+        connection.execute(
+            text(f'CREATE TEMPORARY TABLE "{scratch}" (LIKE "{table.name}") ON COMMIT DROP')
+        )
+        _insert(connection, table, rows, into=scratch)
+        names = ", ".join(f'"{c.name}"' for c in _columns(table, rows))
+        conflict = ", ".join(f'"{c}"' for c in key)
+        result = connection.execute(
+            text(
+                f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{scratch}" '
+                f"ORDER BY id ON CONFLICT ({conflict}) DO NOTHING RETURNING id"
+            )
+        )
+        taken = {int(i) for i in result.scalars()}
+        connection.execute(text(f'DROP TABLE "{scratch}"'))
+        return taken
+    if dialect != "sqlite":
         raise NotImplementedError(f"insert_new on {dialect}")
     statement = (
-        module.insert(table).on_conflict_do_nothing(index_elements=list(key)).returning(table.c.id)
+        sqlite.insert(table).on_conflict_do_nothing(index_elements=list(key)).returning(table.c.id)
     )
     inserted: set[int] = set()
     for start in range(0, len(rows), BATCH):

@@ -88,6 +88,7 @@ def test_bench_sla_reports_every_figure(tmp_path: Path) -> None:
         "raise_seconds",
         "raises_per_s",
         "statements_per_transition",
+        "client_cpu_ms_per_transition",
     ):
         assert _positive(transitions[figure]), figure
     assert set(report["verdict"]["sqlite"]) >= {
