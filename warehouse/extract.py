@@ -9,9 +9,10 @@ transaction as a ``workflow_event`` row). :func:`extract_source` picks the way a
 :class:`Source` says. Columns arrive as the driver types them: SQLite hands over date-times as
 text and booleans as integers, so staging models cast.
 
-Bookkeeping (schema ``extract``, not part of the contract): ``extract.loads`` lists every load of
-a table (full copy, or the keys appended), ``extract.consumers`` how far each reader of the
-events (the document tables; ``marts.sla_clocks`` keeps its own) has followed them — see
+Bookkeeping (schema ``extract_log``, not part of the contract — not ``extract``, which a file
+named ``extract.duckdb`` would make ambiguous): ``extract_log.loads`` lists every load of a table
+(full copy, or the keys appended), ``extract_log.consumers`` how far each reader of the events
+(the document tables; ``marts.sla_clocks`` keeps its own place) has followed them — see
 :func:`changes_since`.
 """
 
@@ -381,7 +382,7 @@ def latest_load(con: duckdb.DuckDBPyConnection, table: str) -> int | None:
     """The number of the latest load of ``raw.<table>`` (None if none is recorded)."""
     _ensure_bookkeeping(con)
     row = con.sql(
-        "SELECT max(load_no) FROM extract.loads WHERE table_name = $t", params={"t": table}
+        "SELECT max(load_no) FROM extract_log.loads WHERE table_name = $t", params={"t": table}
     ).fetchall()
     return None if not row or row[0][0] is None else int(row[0][0])
 
@@ -395,7 +396,7 @@ def changes_since(
     if load_no is None:
         return None
     rows = con.sql(
-        "SELECT load_no, mode, key_column, key_after, key_to, late_keys FROM extract.loads"
+        "SELECT load_no, mode, key_column, key_after, key_to, late_keys FROM extract_log.loads"
         " WHERE table_name = $t AND load_no >= $n ORDER BY load_no",
         params={"t": table, "n": load_no},
     ).fetchall()
@@ -418,25 +419,27 @@ def consumer_load(con: duckdb.DuckDBPyConnection, consumer: str) -> int | None:
     """The load up to which ``consumer`` has followed the table it reads (None: never)."""
     _ensure_bookkeeping(con)
     row = con.sql(
-        "SELECT load_no FROM extract.consumers WHERE consumer = $c", params={"c": consumer}
+        "SELECT load_no FROM extract_log.consumers WHERE consumer = $c", params={"c": consumer}
     ).fetchall()
     return None if not row or row[0][0] is None else int(row[0][0])
 
 
 def set_consumer_load(con: duckdb.DuckDBPyConnection, consumer: str, load_no: int | None) -> None:
     _ensure_bookkeeping(con)
-    con.execute("DELETE FROM extract.consumers WHERE consumer = $c", {"c": consumer})
-    con.execute("INSERT INTO extract.consumers VALUES ($c, $n)", {"c": consumer, "n": load_no})
+    con.execute("DELETE FROM extract_log.consumers WHERE consumer = $c", {"c": consumer})
+    con.execute("INSERT INTO extract_log.consumers VALUES ($c, $n)", {"c": consumer, "n": load_no})
 
 
 def _ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE SCHEMA IF NOT EXISTS extract")
+    con.execute("CREATE SCHEMA IF NOT EXISTS extract_log")
     con.execute(
-        "CREATE TABLE IF NOT EXISTS extract.loads (table_name VARCHAR, load_no BIGINT,"
+        "CREATE TABLE IF NOT EXISTS extract_log.loads (table_name VARCHAR, load_no BIGINT,"
         " mode VARCHAR, key_column VARCHAR, key_after BIGINT, key_to BIGINT,"
         " late_keys BIGINT[], rows BIGINT, loaded_at TIMESTAMP)"
     )
-    con.execute("CREATE TABLE IF NOT EXISTS extract.consumers (consumer VARCHAR, load_no BIGINT)")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS extract_log.consumers (consumer VARCHAR, load_no BIGINT)"
+    )
 
 
 def _record_load(
@@ -450,14 +453,14 @@ def _record_load(
     late_keys: list[int] | None = None,
     rows: int = 0,
 ) -> int:
-    """Append a load of ``raw.<table>`` to ``extract.loads``; return its number (they grow
+    """Append a load of ``raw.<table>`` to ``extract_log.loads``; return its number (they grow
     across every table). Only the latest :data:`_KEEP_LOADS` of a table are kept."""
     _ensure_bookkeeping(con)
     load_no = int(
-        con.sql("SELECT coalesce(max(load_no), 0) + 1 FROM extract.loads").fetchall()[0][0]
+        con.sql("SELECT coalesce(max(load_no), 0) + 1 FROM extract_log.loads").fetchall()[0][0]
     )
     con.execute(
-        "INSERT INTO extract.loads VALUES ($t, $n, $mode, $key, $after, $to, $late, $rows, $at)",
+        "INSERT INTO extract_log.loads VALUES ($t, $n, $mode, $key, $after, $to, $late, $rows, $at)",
         {
             "t": table,
             "n": load_no,
@@ -471,7 +474,7 @@ def _record_load(
         },
     )
     con.execute(
-        "DELETE FROM extract.loads WHERE table_name = $t AND load_no <= $n - $keep",
+        "DELETE FROM extract_log.loads WHERE table_name = $t AND load_no <= $n - $keep",
         {"t": table, "n": load_no, "keep": _KEEP_LOADS},
     )
     return load_no

@@ -339,7 +339,7 @@ def test_postgres_event_committed_after_a_larger_id_is_found(tmp_path: Path) -> 
         stats = refresh(url, con, AS_OF_1 + D)
         assert (stats.mode, stats.documents) == ("incremental", 1)
         late = con.sql(
-            "select late_keys from extract.loads where table_name = 'workflow_event'"
+            "select late_keys from extract_log.loads where table_name = 'workflow_event'"
             " order by load_no desc limit 1"
         )
         assert len(late.fetchall()[0][0]) == 2  # raise and assign of the first order
