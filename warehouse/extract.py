@@ -537,15 +537,19 @@ def _fetch(
         yield _sqlite_chunks(conn, _name(table), after, where)
 
 
-def _sqlite_schema(conn: Any, table: str) -> pa.Schema:
+def _sqlite_schema(conn: Any, table: str) -> tuple[pa.Schema, str | None]:
     """The Arrow schema of ``table`` from its declared SQLite column types (see
-    :data:`_SQLITE_TYPES`); every column nullable, as the driver reports them."""
+    :data:`_SQLITE_TYPES`; every column nullable, as the driver reports them), and the column
+    that is an alias of its rowid (a lone ``INTEGER PRIMARY KEY``), if any."""
     with conn.cursor() as cur:
         cur.execute(f"PRAGMA table_info({table})")
         columns = cur.fetchall()
     if not columns:
         raise ValueError(f"no such table in the operational database: {table}")
-    return pa.schema([(name, _sqlite_type(declared)) for _, name, declared, *_ in columns])
+    keys = [(name, declared) for _, name, declared, _, _, pk, *_ in columns if pk]
+    alias = keys[0][0] if len(keys) == 1 and keys[0][1].strip().upper() == "INTEGER" else None
+    schema = pa.schema([(name, _sqlite_type(declared)) for _, name, declared, *_ in columns])
+    return schema, alias
 
 
 def _sqlite_type(declared: str) -> pa.DataType:
@@ -565,18 +569,25 @@ def _sqlite_chunks(
     table. All chunks are read in one transaction of the read-only connection, so they see one
     snapshot of the database, as a single query would.
     """
-    schema = _sqlite_schema(conn, table)
-    condition = "" if after is None else f" AND {_name(after[0])} > ?"
+    schema, rowid_alias = _sqlite_schema(conn, table)
+    first_rowid = -(2**63)
+    condition = ""
+    extra: tuple[Any, ...] = ()
+    if after is not None and after[0] == rowid_alias:
+        # The key is the rowid: start the keyset past the watermark. (Given both ``rowid > ?``
+        # and ``key > ?``, SQLite searches by one of them — often the first, a full scan.)
+        first_rowid = int(after[1])
+    elif after is not None:
+        condition, extra = f" AND {_name(after[0])} > ?", (after[1],)
     if where is not None:
         condition += f" AND ({where})"
-    extra: tuple[Any, ...] = () if after is None else (after[1],)
     sql = (
         f"SELECT rowid AS {_ROWID}, * FROM {table} WHERE rowid > ?{condition}"
         f" ORDER BY rowid LIMIT {_SQLITE_CHUNK_ROWS}"
     )
 
     def chunks() -> Iterator[pa.RecordBatch]:
-        last_rowid = -(2**63)
+        last_rowid = first_rowid
         with conn.cursor() as cur:
             cur.adbc_statement.set_options(
                 **{"adbc.sqlite.query.batch_rows": str(_SQLITE_CHUNK_ROWS)}
