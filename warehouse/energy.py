@@ -829,11 +829,73 @@ def _apply_daily_node(con: duckdb.DuckDBPyConnection, full: bool) -> None:
     con.execute(f"insert into marts.energy_daily_node by name {rollup}")
 
 
-def _rebuild_monthly(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
-    """The monthly mart from point months (small): all levels, loss where complete."""
+_MONTHLY_DIMS = (
+    "point_id, point_code, office_code, city_code, group_code, kind, building, parent_point_id,"
+    " parent_building, is_root, timezone"
+)
+"""The columns of ``marts.dim_energy_point`` the monthly mart groups by: while none changes, a
+month's rows depend only on that month's point months, held intervals and whether it has ended."""
+
+
+def _monthly_from(
+    con: duckdb.DuckDBPyConnection, previous_as_of: date | None, as_of: date, in_scope: int
+) -> date | None:
+    """The first month an incremental build must redo in ``marts.energy_monthly``; None: all.
+
+    A month's rows change when a point month in it changes (from the scope's first recomputed
+    day on), or when it ends between the previous as_of and this one (months from the previous
+    as_of's month on). Anything else — dimensions changed, a point recomputed whole, an as_of
+    earlier than the last — redoes every month.
+    """
+    if previous_as_of is None or previous_as_of > as_of:
+        return None
+    if not con.sql(
+        "select 1 from information_schema.tables"
+        " where table_schema = 'energy' and table_name = 'monthly_dims'"
+    ).fetchall():
+        return None
+    changed_dims = con.sql(
+        f"""
+        select count(*) from (
+            (select {_MONTHLY_DIMS} from marts.dim_energy_point
+             except select * from energy.monthly_dims)
+            union all
+            (select * from energy.monthly_dims
+             except select {_MONTHLY_DIMS} from marts.dim_energy_point))
+        """
+    ).fetchall()[0][0]
+    if changed_dims:
+        return None
+    first = previous_as_of.replace(day=1)
+    if in_scope:
+        whole, first_day = con.sql(
+            "select count(*) filter (where first_day_start is null), min(first_day) from _scope_day"
+        ).fetchall()[0]
+        if whole:
+            return None
+        if first_day is not None:
+            first = min(first, (_EPOCH + timedelta(days=int(first_day))).replace(day=1))
+    return first
+
+
+def _rebuild_monthly(
+    con: duckdb.DuckDBPyConnection, as_of: date, from_month: date | None = None
+) -> None:
+    """The monthly mart from point months (small): all levels, loss where complete.
+
+    With ``from_month`` only the months from it on are redone (see :func:`_monthly_from`)."""
+    since = "" if from_month is None else f"where m.month >= date '{from_month.isoformat()}'"
+    if from_month is not None:
+        con.execute(
+            "delete from marts.energy_monthly where month >= $m", {"m": from_month.isoformat()}
+        )
     con.execute(
         f"""
-        create or replace table marts.energy_monthly as
+        {
+            "create or replace table marts.energy_monthly as"
+            if from_month is None
+            else "insert into marts.energy_monthly by name"
+        }
         with pm as (
             select m.*, p.point_code, p.office_code, p.city_code, p.group_code, p.kind,
                    p.building, p.parent_point_id, p.parent_building, p.is_root,
@@ -859,6 +921,7 @@ def _rebuild_monthly(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
                 where i.status = 'held'
                 group by all
             ) h on h.point_id = m.point_id and h.month = m.month
+            {since}
         ),
         pmc as (
             select *, (ended and full_days >= required_days and held_intervals = 0) as complete
@@ -917,7 +980,7 @@ def _rebuild_monthly(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
         select level, node_code, kind, month, consumption, null, null, null, office_code,
                complete, estimated
         from rollups
-        order by level, node_code, kind, month
+        {"order by level, node_code, kind, month" if from_month is None else ""}
         """
     )
 
@@ -960,6 +1023,10 @@ def _snapshot(con: duckdb.DuckDBPyConnection, watermark: int, as_of: date) -> No
         select point_id, point_code, office_code, kind, timezone from marts.dim_energy_point
         """
     )
+    con.execute(
+        f"create or replace table energy.monthly_dims as"
+        f" select {_MONTHLY_DIMS} from marts.dim_energy_point"
+    )
     con.execute("delete from energy.state")
     con.execute(
         "insert into energy.state values ($w, $a, now()::timestamp)", {"w": watermark, "a": as_of}
@@ -995,8 +1062,9 @@ def build_energy(
     steps = _Steps()
     as_of_day = _as_date(as_of)
     existed = _ensure_tables(con)
-    state = con.sql("select reading_watermark from energy.state").fetchall()
+    state = con.sql("select reading_watermark, as_of from energy.state").fetchall()
     watermark = int(state[0][0]) if state and state[0][0] is not None else -1
+    previous_as_of: date | None = state[0][1] if state else None
     _ensure_day_bounds(con, watermark if existed and not full else -1)
     con.execute(
         """
@@ -1056,7 +1124,8 @@ def build_energy(
         steps.mark("point months")
         _apply_daily_node(con, is_full)
         steps.mark("daily roll-ups")
-    _rebuild_monthly(con, as_of_day)
+    from_month = None if is_full else _monthly_from(con, previous_as_of, as_of_day, in_scope)
+    _rebuild_monthly(con, as_of_day, from_month)
     steps.mark("monthly mart")
     _rebuild_exceptions(con)
     steps.mark("exceptions")

@@ -174,3 +174,58 @@ def test_replacement_recomputes_from_the_swap(tmp_path: Path) -> None:
         incremental = snapshot(con)
         build_energy(con, as_of=AS_OF, full=True)
         assert snapshot(con) == incremental
+
+
+def monthly(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    return con.sql("select * from marts.energy_monthly order by all").fetchall()
+
+
+def test_month_that_ends_between_builds_becomes_complete(tmp_path: Path) -> None:
+    """January's readings cover the whole month; built as of 31 January it is not complete (it
+    has not ended), built incrementally a day later it is — as a full build says."""
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        seed(con, days=45)
+        build_energy(con, as_of=date(2026, 1, 31), full=True)
+        office = "select complete, consumption from marts.energy_monthly where level = 'office'"
+        jan = f"{office} and node_code = 'O1' and month = date '2026-01-01'"
+        assert con.sql(jan).fetchall() == [(False, 3100.0)]
+        stats = build_energy(con, as_of=date(2026, 2, 1))
+        assert stats.mode == "unchanged"
+        assert con.sql(jan).fetchall() == [(True, 3100.0)]
+        incremental = monthly(con)
+        build_energy(con, as_of=date(2026, 2, 1), full=True)
+        assert monthly(con) == incremental
+
+
+def test_new_readings_and_a_later_as_of_redo_only_what_changed(tmp_path: Path) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        seed(con, days=40)
+        build_energy(con, as_of=date(2026, 2, 10), full=True)
+        january = [r for r in monthly(con) if r[3] == date(2026, 1, 1)]
+        insert(
+            con,
+            "energy_reading",
+            [
+                (1000 + p, p, p, "2026-02-10 16:00:00", r * 41, "import", None, None, 0, "t", None)
+                for p, r in ((1, 100.0), (2, 40.0), (3, 50.0), (4, 10.0))
+            ],
+        )
+        build_energy(con, as_of=date(2026, 3, 2))
+        incremental = monthly(con)
+        assert [r for r in incremental if r[3] == date(2026, 1, 1)] == january
+        build_energy(con, as_of=date(2026, 3, 2), full=True)
+        assert monthly(con) == incremental
+
+
+def test_a_sub_meter_moved_under_another_parent_redoes_every_month(tmp_path: Path) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        seed(con, days=40)
+        build_energy(con, as_of=AS_OF, full=True)
+        con.execute("update raw.energy_point set parent_id = null where id = 3")
+        prepare(con)
+        build_energy(con, as_of=AS_OF)
+        incremental = monthly(con)
+        loss = [r for r in incremental if r[0] == "point" and r[1] == "M"]
+        assert loss and all(r[5] == 40.0 * r[4] / 100.0 for r in loss)  # children: S1 only
+        build_energy(con, as_of=AS_OF, full=True)
+        assert monthly(con) == incremental
