@@ -5,15 +5,13 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.defs.assets import all_assets
-from pipelines.defs.checks import all_checks
 from pipelines.defs.resources import WarehouseBuild
 from pipelines.defs.schedules import refresh_every_15_minutes, refresh_warehouse
 from pipelines.defs.sensors import discard_failed_build
 from pipelines.defs.sla import generate_orders_daily, generate_orders_job
 
 defs = dg.Definitions(
-    assets=all_assets,
-    asset_checks=all_checks,
+    assets=all_assets,  # the checks are check_specs of the steps building their tables
     jobs=[refresh_warehouse, generate_orders_job],
     schedules=[refresh_every_15_minutes, generate_orders_daily],
     sensors=[discard_failed_build],

@@ -1,18 +1,52 @@
-"""Assets: the raw copies of operational tables, one thin asset per SQL model, the publish.
+"""Assets: the raw copies of operational tables, the SQL models, the Python marts, the publish.
 
-Every asset writes the run's private build file (see ``WarehouseBuild``) and runs in the
-``warehouse`` concurrency pool; ``published_warehouse`` comes last and makes the build current.
+Every table is an asset of its own in the Dagster UI (its lineage, group, kinds, description and
+per-materialisation metadata such as ``dagster/row_count``), but a run executes them in a few
+steps, because a Dagster step costs tens of milliseconds and half a dozen stored events whatever
+it does — with one step per table and check (≈ 50) that overhead alone was seconds per run:
+
+1. ``raw_tables``: every ``raw/<table>`` of ``warehouse.extract.SOURCES``;
+2. ``staging_models``, ``marts_models``: the SQL models of each layer that read no Python-built
+   table, in dependency order;
+3. ``sla_clocks``, ``energy_marts``: the Python marts (``pipelines.defs.sla`` / ``.energy``);
+4. ``marts_models_after_python``: the SQL models reading a Python-built table;
+5. ``published_warehouse``.
+
+Each step is a ``@multi_asset`` whose assets are AssetSpecs; the SQL and raw steps can be subset
+(materialise any selection from the UI: only the selected tables are built). Each step then runs
+the blocking checks of its tables (``pipelines.defs.checking``): a failing one fails the step.
+Every step writes the run's private build file (see ``WarehouseBuild``) in the ``warehouse``
+pool; ``published_warehouse`` comes last and makes the build current.
 """
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import dagster as dg
 
+from pipelines.defs.checking import checks_of, run_selected_checks
+from pipelines.defs.checks import all_checks
 from pipelines.defs.energy import PYTHON_TABLES as ENERGY_TABLES
 from pipelines.defs.energy import energy_assets
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseBuild
 from pipelines.defs.sla import PYTHON_TABLES as SLA_TABLES
 from pipelines.defs.sla import sla_assets
+from warehouse.energy import REQUIRED_MODELS as ENERGY_INPUTS
 from warehouse.extract import EVENTS, SOURCES, Source, extract_source
 from warehouse.models import Model, load_models, run_model
+from warehouse.sla import DEPENDS_ON as SLA_INPUTS
+
+
+class TableFailed(RuntimeError):
+    """Building one table failed; the message names it (a step builds several)."""
+
+
+@contextmanager
+def _building(table: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        raise TableFailed(f"{table}: {type(exc).__name__}: {exc}") from exc
 
 
 def _key(table: str) -> dg.AssetKey:
@@ -20,54 +54,117 @@ def _key(table: str) -> dg.AssetKey:
     return dg.AssetKey(table.split("."))
 
 
-def raw_asset(source: Source) -> dg.AssetsDefinition:
+def raw_spec(source: Source) -> dg.AssetSpec:
     table = f"raw.{source.table}"
-
-    @dg.asset(
-        key=_key(table),
+    return dg.AssetSpec(
+        _key(table),
         # Rows extracted by their documents' new events come after the events (docs/warehouse.md).
         deps=[_key(f"raw.{EVENTS}")] if source.documents else None,
         group_name="raw",
-        pool=WAREHOUSE_POOL,
         kinds={"duckdb"},
         description=f"The operational table {source.table}, copied {source.mode} into {table}.",
     )
-    def _raw(
-        context: dg.AssetExecutionContext, warehouse: WarehouseBuild
-    ) -> dg.MaterializeResult[None]:
-        with warehouse.connect(context.op_execution_context.run_id) as con:
-            done = extract_source(warehouse.database_url, con, source)
-        return dg.MaterializeResult(metadata={k: v for k, v in done.items() if v is not None})
-
-    return _raw
 
 
-def model_asset(model: Model, known: set[str]) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=_key(model.table),
+# The events first: the tables extracted by their documents' new events follow them.
+_EXTRACTION_ORDER = sorted(SOURCES, key=lambda source: source.documents is not None)
+
+
+@dg.multi_asset(
+    name="raw_tables",
+    specs=[raw_spec(source) for source in SOURCES],
+    can_subset=True,
+    pool=WAREHOUSE_POOL,
+    description="Copy the selected operational tables into schema raw (docs/warehouse.md).",
+)
+def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  # type: ignore[no-untyped-def]
+    selected = context.selected_asset_keys
+    with warehouse.connect(context.op_execution_context.run_id) as con:
+        for source in _EXTRACTION_ORDER:
+            key = _key(f"raw.{source.table}")
+            if key in selected:
+                with _building(f"raw.{source.table}"):
+                    done = extract_source(warehouse.database_url, con, source)
+                yield dg.MaterializeResult(
+                    asset_key=key, metadata={k: v for k, v in done.items() if v is not None}
+                )
+
+
+def model_spec(model: Model, known: set[str]) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        _key(model.table),
         deps=[_key(table) for table in sorted(model.depends_on & known)],
         group_name=model.schema,
-        pool=WAREHOUSE_POOL,
         kinds={"duckdb", "sql"},
         description=f"```sql\n{model.sql}\n```",
     )
-    def _model(
-        context: dg.AssetExecutionContext, warehouse: WarehouseBuild
-    ) -> dg.MaterializeResult[None]:
-        with warehouse.connect(context.op_execution_context.run_id) as con:
-            rows = run_model(con, model)
-        return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
-    return _model
+
+def models_step(name: str, models: Sequence[Model], known: set[str]) -> dg.AssetsDefinition:
+    """One step building ``models`` (in the order given: dependencies first), then the checks
+    of their tables; any subset of them can be selected."""
+    checks = checks_of(all_checks, [_key(model.table) for model in models])
+
+    @dg.multi_asset(
+        name=name,
+        specs=[model_spec(model, known) for model in models],
+        check_specs=[check.spec for check in checks],
+        can_subset=True,
+        pool=WAREHOUSE_POOL,
+        description=f"Build the selected SQL models ({', '.join(m.table for m in models)}) in"
+        " dependency order, then run the blocking checks of their tables.",
+    )
+    def _models(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  # type: ignore[no-untyped-def]
+        selected = context.selected_asset_keys
+        chosen = [model for model in models if _key(model.table) in selected]
+        if chosen:
+            with warehouse.connect(context.op_execution_context.run_id) as con:
+                for model in chosen:
+                    with _building(model.table):
+                        rows = run_model(con, model)
+                    yield dg.MaterializeResult(
+                        asset_key=_key(model.table), metadata={"dagster/row_count": rows}
+                    )
+        # The checks read: after the build connection of this step is closed.
+        yield from run_selected_checks(context, warehouse, checks)
+
+    return _models
 
 
 MODELS = load_models()
+PYTHON_TABLES = SLA_TABLES | ENERGY_TABLES
 _RAW_TABLES = {f"raw.{source.table}" for source in SOURCES}
-raw_assets = [raw_asset(source) for source in SOURCES]
-model_assets = [
-    model_asset(model, _RAW_TABLES | SLA_TABLES | ENERGY_TABLES | {m.table for m in MODELS})
-    for model in MODELS
-]
+_KNOWN = _RAW_TABLES | PYTHON_TABLES | {m.table for m in MODELS}
+
+
+def _after_python(models: Sequence[Model]) -> set[str]:
+    """The models reading a Python-built table, directly or through another model."""
+    after: set[str] = set()
+    for model in models:  # dependencies first
+        if model.depends_on & (PYTHON_TABLES | after):
+            after.add(model.table)
+    return after
+
+
+_AFTER_PYTHON = _after_python(MODELS)
+if (SLA_INPUTS | ENERGY_INPUTS) & _AFTER_PYTHON:  # they would have to run before and after
+    raise RuntimeError(f"a Python mart reads a model built after them: {sorted(_AFTER_PYTHON)}")
+
+
+def _steps() -> list[dg.AssetsDefinition]:
+    """One step per layer of the models before the Python marts, one per layer after them."""
+    steps = []
+    for late in (False, True):
+        for layer in dict.fromkeys(model.schema for model in MODELS):
+            models = [m for m in MODELS if m.schema == layer and (m.table in _AFTER_PYTHON) == late]
+            if models:
+                name = f"{layer}_models_after_python" if late else f"{layer}_models"
+                steps.append(models_step(name, models, _KNOWN))
+    return steps
+
+
+model_assets = _steps()
+
 # The tables nothing else reads: publishing after them publishes everything.
 _LEAVES = sorted(
     (_RAW_TABLES | ENERGY_TABLES | {m.table for m in MODELS})
@@ -97,4 +194,10 @@ def published_warehouse(
     )
 
 
-all_assets = [*raw_assets, *model_assets, *sla_assets, *energy_assets, published_warehouse]
+all_assets = [raw_tables, *model_assets, *sla_assets, *energy_assets, published_warehouse]
+
+# Every check runs in exactly the step that builds its table.
+if sorted(str(k) for a in all_assets for k in a.check_keys) != sorted(
+    str(c.key) for c in all_checks
+):
+    raise RuntimeError("a warehouse check is attached to no step, or to two")

@@ -2,11 +2,14 @@
 
 The intervals, office-local days, months and exceptions are kept incrementally by
 :func:`warehouse.energy.build_energy` in the run's build file (which starts as a copy of the
-published version): one asset materialises the five tables; SQL models may read them.
+published version): one step materialises the five tables, then runs their checks (a failing
+one fails the step, so nothing is published); SQL models may read the tables.
 """
 
 import dagster as dg
+import duckdb
 
+from pipelines.defs.checking import CheckOutcome, run_selected_checks, warehouse_check
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseBuild
 from warehouse import energy
 
@@ -27,48 +30,9 @@ ENERGY_MONTHLY = dg.AssetKey(["marts", "energy_monthly"])
 ENERGY_INTERVALS = dg.AssetKey(["marts", "energy_intervals"])
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            dg.AssetKey(table.split(".")),
-            deps=[
-                dg.AssetKey(["raw", "energy_reading"]),
-                *(dg.AssetKey(t.split(".")) for t in sorted(energy.REQUIRED_MODELS)),
-            ],
-            group_name="marts",
-            kinds={"duckdb", "python"},
-        )
-        for table in ENERGY_TABLES
-    ],
-    pool=WAREHOUSE_POOL,
-)
-def energy_marts(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  # type: ignore[no-untyped-def]
-    """Intervals, office-local days, months and exceptions of the meter readings (DOMAIN §1):
-    incremental from the last published build, full on a first build (docs/energy-marts.md)."""
-    run_id = context.op_execution_context.run_id
-    with warehouse.connect(run_id) as con:
-        stats = energy.build_energy(con, as_of=warehouse.as_of_instant(), build_id=run_id)
-        counts = {
-            t: int(con.sql(f"select count(*) from {t}").fetchall()[0][0]) for t in ENERGY_TABLES
-        }
-    for table in ENERGY_TABLES:
-        yield dg.MaterializeResult(
-            asset_key=dg.AssetKey(table.split(".")),
-            metadata={
-                "dagster/row_count": counts[table],
-                "mode": stats.mode,
-                "points_in_scope": stats.points_in_scope,
-                "days_inserted": stats.days_inserted,
-                "days_deleted": stats.days_deleted,
-                "seconds": stats.seconds,
-            },
-        )
-
-
-def _bad(warehouse: WarehouseBuild, run_id: str, sql: str) -> tuple[int, list[str]]:
-    with warehouse.read(run_id) as con:
-        rows = con.sql(sql).fetchall()
-    return len(rows), [str(r) for r in rows[:20]]
+def _none_bad(con: duckdb.DuckDBPyConnection, sql: str) -> CheckOutcome:
+    rows = con.sql(sql).fetchall()
+    return not rows, {"bad": len(rows), "sample": [str(r) for r in rows[:20]]}
 
 
 CHECK_DAYS_ADD_UP = """
@@ -113,36 +77,70 @@ where (o.level = 'office' or o.level is null)
 """
 
 
-@dg.asset_check(asset=ENERGY_DAILY, blocking=True)
-def energy_days_add_up_to_intervals(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseBuild
-) -> dg.AssetCheckResult:
+@warehouse_check(ENERGY_DAILY)
+def energy_days_add_up_to_intervals(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """The days of the intervals add up to the intervals (within 1e-6)."""
-    count, sample = _bad(warehouse, context.op_execution_context.run_id, CHECK_DAYS_ADD_UP)
-    return dg.AssetCheckResult(passed=count == 0, metadata={"bad": count, "sample": sample})
+    return _none_bad(con, CHECK_DAYS_ADD_UP)
 
 
-@dg.asset_check(asset=ENERGY_MONTHLY, blocking=True)
-def energy_no_negative_consumption(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseBuild
-) -> dg.AssetCheckResult:
+@warehouse_check(ENERGY_MONTHLY)
+def energy_no_negative_consumption(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """No negative consumption reaches a mart."""
-    count, sample = _bad(warehouse, context.op_execution_context.run_id, CHECK_NO_NEGATIVE)
-    return dg.AssetCheckResult(passed=count == 0, metadata={"bad": count, "sample": sample})
+    return _none_bad(con, CHECK_NO_NEGATIVE)
 
 
-@dg.asset_check(asset=ENERGY_MONTHLY, blocking=True)
-def energy_office_totals_are_root_sums(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseBuild
-) -> dg.AssetCheckResult:
+@warehouse_check(ENERGY_MONTHLY)
+def energy_office_totals_are_root_sums(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """Every office total equals the sum of its root points, per kind and month."""
-    count, sample = _bad(warehouse, context.op_execution_context.run_id, CHECK_OFFICE_IS_ROOTS)
-    return dg.AssetCheckResult(passed=count == 0, metadata={"bad": count, "sample": sample})
+    return _none_bad(con, CHECK_OFFICE_IS_ROOTS)
 
 
-energy_assets = [energy_marts]
 energy_checks = [
     energy_days_add_up_to_intervals,
     energy_no_negative_consumption,
     energy_office_totals_are_root_sums,
 ]
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            dg.AssetKey(table.split(".")),
+            deps=[
+                dg.AssetKey(["raw", "energy_reading"]),
+                *(dg.AssetKey(t.split(".")) for t in sorted(energy.REQUIRED_MODELS)),
+            ],
+            group_name="marts",
+            kinds={"duckdb", "python"},
+        )
+        for table in ENERGY_TABLES
+    ],
+    check_specs=[check.spec for check in energy_checks],
+    pool=WAREHOUSE_POOL,
+)
+def energy_marts(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  # type: ignore[no-untyped-def]
+    """Intervals, office-local days, months and exceptions of the meter readings (DOMAIN §1):
+    incremental from the last published build, full on a first build (docs/energy-marts.md)."""
+    run_id = context.op_execution_context.run_id
+    with warehouse.connect(run_id) as con:
+        stats = energy.build_energy(con, as_of=warehouse.as_of_instant(), build_id=run_id)
+        counts = {
+            t: int(con.sql(f"select count(*) from {t}").fetchall()[0][0]) for t in ENERGY_TABLES
+        }
+    for table in ENERGY_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(table.split(".")),
+            metadata={
+                "dagster/row_count": counts[table],
+                "mode": stats.mode,
+                "points_in_scope": stats.points_in_scope,
+                "days_inserted": stats.days_inserted,
+                "days_deleted": stats.days_deleted,
+                "seconds": stats.seconds,
+            },
+        )
+    # The blocking checks, on the tables just built (a failing one fails this step).
+    yield from run_selected_checks(context, warehouse, energy_checks)
+
+
+energy_assets = [energy_marts]

@@ -16,7 +16,7 @@ from warehouse.extract import database_backend
 from warehouse.models import write_run_params
 from warehouse.publish import Warehouse
 
-WAREHOUSE_POOL = "warehouse"  # every asset that writes a build file runs in this pool (limit 1)
+WAREHOUSE_POOL = "warehouse"  # every step that writes a build file runs in this pool (limit 1)
 
 # Build files held open for a whole in-process run (see ``shared_connections``): path → connection.
 _SHARED: dict[Path, duckdb.DuckDBPyConnection] = {}
@@ -31,9 +31,10 @@ _BUILD_CONFIG = {"preserve_insertion_order": False}
 def shared_connections() -> Iterator[None]:
     """Within this block, each run's build file is opened once and shared by its steps.
 
-    Opening and closing (checkpointing) a multi-hundred-MB build file for each of ~40 steps
-    costs seconds; ``pipelines.run.run_pipeline`` runs every step in this process, so it opens
-    the file once. Steps get their own cursor (temporary tables do not leak between steps).
+    Opening and closing (checkpointing) a multi-hundred-MB build file in each step (and in each
+    step's checks) costs a second or more per run; ``pipelines.run.run_pipeline`` runs every
+    step in this process, so it opens the file once. Steps get their own cursor (temporary
+    tables do not leak between steps).
     Outside this block (e.g. a multi-process executor) every step opens and closes the file.
     """
     _SHARING.append(True)
@@ -56,9 +57,10 @@ def close_shared(path: Path | None = None) -> None:
 class WarehouseBuild(dg.ConfigurableResource):  # type: ignore[type-arg]
     """The private build of one run: ``<warehouse_dir>/building/<run_id>.duckdb``.
 
-    The first asset of a run to open it begins the build (from a copy of the current published
+    The first step of a run to open it begins the build (from a copy of the current published
     version, so incremental extraction only adds what is new) and records the run parameters;
-    each later asset opens the same file read-write in turn; ``published_warehouse`` publishes it.
+    each later step opens the same file read-write in turn, and reads it for its checks;
+    ``published_warehouse`` publishes it.
     Defaults come from ``PROPCLOUD_DATABASE_URL`` / ``PROPCLOUD_WAREHOUSE_DIR`` like the rest
     of the installation.
     """

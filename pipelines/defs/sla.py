@@ -12,9 +12,11 @@ ahead (idempotent: ``operational.services.plans.generate_orders`` never duplicat
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
+import duckdb
 
 from operational.db import create_db_engine, unit_of_work
 from operational.services.plans import generate_orders
+from pipelines.defs.checking import CheckOutcome, checks_of, run_selected_checks, warehouse_check
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseBuild
 from warehouse import sla
 
@@ -24,6 +26,76 @@ SLA_COMPLIANCE = dg.AssetKey(["marts", "sla_compliance"])
 PYTHON_TABLES = frozenset({sla.TABLE, sla.ORDER_EVENTS})
 """Tables built by the Python assets here, which SQL models may read (for their lineage)."""
 _INPUTS = [dg.AssetKey(table.split(".")) for table in sorted(sla.DEPENDS_ON)]
+
+
+def _documents(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, list[str]]:
+    rows = con.sql(sql).fetchall()
+    return len(rows), [str(r[0]) for r in rows[:20]]
+
+
+@warehouse_check(SLA_CLOCKS)
+def sla_clock_due_after_start(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """Every clock has a deadline at or after its start (a paused one: once it resumes)."""
+    count, sample = _documents(
+        con,
+        # A clock paused at as_of has no deadline until it resumes (docs/sla-clocks.md).
+        "select document_no from marts.sla_clocks"
+        " where (due_at is null and not paused) or due_at < started_at",
+    )
+    return count == 0, {"bad": count, "sample": sample}
+
+
+@warehouse_check(SLA_CLOCKS)
+def sla_clock_met_not_past_due(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """No clock is met yet stopped after its deadline (or breached yet stopped in time)."""
+    count, sample = _documents(
+        con,
+        "select document_no from marts.sla_clocks where (state = 'met' and"
+        " (stopped_at is null or stopped_at > due_at)) or (state = 'breached' and"
+        " coalesce(stopped_at, as_of) <= due_at)",
+    )
+    return count == 0, {"bad": count, "sample": sample}
+
+
+@warehouse_check(SLA_CLOCKS)
+def sla_clock_matches_operational(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """The recomputed deadline equals the one the operational core stored: the warehouse and
+    the live system must show the same figures (DOMAIN §2)."""
+    count, sample = _documents(
+        con,
+        # The live deadline also counts pauses after as_of, and a paused clock has none yet.
+        "select document_no from marts.sla_clocks"
+        " where due_at is distinct from stored_due_at and not paused"
+        " and clock_id not in (select clock_id"
+        " from sla.pause_inputs where paused_at > as_of or resumed_at > as_of)",
+    )
+    return count == 0, {"differing": count, "sample": sample}
+
+
+@warehouse_check(SLA_COMPLIANCE, additional_deps=[SLA_CLOCKS])
+def sla_compliance_counts_every_clock(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """The compliance totals add up to the number of clocks, and each row's parts to its total."""
+    clocks, total, bad_rows = con.sql(
+        "select (select count(*) from marts.sla_clocks),"
+        " (select coalesce(sum(total), 0) from marts.sla_compliance),"
+        " (select count(*) from marts.sla_compliance where met + breached + pending <> total)"
+    ).fetchall()[0]
+    return clocks == total and bad_rows == 0, {
+        "clocks": int(clocks),
+        "compliance_total": int(total),
+        "bad_rows": bad_rows,
+    }
+
+
+sla_checks = [
+    sla_clock_due_after_start,
+    sla_clock_met_not_past_due,
+    sla_clock_matches_operational,
+    sla_compliance_counts_every_clock,
+]
+"""Run by the step building each one's table: those of ``sla_clocks`` here, that of
+``marts/sla_compliance`` by the SQL step that builds it (``pipelines.defs.assets``)."""
+_CLOCK_CHECKS = checks_of(sla_checks, [SLA_CLOCKS, ORDER_EVENTS])
 
 
 @dg.multi_asset(
@@ -46,6 +118,7 @@ _INPUTS = [dg.AssetKey(table.split(".")) for table in sorted(sla.DEPENDS_ON)]
             " office-local month (bookkeeping of marts.order_throughput).",
         ),
     ],
+    check_specs=[check.spec for check in _CLOCK_CHECKS],
     pool=WAREHOUSE_POOL,
 )
 def sla_clocks(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  # type: ignore[no-untyped-def]
@@ -78,87 +151,11 @@ def sla_clocks(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  #
         asset_key=ORDER_EVENTS,
         metadata={"dagster/row_count": events, "added": stats.order_events_added, **built},
     )
-
-
-def _count(warehouse: WarehouseBuild, run_id: str, sql: str) -> tuple[int, list[str]]:
-    with warehouse.read(run_id) as con:
-        rows = con.sql(sql).fetchall()
-    return len(rows), [str(r[0]) for r in rows[:20]]
-
-
-@dg.asset_check(asset=SLA_CLOCKS, blocking=True)
-def sla_clock_due_after_start(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseBuild
-) -> dg.AssetCheckResult:
-    """Every clock has a deadline at or after its start (a paused one: once it resumes)."""
-    count, sample = _count(
-        warehouse,
-        context.op_execution_context.run_id,
-        # A clock paused at as_of has no deadline until it resumes (docs/sla-clocks.md).
-        "select document_no from marts.sla_clocks"
-        " where (due_at is null and not paused) or due_at < started_at",
-    )
-    return dg.AssetCheckResult(passed=count == 0, metadata={"bad": count, "sample": sample})
-
-
-@dg.asset_check(asset=SLA_CLOCKS, blocking=True)
-def sla_clock_met_not_past_due(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseBuild
-) -> dg.AssetCheckResult:
-    """No clock is met yet stopped after its deadline (or breached yet stopped in time)."""
-    count, sample = _count(
-        warehouse,
-        context.op_execution_context.run_id,
-        "select document_no from marts.sla_clocks where (state = 'met' and"
-        " (stopped_at is null or stopped_at > due_at)) or (state = 'breached' and"
-        " coalesce(stopped_at, as_of) <= due_at)",
-    )
-    return dg.AssetCheckResult(passed=count == 0, metadata={"bad": count, "sample": sample})
-
-
-@dg.asset_check(asset=SLA_CLOCKS, blocking=True)
-def sla_clock_matches_operational(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseBuild
-) -> dg.AssetCheckResult:
-    """The recomputed deadline equals the one the operational core stored: the warehouse and
-    the live system must show the same figures (DOMAIN §2)."""
-    count, sample = _count(
-        warehouse,
-        context.op_execution_context.run_id,
-        # The live deadline also counts pauses after as_of, and a paused clock has none yet.
-        "select document_no from marts.sla_clocks"
-        " where due_at is distinct from stored_due_at and not paused"
-        " and clock_id not in (select clock_id"
-        " from sla.pause_inputs where paused_at > as_of or resumed_at > as_of)",
-    )
-    return dg.AssetCheckResult(passed=count == 0, metadata={"differing": count, "sample": sample})
-
-
-@dg.asset_check(asset=SLA_COMPLIANCE, blocking=True, additional_deps=[SLA_CLOCKS])
-def sla_compliance_counts_every_clock(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseBuild
-) -> dg.AssetCheckResult:
-    """The compliance totals add up to the number of clocks, and each row's parts to its total."""
-    with warehouse.read(context.op_execution_context.run_id) as con:
-        row = con.sql(
-            "select (select count(*) from marts.sla_clocks),"
-            " (select coalesce(sum(total), 0) from marts.sla_compliance),"
-            " (select count(*) from marts.sla_compliance where met + breached + pending <> total)"
-        ).fetchall()[0]
-    clocks, total, bad_rows = row
-    return dg.AssetCheckResult(
-        passed=clocks == total and bad_rows == 0,
-        metadata={"clocks": int(clocks), "compliance_total": int(total), "bad_rows": bad_rows},
-    )
+    # The blocking checks of the clocks, on the tables just built (a failing one fails the step).
+    yield from run_selected_checks(context, warehouse, _CLOCK_CHECKS)
 
 
 sla_assets = [sla_clocks]
-sla_checks = [
-    sla_clock_due_after_start,
-    sla_clock_met_not_past_due,
-    sla_clock_matches_operational,
-    sla_compliance_counts_every_clock,
-]
 
 
 # --- order generation ------------------------------------------------------------------------

@@ -83,3 +83,27 @@ def test_the_resource_defaults_follow_the_environment(
     resource = WarehouseBuild()
     assert resource.database_url == "sqlite:///elsewhere.db"
     assert resource.warehouse_dir == str(tmp_path)
+
+
+def test_a_run_has_a_step_per_layer_not_per_table() -> None:
+    """Each table stays an asset of its own, but a refresh runs seven steps (a step costs a run
+    tens of milliseconds and several stored events, whatever it does)."""
+    job = defs.resolve_job_def("refresh_warehouse")
+    assert set(job.graph.node_dict) == {
+        "raw_tables",
+        "staging_models",
+        "marts_models",
+        "sla_clocks",
+        "energy_marts",
+        "marts_models_after_python",
+        "published_warehouse",
+    }
+    graph = defs.resolve_asset_graph()
+    assert len(graph.get_all_asset_keys()) > 40
+    # the SQL and raw steps can be subset from the UI; each check runs in its table's step
+    for assets_def in graph.assets_defs:
+        if assets_def.node_def.name in {"raw_tables", "staging_models", "marts_models"}:
+            assert assets_def.can_subset
+        for check_key in assets_def.check_keys:
+            assert check_key.asset_key in assets_def.keys
+    assert len(graph.asset_check_keys) == 9

@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 import pipelines.defs.assets
+import pipelines.defs.sla
+from pipelines.definitions import defs
 from pipelines.defs.checks import dim_office_code_unique, dim_office_has_city
 from pipelines.defs.resources import WarehouseBuild
 from pipelines.defs.sensors import discard_failed_build
@@ -40,13 +42,55 @@ def test_run_pipeline_publishes_the_org_marts(org_url: str, tmp_path: Path) -> N
 
 def test_materialize_all_assets(org_url: str, tmp_path: Path) -> None:
     resource = WarehouseBuild(database_url=org_url, warehouse_dir=str(tmp_path))
-    result = dg.materialize(
-        [*pipelines.defs.assets.all_assets, dim_office_code_unique, dim_office_has_city],
-        resources={"warehouse": resource},
-    )
+    result = dg.materialize(pipelines.defs.assets.all_assets, resources={"warehouse": resource})
     assert result.success
     assert Warehouse(tmp_path).current_version() == result.run_id
-    assert all(e.passed for e in result.get_asset_check_evaluations())
+    evaluations = result.get_asset_check_evaluations()
+    assert {e.check_name for e in evaluations} >= {"dim_office_code_unique", "dim_office_has_city"}
+    assert len(evaluations) == 9 and all(e.passed for e in evaluations)
+    # every table is still its own asset, with its own row count
+    counts = {
+        e.asset_key.to_user_string(): e.materialization.metadata.get("dagster/row_count")
+        for e in result.get_asset_materialization_events()
+    }
+    assert counts["raw/org_office"] == dg.IntMetadataValue(2)
+    assert counts["staging/stg_offices"] == dg.IntMetadataValue(2)
+    assert counts["marts/dim_office"] == dg.IntMetadataValue(2)
+    assert counts["marts/build_info"] == dg.IntMetadataValue(1)
+    assert len(counts) == len(defs.resolve_asset_graph().get_all_asset_keys())
+
+
+def test_a_subset_builds_only_the_selected_tables(org_url: str, tmp_path: Path) -> None:
+    resource = WarehouseBuild(database_url=org_url, warehouse_dir=str(tmp_path))
+    selected = {
+        "raw/org_group",
+        "raw/org_city_company",
+        "raw/org_office",
+        "staging/stg_groups",
+        "staging/stg_city_companies",
+        "staging/stg_offices",
+        "marts/dim_office",
+    }
+    result = dg.materialize(
+        pipelines.defs.assets.all_assets,
+        resources={"warehouse": resource},
+        selection=sorted(selected),
+    )
+    assert result.success
+    built = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert built == selected
+    assert {e.check_name for e in result.get_asset_check_evaluations()} == {
+        "dim_office_code_unique",
+        "dim_office_has_city",
+    }
+    with duckdb.connect(str(resource.build_path(result.run_id)), read_only=True) as con:
+        found = con.sql(
+            "select table_schema || '/' || table_name from information_schema.tables"
+            " where table_schema in ('raw', 'staging', 'marts')"
+        ).fetchall()
+    tables = {table for (table,) in found}
+    assert selected <= tables
+    assert not {"raw/workflow_event", "staging/stg_energy_points", "marts/build_info"} & tables
 
 
 def test_a_model_that_fails_publishes_nothing(
@@ -60,7 +104,7 @@ def test_a_model_that_fails_publishes_nothing(
         return run_model(con, model)
 
     monkeypatch.setattr(pipelines.defs.assets, "run_model", failing)
-    with pytest.raises(PipelineFailed, match="marts__dim_office"):
+    with pytest.raises(PipelineFailed, match=r"marts\.dim_office: RuntimeError: boom"):
         run_pipeline(org_url, tmp_path, AS_OF)
     assert Warehouse(tmp_path).current_path() == first
     assert list((tmp_path / "building").iterdir()) == []
@@ -81,6 +125,20 @@ def test_a_failing_blocking_check_publishes_nothing(org_url: str, tmp_path: Path
     assert WarehouseReader(tmp_path).org_overview(None).height == 2
 
 
+def test_a_failing_check_of_a_python_mart_publishes_nothing(
+    org_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = run_pipeline(org_url, tmp_path, AS_OF)
+    # the clock checks run in the step that builds marts/sla_clocks; make them all find a bad one
+    monkeypatch.setattr(pipelines.defs.sla, "_documents", lambda con, sql: (1, ["SLA-1"]))
+    with pytest.raises(PipelineFailed, match="sla_clock_due_after_start") as failed:
+        run_pipeline(org_url, tmp_path, AS_OF)
+    assert "failed steps: ['sla_clocks (" in str(failed.value)
+    assert "3 blocking asset checks failed" in str(failed.value)
+    assert Warehouse(tmp_path).current_path() == first
+    assert list((tmp_path / "building").iterdir()) == []
+
+
 def test_checks_alone_read_the_published_version(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path)
     path = warehouse.begin_build("dup")
@@ -92,11 +150,25 @@ def test_checks_alone_read_the_published_version(tmp_path: Path) -> None:
         )
     warehouse.publish(path)
     resource = WarehouseBuild(database_url="sqlite:///unused.db", warehouse_dir=str(tmp_path))
-    context = dg.build_asset_check_context()
     for check in (dim_office_code_unique, dim_office_has_city):
-        result = check(context, warehouse=resource)
+        result = check(resource, "a-run-without-a-build")
         assert isinstance(result, dg.AssetCheckResult)
         assert not result.passed
+    # as the UI runs them: the checks alone, without building their asset
+    run = dg.materialize(
+        pipelines.defs.assets.all_assets,
+        resources={"warehouse": resource},
+        selection=dg.AssetSelection.checks(dim_office_code_unique.key, dim_office_has_city.key),
+        raise_on_error=False,
+    )
+    assert not run.success  # they are blocking
+    assert {e.check_name: e.passed for e in run.get_asset_check_evaluations()} == {
+        "dim_office_code_unique": False,
+        "dim_office_has_city": False,
+    }
+    assert run.get_asset_materialization_events() == []
+    assert not resource.build_path(run.run_id).exists()
+    assert warehouse.current_version() == "dup"
 
 
 def test_a_failed_run_has_its_build_discarded(tmp_path: Path) -> None:
@@ -111,6 +183,9 @@ def test_a_failed_run_has_its_build_discarded(tmp_path: Path) -> None:
     )
     build = resource.build_path(result.run_id)
     assert result.success  # build_info alone: begun, not published
+    assert [e.asset_key for e in result.get_asset_materialization_events()] == [
+        dg.AssetKey(["marts", "build_info"])
+    ]
     assert build.exists()
     context = dg.build_run_status_sensor_context(
         sensor_name="discard_failed_build",

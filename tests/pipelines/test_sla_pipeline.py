@@ -134,13 +134,12 @@ def _publish_bad_clocks(tmp_path: Path) -> None:
 def test_checks_alone_catch_bad_clocks(tmp_path: Path) -> None:
     _publish_bad_clocks(tmp_path)
     resource = WarehouseBuild(database_url="sqlite:///unused.db", warehouse_dir=str(tmp_path))
-    context = dg.build_asset_check_context()
     for check in (
         sla_clock_due_after_start,
         sla_clock_met_not_past_due,
         sla_compliance_counts_every_clock,
     ):
-        result = check(context, warehouse=resource)
+        result = check(resource, "a-run-without-a-build")
         assert isinstance(result, dg.AssetCheckResult)
         assert not result.passed
     assert len(sla_checks) == 4
