@@ -9,12 +9,12 @@ one worker, which starts one server. Browsers are never downloaded: Playwright d
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,7 +40,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 AS_OF = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
-STARTUP_SECONDS = 90
+STARTUP_SECONDS = 180  # generous: at load average 7 on 2 cores streamlit starts slowly
+HEALTH_TIMEOUT = 5  # seconds one health request may take before it is tried again
 # Pages render plotly charts after the script run; on a loaded 2-core machine that can take
 # longer than Playwright's default 5 s, so assertions wait up to 30 s (they pass as soon as met).
 expect.set_options(timeout=30_000)
@@ -54,18 +55,36 @@ def _free_port() -> int:
 
 
 def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    """Poll the health endpoint until it answers 200. Fails, with the server's log, if the server
+    exits or is still not healthy after ``STARTUP_SECONDS``.
+
+    While streamlit starts, a request may be refused (not listening yet), time out (accepted but
+    not answered in time: ``TimeoutError``, common on a loaded 2-core machine), be cut short or
+    get a 503: all mean "not yet", so polling goes on until the deadline.
+    """
     deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
+    last = "no answer yet"
+    while True:
         if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{log.read_text(errors='replace')}")
+            raise RuntimeError(
+                f"streamlit exited early (code {server.returncode}):\n"
+                f"{log.read_text(errors='replace')}"
+            )
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            with urllib.request.urlopen(
+                f"{url}/_stcore/health", timeout=HEALTH_TIMEOUT
+            ) as response:
                 if response.status == 200:
                     return
-        except (urllib.error.URLError, ConnectionError):
-            pass
-        time.sleep(0.2)  # polling the health endpoint, not waiting for the UI
-    raise RuntimeError(f"streamlit not healthy after {STARTUP_SECONDS}s:\n{log.read_text()}")
+                last = f"HTTP {response.status}"
+        except (OSError, http.client.HTTPException) as error:  # URLError, TimeoutError, ...
+            last = f"{type(error).__name__}: {error}"
+        if time.monotonic() >= deadline:
+            raise RuntimeError(
+                f"streamlit not healthy after {STARTUP_SECONDS}s (last answer: {last}):\n"
+                f"{log.read_text(errors='replace')}"
+            )
+        time.sleep(0.5)  # polling the health endpoint, not waiting for the UI
 
 
 @contextmanager
