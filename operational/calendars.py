@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -110,10 +111,14 @@ def _since_midnight(clock: time) -> timedelta:
     return datetime.combine(date.min, clock) - datetime.min
 
 
+@lru_cache(maxsize=16_384)
 def _to_utc(day: date, clock: time, zone: ZoneInfo) -> datetime:
     """The UTC instant of a local wall time. A wall time that occurs twice (autumn fold) means
     its later occurrence; one that does not exist (spring gap) is read with the offset in force
-    before the gap. Both are the later of the two readings — what DuckDB's ICU does."""
+    before the gap. Both are the later of the two readings — what DuckDB's ICU does.
+
+    Memoised (a pure function of immutable values): the interval bounds of the same days recur
+    in every deadline, and this conversion was most of a deadline's cost."""
     local = datetime.combine(day, clock, tzinfo=zone)
     return max(local.replace(fold=0).astimezone(UTC), local.replace(fold=1).astimezone(UTC))
 

@@ -9,12 +9,13 @@ against ``tests/vectors/sla_clock_vectors.json``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final, Generic, Literal, TypeVar
 
 from operational.calendars import (
     ONE_MINUTE,
@@ -96,7 +97,14 @@ class ClockEvaluation:
 
 def clock_calendar(target: ClockTarget, office: WorkCalendar) -> WorkCalendar:
     """The calendar a clock runs in: the office's, or 24×7 in the office's time zone."""
-    return office if target.calendar_kind == "office" else WorkCalendar.always(office.timezone)
+    return office if target.calendar_kind == "office" else _always(office.timezone)
+
+
+@cache
+def _always(timezone: str) -> WorkCalendar:
+    """:meth:`WorkCalendar.always`, built and validated once per time zone (a calendar is
+    immutable, so one object serves every clock)."""
+    return WorkCalendar.always(timezone)
 
 
 def due_at(start: datetime, target: ClockTarget, office: WorkCalendar) -> datetime:
@@ -104,6 +112,47 @@ def due_at(start: datetime, target: ClockTarget, office: WorkCalendar) -> dateti
     outside working time (night service — 夜间服务) starts counting when the next working
     interval opens."""
     return add_business_minutes(clock_calendar(target, office), start, target.minutes)
+
+
+OfficeKey = TypeVar("OfficeKey", bound=Hashable)
+
+
+class Deadlines(Generic[OfficeKey]):
+    """:func:`due_at` for many clocks at once, memoised, for the bulk writers (order generation,
+    the history import): the same results, each computed once.
+
+    ``calendar_of(office, target)`` gives the office calendar a clock of ``office`` (any key:
+    an office id) runs in for ``target``; it is asked once per office and calendar kind. A
+    deadline is computed once per clock calendar, target length and start — periodic orders
+    start at midnight of their day, so one computation serves every order of that day in every
+    office of the time zone (24×7 calendars are shared per time zone, :func:`clock_calendar`).
+    """
+
+    def __init__(self, calendar_of: Callable[[OfficeKey, ClockTarget], WorkCalendar]) -> None:
+        self._calendar_of = calendar_of
+        self._calendars: dict[tuple[OfficeKey, CalendarKind], WorkCalendar] = {}
+        self._deadlines: dict[tuple[int, int, datetime], datetime] = {}
+        self._held: dict[int, WorkCalendar] = {}  # keeps the calendars whose ids are keys alive
+
+    def calendar(self, office: OfficeKey, target: ClockTarget) -> WorkCalendar:
+        """The office calendar of ``office`` for ``target`` (``calendar_of``, asked once per
+        office and calendar kind). A caller that must not read later calls it beforehand."""
+        kind = (office, target.calendar_kind)
+        calendar = self._calendars.get(kind)
+        if calendar is None:
+            calendar = self._calendars[kind] = self._calendar_of(office, target)
+        return calendar
+
+    def __call__(self, office: OfficeKey, target: ClockTarget, start: datetime) -> datetime:
+        """:func:`due_at` of a clock of ``office`` with ``target`` started at ``start``."""
+        calendar = self.calendar(office, target)
+        running = clock_calendar(target, calendar)
+        key = (id(running), target.minutes, start)
+        due = self._deadlines.get(key)
+        if due is None:
+            self._held[id(running)] = running
+            due = self._deadlines[key] = due_at(start, target, calendar)
+        return due
 
 
 def evaluate(

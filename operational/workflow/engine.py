@@ -283,11 +283,10 @@ def create_many(
         ],
     )
     clock_rows: list[dict[str, Any]] = []
+    deadlines = office_deadlines(offices)
     for name in t.starts:
         spec = next(c for c in doc_type.clocks if c.name == name)
         target_of = targets_for(session, office_ids, doc_type.name, name)
-        calendars: dict[tuple[int, sla.CalendarKind], WorkCalendar] = {}
-        deadlines: dict[tuple[int, sla.ClockTarget, datetime], datetime] = {}
         for (row, _), event_id in zip(kept, event_ids, strict=True):
             office = offices[int(row["office_id"])]
             discipline = str(row[doc_type.discipline_field]) if doc_type.discipline_field else ""
@@ -295,12 +294,6 @@ def create_many(
             started = _clock_start(
                 at, row[spec.not_before] if spec.not_before is not None else None
             )
-            key = (office.id, target, started)
-            if key not in deadlines:
-                kind = (office.id, target.calendar_kind)
-                if kind not in calendars:
-                    calendars[kind] = office_calendar(office, target)
-                deadlines[key] = sla.due_at(started, target, calendars[kind])
             clock_rows.append(
                 _clock_row(
                     doc_type,
@@ -310,7 +303,7 @@ def create_many(
                     name,
                     target,
                     started,
-                    deadlines[key],
+                    deadlines(office.id, target, started),
                     event_id,
                 )
             )
@@ -470,6 +463,12 @@ def office_calendar(office: Office, target: sla.ClockTarget) -> WorkCalendar:
     if session is None:
         raise DomainError("workflow.unknown_office")
     return calendar_for_office(session, office)
+
+
+def office_deadlines(offices: Mapping[int, Office]) -> sla.Deadlines[int]:
+    """:func:`operational.sla.due_at` for many clocks of ``offices`` (by id), memoised
+    (:class:`operational.sla.Deadlines`), in :func:`office_calendar`: for bulk writers."""
+    return sla.Deadlines(lambda office_id, target: office_calendar(offices[office_id], target))
 
 
 def _start_clock(

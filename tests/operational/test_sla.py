@@ -15,6 +15,7 @@ from operational.sla import (
     ClockState,
     ClockTarget,
     ClockUnit,
+    Deadlines,
     due_at,
     evaluate,
 )
@@ -65,6 +66,44 @@ def test_vector(vector: dict[str, Any]) -> None:
     assert result.due_at is None or result.due_at.tzinfo is UTC
     assert result.elapsed_minutes == expected["elapsed_minutes"]
     assert result.state == ClockState(expected["state"])
+
+
+UNPAUSED = [v for v in VECTORS["clocks"] if not v["pauses"]]
+
+
+def _target(vector: dict[str, Any]) -> ClockTarget:
+    t = vector["target"]
+    return ClockTarget(t["amount"], ClockUnit(t["unit"]), t["calendar_kind"])
+
+
+@pytest.mark.parametrize("vector", UNPAUSED, ids=lambda v: v["id"])
+def test_due_at_is_the_vectors_deadline(vector: dict[str, Any]) -> None:
+    """The deadline stored at start is the one of the shared vectors (clocks without pauses)."""
+    start, target = datetime.fromisoformat(vector["started_at"]), _target(vector)
+    expected = datetime.fromisoformat(vector["expected"]["due_at"])
+    assert due_at(start, target, CALENDARS[vector["calendar"]]) == expected
+
+
+def test_the_bulk_writers_memo_gives_due_at_and_reads_each_calendar_once() -> None:
+    asked: list[tuple[str, str]] = []
+
+    def calendar_of(office: str, target: ClockTarget) -> WorkCalendar:
+        asked.append((office, target.calendar_kind))
+        return CALENDARS[office.split("#")[0]]
+
+    deadlines: Deadlines[str] = Deadlines(calendar_of)
+    for _ in range(2):  # the second round from the memo
+        for copy in ("#1", "#2"):  # two offices on each calendar
+            for v in UNPAUSED:
+                start, target = datetime.fromisoformat(v["started_at"]), _target(v)
+                got = deadlines(v["calendar"] + copy, target, start)
+                assert got == datetime.fromisoformat(v["expected"]["due_at"]), v["id"]
+    assert len(asked) == len(set(asked))
+    assert set(asked) == {
+        (v["calendar"] + copy, v["target"]["calendar_kind"])
+        for v in UNPAUSED
+        for copy in ("#1", "#2")
+    }
 
 
 def test_at_least_25_vectors_with_unique_ids() -> None:
