@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +16,7 @@ from operational.imports.table import ImportRejected
 from operational.imports.work_orders import import_work_orders_file
 from operational.models import (
     CityCompany,
+    ClockPolicy,
     CorrectiveOrder,
     Discipline,
     Group,
@@ -24,6 +27,8 @@ from operational.models import (
 )
 from operational.services import objects
 from operational.services.objects import AttributeSpec
+from operational.sla import ClockTarget, ClockUnit, due_at
+from operational.workflow import engine
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 HEADER = "order_no,office_code,discipline,kind,created_at,assigned_at,completed_at,verified_at,object_code"
@@ -114,6 +119,79 @@ def test_history_becomes_orders_events_and_clocks(session: Session, tmp_path: Pa
     assert clocks["OLD-4"].stopped_at is None
     assert clocks["OLD-5"].stopped_at is None
     assert clocks["OLD-3"].stopped_at == datetime(2026, 1, 7, 11, tzinfo=UTC)
+
+
+SLA_VECTORS = json.loads(
+    (Path(__file__).parents[1] / "vectors" / "sla_clock_vectors.json").read_text(encoding="utf-8")
+)
+# The group default calendar of an office without hours of its own is the vectors'
+# shanghai_office in 2026 (Mon–Fri 09:00–12:00 and 13:30–18:00, China's holidays and make-up
+# days); a 24×7 target needs only the office's time zone. Clocks without pauses.
+FITTING = [
+    v
+    for v in SLA_VECTORS["clocks"]
+    if not v["pauses"]
+    and (v["calendar"] == "shanghai_office" or v["target"]["calendar_kind"] == "24x7")
+]
+
+
+def _vector_target(vector: dict[str, Any]) -> ClockTarget:
+    t = vector["target"]
+    return ClockTarget(t["amount"], ClockUnit(t["unit"]), t["calendar_kind"])
+
+
+def test_imported_deadlines_are_the_shared_rules(session: Session, tmp_path: Path) -> None:
+    """Each vector's clock imported as a periodic and a corrective order of an office whose
+    policy is the vector's target: the stored deadline is the vector's and ``sla.due_at``'s,
+    office calendar (business minutes) or 24×7 alike."""
+    group = session.scalars(select(Group)).one()
+    city = CityCompany(group_id=group.id, code="VC", name="时效城")
+    session.add(city)
+    session.flush()
+    offices: dict[tuple[str, ClockTarget], Office] = {}
+    lines: list[str] = []
+    expected: dict[str, tuple[Office, ClockTarget, datetime]] = {}
+    for n, v in enumerate(FITTING):
+        target = _vector_target(v)
+        zone = SLA_VECTORS["calendars"][v["calendar"]]["timezone"]
+        office = offices.get((zone, target))
+        if office is None:
+            code = f"VO{len(offices) + 1}"
+            office = Office(city_id=city.id, code=code, name=f"时效{code}", timezone=zone)
+            session.add(office)
+            session.flush()
+            for document_type in ("periodic_order", "corrective_order"):
+                session.add(
+                    ClockPolicy(
+                        office_id=office.id,
+                        document_type=document_type,
+                        clock="completion",
+                        discipline="engineering",
+                        amount=target.amount,
+                        unit=target.unit.value,
+                        calendar_kind=target.calendar_kind,
+                    )
+                )
+            offices[(zone, target)] = office
+        due = datetime.fromisoformat(v["expected"]["due_at"])
+        for kind in ("periodic", "corrective"):
+            number = f"V{n}-{kind[0].upper()}"
+            lines.append(f"{number},{office.code},engineering,{kind},{v['started_at']},,,,")
+            expected[number] = (office, target, due)
+    assert {t.calendar_kind for _, t in offices} == {"office", "24x7"}
+    later = datetime(2027, 1, 1, tzinfo=UTC)
+    summary = import_work_orders_file(session, _write(tmp_path, lines), actor="cli", now=later)
+    assert summary.created == len(lines)
+    clocks = session.scalars(
+        select(WorkflowClock).where(WorkflowClock.document_no.like("V%"))
+    ).all()
+    assert len(clocks) == len(lines)
+    for clock in clocks:
+        office, target, due = expected[clock.document_no]
+        assert (clock.calendar, clock.target_amount) == (target.calendar_kind, target.amount)
+        assert clock.due_at == due, clock.document_no
+        calendar = engine.office_calendar(office, target)
+        assert clock.due_at == due_at(clock.started_at, target, calendar), clock.document_no
 
 
 def test_reimporting_the_same_file_changes_nothing(session: Session, tmp_path: Path) -> None:
