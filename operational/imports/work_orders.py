@@ -187,8 +187,7 @@ def _write_orders(
         doc_type.name: engine.targets_for(session, office_ids, doc_type.name, COMPLETION)
         for doc_type in (PERIODIC_ORDER, CORRECTIVE_ORDER)
     }
-    # Deadlines now too: office calendars are read, and on SQLite the worker's inserts would
-    # wait for this thread's computing (each row's step gives up the GIL and waits to get it).
+    # Deadlines now too: an office calendar is read from the session on first use.
     clock_targets: list[sla.ClockTarget] = []
     clock_starts: list[datetime] = []
     clock_dues: list[datetime] = []
