@@ -14,8 +14,11 @@ machine (BENCHMARKS.md — figures are ratios, not absolutes):
   into a fresh DuckDB file (measured before and after the build; the faster one counts);
 * **build** — ``pipelines.run.run_pipeline`` into an empty warehouse directory (every asset,
   the SLA marts among them, checks and publish) in a child process whose peak RSS is reported;
-* **refresh** — one more day of corrective orders with their events (one day's share of the
-  office's orders, bulk-written), then ``run_pipeline`` again from the published version;
+* **refresh** — one more day: corrective orders with their events (one day's share of the
+  office's orders, bulk-written) and as many older open orders moved on through the services
+  (:func:`move_older_orders`: clocks paused, resumed and stopped), then ``run_pipeline`` again
+  from the published version; with the SLA step's ``sla.build_log`` row (mode, documents,
+  clocks recomputed) and the published file's size;
 * **queries** — median and p95 of every ``SlaReader`` query on the published file, the
   reader's result cache cleared before each run (each run opens the file, as a cold reader);
 * **generate month** — ``plans.generate_orders(session, None, today + 30 days)``: the real
@@ -67,6 +70,9 @@ TARGETS = {
     "query_median_ms_max": 100.0,
 }
 FLOOR_TABLE = "workflow_event"
+OLD_ORDERS_MAX = 1_000
+"""At most this many older open orders are moved on the new day (as many as the day's new
+orders otherwise): through the services, a few milliseconds per move."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class Options:
     orders: int = 100_000
     backends: tuple[str, ...] = ("sqlite", "postgresql")
     transitions: int = 200
+    old_orders: int = OLD_ORDERS_MAX
     query_runs: int = 20
     max_days: int = 730
     offices_per_batch: int = 10
@@ -173,9 +180,22 @@ def _run_backend(url: str, workdir: Path, options: Options, days: int, log: Log)
     result["queries"] = measure_queries(warehouse_dir, places[0]["code"], options.query_runs)
     log("queries: " + ", ".join(f"{k} {_query_cell(v)}" for k, v in result["queries"].items()))
 
-    # -- one more day of events, then the refresh
+    # -- one more day of events: new orders, and older open orders moved on; then the refresh
     result["new_day"] = write_new_day(url, options, days, places, history_now, now)
-    log(f"new day: {result['new_day']['orders']:,} orders, {result['new_day']['events']:,} events")
+    moved = move_older_orders(
+        url,
+        places,
+        min(options.old_orders, result["new_day"]["orders"]),
+        options.seed,
+        history_now,
+        now,
+    )
+    result["new_day"] |= moved
+    result["new_day"]["events"] += moved["old_order_events"]
+    log(
+        f"new day: {result['new_day']['orders']:,} new orders, "
+        f"{moved['old_orders_moved']:,} older ones moved, {result['new_day']['events']:,} events"
+    )
     refresh = child_build(url, warehouse_dir)
     refresh["over_build"] = _r(refresh["seconds"] / build["seconds"])
     result["refresh"] = refresh
@@ -446,6 +466,106 @@ def write_new_day(
     }
 
 
+def move_older_orders(
+    url: str,
+    places: list[dict[str, Any]],
+    count: int,
+    seed: int,
+    history_now: datetime,
+    now: datetime,
+) -> dict[str, Any]:
+    """Up to ``count`` open orders raised before ``history_now`` (so already in the published
+    warehouse), picked at random, moved on during the new day through the services with the
+    real principals, in one unit of work: corrective orders assigned if open, a third of them
+    put on hold and resumed (their clock paused and resumed), processed, and verified (clock
+    stopped); periodic orders assigned if issued and completed with every checklist item ✓
+    (clock stopped). Their documents are what the incremental refresh must re-extract."""
+    from operational.auth import load_principal
+    from operational.db import unit_of_work
+    from operational.demo import orders as demo_orders
+    from operational.models import CorrectiveOrder, Discipline, PeriodicOrder
+    from operational.services import orders
+
+    engine = _engine(url)
+    rng = random.Random(f"{seed}:sla:older-orders")
+    counts = {"orders": 0, "events": 0, "paused": 0, "stopped": 0}
+    began = time.perf_counter()
+    try:
+        with unit_of_work(engine) as session:
+            candidates = [
+                number
+                for model, states in (
+                    (CorrectiveOrder, ("open", "assigned", "processed")),
+                    (PeriodicOrder, ("issued", "assigned")),
+                )
+                for (number,) in session.execute(
+                    select(model.document_no)
+                    .where(model.state.in_(states), model.created_at < history_now)
+                    .order_by(model.id)
+                )
+            ]
+            picked = rng.sample(candidates, min(count, len(candidates)))
+            staff = {place["office_id"]: place["staff"] for place in places}
+            principals: dict[int, Any] = {}
+
+            def who(user_id: int | None) -> Any:
+                assert user_id is not None
+                if user_id not in principals:
+                    principals[user_id] = load_principal(session, user_id)
+                return principals[user_id]
+
+            span = (now - history_now).total_seconds() - 4 * 3600  # four steps of ≤ 50 min
+            for number in picked:
+                order = orders.get_order(session, number)
+                at = history_now + timedelta(seconds=rng.uniform(60, span))
+                step = timedelta(minutes=rng.randint(10, 50))
+                moves = 0
+                boss = who(order.responsible_id)
+                if order.state in ("open", "issued"):
+                    role = rng.choice(demo_orders.HANDLERS[Discipline(order.discipline)])
+                    handler = staff[order.office_id][role][1]
+                    orders.assign(session, boss, order, handler, order.version, at=at)
+                    at, moves = at + step, moves + 1
+                worker = who(order.handler_id)
+                if isinstance(order, PeriodicOrder):
+                    answers = {
+                        a.id: orders.Answer(ok=True) for a in orders.checklist(session, order)
+                    }
+                    orders.complete_periodic(session, worker, order, answers, order.version, at=at)
+                    moves += 1
+                else:
+                    if order.state == "assigned":
+                        if rng.random() < 1 / 3:
+                            orders.wait_corrective(
+                                session, worker, order, order.version, "parts", at=at
+                            )
+                            orders.resume_corrective(
+                                session, worker, order, order.version, at=at + step
+                            )
+                            at, moves = at + 2 * step, moves + 2
+                            counts["paused"] += 1
+                        orders.process_corrective(session, worker, order, order.version, at=at)
+                        at, moves = at + step, moves + 1
+                    orders.verify_corrective(
+                        session, boss, order, order.version, accepted=True, at=at
+                    )
+                    moves += 1
+                assert order.state == "closed" and at < now, (number, order.state, at)
+                counts["orders"] += 1
+                counts["events"] += moves
+                counts["stopped"] += 1
+        _settle(engine)
+    finally:
+        engine.dispose()
+    return {
+        "old_orders_moved": counts["orders"],
+        "old_order_events": counts["events"],
+        "old_clocks_paused": counts["paused"],
+        "old_clocks_stopped": counts["stopped"],
+        "old_orders_seconds": _r(time.perf_counter() - began),
+    }
+
+
 # ---------------------------------------------------------------- floor
 
 
@@ -453,19 +573,33 @@ def write_new_day(
 
 
 def child_build(url: str, warehouse_dir: Path) -> dict[str, Any]:
-    """``run_pipeline`` in a child process; its time, peak RSS and the SLA marts' row counts."""
+    """``run_pipeline`` in a child process; its time, peak RSS, the SLA marts' row counts, what
+    the SLA step did (its ``sla.build_log`` row) and the size of the published file."""
     child, wall = _run_build_child(url, warehouse_dir)
-    with duckdb.connect(child["published"], read_only=True) as con:
+    published = Path(child["published"])
+    with duckdb.connect(str(published), read_only=True) as con:
         clocks = con.sql("select count(*) from marts.sla_clocks").fetchall()[0][0]
         events = con.sql("select count(*) from raw.workflow_event").fetchall()[0][0]
+        mode, reason, recomputed, documents, sla_seconds = con.sql(
+            "select mode, reason, clocks_recomputed, documents, seconds from sla.build_log"
+            " order by built_at desc limit 1"
+        ).fetchall()[0]
     return {
         "seconds": _r(child["seconds"]),
         "process_seconds": _r(wall),
         "peak_rss_mb": _r(child["peak_rss_kb"] / 1024),
         "sla_clocks_rows": int(clocks),
         "raw_events_rows": int(events),
-        "published": child["published"],
-        "measured": "pipelines.run.run_pipeline (every asset, checks, publish) in a child process",
+        "sla_mode": mode,
+        "sla_reason": reason,
+        "sla_clocks_recomputed": int(recomputed),
+        "sla_documents": None if documents is None else int(documents),
+        "sla_seconds": _r(sla_seconds),
+        "published_mb": _r(published.stat().st_size / 2**20),
+        "published": str(published),
+        "measured": "pipelines.run.run_pipeline (every asset, checks, publish) in a child process; "
+        "sla_*: the SLA step's own row of sla.build_log in the published file (mode, clocks "
+        "recomputed, documents with new events, its seconds); published_mb: that file's size",
     }
 
 
@@ -702,11 +836,31 @@ def format_report(report: dict[str, Any]) -> str:
     add("build ÷ floor (≤ 2)", lambda b: f"{b['build']['over_floor']:.2f}")
     add("peak RSS of build, MB", lambda b: f"{b['build']['peak_rss_mb']:,.0f}")
     add(
-        "new day: orders / events", lambda b: f"{b['new_day']['orders']} / {b['new_day']['events']}"
+        "new day: new orders / older moved / events",
+        lambda b: (
+            f"{b['new_day']['orders']} / {b['new_day']['old_orders_moved']} / "
+            f"{b['new_day']['events']}"
+        ),
+    )
+    add(
+        "… older: clocks paused / stopped",
+        lambda b: f"{b['new_day']['old_clocks_paused']} / {b['new_day']['old_clocks_stopped']}",
     )
     add("refresh after one day, s", lambda b: f"{b['refresh']['seconds']:.2f}")
     add("refresh ÷ build (< 0.10)", lambda b: f"{b['refresh']['over_build']:.3f}")
+    add(
+        "refresh SLA step: mode, documents",
+        lambda b: f"{b['refresh']['sla_mode']}, {b['refresh']['sla_documents']}",
+    )
+    add(
+        "… clocks recomputed / of all",
+        lambda b: (
+            f"{b['refresh']['sla_clocks_recomputed']:,} / {b['refresh']['sla_clocks_rows']:,}"
+        ),
+    )
+    add("… SLA step itself, s", lambda b: f"{b['refresh']['sla_seconds']:.2f}")
     add("peak RSS of refresh, MB", lambda b: f"{b['refresh']['peak_rss_mb']:,.0f}")
+    add("published file after refresh, MB", lambda b: f"{b['refresh']['published_mb']:,.1f}")
     first = report["backends"][backends[0]]
     for name in first["queries"]:
         add(f"query {name}, median / p95 ms", lambda b, n=name: _query_cell(b["queries"][n]))

@@ -66,10 +66,23 @@ def test_bench_sla_reports_every_figure(tmp_path: Path) -> None:
     assert b["build"]["sla_clocks_rows"] >= generation["orders"]  # a completion clock each
     assert _positive(b["build"]["over_floor"])
     assert _positive(b["refresh"]["over_build"])
-    for figure in ("orders", "events", "seconds"):
-        assert _positive(b["new_day"][figure]), figure
+    new_day = b["new_day"]
+    for figure in ("orders", "events", "seconds", "old_orders_moved", "old_clocks_stopped"):
+        assert _positive(new_day[figure]), figure
+    # Each older order moved to its end: its clock stopped, an event per move.
+    assert new_day["old_clocks_stopped"] == new_day["old_orders_moved"] <= new_day["orders"]
+    assert new_day["old_order_events"] >= new_day["old_orders_moved"]
     assert b["build"]["raw_events_rows"] == b["floor"]["rows"]
-    assert b["refresh"]["raw_events_rows"] == b["floor"]["rows"] + b["new_day"]["events"]
+    assert b["refresh"]["raw_events_rows"] == b["floor"]["rows"] + new_day["events"]
+    # The build is full; the refresh continues it, re-reading the new and the moved documents.
+    assert (b["build"]["sla_mode"], b["build"]["sla_documents"]) == ("full", None)
+    assert b["refresh"]["sla_mode"] == "incremental", b["refresh"]["sla_reason"]
+    assert b["refresh"]["sla_documents"] == new_day["orders"] + new_day["old_orders_moved"]
+    assert b["refresh"]["sla_clocks_recomputed"] >= b["refresh"]["sla_documents"]
+    assert b["refresh"]["sla_clocks_recomputed"] < b["refresh"]["sla_clocks_rows"]
+    for step in ("build", "refresh"):
+        assert _positive(b[step]["published_mb"]), step
+        assert _positive(b[step]["sla_seconds"]), step
 
     assert set(b["queries"]) == set(query_calls("O0001"))
     for name, q in b["queries"].items():
