@@ -83,9 +83,9 @@ order by c.office_code, c.discipline, c.month
 
 _LATE = f"""
 select document_no, office_code, discipline, document_type, clock, started_at, due_at,
-    stopped_at, state, cast(late_minutes as double) as late_minutes, month
-from marts.sla_clocks
-where state = 'breached' and {_SCOPE.format(column="office_code")}
+    stopped_at, state, late_minutes, month
+from marts.sla_late_clocks
+where {_SCOPE.format(column="office_code")}
     and ($office_code = '' or office_code = $office_code)
     and ($discipline = '' or discipline = $discipline)
     and ($document_type = '' or document_type = $document_type)

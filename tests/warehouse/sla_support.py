@@ -71,7 +71,7 @@ def load_scenario(session: Session) -> None:
     )
 
 
-SLA_MARTS = {"sla_compliance", "office_workload", "order_throughput"}
+SLA_MARTS = {"sla_compliance", "office_workload", "order_throughput", "sla_late_clocks"}
 
 
 def build(url: str, as_of: datetime) -> duckdb.DuckDBPyConnection:

@@ -44,6 +44,7 @@ MARTS = (
     "marts.sla_compliance",
     "marts.office_workload",
     "marts.order_throughput",
+    "marts.sla_late_clocks",
 )
 RAW = (
     "raw.workflow_event",
