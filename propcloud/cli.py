@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -256,6 +257,7 @@ def serve(port: int, dagster_port: int) -> None:
                 "viewer",
             ],
             env=env,
+            start_new_session=True,  # its own process group: stopped with all its children
         ),
         subprocess.Popen(
             [
@@ -269,27 +271,54 @@ def serve(port: int, dagster_port: int) -> None:
                 str(dagster_port),
             ],
             env=env,
+            start_new_session=True,  # `dagster dev` runs the webserver and daemon as children
         ),
     ]
     click.echo(f"dashboards: http://localhost:{port}")
     click.echo(f"Dagster UI: http://localhost:{dagster_port}")
     _print_logins(settings)
     # A service manager stops us with SIGTERM: shut the servers down as on Ctrl-C.
+    # A closed terminal (SIGHUP) too: the servers run in their own sessions and would not get it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGHUP, signal.default_int_handler)
     try:
         while all(p.poll() is None for p in processes):
             time.sleep(1)
     except KeyboardInterrupt:
         pass
     finally:
+        _stop_groups(processes)
+
+
+def _stop_groups(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Stop each server's whole process group as Ctrl-C would, and wait until none is left:
+    when ``serve`` returns, nothing of it still answers (a service manager counts on that)."""
+    for p in processes:
+        _signal_group(p.pid, signal.SIGINT)
+    deadline = time.monotonic() + 20
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        while time.monotonic() < deadline and any(_group_alive(p) for p in processes):
+            time.sleep(0.2)
         for p in processes:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in processes:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            if _group_alive(p):
+                _signal_group(p.pid, sig)
+        deadline = time.monotonic() + 10
+    for p in processes:
+        p.wait()
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, sig)
+
+
+def _group_alive(p: subprocess.Popen[bytes]) -> bool:
+    p.poll()  # reap the leader if it has exited
+    try:
+        os.killpg(p.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 # Commands of each product area, attached to the groups above (one line per area).
