@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,30 @@ def summary_ms(times: list[float]) -> dict[str, Any]:
         "p95_ms": rounded(p95),
         "runs": len(ordered),
     }
+
+
+def time_queries(
+    calls: dict[str, Callable[[Any], Any]], reader: Any, clear_cache: Callable[[], None], runs: int
+) -> dict[str, Any]:
+    """Median and p95 (ms) of each ``call(reader)``: one warm-up, then ``runs`` timed runs, the
+    reader's result cache cleared before each. A query that fails is reported, not timed."""
+    out: dict[str, Any] = {}
+    for name, call in calls.items():
+        clear_cache()
+        try:
+            frame = call(reader)  # warm-up (and a sanity check: the query returns)
+        except Exception as error:  # a broken query is reported, the others still timed
+            out[name] = {"error": f"{type(error).__name__}: {error}".splitlines()[0]}
+            continue
+        times = []
+        for _ in range(runs):
+            clear_cache()
+            began = time.perf_counter()
+            call(reader)
+            times.append((time.perf_counter() - began) * 1000)
+        out[name] = summary_ms(times) | {"rows": frame.height}
+    clear_cache()
+    return out
 
 
 def quiet(_: str) -> None:

@@ -53,6 +53,7 @@ from benchmarks.common import remove_duckdb as _remove_duckdb
 from benchmarks.common import rounded as _r
 from benchmarks.common import run_build_child as _run_build_child
 from benchmarks.common import summary_ms as _summary_ms
+from benchmarks.common import time_queries
 from benchmarks.scale import (
     GROUP_CODE,
     GroupPlan,
@@ -437,23 +438,7 @@ def measure_queries(warehouse_dir: Path, plan: GroupPlan, runs: int) -> dict[str
     from warehouse.queries_energy import EnergyReader
 
     reader = EnergyReader(WarehouseReader(warehouse_dir))
-    out: dict[str, Any] = {}
-    for name, call in query_calls(plan).items():
-        queries_energy.cached_query.cache_clear()
-        try:
-            frame = call(reader)  # warm-up (and a sanity check: the view has rows)
-        except Exception as error:  # a broken query is reported, the others still timed
-            out[name] = {"error": f"{type(error).__name__}: {error}".splitlines()[0]}
-            continue
-        times = []
-        for _ in range(runs):
-            queries_energy.cached_query.cache_clear()
-            began = time.perf_counter()
-            call(reader)
-            times.append((time.perf_counter() - began) * 1000)
-        out[name] = _summary_ms(times) | {"rows": frame.height}
-    queries_energy.cached_query.cache_clear()
-    return out
+    return time_queries(query_calls(plan), reader, queries_energy.cached_query.cache_clear, runs)
 
 
 def measure_open(warehouse_dir: Path, runs: int) -> dict[str, Any]:

@@ -57,7 +57,7 @@ from benchmarks.common import quiet as _quiet
 from benchmarks.common import rate as _rate
 from benchmarks.common import rounded as _r
 from benchmarks.common import run_build_child as _run_build_child
-from benchmarks.common import summary_ms as _summary_ms
+from benchmarks.common import time_queries
 from benchmarks.energy import DEFAULT_PG_ADMIN_URL, _database, _engine, _settle
 
 GROUP_CODE = "BENCH"
@@ -637,28 +637,13 @@ def query_calls(office_code: str) -> dict[str, Callable[[Any], Any]]:
 
 def measure_queries(warehouse_dir: Path, office_code: str, runs: int) -> dict[str, Any]:
     """Median and p95 (ms) of every query, the reader's result cache cleared before each run
-    (so each run opens the published file read-only, runs and closes, as a cold reader)."""
+    (the reader's read-only connection to the published version stays open between runs, as
+    in a dashboard process: ``warehouse.publish.published_connection``)."""
     from warehouse import queries
     from warehouse.queries_sla import SlaReader
 
     reader = SlaReader(warehouse_dir)
-    out: dict[str, Any] = {}
-    for name, call in query_calls(office_code).items():
-        queries._cached_query.cache_clear()
-        try:
-            frame = call(reader)  # warm-up
-        except Exception as error:  # a broken query is reported, the others still timed
-            out[name] = {"error": f"{type(error).__name__}: {error}".splitlines()[0]}
-            continue
-        times = []
-        for _ in range(runs):
-            queries._cached_query.cache_clear()
-            began = time.perf_counter()
-            call(reader)
-            times.append((time.perf_counter() - began) * 1000)
-        out[name] = _summary_ms(times) | {"rows": frame.height}
-    queries._cached_query.cache_clear()
-    return out
+    return time_queries(query_calls(office_code), reader, queries._cached_query.cache_clear, runs)
 
 
 # ---------------------------------------------------------------- the real services
