@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,7 +25,14 @@ _SHARING: list[bool] = []
 
 # Build settings: no insertion order to keep (every mart states its own order), so DuckDB may
 # stream and spill instead of buffering whole intermediate results.
-_BUILD_CONFIG = {"preserve_insertion_order": False}
+# DuckDB's buffer manager keeps up to 80 % of the machine's memory unless bounded: with
+# PROPCLOUD_WAREHOUSE_MEMORY_LIMIT (DuckDB syntax, e.g. 2500MB) a large build spills to disk
+# instead. Unset by default: measured at 22 M readings it trades memory for a slower build and
+# a slower daily query of a point (docs/operations.md, docs/benchmarks.md).
+_MEMORY_LIMIT = os.environ.get("PROPCLOUD_WAREHOUSE_MEMORY_LIMIT", "").strip()
+_BUILD_CONFIG: dict[str, str | bool | int | float | list[str]] = {"preserve_insertion_order": False}
+if _MEMORY_LIMIT:
+    _BUILD_CONFIG["memory_limit"] = _MEMORY_LIMIT
 
 
 @contextmanager
