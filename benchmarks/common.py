@@ -60,6 +60,27 @@ def time_queries(
     return out
 
 
+def table_and_verdict(
+    backends: list[str], rows: list[tuple[str, list[str]]], verdict: dict[str, Any]
+) -> list[str]:
+    """The report's lines: one right-aligned column per backend, then each backend's targets."""
+    width = max(len(label) for label, _ in rows)
+    widths = [max(len(b), *(len(v[i]) for _, v in rows)) for i, b in enumerate(backends)]
+    lines = [
+        " " * width + "  " + "  ".join(b.rjust(w) for b, w in zip(backends, widths, strict=True))
+    ]
+    for label, values in rows:
+        cells = "  ".join(v.rjust(w) for v, w in zip(values, widths, strict=True))
+        lines.append(label.ljust(width) + "  " + cells)
+    lines.append("")
+    for backend, checks in verdict.items():
+        lines.append(
+            f"targets on {backend}: "
+            + "; ".join(f"{k} {v[0]} {'met' if v[1] else 'MISSED'}" for k, v in checks.items())
+        )
+    return lines
+
+
 def quiet(_: str) -> None:
     pass
 

@@ -57,7 +57,7 @@ from benchmarks.common import quiet as _quiet
 from benchmarks.common import rate as _rate
 from benchmarks.common import rounded as _r
 from benchmarks.common import run_build_child as _run_build_child
-from benchmarks.common import time_queries
+from benchmarks.common import table_and_verdict, time_queries
 from benchmarks.energy import DEFAULT_PG_ADMIN_URL, _database, _engine, _settle
 
 GROUP_CODE = "BENCH"
@@ -872,21 +872,4 @@ def format_report(report: dict[str, Any]) -> str:
         "client CPU per transition, ms",
         lambda b: f"{b['transitions']['client_cpu_ms_per_transition']:.2f}",
     )
-    width = max(len(label) for label, _ in rows)
-    widths = [max(len(b), *(len(v[i]) for _, v in rows)) for i, b in enumerate(backends)]
-    lines.append(
-        " " * width + "  " + "  ".join(b.rjust(w) for b, w in zip(backends, widths, strict=True))
-    )
-    for label, values in rows:
-        lines.append(
-            label.ljust(width)
-            + "  "
-            + "  ".join(v.rjust(w) for v, w in zip(values, widths, strict=True))
-        )
-    lines.append("")
-    for backend, checks in report["verdict"].items():
-        lines.append(
-            f"targets on {backend}: "
-            + "; ".join(f"{k} {v[0]} {'met' if v[1] else 'MISSED'}" for k, v in checks.items())
-        )
-    return "\n".join(lines)
+    return "\n".join([*lines, *table_and_verdict(backends, rows, report["verdict"])])
