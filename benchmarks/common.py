@@ -81,6 +81,28 @@ def table_and_verdict(
     return lines
 
 
+def verdict(b: dict[str, Any], targets: dict[str, Any]) -> dict[str, Any]:
+    """The targets both scale benchmarks share, for one backend's results: [figure, met]."""
+    timed = {k: v for k, v in b["queries"].items() if "median_ms" in v}
+    failed = sorted(set(b["queries"]) - set(timed))
+    slowest = max(timed.items(), key=lambda kv: kv[1]["median_ms"])
+    return {
+        "build_over_floor": [
+            b["build"]["over_floor"],
+            b["build"]["over_floor"] <= targets["build_over_floor_max"],
+        ],
+        "refresh_over_build": [
+            b["refresh"]["over_build"],
+            b["refresh"]["over_build"] < targets["refresh_over_build_max"],
+        ],
+        "slowest_query_median_ms": [
+            f"{slowest[0]} {slowest[1]['median_ms']}",
+            slowest[1]["median_ms"] < targets["query_median_ms_max"],
+        ],
+        "queries_failed": [", ".join(failed) or "none", not failed],
+    }
+
+
 def quiet(_: str) -> None:
     pass
 

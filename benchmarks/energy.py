@@ -54,6 +54,7 @@ from benchmarks.common import rounded as _r
 from benchmarks.common import run_build_child as _run_build_child
 from benchmarks.common import summary_ms as _summary_ms
 from benchmarks.common import table_and_verdict, time_queries
+from benchmarks.common import verdict as common_verdict
 from benchmarks.scale import (
     GROUP_CODE,
     GroupPlan,
@@ -579,24 +580,8 @@ def verdict(report: dict[str, Any]) -> dict[str, Any]:
     """Each target met or not, per backend (reported, never asserted)."""
     out: dict[str, Any] = {}
     for backend, b in report["backends"].items():
-        timed = {k: v for k, v in b["queries"].items() if "median_ms" in v}
-        failed = sorted(set(b["queries"]) - set(timed))
-        slowest = max(timed.items(), key=lambda kv: kv[1]["median_ms"])
         peak = max(b["build"]["peak_rss_mb"], b["refresh"]["peak_rss_mb"])
-        out[backend] = {
-            "build_over_floor": [
-                b["build"]["over_floor"],
-                b["build"]["over_floor"] <= TARGETS["build_over_floor_max"],
-            ],
-            "refresh_over_build": [
-                b["refresh"]["over_build"],
-                b["refresh"]["over_build"] < TARGETS["refresh_over_build_max"],
-            ],
-            "slowest_query_median_ms": [
-                f"{slowest[0]} {slowest[1]['median_ms']}",
-                slowest[1]["median_ms"] < TARGETS["query_median_ms_max"],
-            ],
-            "queries_failed": [", ".join(failed) or "none", not failed],
+        out[backend] = common_verdict(b, TARGETS) | {
             "peak_rss_mb": [peak, peak < TARGETS["peak_rss_mb_max"]],
         }
     return out
