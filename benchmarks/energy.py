@@ -12,8 +12,11 @@ then measures, in one run on one machine (BENCHMARKS.md — figures are ratios, 
 * **extract** — rows/s of the real ``warehouse.extract.extract_table`` of ``energy_reading``;
 * **build** — ``pipelines.run.run_pipeline`` into an empty warehouse directory (a full build
   of every asset, checks and publish), in a child process whose peak RSS is reported;
-* **refresh** — one new day of readings for every point through the real import, then
-  ``run_pipeline`` again (incremental from the published version), also in a child process;
+* **refresh** — first ``run_pipeline`` once more with nothing new (the first refresh after a
+  full build has no superseded version to continue, so it copies the published file: reported
+  as *first refresh*), then one new day of readings for every point through the real import and
+  ``run_pipeline`` again, in a child process: the steady state of a scheduled pipeline, which
+  continues the superseded full build's file (one build behind) instead of copying;
 * **queries** — median and p95 of every ``EnergyReader`` query on the published file, result
   cache cleared before each run (the reader's connection to the version, opened once per
   process, stays open; the open itself is timed apart);
@@ -208,6 +211,17 @@ def _run_backend(
     result["naive"] = measure_naive(url, published, plan, options.naive_runs, options.query_runs)
     log(f"naive: {result['naive']}")
 
+    # -- the first refresh after a full build: nothing new, and no spare version to continue.
+    # This process's readers let the full build go, as a dashboard does once it reads a newer
+    # version (a version some process still reads is never taken).
+    from warehouse.publish import close_published_connections
+
+    close_published_connections()
+    first_refresh = _child_build(url, warehouse_dir)
+    first_refresh["over_build"] = _r(first_refresh["seconds"] / build["seconds"])
+    result["first_refresh"] = first_refresh
+    log(f"first refresh (nothing new): {first_refresh['seconds']:.2f} s")
+
     # -- refresh after one new day (through the real import, or bulk-loaded at large scales)
     log(f"one new day via {options.refresh_via}")
     if options.refresh_via == "import":
@@ -229,6 +243,11 @@ def _run_backend(
         }
     refresh = _child_build(url, warehouse_dir)
     refresh["over_build"] = _r(refresh["seconds"] / build["seconds"])
+    refresh["continued"] = (
+        "the full build's file (a spare)"
+        if refresh["energy_builds"][:-1] == build["energy_builds"]
+        else "a copy of the published file"
+    )
     result["refresh"] = refresh
     log(f"refresh: {refresh['seconds']:.2f} s ({refresh['energy_mode']})")
     return result
@@ -364,6 +383,10 @@ def _child_build(url: str, warehouse_dir: Path) -> dict[str, Any]:
             "select mode, seconds, days_inserted from energy.build_log"
             " order by built_at desc limit 1"
         ).fetchall()[0]
+        builds = [
+            row[0]
+            for row in con.sql("select build_id from energy.build_log order by built_at").fetchall()
+        ]
     return {
         "seconds": _r(child["seconds"]),
         "process_seconds": _r(wall),
@@ -372,6 +395,7 @@ def _child_build(url: str, warehouse_dir: Path) -> dict[str, Any]:
         "energy_days_inserted": int(days_inserted),
         "peak_rss_mb": _r(child["peak_rss_kb"] / 1024),
         "published": child["published"],
+        "energy_builds": builds,
         "measured": "pipelines.run.run_pipeline (every asset, checks, publish) in a child process",
     }
 
@@ -431,7 +455,7 @@ def measure_queries(warehouse_dir: Path, plan: GroupPlan, runs: int) -> dict[str
     """Median and p95 (ms) of every query, the reader's result cache cleared before each run.
 
     The reader's connection to the published version stays open between runs (it is opened
-    once per version per process, see ``warehouse.publish.published_connection``); what that
+    once per version per process, see ``warehouse.publish.published_cursor``); what that
     open costs is ``measure_open``.
     """
     from warehouse import queries_energy
@@ -580,7 +604,11 @@ def verdict(report: dict[str, Any]) -> dict[str, Any]:
     """Each target met or not, per backend (reported, never asserted)."""
     out: dict[str, Any] = {}
     for backend, b in report["backends"].items():
-        peak = max(b["build"]["peak_rss_mb"], b["refresh"]["peak_rss_mb"])
+        peak = max(
+            b["build"]["peak_rss_mb"],
+            b["refresh"]["peak_rss_mb"],
+            b.get("first_refresh", b["refresh"])["peak_rss_mb"],
+        )
         out[backend] = common_verdict(b, TARGETS) | {
             "peak_rss_mb": [peak, peak < TARGETS["peak_rss_mb_max"]],
         }
@@ -617,7 +645,12 @@ def format_report(report: dict[str, Any]) -> str:
         "one new day: real import, s",
         lambda b: f"{b['refresh_import']['seconds']:.2f}" if "refresh_import" in b else "bulk",
     )
+    add(
+        "first refresh after the build (nothing new, copies the file), s",
+        lambda b: f"{b['first_refresh']['seconds']:.2f}" if "first_refresh" in b else "-",
+    )
     add("refresh after one day, s", lambda b: f"{b['refresh']['seconds']:.2f}")
+    add("  continued", lambda b: b["refresh"].get("continued", "-"))
     add(
         "  energy step, s / mode",
         lambda b: f"{b['refresh']['energy_seconds']:.2f} {b['refresh']['energy_mode']}",

@@ -639,7 +639,7 @@ def query_calls(office_code: str) -> dict[str, Callable[[Any], Any]]:
 def measure_queries(warehouse_dir: Path, office_code: str, runs: int) -> dict[str, Any]:
     """Median and p95 (ms) of every query, the reader's result cache cleared before each run
     (the reader's read-only connection to the published version stays open between runs, as
-    in a dashboard process: ``warehouse.publish.published_connection``)."""
+    in a dashboard process: ``warehouse.publish.published_cursor``)."""
     from warehouse import queries
     from warehouse.queries_sla import SlaReader
 

@@ -50,13 +50,16 @@ def test_bench_energy_reports_every_figure(tmp_path: Path) -> None:
     assert b["refresh_import"]["rows"] == 2 * 5  # one new day for every point
     for figure in ("rows", "fetch_seconds", "duckdb_seconds", "seconds", "rows_per_s"):
         assert _positive(b["floor"][figure]), figure
-    for step in ("build", "refresh"):
+    for step in ("build", "first_refresh", "refresh"):
         for figure in ("seconds", "process_seconds", "energy_seconds", "peak_rss_mb"):
             assert _positive(b[step][figure]), (step, figure)
     assert _positive(b["build"]["over_floor"])
     assert _positive(b["refresh"]["over_build"])
     assert b["build"]["energy_mode"] == "full"
     assert b["refresh"]["energy_mode"] == "incremental"
+    assert b["first_refresh"]["energy_mode"] == "unchanged"
+    # the steady state: the new day continues the superseded full build's file, not a copy
+    assert b["refresh"]["continued"] == "the full build's file (a spare)"
     assert _positive(b["query_open"]["median_ms"])
 
     expected = set(query_calls(plan_group(Scale(2, 5, 20))))

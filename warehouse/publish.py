@@ -12,6 +12,17 @@ So a build writes its own file under ``building/``, checkpoints and closes it, a
 :meth:`Warehouse.publish` renames it into ``versions/`` and then swaps ``CURRENT``. Readers only
 ever open published files, read-only: they never see a half-built version, and a failed build
 (discarded, or simply never published) leaves the published version untouched.
+
+**Spare versions.** An incremental build must start from an earlier version of the warehouse,
+and copying the current one (gigabytes at group scale) would cost more than the refresh itself.
+So a build first tries to *take* a superseded version — one that is neither current nor open by
+any reader — and continue it where it is: everything incremental in the warehouse catches up from
+the state stored in its own file, whether that is one build behind or several. The version is
+renamed out of ``versions/`` (no reader can open it any more) and then opened read-write: DuckDB
+locks a file for as long as any process has it open, so a version some reader still holds is
+refused and put back untouched. Only when no spare can be taken is the current version copied.
+Readers keep open only the newest version they have read and those with a query running
+(:func:`published_cursor`), so an idle dashboard does not pin old versions.
 """
 
 from __future__ import annotations
@@ -23,6 +34,8 @@ import shutil
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -80,10 +93,46 @@ class Warehouse:
             raise FileExistsError(f"build {build_id} has already begun: {path}")
         current = self.current_path()
         if incremental and current is not None and self._format_of(current) == self.build_format:
-            shutil.copyfile(current, path)
+            if not self._take_spare(path):
+                shutil.copyfile(current, path)
         else:
             duckdb.connect(str(path)).close()
         return path
+
+    def _take_spare(self, path: Path) -> bool:
+        """Move the newest superseded version nobody reads to ``path``; False if there is none.
+
+        The candidate is renamed first (so no reader can start to open it) and then opened
+        read-write, which DuckDB refuses while any other process has it open; in this process,
+        the files it holds open are skipped. A refused candidate is renamed back untouched.
+        """
+        current = self.current_version()
+        spares = sorted(
+            (
+                version
+                for version in self.versions_dir.glob("*.duckdb")
+                if version.stem != current and self._format_of(version) == self.build_format
+            ),
+            key=_mtime,
+            reverse=True,
+        )
+        with _readers_lock:  # this process's readers cannot open a version meanwhile
+            held = _files_open_here()
+            for spare in spares:
+                if spare.resolve() in held or _wal(spare).exists():
+                    continue
+                try:
+                    spare.rename(path)
+                except FileNotFoundError:  # pruned or taken by a concurrent build
+                    continue
+                try:
+                    duckdb.connect(str(path)).close()
+                except duckdb.IOException:  # another process still reads it
+                    path.rename(spare)
+                    continue
+                spare.with_suffix(".format").unlink(missing_ok=True)
+                return True
+        return False
 
     def publish(self, path: Path) -> Path:
         """Make the closed, checkpointed build at ``path`` the current version; return its path.
@@ -140,35 +189,78 @@ class Warehouse:
 
 
 _readers: OrderedDict[Path, duckdb.DuckDBPyConnection] = OrderedDict()
+_in_use: dict[Path, int] = {}
+_newest: dict[Path, Path] = {}  # warehouse directory → the version this process opened last
 _readers_lock = threading.Lock()
 
 
-def published_connection(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published file ``path``, opened once per process.
+@contextmanager
+def published_cursor(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on the published file ``path``, read-only; its connection is opened once.
 
     A published file never changes, so one connection per version serves every later query
-    (opening a file costs tens of milliseconds). Run each query on its own ``.cursor()`` (safe
-    across threads). The least recently used versions beyond ``READER_CONNECTIONS`` are closed;
-    a version pruned from disk stays readable through its open connection until then.
+    (opening a file costs tens of milliseconds); each query gets its own cursor (safe across
+    threads). When the process moves on to a newer version, the connections of older ones are
+    closed as soon as no query runs on them, so a later build can take them as spares (see
+    :meth:`Warehouse.begin_build`); a version pruned from disk stays readable until then.
     """
     key = Path(path)
     with _readers_lock:
         con = _readers.get(key)
-        if con is not None:
-            _readers.move_to_end(key)
-            return con
-        con = duckdb.connect(str(key), read_only=True)
-        _readers[key] = con
-        while len(_readers) > READER_CONNECTIONS:
-            _readers.popitem(last=False)[1].close()
-        return con
+        if con is None:
+            con = duckdb.connect(str(key), read_only=True)
+            _readers[key] = con
+            _newest[key.parent] = key
+        _readers.move_to_end(key)
+        _in_use[key] = _in_use.get(key, 0) + 1
+        _close_idle()
+    try:
+        with con.cursor() as cursor:
+            yield cursor
+    finally:
+        with _readers_lock:
+            _in_use[key] -= 1
+            if not _in_use[key]:
+                del _in_use[key]
+            _close_idle()
+
+
+def _close_idle() -> None:
+    """Close connections to versions older than the newest read of their warehouse (or beyond
+    ``READER_CONNECTIONS``) that no query is using; the caller holds ``_readers_lock``."""
+    newest = set(_newest.values())
+    surplus = len(_readers) - READER_CONNECTIONS
+    for key in list(_readers):
+        if key in _in_use or (key in newest and surplus <= 0):
+            continue
+        _readers.pop(key).close()
+        surplus -= 1
 
 
 def close_published_connections() -> None:
-    """Close every connection :func:`published_connection` holds (tests, benchmarks)."""
+    """Close every connection the readers of this process hold (tests, benchmarks)."""
     with _readers_lock:
         while _readers:
             _readers.popitem()[1].close()
+        _newest.clear()
+
+
+def _files_open_here() -> set[Path]:
+    """The files this process has open (Linux: ``/proc/self/fd``; elsewhere its readers' files)."""
+    found = {key.resolve() for key in _readers}
+    fds = Path("/proc/self/fd")
+    try:
+        links = list(fds.iterdir())
+    except OSError:
+        return found
+    for link in links:
+        try:
+            target = str(link.readlink())
+        except OSError:
+            continue
+        if target.startswith("/"):
+            found.add(Path(target.removesuffix(" (deleted)")))
+    return found
 
 
 def _mtime(path: Path) -> int:

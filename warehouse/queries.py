@@ -1,7 +1,7 @@
 """The typed read API of the dashboards: published marts in, polars DataFrames out.
 
 Each query runs on a cursor of the process's read-only connection to the current published
-file (:func:`warehouse.publish.published_connection`: opened once per version, since opening a
+file (:func:`warehouse.publish.published_cursor`: opened once per version, since opening a
 file costs tens of milliseconds). Results are cached per published file (a published file never
 changes), so repeated reads of one version cost no I/O. Publishing never waits for readers: it
 writes a new file and swaps ``CURRENT``.
@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from warehouse.publish import Warehouse, published_connection
+from warehouse.publish import Warehouse, published_cursor
 
 ParamValue = str | bool | tuple[str, ...]
 Params = tuple[tuple[str, ParamValue], ...]
@@ -87,7 +87,7 @@ class WarehouseReader:
 @lru_cache(maxsize=256)
 def _cached_query(path: Path, sql: str, params: Params) -> pl.DataFrame:
     values = {name: list(value) if isinstance(value, tuple) else value for name, value in params}
-    with published_connection(path).cursor() as cursor:
+    with published_cursor(path) as cursor:
         frame: pl.DataFrame = cursor.sql(sql, params=values).pl()
     return frame
 

@@ -3,7 +3,7 @@
 Every function is scoped by a set of office codes (``None``: all offices; an empty set: no
 rows), runs parameterised SQL on the current published file and returns an empty frame when
 nothing is published. Each published version is opened read-only once per process
-(:func:`warehouse.publish.published_connection`; every query runs on its own cursor) and results
+(:func:`warehouse.publish.published_cursor`; every query runs on its own cursor) and results
 are cached per version (a published file never changes).
 City and group nodes are visible only to a reader scoped to all offices (``None``).
 """
@@ -18,7 +18,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from warehouse.publish import published_connection
+from warehouse.publish import published_cursor
 from warehouse.queries import Params, WarehouseReader
 
 Level = Literal["point", "building", "office", "city", "group"]
@@ -320,6 +320,6 @@ class EnergyReader:
 def cached_query(path: Path, sql: str, params: Params) -> pl.DataFrame:
     """``sql`` on the published file ``path`` (a cursor of its per-process connection), cached."""
     values = {name: list(value) if isinstance(value, tuple) else value for name, value in params}
-    with published_connection(path).cursor() as cursor:
+    with published_cursor(path) as cursor:
         frame: pl.DataFrame = cursor.sql(sql, params=values).pl()
     return frame

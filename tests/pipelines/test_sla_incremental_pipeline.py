@@ -53,3 +53,36 @@ def test_refresh_through_the_pipeline_equals_a_fresh_build(
         ).fetchall() == [(True, "pending")]
     assert modes == [("full", None), ("incremental", 2)]
     assert published(refreshed) == published(fresh)
+
+
+def test_a_refresh_continues_a_spare_version_several_builds_behind(
+    scenario_url: str, tmp_path: Path
+) -> None:
+    """The third build takes the first build's file (a superseded version nobody reads) instead
+    of copying the current one, catches up two builds' worth of changes, and publishes the
+    same marts as a build from scratch."""
+    first = run_pipeline(scenario_url, tmp_path / "wh", AS_OF_1)
+    engine = create_db_engine(scenario_url)
+    with unit_of_work(engine) as session:
+        who = people(session)
+        new = raise_order(session, who, AS_OF_1 + H)
+    second = run_pipeline(scenario_url, tmp_path / "wh", AS_OF_1 + 2 * H)
+    with unit_of_work(engine) as session:
+        who = people(session)
+        again = orders.get_order(session, new.document_no)
+        orders.wait_corrective(
+            session, who["tech"], again, again.version, "owner", at=AS_OF_1 + 3 * H
+        )
+        c3 = corrective(session)[2]
+        orders.process_corrective(session, who["tech"], c3, c3.version, at=AS_OF_1 + 4 * H)
+    engine.dispose()
+    as_of = AS_OF_1 + 6 * H
+    third = run_pipeline(scenario_url, tmp_path / "wh", as_of)
+    fresh = run_pipeline(scenario_url, tmp_path / "fresh", as_of)
+    versions = sorted(p.name for p in (tmp_path / "wh" / "versions").glob("*.duckdb"))
+    assert versions == sorted([second.name, third.name])  # the first became the third
+    assert not first.exists()
+    with duckdb.connect(str(third), read_only=True) as con:
+        modes = con.sql("select mode from sla.build_log order by built_at").fetchall()
+    assert modes == [("full",), ("incremental",)]  # the second build's log is not in its line
+    assert published(third) == published(fresh)

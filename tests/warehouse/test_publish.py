@@ -222,3 +222,68 @@ def test_the_build_format_follows_the_warehouse_code(tmp_path: Path) -> None:
     (package / "sql" / "m.sql").write_text("select 2")
     code_format.cache_clear()
     assert code_format(package) != before
+
+
+def test_a_build_takes_a_superseded_version_instead_of_copying(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    warehouse.publish(build(warehouse, "b1", 1))
+    warehouse.publish(build(warehouse, "b2", 2, incremental=True))  # a copy of b1: no spare yet
+    path = warehouse.begin_build("b3", incremental=True)
+    assert not (tmp_path / "versions" / "b1.duckdb").exists()  # taken, not copied
+    assert not (tmp_path / "versions" / "b1.format").exists()
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.sql("select office_name from marts.dim_office").fetchall() == [("b1",)]
+    assert warehouse.current_version() == "b2"
+    assert WarehouseReader(tmp_path).org_overview(None).height == 2
+
+
+def _hold_open(
+    path: str, opened: multiprocessing.synchronize.Event, done: multiprocessing.synchronize.Event
+) -> None:
+    with duckdb.connect(path, read_only=True) as con:
+        con.sql("select 1").fetchall()
+        opened.set()
+        done.wait(60)
+
+
+def test_a_version_another_process_reads_is_never_taken(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    for name in ("b1", "b2", "b3"):  # full builds: two superseded versions are left
+        warehouse.publish(build(warehouse, name, int(name[1])))
+    ctx = multiprocessing.get_context("spawn")
+    opened, done = ctx.Event(), ctx.Event()
+    holder = ctx.Process(
+        target=_hold_open, args=(str(tmp_path / "versions" / "b2.duckdb"), opened, done)
+    )
+    holder.start()
+    try:
+        assert opened.wait(60)
+        path = warehouse.begin_build("b4", incremental=True)  # b2 is held: b1 is taken
+        with duckdb.connect(str(path), read_only=True) as con:
+            assert con.sql("select count(*) from marts.dim_office").fetchall() == [(1,)]
+        assert (tmp_path / "versions" / "b2.duckdb").exists()
+        assert (tmp_path / "versions" / "b2.format").exists()
+        warehouse.discard(path)
+        path = warehouse.begin_build("b5", incremental=True)  # nothing else: a copy of b3
+        with duckdb.connect(str(path), read_only=True) as con:
+            assert con.sql("select count(*) from marts.dim_office").fetchall() == [(3,)]
+    finally:
+        done.set()
+        holder.join(60)
+
+
+def test_a_reader_lets_superseded_versions_go(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    reader = WarehouseReader(tmp_path)
+    warehouse.publish(build(warehouse, "b1", 1))
+    assert reader.org_overview(None).height == 1  # this process now holds b1 open
+    warehouse.publish(build(warehouse, "b2", 2, incremental=True))
+    path = warehouse.begin_build("b3", incremental=True)  # b1 is open here: copied from b2
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.sql("select count(*) from marts.dim_office").fetchall() == [(2,)]
+    warehouse.discard(path)
+    assert reader.org_overview(None).height == 2  # reading b2 closes b1
+    path = warehouse.begin_build("b3", incremental=True)
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.sql("select count(*) from marts.dim_office").fetchall() == [(1,)]
+    assert not (tmp_path / "versions" / "b1.duckdb").exists()
