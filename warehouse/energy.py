@@ -103,6 +103,35 @@ def _effective_readings(where: str = "") -> str:
     """
 
 
+@dataclass(frozen=True)
+class _Bucket:
+    """One share of the points of a full build: ``point_id % count = index``.
+
+    A full build computes intervals and days a bucket at a time, so its largest intermediate
+    results (the interval pairs, the point × day aggregate) hold a share of the readings, not
+    all of them: peak memory stays bounded as the history grows.
+    """
+
+    index: int
+    count: int
+
+    @property
+    def first(self) -> bool:
+        return self.index == 0
+
+    def where(self, column: str) -> str:
+        return f"{column} % {self.count} = {self.index}"
+
+
+BUCKET_READINGS = 4_000_000  # readings per bucket of a full build, at most (about)
+
+
+def _buckets(con: duckdb.DuckDBPyConnection) -> list[_Bucket | None]:
+    readings = _count(con, "energy.readings")
+    count = max(1, -(-readings // BUCKET_READINGS))
+    return [_Bucket(i, count) for i in range(count)]
+
+
 class _Steps:
     """Wall time of each step of one build (written to ``energy.build_steps``)."""
 
@@ -426,13 +455,24 @@ def _scope_incremental(con: duckdb.DuckDBPyConnection, watermark: int) -> None:
 
 
 def _compute_intervals(
-    con: duckdb.DuckDBPyConnection, full: bool, steps: _Steps = _NO_STEPS
+    con: duckdb.DuckDBPyConnection,
+    full: bool,
+    steps: _Steps = _NO_STEPS,
+    bucket: _Bucket | None = None,
 ) -> None:
-    """New intervals of the scope points from their from-instants, classified."""
+    """New intervals of the scope points from their from-instants, classified.
+
+    A full build computes one ``bucket`` of points at a time and writes ``marts.energy_intervals``
+    directly (the first bucket creates it); incrementally they go to ``_new_iv``.
+    """
     scope_join = "" if full else "join _scope s using (point_id)"
     scope_reading = "" if full else "and (s.from_at is null or r.read_at >= s.from_at)"
     scope_inst = "" if full else "(s.from_at is null or m.installed_at >= s.from_at)"
     scope_rem = "" if full else "and (s.from_at is null or m.removed_at >= s.from_at)"
+    if full and bucket is not None and bucket.count > 1:
+        scope_reading = f"and {bucket.where('m.point_id')}"
+        scope_inst = bucket.where("m.point_id")
+        scope_rem = f"and {bucket.where('m.point_id')}"
     cutoff = ""
     if not full:
         low = con.sql(
@@ -559,9 +599,15 @@ def _compute_intervals(
         """
     )
     steps.mark("intervals: typical daily use")
+    if not full:
+        target = "create or replace temp table _new_iv as"
+    elif bucket is None or bucket.first:
+        target = "create or replace table marts.energy_intervals as"
+    else:
+        target = "insert into marts.energy_intervals by name"
     con.execute(
         f"""
-        create or replace {"table marts.energy_intervals" if full else "temp table _new_iv"} as
+        {target}
         with x as (
             select c.* exclude (safe), t.typ as typical_daily
             from _cand c asof left join _typ t
@@ -615,7 +661,12 @@ def _apply_intervals(con: duckdb.DuckDBPyConnection, full: bool) -> tuple[int, i
     return deleted, _count(con, "_new_iv")
 
 
-def _compute_days(con: duckdb.DuckDBPyConnection, full: bool, steps: _Steps = _NO_STEPS) -> None:
+def _compute_days(
+    con: duckdb.DuckDBPyConnection,
+    full: bool,
+    steps: _Steps = _NO_STEPS,
+    bucket: _Bucket | None = None,
+) -> None:
     """Spread every accepted interval over office-local days (scope points, from their from-day).
 
     A day's share of an interval is Δ × (overlap with the local day) ÷ (interval duration); a
@@ -624,6 +675,8 @@ def _compute_days(con: duckdb.DuckDBPyConnection, full: bool, steps: _Steps = _N
     """
     if full:
         source = "select * from marts.energy_intervals where status <> 'held'"
+        if bucket is not None and bucket.count > 1:
+            source += f" and {bucket.where('point_id')}"
         first_day = "true"
     else:
         con.execute(
@@ -655,9 +708,15 @@ def _compute_days(con: duckdb.DuckDBPyConnection, full: bool, steps: _Steps = _N
             "sp.dn >= coalesce((select first_day from _scope_day sd"
             " where sd.point_id = sp.point_id), -2147483648)"
         )
+    if not full:
+        target = "create or replace temp table _days as"
+    elif bucket is None or bucket.first:
+        target = "create or replace table marts.energy_daily as"
+    else:
+        target = "insert into marts.energy_daily by name"
     con.execute(
         f"""
-        create or replace {"table marts.energy_daily" if full else "temp table _days"} as
+        {target}
         select a.point_id, p.point_code, p.office_code, p.kind, a.day, a.consumption,
                a.estimated, a.covered_seconds, a.day_seconds
         from (
@@ -1097,21 +1156,21 @@ def build_energy(
     mode = "full" if is_full else ("incremental" if in_scope else "unchanged")
     iv_del = iv_ins = d_del = d_ins = 0
     if in_scope or is_full:
-        _compute_intervals(con, is_full, steps)
-        steps.mark("intervals: classify")
+        buckets = _buckets(con) if is_full else [None]
+        for bucket in buckets:
+            _compute_intervals(con, is_full, steps, bucket)
+            steps.mark("intervals: classify")
+            for temp in ("_iv", "_hist", "_typ", "_gmin", "_cand"):  # free their memory
+                con.execute(f"drop table if exists temp.{temp}")
+            if is_full:
+                _compute_days(con, is_full, steps, bucket)
+                steps.mark("days: spread")
         iv_del, iv_ins = _apply_intervals(con, is_full)
-        for temp in (
-            "_iv",
-            "_hist",
-            "_typ",
-            "_gmin",
-            "_cand",
-            "_new_iv",
-        ):  # free their memory before the days
-            con.execute(f"drop table if exists temp.{temp}")
+        con.execute("drop table if exists temp._new_iv")
         steps.mark("intervals: apply")
-        _compute_days(con, is_full, steps)
-        steps.mark("days: spread")
+        if not is_full:
+            _compute_days(con, is_full, steps)
+            steps.mark("days: spread")
         if is_full:
             con.execute(
                 "create or replace temp table _scope_day as"

@@ -13,6 +13,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).parent))
 from test_energy_vectors import add_org, create_raw, insert, prepare
 
+from warehouse import energy
 from warehouse.energy import build_energy
 
 AS_OF = date(2026, 3, 1)
@@ -229,3 +230,54 @@ def test_a_sub_meter_moved_under_another_parent_redoes_every_month(tmp_path: Pat
         assert loss and all(r[5] == 40.0 * r[4] / 100.0 for r in loss)  # children: S1 only
         build_energy(con, as_of=AS_OF, full=True)
         assert monthly(con) == incremental
+
+
+def test_a_full_build_in_buckets_of_points_equals_one_pass(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """At scale a full build computes intervals and days a share of the points at a time (to
+    bound its memory); the marts are the same as computing every point at once."""
+
+    def built(name: str, bucket_readings: int) -> dict[str, list[tuple[Any, ...]]]:
+        monkeypatch.setattr(energy, "BUCKET_READINGS", bucket_readings)
+        with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as con:
+            seed(con, days=40)
+            # an outlier on S1 (kept, flagged high) and a lower reading on X (held)
+            insert(
+                con,
+                "energy_reading",
+                [
+                    (
+                        1000,
+                        2,
+                        2,
+                        "2026-02-09 16:00:00",
+                        40.0 * 40 + 5000,
+                        "import",
+                        None,
+                        None,
+                        0,
+                        "t",
+                        None,
+                    ),
+                    (1001, 4, 4, "2026-02-10 16:00:00", 5.0, "import", None, None, 0, "t", None),
+                ],
+            )
+            prepare(con)
+            stats = build_energy(con, as_of=AS_OF, full=True)
+            assert stats.mode == "full"
+            steps = con.sql("select count(*) from energy.build_steps where step = 'days: spread'")
+            spreads = steps.fetchall()[0][0]
+            tables = snapshot(con) | {
+                "energy_intervals": con.sql(
+                    "select * from marts.energy_intervals order by all"
+                ).fetchall()
+            }
+        return tables | {"spreads": [(spreads,)]}
+
+    whole = built("whole", 10_000_000)
+    buckets = built("buckets", 25)  # 166 readings → 7 buckets, some without points
+    assert whole.pop("spreads") == [(1,)]
+    assert buckets.pop("spreads") == [(7,)]
+    assert {r[-1] for r in whole["energy_intervals"]} == {"ok", "high", "held"}
+    assert buckets == whole
