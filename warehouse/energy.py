@@ -714,12 +714,11 @@ def _compute_days(
         target = "create or replace table marts.energy_daily as"
     else:
         target = "insert into marts.energy_daily by name"
+    # The aggregate is stored before the point's codes are joined to it: joined in one statement,
+    # the planner builds its hash table on the millions of aggregated rows instead of the points.
     con.execute(
         f"""
-        {target}
-        select a.point_id, p.point_code, p.office_code, p.kind, a.day, a.consumption,
-               a.estimated, a.covered_seconds, a.day_seconds
-        from (
+        create or replace temp table _days_agg as
         with fixed as (
             -- zones with one offset and 24-hour days: day numbers and bounds by arithmetic
             select i.point_id, epoch_us(i.start_at) as s, epoch_us(i.end_at) as e, i.delta,
@@ -781,9 +780,17 @@ def _compute_days(
         from spread sp
         where ((sp.dur = 0 and sp.dn = sp.d0) or sp.ov > 0) and {first_day}
         group by sp.point_id, sp.day
-        ) a join marts.dim_energy_point p using (point_id)
         """
     )
+    con.execute(
+        f"""
+        {target}
+        select a.point_id, p.point_code, p.office_code, p.kind, a.day, a.consumption,
+               a.estimated, a.covered_seconds, a.day_seconds
+        from _days_agg a join marts.dim_energy_point p using (point_id)
+        """
+    )
+    con.execute("drop table temp._days_agg")
 
 
 def _apply_days(con: duckdb.DuckDBPyConnection, full: bool) -> tuple[int, int]:
@@ -879,8 +886,9 @@ def _apply_daily_node(con: duckdb.DuckDBPyConnection, full: bool) -> None:
         union all
         select 'group', group_code, kind, day, sum(consumption), bool_or(estimated), null
         from d where is_root group by all
-        order by level, node_code, kind, day
     """
+    # Not sorted: at 4.5 M rows (22 M readings) the sort took 1.5 s of the step's 2.4 s, while a
+    # node's days read from the unsorted table in ≈ 2 ms (sorted: 1.5 ms).
     if from_day is None:
         con.execute(f"create or replace table marts.energy_daily_node as {rollup}")
         return

@@ -18,7 +18,9 @@ named ``extract.duckdb`` would make ambiguous): ``extract_log.loads`` lists ever
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -534,7 +536,9 @@ def _fetch(
     # sqlite3 (SQLAlchemy) deletes the WAL under that connection's feet, hiding its later commits.
     uri = f"file:{quote(_SQLITE_URL.sub('', url, count=1))}?mode=ro"
     with adbc_driver_sqlite.dbapi.connect(uri) as conn:
-        yield _sqlite_chunks(conn, _name(table), after, where)
+        reader = _sqlite_chunks(conn, _name(table), after, where)
+        with _read_ahead(reader) as ahead:
+            yield ahead
 
 
 def _sqlite_schema(conn: Any, table: str) -> tuple[pa.Schema, str | None]:
@@ -604,6 +608,57 @@ def _sqlite_chunks(
                     return
 
     return pa.RecordBatchReader.from_batches(schema, chunks())
+
+
+_READ_AHEAD = 2  # chunks read from SQLite while DuckDB stores the one before
+
+
+@contextmanager
+def _read_ahead(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatchReader]:
+    """``reader``'s batches, read by a thread of their own up to :data:`_READ_AHEAD` ahead.
+
+    DuckDB pulls a Python stream batch by batch, so reading SQLite and storing into DuckDB
+    would take turns; both release the GIL, so on two cores they overlap instead. The thread
+    is the only user of the SQLite connection while it runs, and it has stopped (whether the
+    stream was read to the end or abandoned) when this context exits.
+    """
+    batches: queue.Queue[pa.RecordBatch | BaseException | None] = queue.Queue(_READ_AHEAD)
+    stop = threading.Event()
+
+    def put(item: pa.RecordBatch | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in reader:
+                if not put(batch):
+                    return
+            put(None)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+
+    def consume() -> Iterator[pa.RecordBatch]:
+        while True:
+            item = batches.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    thread = threading.Thread(target=produce, name="extract-read-ahead", daemon=True)
+    thread.start()
+    try:
+        yield pa.RecordBatchReader.from_batches(reader.schema, consume())
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
