@@ -228,7 +228,10 @@ def extract_incremental(
     if watermark is None:
         return extract_table(url, con, table)
     before = _count(con, table)
-    _insert_fetched(con, table, url, f"{key} > {int(watermark)}")
+    # As a keyset bound, not a WHERE: on SQLite a key that is the rowid then starts the scan
+    # (given as a condition beside the keyset's own rowid bound, SQLite scanned the whole table:
+    # 1.75 s for 30 000 new readings of 22 M).
+    _insert_fetched(con, table, url, after=(key, int(watermark)))
     new_max = con.sql(f"SELECT max({key}) FROM raw.{_name(table)}").fetchall()[0][0]
     late: list[int] = []
     if lookback > 0:
@@ -482,8 +485,10 @@ def _record_load(
     return load_no
 
 
-def _insert_fetched(con: duckdb.DuckDBPyConnection, table: str, url: str, where: str) -> None:
-    with _fetch(url, table, where=where) as batches:
+def _insert_fetched(
+    con: duckdb.DuckDBPyConnection, table: str, url: str, after: tuple[str, int]
+) -> None:
+    with _fetch(url, table, after=after) as batches:
         con.register("_extracted", batches)
         try:
             con.execute(f"INSERT INTO raw.{_name(table)} BY NAME SELECT * FROM _extracted")
