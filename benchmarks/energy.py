@@ -292,7 +292,7 @@ def _engine(url: str) -> Any:
 
 def _settle(engine: Any) -> None:
     """After a bulk load: PostgreSQL's statistics up to date (autovacuum would get there too);
-    SQLite's WAL folded into the database file. SQLite is *not* analysed, as the application
+    SQLite's WAL folded into the database file; dirty pages written out. SQLite is *not* analysed, as the application
     never does (since migration 0005 the readings import is planned well with statistics too:
     ``supersedes_id`` has a partial index; docs/benchmarks.md)."""
     with engine.connect() as con:
@@ -301,6 +301,9 @@ def _settle(engine: Any) -> None:
         else:
             con.execute(text("ANALYZE"))
         con.commit()
+    # The gigabytes just written reach the disk now rather than during the timed floor and
+    # build (write-back competing with them made the first measurements slower than later ones).
+    os.sync()
 
 
 # ---------------------------------------------------------------- import
