@@ -515,7 +515,7 @@ def _full(
     _evaluate(con, naive, evaluated_at, some=False)
     _write(con, ROWS, _fill(_ROWS, inputs_filter=""), True, as_of=naive)
     _write(con, ORDER_EVENTS, _fill(_ORDER_EVENTS, events_filter=""), True)
-    recomputed = int(con.sql("select count(*) from sla.clocks").fetchall()[0][0])
+    recomputed = int(con.sql("select count(*) from sla.clock_states_now").fetchall()[0][0])
     added = int(con.sql(f"select count(*) from {ORDER_EVENTS}").fetchall()[0][0])
     return recomputed, None, added
 
@@ -596,34 +596,54 @@ def _incremental(
     return recomputed, documents, added
 
 
+CLOCK_BUCKET = 2_000_000
+"""Clocks evaluated at once, at most (about): a full build at scale takes them a share at a time,
+so the rule's intermediate rows (segments, their three instants, the calendar look-ups) hold a
+share of the clocks, not all of them."""
+
+
 def _evaluate(
     con: duckdb.DuckDBPyConnection, naive: datetime, evaluated_at: datetime, *, some: bool
 ) -> None:
     """Fill the macro's clocks and pauses — those of ``sla.clock_inputs`` started by as_of (with
     ``some``: only those in ``sla.recompute``) — expand the calendar over their span and
-    evaluate them into ``sla.clock_states_now``. Runs with the schema set to ``sla``."""
-    con.execute(
-        "insert into sla.clocks select cast(clock_id as varchar), cast(office_id as varchar),"
-        " calendar_kind, timezone('UTC', started_at), target_amount, target_unit,"
-        " timezone('UTC', stopped_at) from sla.clock_inputs where started_at <= $as_of"
-        f" {_only(some, 'clock_inputs.clock_id')}",
-        {"as_of": naive},
-    )
-    con.execute(
-        "insert into sla.clock_pauses select cast(pause_inputs.clock_id as varchar),"
-        " timezone('UTC', pause_inputs.paused_at), timezone('UTC', pause_inputs.resumed_at)"
-        " from sla.pause_inputs semi join sla.clock_inputs"
-        " on clock_inputs.clock_id = pause_inputs.clock_id"
-        f" and clock_inputs.started_at <= $as_of {_only(some, 'clock_inputs.clock_id')}"
-        " order by pause_inputs.clock_id, pause_inputs.paused_at, pause_inputs.pause_id",
-        {"as_of": naive},
-    )
+    evaluate them into ``sla.clock_states_now``, in buckets of :data:`CLOCK_BUCKET` clocks
+    (``clock_id % n``) when there are more. Runs with the schema set to ``sla``."""
     first_day, last_day = _calendar_range(con, naive, _only(some, "clock_inputs.clock_id"))
     business_time.build_calendar_intervals(con, first_day, last_day)
-    con.execute(
-        "create or replace table sla.clock_states_now as from clock_states($as_of)",
-        {"as_of": evaluated_at},
-    )
+    buckets = 1
+    if not some:
+        started = con.sql(
+            "select count(*) from sla.clock_inputs where started_at <= $as_of",
+            params={"as_of": naive},
+        ).fetchall()[0][0]
+        buckets = max(1, -(-int(started) // CLOCK_BUCKET))
+    for bucket in range(buckets):
+        part = f"and clock_inputs.clock_id % {buckets} = {bucket}" if buckets > 1 else ""
+        con.execute("delete from sla.clocks")
+        con.execute("delete from sla.clock_pauses")
+        con.execute(
+            "insert into sla.clocks select cast(clock_id as varchar), cast(office_id as varchar),"
+            " calendar_kind, timezone('UTC', started_at), target_amount, target_unit,"
+            " timezone('UTC', stopped_at) from sla.clock_inputs where started_at <= $as_of"
+            f" {_only(some, 'clock_inputs.clock_id')} {part}",
+            {"as_of": naive},
+        )
+        con.execute(
+            "insert into sla.clock_pauses select cast(pause_inputs.clock_id as varchar),"
+            " timezone('UTC', pause_inputs.paused_at), timezone('UTC', pause_inputs.resumed_at)"
+            " from sla.pause_inputs semi join sla.clock_inputs"
+            " on clock_inputs.clock_id = pause_inputs.clock_id"
+            f" and clock_inputs.started_at <= $as_of {_only(some, 'clock_inputs.clock_id')} {part}"
+            " order by pause_inputs.clock_id, pause_inputs.paused_at, pause_inputs.pause_id",
+            {"as_of": naive},
+        )
+        target = (
+            "create or replace table sla.clock_states_now as"
+            if bucket == 0
+            else "insert into sla.clock_states_now"
+        )
+        con.execute(f"{target} from clock_states($as_of)", {"as_of": evaluated_at})
 
 
 def _only(some: bool, column: str) -> str:
