@@ -714,6 +714,18 @@ def _compute_days(
         target = "create or replace table marts.energy_daily as"
     else:
         target = "insert into marts.energy_daily by name"
+    # Only the branches some point needs: each scans the intervals (an empty one costs as much).
+    has_fixed, has_other = con.sql(
+        "select bool_or(fixed), bool_or(not fixed) from _ptz"
+    ).fetchall()[0]
+    parts = [
+        name
+        for name, needed in (("fixed_spread", has_fixed), ("other_spread", has_other))
+        if needed
+    ]
+    spread = " union all ".join(f"select * from {name}" for name in parts) or (
+        "select * from fixed_spread where false"
+    )
     # The aggregate is stored before the point's codes are joined to it: joined in one statement,
     # the planner builds its hash table on the millions of aggregated rows instead of the points.
     con.execute(
@@ -761,25 +773,27 @@ def _compute_days(
             join energy.day_bounds b_s0 on b_s0.timezone = iv0.timezone and b_s0.day_number = iv0.g0
             join energy.day_bounds b_s1 on b_s1.timezone = iv0.timezone and b_s1.day_number = iv0.g1
         ),
-        spread as (
+        other_spread as (
             select x.point_id, x.dn, x.d0, b.day, b.seconds as day_seconds, x.dur, x.delta,
                    least(epoch_us(x.end_at), epoch_us(b.end_at))
                      - greatest(epoch_us(x.start_at), epoch_us(b.start_at)) as ov,
                    not (x.start_at >= b.start_at and x.end_at <= b.end_at) as spans
             from (select *, unnest(range(d0, d1 + 1)) as dn from iv) x
             join energy.day_bounds b on b.timezone = x.timezone and b.day_number = x.dn
-            union all
-            select * from fixed_spread
+        ),
+        spread as ({spread})
+        select point_id, date '{_EPOCH}' + cast(dn as integer) as day, * exclude (point_id, dn)
+        from (
+            select sp.point_id, sp.dn,
+                   sum(case when sp.dur = 0 then sp.delta else sp.delta * sp.ov / sp.dur end)
+                       as consumption,
+                   bool_or(sp.spans) as estimated,
+                   sum(greatest(sp.ov, 0)) / 1e6 as covered_seconds,
+                   any_value(sp.day_seconds) as day_seconds
+            from spread sp
+            where ((sp.dur = 0 and sp.dn = sp.d0) or sp.ov > 0) and {first_day}
+            group by sp.point_id, sp.dn  -- integers: cheaper to hash than the date
         )
-        select sp.point_id, sp.day,
-               sum(case when sp.dur = 0 then sp.delta else sp.delta * sp.ov / sp.dur end)
-                   as consumption,
-               bool_or(sp.spans) as estimated,
-               sum(greatest(sp.ov, 0)) / 1e6 as covered_seconds,
-               any_value(sp.day_seconds) as day_seconds
-        from spread sp
-        where ((sp.dur = 0 and sp.dn = sp.d0) or sp.ov > 0) and {first_day}
-        group by sp.point_id, sp.day
         """
     )
     con.execute(
