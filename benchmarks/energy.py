@@ -291,16 +291,18 @@ def _engine(url: str) -> Any:
 
 
 def _settle(engine: Any) -> None:
-    """After a bulk load: PostgreSQL's statistics up to date (autovacuum would get there too);
+    """After a bulk load: PostgreSQL's tables vacuumed and analysed (autovacuum would get there
+    too, in the middle of the timed steps);
     SQLite's WAL folded into the database file; dirty pages written out. SQLite is *not* analysed, as the application
     never does (since migration 0005 the readings import is planned well with statistics too:
     ``supersedes_id`` has a partial index; docs/benchmarks.md)."""
-    with engine.connect() as con:
-        if engine.dialect.name == "sqlite":
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as con:
             con.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        else:
-            con.execute(text("ANALYZE"))
-        con.commit()
+            con.commit()
+    else:  # VACUUM too: else autovacuum visits the new rows later, during the timed steps
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as con:
+            con.execute(text("VACUUM ANALYZE"))
     # The gigabytes just written reach the disk now rather than during the timed floor and
     # build (write-back competing with them made the first measurements slower than later ones).
     os.sync()
