@@ -422,26 +422,32 @@ def _scope_incremental(con: duckdb.DuckDBPyConnection, watermark: int) -> None:
         """
     )
     # last stored boundary before the change: look in a recent window first, then everywhere
+    earliest = con.sql("select min(t) from _changes").fetchall()[0][0]
+    window = "null" if earliest is None else _ts(earliest - timedelta(days=_WINDOW_DAYS))
     con.execute(
         f"""
         create or replace temp table _from as
         select c.point_id, max(case when i.end_at < c.t then i.end_at else i.start_at end) as f
         from _changes c join marts.energy_intervals i
           on i.point_id = c.point_id and i.start_at < c.t
-        where i.start_at >= (select min(t) from _changes) - interval {_WINDOW_DAYS} day
+        where i.start_at >= {window}
         group by c.point_id
         """
     )
-    con.execute(
-        """
-        insert into _from
-        select c.point_id, max(case when i.end_at < c.t then i.end_at else i.start_at end)
-        from _changes c join marts.energy_intervals i
-          on i.point_id = c.point_id and i.start_at < c.t
-        where c.point_id not in (select point_id from _from)
-        group by c.point_id
-        """
-    )
+    missing = con.sql(
+        "select count(*) from _changes where point_id not in (select point_id from _from)"
+    ).fetchall()[0][0]
+    if missing:  # a change more than the window after the point's last boundary: look further
+        con.execute(
+            """
+            insert into _from
+            select c.point_id, max(case when i.end_at < c.t then i.end_at else i.start_at end)
+            from _changes c join marts.energy_intervals i
+              on i.point_id = c.point_id and i.start_at < c.t
+            where c.point_id not in (select point_id from _from)
+            group by c.point_id
+            """
+        )
     con.execute(
         """
         create or replace temp table _scope as
@@ -514,6 +520,7 @@ def _compute_intervals(
         ) where end_at is not null
         """
     )
+    steps.mark("intervals: pairs")
     # Recent qualifying history of the retained part (before from_at), for typical daily use.
     if full:
         con.execute(
@@ -521,6 +528,12 @@ def _compute_intervals(
             " from marts.energy_intervals limit 0"
         )
     else:
+        earliest = con.sql("select min(from_at) from _scope").fetchall()[0][0]
+        window = (
+            "false"  # no point keeps a retained part: no history to read
+            if earliest is None
+            else f"i.start_at >= {_ts(earliest - timedelta(days=_WINDOW_DAYS))}"
+        )
         con.execute(
             f"""
             create or replace temp table _hist as
@@ -528,28 +541,38 @@ def _compute_intervals(
             from marts.energy_intervals i join _scope s using (point_id)
             where s.from_at is not null and i.start_at < s.from_at
               and i.end_reading >= i.start_reading and i.days > 0
-              and i.start_at >= (select min(from_at) from _scope) - interval {_WINDOW_DAYS} day
+              and {window}  -- a constant: filters before the join
             qualify row_number() over (partition by i.point_id order by i.end_at desc) <= {HISTORY}
             """
         )
-        con.execute(
+        short = con.sql(
             f"""
-            insert into _hist
-            select i.point_id, i.start_at, i.end_at, i.delta, i.days
-            from marts.energy_intervals i join _scope s using (point_id)
-            where s.from_at is not null and i.start_at < s.from_at
-              and i.end_reading >= i.start_reading and i.days > 0
-              and i.point_id in (
-                  select s2.point_id from _scope s2 left join (
-                      select point_id, count(*) as n from _hist group by point_id
-                  ) h using (point_id) where s2.from_at is not null and coalesce(h.n, 0) < {HISTORY})
-              and i.start_at < (select min(from_at) from _scope) - interval {_WINDOW_DAYS} day
-            qualify row_number() over (partition by i.point_id order by i.end_at desc)
-                    <= {HISTORY} - coalesce((select count(*) from _hist h2
-                                             where h2.point_id = i.point_id), 0)
+            select count(*) from _scope s left join (
+                select point_id, count(*) as n from _hist group by point_id
+            ) h using (point_id) where s.from_at is not null and coalesce(h.n, 0) < {HISTORY}
             """
-        )
-    steps.mark("intervals: pairs + history")
+        ).fetchall()[0][0]
+        # Points with fewer than HISTORY intervals in the window look further back. (Skipped
+        # when none does: the query joins every older interval of the scope before it filters.)
+        if short:
+            con.execute(
+                f"""
+                insert into _hist
+                select i.point_id, i.start_at, i.end_at, i.delta, i.days
+                from marts.energy_intervals i join _scope s using (point_id)
+                where s.from_at is not null and i.start_at < s.from_at
+                  and i.end_reading >= i.start_reading and i.days > 0
+                  and i.point_id in (
+                      select s2.point_id from _scope s2 left join (
+                          select point_id, count(*) as n from _hist group by point_id
+                      ) h using (point_id) where s2.from_at is not null and coalesce(h.n, 0) < {HISTORY})
+                  and i.start_at < (select min(from_at) from _scope) - interval {_WINDOW_DAYS} day
+                qualify row_number() over (partition by i.point_id order by i.end_at desc)
+                        <= {HISTORY} - coalesce((select count(*) from _hist h2
+                                                 where h2.point_id = i.point_id), 0)
+                """
+            )
+    steps.mark("intervals: history")
     # Typical daily use is a median over a window: the costliest figure of the build. Only an
     # interval whose status can depend on it needs it: a lower reading, or one whose use may
     # exceed K × typical. Each typical is a median of the point's qualifying rates, so it is at
@@ -645,18 +668,44 @@ def _compute_intervals(
     )
 
 
+def _lowest_from(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The earliest from-instant of the scope, or None if a point is redone whole.
+
+    The statements that join a 22 M-row table to the scope also filter by this constant first,
+    so they join the recent rows only (the per-point condition alone is applied after a join of
+    every row)."""
+    low, whole = con.sql(
+        "select min(from_at), count(*) filter (where from_at is null) from _scope"
+    ).fetchall()[0]
+    return None if whole or low is None else low
+
+
+def _lowest_day(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The earliest recomputed day number of ``_scope_day``, or None if a point is redone whole."""
+    low, whole = con.sql(
+        "select min(first_day), count(*) filter (where first_day_start is null) from _scope_day"
+    ).fetchall()[0]
+    return None if whole or low is None else int(low)
+
+
+def _ts(value: datetime) -> str:
+    return f"timestamp '{value.isoformat(sep=' ')}'"
+
+
 def _apply_intervals(con: duckdb.DuckDBPyConnection, full: bool) -> tuple[int, int]:
     if full:  # written directly by _compute_intervals
         return 0, _count(con, "marts.energy_intervals")
-    if True:
-        deleted = int(
-            con.execute(
-                """
-                delete from marts.energy_intervals i using _scope s
-                where i.point_id = s.point_id and (s.from_at is null or i.start_at >= s.from_at)
-                """
-            ).fetchall()[0][0]
-        )
+    low = _lowest_from(con)
+    bound = "" if low is None else f"and i.start_at >= {_ts(low)}"
+    deleted = int(
+        con.execute(
+            f"""
+            delete from marts.energy_intervals i using _scope s
+            where i.point_id = s.point_id and (s.from_at is null or i.start_at >= s.from_at)
+              {bound}
+            """
+        ).fetchall()[0][0]
+    )
     con.execute("insert into marts.energy_intervals by name select * from _new_iv order by end_at")
     return deleted, _count(con, "_new_iv")
 
@@ -699,10 +748,19 @@ def _compute_days(
             """
         )
         # intervals of the scope reaching into the first recomputed day, old and new
-        source = """
+        low_start = con.sql(
+            "select min(first_day_start), count(*) filter (where first_day_start is null)"
+            " from _scope_day"
+        ).fetchall()[0]
+        bound = (
+            f"and i.end_at > {_ts(low_start[0])}"
+            if low_start[0] is not None and not low_start[1]
+            else ""
+        )
+        source = f"""
             select i.* from marts.energy_intervals i join _scope_day s using (point_id)
             where i.status <> 'held'
-              and (s.first_day_start is null or i.end_at > s.first_day_start)
+              and (s.first_day_start is null or i.end_at > s.first_day_start) {bound}
         """
         first_day = (
             "sp.dn >= coalesce((select first_day from _scope_day sd"
@@ -810,17 +868,18 @@ def _compute_days(
 def _apply_days(con: duckdb.DuckDBPyConnection, full: bool) -> tuple[int, int]:
     if full:  # written directly by _compute_days
         return 0, _count(con, "marts.energy_daily")
-    if True:
-        deleted = int(
-            con.execute(
-                """
-                delete from marts.energy_daily d using _scope_day s
-                where d.point_id = s.point_id
-                  and (s.first_day_start is null
-                       or d.day >= date '2000-01-01' + s.first_day)
-                """
-            ).fetchall()[0][0]
-        )
+    low = _lowest_day(con)
+    bound = "" if low is None else f"and d.day >= date '{_EPOCH + timedelta(days=low)}'"
+    deleted = int(
+        con.execute(
+            f"""
+            delete from marts.energy_daily d using _scope_day s
+            where d.point_id = s.point_id
+              and (s.first_day_start is null
+                   or d.day >= date '2000-01-01' + s.first_day) {bound}
+            """
+        ).fetchall()[0][0]
+    )
     con.execute("insert into marts.energy_daily by name select * from _days order by day")
     return deleted, _count(con, "_days")
 
@@ -845,6 +904,12 @@ def _apply_point_months(con: duckdb.DuckDBPyConnection, full: bool) -> None:
                    or m.month >= date_trunc('month', date '2000-01-01' + s.first_day))
             """
         )
+    low = None if full else _lowest_day(con)
+    bound = (
+        ""
+        if low is None
+        else f"and d.day >= date '{(_EPOCH + timedelta(days=low)).replace(day=1)}'"
+    )
     con.execute(
         f"""
         insert into energy.point_month
@@ -853,7 +918,8 @@ def _apply_point_months(con: duckdb.DuckDBPyConnection, full: bool) -> None:
                count(*) filter (where d.estimated)
         from marts.energy_daily d
         {"" if full else "join _scope_day s on s.point_id = d.point_id"}
-        {"" if full else "where s.first_day_start is null or d.day >= date_trunc('month', date '2000-01-01' + s.first_day)"}
+        {"" if full else "where (s.first_day_start is null or d.day >= date_trunc('month', date '2000-01-01' + s.first_day))"}
+        {bound}
         group by all
         """
     )
