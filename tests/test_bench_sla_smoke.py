@@ -80,6 +80,10 @@ def test_bench_sla_reports_every_figure(tmp_path: Path) -> None:
     assert b["refresh"]["sla_documents"] == new_day["orders"] + new_day["old_orders_moved"]
     assert b["refresh"]["sla_clocks_recomputed"] >= b["refresh"]["sla_documents"]
     assert b["refresh"]["sla_clocks_recomputed"] < b["refresh"]["sla_clocks_rows"]
+    # The first refresh (nothing new) copied the file; the new day's continues the full build's.
+    assert _positive(b["first_refresh"]["seconds"])
+    assert b["first_refresh"]["sla_documents"] == 0
+    assert b["refresh"]["continued"] == "the full build's file (a spare)"
     for step in ("build", "refresh"):
         assert _positive(b[step]["published_mb"]), step
         assert _positive(b[step]["sla_seconds"]), step
