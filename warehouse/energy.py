@@ -126,6 +126,16 @@ class _Bucket:
 BUCKET_READINGS = 4_000_000  # readings per bucket of a full build, at most (about)
 
 
+def _target(full: bool, bucket: _Bucket | None, temp: str, table: str) -> str:
+    """Where a step writes its rows: incrementally a temp table, applied afterwards; in a full
+    build the mart itself, created by the first bucket and appended to by the others."""
+    if not full:
+        return f"create or replace temp table {temp} as"
+    if bucket is None or bucket.first:
+        return f"create or replace table {table} as"
+    return f"insert into {table} by name"
+
+
 def _buckets(con: duckdb.DuckDBPyConnection) -> list[_Bucket | None]:
     readings = _count(con, "energy.readings")
     count = max(1, -(-readings // BUCKET_READINGS))
@@ -622,12 +632,7 @@ def _compute_intervals(
         """
     )
     steps.mark("intervals: typical daily use")
-    if not full:
-        target = "create or replace temp table _new_iv as"
-    elif bucket is None or bucket.first:
-        target = "create or replace table marts.energy_intervals as"
-    else:
-        target = "insert into marts.energy_intervals by name"
+    target = _target(full, bucket, "_new_iv", "marts.energy_intervals")
     con.execute(
         f"""
         {target}
@@ -766,12 +771,7 @@ def _compute_days(
             "sp.dn >= coalesce((select first_day from _scope_day sd"
             " where sd.point_id = sp.point_id), -2147483648)"
         )
-    if not full:
-        target = "create or replace temp table _days as"
-    elif bucket is None or bucket.first:
-        target = "create or replace table marts.energy_daily as"
-    else:
-        target = "insert into marts.energy_daily by name"
+    target = _target(full, bucket, "_days", "marts.energy_daily")
     # Only the branches some point needs: each scans the intervals (an empty one costs as much).
     has_fixed, has_other = con.sql(
         "select bool_or(fixed), bool_or(not fixed) from _ptz"
