@@ -697,22 +697,31 @@ def _ts(value: datetime) -> str:
     return f"timestamp '{value.isoformat(sep=' ')}'"
 
 
+def _replace_rows(
+    con: duckdb.DuckDBPyConnection, table: str, alias: str, temp: str, delete: str, order: str
+) -> tuple[int, int]:
+    """Incrementally: delete the recomputed rows of ``table`` (``delete``: the DELETE's
+    ``using … where …`` on ``alias``), insert the new ones from ``temp`` in ``order``;
+    return (deleted, inserted)."""
+    deleted = int(con.execute(f"delete from {table} {alias} {delete}").fetchall()[0][0])
+    con.execute(f"insert into {table} by name select * from {temp} order by {order}")
+    return deleted, _count(con, temp)
+
+
 def _apply_intervals(con: duckdb.DuckDBPyConnection, full: bool) -> tuple[int, int]:
     if full:  # written directly by _compute_intervals
         return 0, _count(con, "marts.energy_intervals")
     low = _lowest_from(con)
     bound = "" if low is None else f"and i.start_at >= {_ts(low)}"
-    deleted = int(
-        con.execute(
-            f"""
-            delete from marts.energy_intervals i using _scope s
-            where i.point_id = s.point_id and (s.from_at is null or i.start_at >= s.from_at)
-              {bound}
-            """
-        ).fetchall()[0][0]
+    return _replace_rows(
+        con,
+        "marts.energy_intervals",
+        "i",
+        "_new_iv",
+        "using _scope s where i.point_id = s.point_id"
+        f" and (s.from_at is null or i.start_at >= s.from_at) {bound}",
+        "end_at",
     )
-    con.execute("insert into marts.energy_intervals by name select * from _new_iv order by end_at")
-    return deleted, _count(con, "_new_iv")
 
 
 def _compute_days(
@@ -870,18 +879,15 @@ def _apply_days(con: duckdb.DuckDBPyConnection, full: bool) -> tuple[int, int]:
         return 0, _count(con, "marts.energy_daily")
     low = _lowest_day(con)
     bound = "" if low is None else f"and d.day >= date '{_EPOCH + timedelta(days=low)}'"
-    deleted = int(
-        con.execute(
-            f"""
-            delete from marts.energy_daily d using _scope_day s
-            where d.point_id = s.point_id
-              and (s.first_day_start is null
-                   or d.day >= date '2000-01-01' + s.first_day) {bound}
-            """
-        ).fetchall()[0][0]
+    return _replace_rows(
+        con,
+        "marts.energy_daily",
+        "d",
+        "_days",
+        "using _scope_day s where d.point_id = s.point_id and (s.first_day_start is null"
+        f" or d.day >= date '{_EPOCH}' + s.first_day) {bound}",
+        "day",
     )
-    con.execute("insert into marts.energy_daily by name select * from _days order by day")
-    return deleted, _count(con, "_days")
 
 
 def _apply_point_months(con: duckdb.DuckDBPyConnection, full: bool) -> None:

@@ -4,11 +4,12 @@ publishes the same marts as a build from scratch, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
+from sqlalchemy import Engine
 
 from operational.db import create_db_engine, unit_of_work
 from operational.services import orders
@@ -30,17 +31,25 @@ def published(path: Path) -> dict[str, list[tuple[object, ...]]]:
         return {t: con.sql(f"select * from {t} order by all").fetchall() for t in MARTS}
 
 
+def wait_and_process(engine: Engine, document_no: str, at: datetime) -> None:
+    """The moves between builds: ``document_no`` waits for its owner (clock paused) at ``at``,
+    the scenario's third corrective order is processed an hour later (clock stopped)."""
+    with unit_of_work(engine) as session:
+        who = people(session)
+        order = orders.get_order(session, document_no)
+        orders.wait_corrective(session, who["tech"], order, order.version, "owner", at=at)
+        c3 = corrective(session)[2]
+        orders.process_corrective(session, who["tech"], c3, c3.version, at=at + H)
+
+
 def test_refresh_through_the_pipeline_equals_a_fresh_build(
     scenario_url: str, tmp_path: Path
 ) -> None:
     run_pipeline(scenario_url, tmp_path / "wh", AS_OF_1)
     engine = create_db_engine(scenario_url)
     with unit_of_work(engine) as session:
-        who = people(session)
-        new = raise_order(session, who, AS_OF_1 + H)
-        orders.wait_corrective(session, who["tech"], new, new.version, "owner", at=AS_OF_1 + 2 * H)
-        c3 = corrective(session)[2]
-        orders.process_corrective(session, who["tech"], c3, c3.version, at=AS_OF_1 + 3 * H)
+        new = raise_order(session, people(session), AS_OF_1 + H)
+    wait_and_process(engine, new.document_no, AS_OF_1 + 2 * H)
     engine.dispose()
     as_of = AS_OF_1 + 6 * H
     refreshed = run_pipeline(scenario_url, tmp_path / "wh", as_of)
@@ -67,14 +76,7 @@ def test_a_refresh_continues_a_spare_version_several_builds_behind(
         who = people(session)
         new = raise_order(session, who, AS_OF_1 + H)
     second = run_pipeline(scenario_url, tmp_path / "wh", AS_OF_1 + 2 * H)
-    with unit_of_work(engine) as session:
-        who = people(session)
-        again = orders.get_order(session, new.document_no)
-        orders.wait_corrective(
-            session, who["tech"], again, again.version, "owner", at=AS_OF_1 + 3 * H
-        )
-        c3 = corrective(session)[2]
-        orders.process_corrective(session, who["tech"], c3, c3.version, at=AS_OF_1 + 4 * H)
+    wait_and_process(engine, new.document_no, AS_OF_1 + 3 * H)
     engine.dispose()
     as_of = AS_OF_1 + 6 * H
     third = run_pipeline(scenario_url, tmp_path / "wh", as_of)
