@@ -45,6 +45,7 @@ HISTORY = 10
 _EPOCH = date(2000, 1, 1)
 _EPOCH_DAY = (_EPOCH - date(1970, 1, 1)).days  # day numbers count from _EPOCH
 _DAY_US = 86_400_000_000
+_KEY = 1_000_000  # point id × _KEY + day number + _KEY / 2: one integer per point day
 _WINDOW_DAYS = 62  # how far back a refresh first looks for a point's recent history
 
 REQUIRED_MODELS = frozenset(
@@ -105,22 +106,34 @@ def _effective_readings(where: str = "") -> str:
 
 @dataclass(frozen=True)
 class _Bucket:
-    """One share of the points of a full build: ``point_id % count = index``.
+    """One share of the points of a full build: ``low <= point_id < high`` (None: unbounded).
 
     A full build computes intervals and days a bucket at a time, so its largest intermediate
     results (the interval pairs, the point × day aggregate) hold a share of the readings, not
     all of them: peak memory stays bounded as the history grows.
+
+    A bucket is a range of point ids, not ``point_id % n``: DuckDB estimates a range from the
+    column's statistics but a modulo filter at a few hundred rows of 22 M, and then builds its
+    hash joins on the millions of intervals instead of the points — one thread probing them
+    (a bucket's day spread: 2.5 s instead of 1.1 s on two cores).
     """
 
     index: int
     count: int
+    low: int | None = None
+    high: int | None = None
 
     @property
     def first(self) -> bool:
         return self.index == 0
 
     def where(self, column: str) -> str:
-        return f"{column} % {self.count} = {self.index}"
+        bounds = [
+            f"{column} {op} {value}"
+            for op, value in ((">=", self.low), ("<", self.high))
+            if value is not None
+        ]
+        return " and ".join(bounds) or "true"
 
 
 BUCKET_READINGS = 4_000_000  # readings per bucket of a full build, at most (about)
@@ -137,9 +150,27 @@ def _target(full: bool, bucket: _Bucket | None, temp: str, table: str) -> str:
 
 
 def _buckets(con: duckdb.DuckDBPyConnection) -> list[_Bucket | None]:
+    """Ranges of point ids holding about :data:`BUCKET_READINGS` readings each (a point's
+    readings stay in one bucket); the first and last ranges are open, so every point — one
+    without readings too — falls in exactly one."""
     readings = _count(con, "energy.readings")
     count = max(1, -(-readings // BUCKET_READINGS))
-    return [_Bucket(i, count) for i in range(count)]
+    if count == 1:
+        return [_Bucket(0, 1)]
+    starts = [
+        int(low)
+        for (low,) in con.sql(
+            f"""
+            select min(point_id) from (
+                select point_id,
+                       (sum(n) over (order by point_id) - n) * {count} // {readings} as share
+                from (select point_id, count(*) as n from energy.readings group by point_id)
+            ) group by share order by share
+            """
+        ).fetchall()
+    ][1:]  # the first range starts at the smallest id: left open
+    bounds: list[int | None] = [None, *starts, None]
+    return [_Bucket(i, len(bounds) - 1, bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
 
 
 class _Steps:
@@ -334,37 +365,21 @@ def _local_day(ts: str, tz: str) -> str:
 # The steps
 
 
-def _sync_readings(con: duckdb.DuckDBPyConnection, full: bool, watermark: int) -> None:
-    """Keep ``energy.readings``: the effective readings, typed (a refresh appends its new ones;
-    a full build writes them unsorted: sorting costs more than a refresh's filter scan saves)."""
-    if full:
-        con.execute(
-            f"""
-            create or replace table energy.readings as
-            {_effective_readings()}
-            """
-        )
-        return
-    con.execute(
-        f"create or replace temp table _new_rows as select * from ({_RAW_READINGS})"
-        " where reading_id > $w",
-        {"w": watermark},
-    )
-    con.execute(
-        """
-        delete from energy.readings where reading_id in (
-            select supersedes_id from _new_rows where supersedes_id is not null)
-        """
-    )
-    con.execute(
-        """
-        insert into energy.readings
-        select reading_id, point_id, meter_id, read_at, reading, flag from _new_rows
-        where not void and reading_id not in (
-            select supersedes_id from _new_rows where supersedes_id is not null)
-        order by read_at
-        """
-    )
+def _sync_readings(con: duckdb.DuckDBPyConnection) -> None:
+    """``energy.readings``: the effective readings, typed — a view over ``raw.energy_reading``.
+
+    Raw instants arrive typed from both backends (``warehouse.extract``), so the view's casts
+    cost nothing and a refresh's time bounds reach the raw scan (rows arrive roughly in time
+    order: its zone maps skip the old ones). A stored copy cost a full build ≈ 3.4 s of 22 M
+    rows written once more, for no faster reads.
+    """
+    kind = con.sql(
+        "select table_type from information_schema.tables"
+        " where table_schema = 'energy' and table_name = 'readings'"
+    ).fetchall()
+    if kind and kind[0][0] != "VIEW":  # a stored copy of an earlier version
+        con.execute("drop table energy.readings")
+    con.execute(f"create or replace view energy.readings as {_effective_readings()}")
 
 
 def _scope_full(con: duckdb.DuckDBPyConnection) -> None:
@@ -849,9 +864,12 @@ def _compute_days(
             join energy.day_bounds b on b.timezone = x.timezone and b.day_number = x.dn
         ),
         spread as ({spread})
-        select point_id, date '{_EPOCH}' + cast(dn as integer) as day, * exclude (point_id, dn)
+        select k // {_KEY} as point_id, date '{_EPOCH}' + cast(k % {_KEY} - {_KEY // 2} as integer)
+                   as day,
+               * exclude (k)
         from (
-            select sp.point_id, sp.dn,
+            -- one integer key (point, day number): cheaper to hash than two columns or a date
+            select sp.point_id * {_KEY} + sp.dn + {_KEY // 2} as k,
                    sum(case when sp.dur = 0 then sp.delta else sp.delta * sp.ov / sp.dur end)
                        as consumption,
                    bool_or(sp.spans) as estimated,
@@ -859,7 +877,7 @@ def _compute_days(
                    any_value(sp.day_seconds) as day_seconds
             from spread sp
             where ((sp.dur = 0 and sp.dn = sp.d0) or sp.ov > 0) and {first_day}
-            group by sp.point_id, sp.dn  -- integers: cheaper to hash than the date
+            group by k
         )
         """
     )
@@ -1243,7 +1261,7 @@ def build_energy(
     else:
         _scope_full(con)
     steps.mark("scope")
-    _sync_readings(con, not incremental, watermark)
+    _sync_readings(con)
     steps.mark("readings")
     in_scope = _count(con, "_scope")
     is_full = not incremental

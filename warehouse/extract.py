@@ -39,9 +39,15 @@ _SQLITE_URL = re.compile(r"sqlite(?:\+\w+)?:///")
 _SQLITE_CHUNK_ROWS = 500_000
 _ROWID = "_propcloud_rowid"
 # Declared SQLite column type (first word, as SQLAlchemy writes it) → the Arrow type of its raw
-# column: what the driver infers when it sees every value (booleans stay integers, instants
-# text: staging models cast). NUMERIC values are stored as INTEGER or REAL by SQLite's affinity.
+# column: what the driver infers when it sees every value (booleans stay integers), except that
+# instants — stored as text — are parsed into timestamps here, on the reading thread, as the
+# PostgreSQL driver hands them over: every later scan of a raw instant (39 M workflow events are
+# read several times by the SLA build) then costs no parsing, and DuckDB stores 8-byte integers
+# instead of 26-character strings (extracting 22 M readings: ≈ 5 CPU-s less). NUMERIC values are
+# stored as INTEGER or REAL by SQLite's affinity.
 _SQLITE_TYPES: dict[str, pa.DataType] = {
+    "DATETIME": pa.timestamp("us"),
+    "TIMESTAMP": pa.timestamp("us"),
     "INTEGER": pa.int64(),
     "BIGINT": pa.int64(),
     "SMALLINT": pa.int64(),
@@ -608,11 +614,40 @@ def _sqlite_chunks(
                     return
                 last_rowid = chunk.column(_ROWID)[-1].as_py()
                 chunk = chunk.drop_columns([_ROWID])
-                yield from chunk.cast(schema).to_batches()
+                yield from _cast(chunk, schema).to_batches()
                 if chunk.num_rows < _SQLITE_CHUNK_ROWS:
                     return
 
     return pa.RecordBatchReader.from_batches(schema, chunks())
+
+
+def _cast(chunk: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``chunk`` cast to ``schema``. Instants are stored naive (UTC) by the application; one
+    written with an offset by another tool is converted to naive UTC, value by value."""
+    try:
+        return chunk.cast(schema)
+    except pa.ArrowInvalid:
+        columns = []
+        for field in schema:
+            column = chunk.column(field.name)
+            try:
+                columns.append(column.cast(field.type))
+            except pa.ArrowInvalid:
+                if not pa.types.is_timestamp(field.type):
+                    raise
+                values = [
+                    None if v is None else _naive_utc(v, field.name) for v in column.to_pylist()
+                ]
+                columns.append(pa.array(values, field.type))
+        return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _naive_utc(text: str, column: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ValueError(f"column {column}: not an instant: {text!r}") from error
+    return instant if instant.tzinfo is None else instant.astimezone(UTC).replace(tzinfo=None)
 
 
 _READ_AHEAD = 2  # chunks read from SQLite while DuckDB stores the one before

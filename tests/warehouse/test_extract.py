@@ -96,6 +96,37 @@ def test_sqlite_columns_null_in_the_first_rows_keep_their_later_type(tmp_path: P
     assert con.sql("select count(note) from raw.sparse").fetchall() == [(1000,)]
 
 
+def test_sqlite_instants_arrive_as_utc_timestamps(tmp_path: Path) -> None:
+    """SQLite keeps instants as text; raw gets timestamps as from PostgreSQL — naive UTC, the
+    application's own format or one written with an offset by another tool alike."""
+    path = tmp_path / "instants.db"
+    with sqlite3.connect(path) as db:
+        db.execute("create table seen (id integer primary key, seen_at datetime, note text)")
+        db.executemany(
+            "insert into seen (seen_at, note) values (?, ?)",
+            [
+                ("2026-03-01 08:30:00.000000", "app"),
+                ("2026-03-01T08:30:00.250000", "iso"),
+                ("2026-03-01 10:30:00+02:00", "offset"),
+                (None, "none"),
+            ],
+        )
+    con = duckdb.connect()
+    assert extract_table(f"sqlite:///{path}", con, "seen") == 4
+    assert con.sql("select typeof(seen_at) from raw.seen limit 1").fetchall() == [("TIMESTAMP",)]
+    rows = con.sql("select note, cast(seen_at as varchar) from raw.seen order by id").fetchall()
+    assert rows == [
+        ("app", "2026-03-01 08:30:00"),
+        ("iso", "2026-03-01 08:30:00.25"),
+        ("offset", "2026-03-01 08:30:00"),
+        ("none", None),
+    ]
+    with sqlite3.connect(path) as db:
+        db.execute("insert into seen (seen_at, note) values ('yesterday', 'bad')")
+    with pytest.raises(duckdb.Error, match="column seen_at: not an instant: 'yesterday'"):
+        extract_table(f"sqlite:///{path}", con, "seen")
+
+
 def test_names_and_urls_are_checked() -> None:
     con = duckdb.connect()
     with pytest.raises(ValueError, match="identifier"):
