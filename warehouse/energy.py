@@ -40,6 +40,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
+from warehouse.buckets import IdRange, id_ranges
+
 K = 3.0
 HISTORY = 10
 _EPOCH = date(2000, 1, 1)
@@ -104,42 +106,10 @@ def _effective_readings(where: str = "") -> str:
     """
 
 
-@dataclass(frozen=True)
-class _Bucket:
-    """One share of the points of a full build: ``low <= point_id < high`` (None: unbounded).
-
-    A full build computes intervals and days a bucket at a time, so its largest intermediate
-    results (the interval pairs, the point × day aggregate) hold a share of the readings, not
-    all of them: peak memory stays bounded as the history grows.
-
-    A bucket is a range of point ids, not ``point_id % n``: DuckDB estimates a range from the
-    column's statistics but a modulo filter at a few hundred rows of 22 M, and then builds its
-    hash joins on the millions of intervals instead of the points — one thread probing them
-    (a bucket's day spread: 2.5 s instead of 1.1 s on two cores).
-    """
-
-    index: int
-    count: int
-    low: int | None = None
-    high: int | None = None
-
-    @property
-    def first(self) -> bool:
-        return self.index == 0
-
-    def where(self, column: str) -> str:
-        bounds = [
-            f"{column} {op} {value}"
-            for op, value in ((">=", self.low), ("<", self.high))
-            if value is not None
-        ]
-        return " and ".join(bounds) or "true"
-
-
 BUCKET_READINGS = 4_000_000  # readings per bucket of a full build, at most (about)
 
 
-def _target(full: bool, bucket: _Bucket | None, temp: str, table: str) -> str:
+def _target(full: bool, bucket: IdRange | None, temp: str, table: str) -> str:
     """Where a step writes its rows: incrementally a temp table, applied afterwards; in a full
     build the mart itself, created by the first bucket and appended to by the others."""
     if not full:
@@ -149,28 +119,9 @@ def _target(full: bool, bucket: _Bucket | None, temp: str, table: str) -> str:
     return f"insert into {table} by name"
 
 
-def _buckets(con: duckdb.DuckDBPyConnection) -> list[_Bucket | None]:
-    """Ranges of point ids holding about :data:`BUCKET_READINGS` readings each (a point's
-    readings stay in one bucket); the first and last ranges are open, so every point — one
-    without readings too — falls in exactly one."""
-    readings = _count(con, "energy.readings")
-    count = max(1, -(-readings // BUCKET_READINGS))
-    if count == 1:
-        return [_Bucket(0, 1)]
-    starts = [
-        int(low)
-        for (low,) in con.sql(
-            f"""
-            select min(point_id) from (
-                select point_id,
-                       (sum(n) over (order by point_id) - n) * {count} // {readings} as share
-                from (select point_id, count(*) as n from energy.readings group by point_id)
-            ) group by share order by share
-            """
-        ).fetchall()
-    ][1:]  # the first range starts at the smallest id: left open
-    bounds: list[int | None] = [None, *starts, None]
-    return [_Bucket(i, len(bounds) - 1, bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+def _buckets(con: duckdb.DuckDBPyConnection) -> list[IdRange | None]:
+    """Ranges of point ids of about :data:`BUCKET_READINGS` readings each (``warehouse.buckets``)."""
+    return list(id_ranges(con, "energy.readings", "point_id", BUCKET_READINGS))
 
 
 class _Steps:
@@ -489,7 +440,7 @@ def _compute_intervals(
     con: duckdb.DuckDBPyConnection,
     full: bool,
     steps: _Steps = _NO_STEPS,
-    bucket: _Bucket | None = None,
+    bucket: IdRange | None = None,
 ) -> None:
     """New intervals of the scope points from their from-instants, classified.
 
@@ -743,7 +694,7 @@ def _compute_days(
     con: duckdb.DuckDBPyConnection,
     full: bool,
     steps: _Steps = _NO_STEPS,
-    bucket: _Bucket | None = None,
+    bucket: IdRange | None = None,
 ) -> None:
     """Spread every accepted interval over office-local days (scope points, from their from-day).
 

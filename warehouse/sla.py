@@ -49,6 +49,7 @@ import duckdb
 import polars as pl
 
 from warehouse import business_time
+from warehouse.buckets import WHOLE, id_ranges
 from warehouse.extract import EVENTS, Changes, changes_since, latest_load
 
 SCHEMA = "sla"
@@ -508,8 +509,10 @@ def _write(
 
 CLOCK_BUCKET = 2_000_000
 """Clocks rebuilt and evaluated at once, at most (about): a full build at scale takes them a share
-at a time, so its joins to the events and the rule's intermediate rows (segments, their three
-instants, the calendar look-ups) hold a share of the clocks, not all of them."""
+at a time — ranges of clock ids (``warehouse.buckets``) — so its joins to the events and the
+rule's intermediate rows (segments, their three instants, the calendar look-ups) hold a share of
+the clocks, not all of them."""
+_ID_GRANULE = 1024  # clock ids counted in blocks when splitting them: one clock is one row
 
 
 def _full(
@@ -518,15 +521,15 @@ def _full(
     """Every clock: inputs, states and rows rebuilt; every order event."""
     # In buckets of clocks at scale: joined to all events at once, each clock's start and stop
     # events were looked up in hash tables of every event (10 M clocks, 39 M events: 7.6 GB).
-    clocks = int(con.sql("select count(*) from staging.stg_workflow_clocks").fetchall()[0][0])
-    buckets = max(1, -(-clocks // CLOCK_BUCKET))
-    for bucket in range(buckets):
-        only = f"where clock_id % {buckets} = {bucket}" if buckets > 1 else ""
+    for bucket in id_ranges(
+        con, "staging.stg_workflow_clocks", "clock_id", CLOCK_BUCKET, granule=_ID_GRANULE
+    ):
+        only = f"where {bucket.where('clock_id')}" if bucket.count > 1 else ""
         _write(
             con,
             "sla.clock_inputs",
             _fill(_CLOCK_INPUTS, clocks_filter=only, events_filter=""),
-            bucket == 0,
+            bucket.first,
         )
     _write(con, "sla.pause_inputs", _fill(_PAUSE_INPUTS, pauses_filter=""), True)
     _evaluate(con, naive, evaluated_at, some=False)
@@ -622,15 +625,14 @@ def _evaluate(
     (``clock_id % n``) when there are more. Runs with the schema set to ``sla``."""
     first_day, last_day = _calendar_range(con, naive, _only(some, "clock_inputs.clock_id"))
     business_time.build_calendar_intervals(con, first_day, last_day)
-    buckets = 1
+    buckets = [WHOLE]
     if not some:
-        started = con.sql(
-            "select count(*) from sla.clock_inputs where started_at <= $as_of",
-            params={"as_of": naive},
-        ).fetchall()[0][0]
-        buckets = max(1, -(-int(started) // CLOCK_BUCKET))
-    for bucket in range(buckets):
-        part = f"and clock_inputs.clock_id % {buckets} = {bucket}" if buckets > 1 else ""
+        started = "(select clock_id from sla.clock_inputs where started_at <= $as_of)"
+        buckets = id_ranges(
+            con, started, "clock_id", CLOCK_BUCKET, granule=_ID_GRANULE, params={"as_of": naive}
+        )
+    for bucket in buckets:
+        part = f"and {bucket.where('clock_inputs.clock_id')}" if bucket.count > 1 else ""
         con.execute("delete from sla.clocks")
         con.execute("delete from sla.clock_pauses")
         con.execute(
@@ -651,7 +653,7 @@ def _evaluate(
         )
         target = (
             "create or replace table sla.clock_states_now as"
-            if bucket == 0
+            if bucket.first
             else "insert into sla.clock_states_now"
         )
         con.execute(f"{target} from clock_states($as_of)", {"as_of": evaluated_at})

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -33,7 +34,9 @@ from operational.services import calendars, orders
 from operational.services.orders import CorrectiveSpec
 from tests.conftest import BACKENDS
 from tests.warehouse.sla_support import AS_OF_1, AS_OF_2, SLA_MARTS, scenario_database
+from warehouse import buckets as buckets_module
 from warehouse import sla
+from warehouse.buckets import IdRange
 from warehouse.extract import SOURCES, database_backend, extract_source
 from warehouse.models import load_models, run_model, write_run_params
 
@@ -357,9 +360,19 @@ def test_a_full_build_in_buckets_of_clocks_equals_one_pass(
     one_pass = duckdb.connect(":memory:")
     stats = refresh(scenario_url, one_pass, AS_OF_2)
     assert stats.mode == "full" and stats.clocks_recomputed > 3
-    monkeypatch.setattr(sla, "CLOCK_BUCKET", 2)  # every bucket a couple of clocks, some none
+    monkeypatch.setattr(sla, "CLOCK_BUCKET", 2)  # every bucket a couple of clocks
+    monkeypatch.setattr(sla, "_ID_GRANULE", 1)
+    splits: list[int] = []
+
+    def id_ranges(*args: Any, **kwargs: Any) -> list[IdRange]:
+        ranges = buckets_module.id_ranges(*args, **kwargs)
+        splits.append(len(ranges))
+        return ranges
+
+    monkeypatch.setattr(sla, "id_ranges", id_ranges)
     buckets = duckdb.connect(":memory:")
     bucketed = refresh(scenario_url, buckets, AS_OF_2)
+    assert len(splits) == 2 and min(splits) > 1  # clock inputs, evaluation: in several buckets
     assert bucketed.clocks_recomputed == stats.clocks_recomputed
     for table in MARTS:
         assert rows(buckets, table) == rows(one_pass, table), table
