@@ -43,6 +43,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
 import duckdb
@@ -160,7 +161,11 @@ clocks as (select * from staging.stg_workflow_clocks {clocks_filter}),
 -- events with a semi-join (2 M clocks, 7.8 M events: the joins 2.4-2.9 s against 4.4-5.4 s).
 events as not materialized (select * from staging.stg_workflow_events {events_filter}),
 
-offices as (select * from staging.stg_offices),
+offices as (
+    select offices.*, zones.offset_seconds
+    from staging.stg_offices as offices
+    left join sla.zone_offsets as zones on zones.timezone = offices.timezone
+),
 
 -- Each order table joined on its integer id alone (a join on the document type and id hashed
 -- a string per clock: 2 M clocks ≈ 0.6-1.4 s of join against ≈ 0.2 s).
@@ -182,6 +187,7 @@ rebuilt as (
         clocks.office_id,
         offices.office_code,
         coalesce(offices.timezone, 'Asia/Shanghai') as timezone,
+        offices.offset_seconds,
         coalesce(periodic.discipline, corrective.discipline) as discipline,
         clocks.clock,
         clocks.target_amount,
@@ -271,8 +277,7 @@ final as (
         timezone('UTC', states.due_at) as due_at,
         case when inputs.stopped_at <= $as_of then inputs.stopped_at end as stopped_at,
         states.state,
-        cast(date_trunc('month', timezone(inputs.timezone, timezone('UTC', inputs.started_at)))
-            as date) as month,
+        {start_month} as month,
         case when states.state = 'breached' then
             (epoch_us(least(coalesce(inputs.stopped_at, $as_of), $as_of))
                 - epoch_us(timezone('UTC', states.due_at))) / 60000000
@@ -313,15 +318,15 @@ events as (
         and (from_state is null or to_state = 'closed') {events_filter}
 ),
 
-orders as (
-    select 'periodic_order' as document_type, order_id, discipline
-    from staging.stg_orders_periodic {periodic_filter}
-    union all
-    select 'corrective_order' as document_type, order_id, discipline
-    from staging.stg_orders_corrective {corrective_filter}
-),
+periodic as (select order_id, discipline from staging.stg_orders_periodic {periodic_filter}),
 
-offices as (select * from staging.stg_offices),
+corrective as (select order_id, discipline from staging.stg_orders_corrective {corrective_filter}),
+
+offices as (
+    select offices.*, zones.offset_seconds
+    from staging.stg_offices as offices
+    left join sla.zone_offsets as zones on zones.timezone = offices.timezone
+),
 
 final as (
     select
@@ -329,20 +334,46 @@ final as (
         events.document_type,
         events.document_id,
         events.office_id,
-        orders.discipline,
+        coalesce(periodic.discipline, corrective.discipline) as discipline,
         events.event_at,
-        cast(date_trunc('month', timezone(offices.timezone, timezone('UTC', events.event_at)))
-            as date) as month,
+        {event_month} as month,
         events.from_state is null as is_created,
         events.to_state = 'closed' and events.from_state is not null as is_closed
     from events
-    inner join orders
-        on orders.document_type = events.document_type and orders.order_id = events.document_id
+    -- each order table on its integer id (as the clock inputs); an event of neither is dropped
+    left join periodic
+        on events.document_type = 'periodic_order' and periodic.order_id = events.document_id
+    left join corrective
+        on events.document_type = 'corrective_order' and corrective.order_id = events.document_id
     inner join offices on offices.office_id = events.office_id
+    where periodic.order_id is not null or corrective.order_id is not null
 )
 
 select * from final
 """
+
+
+def _local_month(instant: str, zone: str, offset: str) -> str:
+    """SQL: the first day of the local month of the naive-UTC ``instant`` in time zone ``zone``.
+
+    Where the zone kept one UTC offset over every instant of the build (``sla.zone_offsets``,
+    e.g. China), plain arithmetic; otherwise ICU. ICU converted every one of 10 M clock starts
+    and 20 M order events (2 M clocks: ≈ 0.8 s of the rows' 1.1 s projection)."""
+    return (
+        f"cast(date_trunc('month', case when {offset} is not null"
+        f" then {instant} + to_seconds({offset})"
+        f" else timezone({zone}, timezone('UTC', {instant})) end) as date)"
+    )
+
+
+_ROWS = _ROWS.replace(
+    "{start_month}",
+    _local_month("inputs.started_at", "inputs.timezone", "inputs.offset_seconds"),
+)
+_ORDER_EVENTS = _ORDER_EVENTS.replace(
+    "{event_month}",
+    _local_month("events.event_at", "offices.timezone", "offices.offset_seconds"),
+)
 
 _TOUCHED = "(document_type, document_id) in (select document_type, document_id from sla.touched)"
 
@@ -413,6 +444,7 @@ def build_sla_clocks(
             "coalesce(timezone, 'Asia/Shanghai') from staging.stg_offices"
         )
         _load_office_calendars(con)
+        _load_zone_offsets(con, naive)
         code, inputs = code_digest(), _inputs_digest(con)
         state = con.sql(
             "select as_of, code_digest, inputs_digest, event_load from sla.state"
@@ -729,6 +761,36 @@ def _inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
         """
     ).fetchall()
     return str(row[0][0])
+
+
+def _load_zone_offsets(con: duckdb.DuckDBPyConnection, naive_as_of: datetime) -> None:
+    """``sla.zone_offsets``: the offices' time zones that kept one UTC offset from a day before
+    the first event to a day after the last one (or as_of), with that offset (see
+    :func:`_local_month`). Other zones are left out: ICU converts their instants."""
+    first, last = con.sql(
+        "select min(event_at), max(event_at) from staging.stg_workflow_events"
+    ).fetchall()[0]
+    low = min(first or naive_as_of, naive_as_of).date() - timedelta(days=1)
+    high = max(last or naive_as_of, naive_as_of).date() + timedelta(days=1)
+    rows = []
+    for (zone,) in con.sql(
+        "select distinct timezone from staging.stg_offices where timezone is not null"
+    ).fetchall():
+        try:
+            info = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        offsets = {
+            info.utcoffset(datetime.combine(low + timedelta(days=n), time()))
+            for n in range((high - low).days + 1)
+        }
+        if len(offsets) == 1 and (offset := offsets.pop()) is not None:
+            rows.append((zone, int(offset.total_seconds())))
+    con.execute(
+        "create or replace table sla.zone_offsets (timezone varchar, offset_seconds integer)"
+    )
+    if rows:
+        con.executemany("insert into sla.zone_offsets values (?, ?)", rows)
 
 
 def _load_office_calendars(con: duckdb.DuckDBPyConnection) -> None:

@@ -209,3 +209,41 @@ def test_python_and_sql_agree_on_the_demo_data(demo_url: str, as_of: datetime) -
         )
         states.add(state)
     assert states == {"met", "breached", "pending"}
+
+
+def test_local_months_by_offset_where_fixed_and_by_zone_rules_elsewhere() -> None:
+    """Months are office-local: a zone that kept one UTC offset over the build (China) by
+    arithmetic, one with summer time (Berlin) by its rules — either way the right month."""
+    from warehouse import sla
+
+    con = duckdb.connect()
+    con.execute("create schema staging; create schema sla")
+    con.execute(
+        "create table staging.stg_offices as select * from (values ('Asia/Shanghai'),"
+        " ('Europe/Berlin'), ('Not/AZone')) t(timezone)"
+    )
+    con.execute(
+        "create table staging.stg_workflow_events as select * from (values"
+        " (timestamp '2026-01-05 08:00'), (timestamp '2026-06-30 08:00')) t(event_at)"
+    )
+    sla._load_zone_offsets(con, datetime(2026, 7, 1))
+    assert con.sql("select * from sla.zone_offsets").fetchall() == [("Asia/Shanghai", 28800)]
+    month = sla._local_month("x.instant", "x.timezone", "z.offset_seconds")
+    rows = con.sql(
+        f"""
+        select x.timezone, cast(x.instant as varchar), {month}
+        from (values ('Asia/Shanghai', timestamp '2026-03-31 16:30'),
+                     ('Asia/Shanghai', timestamp '2026-03-31 15:30'),
+                     ('Europe/Berlin', timestamp '2026-03-31 22:30'),
+                     ('Europe/Berlin', timestamp '2026-02-28 23:30'),
+                     ('Europe/Berlin', timestamp '2026-02-28 22:30')) x(timezone, instant)
+        left join sla.zone_offsets z using (timezone)
+        """
+    ).fetchall()
+    assert rows == [
+        ("Asia/Shanghai", "2026-03-31 16:30:00", date(2026, 4, 1)),  # 00:30 on 1 April, +08
+        ("Asia/Shanghai", "2026-03-31 15:30:00", date(2026, 3, 1)),
+        ("Europe/Berlin", "2026-03-31 22:30:00", date(2026, 4, 1)),  # summer time: +02
+        ("Europe/Berlin", "2026-02-28 23:30:00", date(2026, 3, 1)),  # winter time: +01
+        ("Europe/Berlin", "2026-02-28 22:30:00", date(2026, 2, 1)),
+    ]
