@@ -437,8 +437,6 @@ def build_sla_clocks(
         business_time.install(con)
         for table in ("calendars", "calendar_weekday_intervals", "calendar_days"):
             con.execute(f"delete from {SCHEMA}.{table}")
-        for table in ("clocks", "clock_pauses"):
-            con.execute(f"delete from {SCHEMA}.{table}")
         con.execute(
             "insert into sla.calendars select distinct cast(office_id as varchar), "
             "coalesce(timezone, 'Asia/Shanghai') from staging.stg_offices"
