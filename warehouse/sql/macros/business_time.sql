@@ -131,27 +131,29 @@ calendar_range AS (
     FROM calendar_intervals
     WHERE calendar_kind = '24x7'
 ),
-business AS (  -- the calendar's business microseconds from the range start to each point
-    -- a '24x7' calendar is its range, one interval: its business time is wall time from the start
-    SELECT p.clock_id, p.n, p.role,
-        CASE WHEN p.t BETWEEN r.range_start AND r.range_end
-            THEN epoch_us(p.t) - epoch_us(r.range_start)
-            ELSE error('calendar_intervals do not cover clock ' || p.clock_id)
-        END AS us
+point_interval AS (  -- each point's calendar range and the working interval it falls in or after
+    -- a '24x7' calendar is one interval, its range: found without an ASOF join
+    SELECT p.clock_id, p.n, p.role, p.t, r.range_start, r.range_end,
+        r.range_start AS start_utc, r.range_end AS end_utc, 0 AS business_us_before
     FROM point AS p
     LEFT JOIN calendar_range AS r ON r.calendar_id = p.calendar_id
     WHERE p.calendar_kind = '24x7'
     UNION ALL
-    SELECT p.clock_id, p.n, p.role,
-        CASE WHEN p.t BETWEEN r.range_start AND r.range_end
-            THEN coalesce(i.business_us_before + epoch_us(least(p.t, i.end_utc)) - epoch_us(i.start_utc), 0)
-            ELSE error('calendar_intervals do not cover clock ' || p.clock_id)
-        END AS us
+    SELECT p.clock_id, p.n, p.role, p.t, r.range_start, r.range_end,
+        i.start_utc, i.end_utc, i.business_us_before
     FROM point AS p
     LEFT JOIN calendar_range AS r ON r.calendar_id = p.calendar_id
     ASOF LEFT JOIN calendar_intervals AS i
         ON i.calendar_id = p.calendar_id AND i.calendar_kind = p.calendar_kind AND p.t >= i.start_utc
     WHERE p.calendar_kind <> '24x7'
+),
+business AS (  -- the calendar's business microseconds from the range start to each point
+    SELECT clock_id, n, role,
+        CASE WHEN t BETWEEN range_start AND range_end
+            THEN coalesce(business_us_before + epoch_us(least(t, end_utc)) - epoch_us(start_utc), 0)
+            ELSE error('calendar_intervals do not cover clock ' || clock_id)
+        END AS us
+    FROM point_interval
 ),
 running AS (
     SELECT clock_id, n,
@@ -173,25 +175,28 @@ reach AS (  -- the business position at which running time reaches the target
     WHERE r.run_before_us < c.target_us
         AND (r.run_us IS NULL OR c.target_us <= r.run_before_us + r.run_us)
 ),
-due AS (  -- the earliest instant at that position ('24x7': the range start plus it, as above)
-    SELECT x.clock_id,
-        CASE WHEN x.due_us > 0 AND x.due_us <= epoch_us(r.range_end) - epoch_us(r.range_start)
-            THEN r.range_start + to_microseconds(CAST(x.due_us AS BIGINT))
-            ELSE error('calendar_intervals end before the deadline of clock ' || x.clock_id)
-        END AS due_at
+due_interval AS (  -- the working interval holding each position ('24x7': the range, as above)
+    SELECT x.clock_id, x.due_us,
+        CASE WHEN x.due_us > 0 THEN r.range_start END AS start_utc,
+        CASE WHEN x.due_us > 0 THEN r.range_end END AS end_utc,
+        0 AS business_us_before
     FROM reach AS x
     LEFT JOIN calendar_range AS r ON r.calendar_id = x.calendar_id
     WHERE x.calendar_kind = '24x7'
     UNION ALL
-    SELECT x.clock_id,
-        CASE WHEN x.due_us <= i.business_us_before + epoch_us(i.end_utc) - epoch_us(i.start_utc)
-            THEN i.start_utc + to_microseconds(CAST(x.due_us - i.business_us_before AS BIGINT))
-            ELSE error('calendar_intervals end before the deadline of clock ' || x.clock_id)
-        END AS due_at
+    SELECT x.clock_id, x.due_us, i.start_utc, i.end_utc, i.business_us_before
     FROM reach AS x
     ASOF LEFT JOIN calendar_intervals AS i
         ON i.calendar_id = x.calendar_id AND i.calendar_kind = x.calendar_kind AND x.due_us > i.business_us_before
     WHERE x.calendar_kind <> '24x7'
+),
+due AS (  -- the earliest instant at that position
+    SELECT clock_id,
+        CASE WHEN due_us <= business_us_before + epoch_us(end_utc) - epoch_us(start_utc)
+            THEN start_utc + to_microseconds(CAST(due_us - business_us_before AS BIGINT))
+            ELSE error('calendar_intervals end before the deadline of clock ' || clock_id)
+        END AS due_at
+    FROM due_interval
 )
 SELECT c.clock_id, d.due_at,
     CAST(sum(r.elapsed_us) AS BIGINT) / 60000000 AS elapsed_minutes,
