@@ -180,22 +180,24 @@ def database_backend(url: str) -> str:
     raise ValueError(f"unsupported database URL (expected sqlite:/// or postgresql://): {url}")
 
 
-def extract_source(url: str, con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, Any]:
+def extract_source(
+    database: Database, con: duckdb.DuckDBPyConnection, source: Source
+) -> dict[str, Any]:
     """Extract ``source`` the way it says; return what was done (for the asset's metadata)."""
     if source.key_column:
         rows = extract_incremental(
-            url, con, source.table, source.key_column, lookback=source.lookback
+            database, con, source.table, source.key_column, lookback=source.lookback
         )
         return {"appended_rows": rows, "dagster/row_count": _count(con, source.table)}
     if source.documents:
-        done = extract_documents(url, con, source)
+        done = extract_documents(database, con, source)
         return done | {"dagster/row_count": _count(con, source.table)}
-    return {"dagster/row_count": extract_table(url, con, source.table)}
+    return {"dagster/row_count": extract_table(database, con, source.table)}
 
 
-def extract_table(url: str, con: duckdb.DuckDBPyConnection, table: str) -> int:
+def extract_table(database: Database, con: duckdb.DuckDBPyConnection, table: str) -> int:
     """Copy the whole of ``table`` into ``raw.<table>``, replacing it; return the row count."""
-    with _fetch(url, table) as batches:
+    with _fetch(database, table) as batches:
         _ensure_raw_schema(con)
         con.register("_extracted", batches)
         try:
@@ -208,7 +210,7 @@ def extract_table(url: str, con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def extract_incremental(
-    url: str,
+    database: Database,
     con: duckdb.DuckDBPyConnection,
     table: str,
     key_column: str,
@@ -232,16 +234,16 @@ def extract_incremental(
     if _raw_table_exists(con, table):
         watermark = con.sql(f"SELECT max({key}) FROM raw.{_name(table)}").fetchall()[0][0]
     if watermark is None:
-        return extract_table(url, con, table)
+        return extract_table(database, con, table)
     before = _count(con, table)
     # As a keyset bound, not a WHERE: on SQLite a key that is the rowid then starts the scan
     # (given as a condition beside the keyset's own rowid bound, SQLite scanned the whole table:
     # 1.75 s for 30 000 new readings of 22 M).
-    _insert_fetched(con, table, url, after=(key, int(watermark)))
+    _insert_fetched(con, table, database, after=(key, int(watermark)))
     new_max = con.sql(f"SELECT max({key}) FROM raw.{_name(table)}").fetchall()[0][0]
     late: list[int] = []
     if lookback > 0:
-        late = _extract_late(url, con, table, key, int(watermark), lookback)
+        late = _extract_late(database, con, table, key, int(watermark), lookback)
     appended = _count(con, table) - before
     _record_load(
         con,
@@ -257,7 +259,12 @@ def extract_incremental(
 
 
 def _extract_late(
-    url: str, con: duckdb.DuckDBPyConnection, table: str, key: str, watermark: int, lookback: int
+    database: Database,
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    key: str,
+    watermark: int,
+    lookback: int,
 ) -> list[int]:
     """Read the gaps of raw's keys in ``(watermark − lookback, watermark]`` again; append the
     rows committed there since (keys absent from raw); return their keys."""
@@ -282,7 +289,7 @@ def _extract_late(
     if len(gaps) <= _MAX_GAP_RANGES:
         ranges = " OR ".join(f"({key} BETWEEN {int(a)} AND {int(b)})" for a, b in gaps)
         where += f" AND ({ranges})"
-    with _fetch(url, table, where=where) as batches:
+    with _fetch(database, table, where=where) as batches:
         con.register("_extracted", batches)
         try:
             con.execute(
@@ -299,7 +306,9 @@ def _extract_late(
     return keys
 
 
-def extract_documents(url: str, con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, Any]:
+def extract_documents(
+    database: Database, con: duckdb.DuckDBPyConnection, source: Source
+) -> dict[str, Any]:
     """Re-extract the rows of ``source`` that belong to documents with events new since this
     table last followed the events: delete those documents' rows from raw, insert the fresh ones.
 
@@ -317,7 +326,7 @@ def extract_documents(url: str, con: duckdb.DuckDBPyConnection, source: Source) 
     since = consumer_load(con, consumer)
     changes = changes_since(con, EVENTS, since) if since is not None else None
     if changes is None or not _raw_table_exists(con, table):
-        rows = extract_table(url, con, table)
+        rows = extract_table(database, con, table)
         set_consumer_load(con, consumer, latest_load(con, EVENTS))
         return {"mode": "full", "documents": None, "rows": rows}
     touched: dict[str, list[int]] = {}
@@ -330,7 +339,7 @@ def extract_documents(url: str, con: duckdb.DuckDBPyConnection, source: Source) 
                 touched[str(kind)] = [int(i) for i in ids]
     documents = sum(len(ids) for ids in touched.values())
     if documents > _FULL_COPY_FRACTION * max(_count(con, table), 1):
-        rows = extract_table(url, con, table)
+        rows = extract_table(database, con, table)
         set_consumer_load(con, consumer, changes.load_no)
         return {"mode": "full", "documents": documents, "rows": rows}
     chunks = list(_chunks(touched, _IN_CHUNK))
@@ -341,7 +350,7 @@ def extract_documents(url: str, con: duckdb.DuckDBPyConnection, source: Source) 
             where = spec.condition(chunk)
             if where is None:
                 continue
-            with _fetch(url, table, where=where) as batches:
+            with _fetch(database, table, where=where) as batches:
                 con.register("_extracted", batches)
                 try:
                     con.execute(f"INSERT INTO {fresh} BY NAME SELECT * FROM _extracted")
@@ -492,9 +501,9 @@ def _record_load(
 
 
 def _insert_fetched(
-    con: duckdb.DuckDBPyConnection, table: str, url: str, after: tuple[str, int]
+    con: duckdb.DuckDBPyConnection, table: str, database: Database, after: tuple[str, int]
 ) -> None:
-    with _fetch(url, table, after=after) as batches:
+    with _fetch(database, table, after=after) as batches:
         con.register("_extracted", batches)
         try:
             con.execute(f"INSERT INTO raw.{_name(table)} BY NAME SELECT * FROM _extracted")
@@ -523,33 +532,94 @@ def _ints(values: Any) -> str:
     return ", ".join(str(int(v)) for v in values)
 
 
+class OperationalSource:
+    """The operational database a build reads (业务库), through one ADBC connection for all the
+    tables of an extraction instead of one per table (opening a PostgreSQL connection costs the
+    driver ≈ 70 ms: two dozen tables made a refresh 1.5 s slower).
+
+    Each fetch is a read transaction of its own, ended when it has been read, as with a
+    connection per table: a table's rows are one snapshot, the next table a later one.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.backend = database_backend(url)
+        self._connection: Any = None
+
+    def __enter__(self) -> OperationalSource:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            connection.close()
+
+    def _connect(self) -> Any:
+        if self._connection is None:
+            if self.backend == "postgresql":
+                uri = _POSTGRES_URL.sub("postgresql://", self.url, count=1)
+                self._connection = adbc_driver_postgresql.dbapi.connect(uri)
+            else:
+                # Read-only: the driver bundles its own SQLite library, and a read-write
+                # connection of it closing in a process that also has the operational database
+                # open through Python's sqlite3 (SQLAlchemy) deletes the WAL under that
+                # connection's feet, hiding its later commits.
+                path = quote(_SQLITE_URL.sub("", self.url, count=1))
+                self._connection = adbc_driver_sqlite.dbapi.connect(f"file:{path}?mode=ro")
+        return self._connection
+
+    @contextmanager
+    def fetch(
+        self, table: str, after: tuple[str, Any] | None = None, where: str | None = None
+    ) -> Iterator[pa.RecordBatchReader]:
+        """Stream ``SELECT * FROM table [WHERE key > value] [AND where]`` as an Arrow record
+        batch reader. ``where`` is SQL built here from checked names and integers, never from
+        input."""
+        table = _name(table)  # refused before anything is opened
+        conn = self._connect()
+        try:
+            if self.backend == "postgresql":
+                sql = f"SELECT * FROM {_name(table)}"
+                conditions = [] if after is None else [f"{_name(after[0])} > $1"]
+                params: tuple[Any, ...] = () if after is None else (after[1],)
+                if where is not None:
+                    conditions.append(f"({where})")
+                if conditions:
+                    sql += " WHERE " + " AND ".join(conditions)
+                with conn.cursor() as cur:
+                    cur.execute(sql, parameters=params)
+                    yield cur.fetch_record_batch()
+            else:
+                reader = _sqlite_chunks(conn, _name(table), after, where)
+                with _read_ahead(reader) as ahead:
+                    yield ahead
+        except BaseException:
+            self.close()  # a connection in an unknown state is not reused
+            raise
+        conn.rollback()  # ends the read transaction: the next fetch sees later commits
+
+
+Database = str | OperationalSource
+"""Where an extraction reads: a database URL (a connection of its own) or an open
+:class:`OperationalSource`."""
+
+
 @contextmanager
 def _fetch(
-    url: str, table: str, after: tuple[str, Any] | None = None, where: str | None = None
-) -> Iterator[object]:
-    """Stream ``SELECT * FROM table [WHERE key > value] [AND where]`` as an Arrow record batch
-    reader. ``where`` is SQL built here from checked names and integers, never from input."""
-    sql = f"SELECT * FROM {_name(table)}"
-    if database_backend(url) == "postgresql":
-        conditions = [] if after is None else [f"{_name(after[0])} > $1"]
-        params: tuple[Any, ...] = () if after is None else (after[1],)
-        if where is not None:
-            conditions.append(f"({where})")
-        if conditions:
-            sql += " WHERE " + " AND ".join(conditions)
-        uri = _POSTGRES_URL.sub("postgresql://", url, count=1)
-        with adbc_driver_postgresql.dbapi.connect(uri) as conn, conn.cursor() as cur:
-            cur.execute(sql, parameters=params)
-            yield cur.fetch_record_batch()
+    database: Database,
+    table: str,
+    after: tuple[str, Any] | None = None,
+    where: str | None = None,
+) -> Iterator[pa.RecordBatchReader]:
+    if isinstance(database, OperationalSource):
+        with database.fetch(table, after, where) as batches:
+            yield batches
         return
-    # Read-only: the driver bundles its own SQLite library, and a read-write connection of it
-    # closing in a process that also has the operational database open through Python's
-    # sqlite3 (SQLAlchemy) deletes the WAL under that connection's feet, hiding its later commits.
-    uri = f"file:{quote(_SQLITE_URL.sub('', url, count=1))}?mode=ro"
-    with adbc_driver_sqlite.dbapi.connect(uri) as conn:
-        reader = _sqlite_chunks(conn, _name(table), after, where)
-        with _read_ahead(reader) as ahead:
-            yield ahead
+    with OperationalSource(database) as opened, opened.fetch(table, after, where) as batches:
+        yield batches
 
 
 def _sqlite_schema(conn: Any, table: str) -> tuple[pa.Schema, str | None]:

@@ -32,7 +32,7 @@ from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseBuild
 from pipelines.defs.sla import PYTHON_TABLES as SLA_TABLES
 from pipelines.defs.sla import sla_assets
 from warehouse.energy import REQUIRED_MODELS as ENERGY_INPUTS
-from warehouse.extract import EVENTS, SOURCES, Source, extract_source
+from warehouse.extract import EVENTS, SOURCES, OperationalSource, Source, extract_source
 from warehouse.models import Model, load_models, run_model
 from warehouse.sla import DEPENDS_ON as SLA_INPUTS
 
@@ -79,12 +79,15 @@ _EXTRACTION_ORDER = sorted(SOURCES, key=lambda source: source.documents is not N
 )
 def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  # type: ignore[no-untyped-def]
     selected = context.selected_asset_keys
-    with warehouse.connect(context.op_execution_context.run_id) as con:
+    with (
+        warehouse.connect(context.op_execution_context.run_id) as con,
+        OperationalSource(warehouse.database_url) as database,
+    ):
         for source in _EXTRACTION_ORDER:
             key = _key(f"raw.{source.table}")
             if key in selected:
                 with _building(f"raw.{source.table}"):
-                    done = extract_source(warehouse.database_url, con, source)
+                    done = extract_source(database, con, source)
                 yield dg.MaterializeResult(
                     asset_key=key, metadata={k: v for k, v in done.items() if v is not None}
                 )

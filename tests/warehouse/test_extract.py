@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import adbc_driver_manager
 import duckdb
 import pytest
 from sqlalchemy import text
@@ -14,7 +15,12 @@ from sqlalchemy import text
 from operational.db import create_db_engine, unit_of_work, upgrade
 from operational.models import CityCompany, Group, Office
 from tests.conftest import BACKENDS, fresh_database_url
-from warehouse.extract import database_backend, extract_incremental, extract_table
+from warehouse.extract import (
+    OperationalSource,
+    database_backend,
+    extract_incremental,
+    extract_table,
+)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -70,6 +76,19 @@ def test_extract_replaces_the_previous_copy(org_url: str) -> None:
     extract_table(org_url, con, "org_office")
     add_office(org_url, "SZ003")
     assert extract_table(org_url, con, "org_office") == 3
+
+
+def test_one_open_source_serves_many_extractions_each_seeing_later_commits(org_url: str) -> None:
+    con = duckdb.connect()
+    with OperationalSource(org_url) as database:
+        assert extract_table(database, con, "org_group") == 1
+        assert extract_table(database, con, "org_office") == 2
+        add_office(org_url, "SZ003")  # committed while the source stays open
+        assert extract_table(database, con, "org_office") == 3
+        assert extract_incremental(database, con, "org_city_company", "id") == 1
+        with pytest.raises((ValueError, adbc_driver_manager.Error)):  # a failed read does not spoil the next one
+            extract_table(database, con, "no_such_table")
+        assert extract_table(database, con, "org_office") == 3
 
 
 def test_incremental_extraction_appends_only_new_rows(org_url: str) -> None:
