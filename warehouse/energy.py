@@ -48,7 +48,7 @@ _EPOCH = date(2000, 1, 1)
 _EPOCH_DAY = (_EPOCH - date(1970, 1, 1)).days  # day numbers count from _EPOCH
 _DAY_US = 86_400_000_000
 _KEY = 1_000_000  # point id × _KEY + day number + _KEY / 2: one integer per point day
-_WINDOW_DAYS = 62  # how far back a refresh first looks for a point's recent history
+_WINDOW_DAYS = 62  # how far back a point's recent history is first looked for in the intervals
 
 REQUIRED_MODELS = frozenset(
     {
@@ -146,11 +146,14 @@ _NO_STEPS = _Steps()
 
 def _ensure_tables(con: duckdb.DuckDBPyConnection) -> bool:
     """Create the energy tables if missing; True if they already existed (incremental possible)."""
-    existed = bool(
-        con.sql(
-            "select 1 from information_schema.tables"
-            " where table_schema = 'energy' and table_name = 'state'"
-        ).fetchall()
+    existed = (
+        len(
+            con.sql(
+                "select 1 from information_schema.tables"
+                " where table_schema = 'energy' and table_name in ('state', 'point_history')"
+            ).fetchall()
+        )
+        == 2
     )
     con.execute("create schema if not exists energy")
     con.execute("create schema if not exists marts")
@@ -174,6 +177,12 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> bool:
         create table if not exists marts.energy_daily (
             point_id bigint, point_code varchar, office_code varchar, kind varchar, day date,
             consumption double, estimated boolean, covered_seconds double, day_seconds double)
+        """
+    )
+    con.execute(
+        """
+        create table if not exists energy.point_history (
+            point_id bigint, start_at timestamp, end_at timestamp, delta double, days double)
         """
     )
     con.execute(
@@ -497,57 +506,40 @@ def _compute_intervals(
         """
     )
     steps.mark("intervals: pairs")
-    # Recent qualifying history of the retained part (before from_at), for typical daily use.
+    # Recent qualifying history of the retained part (before from_at), for typical daily use:
+    # each point's last HISTORY qualifying intervals are kept in energy.point_history, so a
+    # refresh reads 10 rows a point, not a 22 M-row table (see _update_history).
     if full:
         con.execute(
             "create or replace temp table _hist as select point_id, start_at, end_at, delta, days"
             " from marts.energy_intervals limit 0"
         )
     else:
-        earliest = con.sql("select min(from_at) from _scope").fetchall()[0][0]
-        window = (
-            "false"  # no point keeps a retained part: no history to read
-            if earliest is None
-            else f"i.start_at >= {_ts(earliest - timedelta(days=_WINDOW_DAYS))}"
+        con.execute(
+            """
+            create or replace temp table _hist as
+            select h.point_id, h.start_at, h.end_at, h.delta, h.days
+            from energy.point_history h join _scope s using (point_id)
+            where s.from_at is not null and h.start_at < s.from_at
+            """
         )
+        # A point whose kept history the change cut into (some of its last HISTORY intervals
+        # are recomputed) has older qualifying intervals the history no longer holds: those
+        # points read them from the intervals. (A point with fewer kept has no more at all.)
         con.execute(
             f"""
-            create or replace temp table _hist as
-            select i.point_id, i.start_at, i.end_at, i.delta, i.days
-            from marts.energy_intervals i join _scope s using (point_id)
-            where s.from_at is not null and i.start_at < s.from_at
-              and i.end_reading >= i.start_reading and i.days > 0
-              and {window}  -- a constant: filters before the join
-            qualify row_number() over (partition by i.point_id order by i.end_at desc) <= {HISTORY}
+            create or replace temp table _short as
+            select s.point_id, s.from_at
+            from _scope s join energy.point_history h using (point_id)
+            where s.from_at is not null
+            group by s.point_id, s.from_at
+            having count(*) filter (where h.start_at < s.from_at) < {HISTORY}
+               and count(*) >= {HISTORY}
             """
         )
-        short = con.sql(
-            f"""
-            select count(*) from _scope s left join (
-                select point_id, count(*) as n from _hist group by point_id
-            ) h using (point_id) where s.from_at is not null and coalesce(h.n, 0) < {HISTORY}
-            """
-        ).fetchall()[0][0]
-        # Points with fewer than HISTORY intervals in the window look further back. (Skipped
-        # when none does: the query joins every older interval of the scope before it filters.)
-        if short:
-            con.execute(
-                f"""
-                insert into _hist
-                select i.point_id, i.start_at, i.end_at, i.delta, i.days
-                from marts.energy_intervals i join _scope s using (point_id)
-                where s.from_at is not null and i.start_at < s.from_at
-                  and i.end_reading >= i.start_reading and i.days > 0
-                  and i.point_id in (
-                      select s2.point_id from _scope s2 left join (
-                          select point_id, count(*) as n from _hist group by point_id
-                      ) h using (point_id) where s2.from_at is not null and coalesce(h.n, 0) < {HISTORY})
-                  and i.start_at < (select min(from_at) from _scope) - interval {_WINDOW_DAYS} day
-                qualify row_number() over (partition by i.point_id order by i.end_at desc)
-                        <= {HISTORY} - coalesce((select count(*) from _hist h2
-                                                 where h2.point_id = i.point_id), 0)
-                """
-            )
+        if _count(con, "_short"):
+            con.execute("delete from _hist where point_id in (select point_id from _short)")
+            _history_from_intervals(con, "_hist", "_short", bounded=True)
     steps.mark("intervals: history")
     # Typical daily use is a median over a window: the costliest figure of the build. Only an
     # interval whose status can depend on it needs it: a lower reading, or one whose use may
@@ -635,6 +627,92 @@ def _compute_intervals(
                 end as status
             from x
         )
+        """
+    )
+
+
+def _history_from_intervals(
+    con: duckdb.DuckDBPyConnection, target: str, points: str, *, bounded: bool
+) -> None:
+    """Insert into ``target`` the last :data:`HISTORY` qualifying intervals of the points of
+    ``points`` (``point_id``; ``bounded``: before its ``from_at``) read from
+    ``marts.energy_intervals``: within :data:`_WINDOW_DAYS` of the earliest bound (or of the
+    last interval) first — a constant: it filters before the join — then further back for the
+    points that have fewer there."""
+    has_bound = bounded
+    joined = f"marts.energy_intervals i join {points} s using (point_id)"
+    before = "i.start_at < s.from_at" if has_bound else "true"
+    qualifying = "i.end_reading >= i.start_reading and i.days > 0"
+    latest = (
+        f"select min(from_at) from {points}" if has_bound else f"select max(i.end_at) from {joined}"
+    )
+    edge = con.sql(latest).fetchall()[0][0]
+    if edge is None:
+        return
+    window = _ts(edge - timedelta(days=_WINDOW_DAYS))
+    order = "order by i.end_at desc, i.start_at desc"
+    con.execute(
+        f"""
+        insert into {target}
+        select i.point_id, i.start_at, i.end_at, i.delta, i.days from {joined}
+        where {before} and {qualifying} and i.start_at >= {window}  -- constant: filters first
+        qualify row_number() over (partition by i.point_id {order}) <= {HISTORY}
+        """
+    )
+    # Points with fewer than HISTORY there look further back. (Skipped when none does: the
+    # query joins every older interval of the points before it filters.)
+    con.execute(
+        f"""
+        create or replace temp table _history_short as
+        select s.point_id, {HISTORY} - coalesce(h.n, 0) as missing from {points} s
+        left join (select point_id, count(*) as n from {target} group by point_id) h
+          using (point_id)
+        where coalesce(h.n, 0) < {HISTORY}
+        """
+    )
+    if _count(con, "_history_short"):
+        con.execute(
+            f"""
+            insert into {target}
+            select i.point_id, i.start_at, i.end_at, i.delta, i.days
+            from {joined} join _history_short m using (point_id)
+            where {before} and {qualifying} and i.start_at < {window}
+            qualify row_number() over (partition by i.point_id {order}) <= m.missing
+            """
+        )
+    con.execute("drop table _history_short")
+
+
+def _update_history(con: duckdb.DuckDBPyConnection, full: bool) -> None:
+    """Keep ``energy.point_history``: each point's last :data:`HISTORY` qualifying intervals.
+
+    A full build reads them from the finished intervals; a refresh takes, for each point in
+    scope, the last of its retained history (``_hist``) and its new intervals (``_new_iv``).
+    """
+    if full:
+        con.execute(
+            "create or replace table energy.point_history as select point_id, start_at, end_at,"
+            " delta, days from marts.energy_intervals limit 0"
+        )
+        con.execute(
+            "create or replace temp table _history_points as"
+            " select distinct point_id from marts.dim_energy_point"
+        )
+        _history_from_intervals(con, "energy.point_history", "_history_points", bounded=False)
+        con.execute("drop table _history_points")
+        return
+    con.execute("delete from energy.point_history where point_id in (select point_id from _scope)")
+    con.execute(
+        f"""
+        insert into energy.point_history
+        select point_id, start_at, end_at, delta, days from (
+            select point_id, start_at, end_at, delta, days from _hist
+            union all
+            select point_id, start_at, end_at, delta, days from _new_iv
+            where end_reading >= start_reading and days > 0
+        )
+        qualify row_number() over (partition by point_id order by end_at desc, start_at desc)
+                <= {HISTORY}
         """
     )
 
@@ -1223,14 +1301,18 @@ def build_energy(
         for bucket in buckets:
             _compute_intervals(con, is_full, steps, bucket)
             steps.mark("intervals: classify")
-            for temp in ("_iv", "_hist", "_typ", "_gmin", "_cand"):  # free their memory
+            # free their memory (a refresh keeps the history it read: see _update_history)
+            for temp in ("_iv", "_typ", "_gmin", "_cand", *(("_hist",) if is_full else ())):
                 con.execute(f"drop table if exists temp.{temp}")
             if is_full:
                 _compute_days(con, is_full, steps, bucket)
                 steps.mark("days: spread")
         iv_del, iv_ins = _apply_intervals(con, is_full)
-        con.execute("drop table if exists temp._new_iv")
         steps.mark("intervals: apply")
+        _update_history(con, is_full)
+        con.execute("drop table if exists temp._new_iv")
+        con.execute("drop table if exists temp._hist")
+        steps.mark("intervals: history kept")
         if not is_full:
             _compute_days(con, is_full, steps)
             steps.mark("days: spread")

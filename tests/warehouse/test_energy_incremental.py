@@ -77,6 +77,8 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]
         t: con.sql(f"select * from marts.{t} order by all").fetchall()
         for t in ("energy_daily", "energy_daily_node", "energy_monthly", "energy_exceptions")
     } | {
+        # what a refresh computes typical daily use from: the same however the file was built
+        "point_history": con.sql("select * from energy.point_history order by all").fetchall(),
         "energy_intervals": con.sql(
             "select * exclude (typical_daily) from marts.energy_intervals order by all"
         ).fetchall()
