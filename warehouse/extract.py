@@ -233,8 +233,25 @@ def extract_incremental(
     watermark = None
     if _raw_table_exists(con, table):
         watermark = con.sql(f"SELECT max({key}) FROM raw.{_name(table)}").fetchall()[0][0]
-    if watermark is None:
+    if watermark is None and not _raw_table_exists(con, table):
         return extract_table(database, con, table)
+    if watermark is None:
+        # Empty until now: whatever the table holds is appended, so that readers of its changes
+        # see new rows, or none, instead of a whole copy to start over from.
+        _insert_fetched(con, table, database, after=None)
+        low, high, rows = con.sql(
+            f"SELECT min({key}) - 1, max({key}), count(*) FROM raw.{_name(table)}"
+        ).fetchall()[0]
+        _record_load(
+            con,
+            table,
+            "append",
+            key_column=key,
+            key_after=0 if low is None else int(low),
+            key_to=0 if high is None else int(high),
+            rows=int(rows),
+        )
+        return int(rows)
     before = _count(con, table)
     # As a keyset bound, not a WHERE: on SQLite a key that is the rowid then starts the scan
     # (given as a condition beside the keyset's own rowid bound, SQLite scanned the whole table:
@@ -501,7 +518,10 @@ def _record_load(
 
 
 def _insert_fetched(
-    con: duckdb.DuckDBPyConnection, table: str, database: Database, after: tuple[str, int]
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    database: Database,
+    after: tuple[str, int] | None,
 ) -> None:
     with _fetch(database, table, after=after) as batches:
         con.register("_extracted", batches)

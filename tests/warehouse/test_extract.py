@@ -17,9 +17,11 @@ from operational.models import CityCompany, Group, Office
 from tests.conftest import BACKENDS, fresh_database_url
 from warehouse.extract import (
     OperationalSource,
+    changes_since,
     database_backend,
     extract_incremental,
     extract_table,
+    latest_load,
 )
 
 
@@ -100,6 +102,28 @@ def test_incremental_extraction_appends_only_new_rows(org_url: str) -> None:
     assert extract_incremental(org_url, con, "org_office", "id") == 2
     codes = con.sql("select code from raw.org_office order by id").fetchall()
     assert codes == [("SZ001",), ("SZ002",), ("SZ003",), ("SZ004",)]
+
+
+def test_a_table_empty_until_now_is_appended_to_not_copied_whole(tmp_path: Path) -> None:
+    """Readers of a table's changes (the SLA build follows the events) start over after a whole
+    copy: a table that stayed empty, or got its first rows, must not look copied whole."""
+    path = tmp_path / "events.db"
+    url = f"sqlite:///{path}"
+    with sqlite3.connect(path) as db:
+        db.execute("create table events (id integer primary key, note text)")
+    con = duckdb.connect()
+    assert extract_incremental(url, con, "events", "id") == 0  # first time: whole (empty)
+    first = latest_load(con, "events")
+    assert extract_incremental(url, con, "events", "id") == 0
+    nothing = changes_since(con, "events", first)
+    assert nothing is not None and nothing.empty
+    with sqlite3.connect(path) as db:
+        db.executemany("insert into events (id, note) values (?, ?)", [(7, "a"), (9, "b")])
+    assert extract_incremental(url, con, "events", "id") == 2
+    changes = changes_since(con, "events", first)
+    assert changes is not None and not changes.empty
+    new = con.sql(f"select note from raw.events where {changes.condition()} order by id")
+    assert new.fetchall() == [("a",), ("b",)]
 
 
 def test_sqlite_columns_null_in_the_first_rows_keep_their_later_type(tmp_path: Path) -> None:
