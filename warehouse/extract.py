@@ -89,15 +89,15 @@ class Documents:
     parent_table: str | None = None
     parent: Documents | None = None
 
-    def condition(self, documents: dict[str, list[int]], schema: str = "") -> str | None:
-        """A SQL condition selecting the rows of ``documents`` (type → ids), or None if none
-        of them can be in this table. ``schema`` prefixes the parent table (``"raw."``)."""
+    def condition(self, documents: dict[str, list[int]]) -> str | None:
+        """A SQL condition selecting the rows of ``documents`` (type → ids) in the operational
+        table, or None if none of them can be in this table."""
         column = _name(self.id_column)
         if self.parent is not None and self.parent_table is not None:
-            inner = self.parent.condition(documents, schema)
+            inner = self.parent.condition(documents)
             if inner is None:
                 return None
-            return f"{column} IN (SELECT id FROM {schema}{_name(self.parent_table)} WHERE {inner})"
+            return f"{column} IN (SELECT id FROM {_name(self.parent_table)} WHERE {inner})"
         if self.document_type is not None:
             ids = documents.get(self.document_type)
             return f"{column} IN ({_ints(ids)})" if ids else None
@@ -108,6 +108,25 @@ class Documents:
             if ids
         ]
         return " OR ".join(parts) if parts else None
+
+    def ids_in_raw(self, table: str, touched: str) -> str:
+        """A SELECT of the ids of the rows of ``raw.<table>`` that belong to the documents of
+        the temporary table ``touched`` (``document_type``, ``document_id``): joins, not
+        inlined lists, so a refresh's thousands of documents cost one scan of each table."""
+        column = _name(self.id_column)
+        if self.parent is not None and self.parent_table is not None:
+            parents = self.parent.ids_in_raw(self.parent_table, touched)
+            return f"SELECT id FROM raw.{_name(table)} WHERE {column} IN ({parents})"
+        if self.document_type is not None:
+            return (
+                f"SELECT id FROM raw.{_name(table)} WHERE {column} IN (SELECT document_id"
+                f" FROM {touched} WHERE document_type = '{_name(self.document_type)}')"
+            )
+        assert self.type_column is not None
+        return (
+            f"SELECT r.id FROM raw.{_name(table)} r SEMI JOIN {touched} d"
+            f" ON r.{_name(self.type_column)} = d.document_type AND r.{column} = d.document_id"
+        )
 
     def holds(self, document_type: str) -> bool:
         if self.parent is not None:
@@ -373,15 +392,28 @@ def extract_documents(
                     con.execute(f"INSERT INTO {fresh} BY NAME SELECT * FROM _extracted")
                 finally:
                     con.unregister("_extracted")
-        for chunk in chunks:
-            where = spec.condition(chunk, schema="raw.")
-            if where is not None:
-                con.execute(f"DELETE FROM raw.{table} WHERE {where}")
-        con.execute(f"DELETE FROM raw.{table} WHERE id IN (SELECT id FROM {fresh})")
+        listed = pa.table(
+            {
+                "document_type": [kind for kind, ids in touched.items() for _ in ids],
+                "document_id": [i for ids in touched.values() for i in ids],
+            },
+            schema=pa.schema([("document_type", pa.string()), ("document_id", pa.int64())]),
+        )
+        con.register("_touched_list", listed)
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT * FROM _touched_list")
+        finally:
+            con.unregister("_touched_list")
+        # Their rows as they were, and any row now among the fresh ones, go; the fresh come in.
+        con.execute(
+            f"DELETE FROM raw.{table} WHERE id IN (SELECT id FROM {fresh}"
+            f" UNION ALL {spec.ids_in_raw(table, '_touched')})"
+        )
         con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM {fresh}")
         rows = int(con.sql(f"SELECT count(*) FROM {fresh}").fetchall()[0][0])
     finally:
         con.execute(f"DROP TABLE IF EXISTS {fresh}")
+        con.execute("DROP TABLE IF EXISTS _touched")
     set_consumer_load(con, consumer, changes.load_no)
     return {"mode": "incremental", "documents": documents, "rows": rows}
 
