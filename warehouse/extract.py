@@ -597,6 +597,7 @@ class OperationalSource:
         self.url = url
         self.backend = database_backend(url)
         self._connection: Any = None
+        self._second: Any = None  # SQLite: a second reader for large tables
 
     def __enter__(self) -> OperationalSource:
         return self
@@ -605,9 +606,11 @@ class OperationalSource:
         self.close()
 
     def close(self) -> None:
-        if self._connection is not None:
-            connection, self._connection = self._connection, None
-            connection.close()
+        connections = (self._connection, self._second)
+        self._connection = self._second = None
+        for connection in connections:
+            if connection is not None:
+                connection.close()
 
     def _connect(self) -> Any:
         if self._connection is None:
@@ -615,13 +618,21 @@ class OperationalSource:
                 uri = _POSTGRES_URL.sub("postgresql://", self.url, count=1)
                 self._connection = adbc_driver_postgresql.dbapi.connect(uri)
             else:
-                # Read-only: the driver bundles its own SQLite library, and a read-write
-                # connection of it closing in a process that also has the operational database
-                # open through Python's sqlite3 (SQLAlchemy) deletes the WAL under that
-                # connection's feet, hiding its later commits.
-                path = quote(_SQLITE_URL.sub("", self.url, count=1))
-                self._connection = adbc_driver_sqlite.dbapi.connect(f"file:{path}?mode=ro")
+                self._connection = self._sqlite()
         return self._connection
+
+    def _sqlite(self) -> Any:
+        # Read-only: the driver bundles its own SQLite library, and a read-write connection of
+        # it closing in a process that also has the operational database open through Python's
+        # sqlite3 (SQLAlchemy) deletes the WAL under that connection's feet, hiding its later
+        # commits.
+        path = quote(_SQLITE_URL.sub("", self.url, count=1))
+        return adbc_driver_sqlite.dbapi.connect(f"file:{path}?mode=ro")
+
+    def _second_reader(self) -> Any:
+        if self._second is None:
+            self._second = self._sqlite()
+        return self._second
 
     @contextmanager
     def fetch(
@@ -644,8 +655,22 @@ class OperationalSource:
                 with conn.cursor() as cur:
                     cur.execute(sql, parameters=params)
                     yield cur.fetch_record_batch()
+            elif where is None and (ranges := _sqlite_ranges(conn, table, after)) is not None:
+                second = self._second_reader()
+                with second.cursor() as cur:  # its read transaction begins now, as the first's
+                    cur.execute(f"SELECT max(rowid) FROM {table}")
+                    cur.fetchall()
+                with _read_in_turns(
+                    [
+                        _sqlite_range_chunks(reader, table, after, ranges[turn::2])
+                        for turn, reader in enumerate((conn, second))
+                    ],
+                    _sqlite_schema(conn, table)[0],
+                ) as batches:
+                    yield batches
+                second.rollback()
             else:
-                reader = _sqlite_chunks(conn, _name(table), after, where)
+                reader = _sqlite_chunks(conn, table, after, where)
                 with _read_ahead(reader) as ahead:
                     yield ahead
         except BaseException:
@@ -770,6 +795,91 @@ def _naive_utc(text: str, column: str) -> datetime:
     except ValueError as error:
         raise ValueError(f"column {column}: not an instant: {text!r}") from error
     return instant if instant.tzinfo is None else instant.astimezone(UTC).replace(tzinfo=None)
+
+
+def _sqlite_ranges(
+    conn: Any, table: str, after: tuple[str, Any] | None
+) -> list[tuple[int, int]] | None:
+    """The rowid ranges of :data:`_SQLITE_CHUNK_ROWS` that a large read is split into (None
+    when it fits in one): ``(low, high]`` from the first rowid to read to the last one now."""
+    _, rowid_alias = _sqlite_schema(conn, table)
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT min(rowid), max(rowid) FROM {table}")
+        first, last = cur.fetchone() or (None, None)
+    if first is None or last is None:
+        return None
+    low = int(first) - 1
+    if after is not None and after[0] == rowid_alias:
+        low = max(low, int(after[1]))
+    if last - low <= _SQLITE_CHUNK_ROWS:
+        return None
+    return [
+        (start, min(start + _SQLITE_CHUNK_ROWS, last))
+        for start in range(low, last, _SQLITE_CHUNK_ROWS)
+    ]
+
+
+def _sqlite_range_chunks(
+    conn: Any, table: str, after: tuple[str, Any] | None, ranges: list[tuple[int, int]]
+) -> Iterator[pa.Table]:
+    """One table per rowid range of ``ranges`` (empty if the range has no row), read through
+    ``conn`` and cast like :func:`_sqlite_chunks`."""
+    schema, rowid_alias = _sqlite_schema(conn, table)
+    condition = ""
+    extra: tuple[Any, ...] = ()
+    if after is not None and after[0] != rowid_alias:
+        condition, extra = f" AND {_name(after[0])} > ?", (after[1],)
+    sql = f"SELECT * FROM {table} WHERE rowid > ? AND rowid <= ?{condition} ORDER BY rowid"
+    with conn.cursor() as cur:
+        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_SQLITE_CHUNK_ROWS)})
+        for low, high in ranges:
+            cur.execute(sql, parameters=(low, high, *extra))
+            yield _cast(cur.fetch_arrow_table(), schema)
+
+
+@contextmanager
+def _read_in_turns(
+    readers: list[Iterator[pa.Table]], schema: pa.Schema
+) -> Iterator[pa.RecordBatchReader]:
+    """The chunks of ``readers`` taken in turns (the first's first, the second's first, the
+    first's second…), each reader running ahead in a thread of its own.
+
+    A large SQLite table is read by two connections at once, alternate rowid ranges each:
+    reading rows into Arrow costs the driver three times what DuckDB spends storing them, so
+    one reader left a core of two idle. Each connection reads its ranges in one read
+    transaction, both begun before any range is read and bounded by the last rowid the first
+    saw: rows only appended read the same on both; a row updated in between may be newer in
+    one range than another — as between two tables, and caught up on the same way (the events
+    are read first: its document's event comes with the next build).
+    """
+    ahead = [_read_ahead(pa.RecordBatchReader.from_batches(schema, _batches(r))) for r in readers]
+    streams = [stack.__enter__() for stack in ahead]
+    try:
+
+        def turns() -> Iterator[pa.RecordBatch]:
+            iterators = [iter(stream) for stream in streams]
+            while iterators:
+                for iterator in list(iterators):
+                    batch = next(iterator, None)
+                    if batch is None:
+                        iterators.remove(iterator)
+                    elif batch.num_rows:
+                        yield batch
+
+        yield pa.RecordBatchReader.from_batches(schema, turns())
+    finally:
+        for stack in reversed(ahead):
+            stack.__exit__(None, None, None)
+
+
+def _batches(tables: Iterator[pa.Table]) -> Iterator[pa.RecordBatch]:
+    """Each table as one batch (an empty one for an empty table: the turns stay aligned)."""
+    for table in tables:
+        yield (
+            table.combine_chunks().to_batches()[0]
+            if table.num_rows
+            else pa.RecordBatch.from_pylist([], schema=table.schema)
+        )
 
 
 _READ_AHEAD = 2  # chunks read from SQLite while DuckDB stores the one before

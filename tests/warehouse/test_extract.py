@@ -15,6 +15,7 @@ from sqlalchemy import text
 from operational.db import create_db_engine, unit_of_work, upgrade
 from operational.models import CityCompany, Group, Office
 from tests.conftest import BACKENDS, fresh_database_url
+from warehouse import extract
 from warehouse.extract import (
     OperationalSource,
     changes_since,
@@ -88,7 +89,9 @@ def test_one_open_source_serves_many_extractions_each_seeing_later_commits(org_u
         add_office(org_url, "SZ003")  # committed while the source stays open
         assert extract_table(database, con, "org_office") == 3
         assert extract_incremental(database, con, "org_city_company", "id") == 1
-        with pytest.raises((ValueError, adbc_driver_manager.Error)):  # a failed read does not spoil the next one
+        with pytest.raises(
+            (ValueError, adbc_driver_manager.Error)
+        ):  # a failed read does not spoil the next one
             extract_table(database, con, "no_such_table")
         assert extract_table(database, con, "org_office") == 3
 
@@ -124,6 +127,39 @@ def test_a_table_empty_until_now_is_appended_to_not_copied_whole(tmp_path: Path)
     assert changes is not None and not changes.empty
     new = con.sql(f"select note from raw.events where {changes.condition()} order by id")
     assert new.fetchall() == [("a",), ("b",)]
+
+
+def test_large_sqlite_tables_are_read_by_two_connections_in_rowid_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(extract, "_SQLITE_CHUNK_ROWS", 1000)
+    path = tmp_path / "big.db"
+    with sqlite3.connect(path) as db:
+        db.execute("create table big (id integer primary key, note text, seen_at datetime)")
+        db.executemany(
+            "insert into big (id, note, seen_at) values (?, ?, ?)",
+            [
+                (i, None if i < 4000 else f"n{i}", f"2026-01-01 00:00:{i % 60:02d}")
+                for i in range(1, 10_501)
+                if not 2000 < i <= 3500  # whole ranges without a row
+            ],
+        )
+    url = f"sqlite:///{path}"
+    con = duckdb.connect()
+    assert extract_table(url, con, "big") == 9000
+    ids = [i for (i,) in con.sql("select id from raw.big").fetchall()]
+    assert ids == [i for i in range(1, 10_501) if not 2000 < i <= 3500]  # stored in order
+    assert con.sql("select count(note), typeof(any_value(seen_at)) from raw.big").fetchall() == [
+        (6501, "TIMESTAMP")
+    ]
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            "insert into big (id, note) values (?, ?)", [(i, "x") for i in range(10_501, 13_001)]
+        )
+    assert extract_incremental(url, con, "big", "id") == 2500
+    assert con.sql("select count(*), count(distinct id), max(id) from raw.big").fetchall() == [
+        (11_500, 11_500, 13_000)
+    ]
 
 
 def test_sqlite_columns_null_in_the_first_rows_keep_their_later_type(tmp_path: Path) -> None:
