@@ -22,7 +22,7 @@ import queue
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -852,9 +852,13 @@ def _read_in_turns(
     one range than another — as between two tables, and caught up on the same way (the events
     are read first: its document's event comes with the next build).
     """
-    ahead = [_read_ahead(pa.RecordBatchReader.from_batches(schema, _batches(r))) for r in readers]
-    streams = [stack.__enter__() for stack in ahead]
-    try:
+    with ExitStack() as stack:
+        streams = [
+            stack.enter_context(
+                _read_ahead(pa.RecordBatchReader.from_batches(schema, _batches(reader)))
+            )
+            for reader in readers
+        ]
 
         def turns() -> Iterator[pa.RecordBatch]:
             iterators = [iter(stream) for stream in streams]
@@ -867,9 +871,6 @@ def _read_in_turns(
                         yield batch
 
         yield pa.RecordBatchReader.from_batches(schema, turns())
-    finally:
-        for stack in reversed(ahead):
-            stack.__exit__(None, None, None)
 
 
 def _batches(tables: Iterator[pa.Table]) -> Iterator[pa.RecordBatch]:
