@@ -81,7 +81,7 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]
         "point_history": con.sql("select * from energy.point_history order by all").fetchall(),
         "energy_intervals": con.sql(
             "select * exclude (typical_daily) from marts.energy_intervals order by all"
-        ).fetchall()
+        ).fetchall(),
     }
 
 
