@@ -639,12 +639,11 @@ def _history_from_intervals(
     ``marts.energy_intervals``: within :data:`_WINDOW_DAYS` of the earliest bound (or of the
     last interval) first — a constant: it filters before the join — then further back for the
     points that have fewer there."""
-    has_bound = bounded
     joined = f"marts.energy_intervals i join {points} s using (point_id)"
-    before = "i.start_at < s.from_at" if has_bound else "true"
+    before = "i.start_at < s.from_at" if bounded else "true"
     qualifying = "i.end_reading >= i.start_reading and i.days > 0"
     latest = (
-        f"select min(from_at) from {points}" if has_bound else f"select max(i.end_at) from {joined}"
+        f"select min(from_at) from {points}" if bounded else f"select max(i.end_at) from {joined}"
     )
     edge = con.sql(latest).fetchall()[0][0]
     if edge is None:
