@@ -49,6 +49,10 @@ _EPOCH_DAY = (_EPOCH - date(1970, 1, 1)).days  # day numbers count from _EPOCH
 _DAY_US = 86_400_000_000
 _KEY = 1_000_000  # point id × _KEY + day number + _KEY / 2: one integer per point day
 _WINDOW_DAYS = 62  # how far back a point's recent history is first looked for in the intervals
+# An interval that counts towards a point's history (its typical daily use), and which are the
+# last: one rule for the history kept by every build and the one read back from the intervals.
+_QUALIFYING = "end_reading >= start_reading and days > 0"
+_LATEST_FIRST = "order by end_at desc, start_at desc"
 
 REQUIRED_MODELS = frozenset(
     {
@@ -641,7 +645,6 @@ def _history_from_intervals(
     points that have fewer there."""
     joined = f"marts.energy_intervals i join {points} s using (point_id)"
     before = "i.start_at < s.from_at" if bounded else "true"
-    qualifying = "i.end_reading >= i.start_reading and i.days > 0"
     latest = (
         f"select min(from_at) from {points}" if bounded else f"select max(i.end_at) from {joined}"
     )
@@ -649,13 +652,12 @@ def _history_from_intervals(
     if edge is None:
         return
     window = _ts(edge - timedelta(days=_WINDOW_DAYS))
-    order = "order by i.end_at desc, i.start_at desc"
     con.execute(
         f"""
         insert into {target}
         select i.point_id, i.start_at, i.end_at, i.delta, i.days from {joined}
-        where {before} and {qualifying} and i.start_at >= {window}  -- constant: filters first
-        qualify row_number() over (partition by i.point_id {order}) <= {HISTORY}
+        where {before} and {_QUALIFYING} and i.start_at >= {window}  -- constant: filters first
+        qualify row_number() over (partition by i.point_id {_LATEST_FIRST}) <= {HISTORY}
         """
     )
     # Points with fewer than HISTORY there look further back. (Skipped when none does: the
@@ -675,8 +677,8 @@ def _history_from_intervals(
             insert into {target}
             select i.point_id, i.start_at, i.end_at, i.delta, i.days
             from {joined} join _history_short m using (point_id)
-            where {before} and {qualifying} and i.start_at < {window}
-            qualify row_number() over (partition by i.point_id {order}) <= m.missing
+            where {before} and {_QUALIFYING} and i.start_at < {window}
+            qualify row_number() over (partition by i.point_id {_LATEST_FIRST}) <= m.missing
             """
         )
     con.execute("drop table _history_short")
@@ -707,11 +709,9 @@ def _update_history(con: duckdb.DuckDBPyConnection, full: bool) -> None:
         select point_id, start_at, end_at, delta, days from (
             select point_id, start_at, end_at, delta, days from _hist
             union all
-            select point_id, start_at, end_at, delta, days from _new_iv
-            where end_reading >= start_reading and days > 0
+            select point_id, start_at, end_at, delta, days from _new_iv where {_QUALIFYING}
         )
-        qualify row_number() over (partition by point_id order by end_at desc, start_at desc)
-                <= {HISTORY}
+        qualify row_number() over (partition by point_id {_LATEST_FIRST}) <= {HISTORY}
         """
     )
 

@@ -111,7 +111,7 @@ class Documents:
 
     def ids_in_raw(self, table: str, touched: str) -> str:
         """A SELECT of the ids of the rows of ``raw.<table>`` that belong to the documents of
-        the temporary table ``touched`` (``document_type``, ``document_id``): joins, not
+        the relation ``touched`` (``document_type``, ``document_id``): joins, not
         inlined lists, so a refresh's thousands of documents cost one scan of each table."""
         column = _name(self.id_column)
         if self.parent is not None and self.parent_table is not None:
@@ -399,21 +399,19 @@ def extract_documents(
             },
             schema=pa.schema([("document_type", pa.string()), ("document_id", pa.int64())]),
         )
-        con.register("_touched_list", listed)
-        try:
-            con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT * FROM _touched_list")
-        finally:
-            con.unregister("_touched_list")
         # Their rows as they were, and any row now among the fresh ones, go; the fresh come in.
-        con.execute(
-            f"DELETE FROM raw.{table} WHERE id IN (SELECT id FROM {fresh}"
-            f" UNION ALL {spec.ids_in_raw(table, '_touched')})"
-        )
+        con.register("_touched", listed)
+        try:
+            con.execute(
+                f"DELETE FROM raw.{table} WHERE id IN (SELECT id FROM {fresh}"
+                f" UNION ALL {spec.ids_in_raw(table, '_touched')})"
+            )
+        finally:
+            con.unregister("_touched")
         con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM {fresh}")
         rows = int(con.sql(f"SELECT count(*) FROM {fresh}").fetchall()[0][0])
     finally:
         con.execute(f"DROP TABLE IF EXISTS {fresh}")
-        con.execute("DROP TABLE IF EXISTS _touched")
     set_consumer_load(con, consumer, changes.load_no)
     return {"mode": "incremental", "documents": documents, "rows": rows}
 
