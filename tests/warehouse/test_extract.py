@@ -162,6 +162,25 @@ def test_large_sqlite_tables_are_read_by_two_connections_in_rowid_order(
     ]
 
 
+def test_a_large_sqlite_table_is_split_without_scanning_it(tmp_path: Path) -> None:
+    """Every refresh splits the large tables it reads: finding where their rowids begin and
+    end must not read every row (SQLite scans the table for ``min(rowid), max(rowid)``)."""
+    path = tmp_path / "big.db"
+    with sqlite3.connect(path) as db:
+        db.execute("create table big (id integer primary key, point_id integer, note text)")
+        db.execute("create index ix_big_point on big (point_id)")  # a covering index to scan
+        db.executemany(
+            "insert into big (id, point_id) values (?, ?)", [(i, i % 7) for i in range(1, 5001)]
+        )
+        plan = db.execute(
+            "explain query plan " + extract._ROWID_BOUNDS.format(table="big")
+        ).fetchall()
+        assert db.execute(extract._ROWID_BOUNDS.format(table="big")).fetchone() == (1, 5000)
+    details = [row[-1] for row in plan]
+    assert not [d for d in details if d.startswith("SCAN big")], details
+    assert sum(d.startswith("SEARCH big") for d in details) == 2, details
+
+
 def test_sqlite_columns_null_in_the_first_rows_keep_their_later_type(tmp_path: Path) -> None:
     path = tmp_path / "sparse.db"
     with sqlite3.connect(path) as db:
