@@ -109,11 +109,11 @@ CHINA_MAKEUP_WEEKDAY: Final = 1
 def china_days() -> tuple[frozenset[date], frozenset[date]]:
     """China's official public holidays and weekend make-up working days for every year the
     installed ``chinese_calendar`` knows — the lookup of ``operational.services.calendars``."""
-    known = [*chinese_calendar.holidays, *chinese_calendar.workdays]
-    first, last = date(min(known).year, 1, 1), date(max(known).year, 12, 31)
-    holidays: list[date] = chinese_calendar.get_holidays(first, last, include_weekends=False)
-    workdays: list[date] = chinese_calendar.get_workdays(first, last, include_weekends=True)
-    return frozenset(holidays), frozenset(d for d in workdays if d.isoweekday() >= 6)
+    # Its own tables, read directly: what get_holidays / get_workdays over every known year
+    # return, without testing each of 8 000 days (0.36 s, paid by every pipeline run).
+    holidays: frozenset[date] = frozenset(chinese_calendar.holidays)
+    workdays: frozenset[date] = frozenset(chinese_calendar.workdays)
+    return holidays, frozenset(d for d in workdays if d.isoweekday() >= 6)
 
 
 _OFFICE_CALENDARS = """
@@ -743,7 +743,9 @@ def _inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
     (code, time zone) and their calendars (hours, days, China's holidays and make-up days)."""
     row = con.sql(
         """
-        select md5(coalesce(string_agg(line, chr(10) order by line), '')) from (
+        -- a sum of the lines' hashes, not an md5 of them sorted: 390 000 lines (500 offices
+        -- with China's days) took 0.27-0.36 s that way, 0.05 s this way
+        select cast(coalesce(sum(hash(line)::hugeint), 0) as varchar) || ':' || count(*) from (
             select concat_ws('|', 'c', calendar_id, coalesce(timezone, '-')) as line
             from sla.calendars
             union all

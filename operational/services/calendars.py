@@ -47,11 +47,11 @@ CHINA_MAKEUP_WEEKDAY: Final = 1
 def china_days() -> tuple[frozenset[date], frozenset[date]]:
     """China's official public holidays and weekend make-up working days, for every year the
     installed ``chinese_calendar`` knows (1.11: 2004–2026). Years it does not know have none."""
-    known = [*chinese_calendar.holidays, *chinese_calendar.workdays]
-    first, last = date(min(known).year, 1, 1), date(max(known).year, 12, 31)
-    holidays: list[date] = chinese_calendar.get_holidays(first, last, include_weekends=False)
-    workdays: list[date] = chinese_calendar.get_workdays(first, last, include_weekends=True)
-    return frozenset(holidays), frozenset(d for d in workdays if d.isoweekday() >= 6)
+    # Its own tables, read directly: what get_holidays / get_workdays over every known year
+    # return, without testing each of 8 000 days (0.36 s, paid by every pipeline run).
+    holidays: frozenset[date] = frozenset(chinese_calendar.holidays)
+    workdays: frozenset[date] = frozenset(chinese_calendar.workdays)
+    return holidays, frozenset(d for d in workdays if d.isoweekday() >= 6)
 
 
 def office_by_code(session: Session, code: str) -> Office:
