@@ -1244,6 +1244,10 @@ def _as_date(as_of: date | datetime | None) -> date:
     return as_of
 
 
+BUILD_SCOPE = "energy.build_scope"
+"""The points (``point_id``) whose intervals and days the latest build recomputed."""
+
+
 def build_energy(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -1333,6 +1337,10 @@ def build_energy(
     _rebuild_exceptions(con)
     steps.mark("exceptions")
     _snapshot(con, new_watermark, as_of_day)
+    # The points whose rows this build wrote (every point in a full build): what the checks
+    # of the marts look at — the other points' rows are those of the version before, checked
+    # when they were written.
+    con.execute(f"create or replace table {BUILD_SCOPE} as select distinct point_id from _scope")
     steps.mark("snapshot")
     for (name,) in con.sql(
         "select table_name from duckdb_tables() where temporary and table_name like '\\_%' escape '\\'"

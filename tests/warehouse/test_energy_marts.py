@@ -145,6 +145,29 @@ def test_checks_pass_and_catch(tmp_path: Path) -> None:
         assert con.sql(CHECK_OFFICE_IS_ROOTS).fetchall() != []
 
 
+def test_a_refresh_checks_the_days_of_the_points_it_recomputed(tmp_path: Path) -> None:
+    from test_energy_vectors import insert
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        seed(con)
+        build_energy(con, as_of=AS_OF, full=True)
+        assert con.sql("select count(*) from energy.build_scope").fetchall() == [(4,)]
+        insert(
+            con,
+            "energy_reading",
+            [(1000, 2, 2, "2026-01-21 16:00:00", 40.0 * 21, "import", None, None, 0, "t", None)],
+        )
+        build_energy(con, as_of=AS_OF)
+        assert con.sql("select point_id from energy.build_scope").fetchall() == [(2,)]
+        assert con.sql(CHECK_DAYS_ADD_UP).fetchall() == []
+        # the new day of S1 (point 2) written wrong by this refresh is caught
+        con.execute(
+            "update marts.energy_daily set consumption = consumption + 1"
+            " where day = '2026-01-21' and point_code = 'S1'"
+        )
+        assert [row[0] for row in con.sql(CHECK_DAYS_ADD_UP).fetchall()] == [2]
+
+
 def test_held_interval_is_an_exception_and_makes_the_month_incomplete(tmp_path: Path) -> None:
     from test_energy_vectors import insert
 
