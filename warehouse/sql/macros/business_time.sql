@@ -193,7 +193,8 @@ due_interval AS (  -- the working interval holding each position ('24x7': the ra
 due AS (  -- the earliest instant at that position
     SELECT clock_id,
         CASE WHEN due_us <= business_us_before + epoch_us(end_utc) - epoch_us(start_utc)
-            THEN start_utc + to_microseconds(CAST(due_us - business_us_before AS BIGINT))
+            -- by microseconds, not ICU's TIMESTAMPTZ + INTERVAL (an instant is an instant)
+            THEN make_timestamptz(epoch_us(start_utc) + CAST(due_us - business_us_before AS BIGINT))
             ELSE error('calendar_intervals end before the deadline of clock ' || clock_id)
         END AS due_at
     FROM due_interval
