@@ -582,10 +582,17 @@ def _full(
         con, "staging.stg_workflow_clocks", "clock_id", CLOCK_BUCKET, granule=_ID_GRANULE
     ):
         only = f"where {bucket.where('clock_id')}" if bucket.count > 1 else ""
+        events, periodic, corrective = _spans(con, only)
         _write(
             con,
             "sla.clock_inputs",
-            _fill(_CLOCK_INPUTS, clocks_filter=only, **_spans(con, only)),
+            _fill(
+                _CLOCK_INPUTS,
+                clocks_filter=only,
+                events_filter=events,
+                periodic_filter=periodic,
+                corrective_filter=corrective,
+            ),
             bucket.first,
         )
     _write(con, "sla.pause_inputs", _fill(_PAUSE_INPUTS, pauses_filter=""), True)
@@ -597,8 +604,8 @@ def _full(
     return recomputed, None, added
 
 
-def _spans(con: duckdb.DuckDBPyConnection, clocks_filter: str) -> dict[str, str]:
-    """Filters of the clock inputs' events and orders to the spans of ids that hold the ones
+def _spans(con: duckdb.DuckDBPyConnection, clocks_filter: str) -> tuple[str, str, str]:
+    """Filters of the clock inputs' events, periodic and corrective orders to the spans of ids that hold the ones
     of the clocks of ``clocks_filter`` (right whatever the ids). A clock's row is written with
     its order and its start event, and its stop comes later, so a range of clock ids starts
     and stops within a stretch of the log and of the orders, and each join hashes that stretch
@@ -616,11 +623,11 @@ def _spans(con: duckdb.DuckDBPyConnection, clocks_filter: str) -> dict[str, str]
     def between(column: str, low: int | None, high: int | None) -> str:
         return "where false" if low is None else f"where {column} between {low} and {high}"
 
-    return {
-        "events_filter": between("event_id", row[0], row[1]),
-        "periodic_filter": between("order_id", row[2], row[3]),
-        "corrective_filter": between("order_id", row[4], row[5]),
-    }
+    return (
+        between("event_id", row[0], row[1]),
+        between("order_id", row[2], row[3]),
+        between("order_id", row[4], row[5]),
+    )
 
 
 def _incremental(
