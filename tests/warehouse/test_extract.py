@@ -96,6 +96,39 @@ def test_one_open_source_serves_many_extractions_each_seeing_later_commits(org_u
         assert extract_table(database, con, "org_office") == 3
 
 
+def test_the_event_payload_is_left_in_the_operational_database(
+    org_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No model reads what each form said (the payload): the copy of the events leaves it out,
+    whole or appended, on both backends and through the SQLite reader of large tables."""
+    engine = create_db_engine(org_url)
+    insert = text(
+        "insert into workflow_event (id, document_type, document_id, document_no, office_id,"
+        " transition, from_state, to_state, actor, at, payload) select :id, 'corrective_order',"
+        " 7, 'CO-7', id, 'raise', null, 'open', 'li', '2026-03-01 08:00:00', :payload"
+        " from org_office where code = 'SZ001'"
+    )
+    with engine.begin() as db:
+        for i in range(1, 6):
+            db.execute(insert, {"id": i, "payload": '{"title": "电梯异响"}'})
+    con = duckdb.connect()
+    source = next(s for s in extract.SOURCES if s.table == "workflow_event")
+    monkeypatch.setattr(extract, "_SQLITE_CHUNK_ROWS", 2)  # SQLite: two readers
+    assert extract.extract_source(org_url, con, source)["dagster/row_count"] == 5
+    with engine.begin() as db:
+        db.execute(insert, {"id": 6, "payload": "{}"})
+    engine.dispose()
+    assert extract.extract_source(org_url, con, source)["appended_rows"] == 1
+    columns = [
+        c for (c,) in con.sql("select column_name from (describe raw.workflow_event)").fetchall()
+    ]
+    assert "payload" not in columns
+    assert {"id", "document_no", "office_id", "from_state", "to_state", "at"} <= set(columns)
+    assert con.sql(
+        "select count(*), max(id), any_value(document_no) from raw.workflow_event"
+    ).fetchall() == [(6, 6, "CO-7")]
+
+
 def test_incremental_extraction_appends_only_new_rows(org_url: str) -> None:
     con = duckdb.connect()
     assert extract_incremental(org_url, con, "org_office", "id") == 2  # first time: whole
