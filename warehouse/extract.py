@@ -180,7 +180,11 @@ SOURCES: tuple[Source, ...] = (
     # the operational log (39 M events: 27 % of the bytes read, about a fifth of their copy).
     Source(EVENTS, key_column="id", lookback=LOOKBACK_KEYS, left_out=("payload",)),
     Source("maint_periodic_order", documents=Documents("id", None, "periodic_order")),
-    Source("maint_corrective_order", documents=Documents("id", None, "corrective_order")),
+    Source(
+        "maint_corrective_order",
+        documents=Documents("id", None, "corrective_order"),
+        left_out=("title", "description"),  # free text no model reads (up to 2 000 characters)
+    ),
     Source("workflow_clock", documents=_CLOCK_DOCUMENTS),
     Source(
         "workflow_clock_pause",
