@@ -14,9 +14,9 @@ from test_energy_incremental import AS_OF, seed
 from test_energy_vectors import prepare
 
 from pipelines.defs.energy import (
-    CHECK_DAYS_ADD_UP,
     CHECK_NO_NEGATIVE,
     CHECK_OFFICE_IS_ROOTS,
+    days_add_up_sql,
 )
 from warehouse.energy import build_energy
 from warehouse.publish import Warehouse
@@ -131,13 +131,13 @@ def test_checks_pass_and_catch(tmp_path: Path) -> None:
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         seed(con)
         build_energy(con, as_of=AS_OF, full=True)
-        for check in (CHECK_DAYS_ADD_UP, CHECK_NO_NEGATIVE, CHECK_OFFICE_IS_ROOTS):
+        for check in (days_add_up_sql(con), CHECK_NO_NEGATIVE, CHECK_OFFICE_IS_ROOTS):
             assert con.sql(check).fetchall() == []
         # per interval: its day shares add up to it
         con.execute(
             "update marts.energy_daily set consumption = consumption + 1 where day = '2026-01-05' and point_code = 'S1'"
         )
-        assert con.sql(CHECK_DAYS_ADD_UP).fetchall() != []
+        assert con.sql(days_add_up_sql(con)).fetchall() != []
         con.execute(
             "update marts.energy_monthly set consumption = -1 where level = 'office' and node_code = 'O2'"
         )
@@ -159,13 +159,40 @@ def test_a_refresh_checks_the_days_of_the_points_it_recomputed(tmp_path: Path) -
         )
         build_energy(con, as_of=AS_OF)
         assert con.sql("select point_id from energy.build_scope").fetchall() == [(2,)]
-        assert con.sql(CHECK_DAYS_ADD_UP).fetchall() == []
+        assert con.sql(days_add_up_sql(con)).fetchall() == []
         # the new day of S1 (point 2) written wrong by this refresh is caught
         con.execute(
             "update marts.energy_daily set consumption = consumption + 1"
             " where day = '2026-01-21' and point_code = 'S1'"
         )
-        assert [row[0] for row in con.sql(CHECK_DAYS_ADD_UP).fetchall()] == [2]
+        assert [row[0] for row in con.sql(days_add_up_sql(con)).fetchall()] == [2]
+
+
+def test_a_refresh_checks_its_days_from_the_first_one_it_rewrote(tmp_path: Path) -> None:
+    """The check of a refresh covers the rewritten days only: it holds when an old interval
+    straddles the start of the first rewritten day (its share after that start counts) and
+    catches a wrong day there."""
+    from test_energy_vectors import insert
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        seed(con)
+        build_energy(con, as_of=AS_OF, full=True)
+        # 04:00 local on the 22nd: the interval from the 21st's midnight straddles midnight
+        row = (2, 2, "2026-01-21 20:00:00", 848.0, "import", None, None, 0, "t", None)
+        insert(con, "energy_reading", [(1000, *row)])
+        build_energy(con, as_of=AS_OF)
+        row = (2, 2, "2026-01-22 20:00:00", 888.0, "import", None, None, 0, "t", None)
+        insert(con, "energy_reading", [(1001, *row)])
+        build_energy(con, as_of=AS_OF)
+        assert con.sql("select point_id, from_day from energy.build_scope").fetchall() == [
+            (2, date(2026, 1, 22))
+        ]
+        assert con.sql(days_add_up_sql(con)).fetchall() == []
+        con.execute(
+            "update marts.energy_daily set consumption = consumption + 1"
+            " where day = '2026-01-22' and point_code = 'S1'"
+        )
+        assert [row[0] for row in con.sql(days_add_up_sql(con)).fetchall()] == [2]
 
 
 def test_held_interval_is_an_exception_and_makes_the_month_incomplete(tmp_path: Path) -> None:
