@@ -9,12 +9,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from operational import audit
 from operational.errors import DomainError
 from operational.models import CityCompany, Office, Role, ScopeLevel, User, utcnow
 
@@ -201,6 +203,20 @@ def lock_duration(failed_logins: int) -> timedelta:
     return min(timedelta(seconds=30 * 2**doublings), MAX_LOCK)
 
 
+def _audit_login(session: Session, username: str, action: str, reason: str, **details: Any) -> None:
+    """One audit entry per login attempt (entity ``login``, key the user name as typed): who
+    got in, who was refused and why — the caller commits it whether the login succeeds or not."""
+    key = username[:128] or "-"
+    audit.record(
+        session,
+        actor=key[:64],
+        action=action,
+        entity="login",
+        entity_key=key,
+        after={"reason": reason, **{k: v for k, v in details.items() if v is not None}},
+    )
+
+
 def authenticate(
     session: Session, username: str, password: str, now: datetime | None = None
 ) -> Principal:
@@ -209,18 +225,30 @@ def authenticate(
     The caller commits the session whether this succeeds or raises, so failures are counted.
     """
     now = now or utcnow()
-    user = session.scalars(select(User).where(User.username == username.strip())).one_or_none()
+    name = username.strip()
+    user = session.scalars(select(User).where(User.username == name)).one_or_none()
     if user is None or not user.is_active:
         _hasher.hash(password)  # spend the same time as a real check
+        _audit_login(session, name, "login_failed", "unknown_user" if user is None else "disabled")
         raise DomainError("auth.invalid_login")
     if user.locked_until is not None and user.locked_until > now:
         wait = int((user.locked_until - now).total_seconds()) + 1
+        _audit_login(session, name, "login_refused", "locked", locked_until=user.locked_until)
         raise DomainError("auth.locked", seconds=wait)
     if not _password_matches(user.password_hash, password):
         user.failed_logins += 1
         pause = lock_duration(user.failed_logins)
         user.locked_until = now + pause if pause else None
+        _audit_login(
+            session,
+            name,
+            "login_failed",
+            "wrong_password",
+            failed_logins=user.failed_logins,
+            locked_until=user.locked_until,
+        )
         raise DomainError("auth.invalid_login")
+    _audit_login(session, name, "login", "password")
     user.failed_logins = 0
     user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):

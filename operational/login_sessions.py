@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from operational import audit
 from operational.auth import Principal, load_principal
 from operational.models import User, utcnow
 from operational.models.people import LoginSession
@@ -170,12 +171,23 @@ def still_live(
 
 
 def end(session: Session, session_id: int, now: datetime | None = None) -> None:
-    """Log this session out (its cookie no longer works anywhere)."""
-    session.execute(
+    """Log this session out (its cookie no longer works anywhere); audited as a ``logout``."""
+    ended = session.execute(
         update(LoginSession)
         .where(LoginSession.id == session_id, LoginSession.ended_at.is_(None))
         .values(ended_at=now or utcnow())
-    )
+        .returning(LoginSession.user_id)
+    ).scalar_one_or_none()
+    if ended is not None:
+        username = session.scalars(select(User.username).where(User.id == ended)).one()
+        audit.record(
+            session,
+            actor=username,
+            action="logout",
+            entity="login",
+            entity_key=username,
+            after={"login_session": session_id},
+        )
 
 
 def end_all(session: Session, user_id: int, now: datetime | None = None) -> None:

@@ -68,6 +68,41 @@ def test_repeated_failures_lock_the_account_for_a_growing_while(demo: Session) -
     assert lock_duration(50) == timedelta(minutes=15)
 
 
+def test_every_login_attempt_and_logout_is_audited(demo: Session) -> None:
+    """Internal audit sees who got in, who was refused and why, and who logged out."""
+    from operational import login_sessions
+
+    now = utcnow()
+    principal = authenticate(demo, "hq", "propcloud", now)
+    for _ in range(5):
+        with pytest.raises(DomainError):
+            authenticate(demo, "manager", "wrong-password", now)
+    with pytest.raises(DomainError):
+        authenticate(demo, "manager", "propcloud", now + timedelta(seconds=1))
+    with pytest.raises(DomainError):
+        authenticate(demo, " nobody ", "propcloud", now)
+    started = login_sessions.start(
+        demo,
+        b"k" * 32,
+        principal.user_id,
+        login_sessions.Lifetime(timedelta(hours=1), timedelta(days=1)),
+    )
+    login_sessions.end(demo, started.session_id)
+    login_sessions.end(demo, started.session_id)  # already ended: nothing more to record
+    entries = demo.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "login").order_by(AuditEntry.id)
+    ).all()
+    assert [(e.entity_key, e.action, e.after["reason"]) for e in entries[:1]] == [
+        ("hq", "login", "password")
+    ]
+    assert [e.action for e in entries[1:6]] == ["login_failed"] * 5
+    assert [e.after["failed_logins"] for e in entries[1:6]] == [1, 2, 3, 4, 5]
+    assert "locked_until" in entries[5].after and "wrong-password" not in str(entries[5].after)
+    assert (entries[6].action, entries[6].after["reason"]) == ("login_refused", "locked")
+    assert (entries[7].entity_key, entries[7].after["reason"]) == ("nobody", "unknown_user")
+    assert [(e.entity_key, e.action) for e in entries[8:]] == [("hq", "logout")]
+
+
 def test_a_disabled_user_cannot_log_in(demo: Session) -> None:
     set_active(demo, None, "engineer", False)
     with pytest.raises(DomainError):
@@ -89,7 +124,9 @@ def test_admin_manages_users_and_every_change_is_audited(demo: Session) -> None:
     lina = authenticate(demo, "li.na", "a-long-password")
     offices = lina.offices_for(Permission.VIEW_OVERVIEW)
     assert offices is not None and all(code.startswith("BJ") for code in offices)
-    entries = demo.scalars(select(AuditEntry).where(AuditEntry.entity_key == "li.na")).all()
+    entries = demo.scalars(
+        select(AuditEntry).where(AuditEntry.entity_key == "li.na", AuditEntry.entity == "auth_user")
+    ).all()
     assert [e.action for e in entries] == ["create", "update"]
     assert entries[1].before == {"roles": ["office_manager@office:SH002"]}
     assert all("password" not in str(e.after) for e in entries)
