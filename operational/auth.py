@@ -203,9 +203,10 @@ def lock_duration(failed_logins: int) -> timedelta:
     return min(timedelta(seconds=30 * 2**doublings), MAX_LOCK)
 
 
-def _audit_login(session: Session, username: str, action: str, reason: str, **details: Any) -> None:
-    """One audit entry per login attempt (entity ``login``, key the user name as typed): who
-    got in, who was refused and why — the caller commits it whether the login succeeds or not."""
+def record_login(session: Session, username: str, action: str, **details: Any) -> None:
+    """One audit entry of a login attempt or a logout (entity ``login``, key the user name as
+    typed, ``details`` as its ``after``): who got in, who was refused and why, who logged out —
+    in the caller's transaction, which :func:`authenticate`'s caller commits either way."""
     key = username[:128] or "-"
     audit.record(
         session,
@@ -213,7 +214,7 @@ def _audit_login(session: Session, username: str, action: str, reason: str, **de
         action=action,
         entity="login",
         entity_key=key,
-        after={"reason": reason, **{k: v for k, v in details.items() if v is not None}},
+        after={k: v for k, v in details.items() if v is not None},
     )
 
 
@@ -229,26 +230,33 @@ def authenticate(
     user = session.scalars(select(User).where(User.username == name)).one_or_none()
     if user is None or not user.is_active:
         _hasher.hash(password)  # spend the same time as a real check
-        _audit_login(session, name, "login_failed", "unknown_user" if user is None else "disabled")
+        record_login(
+            session,
+            name,
+            "login_failed",
+            reason="unknown_user" if user is None else "disabled",
+        )
         raise DomainError("auth.invalid_login")
     if user.locked_until is not None and user.locked_until > now:
         wait = int((user.locked_until - now).total_seconds()) + 1
-        _audit_login(session, name, "login_refused", "locked", locked_until=user.locked_until)
+        record_login(
+            session, name, "login_refused", reason="locked", locked_until=user.locked_until
+        )
         raise DomainError("auth.locked", seconds=wait)
     if not _password_matches(user.password_hash, password):
         user.failed_logins += 1
         pause = lock_duration(user.failed_logins)
         user.locked_until = now + pause if pause else None
-        _audit_login(
+        record_login(
             session,
             name,
             "login_failed",
-            "wrong_password",
+            reason="wrong_password",
             failed_logins=user.failed_logins,
             locked_until=user.locked_until,
         )
         raise DomainError("auth.invalid_login")
-    _audit_login(session, name, "login", "password")
+    record_login(session, name, "login", reason="password")
     user.failed_logins = 0
     user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):

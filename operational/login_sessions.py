@@ -28,8 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from operational import audit
-from operational.auth import Principal, load_principal
+from operational.auth import Principal, load_principal, record_login
 from operational.models import User, utcnow
 from operational.models.people import LoginSession
 
@@ -180,14 +179,7 @@ def end(session: Session, session_id: int, now: datetime | None = None) -> None:
     ).scalar_one_or_none()
     if ended is not None:
         username = session.scalars(select(User.username).where(User.id == ended)).one()
-        audit.record(
-            session,
-            actor=username,
-            action="logout",
-            entity="login",
-            entity_key=username,
-            after={"login_session": session_id},
-        )
+        record_login(session, username, "logout", login_session=session_id)
 
 
 def end_all(session: Session, user_id: int, now: datetime | None = None) -> None:
