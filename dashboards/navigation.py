@@ -31,6 +31,10 @@ class PageSpec:
     section_key: str
     url_path: str | None = None
     """The page's address (``/reading``); None: Streamlit's default, from the file name."""
+    probes: tuple[tuple[str, str], ...] = ()
+    """The URL parameters that name a record, with the kind of record each names (``order``,
+    ``plan``, ``point``, ``object``, ``office``): the role × scope test opens the page with
+    another office's record in them and fails if anything of that office appears."""
 
 
 ANALYTICS = "dashboards.nav.section_analytics"
@@ -59,6 +63,7 @@ PAGES: tuple[PageSpec, ...] = (
         Permission.ENTER_READINGS,
         "energy_ui.nav.section_entry",
         url_path="reading",  # meter labels' QR codes open {PROPCLOUD_BASE_URL}/reading?point=…
+        probes=(("point", "point"),),
     ),
     PageSpec(
         "views/meter_replacement.py",
@@ -77,6 +82,7 @@ PAGES: tuple[PageSpec, ...] = (
         Permission.VIEW_ORDERS,
         MAINT,
         url_path="orders",  # ?order=<number> opens that order
+        probes=(("order", "order"),),
     ),
     PageSpec(
         "views/plans.py",
@@ -102,6 +108,7 @@ PAGES: tuple[PageSpec, ...] = (
         Permission.VIEW_OBJECTS,
         MAINT,
         url_path="object",  # object labels' QR codes open {PROPCLOUD_BASE_URL}/object?code=…
+        probes=(("code", "object"), ("office", "office")),
     ),
     PageSpec(
         "views/faults.py",

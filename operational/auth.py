@@ -117,6 +117,12 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
 }
 
 
+GROUP_WIDE: frozenset[Permission] = frozenset({Permission.MANAGE_USERS})
+"""Permissions over records of no single office, so held only through a group-scope grant: the
+users and their roles span every office (an administrator granted at one office would
+otherwise see and change the whole group's accounts)."""
+
+
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError("auth.password_too_short", min=MIN_PASSWORD_LENGTH)
@@ -167,10 +173,13 @@ class Principal:
         return frozenset(offices)
 
     def can(self, permission: Permission, office_code: str | None = None) -> bool:
-        """Whether the user holds ``permission`` at all, or for ``office_code`` if given."""
+        """Whether the user holds ``permission`` at all, or for ``office_code`` if given. A
+        permission over the whole group (:data:`GROUP_WIDE`) counts only at group scope."""
         offices = self.offices_for(permission)
         if offices is None:
             return True
+        if permission in GROUP_WIDE:
+            return False
         return office_code in offices if office_code is not None else bool(offices)
 
     @property

@@ -216,3 +216,26 @@ def test_demo_head_office_logins_cannot_raise_orders_anywhere(demo: Session) -> 
         assert authenticate(demo, username, "propcloud").offices_for(Permission.RAISE_ORDERS) == {
             "SH001"
         }
+
+
+def test_user_administration_needs_a_group_scope_grant() -> None:
+    """Accounts span every office: an administrator granted at one office manages none."""
+    from operational.auth import GROUP_WIDE, Grant, Permission, Principal, system_principal
+    from operational.models import Role, ScopeLevel
+
+    at_office = Principal(
+        1,
+        "a",
+        "a",
+        "zh_CN",
+        (Grant(Role.GROUP_ADMIN, ScopeLevel.OFFICE, "SH001", frozenset({"SH001"})),),
+    )
+    at_group = Principal(
+        2, "b", "b", "zh_CN", (Grant(Role.GROUP_ADMIN, ScopeLevel.GROUP, "", None),)
+    )
+    assert Permission.MANAGE_USERS in GROUP_WIDE
+    assert not at_office.can(Permission.MANAGE_USERS)
+    assert not at_office.can(Permission.MANAGE_USERS, "SH001")
+    assert at_office.can(Permission.MANAGE_METERS, "SH001")  # office permissions are unchanged
+    assert at_group.can(Permission.MANAGE_USERS)
+    assert system_principal("cli").can(Permission.MANAGE_USERS)

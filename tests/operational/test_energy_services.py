@@ -308,9 +308,7 @@ def test_points_and_parents(session: Session) -> None:
         )
     assert exc.value.key == "energy.parent_other_office"
     with pytest.raises(DomainError) as exc:
-        add_meter(
-            session, CLI, point_code="EC01-E-B1", installed_at=T0, initial_reading=0, now=NOW
-        )
+        add_meter(session, CLI, point_code="EC01-E-B1", installed_at=T0, initial_reading=0, now=NOW)
     assert exc.value.key == "energy.meter.already_open"
     points = list_points(session, CLI, Permission.ENTER_READINGS, ["EC01"])
     assert [(p.code, p.parent_code, p.building, p.has_meter) for p in points] == [

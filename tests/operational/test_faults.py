@@ -46,9 +46,7 @@ MANAGER = person(Role.OFFICE_MANAGER)
 
 
 def tree(session: Session) -> None:
-    add_object_type(
-        session, CLI, code="ft_eng", name="工程设备", discipline=Discipline.ENGINEERING
-    )
+    add_object_type(session, CLI, code="ft_eng", name="工程设备", discipline=Discipline.ENGINEERING)
     add_object_type(session, CLI, code="ft_elev", name="电梯", parent_code="ft_eng")
     add_object_type(session, CLI, code="ft_pump", name="水泵", parent_code="ft_eng")
     add_fault(

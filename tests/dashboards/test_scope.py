@@ -1,0 +1,516 @@
+"""Scope inside every read: the role × scope test (docs/architecture.md, "Every read carries its
+scope").
+
+Against the two-city demo (city companies SH and BJ, offices SH001, SH002, BJ001, BJ002), every
+role at office (SH001), city (SH) and group scope drives
+
+- every registered operational read (``operational.scope.READS``), with each office's records
+  as arguments: a record of an office outside the scope is NotFound (never loaded, then
+  checked), one inside is found;
+- every warehouse reader method (``WarehouseReader`` and its subclasses), with each office's
+  nodes as arguments;
+- every registered page (``dashboards.navigation.PAGES``), plain and with URL parameters that
+  name another office's record (the page's ``probes``), and every Excel export it offers;
+
+and fails if anything of an office outside the scope — its code or its name, which the order,
+plan and point numbers carry — appears. A new read joins by being registered with
+``@scoped_read``, a new reader method by being a public method of a reader, a new page by its
+``PageSpec`` line: none by remembering to.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import pytest
+from google.protobuf import text_format
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+import operational
+import warehouse
+from dashboards import navigation
+from operational.auth import ROLE_PERMISSIONS, Grant, Permission, Principal
+from operational.db import create_db_engine
+from operational.errors import NotFound
+from operational.models import (
+    CorrectiveOrder,
+    MaintObject,
+    MeterPoint,
+    Office,
+    PeriodicOrder,
+    PeriodicPlan,
+    Role,
+    ScopeLevel,
+)
+from operational.scope import READS, ReadSpec
+from warehouse.queries import WarehouseReader, query_names, query_text
+from warehouse.queries_energy import LEVELS
+from warehouse.scope import OfficeScope
+
+if TYPE_CHECKING:
+    from conftest import Site
+
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+OFFICES = ("BJ001", "BJ002", "SH001", "SH002")
+SCOPES: dict[str, tuple[ScopeLevel, str, frozenset[str] | None]] = {
+    "office": (ScopeLevel.OFFICE, "SH001", frozenset({"SH001"})),
+    "city": (ScopeLevel.CITY, "SH", frozenset({"SH001", "SH002"})),
+    "group": (ScopeLevel.GROUP, "", None),
+}
+
+
+def _import_all(package: Any) -> None:
+    """Import every module of ``package``, so that every read registers itself."""
+    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if ".migrations" not in module.name:
+            importlib.import_module(module.name)
+
+
+_import_all(operational)
+_import_all(warehouse)
+
+
+def permissions_of(role: Role) -> frozenset[Permission]:
+    return frozenset(p for p, roles in ROLE_PERMISSIONS.items() if role in roles)
+
+
+def principal(role: Role, scope: str) -> Principal:
+    level, code, offices = SCOPES[scope]
+    return Principal(
+        900, f"{role.value}@{scope}", "测试", "zh_CN", (Grant(role, level, code, offices),)
+    )
+
+
+PRINCIPALS = [
+    pytest.param(principal(role, scope), id=f"{role.value}@{scope}")
+    for role in Role
+    for scope in SCOPES
+]
+
+
+def page_principals() -> list[Principal]:
+    """One principal per distinct set of permissions and scope: pages test permissions, never
+    role names, so two roles with the same permissions see the same pages."""
+    seen: dict[tuple[frozenset[Permission], str], Principal] = {}
+    for role in Role:
+        for scope in SCOPES:
+            seen.setdefault((permissions_of(role), scope), principal(role, scope))
+    return list(seen.values())
+
+
+# ---------------------------------------------------------------- the demo's records
+
+
+@dataclasses.dataclass(frozen=True)
+class Records:
+    """A few records of every office of the demo, to name in arguments and URL parameters."""
+
+    names: dict[str, str]  # office code → office name
+    ids: dict[int, str]  # office id → office code
+    cities: dict[str, str]  # office code → city code
+    orders: dict[str, tuple[str, ...]]  # a periodic and a corrective order number
+    plans: dict[str, str]
+    points: dict[str, str]
+    buildings: dict[str, str]  # office code → "office/building" node of the energy marts
+    objects: dict[str, str]
+
+    def record(self, kind: str, office: str) -> str:
+        return {
+            "order": self.orders[office][-1],
+            "plan": self.plans[office],
+            "point": self.points[office],
+            "object": self.objects[office],
+            "office": office,
+        }[kind]
+
+
+@pytest.fixture(scope="module")
+def engine(demo_site: Site) -> Iterator[Engine]:
+    engine = create_db_engine(f"sqlite:///{demo_site.database}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def records(engine: Engine) -> Records:
+    with Session(engine) as s:
+        offices = {o.id: o for o in s.scalars(select(Office))}
+        codes = {i: o.code for i, o in offices.items()}
+
+        def first(model: Any, column: Any) -> dict[str, str]:
+            found: dict[str, str] = {}
+            for office_id, value in s.execute(
+                select(model.office_id, column).order_by(model.office_id, column)
+            ):
+                found.setdefault(codes[office_id], value)
+            return found
+
+        periodic = first(PeriodicOrder, PeriodicOrder.document_no)
+        corrective = first(CorrectiveOrder, CorrectiveOrder.document_no)
+        buildings: dict[str, str] = {}
+        for office_id, name in s.execute(
+            select(MeterPoint.office_id, MeterPoint.building_id).where(
+                MeterPoint.building_id.is_not(None)
+            )
+        ):
+            buildings.setdefault(codes[office_id], str(name))
+        from operational.models import Building
+
+        building_names = {b.id: b.name for b in s.scalars(select(Building))}
+        city_codes = {
+            o.code: c
+            for o, c in s.execute(
+                select(Office, operational.models.CityCompany.code).join(
+                    operational.models.CityCompany,
+                    operational.models.CityCompany.id == Office.city_id,
+                )
+            )
+        }
+        return Records(
+            names={o.code: o.name for o in offices.values()},
+            ids=codes,
+            cities=city_codes,
+            orders={c: (periodic[c], corrective[c]) for c in OFFICES},
+            plans=first(PeriodicPlan, PeriodicPlan.document_no),
+            points=first(MeterPoint, MeterPoint.code),
+            buildings={c: f"{c}/{building_names[int(b)]}" for c, b in buildings.items()},
+            objects=first(MaintObject, MaintObject.code),
+        )
+
+
+def markers(records: Records, allowed: frozenset[str] | None) -> list[str]:
+    """What of the offices outside ``allowed`` must never appear: their codes and names."""
+    outside = [c for c in OFFICES if allowed is not None and c not in allowed]
+    return [*outside, *(records.names[c] for c in outside)]
+
+
+def strings(value: Any, records: Records) -> Iterator[str]:
+    """Every piece of text in a read's result (dataclasses, frames, rows, mapped objects)."""
+    if value is None or isinstance(value, bool | int | float | date):
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, pl.DataFrame):
+        yield value.write_csv()
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            yield from strings(getattr(value, field.name), records)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from strings(item, records)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings(key, records)
+            yield from strings(item, records)
+    elif hasattr(value, "__table__"):  # a mapped row: its columns and its office
+        for column in value.__table__.columns:
+            yield str(getattr(value, column.key, ""))
+        if getattr(value, "office_id", None) is not None:
+            yield records.ids[value.office_id]
+    else:
+        yield str(value)
+
+
+def leaked(value: Any, records: Records, allowed: frozenset[str] | None) -> list[str]:
+    text = "\n".join(strings(value, records)).lower()
+    return [m for m in markers(records, allowed) if m.lower() in text]
+
+
+# ---------------------------------------------------------------- operational reads
+
+TARGETS = {"document_no", "office_code", "point_code", "code"}
+
+
+def _read_id(spec: ReadSpec) -> str:
+    return f"{spec.function.__module__.rsplit('.', 1)[-1]}.{spec.function.__name__}"
+
+
+def _arguments(spec: ReadSpec, records: Records, office: str) -> dict[str, Any]:
+    """Arguments naming ``office``'s records, by parameter name."""
+    params = inspect.signature(spec.function).parameters
+    args: dict[str, Any] = {}
+    if "document_no" in params:
+        args["document_no"] = records.record(
+            "plan" if "plan" in spec.function.__name__ else "order", office
+        )
+    if "office_code" in params:
+        args["office_code"] = office
+    if "point_code" in params:
+        args["point_code"] = records.points[office]
+    if "code" in params:
+        args["code"] = records.objects[office]
+    return args
+
+
+def test_every_read_of_a_read_only_module_is_registered() -> None:
+    """The forms' lookups are all reads: each one is registered, so none escapes the test."""
+    from operational.services import lookup
+
+    registered = {spec.function for spec in READS}
+    public = [
+        f
+        for name, f in inspect.getmembers(lookup, inspect.isfunction)
+        if f.__module__ == lookup.__name__ and not name.startswith("_")
+    ]
+    assert public and [f.__name__ for f in public if f not in registered] == []
+
+
+@pytest.mark.parametrize("spec", READS, ids=_read_id)
+def test_an_operational_read_keeps_to_every_scope(
+    spec: ReadSpec, engine: Engine, records: Records
+) -> None:
+    params = inspect.signature(spec.function).parameters
+    targeted = bool(TARGETS & set(params))
+    found_in_scope = 0
+    for role in Role:
+        for scope in SCOPES:
+            who = principal(role, scope)
+            permissions = [spec.permission] if spec.permission else list(Permission)
+            for permission in permissions:
+                allowed = who.offices_for(permission)
+                for office in OFFICES if targeted else (None,):
+                    args = {} if office is None else _arguments(spec, records, office)
+                    if "permission" in params:
+                        args["permission"] = (
+                            permission if spec.permission is None else Permission.HANDLE_ORDERS
+                        )
+                    inside = office is None or allowed is None or office in allowed
+                    with Session(engine) as s:
+                        try:
+                            result = spec.function(s, who, **args)
+                        except NotFound:
+                            assert not inside, (who.username, permission, office, "not found")
+                            continue
+                        seen = leaked(result, records, allowed)
+                        s.rollback()
+                    assert not seen, (who.username, permission, office, seen)
+                    # A record of another office is NotFound or nothing: what it holds may
+                    # carry no marker (an object named 1号电梯 exists at every office).
+                    assert inside or not result, (who.username, permission, office, result)
+                    found_in_scope += inside and office is not None
+    assert found_in_scope or not targeted, "no principal found any record: the test is vacuous"
+
+
+# ---------------------------------------------------------------- warehouse readers
+
+
+def _reader_classes() -> list[type[WarehouseReader]]:
+    found, todo = [], [WarehouseReader]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def _reader_methods() -> list[tuple[type[WarehouseReader], str]]:
+    return [
+        (cls, name)
+        for cls in _reader_classes()
+        for name, member in vars(cls).items()
+        if callable(member) and not name.startswith("_") and name != "frame"
+    ]
+
+
+def _node_calls(
+    method: Callable[..., Any], records: Records
+) -> Iterator[tuple[dict[str, Any], str | None]]:
+    """Argument sets for a reader method, each with the office the call is about (None: a
+    call about the reader's whole scope)."""
+    params = inspect.signature(method).parameters
+    base: dict[str, Any] = {}
+    for name, value in {
+        "kind": "electricity",
+        "start": date(2000, 1, 1),
+        "end": date(2030, 12, 1),
+        "year": 2026,
+        "limit": 100_000,
+    }.items():
+        if name in params:
+            base[name] = value
+    if "level" in params:
+        for level in LEVELS:
+            for office in OFFICES:
+                node = {
+                    "point": records.points[office],
+                    "building": records.buildings.get(office, f"{office}/-"),
+                    "office": office,
+                    "city": records.cities[office],
+                    "group": "YY",
+                }[level]
+                about = None if level == "group" else office
+                yield {**base, "level": level, "node_code": node}, about
+    elif "point_code" in params:
+        for office in OFFICES:
+            yield {**base, "point_code": records.points[office]}, office
+    elif "office_code" in params:
+        for office in OFFICES:
+            yield {**base, "office_code": office}, office
+    else:
+        yield base, None
+
+
+def _in(office: str, allowed: frozenset[str] | None) -> bool:
+    return allowed is None or office in allowed
+
+
+def figures(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``frame`` that carry any value beyond a month number (this-year-vs-last
+    answers twelve months, empty or not)."""
+    values = frame.drop("month_number") if "month_number" in frame.columns else frame
+    if values.width == 0:
+        return values
+    return values.filter(~pl.all_horizontal(pl.all().is_null()))
+
+
+def _city_scope(allowed: frozenset[str] | None, records: Records) -> set[str]:
+    """The cities whose every office is in ``allowed``: their totals are visible."""
+    return {
+        c
+        for c in set(records.cities.values())
+        if all(allowed is None or o in allowed for o, oc in records.cities.items() if oc == c)
+    }
+
+
+@pytest.mark.parametrize(
+    ("cls", "name"), _reader_methods(), ids=[f"{c.__name__}.{n}" for c, n in _reader_methods()]
+)
+def test_a_warehouse_reader_keeps_to_every_scope(
+    cls: type[WarehouseReader], name: str, demo_site: Site, records: Records
+) -> None:
+    for scope in SCOPES:
+        allowed = SCOPES[scope][2]
+        reader = cls(demo_site.warehouse_dir, OfficeScope.of(allowed))
+        cities = _city_scope(allowed, records)
+        method = getattr(reader, name)
+        for args, about in _node_calls(method, records):
+            result = method(**args)
+            assert not leaked(result, records, allowed), (scope, name, args)
+            if not isinstance(result, pl.DataFrame):
+                continue
+            if "office_code" in result.columns:
+                seen = set(result["office_code"].drop_nulls())
+                assert allowed is None or seen <= allowed, (scope, name, args)
+            level = args.get("level")
+            if name == "children" and level in ("city", "group"):
+                continue  # the children in scope of a node: their codes are checked above
+            # A total mixes its offices' figures, which no marker shows: a node outside the
+            # scope — an office, a building, a point, a city or the group not wholly in scope —
+            # must have no figures at all.
+            outside = (
+                (level == "city" and args["node_code"] not in cities)
+                or (level == "group" and allowed is not None)
+                or (
+                    level not in ("city", "group") and about is not None and not _in(about, allowed)
+                )
+            )
+            if outside:
+                assert figures(result).is_empty(), (scope, name, args)
+
+
+def test_every_query_file_keeps_to_the_readers_scope() -> None:
+    """A query that forgot the scope is refused when it is loaded (and so here, for all)."""
+    names = query_names()
+    assert names
+    for name in names:
+        query_text(name)
+
+
+# ---------------------------------------------------------------- pages and exports
+
+
+def rendered(app: AppTest) -> str:
+    """Everything a page put on the screen: every element's text, options, tables and charts."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(text_format.MessageToString(proto, as_utf8=True))
+        children = getattr(node, "children", None)
+        for child in (children.values() if isinstance(children, dict) else children) or ():
+            walk(child)
+
+    walk(app._tree)
+    parts.extend(frame.value.to_csv() for frame in app.dataframe)
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def site_env(demo_site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The app's settings, pointed at a copy of the demo (pages may write: a form, a login)."""
+    import os
+    import shutil
+
+    database = tmp_path_factory.mktemp("scope") / "propcloud.db"
+    shutil.copyfile(demo_site.database, database)
+    saved = {k: os.environ.get(k) for k in ("PROPCLOUD_DATABASE_URL", "PROPCLOUD_WAREHOUSE_DIR")}
+    os.environ["PROPCLOUD_DATABASE_URL"] = f"sqlite:///{database}"
+    os.environ["PROPCLOUD_WAREHOUSE_DIR"] = str(demo_site.warehouse_dir)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def test_every_page_is_opened_by_some_principal() -> None:
+    for page in navigation.PAGES:
+        assert any(who.can(page.permission) for who in page_principals()), page.file
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("who", [pytest.param(w, id=w.username) for w in page_principals()])
+def test_every_page_and_export_keeps_to_the_scope(
+    who: Principal, site_env: None, records: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every page the principal may open, plain and with URL parameters naming another
+    office's record, and every table it offers to export."""
+    from dashboards import export
+
+    exported: list[pl.DataFrame] = []
+    original = export.excel_download
+
+    def keep(table: pl.DataFrame, file_stem: str, *, key: str) -> None:
+        exported.append(table)
+        original(table, file_stem, key=key)
+
+    monkeypatch.setattr(export, "excel_download", keep)
+    (grant,) = who.grants
+    allowed = grant.offices
+    foreign = [o for o in OFFICES if allowed is not None and o not in allowed]
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.session_state["principal"] = who
+    for page in navigation.PAGES:
+        if not who.can(page.permission):
+            continue
+        probes = [{}] + [
+            {key: records.record(kind, office) for key, kind in page.probes}
+            for office in (foreign if page.probes else [])
+        ]
+        for query in probes:
+            exported.clear()
+            app.query_params.clear()
+            app.switch_page(page.file)
+            for key, value in query.items():
+                app.query_params[key] = value
+            app.run()
+            where = (page.file, query)
+            assert not app.exception, (*where, app.exception)
+            screen = rendered(app)
+            for echoed in query.values():  # the page may repeat what it was asked for
+                screen = screen.replace(echoed, "")
+            found = [m for m in markers(records, allowed) if m.lower() in screen.lower()]
+            assert not found, (*where, found)
+            assert not leaked(exported, records, allowed), (*where, "export")
