@@ -16,11 +16,12 @@ import click
 from operational.db import create_db_engine, unit_of_work, upgrade
 from operational.demo import DEMO_PASSWORD, DemoOptions, demo_users, load_demo
 from operational.errors import DomainError
+from operational.i18n import t
 from operational.imports.org import ensure_group, import_org_file
 from operational.models import Role, ScopeLevel
 from operational.services.users import GrantSpec, add_user, list_users
 from operational.settings import Settings, load_settings
-from propcloud.console import fail, run_import
+from propcloud.console import fail, progress_shown, run_import
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +58,8 @@ def main() -> None:
 
     Settings come from environment variables: PROPCLOUD_DATABASE_URL (default: SQLite under
     var/), PROPCLOUD_WAREHOUSE_DIR, PROPCLOUD_GROUP_CODE, PROPCLOUD_GROUP_NAME,
-    PROPCLOUD_BASE_URL, PROPCLOUD_LANG (zh_CN or en).
+    PROPCLOUD_BASE_URL, PROPCLOUD_LANG (zh_CN or en), … (docs/operations.md). Long commands
+    show their progress on standard error.
     """
 
 
@@ -149,11 +151,14 @@ def demo(offices: int, days: int, seed: int) -> None:
     """Load the demo group (deterministic for a seed); running it again adds nothing twice."""
     settings = _settings()
     upgrade(settings.database_url)
-    options = DemoOptions(offices=offices, days=days, seed=seed, now=datetime.now(UTC))
-    with unit_of_work(create_db_engine(settings.database_url)) as session:
-        ensure_group(session, settings.group_code, settings.group_name)
-        load_demo(session, options)
-    click.echo(f"demo group loaded: {offices} offices, {days} days (seed {seed})")
+    with progress_shown() as progress:
+        options = DemoOptions(
+            offices=offices, days=days, seed=seed, now=datetime.now(UTC), progress=progress
+        )
+        with unit_of_work(create_db_engine(settings.database_url)) as session:
+            ensure_group(session, settings.group_code, settings.group_name)
+            load_demo(session, options)
+    click.echo(t("ops.demo.loaded", settings.language, offices=offices, days=days, seed=seed))
     _print_logins(settings)
 
 
