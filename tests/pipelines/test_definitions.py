@@ -80,7 +80,7 @@ def test_the_resource_defaults_follow_the_environment(
 ) -> None:
     monkeypatch.setenv("PROPCLOUD_DATABASE_URL", "sqlite:///elsewhere.db")
     monkeypatch.setenv("PROPCLOUD_WAREHOUSE_DIR", str(tmp_path))
-    resource = WarehouseBuild()
+    resource = WarehouseBuild.from_settings()
     assert resource.database_url == "sqlite:///elsewhere.db"
     assert resource.warehouse_dir == str(tmp_path)
 

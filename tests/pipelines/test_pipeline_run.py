@@ -41,7 +41,7 @@ def test_run_pipeline_publishes_the_org_marts(org_url: str, tmp_path: Path) -> N
 
 
 def test_materialize_all_assets(org_url: str, tmp_path: Path) -> None:
-    resource = WarehouseBuild(database_url=org_url, warehouse_dir=str(tmp_path))
+    resource = WarehouseBuild.at(org_url, tmp_path)
     result = dg.materialize(pipelines.defs.assets.all_assets, resources={"warehouse": resource})
     assert result.success
     assert Warehouse(tmp_path).current_version() == result.run_id
@@ -61,7 +61,7 @@ def test_materialize_all_assets(org_url: str, tmp_path: Path) -> None:
 
 
 def test_a_subset_builds_only_the_selected_tables(org_url: str, tmp_path: Path) -> None:
-    resource = WarehouseBuild(database_url=org_url, warehouse_dir=str(tmp_path))
+    resource = WarehouseBuild.at(org_url, tmp_path)
     selected = {
         "raw/org_group",
         "raw/org_city_company",
@@ -149,7 +149,7 @@ def test_checks_alone_read_the_published_version(tmp_path: Path) -> None:
             " t(office_code, city_code)"
         )
     warehouse.publish(path)
-    resource = WarehouseBuild(database_url="sqlite:///unused.db", warehouse_dir=str(tmp_path))
+    resource = WarehouseBuild.at("sqlite:///unused.db", tmp_path)
     for check in (dim_office_code_unique, dim_office_has_city):
         result = check(resource, "a-run-without-a-build")
         assert isinstance(result, dg.AssetCheckResult)
@@ -172,7 +172,7 @@ def test_checks_alone_read_the_published_version(tmp_path: Path) -> None:
 
 
 def test_a_failed_run_has_its_build_discarded(tmp_path: Path) -> None:
-    resource = WarehouseBuild(database_url="sqlite:///unused.db", warehouse_dir=str(tmp_path))
+    resource = WarehouseBuild.at("sqlite:///unused.db", tmp_path)
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         pipelines.defs.assets.all_assets,
@@ -187,12 +187,12 @@ def test_a_failed_run_has_its_build_discarded(tmp_path: Path) -> None:
         dg.AssetKey(["marts", "build_info"])
     ]
     assert build.exists()
-    context = dg.build_run_status_sensor_context(
+    with dg.build_run_status_sensor_context(
         sensor_name="discard_failed_build",
         dagster_instance=instance,
         dagster_run=result.dagster_run,
         dagster_event=result.all_events[-1],
         resources={"warehouse": resource},
-    ).for_run_failure()
-    discard_failed_build(context)
+    ) as context:
+        discard_failed_build(context.for_run_failure())
     assert not build.exists()
