@@ -93,6 +93,7 @@ def test_a_subset_builds_only_the_selected_tables(org_url: str, tmp_path: Path) 
     assert not {"raw/workflow_event", "staging/stg_energy_points", "marts/build_info"} & tables
 
 
+@pytest.mark.slow
 def test_a_model_that_fails_publishes_nothing(
     org_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -110,6 +111,7 @@ def test_a_model_that_fails_publishes_nothing(
     assert list((tmp_path / "building").iterdir()) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("org_url", ["sqlite"], indirect=True)
 def test_a_failing_blocking_check_publishes_nothing(org_url: str, tmp_path: Path) -> None:
     first = run_pipeline(org_url, tmp_path, AS_OF)
@@ -125,6 +127,7 @@ def test_a_failing_blocking_check_publishes_nothing(org_url: str, tmp_path: Path
     assert WarehouseReader(tmp_path).org_overview(None).height == 2
 
 
+@pytest.mark.slow
 def test_a_failing_check_of_a_python_mart_publishes_nothing(
     org_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

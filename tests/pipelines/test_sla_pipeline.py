@@ -63,6 +63,7 @@ def test_definitions_hold_the_sla_assets_with_lineage_from_raw_events() -> None:
     assert schedule.execution_timezone == "Asia/Shanghai"
 
 
+@pytest.mark.slow
 def test_pipeline_as_of_changes_pending_into_breached(scenario_url: str, tmp_path: Path) -> None:
     reader = SlaReader(tmp_path)
     run_pipeline(scenario_url, tmp_path, AS_OF_1)
