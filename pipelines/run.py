@@ -80,6 +80,12 @@ def run_pipeline(
                 # The command line shows what went wrong, not every step's debug events.
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             )
+        # Inside the stage: a build that published nothing ends its progress as stopped.
+        return _published(resource, result)
+
+
+def _published(resource: WarehouseBuild, result: dg.ExecuteInProcessResult) -> Path:
+    """The version the run published; else its build is discarded and PipelineFailed says why."""
     warehouse = resource.warehouse
     warehouse.discard(warehouse.build_path(result.run_id))  # left behind only by a failure
     published = warehouse.version_path(result.run_id)

@@ -6,15 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 import yaml
 from click.testing import CliRunner
 
+import pipelines.defs.assets
 from pipelines.definitions import defs
-from pipelines.run import STARTED_BY, run_pipeline
+from pipelines.run import STARTED_BY, PipelineFailed, run_pipeline
 from propcloud.cli import DAGSTER_YAML, ensure_dagster_home, main
 from tests.pipelines.test_pipeline_run import AS_OF
 from tests.progress_support import Recorder
+from warehouse.models import Model, run_model
 
 
 @pytest.mark.slow  # a persistent instance stores each of a run's events with an fsync
@@ -77,6 +80,24 @@ def test_a_build_is_recorded_in_the_instance_given_and_reports_each_table(
     )
     assert {"marts/dim_office", "raw/org_office"} <= set(built.items)
     assert built.items[-1] == "published_warehouse"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("org_url", ["sqlite"], indirect=True)
+def test_a_build_that_publishes_nothing_ends_its_progress_as_stopped(
+    org_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(con: duckdb.DuckDBPyConnection, model: Model) -> int:
+        if model.table == "marts.dim_office":
+            raise RuntimeError("boom")
+        return run_model(con, model)
+
+    monkeypatch.setattr(pipelines.defs.assets, "run_model", failing)
+    recorder = Recorder()
+    with pytest.raises(PipelineFailed, match="boom"):
+        run_pipeline(org_url, tmp_path, AS_OF, progress=recorder)
+    (built,) = recorder.stages
+    assert built.ended == "failed" and "published_warehouse" not in built.items
 
 
 @pytest.mark.parametrize(
