@@ -1,4 +1,5 @@
-# The two commands a newcomer runs: `make demo` and `make test`. Everything else supports them.
+# The two commands a newcomer runs: `make demo` and `make test`. Everything else supports them
+# (`make check` is the quick inner loop while changing code).
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_OFFICES ?= 12
 DEMO_DAYS ?= 730
 
-.PHONY: venv demo test lint typecheck bench screenshots clean
+.PHONY: venv demo test check lint typecheck bench screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +39,13 @@ typecheck: venv
 # retried, any other failure fails the run.
 test: lint typecheck
 	$(BIN)/pytest -n 2 --dist loadgroup --reruns 2 --only-rerun "AST constructor recursion depth mismatch"
+
+## check: the inner loop, under two minutes on two cores: lint, layer contracts, types and the
+# fast tests — on SQLite only, without the browser tests and those marked slow (pipeline builds,
+# demo-scale data, other processes). `make test` runs all of them, on both backends.
+FAST := not slow and not browser and not postgres
+check: lint typecheck
+	$(BIN)/pytest -n 2 -q -m "$(FAST)" --reruns 2 --only-rerun "AST constructor recursion depth mismatch"
 
 ## bench: the scale benchmarks, reported not asserted (see docs/benchmarks.md)
 bench: venv

@@ -18,6 +18,8 @@ from operational.errors import DomainError
 SECRET_KEY_FILE = "secret_key"
 DEFAULT_SESSION_IDLE_HOURS = 12.0
 DEFAULT_SESSION_MAX_DAYS = 7.0
+DEFAULT_KEEP_VERSIONS = 3
+DEFAULT_DAGSTER_HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,12 @@ class Settings:
     """A login session unused for this long ends (``PROPCLOUD_SESSION_IDLE_HOURS``)."""
     session_max_age: timedelta = timedelta(days=DEFAULT_SESSION_MAX_DAYS)
     """A login session ends this long after the login, used or not (``PROPCLOUD_SESSION_MAX_DAYS``)."""
+    warehouse_keep_versions: int = DEFAULT_KEEP_VERSIONS
+    """Published warehouse versions kept (``PROPCLOUD_WAREHOUSE_KEEP_VERSIONS``): the current one
+    and the spares the next builds start from."""
+    dagster_host: str = DEFAULT_DAGSTER_HOST
+    """The address the Dagster UI listens on (``PROPCLOUD_DAGSTER_HOST``); it has no login of its
+    own, so only this machine by default (docs/operations.md: behind single sign-on)."""
 
     @property
     def var_dir(self) -> Path:
@@ -61,6 +69,15 @@ def _positive(name: str, default: float) -> float:
     return value
 
 
+def _count(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise DomainError("settings.not_a_positive_whole_number", name=name, value=raw)
+    return int(raw)
+
+
 def load_settings() -> Settings:
     var_dir = Path(os.environ.get("PROPCLOUD_VAR_DIR", "var"))
     return Settings(
@@ -80,6 +97,8 @@ def load_settings() -> Settings:
         session_max_age=timedelta(
             days=_positive("PROPCLOUD_SESSION_MAX_DAYS", DEFAULT_SESSION_MAX_DAYS)
         ),
+        warehouse_keep_versions=_count("PROPCLOUD_WAREHOUSE_KEEP_VERSIONS", DEFAULT_KEEP_VERSIONS),
+        dagster_host=os.environ.get("PROPCLOUD_DAGSTER_HOST", "").strip() or DEFAULT_DAGSTER_HOST,
     )
 
 

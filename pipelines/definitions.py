@@ -15,7 +15,7 @@ defs = dg.Definitions(
     jobs=[refresh_warehouse, generate_orders_job],
     schedules=[refresh_every_15_minutes, generate_orders_daily],
     sensors=[discard_failed_build],
-    resources={"warehouse": WarehouseBuild()},
+    resources={"warehouse": WarehouseBuild.from_settings()},
     # One process, steps in turn: a build file is open read-write by one step at a time.
     executor=dg.in_process_executor,
 )

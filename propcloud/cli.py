@@ -16,11 +16,12 @@ import click
 from operational.db import create_db_engine, unit_of_work, upgrade
 from operational.demo import DEMO_PASSWORD, DemoOptions, demo_users, load_demo
 from operational.errors import DomainError
+from operational.i18n import t
 from operational.imports.org import ensure_group, import_org_file
 from operational.models import Role, ScopeLevel
 from operational.services.users import GrantSpec, add_user, list_users
 from operational.settings import Settings, load_settings
-from propcloud.console import CLI, fail, run_import
+from propcloud.console import CLI, fail, progress_shown, run_import
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +58,8 @@ def main() -> None:
 
     Settings come from environment variables: PROPCLOUD_DATABASE_URL (default: SQLite under
     var/), PROPCLOUD_WAREHOUSE_DIR, PROPCLOUD_GROUP_CODE, PROPCLOUD_GROUP_NAME,
-    PROPCLOUD_BASE_URL, PROPCLOUD_LANG (zh_CN or en).
+    PROPCLOUD_BASE_URL, PROPCLOUD_LANG (zh_CN or en), … (docs/operations.md). Long commands
+    show their progress on standard error.
     """
 
 
@@ -149,11 +151,14 @@ def demo(offices: int, days: int, seed: int) -> None:
     """Load the demo group (deterministic for a seed); running it again adds nothing twice."""
     settings = _settings()
     upgrade(settings.database_url)
-    options = DemoOptions(offices=offices, days=days, seed=seed, now=datetime.now(UTC))
-    with unit_of_work(create_db_engine(settings.database_url)) as session:
-        ensure_group(session, settings.group_code, settings.group_name)
-        load_demo(session, options)
-    click.echo(f"demo group loaded: {offices} offices, {days} days (seed {seed})")
+    with progress_shown() as progress:
+        options = DemoOptions(
+            offices=offices, days=days, seed=seed, now=datetime.now(UTC), progress=progress
+        )
+        with unit_of_work(create_db_engine(settings.database_url)) as session:
+            ensure_group(session, settings.group_code, settings.group_name)
+            load_demo(session, options)
+    click.echo(t("ops.demo.loaded", settings.language, offices=offices, days=days, seed=seed))
     _print_logins(settings)
 
 
@@ -176,20 +181,33 @@ def pipeline() -> None:
 @pipeline.command("run")
 @click.option("--as-of", "as_of", default=None, help="Evaluate at this instant (ISO 8601).")
 def pipeline_run(as_of: str | None) -> None:
-    """Materialise every asset in-process, check the build, and publish it."""
-    from pipelines.run import PipelineFailed, run_pipeline
+    """Materialise every asset in-process, check the build, and publish it.
+
+    The run is recorded in the installation's Dagster instance (DAGSTER_HOME, the one `serve`
+    uses), so the Dagster UI lists it with the scheduled runs.
+    """
+    import dagster as dg
+
+    from pipelines.run import STARTED_BY, PipelineFailed, run_pipeline
 
     settings = _settings()
+    home = dagster_home(settings)
+    ensure_dagster_home(home)
     try:
-        published = run_pipeline(
-            database_url=settings.database_url,
-            warehouse_dir=settings.warehouse_dir,
-            as_of=parse_instant(as_of) if as_of else None,
-        )
+        with dg.DagsterInstance.from_config(str(home)) as instance, progress_shown() as progress:
+            published = run_pipeline(
+                database_url=settings.database_url,
+                warehouse_dir=settings.warehouse_dir,
+                as_of=parse_instant(as_of) if as_of else None,
+                instance=instance,
+                progress=progress,
+                tags={STARTED_BY: "cli"},
+                keep_versions=settings.warehouse_keep_versions,
+            )
     except PipelineFailed as failure:
-        click.echo(f"{failure}; the published warehouse is unchanged", err=True)
+        click.echo(t("ops.pipeline.not_published", settings.language, reason=failure), err=True)
         sys.exit(1)
-    click.echo(f"published {published}")
+    click.echo(t("ops.pipeline.published", settings.language, path=published))
 
 
 @main.group()
@@ -210,7 +228,9 @@ def warehouse_path() -> None:
 
 
 DAGSTER_YAML = """\
-# Written by `propcloud serve`. Every warehouse writer runs in the pool "warehouse" (size 1).
+# Written by propcloud (delete this line to keep your own edits). Every warehouse writer runs in
+# the pool "warehouse" (size 1). No usage statistics leave the office network (telemetry), and
+# the UI shows no first-visit pop-up (nux), which would load a page from dagster.io.
 concurrency:
   pools:
     granularity: run
@@ -219,63 +239,92 @@ concurrency:
     max_concurrent_runs: 4
 telemetry:
   enabled: false
+nux:
+  enabled: false
 """
+_OURS = ("# Written by propcloud", "# Written by `propcloud serve`")
+"""First lines of a dagster.yaml propcloud wrote (this release's and an earlier one's)."""
+
+
+def dagster_home(settings: Settings) -> Path:
+    """Dagster's instance folder: ``DAGSTER_HOME``, else ``<data folder>/dagster``. ``serve`` and
+    ``pipeline run`` use the same one, so the UI lists the runs started here too."""
+    return Path(os.environ.get("DAGSTER_HOME") or settings.var_dir / "dagster").resolve()
 
 
 def ensure_dagster_home(home: Path) -> None:
-    """Create Dagster's home with the concurrency settings unless the operator wrote their own."""
+    """Create Dagster's home with propcloud's instance settings, or bring a file propcloud wrote
+    up to date; a dagster.yaml the operator wrote is left as it is."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    if config.exists():
+        text = config.read_text(encoding="utf-8")
+        if text == DAGSTER_YAML or not text.startswith(_OURS):
+            return
+    config.write_text(DAGSTER_YAML, encoding="utf-8")
+
+
+def server_commands(port: int, dagster_port: int, dagster_host: str) -> list[list[str]]:
+    """The dashboards' and the Dagster UI's command lines, as ``serve`` starts them."""
+    bin_dir = Path(sys.executable).parent
+    dashboards = [
+        str(bin_dir / "streamlit"),
+        "run",
+        str(REPO_ROOT / "dashboards" / "server.py"),  # app.py and its cookie route
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",  # no usage statistics leave the office network
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
+    dagster = [
+        str(bin_dir / "dagster"),
+        "dev",
+        "-m",
+        "pipelines.definitions",
+        "-h",
+        dagster_host,  # it has no login: this machine only, unless the operator says otherwise
+        "-p",
+        str(dagster_port),
+    ]
+    return [dashboards, dagster]
 
 
 @main.command()
 @click.option("--port", default=8501, show_default=True, help="Streamlit port.")
 @click.option("--dagster-port", default=3000, show_default=True, help="Dagster UI port.")
-def serve(port: int, dagster_port: int) -> None:
+@click.option(
+    "--dagster-host",
+    default=None,
+    help="Address the Dagster UI listens on (default: PROPCLOUD_DAGSTER_HOST, else 127.0.0.1 — "
+    "this machine only: it has no login; put it behind the single sign-on proxy, "
+    "docs/operations.md).",
+)
+def serve(port: int, dagster_port: int, dagster_host: str | None) -> None:
     """Serve the dashboards (Streamlit) and the Dagster UI with its daemon until Ctrl-C."""
     settings = _settings()
     upgrade(settings.database_url)  # the login page needs the schema, even before any data
     env = dict(os.environ)
-    env.setdefault("DAGSTER_HOME", str((settings.var_dir / "dagster").resolve()))
+    env["DAGSTER_HOME"] = str(dagster_home(settings))
     ensure_dagster_home(Path(env["DAGSTER_HOME"]))
-    bin_dir = Path(sys.executable).parent
+    host = dagster_host or settings.dagster_host
     processes = [
         subprocess.Popen(
-            [
-                str(bin_dir / "streamlit"),
-                "run",
-                str(REPO_ROOT / "dashboards" / "server.py"),  # app.py and its cookie route
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--client.toolbarMode",
-                "viewer",
-            ],
+            command,
             env=env,
-            start_new_session=True,  # its own process group: stopped with all its children
-        ),
-        subprocess.Popen(
-            [
-                str(bin_dir / "dagster"),
-                "dev",
-                "-m",
-                "pipelines.definitions",
-                "-h",
-                "0.0.0.0",
-                "-p",
-                str(dagster_port),
-            ],
-            env=env,
-            start_new_session=True,  # `dagster dev` runs the webserver and daemon as children
-        ),
+            # Each in its own process group, stopped with all its children (`dagster dev` runs
+            # the webserver and the daemon as children).
+            start_new_session=True,
+        )
+        for command in server_commands(port, dagster_port, host)
     ]
     click.echo(f"dashboards: http://localhost:{port}")
-    click.echo(f"Dagster UI: http://localhost:{dagster_port}")
+    click.echo(
+        f"Dagster UI: http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{dagster_port}"
+    )
     _print_logins(settings)
     # A service manager stops us with SIGTERM: shut the servers down as on Ctrl-C.
     # A closed terminal (SIGHUP) too: the servers run in their own sessions and would not get it.

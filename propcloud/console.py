@@ -1,9 +1,10 @@
-"""What every command shares: refusing with the user's message, running an import."""
+"""What every command shares: refusing with the user's message, running an import, progress."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -14,7 +15,9 @@ from operational.auth import system_principal
 from operational.db import create_db_engine, unit_of_work
 from operational.errors import DomainError
 from operational.imports.table import ImportRejected, ImportSummary
+from operational.progress import Progress
 from operational.settings import Settings, load_settings
+from propcloud.progress import TerminalProgress
 
 CLI = system_principal("cli")
 """Who the command line acts as: a trusted operator with every permission, audited as ``cli``."""
@@ -37,3 +40,16 @@ def run_import(file: Path, run: Callable[[Session, Path], ImportSummary]) -> Non
     except DomainError as error:
         fail(error, settings)
     click.echo(summary.message(settings.language))
+
+
+@contextmanager
+def progress_shown() -> Iterator[Progress]:
+    """Progress of the command, drawn on standard error in the user's language; a stage the work
+    left open when it failed is said to have stopped."""
+    shown = TerminalProgress(load_settings().language)
+    try:
+        yield shown
+    except BaseException:
+        shown.end(failed=True)
+        raise
+    shown.end()

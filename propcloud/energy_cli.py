@@ -17,7 +17,7 @@ from operational.imports.energy import (
 )
 from operational.services.energy import meter_labels_pdf
 from operational.settings import load_settings
-from propcloud.console import CLI, fail, run_import
+from propcloud.console import CLI, fail, progress_shown, run_import
 
 
 def register(main: click.Group, import_group: click.Group) -> None:
@@ -42,7 +42,10 @@ def register(main: click.Group, import_group: click.Group) -> None:
         Times without an offset are the office's local time. Importing the same file twice
         changes nothing.
         """
-        run_import(file, lambda s, f: import_readings_file(s, f, actor="cli"))
+        with progress_shown() as progress:
+            run_import(
+                file, lambda s, f: import_readings_file(s, f, actor="cli", progress=progress)
+            )
 
     @import_group.command("replacements")
     @click.argument("file", type=click.Path(path_type=Path))

@@ -13,7 +13,7 @@ from operational.i18n import t
 from operational.imports.work_orders import import_work_orders_file
 from operational.services.plans import generate_orders, get_plan
 from operational.settings import load_settings
-from propcloud.console import CLI, fail, run_import
+from propcloud.console import CLI, fail, progress_shown, run_import
 
 
 def register(main: click.Group, import_group: click.Group) -> None:
@@ -29,7 +29,10 @@ def register(main: click.Group, import_group: click.Group) -> None:
         are the office's local time. All rows or none; importing the same file twice changes
         nothing. See docs/import-formats.md.
         """
-        run_import(file, lambda s, f: import_work_orders_file(s, f, actor="cli"))
+        with progress_shown() as progress:
+            run_import(
+                file, lambda s, f: import_work_orders_file(s, f, actor="cli", progress=progress)
+            )
 
     @main.group()
     def orders() -> None:

@@ -5,6 +5,9 @@
 ``raw.``/``staging.``/``marts.``/``sla.`` tables its SQL names, so lineage needs no extra
 declaration.
 
+The comment lines at the top of a file say in words what the table holds (one row per what, and
+what its columns mean): :attr:`Model.description`, shown with the asset in the Dagster UI.
+
 A first line ``-- materialized: view`` makes the model a view: a large staging model that a build
 reads once, or an incremental build only in part (filters go through a view to the raw table),
 is not copied. Default: a table rebuilt on each run.
@@ -45,6 +48,17 @@ class Model:
     @property
     def table(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def description(self) -> str:
+        """The file's header comment in words (its lines joined, the directive left out)."""
+        header = []
+        for line in self.sql.splitlines():
+            if not line.startswith("--"):
+                break
+            if not _MATERIALIZED.match(line):
+                header.append(line.removeprefix("--").strip())
+        return " ".join(part for part in header if part)
 
 
 def load_models(sql_dir: Path = SQL_DIR) -> list[Model]:

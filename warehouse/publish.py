@@ -3,6 +3,7 @@
 Layout of a warehouse directory::
 
     building/<build_id>.duckdb   private files being built (one writer each)
+    building/<build_id>.lock     held (``flock``) by the process building it, while it lives
     versions/<version>.duckdb    published files, never written again
     versions/<version>.format    the build format (a digest of the warehouse code) that made it
     CURRENT                      the published version readers open, replaced atomically
@@ -23,10 +24,20 @@ locks a file for as long as any process has it open, so a version some reader st
 refused and put back untouched. Only when no spare can be taken is the current version copied.
 Readers keep open only the newest version they have read and those with a query running
 (:func:`published_cursor`), so an idle dashboard does not pin old versions.
+
+**Housekeeping.** A build killed mid-way (kill -9, a lost machine) leaves its private file, a
+full-size copy, in ``building/``. The process that begins a build holds an exclusive ``flock`` on
+``building/<build_id>.lock`` until it publishes or discards the build, or dies (the system then
+drops the lock). So every :meth:`Warehouse.begin_build` first deletes the files of the builds
+whose lock nobody holds (:meth:`Warehouse.clean_building`) and never touches one whose lock is
+held. A build belongs to the process that began it: its steps must run in that process (the
+in-process executor). Published versions beyond the newest ``keep_versions`` are deleted at each
+publish.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -42,6 +53,7 @@ from pathlib import Path
 import duckdb
 
 KEEP_VERSIONS = 3
+"""Published versions kept by default: the current one and two spares for the next builds."""
 READER_CONNECTIONS = 4  # published versions a process keeps open for reading
 _BUILD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _PACKAGE = Path(__file__).parent
@@ -64,9 +76,17 @@ def code_format(package: Path = _PACKAGE) -> str:
 class Warehouse:
     """The published DuckDB warehouse in ``directory`` and the private builds that replace it."""
 
-    def __init__(self, directory: Path, build_format: str | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        build_format: str | None = None,
+        keep_versions: int = KEEP_VERSIONS,
+    ) -> None:
+        if keep_versions < 1:
+            raise ValueError(f"at least the current version must be kept, not {keep_versions}")
         self.directory = Path(directory)
         self.build_format = build_format or code_format()
+        self.keep_versions = keep_versions
         self.building_dir = self.directory / "building"
         self.versions_dir = self.directory / "versions"
         self.pointer = self.directory / "CURRENT"
@@ -86,11 +106,16 @@ class Warehouse:
         With ``incremental`` the file starts as a copy of the current published version (so
         incremental extraction and models only add what is new) if the same warehouse code
         built it; otherwise it starts empty and the build recomputes everything.
+
+        What builds no longer running left behind is deleted first; this process owns the new
+        build (its lock) until :meth:`publish` or :meth:`discard`.
         """
         path = self.build_path(build_id)
         self.building_dir.mkdir(parents=True, exist_ok=True)
+        self.clean_building()
         if path.exists():
             raise FileExistsError(f"build {build_id} has already begun: {path}")
+        _claim(_lock(path))  # before the file exists: a build file without a lock is abandoned
         current = self.current_path()
         if incremental and current is not None and self._format_of(current) == self.build_format:
             if not self._take_spare(path):
@@ -149,6 +174,7 @@ class Warehouse:
         self.versions_dir.mkdir(parents=True, exist_ok=True)
         _write_atomically(target.with_suffix(".format"), self.build_format)
         path.replace(target)
+        _disown(_lock(path))
         os.utime(target)  # the modification time orders versions by publication
         _write_atomically(self.pointer, path.stem)
         self._prune(keep=path.stem)
@@ -159,8 +185,30 @@ class Warehouse:
         path = Path(path)
         if path.parent.resolve() != self.building_dir.resolve():
             raise ValueError(f"not a build of this warehouse: {path}")
-        path.unlink(missing_ok=True)
-        _wal(path).unlink(missing_ok=True)
+        _remove_build(path)
+        _disown(_lock(path))
+
+    def clean_building(self) -> list[str]:
+        """Delete the files of every build in ``building/`` that no living process owns (killed
+        mid-way, or begun and never published); return their ids. A build whose lock is held —
+        a running build, in this process or another — is left alone."""
+        try:
+            entries = [entry.name for entry in self.building_dir.iterdir()]
+        except FileNotFoundError:
+            return []
+        ids = {build_id for name in entries if (build_id := _build_id_of(name))}
+        removed = []
+        for build_id in sorted(ids):
+            path = self.building_dir / f"{build_id}.duckdb"
+            with _unowned(_lock(path)) as unowned:
+                if unowned:
+                    _remove_build(path)
+                    removed.append(build_id)
+        for name in entries:  # a lock file being created when its process died
+            if name.startswith(".") and ".lock." in name:
+                with _unowned(self.building_dir / name):
+                    pass
+        return removed
 
     def current_version(self) -> str | None:
         try:
@@ -175,7 +223,7 @@ class Warehouse:
 
     def _prune(self, keep: str) -> None:
         versions = sorted(self.versions_dir.glob("*.duckdb"), key=_mtime, reverse=True)
-        for old in versions[KEEP_VERSIONS:]:
+        for old in versions[self.keep_versions :]:
             if old.stem not in (keep, self.current_version()):
                 old.unlink(missing_ok=True)
                 old.with_suffix(".format").unlink(missing_ok=True)
@@ -272,6 +320,80 @@ def _mtime(path: Path) -> int:
 
 def _wal(path: Path) -> Path:
     return path.with_name(path.name + ".wal")
+
+
+# ---------------------------------------------------------------- who owns a build
+
+_BUILD_FILE = re.compile(r"(?P<id>[A-Za-z0-9][A-Za-z0-9_.-]*?)\.(?:lock|duckdb(?:\.wal|\.tmp)?)")
+_owned: dict[Path, int] = {}  # lock file → the descriptor holding its flock, in this process
+_owned_lock = threading.Lock()
+
+
+def _lock(path: Path) -> Path:
+    """The lock file of the build file ``path``."""
+    return path.with_suffix(".lock")
+
+
+def _build_id_of(name: str) -> str | None:
+    """The build a file of ``building/`` belongs to (its file, WAL, spill folder or lock)."""
+    match = _BUILD_FILE.fullmatch(name)
+    return match.group("id") if match else None
+
+
+def _claim(lock: Path) -> None:
+    """Create ``lock`` already locked by this process: written and locked under a draft name,
+    then linked into place, so no other process ever sees it unlocked while its owner lives."""
+    draft = lock.with_name(f".{lock.name}.{uuid.uuid4().hex}")
+    fd = os.open(draft, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        os.link(draft, lock)
+    except BaseException:
+        os.close(fd)
+        raise
+    finally:
+        draft.unlink(missing_ok=True)
+    with _owned_lock:
+        _owned[lock] = fd
+
+
+def _disown(lock: Path) -> None:
+    """The build of ``lock`` is over (published or discarded): delete its lock file, and give up
+    the lock if this process holds it."""
+    lock.unlink(missing_ok=True)
+    with _owned_lock:
+        fd = _owned.pop(lock, None)
+    if fd is not None:
+        os.close(fd)
+
+
+@contextmanager
+def _unowned(lock: Path) -> Iterator[bool]:
+    """Whether the build of ``lock`` has no living owner; if so, the lock is held here until the
+    block has removed the build, and then deleted. A missing lock file has no owner."""
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except FileNotFoundError:
+        yield True
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # its build is running
+            yield False
+            return
+        yield True
+        lock.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+
+
+def _remove_build(path: Path) -> None:
+    """Delete a build's file, its WAL and DuckDB's spill folder next to it."""
+    path.unlink(missing_ok=True)
+    _wal(path).unlink(missing_ok=True)
+    shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -1,7 +1,9 @@
 """The demo group: a realistic, deterministic property-management group for a first run.
 
 ``load_demo`` is deterministic for a given seed and scales to hundreds of offices. Each area of
-the product (energy, maintenance, …) adds its own step to :data:`STEPS`.
+the product (energy, maintenance, …) adds its own step to :data:`STEPS`; a step that takes more
+than a moment reports its stage to ``options.progress`` (office by office, say), so that the
+command line shows how far it is.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from operational.demo.orders import orders_step
 from operational.imports.org import ensure_group, import_org_rows
 from operational.imports.table import Row
 from operational.models import Office, Role, ScopeLevel, User
+from operational.progress import NO_PROGRESS, Progress, stage
 from operational.services.users import GrantSpec, add_user
 
 DEMO_PASSWORD = "propcloud"
@@ -153,6 +156,8 @@ class DemoOptions:
     days: int
     seed: int
     now: datetime
+    progress: Progress = NO_PROGRESS
+    """Where the steps report how far they are (``operational.progress``)."""
 
 
 DemoStep = Callable[[Session, DemoOptions, random.Random], None]
@@ -204,6 +209,11 @@ def demo_users(first_office: str, first_city: str) -> list[tuple[str, Role, Scop
 
 
 def _org_and_users(session: Session, options: DemoOptions, rng: random.Random) -> None:
+    with stage(options.progress, "ops.progress.demo.org"):
+        _add_org_and_users(session, options, rng)
+
+
+def _add_org_and_users(session: Session, options: DemoOptions, rng: random.Random) -> None:
     group = ensure_group(session, "YY", "一应物业集团")
     rows = org_rows(options.offices, options.seed)
     import_org_rows(session, rows, group=group, actor="demo")

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from operational.energy import History, IntervalStatus, classify
 from operational.imports.energy import insert_readings
 from operational.models import Meter, MeterPoint, Office
+from operational.progress import Advance, stage
 from operational.services.energy import ensure_building
 
 if TYPE_CHECKING:
@@ -214,10 +215,22 @@ def energy_step(session: Session, options: DemoOptions, _rng: random.Random) -> 
         return
     existing = set(session.scalars(select(MeterPoint.code)))
     offices = list(session.scalars(select(Office).order_by(Office.code)))
+    with stage(options.progress, "ops.progress.demo.energy", len(offices)) as advance:
+        _energy(session, options, offices, existing, advance)
+
+
+def _energy(
+    session: Session,
+    options: DemoOptions,
+    offices: list[Office],
+    existing: set[str],
+    advance: Advance,
+) -> None:
     now = options.now.astimezone(UTC)
     readings: list[dict[str, Any]] = []
     for office in offices:
         if f"{office.code}-E-MAIN" in existing:
+            advance(1, office.code)
             continue
         zone = ZoneInfo(office.timezone)
         end = now.astimezone(zone).date()
@@ -247,6 +260,7 @@ def energy_step(session: Session, options: DemoOptions, _rng: random.Random) -> 
         if len(readings) > 200_000:  # keep memory flat at hundreds of offices
             insert_readings(session, readings)
             readings = []
+        advance(1, office.code)
     insert_readings(session, readings)
 
 

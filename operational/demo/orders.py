@@ -47,6 +47,7 @@ from operational.models import (
     User,
     plan_object,
 )
+from operational.progress import stage
 from operational.services import calendars, orders, plans
 from operational.services.objects import AttributeSpec, add_object_type
 from operational.services.orders import WaitReason
@@ -187,17 +188,30 @@ def orders_step(session: Session, options: DemoOptions, _rng: random.Random) -> 
     password_hash = hash_password(_demo_password())
     pending: list[tuple[HistoryOrder, list[dict[str, Any]]]] = []  # orders, checklist rows
     places: list[_Office] = []
-    for number, office in enumerate(offices):
-        rng = random.Random(f"{options.seed}:orders:{office.code}")
-        place = _set_up_office(session, office, number, rng, types, password_hash)
-        places.append(place)
-        if number % 3 == 1:  # others count working time on their own calendar (工作日历)
-            _office_calendar_targets(session, office)
-        start_day = now.astimezone(place.zone).date() - timedelta(days=options.days - 1)
-        for spec in PLANS:
-            plan, plan_objects = _approved_plan(session, place, spec, start_day)
-            pending.extend(_periodic_orders(rng, place, plan, plan_objects, spec, items, now))
-        pending.extend((o, []) for o in _corrective_orders(rng, place, start_day, now))
+    with stage(options.progress, "ops.progress.demo.orders", len(offices)) as advance:
+        for number, office in enumerate(offices):
+            rng = random.Random(f"{options.seed}:orders:{office.code}")
+            place = _set_up_office(session, office, number, rng, types, password_hash)
+            places.append(place)
+            if number % 3 == 1:  # others count working time on their own calendar (工作日历)
+                _office_calendar_targets(session, office)
+            start_day = now.astimezone(place.zone).date() - timedelta(days=options.days - 1)
+            for spec in PLANS:
+                plan, plan_objects = _approved_plan(session, place, spec, start_day)
+                pending.extend(_periodic_orders(rng, place, plan, plan_objects, spec, items, now))
+            pending.extend((o, []) for o in _corrective_orders(rng, place, start_day, now))
+            advance(1, office.code)
+    with stage(options.progress, "ops.progress.demo.orders_write"):
+        _write_history(session, options, pending, places, now)
+
+
+def _write_history(
+    session: Session,
+    options: DemoOptions,
+    pending: list[tuple[HistoryOrder, list[dict[str, Any]]]],
+    places: list[_Office],
+    now: datetime,
+) -> None:
     # In time order, so event ids follow the clock as they do when the engine writes them.
     pending.sort(key=lambda pair: (pair[0].created_at, pair[0].office.code))
     ids = write_orders(session, [order for order, _ in pending])

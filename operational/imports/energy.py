@@ -42,6 +42,7 @@ from operational.imports.table import (
     read_rows,
 )
 from operational.models import MeterPoint, Office, Reading, ReadingSource, utcnow
+from operational.progress import NO_PROGRESS, Advance, Progress, counted, stage
 from operational.services.energy import (
     CLOCK_SKEW,
     MeterSnapshot,
@@ -182,11 +183,14 @@ def read_columns(
 # ---------------------------------------------------------------- bulk insert of readings
 
 
-def insert_readings(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+def insert_readings(
+    session: Session, rows: Sequence[Mapping[str, Any]], advance: Advance = NO_PROGRESS.advance
+) -> None:
     """Insert reading rows fast: COPY on PostgreSQL, batched executemany elsewhere.
 
     Each row has ``point_id, meter_id, read_at`` (aware), ``reading, source, flag,
-    entered_by, entered_at``; ids are assigned in the order given.
+    entered_by, entered_at``; ids are assigned in the order given. ``advance`` hears of each
+    batch written.
     """
     if not rows:
         return
@@ -207,7 +211,7 @@ def insert_readings(session: Session, rows: Sequence[Mapping[str, Any]]) -> None
         assert driver is not None
         statement = f"COPY energy_reading ({', '.join(columns)}) FROM STDIN"
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for r in rows:
+            for r in counted(rows, advance, BATCH):
                 copy.write_row(
                     (
                         r["point_id"],
@@ -248,10 +252,12 @@ def insert_readings(session: Session, rows: Sequence[Mapping[str, Any]]) -> None
                     for r in rows[start : start + BATCH]
                 ],
             )
+            advance(len(rows[start : start + BATCH]))
         cursor.close()
         return
     for start in range(0, len(rows), BATCH):
         connection.execute(insert(Reading), list(rows[start : start + BATCH]))
+        advance(len(rows[start : start + BATCH]))
 
 
 def _sqlite_time(instant: datetime) -> str:
@@ -309,6 +315,7 @@ def _parse_reading_rows(
     points: Mapping[str, _Point],
     now: datetime,
     errors: list[RowError],
+    advance: Advance = NO_PROGRESS.advance,
 ) -> dict[int, list[_New]]:
     by_point: dict[int, list[_New]] = {}
     sources = {s.value for s in ReadingSource}
@@ -319,7 +326,7 @@ def _parse_reading_rows(
         columns["source"],
     )
     latest = now + CLOCK_SKEW
-    for i, row in enumerate(numbers):
+    for i, row in enumerate(counted(numbers, advance)):
         code, time_text, value_text = codes[i], times[i], values[i]
         source = given_sources[i] or ReadingSource.IMPORT.value
         bad = False
@@ -515,46 +522,57 @@ def import_reading_columns(
     *,
     actor: str,
     now: datetime | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> ImportSummary:
-    """Validate every reading row, then insert them all; nothing if any row is bad."""
+    """Validate every reading row, then insert them all; nothing if any row is bad.
+
+    ``progress`` hears of four stages: the rows checked one by one, the points' earlier
+    readings loaded, the rows checked against them point by point, the rows written."""
     now = now or utcnow()
     errors: list[RowError] = []
     points = _load_points(session, columns["point_code"], meters=False)
-    by_point = _parse_reading_rows(numbers, columns, points, now, errors)
-    contexts = load_contexts(
-        session,
-        {
-            pid: (min(n.read_at for n in rows), max(n.read_at for n in rows))
-            for pid, rows in by_point.items()
-        },
-    )
+    with stage(progress, "ops.progress.import.rows", len(numbers)) as advance:
+        by_point = _parse_reading_rows(numbers, columns, points, now, errors, advance)
+    with stage(progress, "ops.progress.import.history"):
+        contexts = load_contexts(
+            session,
+            {
+                pid: (min(n.read_at for n in rows), max(n.read_at for n in rows))
+                for pid, rows in by_point.items()
+            },
+        )
     by_id = {p.id: p for p in points.values()}
     accepted: list[tuple[_Point, _New]] = []
     unchanged = 0
-    for pid in sorted(by_point):
-        point = by_id[pid]
-        rows, same = _validate_point(point, by_point[pid], contexts[pid], errors)
-        accepted.extend((point, n) for n in rows)
-        unchanged += same
+    total = sum(len(rows) for rows in by_point.values())
+    with stage(progress, "ops.progress.import.points", total) as advance:
+        for pid in sorted(by_point):
+            point = by_id[pid]
+            rows, same = _validate_point(point, by_point[pid], contexts[pid], errors)
+            accepted.extend((point, n) for n in rows)
+            unchanged += same
+            advance(len(by_point[pid]), point.code)
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.row))
     entered_at = utcnow()
-    insert_readings(
-        session,
-        [
-            {
-                "point_id": p.id,
-                "meter_id": n.meter.id if n.meter else 0,
-                "read_at": n.read_at,
-                "reading": n.reading,
-                "source": n.source,
-                "flag": n.flag,
-                "entered_by": actor,
-                "entered_at": entered_at,
-            }
-            for p, n in accepted
-        ],
-    )
+    with stage(progress, "ops.progress.import.write", len(accepted)) as advance:
+        insert_readings(
+            session,
+            [
+                {
+                    "point_id": p.id,
+                    "meter_id": n.meter.id if n.meter else 0,
+                    "read_at": n.read_at,
+                    "reading": n.reading,
+                    "source": n.source,
+                    "flag": n.flag,
+                    "entered_by": actor,
+                    "entered_at": entered_at,
+                }
+                for p, n in accepted
+            ],
+            advance,
+        )
     if accepted:
         audit.record(
             session,
@@ -572,10 +590,18 @@ def import_reading_columns(
 
 
 def import_readings_file(
-    session: Session, path: Path, *, actor: str, now: datetime | None = None
+    session: Session,
+    path: Path,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> ImportSummary:
-    numbers, columns = read_columns(path, READING_REQUIRED, READING_OPTIONAL)
-    return import_reading_columns(session, numbers, columns, actor=actor, now=now)
+    with stage(progress, "ops.progress.import.read", None, file=path.name):
+        numbers, columns = read_columns(path, READING_REQUIRED, READING_OPTIONAL)
+    return import_reading_columns(
+        session, numbers, columns, actor=actor, now=now, progress=progress
+    )
 
 
 # ---------------------------------------------------------------- meters

@@ -59,6 +59,7 @@ from operational.models import (
     plan_object,
     utcnow,
 )
+from operational.progress import NO_PROGRESS, Advance, Progress, counted, stage
 from operational.workflow import engine
 from operational.workflow.definitions import COMPLETION, CORRECTIVE_ORDER, PERIODIC_ORDER
 
@@ -370,7 +371,7 @@ class OrderRow:
 
 
 def _validate(
-    session: Session, rows: list[Row], now: datetime
+    session: Session, rows: list[Row], now: datetime, advance: Advance = NO_PROGRESS.advance
 ) -> tuple[list[OrderRow], list[RowError]]:
     offices = {o.code: o for o in session.scalars(select(Office))}
     disciplines = {d.value for d in Discipline}
@@ -381,7 +382,7 @@ def _validate(
         (office_id, code)
         for office_id, code in session.execute(select(MaintObject.office_id, MaintObject.code))
     }
-    for number, values in rows:
+    for number, values in counted(rows, advance, 1_000):
         problems: list[RowError] = []
         for column in REQUIRED:
             if not values[column]:
@@ -583,11 +584,17 @@ def _history_plans(
 
 
 def import_work_order_rows(
-    session: Session, rows: list[Row], *, actor: str, now: datetime | None = None
+    session: Session,
+    rows: list[Row],
+    *,
+    actor: str,
+    now: datetime | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> ImportSummary:
     """Validate every row, then write the new orders with their history; nothing if any is bad."""
     now = now or utcnow()
-    good, errors = _validate(session, rows, now)
+    with stage(progress, "ops.progress.import.orders_rows", len(rows)) as advance:
+        good, errors = _validate(session, rows, now, advance)
     existing = _existing(session, [r.order_no for r in good])
     new: list[OrderRow] = []
     summary = ImportSummary()
@@ -656,7 +663,8 @@ def import_work_order_rows(
         rows_to_link = [{"plan_id": p, "object_id": o} for p, o in sorted(links - have)]
         if rows_to_link:
             session.execute(insert(plan_object), rows_to_link)
-    write_orders(session, orders)
+    with stage(progress, "ops.progress.import.orders_write"):
+        write_orders(session, orders)
     summary.created = len(orders)
     audit.record(
         session,
@@ -671,8 +679,13 @@ def import_work_order_rows(
 
 
 def import_work_orders_file(
-    session: Session, path: Path, *, actor: str, now: datetime | None = None
+    session: Session,
+    path: Path,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> ImportSummary:
-    return import_work_order_rows(
-        session, read_rows(path, REQUIRED, OPTIONAL), actor=actor, now=now
-    )
+    with stage(progress, "ops.progress.import.read", None, file=path.name):
+        rows = read_rows(path, REQUIRED, OPTIONAL)
+    return import_work_order_rows(session, rows, actor=actor, now=now, progress=progress)

@@ -75,7 +75,7 @@ _EXTRACTION_ORDER = sorted(SOURCES, key=lambda source: source.documents is not N
     specs=[raw_spec(source) for source in SOURCES],
     can_subset=True,
     pool=WAREHOUSE_POOL,
-    description="Copy the selected operational tables into schema raw (docs/warehouse.md).",
+    description="Copy the chosen operational tables into schema raw (docs/warehouse.md).",
 )
 def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  # type: ignore[no-untyped-def]
     selected = context.selected_asset_keys
@@ -99,7 +99,10 @@ def model_spec(model: Model, known: set[str]) -> dg.AssetSpec:
         deps=[_key(table) for table in sorted(model.depends_on & known)],
         group_name=model.schema,
         kinds={"duckdb", "sql"},
-        description=f"```sql\n{model.sql}\n```",
+        description=model.description,  # the SQL file's header, in words
+        metadata={
+            "sql_file": dg.MetadataValue.path(f"warehouse/sql/{model.schema}/{model.name}.sql")
+        },
     )
 
 
@@ -114,7 +117,7 @@ def models_step(name: str, models: Sequence[Model], known: set[str]) -> dg.Asset
         check_specs=[check.spec for check in checks],
         can_subset=True,
         pool=WAREHOUSE_POOL,
-        description=f"Build the selected SQL models ({', '.join(m.table for m in models)}) in"
+        description=f"Build the chosen SQL models ({', '.join(m.table for m in models)}) in"
         " dependency order, then run the blocking checks of their tables.",
     )
     def _models(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  # type: ignore[no-untyped-def]

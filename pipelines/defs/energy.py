@@ -21,6 +21,21 @@ ENERGY_TABLES = (
     "marts.energy_exceptions",
 )
 PYTHON_TABLES = frozenset(ENERGY_TABLES)
+DESCRIPTIONS = {
+    "marts.energy_intervals": "One row per interval between two consecutive readings of one meter"
+    " installation: its consumption (readings × multiplier, roll-overs counted) and status"
+    " (ok, rollover, high or held) against the point's typical daily use (docs/energy-marts.md).",
+    "marts.energy_daily": "One row per metering point and office-local day: the consumption its"
+    " intervals spread over that day in proportion to time, and whether the day is estimated.",
+    "marts.energy_daily_node": "One row per building, office, city company and group, kind and"
+    " day: the daily totals by the roll-up rule (root points only, so no sub-meter counts twice).",
+    "marts.energy_monthly": "One row per point, building, office, city company and group, kind"
+    " and month: consumption, whether the month is complete, and a parent meter's loss against"
+    " its direct sub-meters where every point involved is complete.",
+    "marts.energy_exceptions": "The intervals an office must follow up: held (excluded from"
+    " totals), roll-overs, implausibly high use, and readings flagged when they were entered.",
+}
+"""What each energy mart holds, in words (the Dagster UI shows it with the asset)."""
 """Tables built by the Python asset here, which SQL models may read (for their lineage)."""
 SOURCES = ("energy_building", "energy_point", "energy_meter", "energy_reading")
 """Operational tables the energy build reads (``energy_reading`` incrementally by id)."""
@@ -143,6 +158,7 @@ energy_checks = [
             ],
             group_name="marts",
             kinds={"duckdb", "python"},
+            description=DESCRIPTIONS[table],
         )
         for table in ENERGY_TABLES
     ],

@@ -1,10 +1,9 @@
 """The warehouse build a run writes: where it reads from, where it publishes, at which instant."""
 
-from __future__ import annotations
-
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from pydantic import Field
 from operational.settings import load_settings
 from warehouse.extract import database_backend
 from warehouse.models import write_run_params
-from warehouse.publish import Warehouse
+from warehouse.publish import KEEP_VERSIONS, Warehouse
 
 WAREHOUSE_POOL = "warehouse"  # every step that writes a build file runs in this pool (limit 1)
 
@@ -62,6 +61,24 @@ def close_shared(path: Path | None = None) -> None:
             con.close()
 
 
+@dataclass(frozen=True)
+class BuildLocation:
+    """Where builds read from and publish to. Not part of any run config: a run launched from
+    the UI or its GraphQL API cannot point a build at another database or directory. The code
+    location takes it from the installation's settings (the environment) when it loads."""
+
+    database_url: str
+    warehouse_dir: str
+    keep_versions: int = KEEP_VERSIONS
+
+    @classmethod
+    def from_settings(cls) -> "BuildLocation":
+        settings = load_settings()
+        return cls(
+            settings.database_url, str(settings.warehouse_dir), settings.warehouse_keep_versions
+        )
+
+
 class WarehouseBuild(dg.ConfigurableResource):  # type: ignore[type-arg]
     """The private build of one run: ``<warehouse_dir>/building/<run_id>.duckdb``.
 
@@ -69,19 +86,46 @@ class WarehouseBuild(dg.ConfigurableResource):  # type: ignore[type-arg]
     version, so incremental extraction only adds what is new) and records the run parameters;
     each later step opens the same file read-write in turn, and reads it for its checks;
     ``published_warehouse`` publishes it.
-    Defaults come from ``PROPCLOUD_DATABASE_URL`` / ``PROPCLOUD_WAREHOUSE_DIR`` like the rest
-    of the installation.
+
+    Its only run config is ``as_of``; the database and the warehouse directory are a
+    :class:`BuildLocation` given in code (:meth:`from_settings`: ``PROPCLOUD_DATABASE_URL`` /
+    ``PROPCLOUD_WAREHOUSE_DIR``), which run config cannot name.
     """
 
-    database_url: str = Field(default_factory=lambda: load_settings().database_url)
-    warehouse_dir: str = Field(default_factory=lambda: str(load_settings().warehouse_dir))
+    location: dg.ResourceDependency[BuildLocation]
     as_of: str | None = Field(
         default=None, description="ISO instant the build is evaluated at; default: when it begins."
     )
 
+    @classmethod
+    def from_settings(cls) -> "WarehouseBuild":
+        """The build of this installation, as its environment says."""
+        return cls(location=BuildLocation.from_settings())
+
+    @classmethod
+    def at(
+        cls,
+        database_url: str,
+        warehouse_dir: str | Path,
+        *,
+        as_of: str | None = None,
+        keep_versions: int = KEEP_VERSIONS,
+    ) -> "WarehouseBuild":
+        """A build reading ``database_url`` and publishing into ``warehouse_dir``."""
+        location = BuildLocation(database_url, str(warehouse_dir), keep_versions)
+        return cls(location=location, as_of=as_of)
+
+    @property
+    def database_url(self) -> str:
+        return self.location.database_url
+
+    @property
+    def warehouse_dir(self) -> str:
+        return self.location.warehouse_dir
+
     @property
     def warehouse(self) -> Warehouse:
-        return Warehouse(Path(self.warehouse_dir))
+        return Warehouse(Path(self.warehouse_dir), keep_versions=self.location.keep_versions)
 
     def build_path(self, run_id: str) -> Path:
         return self.warehouse.build_path(run_id)

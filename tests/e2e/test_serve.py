@@ -1,4 +1,5 @@
-"""`propcloud serve` brings up the dashboards and the Dagster UI with its daemon."""
+"""`propcloud serve` brings up the dashboards and the Dagster UI with its daemon; the UI, which
+has no login, listens on this machine only and refuses runs that name another database."""
 
 from __future__ import annotations
 
@@ -15,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from propcloud.cli import ensure_dagster_home
-
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serve")]
 
 STARTUP_SECONDS = 120
@@ -27,6 +26,42 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def _other_address() -> str | None:
+    """An address of this machine that is not the loopback, if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the interface
+        except OSError:
+            return None
+        address: str = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+LAUNCH_ELSEWHERE = {
+    "query": "mutation ($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename"
+    " ... on RunConfigValidationInvalid { errors { message } } } }",
+    "variables": {
+        "p": {
+            "selector": {
+                "repositoryLocationName": "pipelines.definitions",
+                "repositoryName": "__repository__",
+                "jobName": "refresh_warehouse",
+            },
+            "runConfigData": {
+                "resources": {
+                    "warehouse": {
+                        "config": {
+                            "database_url": "sqlite:////tmp/elsewhere.db",
+                            "warehouse_dir": "/tmp/elsewhere",
+                        }
+                    }
+                }
+            },
+        }
+    },
+}
 
 
 def _get(url: str, body: dict[str, object] | None = None) -> bytes | None:
@@ -86,6 +121,19 @@ def test_serve_answers_on_both_ports_with_assets_checks_and_schedules(tmp_path: 
         assert {"raw/org_office", "marts/dim_office", "published_warehouse"} <= keys
         config = (tmp_path / "var" / "dagster" / "dagster.yaml").read_text()
         assert "default_limit: 1" in config
+        # the page tells the browser not to load Dagster's telemetry script
+        page = _get(f"http://127.0.0.1:{dagster_port}/")
+        assert page is not None and b'"telemetryEnabled": false' in page
+        # no login of its own: not reachable from other machines unless the operator says so
+        other = _other_address()
+        if other is not None:
+            assert _get(f"http://{other}:{dagster_port}/server_info") is None
+        # and a run launched with a run config naming another database is refused
+        refused = _get(f"http://127.0.0.1:{dagster_port}/graphql", LAUNCH_ELSEWHERE)
+        assert refused is not None
+        launched = json.loads(refused)["data"]["launchRun"]
+        assert launched["__typename"] == "RunConfigValidationInvalid", launched
+        assert not Path("/tmp/elsewhere").exists()
         # Stopped as a service manager would (SIGTERM to serve alone), it takes both servers down.
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) is not None
@@ -96,9 +144,3 @@ def test_serve_answers_on_both_ports_with_assets_checks_and_schedules(tmp_path: 
             os.killpg(server.pid, signal.SIGKILL)
         server.wait()
         log.close()
-
-
-def test_an_operators_own_dagster_settings_are_kept(tmp_path: Path) -> None:
-    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    ensure_dagster_home(tmp_path)
-    assert (tmp_path / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"

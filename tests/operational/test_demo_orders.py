@@ -185,6 +185,7 @@ def test_the_engine_continues_a_demo_order(demo_url: str) -> None:
     db.dispose()
 
 
+@pytest.mark.slow
 def test_deterministic_idempotent_and_compliance_differs(tmp_path: Path) -> None:
     runs = []
     for name in ("a", "b"):
@@ -221,6 +222,7 @@ def test_deterministic_idempotent_and_compliance_differs(tmp_path: Path) -> None
     assert max(rates) - min(rates) > 0.05  # offices and disciplines differ
 
 
+@pytest.mark.slow
 def test_the_default_demo_scale_loads_two_years_of_orders(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/big.db"
     upgrade(url)

@@ -9,6 +9,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,7 @@ def snapshot(session: Session) -> list[tuple[object, ...]]:
     return [tuple(r) for r in rows]
 
 
+@pytest.mark.slow
 def test_demo_energy_tells_the_story_and_is_deterministic(session: Session) -> None:
     attempt = session.begin_nested()
     load(session)

@@ -268,10 +268,11 @@ def test_the_command_imports_reports_and_generates(
     assert runner.invoke(main, ["import", "org", str(org)]).exit_code == 0
     good = _write(tmp_path, [line.replace(",EL-1", ",") for line in GOOD])
     result = runner.invoke(main, ["import", "work-orders", str(good)])
-    assert (result.exit_code, result.output) == (
+    assert (result.exit_code, result.stdout) == (
         0,
         "Imported: 5 created, 0 updated, 0 unchanged.\n",
     )
+    assert "Checking the orders: 5 done" in result.stderr  # progress goes to standard error
     bad = _write(tmp_path, ["X-1,NOPE,engineering,periodic,2026-01-05 09:00,,,,"], "bad.csv")
     result = runner.invoke(main, ["import", "work-orders", str(bad)])
     assert result.exit_code == 1

@@ -80,7 +80,7 @@ def test_the_resource_defaults_follow_the_environment(
 ) -> None:
     monkeypatch.setenv("PROPCLOUD_DATABASE_URL", "sqlite:///elsewhere.db")
     monkeypatch.setenv("PROPCLOUD_WAREHOUSE_DIR", str(tmp_path))
-    resource = WarehouseBuild()
+    resource = WarehouseBuild.from_settings()
     assert resource.database_url == "sqlite:///elsewhere.db"
     assert resource.warehouse_dir == str(tmp_path)
 
@@ -107,3 +107,21 @@ def test_a_run_has_a_step_per_layer_not_per_table() -> None:
         for check_key in assets_def.check_keys:
             assert check_key.asset_key in assets_def.keys
     assert len(graph.asset_check_keys) == 9
+
+
+def test_every_asset_is_described_in_words_not_sql() -> None:
+    """The UI shows each table's description: what one row is, in words (the SQL file's header),
+    never the query itself."""
+    graph = defs.resolve_asset_graph()
+    descriptions = {
+        k.to_user_string(): graph.get(k).description or "" for k in graph.get_all_asset_keys()
+    }
+    assert [key for key, text in descriptions.items() if len(text.split()) < 3] == []
+    assert [key for key, text in descriptions.items() if "select" in text.lower()] == []
+    steps = [a.op.description or "" for a in graph.assets_defs if a.keys]
+    assert [text for text in steps if "select" in text.lower()] == []
+    marts = {key: text for key, text in descriptions.items() if key.startswith("marts/")}
+    assert len(set(marts.values())) == len(marts)  # one of its own per mart
+    assert descriptions["marts/dim_office"] == (
+        "One row per management office with its city company and group: the organisation tree."
+    )

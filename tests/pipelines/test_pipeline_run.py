@@ -43,7 +43,7 @@ def test_run_pipeline_publishes_the_org_marts(org_url: str, tmp_path: Path) -> N
 
 
 def test_materialize_all_assets(org_url: str, tmp_path: Path) -> None:
-    resource = WarehouseBuild(database_url=org_url, warehouse_dir=str(tmp_path))
+    resource = WarehouseBuild.at(org_url, tmp_path)
     result = dg.materialize(pipelines.defs.assets.all_assets, resources={"warehouse": resource})
     assert result.success
     assert Warehouse(tmp_path).current_version() == result.run_id
@@ -63,7 +63,7 @@ def test_materialize_all_assets(org_url: str, tmp_path: Path) -> None:
 
 
 def test_a_subset_builds_only_the_selected_tables(org_url: str, tmp_path: Path) -> None:
-    resource = WarehouseBuild(database_url=org_url, warehouse_dir=str(tmp_path))
+    resource = WarehouseBuild.at(org_url, tmp_path)
     selected = {
         "raw/org_group",
         "raw/org_city_company",
@@ -95,6 +95,7 @@ def test_a_subset_builds_only_the_selected_tables(org_url: str, tmp_path: Path) 
     assert not {"raw/workflow_event", "staging/stg_energy_points", "marts/build_info"} & tables
 
 
+@pytest.mark.slow
 def test_a_model_that_fails_publishes_nothing(
     org_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -112,6 +113,7 @@ def test_a_model_that_fails_publishes_nothing(
     assert list((tmp_path / "building").iterdir()) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("org_url", ["sqlite"], indirect=True)
 def test_a_failing_blocking_check_publishes_nothing(org_url: str, tmp_path: Path) -> None:
     first = run_pipeline(org_url, tmp_path, AS_OF)
@@ -127,6 +129,7 @@ def test_a_failing_blocking_check_publishes_nothing(org_url: str, tmp_path: Path
     assert WarehouseReader(tmp_path, OfficeScope.everything()).org_overview().height == 2
 
 
+@pytest.mark.slow
 def test_a_failing_check_of_a_python_mart_publishes_nothing(
     org_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -151,7 +154,7 @@ def test_checks_alone_read_the_published_version(tmp_path: Path) -> None:
             " t(office_code, city_code)"
         )
     warehouse.publish(path)
-    resource = WarehouseBuild(database_url="sqlite:///unused.db", warehouse_dir=str(tmp_path))
+    resource = WarehouseBuild.at("sqlite:///unused.db", tmp_path)
     for check in (dim_office_code_unique, dim_office_has_city):
         result = check(resource, "a-run-without-a-build")
         assert isinstance(result, dg.AssetCheckResult)
@@ -174,7 +177,7 @@ def test_checks_alone_read_the_published_version(tmp_path: Path) -> None:
 
 
 def test_a_failed_run_has_its_build_discarded(tmp_path: Path) -> None:
-    resource = WarehouseBuild(database_url="sqlite:///unused.db", warehouse_dir=str(tmp_path))
+    resource = WarehouseBuild.at("sqlite:///unused.db", tmp_path)
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         pipelines.defs.assets.all_assets,
@@ -189,12 +192,12 @@ def test_a_failed_run_has_its_build_discarded(tmp_path: Path) -> None:
         dg.AssetKey(["marts", "build_info"])
     ]
     assert build.exists()
-    context = dg.build_run_status_sensor_context(
+    with dg.build_run_status_sensor_context(
         sensor_name="discard_failed_build",
         dagster_instance=instance,
         dagster_run=result.dagster_run,
         dagster_event=result.all_events[-1],
         resources={"warehouse": resource},
-    ).for_run_failure()
-    discard_failed_build(context)
+    ) as context:
+        discard_failed_build(context.for_run_failure())
     assert not build.exists()

@@ -64,6 +64,7 @@ def test_definitions_hold_the_sla_assets_with_lineage_from_raw_events() -> None:
     assert schedule.execution_timezone == "Asia/Shanghai"
 
 
+@pytest.mark.slow
 def test_pipeline_as_of_changes_pending_into_breached(scenario_url: str, tmp_path: Path) -> None:
     reader = SlaReader(tmp_path, OfficeScope.everything())
     of1 = SlaReader(tmp_path, OfficeScope.of({"OF1"}))
@@ -139,7 +140,7 @@ def _publish_bad_clocks(tmp_path: Path) -> None:
 
 def test_checks_alone_catch_bad_clocks(tmp_path: Path) -> None:
     _publish_bad_clocks(tmp_path)
-    resource = WarehouseBuild(database_url="sqlite:///unused.db", warehouse_dir=str(tmp_path))
+    resource = WarehouseBuild.at("sqlite:///unused.db", tmp_path)
     for check in (
         sla_clock_due_after_start,
         sla_clock_met_not_past_due,
@@ -158,7 +159,7 @@ def test_generate_orders_job_issues_each_order_once(scenario_url: str) -> None:
         plan.end_date = None
         plan.version += 1
         before = session.scalar(select(func.count()).select_from(PeriodicOrder))
-    resource = WarehouseBuild(database_url=scenario_url, warehouse_dir="unused")
+    resource = WarehouseBuild.at(scenario_url, "unused")
     config = {"ops": {"generate_periodic_orders": {"config": {"horizon_days": 3}}}}
     first = generate_orders_job.execute_in_process(
         run_config=config, resources={"warehouse": resource}

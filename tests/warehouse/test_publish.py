@@ -169,6 +169,7 @@ def _reader_process(
     out.put(_read_until_stopped(directory, stop))
 
 
+@pytest.mark.slow
 def test_a_reader_keeps_working_during_builds_and_never_sees_a_half_built_version(
     tmp_path: Path,
 ) -> None:
@@ -247,6 +248,7 @@ def _hold_open(
         done.wait(60)
 
 
+@pytest.mark.slow
 def test_a_version_another_process_reads_is_never_taken(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path)
     for name in ("b1", "b2", "b3"):  # full builds: two superseded versions are left

@@ -191,6 +191,7 @@ def log(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return con.sql("select mode, reason from sla.build_log order by built_at").fetchall()
 
 
+@pytest.mark.slow
 def test_refreshes_equal_a_build_from_scratch(scenario_url: str, tmp_path: Path) -> None:
     url = scenario_url
     engine = create_db_engine(url)

@@ -166,6 +166,7 @@ def demo_url(
         yield url
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "as_of", [datetime(2026, 2, 20, 6, tzinfo=UTC), datetime(2026, 1, 15, 12, tzinfo=UTC)]
 )
@@ -211,6 +212,7 @@ def test_python_and_sql_agree_on_the_demo_data(demo_url: str, as_of: datetime) -
     assert states == {"met", "breached", "pending"}
 
 
+@pytest.mark.slow
 def test_local_months_by_offset_where_fixed_and_by_zone_rules_elsewhere() -> None:
     """Months are office-local: a zone that kept one UTC offset over the build (China) by
     arithmetic, one with summer time (Berlin) by its rules — either way the right month."""

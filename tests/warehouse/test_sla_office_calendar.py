@@ -199,6 +199,7 @@ def test_the_warehouse_builds_the_same_default_calendar() -> None:
     assert warehouse_sla.CHINA_MAKEUP_WEEKDAY == calendars.CHINA_MAKEUP_WEEKDAY
 
 
+@pytest.mark.slow
 def test_python_and_sql_agree_on_office_calendar_clocks(
     world: tuple[str, dict[str, str]],
 ) -> None:

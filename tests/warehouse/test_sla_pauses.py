@@ -158,6 +158,7 @@ def _naive(instant: datetime | None) -> datetime | None:
     return None if instant is None else instant.astimezone(UTC).replace(tzinfo=None)
 
 
+@pytest.mark.slow
 def test_python_and_sql_agree_on_paused_clocks(world: tuple[str, dict[str, str]]) -> None:
     url, numbers = world
     con = build(url, AS_OF)
@@ -204,6 +205,7 @@ def test_python_and_sql_agree_on_paused_clocks(world: tuple[str, dict[str, str]]
             assert stored_due == _naive(T0 + 72 * H)  # paused: the deadline before the pause
 
 
+@pytest.mark.slow
 def test_the_compliance_mart_counts_paused_clocks_as_pending(
     world: tuple[str, dict[str, str]],
 ) -> None:
@@ -221,6 +223,7 @@ def test_the_compliance_mart_counts_paused_clocks_as_pending(
     assert (open_orders, overdue) == (4, 2)
 
 
+@pytest.mark.slow
 def test_the_pipeline_publishes_with_clocks_paused_at_as_of(
     world: tuple[str, dict[str, str]], tmp_path: Path
 ) -> None:
