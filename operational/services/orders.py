@@ -29,7 +29,7 @@ from operational.models import (
     ScopeLevel,
     User,
 )
-from operational.sla import ClockTarget, ClockUnit
+from operational.sla import DEFAULT_TARGETS, CalendarKind, ClockTarget, ClockUnit
 from operational.workflow import engine
 from operational.workflow.definitions import COMPLETION, CORRECTIVE_ORDER
 
@@ -406,6 +406,34 @@ def set_target(
         before=before,
         after=_policy_snapshot(row),
     )
+
+
+def corrective_targets(
+    session: Session, principal: Principal, office_code: str
+) -> dict[Discipline, tuple[ClockTarget, bool]]:
+    """Each discipline's completion target for corrective orders at the office, and whether it
+    is the office's own (else the default). Only where ``principal`` may set targets (else
+    :class:`NotFound`, as for a missing office)."""
+    if not principal.can(Permission.MANAGE_DEADLINES, office_code):
+        raise NotFound("users.unknown_office", code=office_code)
+    office = office_by_code(session, office_code)
+    default = DEFAULT_TARGETS[(CORRECTIVE_ORDER.name, COMPLETION)]
+    targets: dict[Discipline, tuple[ClockTarget, bool]] = dict.fromkeys(
+        Discipline, (default, False)
+    )
+    for row in session.scalars(
+        select(ClockPolicy).where(
+            ClockPolicy.office_id == office.id,
+            ClockPolicy.document_type == CORRECTIVE_ORDER.name,
+            ClockPolicy.clock == COMPLETION,
+        )
+    ):
+        kind: CalendarKind = "office" if row.calendar_kind == "office" else "24x7"
+        targets[Discipline(row.discipline)] = (
+            ClockTarget(row.amount, ClockUnit(row.unit), kind),
+            True,
+        )
+    return targets
 
 
 def _policy_snapshot(row: ClockPolicy) -> dict[str, object]:
