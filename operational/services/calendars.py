@@ -292,18 +292,19 @@ def _editable(session: Session, actor: Principal | None, office_code: str | None
     return office
 
 
-def _hm(clock: time) -> str:
+def clock_text(clock: time) -> str:
+    """``09:00``; an end of 00:00 as ``24:00``."""
     return "24:00" if clock == MIDNIGHT else clock.strftime("%H:%M")
 
 
 def span_text(interval: Interval) -> str:
     """``09:00–12:00`` (an end of 00:00 shown as 24:00)."""
-    return f"{_hm(interval[0])}–{_hm(interval[1])}"
+    return f"{clock_text(interval[0])}–{clock_text(interval[1])}"
 
 
 def intervals_text(intervals: Iterable[Interval]) -> str:
     """``09:00-12:00, 13:30-18:00``: what :func:`parse_intervals` reads back."""
-    return ", ".join(f"{_hm(s)}-{_hm(e)}" for s, e in intervals)
+    return ", ".join(f"{clock_text(s)}-{clock_text(e)}" for s, e in intervals)
 
 
 def parse_clock(text: str, *, end: bool = False) -> time | None:
@@ -352,7 +353,10 @@ def interval_problems(label: str, intervals: Sequence[Interval]) -> list[DomainE
         if end != MIDNIGHT and end <= start:
             problems.append(
                 DomainError(
-                    "calendars.end_not_after_start", weekday=label, start=_hm(start), end=_hm(end)
+                    "calendars.end_not_after_start",
+                    weekday=label,
+                    start=clock_text(start),
+                    end=clock_text(end),
                 )
             )
     for first, second in pairwise(ordered):
@@ -566,6 +570,36 @@ def remove_day_override(
 
 
 # --- reading a calendar for the calendar page -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarView:
+    """One calendar as the calendar page shows it: the office's (or the group's, for
+    ``office_code`` None), the week it works and whether that week is its own, its own days."""
+
+    office_code: str | None
+    timezone: str
+    week: Mapping[int, tuple[Interval, ...]]
+    """By ISO weekday: the week worked (an office's own, else the group's; the group's stored,
+    else the default)."""
+    own_week: bool
+    days: list[DayOverride]
+
+
+def calendar_view(session: Session, principal: Principal, office_code: str | None) -> CalendarView:
+    """The calendar ``principal`` may edit (else :class:`NotFound`, as for a missing office)."""
+    if not may_edit(principal, office_code):
+        raise NotFound("users.unknown_office", code=office_code or GROUP_KEY)
+    office = None if office_code is None else office_by_code(session, office_code)
+    own = weekly_hours(session, office)
+    week = own or (group_week(session) if office is not None else dict(DEFAULT_WEEKLY))
+    return CalendarView(
+        office_code,
+        "Asia/Shanghai" if office is None else office.timezone,
+        week,
+        bool(own),
+        day_overrides(session, office),
+    )
 
 
 def group_calendar(session: Session, timezone: str = "Asia/Shanghai") -> WorkCalendar:
