@@ -584,7 +584,8 @@ def render() -> None:
     value = st.selectbox(
         tr("calendar_ui.office"), list(labels), format_func=labels.__getitem__, key=OFFICE
     )
-    office_code = _code(value)
+    # Only a listed calendar, whatever the session state says (the services check again).
+    office_code = _code(value if value in labels else next(iter(labels)))
     with unit_of_work(operational_engine()) as db:
         view = calendars.calendar_view(db, user, office_code)
         targets = (

@@ -19,8 +19,9 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from dashboards.navigation import HERE
+from operational.auth import load_principal
 from operational.db import unit_of_work
-from operational.models import AuditEntry, ClockPolicy, Office, OfficeCalendarDay
+from operational.models import AuditEntry, ClockPolicy, Office, OfficeCalendarDay, User
 from operational.services import calendars
 
 if TYPE_CHECKING:
@@ -287,3 +288,24 @@ def test_only_calendar_managers_have_the_page(dashboard: MakeDashboard, username
     page.run()
     assert [e.value for e in page.error] == ["您的角色无权执行此操作。"]
     assert not page.text_input and not page.file_uploader
+
+
+def test_another_offices_calendar_cannot_be_forced_through_the_session(
+    dashboard: MakeDashboard,
+) -> None:
+    dash = open_page(dashboard)
+    with unit_of_work(dash.engine) as db:
+        admin = load_principal(
+            db, db.scalars(select(User.id).where(User.username == "admin")).one()
+        )
+        calendars.set_working_hours(db, admin, "SH002", {0: [(time(7), time(8))]})
+    page = AppTest.from_file(str(HERE / PAGE), default_timeout=30)
+    page.session_state["principal"] = dash.app.session_state["principal"]
+    page.session_state["cal_office"] = "SH002"
+    page.run()
+    assert not page.exception
+    assert page.text_input(key="cal_week_0").value != "07:00-08:00"  # SH001's week, not SH002's
+    page.text_input(key="cal_week_0").input("06:00-07:00")
+    page.button(key="cal_week_submit").click().run()
+    assert week_of(dash, "SH002") == {1: ((time(7), time(8)),)}
+    assert week_of(dash, "SH001")[1] == ((time(6), time(7)),)
