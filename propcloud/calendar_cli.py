@@ -18,8 +18,8 @@ from operational.i18n import t
 from operational.imports.calendars import import_calendar_days_file, import_working_hours_file
 from operational.services import calendars
 from operational.settings import Settings, load_settings
+from propcloud.console import CLI, run_import
 from propcloud.console import fail as fail_with_message
-from propcloud.console import run_import
 
 
 def fail(error: DomainError, settings: Settings) -> NoReturn:
@@ -80,7 +80,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         office it names; rows with an empty office_code make the group's week, worked by every
         office without its own. All rows or none. See docs/import-formats.md.
         """
-        run_import(file, lambda s, f: import_working_hours_file(s, f))
+        run_import(file, lambda s, f: import_working_hours_file(s, f, actor=CLI))
 
     @import_group.command("calendar-days")
     @click.argument("file", type=click.Path(path_type=Path))
@@ -92,7 +92,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         hours). An empty office_code applies to every office of the group (next year's official
         list); an office's own row wins. All rows or none. See docs/import-formats.md.
         """
-        run_import(file, lambda s, f: import_calendar_days_file(s, f))
+        run_import(file, lambda s, f: import_calendar_days_file(s, f, actor=CLI))
 
     @main.group()
     def calendar() -> None:
@@ -174,7 +174,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         try:
             week = parse_hours(days)
             with unit_of_work(create_db_engine(settings.database_url)) as session:
-                calendars.set_working_hours(session, None, office, week)
+                calendars.set_working_hours(session, CLI, office, week)
         except DomainError as error:
             fail(error, settings)
         click.echo(t("calendars.cli.hours_set", settings.language, office=office))
@@ -196,7 +196,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
             with unit_of_work(create_db_engine(settings.database_url)) as session:
                 calendars.add_day_override(
                     session,
-                    None,
+                    CLI,
                     office,
                     the_day,
                     "holiday" if kind == "holiday" else "workday",
@@ -222,7 +222,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         the_day = day.date() if hasattr(day, "date") else day
         try:
             with unit_of_work(create_db_engine(settings.database_url)) as session:
-                calendars.remove_day_override(session, None, office, the_day)
+                calendars.remove_day_override(session, CLI, office, the_day)
         except DomainError as error:
             fail(error, settings)
         click.echo(t("calendars.cli.day_removed", settings.language, day=the_day, office=office))

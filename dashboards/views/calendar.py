@@ -47,7 +47,7 @@ from operational.imports.calendars import (
 )
 from operational.imports.table import ImportRejected, ImportSummary
 from operational.models import Discipline
-from operational.services import calendars, orders
+from operational.services import calendars, lookup, orders
 from operational.services.calendars import (
     WEEKDAY_NAMES,
     CalendarChoice,
@@ -574,9 +574,7 @@ def render() -> None:
     show_problems()
     with unit_of_work(operational_engine()) as db:
         choices = calendars.editable_calendars(db, user)
-        deadline_offices = {
-            c.office_code for c in calendars.offices_with(db, user, Permission.MANAGE_DEADLINES)
-        }
+        deadline_offices = {o.code for o in lookup.offices(db, user, Permission.MANAGE_DEADLINES)}
     if not choices:
         st.info(tr("calendar_ui.no_offices"))
         return

@@ -4,7 +4,8 @@ Drill down group → city company → office → building → point; electricity
 month or year; this year against last year; per m² where a building's area is known; each
 parent point against its sub-meters with the loss over time (a month lacking complete data is
 shown as incomplete, never as an alarm); and the exceptions the office should follow up.
-Reads only the published warehouse, limited to ``offices_for(VIEW_ENERGY)``.
+Reads only the published warehouse, through readers bound to the offices where the user holds
+``VIEW_ENERGY`` (``dashboards.session.readers``): a city-company user sees the city's totals.
 """
 
 from __future__ import annotations
@@ -28,9 +29,8 @@ from dashboards.energy_data import (
     year_to_date,
 )
 from dashboards.export import excel_download
-from dashboards.session import require, settings, tr
+from dashboards.session import readers, tr
 from operational.auth import Permission
-from warehouse.queries import WarehouseReader
 from warehouse.queries_energy import Kind
 
 ALL = "__all__"
@@ -57,26 +57,30 @@ def drill_down(data: EnergyData, points: pl.DataFrame, kind: Kind) -> tuple[Node
 
     node: Node | None = None
     offices = sorted(set(points["office_code"]))
-    if data.offices is None:  # the whole group: group and city totals are visible
-        group_code = str(org["group_code"][0])
-        group_name = str(org["group_name"][0])
-        node = Node("group", group_code, group_name)
-        path.append(group_name)
-        cities = sorted(set(points["city_code"]))
+    totals = data.totals()
+    groups = totals.filter(pl.col("level") == "group")
+    visible_cities = set(totals.filter(pl.col("level") == "city")["code"])
+    cities = sorted(c for c in set(points["city_code"]) if c in visible_cities)
+    if not groups.is_empty():  # the whole group: group and city totals are visible
+        node = Node("group", str(groups["code"][0]), str(groups["name"][0]))
+        path.append(node.label)
+    office_labels: dict[str, str] = {}
+    if cities:  # a city company's totals are visible when all its offices are in scope
+        city_labels = {c: city_names.get(c, c) for c in cities}
         with columns[0]:
             city = pick(
                 tr("energy_ui.drill.city"),
-                {ALL: everything} | {c: city_names.get(c, c) for c in cities},
+                ({ALL: everything} if node is not None else {}) | city_labels,
                 "energy_city",
             )
         if city == ALL:
+            assert node is not None
             return node, path
         node = Node("city", city, city_names.get(city, city))
         path.append(node.label)
         offices = sorted(set(points.filter(pl.col("city_code") == city)["office_code"]))
         office_labels = {ALL: everything}
-    else:  # an office scope: totals above an office are not theirs to see
-        office_labels = {}
+    # else an office scope: totals above an office are not theirs to see
     with columns[1]:
         office = pick(
             tr("energy_ui.drill.office"),
@@ -127,7 +131,7 @@ def consumption_section(data: EnergyData, node: Node, kind: Kind, as_of: date, v
             tr("energy_ui.view.days"), value=default, max_value=as_of, key="energy_days"
         )
         start, end = (chosen[0], chosen[-1]) if chosen else default
-        frame = data.reader.daily_node(node.level, node.code, kind, data.offices, start, end)
+        frame = data.reader.daily_node(node.level, node.code, kind, start, end)
         frame = frame.with_columns(complete=~pl.col("estimated")) if frame.height else frame
         x, title = "day", tr("energy_ui.chart.daily", node=node.label)
         complete_label, incomplete_label = (
@@ -135,7 +139,7 @@ def consumption_section(data: EnergyData, node: Node, kind: Kind, as_of: date, v
             tr("energy_ui.legend.estimated"),
         )
     elif view == "year":
-        frame = data.reader.yearly(node.level, node.code, kind, data.offices)
+        frame = data.reader.yearly(node.level, node.code, kind)
         if frame.height:
             frame = frame.with_columns(
                 pl.date(pl.col("year"), 1, 1).alias("year_start")
@@ -144,7 +148,7 @@ def consumption_section(data: EnergyData, node: Node, kind: Kind, as_of: date, v
         complete_label = tr("energy_ui.legend.complete")
         incomplete_label = tr("energy_ui.legend.incomplete")
     else:
-        frame = data.reader.monthly(node.level, node.code, kind, data.offices)
+        frame = data.reader.monthly(node.level, node.code, kind)
         if frame.height:
             frame = frame.with_columns(pl.col("complete").fill_null(False))
         x, title = "month", tr("energy_ui.chart.monthly", node=node.label)
@@ -190,7 +194,7 @@ def consumption_section(data: EnergyData, node: Node, kind: Kind, as_of: date, v
 
 def year_over_year_section(data: EnergyData, node: Node, kind: Kind, year: int) -> None:
     u = unit(kind)
-    frame = data.reader.this_year_vs_last(node.level, node.code, kind, year, data.offices)
+    frame = data.reader.this_year_vs_last(node.level, node.code, kind, year)
     if frame.select(pl.col("this_year", "last_year").is_not_null().any()).row(0) == (
         False,
         False,
@@ -279,7 +283,7 @@ def per_m2_section(
     data: EnergyData, points: pl.DataFrame, node: Node, kind: Kind, start: date, end: date
 ) -> None:
     u = unit(kind)
-    frame = data.reader.per_m2(kind, data.offices, start, end)
+    frame = data.reader.per_m2(kind, start, end)
     inside = data.points_under(points, node).filter(pl.col("building").is_not_null())
     keys = inside.select("office_code", "building").unique()
     frame = frame.join(keys, on=["office_code", "building"], how="semi") if frame.height else frame
@@ -329,7 +333,7 @@ def loss_section(data: EnergyData, points: pl.DataFrame, node: Node, kind: Kind)
         )
     }
     parent = pick(tr("energy_ui.loss.parent"), labels, f"energy_loss_{node.code}_{kind}")
-    frame = data.reader.loss(parent, data.offices)
+    frame = data.reader.loss(parent)
     if frame.is_empty():
         st.info(tr("energy_ui.no_data"))
         return
@@ -386,7 +390,7 @@ def exceptions_table(
     data: EnergyData, points: pl.DataFrame, node: Node, kind: Kind
 ) -> pl.DataFrame:
     """The held intervals and flagged readings of the points under ``node``, newest first."""
-    frame = data.reader.exceptions(data.offices, kind)
+    frame = data.reader.exceptions(kind)
     frame = (
         frame.select(EXCEPTION_SCHEMA.names())
         if frame.height
@@ -421,10 +425,9 @@ def exceptions_section(table: pl.DataFrame) -> None:
 
 
 def render() -> None:
-    user = require(Permission.VIEW_ENERGY)
+    scoped = readers(Permission.VIEW_ENERGY)
     st.title(tr("energy_ui.page.title"))
-    warehouse = WarehouseReader(settings().warehouse_dir)
-    info = warehouse.build_info()
+    info = scoped.org.build_info()
     if info is None:
         st.info(tr("energy_ui.not_published"), icon=":material/hourglass_empty:")
         return
@@ -433,7 +436,7 @@ def render() -> None:
         tr("energy_ui.published", as_of=local_text(as_of), zone=DISPLAY_ZONE),
         help=tr("energy_ui.version", version=info["version"]),
     )
-    data = EnergyData(warehouse, user.offices_for(Permission.VIEW_ENERGY))
+    data = EnergyData(scoped.org, scoped.energy)
 
     kind_labels = {k: tr(f"energy_ui.kind.{k}") for k in KINDS}
     kind: Kind = (
@@ -456,7 +459,7 @@ def render() -> None:
 
     today = as_of.astimezone(ZoneInfo(DISPLAY_ZONE)).date()
     u = unit(kind)
-    this_ytd, last_ytd, comparable = year_to_date(data.reader, node, kind, data.offices, today)
+    this_ytd, last_ytd, comparable = year_to_date(data.reader, node, kind, today)
     excepts = exceptions_table(data, points, node, kind)
     ytd, last, exc = st.columns(3)
     delta = (

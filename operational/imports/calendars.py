@@ -56,7 +56,7 @@ def _owner(
     number: int,
     code: str,
     offices: dict[str, Office],
-    actor: Principal | None,
+    actor: Principal,
     errors: list[RowError],
 ) -> tuple[bool, Owner]:
     """Whether the row's ``office_code`` names a calendar the actor may edit, and which."""
@@ -141,7 +141,7 @@ def _rejected(errors: list[RowError]) -> ImportRejected:
 
 
 def import_working_hours_rows(
-    session: Session, rows: list[Row], *, actor: Principal | None
+    session: Session, rows: list[Row], *, actor: Principal
 ) -> ImportSummary:
     """Validate every row, then replace the week of each office named (and of the group, for
     rows with an empty ``office_code``); nothing if any row is bad. Counts weeks."""
@@ -198,9 +198,7 @@ def import_working_hours_rows(
     return summary
 
 
-def import_working_hours_file(
-    session: Session, path: Path, *, actor: Principal | None = None
-) -> ImportSummary:
+def import_working_hours_file(session: Session, path: Path, *, actor: Principal) -> ImportSummary:
     return import_working_hours_rows(session, read_rows(path, WORKING_HOURS_COLUMNS), actor=actor)
 
 
@@ -235,7 +233,7 @@ class _Day:
 
 
 def import_calendar_days_rows(
-    session: Session, rows: list[Row], *, actor: Principal | None
+    session: Session, rows: list[Row], *, actor: Principal
 ) -> ImportSummary:
     """Validate every row, then set each day named for its office (or the whole group, for an
     empty ``office_code``); nothing if any row is bad. Counts days."""
@@ -346,9 +344,7 @@ def _add_day(
     )
 
 
-def import_calendar_days_file(
-    session: Session, path: Path, *, actor: Principal | None = None
-) -> ImportSummary:
+def import_calendar_days_file(session: Session, path: Path, *, actor: Principal) -> ImportSummary:
     return import_calendar_days_rows(
         session, read_rows(path, CALENDAR_DAYS_REQUIRED, CALENDAR_DAYS_OPTIONAL), actor=actor
     )

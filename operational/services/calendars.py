@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import Final, Literal
 
 import chinese_calendar
-from sqlalchemy import ColumnElement, Select, delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
 from operational import audit, sla
@@ -42,6 +42,7 @@ from operational.models import (
     OfficeCalendarDayInterval,
     OfficeCalendarInterval,
 )
+from operational.scope import office_code_clause, scoped_read
 
 DayKind = Literal["holiday", "workday"]
 DAY_KINDS: Final = ("holiday", "workday")
@@ -229,48 +230,46 @@ def office_calendar(session: Session, office_code: str) -> WorkCalendar:
     return calendar_for_office(session, office_by_code(session, office_code))
 
 
-def may_edit(actor: Principal | None, office_code: str | None) -> bool:
+def may_edit(actor: Principal, office_code: str | None) -> bool:
     """Whether ``actor`` may edit the office's calendar (``None``: the group's, which needs
-    group scope). ``actor`` None is the command line."""
-    if actor is None:
-        return True
+    group scope, as the system principal of the command line has)."""
     if office_code is None:
         return actor.offices_for(Permission.MANAGE_CALENDARS) is None
     return actor.can(Permission.MANAGE_CALENDARS, office_code)
 
 
+@scoped_read(Permission.MANAGE_CALENDARS)
 def editable_calendars(session: Session, principal: Principal) -> list[CalendarChoice]:
     """The calendars ``principal`` may edit: the group's first (group scope only), then the
     offices, by code — filtered in the query."""
-    allowed = principal.offices_for(Permission.MANAGE_CALENDARS)
-    choices = [CalendarChoice(None, "", "Asia/Shanghai")] if allowed is None else []
+    group = principal.offices_for(Permission.MANAGE_CALENDARS) is None
+    query = (
+        select(Office.code, Office.name, Office.timezone)
+        .where(office_code_clause(principal, Permission.MANAGE_CALENDARS, Office.code))
+        .order_by(Office.code)
+    )
+    choices = [CalendarChoice(None, "", "Asia/Shanghai")] if group else []
     return choices + [
-        CalendarChoice(code, name, zone)
-        for code, name, zone in session.execute(
-            _scoped_offices(select(Office.code, Office.name, Office.timezone), allowed)
-        )
+        CalendarChoice(code, name, zone) for code, name, zone in session.execute(query)
     ]
 
 
-def _scoped_offices(
-    query: Select[str, str, str], allowed: frozenset[str] | None
-) -> Select[str, str, str]:
-    if allowed is not None:
-        query = query.where(Office.code.in_(sorted(allowed)))
-    return query.order_by(Office.code)
-
-
-def offices_with(
-    session: Session, principal: Principal, permission: Permission
-) -> list[CalendarChoice]:
-    """The offices where ``principal`` holds ``permission``, by code (filtered in the query)."""
-    allowed = principal.offices_for(permission)
-    return [
-        CalendarChoice(code, name, zone)
-        for code, name, zone in session.execute(
-            _scoped_offices(select(Office.code, Office.name, Office.timezone), allowed)
+def _manageable(session: Session, principal: Principal, office_code: str | None) -> Office | None:
+    """The office whose calendar ``principal`` may manage (None: the group's, at group scope),
+    read with the scope inside the query; any other is :class:`NotFound`, as a missing one."""
+    if office_code is None:
+        if principal.offices_for(Permission.MANAGE_CALENDARS) is not None:
+            raise NotFound("users.unknown_office", code=GROUP_KEY)
+        return None
+    office = session.scalars(
+        select(Office).where(
+            Office.code == office_code,
+            office_code_clause(principal, Permission.MANAGE_CALENDARS, Office.code),
         )
-    ]
+    ).one_or_none()
+    if office is None:
+        raise NotFound("users.unknown_office", code=office_code)
+    return office
 
 
 class CalendarRefused(DomainError):
@@ -284,7 +283,7 @@ class CalendarRefused(DomainError):
         return [problem.message(language) for problem in self.problems]
 
 
-def _editable(session: Session, actor: Principal | None, office_code: str | None) -> Office | None:
+def _editable(session: Session, actor: Principal, office_code: str | None) -> Office | None:
     """The office to edit (None: the group's rows), if ``actor`` may."""
     office = None if office_code is None else office_by_code(session, office_code)
     if not may_edit(actor, office_code):
@@ -403,13 +402,9 @@ def _key(office: Office | None) -> str:
     return GROUP_KEY if office is None else office.code
 
 
-def _actor_name(actor: Principal | None) -> str:
-    return actor.username if actor else "cli"
-
-
 def set_working_hours(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     office_code: str | None,
     intervals_by_weekday: Mapping[int, Sequence[Interval]],
 ) -> None:
@@ -435,7 +430,7 @@ def set_working_hours(
     after = {weekday + 1: tuple(intervals) for weekday, intervals in week.items()}
     audit.record(
         session,
-        actor=_actor_name(actor),
+        actor=actor.username,
         action="update",
         entity="org_calendar_interval",
         entity_key=_key(office),
@@ -481,7 +476,7 @@ def stored_day(session: Session, office: Office | None, day: date) -> DayOverrid
 
 def add_day_override(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     office_code: str | None,
     day: date,
     kind: DayKind,
@@ -535,7 +530,7 @@ def add_day_override(
     session.flush()
     audit.record(
         session,
-        actor=_actor_name(actor),
+        actor=actor.username,
         action="update" if before else "create",
         entity="org_calendar_day",
         entity_key=f"{_key(office)}:{day.isoformat()}",
@@ -545,7 +540,7 @@ def add_day_override(
 
 
 def remove_day_override(
-    session: Session, actor: Principal | None, office_code: str | None, day: date
+    session: Session, actor: Principal, office_code: str | None, day: date
 ) -> None:
     """Drop the override of ``day`` of the office (None: of the group): the layer below (the
     group's days, China's list, the weekday) applies again."""
@@ -561,7 +556,7 @@ def remove_day_override(
     session.flush()
     audit.record(
         session,
-        actor=_actor_name(actor),
+        actor=actor.username,
         action="delete",
         entity="org_calendar_day",
         entity_key=f"{_key(office)}:{day.isoformat()}",
@@ -586,11 +581,10 @@ class CalendarView:
     days: list[DayOverride]
 
 
+@scoped_read(Permission.MANAGE_CALENDARS)
 def calendar_view(session: Session, principal: Principal, office_code: str | None) -> CalendarView:
     """The calendar ``principal`` may edit (else :class:`NotFound`, as for a missing office)."""
-    if not may_edit(principal, office_code):
-        raise NotFound("users.unknown_office", code=office_code or GROUP_KEY)
-    office = None if office_code is None else office_by_code(session, office_code)
+    office = _manageable(session, principal, office_code)
     own = weekly_hours(session, office)
     week = own or (group_week(session) if office is not None else dict(DEFAULT_WEEKLY))
     return CalendarView(
@@ -615,6 +609,7 @@ def group_calendar(session: Session, timezone: str = "Asia/Shanghai") -> WorkCal
     return WorkCalendar(timezone, weekly, frozenset(holidays), makeup, dict(days.day_hours))
 
 
+@scoped_read(Permission.MANAGE_CALENDARS)
 def preview_deadlines(
     session: Session,
     principal: Principal,
@@ -625,10 +620,6 @@ def preview_deadlines(
     """When a clock of each target started at ``start`` would be due in the office's calendar
     (None: the group's, in Asia/Shanghai) — :func:`operational.sla.due_at`, as the engine
     computes it. Only for a calendar ``principal`` may edit (else :class:`NotFound`)."""
-    if not may_edit(principal, office_code):
-        raise NotFound("users.unknown_office", code=office_code or GROUP_KEY)
-    if office_code is None:
-        calendar = group_calendar(session)
-    else:
-        calendar = calendar_for_office(session, office_by_code(session, office_code))
+    office = _manageable(session, principal, office_code)
+    calendar = group_calendar(session) if office is None else calendar_for_office(session, office)
     return [sla.due_at(start, target, calendar) for target in targets]

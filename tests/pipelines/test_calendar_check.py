@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 import pipelines.defs.assets
+from operational.auth import system_principal
 from operational.db import create_db_engine, unit_of_work
 from operational.imports.calendars import import_calendar_days_rows
 from pipelines.defs.calendar import holidays_loaded_for_next_year
@@ -60,7 +61,7 @@ def test_next_year_without_holidays_warns_until_its_list_is_loaded(
                     },
                 )
             ],
-            actor=None,
+            actor=system_principal("test"),
         )
     engine.dispose()
     assert _evaluation(org_url, tmp_path / "wh", LATE_2026).passed
