@@ -287,3 +287,40 @@ def test_set_target_checks_permission_and_deadline_keeps_hours(session: Session)
         {"amount": 480, "unit": "business_minutes", "calendar_kind": "office"},
         {"hours": 24},
     ]
+
+
+def test_the_calendar_reads_carry_the_users_scope(session: Session) -> None:
+    """Reads of the calendar page: a manager sees their office only, another office (or the
+    group's calendar) is not found, as a missing one; a group admin sees the group and all."""
+    world = build_world(session)
+    mgr, admin = world["mgr"], world["admin"]
+    assert [c.office_code for c in calendars.editable_calendars(session, mgr)] == ["OF1"]
+    assert [c.office_code for c in calendars.editable_calendars(session, admin)] == [
+        None,
+        "OF1",
+        "OF2",
+    ]
+    assert calendars.editable_calendars(session, world["eng"]) == []
+    start = local(2026, 4, 3, 17, 58)  # the Friday before Qingming
+    pickup = ClockTarget(5, ClockUnit.BUSINESS_MINUTES, "office")
+    assert calendars.preview_deadlines(session, mgr, "OF1", start, [pickup]) == [
+        local(2026, 4, 7, 9, 3)
+    ]
+    view = calendars.calendar_view(session, mgr, "OF1")
+    assert (view.own_week, dict(view.week)) == (False, dict(DEFAULT_WEEKLY))
+    for read in (
+        lambda code: calendars.calendar_view(session, mgr, code),
+        lambda code: calendars.preview_deadlines(session, mgr, code, start, [pickup]),
+        lambda code: orders.corrective_targets(session, mgr, code),
+    ):
+        for code in ("OF2", "NOPE"):
+            with pytest.raises(NotFound):
+                read(code)
+    with pytest.raises(NotFound):
+        calendars.calendar_view(session, mgr, None)
+    assert calendars.calendar_view(session, admin, None).office_code is None
+    targets = orders.corrective_targets(session, mgr, "OF1")
+    assert targets[Discipline.ENGINEERING] == (
+        ClockTarget(72, ClockUnit.CALENDAR_HOURS, "24x7"),
+        False,
+    )
