@@ -595,7 +595,7 @@ def render() -> None:
     names = ["week", "days", "preview", "import"] + (["targets"] if targets is not None else [])
     tabs = st.tabs([tr(f"calendar_ui.tab.{name}") for name in names])
     with tabs[0]:
-        week_tab(user, view, str(value))
+        week_tab(user, view, office_code or GROUP)
     with tabs[1]:
         days_tab(user, view)
     with tabs[2]:
