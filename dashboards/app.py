@@ -103,7 +103,9 @@ def main() -> None:
         browser_session.apply_pending()  # a logout's or an ended session's cookie is dropped
     else:
         menu = navigation.menu(user)
-        page = st.navigation(menu or [st.Page(no_pages, title=tr("app.title"))])
+        # Fully expanded: with more than twelve pages Streamlit would otherwise hide all but ten
+        # behind "View more" (the administrator has thirteen).
+        page = st.navigation(menu or [st.Page(no_pages, title=tr("app.title"))], expanded=True)
         sidebar()
         page.run()
 

@@ -102,6 +102,14 @@ PAGES: tuple[PageSpec, ...] = (
         MAINT,
     ),
     PageSpec(
+        "views/calendar.py",
+        "calendar_ui.nav.page",
+        ":material/calendar_month:",
+        Permission.MANAGE_CALENDARS,
+        MAINT,
+        url_path="calendar",
+    ),
+    PageSpec(
         "views/object_card.py",
         "objects.nav.card",
         ":material/qr_code_2:",

@@ -2,7 +2,8 @@
 
 A :class:`WorkCalendar` says when an office works, in its own time zone: several working intervals
 per weekday (a lunch break is two intervals), public holidays (法定节假日) on which nothing is worked,
-and make-up working days (调休) on which a weekend day is worked like a given weekday.
+make-up working days (调休) on which a weekend day is worked like a given weekday, and days worked
+with hours of their own.
 
 All arithmetic goes interval by interval over local days, never second by second. Every instant
 taken or returned is a timezone-aware ``datetime``; returned instants are in UTC. The rules are
@@ -38,13 +39,15 @@ class WorkCalendar:
     ``weekly`` maps the ISO weekday (1 = Monday … 7 = Sunday) to that day's working intervals,
     in order and not overlapping; a weekday that is absent is not worked. ``holidays`` (法定节假日)
     are not worked at all. ``makeup_days`` (调休) maps a date to the ISO weekday whose intervals
-    are worked on it (usually Monday's).
+    are worked on it (usually Monday's). ``day_hours`` maps a date to the intervals it is worked
+    with instead of its weekday's (a short day, a make-up day with hours of its own).
     """
 
     timezone: str
     weekly: Mapping[int, tuple[Interval, ...]]
     holidays: frozenset[date] = frozenset()
     makeup_days: Mapping[date, int] = field(default_factory=dict)
+    day_hours: Mapping[date, tuple[Interval, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         ZoneInfo(self.timezone)  # raises for an unknown time zone
@@ -53,13 +56,15 @@ class WorkCalendar:
         for weekday, intervals in self.weekly.items():
             if weekday not in range(1, 8):
                 raise ValueError(f"weekday {weekday} is not an ISO weekday 1..7")
-            bounds = [(_since_midnight(s), _since_midnight(e) or ONE_DAY) for s, e in intervals]
-            if any(s >= e for s, e in bounds) or any(
-                earlier[1] > later[0] for earlier, later in pairwise(bounds)
-            ):
+            if not _ordered_and_disjoint(intervals):
                 raise ValueError(f"weekday {weekday}: intervals must be ordered and disjoint")
+        for day, intervals in self.day_hours.items():
+            if not intervals or not _ordered_and_disjoint(intervals):
+                raise ValueError(f"{day}: intervals must be given, ordered and disjoint")
         if clash := self.holidays & self.makeup_days.keys():
             raise ValueError(f"days both holiday and make-up day: {sorted(clash)}")
+        if clash := (self.holidays | self.makeup_days.keys()) & self.day_hours.keys():
+            raise ValueError(f"days with their own hours also listed otherwise: {sorted(clash)}")
         if bad := {d: w for d, w in self.makeup_days.items() if not self.weekly.get(w)}:
             raise ValueError(f"make-up days work a weekday without intervals: {bad}")
 
@@ -72,6 +77,9 @@ class WorkCalendar:
         """The working intervals of one local day."""
         if day in self.holidays:
             return ()
+        own = self.day_hours.get(day)
+        if own is not None:
+            return own
         return self.weekly.get(self.makeup_days.get(day, day.isoweekday()), ())
 
 
@@ -109,6 +117,21 @@ def china_calendar(
 
 def _since_midnight(clock: time) -> timedelta:
     return datetime.combine(date.min, clock) - datetime.min
+
+
+def _ordered_and_disjoint(intervals: Iterable[Interval]) -> bool:
+    bounds = [(_since_midnight(s), _since_midnight(e) or ONE_DAY) for s, e in intervals]
+    return all(s < e for s, e in bounds) and all(
+        earlier[1] <= later[0] for earlier, later in pairwise(bounds)
+    )
+
+
+def years_without_holidays(holidays: Iterable[date], today: date) -> list[int]:
+    """Which of this year and next year have no public holiday at all in ``holidays``: a year
+    without holiday data (China's list is published each November or December), which must
+    never pass silently — every year has public holidays."""
+    years = {day.year for day in holidays}
+    return [year for year in (today.year, today.year + 1) if year not in years]
 
 
 @lru_cache(maxsize=16_384)

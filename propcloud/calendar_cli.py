@@ -1,8 +1,13 @@
-"""Office working calendars: ``propcloud calendar show|set-hours|add-day|remove-day OFFICE …``."""
+"""Working calendars: ``propcloud calendar show|set-hours|add-day|remove-day OFFICE …`` and
+``propcloud import working-hours|calendar-days FILE``."""
 
 from __future__ import annotations
 
-from datetime import date, time
+import sys
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import NoReturn
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -10,9 +15,21 @@ from operational.calendars import MIDNIGHT, Interval
 from operational.db import create_db_engine, unit_of_work
 from operational.errors import DomainError
 from operational.i18n import t
+from operational.imports.calendars import import_calendar_days_file, import_working_hours_file
 from operational.services import calendars
-from operational.settings import load_settings
-from propcloud.console import CLI, fail
+from operational.settings import Settings, load_settings
+from propcloud.console import CLI, run_import
+from propcloud.console import fail as fail_with_message
+
+
+def fail(error: DomainError, settings: Settings) -> NoReturn:
+    """Refuse with the message, and every problem of a refused calendar edit."""
+    if isinstance(error, calendars.CalendarRefused):
+        click.echo(error.message(settings.language), err=True)
+        for line in error.report(settings.language):
+            click.echo(line, err=True)
+        sys.exit(1)
+    fail_with_message(error, settings)
 
 
 def _clock(text: str, value: str) -> time:
@@ -50,8 +67,32 @@ def parse_hours(values: tuple[str, ...]) -> dict[int, list[Interval]]:
     return week
 
 
-def register(main: click.Group) -> None:
-    """Attach ``propcloud calendar``."""
+def register(main: click.Group, import_group: click.Group) -> None:
+    """Attach ``propcloud calendar`` and the calendar imports."""
+
+    @import_group.command("working-hours")
+    @click.argument("file", type=click.Path(path_type=Path))
+    def import_working_hours(file: Path) -> None:
+        """Import offices' weekly working hours (CSV or XLSX).
+
+        Columns: office_code, weekday (1 = Monday … 7 = Sunday), start, end (HH:MM, office-local;
+        several rows a day, e.g. for a lunch break). The file replaces the whole week of each
+        office it names; rows with an empty office_code make the group's week, worked by every
+        office without its own. All rows or none. See docs/import-formats.md.
+        """
+        run_import(file, lambda s, f: import_working_hours_file(s, f, actor=CLI))
+
+    @import_group.command("calendar-days")
+    @click.argument("file", type=click.Path(path_type=Path))
+    def import_calendar_days(file: Path) -> None:
+        """Import holidays and working days (调休) of offices or of the whole group (CSV or XLSX).
+
+        Columns: office_code, date, kind (holiday or workday), and optional start, end (a
+        workday's own hours, several rows for several intervals; empty: the office's Monday
+        hours). An empty office_code applies to every office of the group (next year's official
+        list); an office's own row wins. All rows or none. See docs/import-formats.md.
+        """
+        run_import(file, lambda s, f: import_calendar_days_file(s, f, actor=CLI))
 
     @main.group()
     def calendar() -> None:
@@ -67,39 +108,53 @@ def register(main: click.Group) -> None:
             with unit_of_work(create_db_engine(settings.database_url)) as session:
                 row = calendars.office_by_code(session, office)
                 own = calendars.weekly_hours(session, row)
-                overrides = [
-                    (o.day, o.kind, o.as_weekday) for o in calendars.day_overrides(session, row)
-                ]
+                weekly = calendars.week_of(session, row)
+                overrides = calendars.day_overrides(session, row)
+                group_days = calendars.day_overrides(session, None)
+                missing = calendars.years_without_holidays(
+                    session, datetime.now(ZoneInfo(row.timezone)).date()
+                )
                 timezone = row.timezone
         except DomainError as error:
             fail(error, settings)
-        weekly = own or dict(calendars.DEFAULT_WEEKLY)
         click.echo(f"{office} ({timezone})")
         click.echo(t("calendars.cli.own_hours" if own else "calendars.cli.default_hours", lang))
         for weekday, name in enumerate(calendars.WEEKDAY_NAMES, start=1):
-            spans = ", ".join(
-                f"{s:%H:%M}–{'24:00' if e == MIDNIGHT else f'{e:%H:%M}'}"
-                for s, e in weekly.get(weekday, ())
-            )
+            spans = calendars.intervals_text(weekly.get(weekday, ()))
             click.echo(f"  {name}  {spans or t('calendars.cli.not_worked', lang)}")
         holidays, makeup = calendars.china_days()
         known = sorted(holidays | makeup)
         click.echo(t("calendars.cli.china", lang, first=known[0].year, last=known[-1].year))
+        if group_days:
+            years = sorted({d.day.year for d in group_days})
+            click.echo(
+                t(
+                    "calendars.cli.group_days",
+                    lang,
+                    count=len(group_days),
+                    years=", ".join(map(str, years)),
+                )
+            )
+        for year in missing:
+            click.echo(t("calendars.cli.no_holidays", lang, year=year), err=True)
         if not overrides:
             click.echo(t("calendars.cli.no_overrides", lang))
             return
         click.echo(t("calendars.cli.overrides", lang))
-        for day, kind, as_weekday in overrides:
-            label = (
-                t("calendars.cli.holiday", lang)
-                if kind == "holiday"
-                else t(
+        for o in overrides:
+            if o.kind == "holiday":
+                label = t("calendars.cli.holiday", lang)
+            elif o.hours:
+                label = t(
+                    "calendars.cli.workday_hours", lang, hours=calendars.intervals_text(o.hours)
+                )
+            else:
+                label = t(
                     "calendars.cli.workday",
                     lang,
-                    weekday=calendars.WEEKDAY_NAMES[as_weekday or 0],
+                    weekday=calendars.WEEKDAY_NAMES[o.as_weekday or 0],
                 )
-            )
-            click.echo(f"  {day.isoformat()}  {label}")
+            click.echo(f"  {o.day.isoformat()}  {label}")
 
     @calendar.command("set-hours")
     @click.argument("office")

@@ -378,7 +378,7 @@ def _register_areas() -> None:
     orders_cli.register(main, import_)
     objects_cli.register(main, import_)
     bench_cli.register(main)
-    calendar_cli.register(main)
+    calendar_cli.register(main, import_)
 
 
 _register_areas()

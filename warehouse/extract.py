@@ -168,9 +168,11 @@ SOURCES: tuple[Source, ...] = (
     Source("org_group"),
     Source("org_city_company"),
     Source("org_office"),
-    # Office working calendars (docs/sla-clocks.md): hours per weekday and day overrides.
+    # Working calendars (docs/sla-clocks.md): hours per weekday and days, of offices and of the
+    # group (office_id NULL), and a working day's own hours.
     Source("org_calendar_interval"),
     Source("org_calendar_day"),
+    Source("org_calendar_day_interval"),
     # Maintenance and SLA (issue 4, see docs/sla-marts.md): events only grow; orders, clocks and
     # pauses change only together with an event of their document (the engine's rule), so they
     # are re-extracted for the documents with new events; plans and objects are small: whole.

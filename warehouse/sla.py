@@ -10,12 +10,17 @@ SQL rule (``sql/macros/business_time.sql``, loaded by :mod:`warehouse.business_t
 ``raw.run_params.as_of``. The operational ``due_at`` is kept beside it as ``stored_due_at``, so a
 check can prove both implementations agree. Contract: ``docs/sla-marts.md``.
 
-Office calendars: each office's weekly intervals come from ``raw.org_calendar_interval`` (an office
-without rows works :data:`GROUP_DEFAULT_WEEKLY`), its days from China's public holidays and make-up
-working days — taken here from the ``chinese_calendar`` package by :func:`china_days`, the same
-lookup as ``operational.services.calendars.china_days`` (the warehouse imports nothing of
-operational, so the package is the one shared source) — overridden by ``raw.org_calendar_day``.
-``tests/warehouse/test_sla_office_calendar.py`` proves both sides build the same calendars.
+Office calendars (``sql/sla/office_calendars.sql``): the same three layers as
+``operational.services.calendars`` — China's public holidays and make-up working days from the
+``chinese_calendar`` package (:func:`china_days`, the same lookup as
+``operational.services.calendars.china_days``: the warehouse imports nothing of operational);
+the group's rows (``office_id`` NULL in ``raw.org_calendar_interval`` / ``raw.org_calendar_day``:
+its week, else :data:`GROUP_DEFAULT_WEEKLY`, and its days — next year's official list, loaded
+with ``propcloud import calendar-days`` — which replace the package's for the days they name);
+then each office's own week and days (with ``raw.org_calendar_day_interval``: a working day's
+own hours). ``sla.group_days`` keeps the group's days (read by the Dagster check that warns when
+next year has no holidays). ``tests/warehouse/test_sla_office_calendar.py`` proves both sides
+build the same calendars.
 
 The macro's input tables and the expanded calendar live in the schema ``sla`` (bookkeeping, not
 part of the contract).
@@ -61,9 +66,11 @@ ORDER_EVENTS = "sla.order_events"
 """The events creating or closing an order, with office, discipline and office-local month:
 what ``marts.order_throughput`` counts, kept incrementally here."""
 _SQL_DIR = Path(__file__).parent / "sql"
+OFFICE_CALENDARS = _SQL_DIR / "sla" / "office_calendars.sql"
 _CODE = (
     Path(__file__),
     business_time.MACROS,
+    OFFICE_CALENDARS,
     *(
         _SQL_DIR / "staging" / f"{name}.sql"
         for name in (
@@ -86,6 +93,7 @@ DEPENDS_ON = frozenset(
         "staging.stg_offices",
         "raw.org_calendar_interval",
         "raw.org_calendar_day",
+        "raw.org_calendar_day_interval",
     }
 )
 """The tables :func:`build_sla_clocks` reads (besides ``raw.run_params``): its lineage."""
@@ -98,8 +106,9 @@ _GROUP_DAY: Final = ((time(9), time(12)), (time(13, 30), time(18)))
 GROUP_DEFAULT_WEEKLY: Final[dict[int, tuple[tuple[time, time], ...]]] = dict.fromkeys(
     range(1, 6), _GROUP_DAY
 )
-"""By ISO weekday: the group default hours, Monday–Friday 09:00–12:00 and 13:30–18:00 — the same
-as ``operational.services.calendars.DEFAULT_WEEKLY`` (a test keeps them equal)."""
+"""By ISO weekday: the group default hours while the group has stored no week of its own,
+Monday–Friday 09:00–12:00 and 13:30–18:00 — the same as
+``operational.services.calendars.DEFAULT_WEEKLY`` (a test keeps them equal)."""
 
 CHINA_MAKEUP_WEEKDAY: Final = 1
 """China's make-up working days are worked like a Monday (ISO weekday)."""
@@ -114,42 +123,6 @@ def china_days() -> tuple[frozenset[date], frozenset[date]]:
     holidays: frozenset[date] = frozenset(chinese_calendar.holidays)
     workdays: frozenset[date] = frozenset(chinese_calendar.workdays)
     return holidays, frozenset(d for d in workdays if d.isoweekday() >= 6)
-
-
-_OFFICE_CALENDARS = """
-create or replace table sla.office_intervals as
-select
-    cast(office_id as varchar) as calendar_id,
-    cast(weekday as integer) + 1 as weekday,
-    cast(start_local as time) as start_local,
-    cast(end_local as time) as end_local
-from raw.org_calendar_interval;
-
-insert into sla.calendar_weekday_intervals
-select * from sla.office_intervals
-union all
-select calendars.calendar_id, defaults.weekday, defaults.start_local, defaults.end_local
-from sla.calendars
-cross join sla.default_intervals as defaults
-where calendars.calendar_id not in (select calendar_id from sla.office_intervals);
-
-create or replace table sla.office_days as
-select
-    cast(office_id as varchar) as calendar_id,
-    cast(day as date) as day,
-    cast(kind as varchar) as kind,
-    case when kind = 'workday' then coalesce(cast(as_weekday as integer), 0) + 1 end as as_weekday
-from raw.org_calendar_day;
-
-insert into sla.calendar_days
-select * from sla.office_days
-union all
-select calendars.calendar_id, china.day, china.kind, china.as_weekday
-from sla.calendars
-cross join sla.china_days as china
-anti join sla.office_days as own
-    on own.calendar_id = calendars.calendar_id and own.day = china.day;
-"""
 
 
 _CLOCK_INPUTS = """
@@ -435,7 +408,12 @@ def build_sla_clocks(
             " (clock_id bigint, paused_at timestamptz, resumed_at timestamptz)"
         )
         business_time.install(con)
-        for table in ("calendars", "calendar_weekday_intervals", "calendar_days"):
+        for table in (
+            "calendars",
+            "calendar_weekday_intervals",
+            "calendar_days",
+            "calendar_day_intervals",
+        ):
             con.execute(f"delete from {SCHEMA}.{table}")
         con.execute(
             "insert into sla.calendars select distinct cast(office_id as varchar), "
@@ -765,6 +743,9 @@ def _inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
             select concat_ws('|', 'd', calendar_id, day, kind, coalesce(cast(as_weekday as varchar), '-'))
             from sla.calendar_days
             union all
+            select concat_ws('|', 'h', calendar_id, day, start_local, end_local)
+            from sla.calendar_day_intervals
+            union all
             select concat_ws('|', 'o', office_id, coalesce(office_code, '-'), coalesce(timezone, '-'))
             from staging.stg_offices
         )
@@ -804,8 +785,9 @@ def _load_zone_offsets(con: duckdb.DuckDBPyConnection, naive_as_of: datetime) ->
 
 
 def _load_office_calendars(con: duckdb.DuckDBPyConnection) -> None:
-    """Fill ``sla.calendar_weekday_intervals`` and ``sla.calendar_days`` for every office in
-    ``sla.calendars``: its own hours or the group default; China's days unless overridden."""
+    """Fill ``sla.calendar_weekday_intervals``, ``sla.calendar_days`` and
+    ``sla.calendar_day_intervals`` for every office in ``sla.calendars``: its own week, else the
+    group's, else the default; its own days over the group's over China's (the package's)."""
     holidays, makeup = china_days()
     china = pl.DataFrame(
         {
@@ -827,12 +809,12 @@ def _load_office_calendars(con: duckdb.DuckDBPyConnection) -> None:
     con.register("_china_days", china)
     con.register("_default_intervals", defaults)
     try:
-        con.execute("create or replace table sla.china_days as from _china_days")
+        con.execute("create or replace table sla.package_days as from _china_days")
         con.execute("create or replace table sla.default_intervals as from _default_intervals")
     finally:
         con.unregister("_china_days")
         con.unregister("_default_intervals")
-    con.execute(_OFFICE_CALENDARS)
+    con.execute(OFFICE_CALENDARS.read_text(encoding="utf-8"))
 
 
 def _calendar_range(

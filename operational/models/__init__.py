@@ -2,7 +2,11 @@
 
 from operational.models.audit import AuditEntry
 from operational.models.base import Base, UTCDateTime, utcnow
-from operational.models.calendars import OfficeCalendarDay, OfficeCalendarInterval
+from operational.models.calendars import (
+    OfficeCalendarDay,
+    OfficeCalendarDayInterval,
+    OfficeCalendarInterval,
+)
 from operational.models.energy import (
     Building,
     EnergyKind,
@@ -59,6 +63,7 @@ __all__ = [
     "ObjectTypeAttribute",
     "Office",
     "OfficeCalendarDay",
+    "OfficeCalendarDayInterval",
     "OfficeCalendarInterval",
     "PeriodicOrder",
     "PeriodicPlan",

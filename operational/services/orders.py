@@ -30,7 +30,7 @@ from operational.models import (
     User,
 )
 from operational.scope import office_code_clause, scoped_read
-from operational.sla import ClockTarget, ClockUnit
+from operational.sla import DEFAULT_TARGETS, CalendarKind, ClockTarget, ClockUnit
 from operational.workflow import engine
 from operational.workflow.definitions import COMPLETION, CORRECTIVE_ORDER
 
@@ -412,6 +412,40 @@ def set_target(
         before=before,
         after=_policy_snapshot(row),
     )
+
+
+@scoped_read(Permission.MANAGE_DEADLINES)
+def corrective_targets(
+    session: Session, principal: Principal, office_code: str
+) -> dict[Discipline, tuple[ClockTarget, bool]]:
+    """Each discipline's completion target for corrective orders at the office, and whether it
+    is the office's own (else the default). Only where ``principal`` may set targets (else
+    :class:`NotFound`, as for a missing office)."""
+    office = session.scalars(
+        select(Office).where(
+            Office.code == office_code,
+            office_code_clause(principal, Permission.MANAGE_DEADLINES, Office.code),
+        )
+    ).one_or_none()
+    if office is None:
+        raise NotFound("users.unknown_office", code=office_code)
+    default = DEFAULT_TARGETS[(CORRECTIVE_ORDER.name, COMPLETION)]
+    targets: dict[Discipline, tuple[ClockTarget, bool]] = dict.fromkeys(
+        Discipline, (default, False)
+    )
+    for row in session.scalars(
+        select(ClockPolicy).where(
+            ClockPolicy.office_id == office.id,
+            ClockPolicy.document_type == CORRECTIVE_ORDER.name,
+            ClockPolicy.clock == COMPLETION,
+        )
+    ):
+        kind: CalendarKind = "office" if row.calendar_kind == "office" else "24x7"
+        targets[Discipline(row.discipline)] = (
+            ClockTarget(row.amount, ClockUnit(row.unit), kind),
+            True,
+        )
+    return targets
 
 
 def _policy_snapshot(row: ClockPolicy) -> dict[str, object]:

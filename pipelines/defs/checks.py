@@ -1,4 +1,5 @@
-"""Blocking checks of the org marts; ``all_checks`` gathers every check of the warehouse.
+"""Blocking checks of the org marts; ``all_checks`` gathers every check of the warehouse
+(blocking, and the calendar warning of ``pipelines.defs.calendar``).
 
 Each check runs in the step that builds its table (:mod:`pipelines.defs.checking`); a failing
 one fails that step, so ``published_warehouse`` does not run.
@@ -7,6 +8,7 @@ one fails that step, so ``published_warehouse`` does not run.
 import dagster as dg
 import duckdb
 
+from pipelines.defs.calendar import calendar_checks
 from pipelines.defs.checking import CheckOutcome, WarehouseCheck, warehouse_check
 from pipelines.defs.energy import energy_checks
 from pipelines.defs.sla import sla_checks
@@ -34,4 +36,4 @@ def dim_office_has_city(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
 
 
 org_checks = [dim_office_code_unique, dim_office_has_city]
-all_checks: list[WarehouseCheck] = [*org_checks, *sla_checks, *energy_checks]
+all_checks: list[WarehouseCheck] = [*org_checks, *sla_checks, *energy_checks, *calendar_checks]

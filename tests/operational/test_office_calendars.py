@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from operational.calendars import add_business_minutes, is_working_time
-from operational.errors import DomainError, NotFound, PermissionDenied
+from operational.errors import NotFound, PermissionDenied
 from operational.i18n import LANGUAGES
 from operational.models import AuditEntry, ClockPolicy, Discipline, WorkflowClock
 from operational.services import calendars, orders
@@ -95,11 +95,11 @@ def test_bad_working_hours_are_refused_with_a_message(
     session: Session, hours: dict[int, list[tuple[time, time]]], key: str
 ) -> None:
     world = build_world(session)
-    with pytest.raises(DomainError) as caught:
+    with pytest.raises(calendars.CalendarRefused) as caught:
         calendars.set_working_hours(session, world["mgr"], "OF1", hours)
-    assert caught.value.key == key
+    assert [problem.key for problem in caught.value.problems] == [key]
     for language in LANGUAGES:
-        assert "{" not in caught.value.message(language)
+        assert all("{" not in line for line in caught.value.report(language))
     assert dict(office_calendar(session, "OF1").weekly) == dict(DEFAULT_WEEKLY)
 
 
@@ -144,14 +144,29 @@ def test_day_overrides_win_over_chinas_list(session: Session) -> None:
 def test_bad_day_overrides_are_refused(session: Session) -> None:
     world = build_world(session)
     mgr = world["mgr"]
-    with pytest.raises(DomainError, match=r"sat"):
+    with pytest.raises(calendars.CalendarRefused) as caught:
         calendars.add_day_override(session, mgr, "OF1", date(2026, 3, 8), "workday", as_weekday=5)
-    with pytest.raises(DomainError) as caught:
+    assert "sat" in caught.value.report("en")[0]
+    with pytest.raises(calendars.CalendarRefused) as caught:
         calendars.add_day_override(session, mgr, "OF1", date(2026, 3, 8), "holiday", as_weekday=1)
-    assert caught.value.key == "calendars.holiday_has_no_weekday"
-    with pytest.raises(DomainError) as caught:
+    assert [p.key for p in caught.value.problems] == ["calendars.holiday_has_no_weekday"]
+    with pytest.raises(calendars.CalendarRefused) as caught:
         calendars.add_day_override(session, mgr, "OF1", date(2026, 3, 8), "weekend")  # type: ignore[arg-type]
-    assert caught.value.key == "calendars.bad_kind"
+    assert [p.key for p in caught.value.problems] == ["calendars.bad_kind"]
+    # Every problem at once: own hours that overlap and end before they start.
+    with pytest.raises(calendars.CalendarRefused) as caught:
+        calendars.add_day_override(
+            session,
+            mgr,
+            "OF1",
+            date(2026, 3, 8),
+            "workday",
+            hours=[(time(9), time(12)), (time(11), time(10))],
+        )
+    assert sorted(p.key for p in caught.value.problems) == [
+        "calendars.end_not_after_start",
+        "calendars.overlap",
+    ]
     with pytest.raises(NotFound):
         calendars.add_day_override(session, mgr, "NOPE", date(2026, 3, 8), "holiday")
 
@@ -272,3 +287,40 @@ def test_set_target_checks_permission_and_deadline_keeps_hours(session: Session)
         {"amount": 480, "unit": "business_minutes", "calendar_kind": "office"},
         {"hours": 24},
     ]
+
+
+def test_the_calendar_reads_carry_the_users_scope(session: Session) -> None:
+    """Reads of the calendar page: a manager sees their office only, another office (or the
+    group's calendar) is not found, as a missing one; a group admin sees the group and all."""
+    world = build_world(session)
+    mgr, admin = world["mgr"], world["admin"]
+    assert [c.office_code for c in calendars.editable_calendars(session, mgr)] == ["OF1"]
+    assert [c.office_code for c in calendars.editable_calendars(session, admin)] == [
+        None,
+        "OF1",
+        "OF2",
+    ]
+    assert calendars.editable_calendars(session, world["eng"]) == []
+    start = local(2026, 4, 3, 17, 58)  # the Friday before Qingming
+    pickup = ClockTarget(5, ClockUnit.BUSINESS_MINUTES, "office")
+    assert calendars.preview_deadlines(session, mgr, "OF1", start, [pickup]) == [
+        local(2026, 4, 7, 9, 3)
+    ]
+    view = calendars.calendar_view(session, mgr, "OF1")
+    assert (view.own_week, dict(view.week)) == (False, dict(DEFAULT_WEEKLY))
+    for read in (
+        lambda code: calendars.calendar_view(session, mgr, code),
+        lambda code: calendars.preview_deadlines(session, mgr, code, start, [pickup]),
+        lambda code: orders.corrective_targets(session, mgr, code),
+    ):
+        for code in ("OF2", "NOPE"):
+            with pytest.raises(NotFound):
+                read(code)
+    with pytest.raises(NotFound):
+        calendars.calendar_view(session, mgr, None)
+    assert calendars.calendar_view(session, admin, None).office_code is None
+    targets = orders.corrective_targets(session, mgr, "OF1")
+    assert targets[Discipline.ENGINEERING] == (
+        ClockTarget(72, ClockUnit.CALENDAR_HOURS, "24x7"),
+        False,
+    )

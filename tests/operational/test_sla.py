@@ -38,6 +38,12 @@ def _calendar(spec: dict[str, Any]) -> WorkCalendar:
         },
         frozenset(date.fromisoformat(d) for d in spec["holidays"]),
         {date.fromisoformat(d): w for d, w in spec["makeup_days"].items()},
+        {
+            date.fromisoformat(d): tuple(
+                (time.fromisoformat(a), time.fromisoformat(b)) for a, b in ivs
+            )
+            for d, ivs in spec.get("day_hours", {}).items()
+        },
     )
 
 

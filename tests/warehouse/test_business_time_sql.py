@@ -41,6 +41,12 @@ def _load_calendars(con: duckdb.DuckDBPyConnection, calendars: dict[str, Any]) -
                 "INSERT INTO calendar_days VALUES (?, ?::DATE, 'workday', ?)",
                 [calendar_id, day, weekday],
             )
+        for day, intervals in spec.get("day_hours", {}).items():
+            for start, end in intervals:
+                con.execute(
+                    "INSERT INTO calendar_day_intervals VALUES (?, ?::DATE, ?::TIME, ?::TIME)",
+                    [calendar_id, day, start, end],
+                )
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from operational.calendars import years_without_holidays
 from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.imports.calendars import import_calendar_days_rows
 from operational.imports.org import ensure_group
 from operational.models import CorrectiveOrder, Discipline, Office, WorkflowClock
 from operational.services import calendars, orders
@@ -118,7 +120,39 @@ VECTORS: list[dict[str, Any]] = [
         "due": "2026-04-21T11:00",
     },
 ]
-AS_OF = _local("2026-10-09T09:00")  # of2_national_day is still pending
+# 2027 (a year the chinese_calendar package does not know), loaded group-wide as test data:
+# Friday 2027-01-01 a holiday, Saturday 01-02 worked 10:00-12:00; OF1's own Monday 01-04 worked
+# 08:00-09:00 only.
+VECTORS += [
+    # OF2, Thursday 17:30: 30; Friday holiday; Saturday 120; Monday 09:00-12:00 180, 13:30 + 150.
+    {
+        "id": "of2_loaded_year",
+        "office": "OF2",
+        "discipline": "engineering",
+        "raised": "2026-12-31T17:30",
+        "verified": None,
+        "due": "2027-01-04T16:00",
+    },
+    # OF1 cleaning on the loaded holiday: Saturday's own hours (the group's) from 10:00.
+    {
+        "id": "of1_loaded_holiday",
+        "office": "OF1",
+        "discipline": "cleaning",
+        "raised": "2027-01-01T10:00",
+        "verified": "2027-01-02T10:30",
+        "due": "2027-01-02T10:30",
+    },
+    # OF1, Saturday 11:00: 60; its own Monday 08:00-09:00 60; Tuesday 08:00-12:00 240, 14:00 + 120.
+    {
+        "id": "of1_own_day_hours",
+        "office": "OF1",
+        "discipline": "engineering",
+        "raised": "2027-01-02T11:00",
+        "verified": None,
+        "due": "2027-01-05T16:00",
+    },
+]
+AS_OF = _local("2027-01-04T12:00")  # of2_loaded_year and of1_own_day_hours are still pending
 RESPONSIBLE = {
     ("OF1", "engineering"): "eng",
     ("OF1", "cleaning"): "clean",
@@ -136,6 +170,42 @@ def _load(session: Any) -> dict[str, str]:
     calendars.set_working_hours(session, mgr, "OF1", {**hours, 5: [(time(9), time(12))]})
     calendars.add_day_override(session, mgr, "OF1", date(2026, 4, 7), "holiday")
     calendars.add_day_override(session, mgr, "OF1", date(2026, 4, 5), "workday", as_weekday=5)
+    import_calendar_days_rows(
+        session,
+        [
+            (
+                2,
+                {
+                    "office_code": "",
+                    "date": "2027-01-01",
+                    "kind": "holiday",
+                    "start": "",
+                    "end": "",
+                },
+            ),
+            (
+                3,
+                {
+                    "office_code": "",
+                    "date": "2027-01-02",
+                    "kind": "workday",
+                    "start": "10:00",
+                    "end": "12:00",
+                },
+            ),
+            (
+                4,
+                {
+                    "office_code": "OF1",
+                    "date": "2027-01-04",
+                    "kind": "workday",
+                    "start": "08:00",
+                    "end": "09:00",
+                },
+            ),
+        ],
+        actor=w["admin"],
+    )
     office_target = ClockUnit.BUSINESS_MINUTES
     for office, actor in (("OF1", "mgr"), ("OF2", "mgr2")):
         orders.set_target(
@@ -197,6 +267,35 @@ def test_the_warehouse_builds_the_same_default_calendar() -> None:
     assert dict(calendars.DEFAULT_WEEKLY) == warehouse_sla.GROUP_DEFAULT_WEEKLY
     assert warehouse_sla.china_days() == calendars.china_days()
     assert warehouse_sla.CHINA_MAKEUP_WEEKDAY == calendars.CHINA_MAKEUP_WEEKDAY
+
+
+def test_the_warehouse_uses_the_groups_loaded_days(world: tuple[str, dict[str, str]]) -> None:
+    """The group's days of the SLA build (the package's, replaced by the loaded ones) are those
+    the operational clocks use; the next year without holidays is the same on both sides."""
+    url, _ = world
+    con = build(url, AS_OF)
+    rows = con.sql("select day, kind, as_weekday from sla.group_days").fetchall()
+    own_hours = con.sql(
+        "select day, start_local, end_local from sla.stored_day_intervals"
+        " where calendar_id is null order by day, start_local"
+    ).fetchall()
+    engine = create_db_engine(url)
+    with unit_of_work(engine) as session:
+        days = calendars.group_days(session)
+        missing = calendars.years_without_holidays(session, date(2026, 12, 6))
+    engine.dispose()
+    assert {d for d, kind, _ in rows if kind == "holiday"} == days.holidays
+    warehouse_hours: dict[date, tuple[tuple[time, time], ...]] = {}
+    for day, start, end in own_hours:
+        warehouse_hours[day] = (*warehouse_hours.get(day, ()), (start, end))
+    assert warehouse_hours == dict(days.day_hours) == {date(2027, 1, 2): ((time(10), time(12)),)}
+    assert {d: w for d, kind, w in rows if kind == "workday" and d not in warehouse_hours} == dict(
+        days.makeup_days
+    )
+    assert date(2027, 1, 1) in days.holidays and missing == []
+    assert years_without_holidays(
+        [d for d, kind, _ in rows if kind == "holiday"], date(2027, 6, 1)
+    ) == [2028]
 
 
 @pytest.mark.slow

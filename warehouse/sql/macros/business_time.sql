@@ -24,6 +24,13 @@ CREATE TABLE IF NOT EXISTS calendar_days (
     as_weekday INTEGER    -- a make-up day works this ISO weekday's intervals (NULL: Monday)
 );
 
+CREATE TABLE IF NOT EXISTS calendar_day_intervals (  -- a day worked with hours of its own
+    calendar_id VARCHAR,  -- (its weekday's intervals and any calendar_days row do not apply)
+    day DATE,
+    start_local TIME,
+    end_local TIME        -- 00:00 means 24:00
+);
+
 CREATE TABLE IF NOT EXISTS clocks (
     clock_id VARCHAR,
     calendar_id VARCHAR,  -- the office's calendar
@@ -58,22 +65,33 @@ WITH local_days AS (
     FROM calendars AS c,
         range(CAST(first_day AS TIMESTAMP), CAST(last_day AS TIMESTAMP) + INTERVAL 1 DAY, INTERVAL 1 DAY) AS r(day)
 ),
-worked_as AS (  -- the ISO weekday whose intervals the day works; NULL on a holiday
+own_days AS (SELECT DISTINCT calendar_id, day FROM calendar_day_intervals),
+worked_as AS (  -- the ISO weekday whose intervals the day works; NULL on a holiday or own hours
     SELECT d.calendar_id, d.timezone, d.day,
-        CASE cd.kind
-            WHEN 'holiday' THEN NULL
-            WHEN 'workday' THEN coalesce(cd.as_weekday, 1)
+        CASE
+            WHEN own.day IS NOT NULL THEN NULL
+            WHEN cd.kind = 'holiday' THEN NULL
+            WHEN cd.kind = 'workday' THEN coalesce(cd.as_weekday, 1)
             ELSE isodow(d.day)
         END AS weekday
     FROM local_days AS d
     LEFT JOIN calendar_days AS cd ON cd.calendar_id = d.calendar_id AND cd.day = d.day
+    LEFT JOIN own_days AS own ON own.calendar_id = d.calendar_id AND own.day = d.day
 ),
-office AS (
-    SELECT d.calendar_id, 'office' AS calendar_kind,
-        timezone(d.timezone, d.day + w.start_local) AS start_utc,
-        timezone(d.timezone, d.day + CAST(w.end_local = TIME '00:00' AS INTEGER) + w.end_local) AS end_utc
+day_intervals AS (  -- each worked day's local intervals: its weekday's, or its own
+    SELECT d.calendar_id, d.timezone, d.day, w.start_local, w.end_local
     FROM worked_as AS d
     JOIN calendar_weekday_intervals AS w ON w.calendar_id = d.calendar_id AND w.weekday = d.weekday
+    UNION ALL
+    SELECT d.calendar_id, d.timezone, d.day, o.start_local, o.end_local
+    FROM local_days AS d
+    JOIN calendar_day_intervals AS o ON o.calendar_id = d.calendar_id AND o.day = d.day
+),
+office AS (
+    SELECT calendar_id, 'office' AS calendar_kind,
+        timezone(timezone, day + start_local) AS start_utc,
+        timezone(timezone, day + CAST(end_local = TIME '00:00' AS INTEGER) + end_local) AS end_utc
+    FROM day_intervals
 ),
 round_the_clock AS (
     SELECT calendar_id, '24x7' AS calendar_kind,
