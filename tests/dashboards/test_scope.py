@@ -25,7 +25,7 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,7 @@ from operational.models import (
     ScopeLevel,
 )
 from operational.scope import READS, ReadSpec
+from operational.sla import ClockTarget, ClockUnit
 from warehouse.queries import WarehouseReader, query_names, query_text
 from warehouse.queries_energy import LEVELS
 from warehouse.scope import OfficeScope
@@ -229,6 +230,14 @@ def leaked(value: Any, records: Records, allowed: frozenset[str] | None) -> list
 # ---------------------------------------------------------------- operational reads
 
 TARGETS = {"document_no", "office_code", "point_code", "code"}
+EXTRA_ARGUMENTS: dict[str, Any] = {
+    "start": datetime(2026, 11, 20, 1, 30, tzinfo=UTC),
+    "targets": [
+        ClockTarget(5, ClockUnit.BUSINESS_MINUTES, "office"),
+        ClockTarget(72, ClockUnit.CALENDAR_HOURS, "24x7"),
+    ],
+}
+"""Values for a read's other required parameters, by name."""
 
 
 def _read_id(spec: ReadSpec) -> str:
@@ -249,6 +258,9 @@ def _arguments(spec: ReadSpec, records: Records, office: str) -> dict[str, Any]:
         args["point_code"] = records.points[office]
     if "code" in params:
         args["code"] = records.objects[office]
+    for name, value in EXTRA_ARGUMENTS.items():
+        if name in params and params[name].default is inspect.Parameter.empty:
+            args[name] = value
     return args
 
 

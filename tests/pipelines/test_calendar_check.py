@@ -21,9 +21,7 @@ LATE_2026 = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)  # 2027 is not in chinese_
 
 
 def _evaluation(org_url: str, warehouse_dir: Path, as_of: datetime) -> dg.AssetCheckEvaluation:
-    resource = WarehouseBuild(
-        database_url=org_url, warehouse_dir=str(warehouse_dir), as_of=as_of.isoformat()
-    )
+    resource = WarehouseBuild.at(org_url, warehouse_dir, as_of=as_of.isoformat())
     result = dg.materialize(pipelines.defs.assets.all_assets, resources={"warehouse": resource})
     assert result.success  # a warning never stops the build
     assert Warehouse(warehouse_dir).current_version() == result.run_id
