@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, insert, select, true
+from sqlalchemy.orm import Session, aliased
 
-from operational import audit
+from operational import audit, entry
+from operational.db import serialise
 from operational.energy import History, IntervalStatus, classify
 from operational.errors import DomainError
 from operational.imports.table import (
@@ -40,9 +41,11 @@ from operational.imports.table import (
     RowError,
     read_rows,
 )
-from operational.models import MeterPoint, Office, Reading, ReadingSource, utcnow
+from operational.models import Meter, MeterPoint, Office, Reading, ReadingSource, utcnow
 from operational.services.energy import (
     CLOCK_SKEW,
+    MAX_DIGITS,
+    POINTS,
     MeterSnapshot,
     PointContext,
     add_meter,
@@ -67,7 +70,10 @@ _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")
 
 
 def parse_time(text: str, zone: ZoneInfo) -> datetime | None:
-    """An instant in UTC from ISO text (or ``2026/3/1 8:30``); no offset means ``zone``'s time."""
+    """An instant in UTC from ISO text (or ``2026/3/1 8:30``); no offset means ``zone``'s time.
+
+    A time at the ends of the calendar comes back as the smallest or largest instant
+    (:func:`operational.entry.to_utc`), for :func:`time_refusal` to refuse."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
@@ -79,9 +85,7 @@ def parse_time(text: str, zone: ZoneInfo) -> datetime | None:
                 continue
         else:
             return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
-    return value.astimezone(UTC)
+    return entry.to_utc(value, zone)
 
 
 def parse_number(text: str) -> Decimal | None:
@@ -93,11 +97,35 @@ def parse_number(text: str) -> Decimal | None:
 
 
 def parse_digits(text: str) -> int | None:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
+    """A register's digits: a whole number (anything else, ``inf`` included, is None)."""
+    value = parse_number(text)
+    if value is None or value != value.to_integral_value() or abs(value) > 10**6:
         return None
-    return int(value) if value == value.to_integral_value() else None
+    return int(value)
+
+
+def time_refusal(
+    row: int, column: str, text: str, at: datetime, now: datetime | None
+) -> RowError | None:
+    """The row error of an instant out of the bounds of :mod:`operational.entry`, or None.
+    ``now`` None: the floor only, where the domain refuses the future more strictly itself (a
+    reading, an installation, a replacement: not after now)."""
+    refusal = entry.instant_refusal(at, now)
+    if refusal is None:
+        return None
+    key, params = refusal
+    return RowError(row, key, {"column": column, "value": entry.short(text), **params})
+
+
+def number_refusal(
+    row: int, column: str, text: str, value: Decimal, column_type: Any
+) -> RowError | None:
+    """The row error of a number that does not fit its column (:mod:`operational.entry`)."""
+    refusal = entry.column_refusal(value, column_type)
+    if refusal is None:
+        return None
+    key, params = refusal
+    return RowError(row, key, {"column": column, "value": entry.short(text), **params})
 
 
 # ---------------------------------------------------------------- reading big files by column
@@ -185,7 +213,8 @@ def insert_readings(session: Session, rows: Sequence[Mapping[str, Any]]) -> None
     """Insert reading rows fast: COPY on PostgreSQL, batched executemany elsewhere.
 
     Each row has ``point_id, meter_id, read_at`` (aware), ``reading, source, flag,
-    entered_by, entered_at``; ids are assigned in the order given.
+    entered_by, entered_at`` and may have ``supersedes_id`` (a reading entered again where one
+    was withdrawn); ids are assigned in the order given.
     """
     if not rows:
         return
@@ -198,6 +227,7 @@ def insert_readings(session: Session, rows: Sequence[Mapping[str, Any]]) -> None
             "reading",
             "source",
             "flag",
+            "supersedes_id",
             "void",
             "entered_by",
             "entered_at",
@@ -215,6 +245,7 @@ def insert_readings(session: Session, rows: Sequence[Mapping[str, Any]]) -> None
                         r["reading"],
                         r["source"],
                         r["flag"],
+                        r.get("supersedes_id"),
                         False,
                         r["entered_by"],
                         r["entered_at"].astimezone(UTC).replace(tzinfo=None),
@@ -226,7 +257,7 @@ def insert_readings(session: Session, rows: Sequence[Mapping[str, Any]]) -> None
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         sql = (
             "INSERT INTO energy_reading (point_id, meter_id, read_at, reading, source, flag,"
-            " void, entered_by, entered_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)"
+            " supersedes_id, void, entered_by, entered_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)"
         )
         entered: dict[datetime, str] = {}
         for start in range(0, len(rows), BATCH):
@@ -240,6 +271,7 @@ def insert_readings(session: Session, rows: Sequence[Mapping[str, Any]]) -> None
                         float(r["reading"]),
                         r["source"],
                         r["flag"],
+                        r.get("supersedes_id"),
                         r["entered_by"],
                         entered.get(r["entered_at"])
                         or entered.setdefault(r["entered_at"], _sqlite_time(r["entered_at"])),
@@ -250,7 +282,10 @@ def insert_readings(session: Session, rows: Sequence[Mapping[str, Any]]) -> None
         cursor.close()
         return
     for start in range(0, len(rows), BATCH):
-        connection.execute(insert(Reading), list(rows[start : start + BATCH]))
+        connection.execute(
+            insert(Reading),
+            [{"supersedes_id": None, **r} for r in rows[start : start + BATCH]],
+        )
 
 
 def _sqlite_time(instant: datetime) -> str:
@@ -335,14 +370,28 @@ def _parse_reading_rows(
         read_at = parse_time(time_text, point.zone)
         if read_at is None:
             errors.append(
-                RowError(row, "import.bad_time", {"column": "read_at", "value": time_text})
+                RowError(
+                    row, "import.bad_time", {"column": "read_at", "value": entry.short(time_text)}
+                )
             )
+            continue
+        out_of_bounds = time_refusal(row, "read_at", time_text, read_at, None)
+        if out_of_bounds is not None:
+            errors.append(out_of_bounds)
             continue
         value = parse_number(value_text)
         if value is None:
             errors.append(
-                RowError(row, "import.bad_number", {"column": "reading", "value": value_text})
+                RowError(
+                    row,
+                    "import.bad_number",
+                    {"column": "reading", "value": entry.short(value_text)},
+                )
             )
+            continue
+        unfit = number_refusal(row, "reading", value_text, value, Reading.reading.type)
+        if unfit is not None:
+            errors.append(unfit)
             continue
         if value < 0:
             errors.append(RowError(row, "energy.reading.negative", {"value": value_text}))
@@ -351,7 +400,13 @@ def _parse_reading_rows(
             errors.append(RowError(row, "energy.bad_source", {"value": source}))
             continue
         if read_at > latest:
-            errors.append(RowError(row, "energy.reading.future", {"time": time_text}))
+            errors.append(
+                RowError(
+                    row,
+                    "import.future_time",
+                    {"column": "read_at", "value": entry.short(time_text)},
+                )
+            )
             continue
         by_point.setdefault(point.id, []).append(_New(row, read_at, value, source))
     return by_point
@@ -450,8 +505,8 @@ def _validate_point(
             errors.append(
                 RowError(
                     n.row,
-                    "energy.reading.exceeds_register",
-                    {"value": number_text(n.reading), "digits": meter.digits},
+                    "import.exceeds_register",
+                    {"column": "reading", "value": number_text(n.reading), "digits": meter.digits},
                 )
             )
             continue
@@ -464,11 +519,11 @@ def _validate_point(
         if not walk:
             continue  # wholly before the anchor or after the window
         prev_t, (prev_r, prev_new) = walk[0]
-        for t, (r, entry) in walk[1:]:
+        for t, (r, new_row) in walk[1:]:
             interval = classify(
                 prev_t, t, prev_r, r, meter.multiplier, meter.digits, history.typical()
             )
-            if entry is not None:
+            if new_row is not None:
                 if interval.status is IntervalStatus.HELD:
                     key = (
                         "energy.reading.lower_than_previous"
@@ -477,7 +532,7 @@ def _validate_point(
                     )
                     errors.append(
                         RowError(
-                            entry.row,
+                            new_row.row,
                             key,
                             {
                                 "value": number_text(r),
@@ -488,8 +543,8 @@ def _validate_point(
                     )
                     continue  # compare the next reading with the last good one
                 if interval.status is not IntervalStatus.OK:
-                    entry.flag = interval.status.value
-                accepted.append(entry)
+                    new_row.flag = interval.status.value
+                accepted.append(new_row)
             elif prev_new is not None and r < prev_r:
                 errors.append(
                     RowError(
@@ -503,7 +558,7 @@ def _validate_point(
                     )
                 )
             history.add(interval)
-            prev_t, prev_r, prev_new = t, r, entry
+            prev_t, prev_r, prev_new = t, r, new_row
     return accepted, unchanged
 
 
@@ -515,9 +570,14 @@ def import_reading_columns(
     actor: str,
     now: datetime | None = None,
 ) -> ImportSummary:
-    """Validate every reading row, then insert them all; nothing if any row is bad."""
+    """Validate every reading row, then insert them all; nothing if any row is bad.
+
+    The import is the only writer of readings and meters meanwhile (:data:`POINTS`, taken
+    before anything is read): a second import or a form waits, then validates against what
+    this one stored — refused or unchanged, never merged."""
     now = now or utcnow()
     errors: list[RowError] = []
+    serialise(session, POINTS)
     points = _load_points(session, columns["point_code"], meters=False)
     by_point = _parse_reading_rows(numbers, columns, points, now, errors)
     contexts = load_contexts(
@@ -538,6 +598,7 @@ def import_reading_columns(
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.row))
     entered_at = utcnow()
+    withdrawn = _withdrawals(session, {n.meter.id for _, n in accepted if n.meter})
     insert_readings(
         session,
         [
@@ -548,6 +609,7 @@ def import_reading_columns(
                 "reading": n.reading,
                 "source": n.source,
                 "flag": n.flag,
+                "supersedes_id": withdrawn.get((n.meter.id, n.read_at)) if n.meter else None,
                 "entered_by": actor,
                 "entered_at": entered_at,
             }
@@ -570,6 +632,24 @@ def import_reading_columns(
     return ImportSummary(created=len(accepted), unchanged=unchanged)
 
 
+def _withdrawals(session: Session, meter_ids: Iterable[int]) -> dict[tuple[int, datetime], int]:
+    """The withdrawals (``void`` rows not superseded) of ``meter_ids`` by (meter, instant): a
+    reading imported there continues that chain. Read on the small index of void rows."""
+    later = aliased(Reading)
+    found: dict[tuple[int, datetime], int] = {}
+    ids = sorted(meter_ids)
+    for start in range(0, len(ids), 900):
+        for rid, meter_id, read_at in session.execute(
+            select(Reading.id, Reading.meter_id, Reading.read_at).where(
+                Reading.meter_id.in_(ids[start : start + 900]),
+                Reading.void == true(),
+                ~exists().where(later.supersedes_id == Reading.id),
+            )
+        ):
+            found[(meter_id, read_at)] = rid
+    return found
+
+
 def import_readings_file(
     session: Session, path: Path, *, actor: str, now: datetime | None = None
 ) -> ImportSummary:
@@ -578,6 +658,33 @@ def import_readings_file(
 
 
 # ---------------------------------------------------------------- meters
+
+
+def _number_problems(
+    number: int,
+    values: Mapping[str, str],
+    columns: Mapping[str, Any],
+    texts: Mapping[str, str] | None = None,
+) -> list[RowError]:
+    """The bad numbers of one row: ``columns`` maps a file column to its stored ``Numeric`` type
+    (a blank cell is left to the required-column check); ``texts`` overrides a cell's text."""
+    problems: list[RowError] = []
+    for column, column_type in columns.items():
+        text = (texts or {}).get(column, values[column])
+        if not text:
+            continue
+        value = parse_number(text)
+        if value is None:
+            problems.append(
+                RowError(
+                    number, "import.bad_number", {"column": column, "value": entry.short(text)}
+                )
+            )
+            continue
+        unfit = number_refusal(number, column, text, value, column_type)
+        if unfit is not None:
+            problems.append(unfit)
+    return problems
 
 
 def import_meters_file(
@@ -596,7 +703,9 @@ def import_meter_rows(
     now: datetime | None = None,
 ) -> ImportSummary:
     """Create points and their first meters; parents first, whatever the order of the file."""
+    now = now or utcnow()
     errors: list[RowError] = []
+    serialise(session, POINTS)
     by_code: dict[str, tuple[int, dict[str, str]]] = {}
     for number, values in rows:
         missing = [c for c in METER_REQUIRED if not values[c]]
@@ -648,31 +757,28 @@ def import_meter_rows(
     for number, values in ordered:
         code = values["point_code"]
         multiplier = values["multiplier"] or "1"
-        if parse_number(multiplier) is None:
-            errors.append(
-                RowError(number, "import.bad_number", {"column": "multiplier", "value": multiplier})
-            )
-            continue
+        problems = _number_problems(
+            number,
+            values,
+            {"multiplier": Meter.multiplier.type, "initial_reading": Meter.initial_reading.type},
+            {"multiplier": multiplier},
+        )
         digits = None
         if values["digits"]:
             digits = parse_digits(values["digits"])
             if digits is None:
-                errors.append(
+                problems.append(
                     RowError(
-                        number, "energy.meter.bad_digits", {"value": values["digits"], "max": 12}
+                        number,
+                        "energy.meter.bad_digits",
+                        {"value": entry.short(values["digits"]), "max": MAX_DIGITS},
                     )
                 )
-                continue
-        initial = parse_number(values["initial_reading"])
-        if initial is None:
-            errors.append(
-                RowError(
-                    number,
-                    "import.bad_number",
-                    {"column": "initial_reading", "value": values["initial_reading"]},
-                )
-            )
+        if problems:
+            errors.extend(problems)
             continue
+        initial = parse_number(values["initial_reading"])
+        assert initial is not None
         known = existing.get(code)
         if known is not None:
             if known[1:] == (values["office_code"], values["kind"], values["name"]):
@@ -694,9 +800,27 @@ def import_meter_rows(
                 RowError(
                     number,
                     "import.bad_time",
-                    {"column": "installed_at", "value": values["installed_at"]},
+                    {"column": "installed_at", "value": entry.short(values["installed_at"])},
                 )
             )
+            continue
+        out_of_bounds = time_refusal(
+            number, "installed_at", values["installed_at"], installed_at, None
+        )
+        if out_of_bounds is None and installed_at > now + CLOCK_SKEW:
+            out_of_bounds = RowError(
+                number,
+                "import.future_time",
+                {"column": "installed_at", "value": entry.short(values["installed_at"])},
+            )
+        if out_of_bounds is None and digits is not None and initial >= Decimal(10) ** digits:
+            out_of_bounds = RowError(
+                number,
+                "import.exceeds_register",
+                {"column": "initial_reading", "value": number_text(initial), "digits": digits},
+            )
+        if out_of_bounds is not None:
+            errors.append(out_of_bounds)
             continue
         try:
             add_point(
@@ -753,8 +877,10 @@ def import_replacement_rows(
     now: datetime | None = None,
 ) -> ImportSummary:
     """Record meter replacements in time order; one already recorded the same way is unchanged."""
+    now = now or utcnow()
     errors: list[RowError] = []
     parsed: list[tuple[datetime, int, dict[str, str], _Point]] = []
+    serialise(session, POINTS)
     points = _load_points(session, (v["point_code"] for _, v in rows))
     for number, values in rows:
         missing = [c for c in REPLACEMENT_REQUIRED if not values[c]]
@@ -771,27 +897,38 @@ def import_replacement_rows(
                 RowError(
                     number,
                     "import.bad_time",
-                    {"column": "replaced_at", "value": values["replaced_at"]},
+                    {"column": "replaced_at", "value": entry.short(values["replaced_at"])},
                 )
             )
             continue
-        bad = False
-        for column in ("old_final_reading", "new_initial_reading", "new_multiplier"):
-            if values[column] and parse_number(values[column]) is None:
-                errors.append(
-                    RowError(
-                        number, "import.bad_number", {"column": column, "value": values[column]}
-                    )
-                )
-                bad = True
+        problems = _number_problems(
+            number,
+            values,
+            {
+                "old_final_reading": Meter.final_reading.type,
+                "new_initial_reading": Meter.initial_reading.type,
+                "new_multiplier": Meter.multiplier.type,
+            },
+        )
+        out_of_bounds = time_refusal(number, "replaced_at", values["replaced_at"], at, None)
+        if out_of_bounds is None and at > now + CLOCK_SKEW:
+            out_of_bounds = RowError(
+                number,
+                "import.future_time",
+                {"column": "replaced_at", "value": entry.short(values["replaced_at"])},
+            )
+        if out_of_bounds is not None:
+            problems.append(out_of_bounds)
         if values["new_digits"] and parse_digits(values["new_digits"]) is None:
-            errors.append(
+            problems.append(
                 RowError(
-                    number, "energy.meter.bad_digits", {"value": values["new_digits"], "max": 12}
+                    number,
+                    "energy.meter.bad_digits",
+                    {"value": entry.short(values["new_digits"]), "max": MAX_DIGITS},
                 )
             )
-            bad = True
-        if not bad:
+        errors.extend(problems)
+        if not problems:
             parsed.append((at, number, values, point))
     summary = ImportSummary()
     nested = session.begin_nested()

@@ -219,7 +219,8 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(session: Session, tmp_
         "NEW-5,OF1,cleaning,corrective,2026-01-05 09:00,,,,",  # 6 fine
         "NEW-5,OF1,cleaning,corrective,2026-01-05 09:00,,,,",  # 7 duplicate in file
         "OLD-1,OF1,engineering,periodic,2026-01-05 09:30,,,,",  # 8 exists with other details
-        "NEW-6,OF1,cleaning,corrective,2026-01-05 09:00,,2026-01-05 10:00,,",  # 9 missing step
+        "NEW-6,OF1,cleaning,corrective,2026-01-05 09:00,2026-01-05 09:10,,2026-01-05 10:00,",  # 9
+        # (verified without completed: a missing step)
         "NEW-7,OF1,cleaning,periodic,2026-01-05 09:00,2026-01-05 09:10,2026-01-05 09:20,"
         "2026-01-05 09:30,",  # 10 periodic verified
         "NEW-8,OF1,cleaning,corrective,yesterday,,,,",  # 11 bad time
