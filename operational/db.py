@@ -149,11 +149,14 @@ def translated_errors() -> Iterator[None]:
     (``integrity.busy``, ``integrity.conflict``); any other database error as it is."""
     try:
         yield
-    except exc.DBAPIError as error:
-        if is_busy(error):
-            raise DomainError("integrity.busy") from error
-        if is_duplicate(error):
-            raise DomainError("integrity.conflict") from error
+    except Exception as error:
+        # SQLAlchemy's wrapper, or the driver's own error where a bulk writer used the driver
+        # directly (COPY, executemany on the DB-API cursor).
+        if isinstance(error, exc.DBAPIError | sqlite3.Error) or hasattr(error, "sqlstate"):
+            if is_busy(error):
+                raise DomainError("integrity.busy") from error
+            if is_duplicate(error):
+                raise DomainError("integrity.conflict") from error
         raise
 
 
