@@ -56,19 +56,27 @@ def number_refusal(
     """
     if not value.is_finite():
         return "entry.number.not_finite", {}
-    if value.is_zero():
-        return None
-    _, digits, exponent = value.normalize().as_tuple()
-    assert isinstance(exponent, int)  # finite
-    decimals = max(0, -exponent)
-    integer_digits = max(0, len(digits) + exponent)
     max_decimals = scale if scale is not None else MAX_EXACT_DIGITS
     max_integer = precision - (scale or 0) if precision is not None else MAX_EXACT_DIGITS
-    if integer_digits > max_integer:
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    significant = len(digits)
+    if (
+        exponent >= -max_decimals
+        and significant + exponent <= max_integer
+        and significant <= MAX_EXACT_DIGITS
+    ):
+        return None  # the common case, decided without looking at trailing zeros
+    if value.is_zero():
+        return None
+    while digits[significant - 1] == 0:  # trailing zeros are not digits of the value
+        significant -= 1
+        exponent += 1
+    if significant + exponent > max_integer:
         return "entry.number.too_large", {"digits": max_integer}
-    if decimals > max_decimals:
+    if -exponent > max_decimals:
         return "entry.number.too_many_decimals", {"decimals": max_decimals}
-    if len(digits) > MAX_EXACT_DIGITS:
+    if significant > MAX_EXACT_DIGITS:
         return "entry.number.too_precise", {"digits": MAX_EXACT_DIGITS}
     return None
 
