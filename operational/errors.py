@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from operational.i18n import t
+
+
+@dataclass(frozen=True)
+class Term:
+    """A message parameter that is itself a catalogue entry (a field's name), shown in the
+    message's language: ``DomainError("entry.number.too_large", column=Term("entry.field.reading"))``.
+    """
+
+    key: str
+
+    def __str__(self) -> str:
+        return t(self.key, "en")
+
+
+def render(key: str, language: str, params: Mapping[str, object]) -> str:
+    """The message ``key`` in ``language`` with ``params``, :class:`Term` ones translated."""
+    return t(
+        key,
+        language,
+        **{k: t(v.key, language) if isinstance(v, Term) else v for k, v in params.items()},
+    )
 
 
 class DomainError(Exception):
@@ -14,7 +38,7 @@ class DomainError(Exception):
         self.params = params
 
     def message(self, language: str) -> str:
-        return t(self.key, language, **self.params)
+        return render(self.key, language, self.params)
 
     def __str__(self) -> str:
         return self.message("en")

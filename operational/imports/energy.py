@@ -28,11 +28,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, insert, select, true
+from sqlalchemy.orm import Session, aliased
 
-from operational import audit
+from operational import audit, entry
 from operational.auth import system_principal
+from operational.db import serialise
 from operational.energy import History, IntervalStatus, classify
 from operational.errors import DomainError
 from operational.imports.table import (
@@ -41,10 +42,13 @@ from operational.imports.table import (
     RowError,
     read_rows,
 )
-from operational.models import MeterPoint, Office, Reading, ReadingSource, utcnow
+from operational.models import Meter, MeterPoint, Office, Reading, ReadingSource, utcnow
+from operational.models.energy import READING_TYPE
 from operational.progress import NO_PROGRESS, Advance, Progress, counted, stage
 from operational.services.energy import (
     CLOCK_SKEW,
+    MAX_DIGITS,
+    POINTS,
     MeterSnapshot,
     PointContext,
     add_meter,
@@ -69,7 +73,10 @@ _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")
 
 
 def parse_time(text: str, zone: ZoneInfo) -> datetime | None:
-    """An instant in UTC from ISO text (or ``2026/3/1 8:30``); no offset means ``zone``'s time."""
+    """An instant in UTC from ISO text (or ``2026/3/1 8:30``); no offset means ``zone``'s time.
+
+    A time at the ends of the calendar comes back as the smallest or largest instant
+    (:func:`operational.entry.to_utc`), for :func:`time_refusal` to refuse."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
@@ -83,7 +90,10 @@ def parse_time(text: str, zone: ZoneInfo) -> datetime | None:
             return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
-    return value.astimezone(UTC)
+    try:  # inline for speed, once per row of a file of millions
+        return value.astimezone(UTC)
+    except OverflowError:
+        return entry.to_utc(value, zone)
 
 
 def parse_number(text: str) -> Decimal | None:
@@ -95,11 +105,35 @@ def parse_number(text: str) -> Decimal | None:
 
 
 def parse_digits(text: str) -> int | None:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
+    """A register's digits: a whole number (anything else, ``inf`` included, is None)."""
+    value = parse_number(text)
+    if value is None or value != value.to_integral_value() or abs(value) > 10**6:
         return None
-    return int(value) if value == value.to_integral_value() else None
+    return int(value)
+
+
+def time_refusal(
+    row: int, column: str, text: str, at: datetime, now: datetime | None
+) -> RowError | None:
+    """The row error of an instant out of the bounds of :mod:`operational.entry`, or None.
+    ``now`` None: the floor only, where the domain refuses the future more strictly itself (a
+    reading, an installation, a replacement: not after now)."""
+    refusal = entry.instant_refusal(at, now)
+    if refusal is None:
+        return None
+    key, params = refusal
+    return RowError(row, key, {"column": column, "value": entry.short(text), **params})
+
+
+def number_refusal(
+    row: int, column: str, text: str, value: Decimal, column_type: Any
+) -> RowError | None:
+    """The row error of a number that does not fit its column (:mod:`operational.entry`)."""
+    refusal = entry.column_refusal(value, column_type)
+    if refusal is None:
+        return None
+    key, params = refusal
+    return RowError(row, key, {"column": column, "value": entry.short(text), **params})
 
 
 # ---------------------------------------------------------------- reading big files by column
@@ -189,8 +223,9 @@ def insert_readings(
     """Insert reading rows fast: COPY on PostgreSQL, batched executemany elsewhere.
 
     Each row has ``point_id, meter_id, read_at`` (aware), ``reading, source, flag,
-    entered_by, entered_at``; ids are assigned in the order given. ``advance`` hears of each
-    batch written.
+    entered_by, entered_at`` and may have ``supersedes_id`` (a reading entered again where one
+    was withdrawn); ids are assigned in the order given. ``advance`` hears of each batch
+    written.
     """
     if not rows:
         return
@@ -203,6 +238,7 @@ def insert_readings(
             "reading",
             "source",
             "flag",
+            "supersedes_id",
             "void",
             "entered_by",
             "entered_at",
@@ -220,6 +256,7 @@ def insert_readings(
                         r["reading"],
                         r["source"],
                         r["flag"],
+                        r.get("supersedes_id"),
                         False,
                         r["entered_by"],
                         r["entered_at"].astimezone(UTC).replace(tzinfo=None),
@@ -231,7 +268,7 @@ def insert_readings(
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         sql = (
             "INSERT INTO energy_reading (point_id, meter_id, read_at, reading, source, flag,"
-            " void, entered_by, entered_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)"
+            " supersedes_id, void, entered_by, entered_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)"
         )
         entered: dict[datetime, str] = {}
         for start in range(0, len(rows), BATCH):
@@ -245,6 +282,7 @@ def insert_readings(
                         float(r["reading"]),
                         r["source"],
                         r["flag"],
+                        r.get("supersedes_id"),
                         r["entered_by"],
                         entered.get(r["entered_at"])
                         or entered.setdefault(r["entered_at"], _sqlite_time(r["entered_at"])),
@@ -256,7 +294,10 @@ def insert_readings(
         cursor.close()
         return
     for start in range(0, len(rows), BATCH):
-        connection.execute(insert(Reading), list(rows[start : start + BATCH]))
+        connection.execute(
+            insert(Reading),
+            [{"supersedes_id": None, **r} for r in rows[start : start + BATCH]],
+        )
         advance(len(rows[start : start + BATCH]))
 
 
@@ -326,6 +367,8 @@ def _parse_reading_rows(
         columns["source"],
     )
     latest = now + CLOCK_SKEW
+    precision, scale = READING_TYPE.precision, READING_TYPE.scale
+    earliest = entry.EARLIEST
     for i, row in enumerate(counted(numbers, advance)):
         code, time_text, value_text = codes[i], times[i], values[i]
         source = given_sources[i] or ReadingSource.IMPORT.value
@@ -343,13 +386,33 @@ def _parse_reading_rows(
         read_at = parse_time(time_text, point.zone)
         if read_at is None:
             errors.append(
-                RowError(row, "import.bad_time", {"column": "read_at", "value": time_text})
+                RowError(
+                    row, "import.bad_time", {"column": "read_at", "value": entry.short(time_text)}
+                )
             )
+            continue
+        if read_at < earliest:
+            out_of_bounds = time_refusal(row, "read_at", time_text, read_at, None)
+            assert out_of_bounds is not None
+            errors.append(out_of_bounds)
             continue
         value = parse_number(value_text)
         if value is None:
             errors.append(
-                RowError(row, "import.bad_number", {"column": "reading", "value": value_text})
+                RowError(
+                    row,
+                    "import.bad_number",
+                    {"column": "reading", "value": entry.short(value_text)},
+                )
+            )
+            continue
+        unfit = entry.number_refusal(value, precision, scale)
+        if unfit is not None:
+            key, params = unfit
+            errors.append(
+                RowError(
+                    row, key, {"column": "reading", "value": entry.short(value_text), **params}
+                )
             )
             continue
         if value < 0:
@@ -359,7 +422,13 @@ def _parse_reading_rows(
             errors.append(RowError(row, "energy.bad_source", {"value": source}))
             continue
         if read_at > latest:
-            errors.append(RowError(row, "energy.reading.future", {"time": time_text}))
+            errors.append(
+                RowError(
+                    row,
+                    "import.future_time",
+                    {"column": "read_at", "value": entry.short(time_text)},
+                )
+            )
             continue
         by_point.setdefault(point.id, []).append(_New(row, read_at, value, source))
     return by_point
@@ -458,8 +527,8 @@ def _validate_point(
             errors.append(
                 RowError(
                     n.row,
-                    "energy.reading.exceeds_register",
-                    {"value": number_text(n.reading), "digits": meter.digits},
+                    "import.exceeds_register",
+                    {"column": "reading", "value": number_text(n.reading), "digits": meter.digits},
                 )
             )
             continue
@@ -472,11 +541,11 @@ def _validate_point(
         if not walk:
             continue  # wholly before the anchor or after the window
         prev_t, (prev_r, prev_new) = walk[0]
-        for t, (r, entry) in walk[1:]:
+        for t, (r, new_row) in walk[1:]:
             interval = classify(
                 prev_t, t, prev_r, r, meter.multiplier, meter.digits, history.typical()
             )
-            if entry is not None:
+            if new_row is not None:
                 if interval.status is IntervalStatus.HELD:
                     key = (
                         "energy.reading.lower_than_previous"
@@ -485,7 +554,7 @@ def _validate_point(
                     )
                     errors.append(
                         RowError(
-                            entry.row,
+                            new_row.row,
                             key,
                             {
                                 "value": number_text(r),
@@ -496,8 +565,8 @@ def _validate_point(
                     )
                     continue  # compare the next reading with the last good one
                 if interval.status is not IntervalStatus.OK:
-                    entry.flag = interval.status.value
-                accepted.append(entry)
+                    new_row.flag = interval.status.value
+                accepted.append(new_row)
             elif prev_new is not None and r < prev_r:
                 errors.append(
                     RowError(
@@ -511,7 +580,7 @@ def _validate_point(
                     )
                 )
             history.add(interval)
-            prev_t, prev_r, prev_new = t, r, entry
+            prev_t, prev_r, prev_new = t, r, new_row
     return accepted, unchanged
 
 
@@ -526,10 +595,14 @@ def import_reading_columns(
 ) -> ImportSummary:
     """Validate every reading row, then insert them all; nothing if any row is bad.
 
-    ``progress`` hears of four stages: the rows checked one by one, the points' earlier
-    readings loaded, the rows checked against them point by point, the rows written."""
+    The import is the only writer of readings and meters meanwhile (:data:`POINTS`, taken
+    before anything is read): a second import or a form waits, then validates against what
+    this one stored — refused or unchanged, never merged. ``progress`` hears of four stages:
+    the rows checked one by one, the points' earlier readings loaded, the rows checked against
+    them point by point, the rows written."""
     now = now or utcnow()
     errors: list[RowError] = []
+    serialise(session, POINTS)
     points = _load_points(session, columns["point_code"], meters=False)
     with stage(progress, "ops.progress.import.rows", len(numbers)) as advance:
         by_point = _parse_reading_rows(numbers, columns, points, now, errors, advance)
@@ -555,6 +628,7 @@ def import_reading_columns(
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.row))
     entered_at = utcnow()
+    withdrawn = _withdrawals(session, {n.meter.id for _, n in accepted if n.meter})
     with stage(progress, "ops.progress.import.write", len(accepted)) as advance:
         insert_readings(
             session,
@@ -566,6 +640,7 @@ def import_reading_columns(
                     "reading": n.reading,
                     "source": n.source,
                     "flag": n.flag,
+                    "supersedes_id": withdrawn.get((n.meter.id, n.read_at)) if n.meter else None,
                     "entered_by": actor,
                     "entered_at": entered_at,
                 }
@@ -589,6 +664,24 @@ def import_reading_columns(
     return ImportSummary(created=len(accepted), unchanged=unchanged)
 
 
+def _withdrawals(session: Session, meter_ids: Iterable[int]) -> dict[tuple[int, datetime], int]:
+    """The withdrawals (``void`` rows not superseded) of ``meter_ids`` by (meter, instant): a
+    reading imported there continues that chain. Read on the small index of void rows."""
+    later = aliased(Reading)
+    found: dict[tuple[int, datetime], int] = {}
+    ids = sorted(meter_ids)
+    for start in range(0, len(ids), 900):
+        for rid, meter_id, read_at in session.execute(
+            select(Reading.id, Reading.meter_id, Reading.read_at).where(
+                Reading.meter_id.in_(ids[start : start + 900]),
+                Reading.void == true(),
+                ~exists().where(later.supersedes_id == Reading.id),
+            )
+        ):
+            found[(meter_id, read_at)] = rid
+    return found
+
+
 def import_readings_file(
     session: Session,
     path: Path,
@@ -607,6 +700,33 @@ def import_readings_file(
 # ---------------------------------------------------------------- meters
 
 
+def _number_problems(
+    number: int,
+    values: Mapping[str, str],
+    columns: Mapping[str, Any],
+    texts: Mapping[str, str] | None = None,
+) -> list[RowError]:
+    """The bad numbers of one row: ``columns`` maps a file column to its stored ``Numeric`` type
+    (a blank cell is left to the required-column check); ``texts`` overrides a cell's text."""
+    problems: list[RowError] = []
+    for column, column_type in columns.items():
+        text = (texts or {}).get(column, values[column])
+        if not text:
+            continue
+        value = parse_number(text)
+        if value is None:
+            problems.append(
+                RowError(
+                    number, "import.bad_number", {"column": column, "value": entry.short(text)}
+                )
+            )
+            continue
+        unfit = number_refusal(number, column, text, value, column_type)
+        if unfit is not None:
+            problems.append(unfit)
+    return problems
+
+
 def import_meters_file(
     session: Session, path: Path, *, actor: str, now: datetime | None = None
 ) -> ImportSummary:
@@ -623,7 +743,9 @@ def import_meter_rows(
     now: datetime | None = None,
 ) -> ImportSummary:
     """Create points and their first meters; parents first, whatever the order of the file."""
+    now = now or utcnow()
     errors: list[RowError] = []
+    serialise(session, POINTS)
     by_code: dict[str, tuple[int, dict[str, str]]] = {}
     for number, values in rows:
         missing = [c for c in METER_REQUIRED if not values[c]]
@@ -675,31 +797,28 @@ def import_meter_rows(
     for number, values in ordered:
         code = values["point_code"]
         multiplier = values["multiplier"] or "1"
-        if parse_number(multiplier) is None:
-            errors.append(
-                RowError(number, "import.bad_number", {"column": "multiplier", "value": multiplier})
-            )
-            continue
+        problems = _number_problems(
+            number,
+            values,
+            {"multiplier": Meter.multiplier.type, "initial_reading": Meter.initial_reading.type},
+            {"multiplier": multiplier},
+        )
         digits = None
         if values["digits"]:
             digits = parse_digits(values["digits"])
             if digits is None:
-                errors.append(
+                problems.append(
                     RowError(
-                        number, "energy.meter.bad_digits", {"value": values["digits"], "max": 12}
+                        number,
+                        "energy.meter.bad_digits",
+                        {"value": entry.short(values["digits"]), "max": MAX_DIGITS},
                     )
                 )
-                continue
-        initial = parse_number(values["initial_reading"])
-        if initial is None:
-            errors.append(
-                RowError(
-                    number,
-                    "import.bad_number",
-                    {"column": "initial_reading", "value": values["initial_reading"]},
-                )
-            )
+        if problems:
+            errors.extend(problems)
             continue
+        initial = parse_number(values["initial_reading"])
+        assert initial is not None
         known = existing.get(code)
         if known is not None:
             if known[1:] == (values["office_code"], values["kind"], values["name"]):
@@ -721,9 +840,27 @@ def import_meter_rows(
                 RowError(
                     number,
                     "import.bad_time",
-                    {"column": "installed_at", "value": values["installed_at"]},
+                    {"column": "installed_at", "value": entry.short(values["installed_at"])},
                 )
             )
+            continue
+        out_of_bounds = time_refusal(
+            number, "installed_at", values["installed_at"], installed_at, None
+        )
+        if out_of_bounds is None and installed_at > now + CLOCK_SKEW:
+            out_of_bounds = RowError(
+                number,
+                "import.future_time",
+                {"column": "installed_at", "value": entry.short(values["installed_at"])},
+            )
+        if out_of_bounds is None and digits is not None and initial >= Decimal(10) ** digits:
+            out_of_bounds = RowError(
+                number,
+                "import.exceeds_register",
+                {"column": "initial_reading", "value": number_text(initial), "digits": digits},
+            )
+        if out_of_bounds is not None:
+            errors.append(out_of_bounds)
             continue
         try:
             add_point(
@@ -780,8 +917,10 @@ def import_replacement_rows(
     now: datetime | None = None,
 ) -> ImportSummary:
     """Record meter replacements in time order; one already recorded the same way is unchanged."""
+    now = now or utcnow()
     errors: list[RowError] = []
     parsed: list[tuple[datetime, int, dict[str, str], _Point]] = []
+    serialise(session, POINTS)
     points = _load_points(session, (v["point_code"] for _, v in rows))
     for number, values in rows:
         missing = [c for c in REPLACEMENT_REQUIRED if not values[c]]
@@ -798,27 +937,38 @@ def import_replacement_rows(
                 RowError(
                     number,
                     "import.bad_time",
-                    {"column": "replaced_at", "value": values["replaced_at"]},
+                    {"column": "replaced_at", "value": entry.short(values["replaced_at"])},
                 )
             )
             continue
-        bad = False
-        for column in ("old_final_reading", "new_initial_reading", "new_multiplier"):
-            if values[column] and parse_number(values[column]) is None:
-                errors.append(
-                    RowError(
-                        number, "import.bad_number", {"column": column, "value": values[column]}
-                    )
-                )
-                bad = True
+        problems = _number_problems(
+            number,
+            values,
+            {
+                "old_final_reading": Meter.final_reading.type,
+                "new_initial_reading": Meter.initial_reading.type,
+                "new_multiplier": Meter.multiplier.type,
+            },
+        )
+        out_of_bounds = time_refusal(number, "replaced_at", values["replaced_at"], at, None)
+        if out_of_bounds is None and at > now + CLOCK_SKEW:
+            out_of_bounds = RowError(
+                number,
+                "import.future_time",
+                {"column": "replaced_at", "value": entry.short(values["replaced_at"])},
+            )
+        if out_of_bounds is not None:
+            problems.append(out_of_bounds)
         if values["new_digits"] and parse_digits(values["new_digits"]) is None:
-            errors.append(
+            problems.append(
                 RowError(
-                    number, "energy.meter.bad_digits", {"value": values["new_digits"], "max": 12}
+                    number,
+                    "energy.meter.bad_digits",
+                    {"value": entry.short(values["new_digits"]), "max": MAX_DIGITS},
                 )
             )
-            bad = True
-        if not bad:
+        errors.extend(problems)
+        if not problems:
             parsed.append((at, number, values, point))
     summary = ImportSummary()
     nested = session.begin_nested()

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from operational import audit
+from operational.db import serialise
 from operational.imports.table import (
     CODE_PATTERN,
     ImportRejected,
@@ -31,6 +32,7 @@ from operational.imports.table import (
 )
 from operational.models import AttributeKind, MaintObject, ObjectType, ObjectTypeAttribute, Office
 from operational.services.objects import (
+    OBJECTS,
     all_attribute_codes,
     attribute_problems,
     type_attributes,
@@ -160,7 +162,11 @@ def _validate(
 def import_object_rows(
     session: Session, rows: list[Row], *, actor: str, columns: dict[str, str] | None = None
 ) -> ImportSummary:
-    """Validate every row, then create or update the objects; nothing if any row is bad."""
+    """Validate every row, then create or update the objects; nothing if any row is bad.
+
+    The import is the only writer of objects meanwhile (:data:`OBJECTS`, taken before anything
+    is read): the second of two concurrent imports validates against the first one's objects."""
+    serialise(session, OBJECTS)
     valid, errors = _validate(session, rows, columns or attribute_columns(session))
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.row))

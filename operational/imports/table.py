@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from operational.errors import DomainError
+from operational.errors import DomainError, render
 from operational.i18n import t
 
 Row = tuple[int, dict[str, str]]
@@ -31,7 +31,9 @@ class RowError:
     params: dict[str, object] = field(default_factory=dict)
 
     def message(self, language: str) -> str:
-        return t("import.row_prefix", language, row=self.row) + t(self.key, language, **self.params)
+        return t("import.row_prefix", language, row=self.row) + render(
+            self.key, language, self.params
+        )
 
 
 class ImportRejected(DomainError):

@@ -39,12 +39,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from operational import audit, sla
+from operational import audit, entry, sla
 from operational.auth import hash_password, system_principal
 from operational.bulk import BackgroundWriter
 from operational.bulk import allocate_ids as allocate_ids  # re-exported: the demo's writer
 from operational.bulk import insert_rows as insert_rows
-from operational.imports.energy import parse_time
+from operational.db import WriteLock, serialise
+from operational.imports.energy import parse_time, time_refusal
 from operational.imports.table import ImportRejected, ImportSummary, Row, RowError, read_rows
 from operational.models import (
     CorrectiveOrder,
@@ -74,6 +75,10 @@ ORDER_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,39}$")
 
 Kind = Literal["periodic", "corrective"]
 
+ORDER_HISTORY = WriteLock("work-order history", 3)
+"""One import of order history at a time (:func:`operational.db.serialise`): a second one waits,
+then finds the first one's orders (unchanged, or a row error)."""
+
 
 # --- the bulk writer -------------------------------------------------------------------------
 
@@ -82,7 +87,9 @@ Kind = Literal["periodic", "corrective"]
 class HistoryOrder:
     """One order with its history, ready to be written: who, where, and when each move happened.
 
-    ``assigned_at``/``completed_at``/``verified_at`` None: the order has not got that far. For a
+    ``assigned_at``/``completed_at``/``verified_at`` None: the order has not got that far — except
+    an ``assigned_at`` None on a completed order, whose assignment time is unknown: its history
+    has no ``assign`` event, the completion follows the creation (docs/sla-clocks.md). For a
     periodic order ``plan_id``, ``scheduled_for`` and ``work_starts_at`` are required.
     ``payloads`` may add fields to the event of a transition (by transition name).
     """
@@ -123,10 +130,14 @@ class HistoryOrder:
                 ("verify", "processed", "closed", self.verified_at),
             ]
         done: list[tuple[str, str | None, str, datetime]] = []
-        for name, source, target, at in steps:
+        state: str | None = None
+        for name, _, target, at in steps:
             if at is None:
+                if name == "assign" and self.completed_at is not None:
+                    continue  # done, but when it was assigned is not known: no event invented
                 break
-            done.append((name, source, target, at))
+            done.append((name, state, target, at))
+            state = target
         return done
 
 
@@ -418,12 +429,20 @@ def _validate(
             parsed = parse_time(text, zone) if text else None
             if text and parsed is None:
                 problems.append(
-                    RowError(number, "import.bad_time", {"column": column, "value": text})
+                    RowError(
+                        number, "import.bad_time", {"column": column, "value": entry.short(text)}
+                    )
                 )
+            elif parsed is not None and parsed < entry.EARLIEST:
+                out_of_bounds = time_refusal(number, column, text, parsed, None)
+                assert out_of_bounds is not None
+                problems.append(out_of_bounds)
             elif parsed is not None and parsed > now:
                 problems.append(
                     RowError(
-                        number, "import.work_orders.future_time", {"column": column, "value": text}
+                        number,
+                        "import.work_orders.future_time",
+                        {"column": column, "value": entry.short(text)},
                     )
                 )
             times[column] = parsed
@@ -445,7 +464,8 @@ def _validate(
                     )
                 )
             previous = (column, at)
-        needs = {"completed_at": "assigned_at", "verified_at": "completed_at"}
+        # A completed order without assigned_at is accepted: its assignment time is unknown.
+        needs = {"verified_at": "completed_at"}
         for column, before in needs.items():
             if times[column] is not None and times[before] is None:
                 problems.append(
@@ -591,8 +611,12 @@ def import_work_order_rows(
     now: datetime | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> ImportSummary:
-    """Validate every row, then write the new orders with their history; nothing if any is bad."""
+    """Validate every row, then write the new orders with their history; nothing if any is bad.
+
+    One such import at a time (:data:`ORDER_HISTORY`, taken before anything is read): the second
+    of two concurrent imports validates against the first one's orders."""
     now = now or utcnow()
+    serialise(session, ORDER_HISTORY)
     with stage(progress, "ops.progress.import.orders_rows", len(rows)) as advance:
         good, errors = _validate(session, rows, now, advance)
     existing = _existing(session, [r.order_no for r in good])

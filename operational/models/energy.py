@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -108,19 +109,39 @@ class Meter(Base):
 
 
 class Reading(Base):
-    """A meter reading (抄表读数). Never updated or deleted: corrections supersede."""
+    """A meter reading (抄表读数). Never updated or deleted: corrections supersede.
+
+    The rows of one installation at one instant form one chain: a first entry (``supersedes_id``
+    NULL), then each correction or withdrawal (``void``) superseding the row before it, and a
+    reading entered again after a withdrawal superseding the ``void`` row. Only the chain's last
+    row can be effective, so the database itself holds at most one effective reading per
+    installation and instant (migration ``0010_reading_integrity``):
+
+    * ``uq_energy_reading_meter_instant`` — one first entry per ``(meter_id, read_at)``;
+    * ``uq_energy_reading_supersedes_id`` — a row is superseded at most once;
+    * a trigger (``trg_energy_reading_same_instant``) — a row supersedes only a row of the same
+      installation and instant.
+    """
 
     __tablename__ = "energy_reading"
     __table_args__ = (
-        Index("ix_energy_reading_meter_id_read_at", "meter_id", "read_at"),
         Index("ix_energy_reading_point_id_read_at", "point_id", "read_at"),
         # Only corrections: the superseded check (supersedes_id = id) implies NOT NULL, and a
         # full index on a nearly always NULL column makes SQLite scan once ANALYZE has run.
         Index(
-            "ix_energy_reading_supersedes_id",
+            "uq_energy_reading_supersedes_id",
             "supersedes_id",
+            unique=True,
             sqlite_where=text("supersedes_id IS NOT NULL"),
             postgresql_where=text("supersedes_id IS NOT NULL"),
+        ),
+        # The withdrawals, few: where a reading entered again must continue a chain.
+        Index(
+            "ix_energy_reading_void",
+            "meter_id",
+            "read_at",
+            sqlite_where=text("void = 1"),
+            postgresql_where=text("void"),
         ),
         CheckConstraint("source IN ('form', 'scan', 'import', 'demo')", name="source"),
         CheckConstraint("flag IS NULL OR flag IN ('rollover', 'high')", name="flag"),
@@ -137,3 +158,14 @@ class Reading(Base):
     void: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     entered_by: Mapped[str] = mapped_column(String(64))
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+Index(
+    "uq_energy_reading_meter_instant",
+    Reading.meter_id,
+    Reading.read_at,
+    func.coalesce(Reading.supersedes_id, 0),
+    unique=True,
+)
+"""One first entry per installation and instant; also the index of an installation's readings
+by time (it replaced ``ix_energy_reading_meter_id_read_at``)."""

@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import ClassVar
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -27,12 +27,14 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
     values,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
-from operational import audit
+from operational import audit, entry
 from operational.auth import Permission, Principal
+from operational.db import WriteLock, serialise
 from operational.energy import (
     HISTORY,
     History,
@@ -62,6 +64,10 @@ POINT_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 CLOCK_SKEW = timedelta(minutes=5)
 """A reading up to this far ahead of the server's clock is not 'in the future' (phone clocks)."""
 MAX_DIGITS = 12
+
+POINTS = WriteLock("energy points", 1)
+"""The writers of a metering point's meters and readings (:func:`operational.db.serialise`):
+the forms lock the point they write, the energy imports every point."""
 
 
 class ConfirmationNeeded(DomainError):
@@ -164,9 +170,7 @@ def local_text(instant: datetime, zone: str) -> str:
 
 def as_instant(value: datetime, zone: str) -> datetime:
     """An aware instant in UTC; a naive time is the office's local time."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(zone))
-    return value.astimezone(UTC)
+    return entry.to_utc(value, ZoneInfo(zone))
 
 
 def is_effective(reading: type[Reading]) -> ColumnElement[bool]:
@@ -178,6 +182,21 @@ def is_effective(reading: type[Reading]) -> ColumnElement[bool]:
     """
     later = aliased(Reading)
     return and_(reading.void.is_(False), ~exists().where(later.supersedes_id == reading.id))
+
+
+def _withdrawn_at(session: Session, meter_id: int, instant: datetime) -> int | None:
+    """The withdrawal (a ``void`` row not superseded) of ``meter_id`` at ``instant``, if any: a
+    reading entered there again continues that chain (supersedes it), since an installation has
+    one chain of rows per instant (:class:`~operational.models.Reading`)."""
+    later = aliased(Reading)
+    return session.scalar(
+        select(Reading.id).where(
+            Reading.meter_id == meter_id,
+            Reading.read_at == instant,
+            Reading.void == true(),
+            ~exists().where(later.supersedes_id == Reading.id),
+        )
+    )
 
 
 def effective_readings_query(point_ids: Collection[int]) -> Select[Reading]:
@@ -527,9 +546,19 @@ def _decimal(value: Decimal | int | str | float, key: str) -> Decimal:
     try:
         result = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation as exc:
-        raise DomainError(key, value=value) from exc
+        raise DomainError(key, value=entry.short(value)) from exc
     if not result.is_finite():
-        raise DomainError(key, value=value)
+        raise DomainError(key, value=entry.short(value))
+    return result
+
+
+def _quantity(
+    value: Decimal | int | str | float, key: str, column: InstrumentedAttribute[Any], field: str
+) -> Decimal:
+    """``value`` as a Decimal that fits ``column`` (a mapped ``Numeric`` column): the entry
+    checks of :mod:`operational.entry`, naming ``field`` (``entry.field.<field>``)."""
+    result = _decimal(value, key)
+    entry.check_number(result, column.type, field, value)
     return result
 
 
@@ -691,15 +720,18 @@ def record_reading(
     actor_name = _actor_name(actor, Permission.ENTER_READINGS, office.code)
     if source not in {s.value for s in ReadingSource}:
         raise DomainError("energy.bad_source", value=source)
-    value = _decimal(reading, "energy.reading.bad_number")
+    value = _quantity(reading, "energy.reading.bad_number", Reading.reading, "reading")
     instant = as_instant(read_at, office.timezone)
+    now = now or utcnow()
+    entry.check_instant(instant, now, "read_at")
+    serialise(session, POINTS, [point.id])  # before the checks read the point's readings
     evaluation = _evaluate(
         session,
         point,
         office,
         instant,
         value,
-        now=now or utcnow(),
+        now=now,
         confirm_rollover=confirm_rollover,
         confirm_high=confirm_high,
     )
@@ -710,6 +742,7 @@ def record_reading(
         reading=value,
         source=source,
         flag=evaluation.flag,
+        supersedes_id=_withdrawn_at(session, evaluation.meter.id, instant),
         entered_by=actor_name,
         entered_at=utcnow(),
     )
@@ -751,12 +784,18 @@ def correct_reading(
     assert point is not None
     point, office = _point(session, point.code)
     actor_name = _actor_name(actor, Permission.ENTER_READINGS, office.code)
+    value = (
+        None
+        if new_reading is None
+        else _quantity(new_reading, "energy.reading.bad_number", Reading.reading, "reading")
+    )
+    serialise(session, POINTS, [point.id])  # before reading whether it is still current
     superseded = session.scalar(select(Reading.id).where(Reading.supersedes_id == old.id))
     if old.void or superseded is not None:
         raise DomainError("energy.reading.not_current")
     key = f"{point.code}@{old.read_at.isoformat()}"
     before = {"id": old.id, "reading": old.reading, "flag": old.flag}
-    if new_reading is None:
+    if value is None:
         row = Reading(
             point_id=point.id,
             meter_id=old.meter_id,
@@ -780,7 +819,6 @@ def correct_reading(
             after={"id": row.id, "void": True},
         )
         return _reading_view(row, point.code)
-    value = _decimal(new_reading, "energy.reading.bad_number")
     if value == old.reading:
         raise DomainError("energy.reading.unchanged", value=number_text(value))
     evaluation = _evaluate(
@@ -858,7 +896,11 @@ def set_building(
     name = name.strip()
     if not name or len(name) > 100:
         raise DomainError("energy.building.bad_name")
-    area = None if area_m2 is None else _decimal(area_m2, "energy.building.bad_area")
+    area = (
+        None
+        if area_m2 is None
+        else _quantity(area_m2, "energy.building.bad_area", Building.area_m2, "area_m2")
+    )
     if area is not None and area <= 0:
         raise DomainError("energy.building.bad_area", value=area_m2)
     ensure_building(session, office, name, area)
@@ -954,13 +996,18 @@ def add_meter(
     """Install a meter at a point that has none (the first one, or after a removal)."""
     point, office = _point(session, point_code)
     actor_name = _actor_name(actor, Permission.MANAGE_METERS, office.code)
-    m = _decimal(multiplier, "energy.meter.bad_multiplier")
-    initial = _decimal(initial_reading, "energy.reading.bad_number")
+    m = _quantity(multiplier, "energy.meter.bad_multiplier", Meter.multiplier, "multiplier")
+    initial = _quantity(
+        initial_reading, "energy.reading.bad_number", Meter.initial_reading, "initial_reading"
+    )
     _check_meter_numbers(m, digits)
     _check_register(initial, digits)
     instant = as_instant(installed_at, office.timezone)
-    if instant > (now or utcnow()) + CLOCK_SKEW:
+    now = now or utcnow()
+    entry.check_instant(instant, now, "installed_at")
+    if instant > now + CLOCK_SKEW:
         raise DomainError("energy.reading.future", time=local_text(instant, office.timezone))
+    serialise(session, POINTS, [point.id])
     meters = _meters(session, point.id)
     if any(x.removed_at is None for x in meters):
         raise DomainError("energy.meter.already_open", code=point.code)
@@ -1020,10 +1067,20 @@ def replace_meter(
     actor_name = _actor_name(actor, Permission.MANAGE_METERS, office.code)
     zone = office.timezone
     instant = as_instant(replaced_at, zone)
-    final = _decimal(old_final_reading, "energy.reading.bad_number")
-    initial = _decimal(new_initial_reading, "energy.reading.bad_number")
-    if instant > (now or utcnow()) + CLOCK_SKEW:
+    final = _quantity(
+        old_final_reading, "energy.reading.bad_number", Meter.final_reading, "old_final_reading"
+    )
+    initial = _quantity(
+        new_initial_reading,
+        "energy.reading.bad_number",
+        Meter.initial_reading,
+        "new_initial_reading",
+    )
+    now = now or utcnow()
+    entry.check_instant(instant, now, "replaced_at")
+    if instant > now + CLOCK_SKEW:
         raise DomainError("energy.reading.future", time=local_text(instant, zone))
+    serialise(session, POINTS, [point.id])  # before the checks read its meters and readings
     meters = _meters(session, point.id)
     old = next((m for m in meters if m.removed_at is None), None)
     if old is None:
@@ -1031,7 +1088,9 @@ def replace_meter(
     multiplier = (
         old.multiplier
         if new_multiplier is None or new_multiplier == ""
-        else _decimal(new_multiplier, "energy.meter.bad_multiplier")
+        else _quantity(
+            new_multiplier, "energy.meter.bad_multiplier", Meter.multiplier, "new_multiplier"
+        )
     )
     digits = old.digits if new_digits is None else new_digits
     _check_meter_numbers(multiplier, digits)

@@ -22,8 +22,9 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from operational import audit
+from operational import audit, entry
 from operational.auth import Permission, Principal
+from operational.db import WriteLock, serialise
 from operational.errors import DomainError, NotFound, PermissionDenied
 from operational.models import (
     AttributeKind,
@@ -44,6 +45,10 @@ from operational.services.orders import office_by_code
 
 HISTORY_LIMIT = 20
 CLOSED = "closed"
+
+OBJECTS = WriteLock("objects", 2)
+"""The writers of offices' objects (:func:`operational.db.serialise`): adding an object locks
+its office, the objects import all of them — so a race ends in the usual message or row error."""
 
 # --- the type tree ---------------------------------------------------------------------------
 
@@ -164,9 +169,10 @@ def all_attribute_codes(session: Session) -> list[str]:
 def valid_value(kind: AttributeKind, value: str) -> bool:
     if kind is AttributeKind.NUMBER:
         try:
-            return Decimal(value).is_finite()
+            number = Decimal(value)
         except InvalidOperation:
             return False
+        return entry.number_refusal(number) is None  # finite, at most 15 digits
     if kind is AttributeKind.DATE:
         try:
             date.fromisoformat(value)
@@ -221,6 +227,7 @@ def add_object(
     if not actor.can(Permission.MANAGE_OBJECTS, office.code):
         raise PermissionDenied("auth.not_allowed")
     object_type = type_by_code(session, type_code)
+    serialise(session, OBJECTS, [office.id])  # before looking for the code
     exists_already = session.scalars(
         select(MaintObject.id).where(MaintObject.office_id == office.id, MaintObject.code == code)
     ).first()

@@ -14,7 +14,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from operational import audit
+from operational import audit, entry
 from operational.auth import Grant, Permission, Principal
 from operational.errors import DomainError, NotFound, PermissionDenied
 from operational.models import (
@@ -360,6 +360,7 @@ def set_deadline(
     """An office's completion target for corrective orders of one discipline, in calendar hours."""
     if hours <= 0:
         raise DomainError("orders.bad_deadline")
+    entry.check_integer(hours, "hours", high=entry.INT32_MAX // 60)
     set_target(
         session,
         actor,
@@ -383,6 +384,7 @@ def set_target(
     office = office_by_code(session, office_code)
     if not actor.can(Permission.MANAGE_DEADLINES, office.code):
         raise PermissionDenied("auth.not_allowed")
+    entry.check_integer(target.amount, "amount")
     row = session.scalars(
         select(ClockPolicy).where(
             ClockPolicy.office_id == office.id,

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from operational import bulk
+from operational import bulk, entry
 from operational.auth import Permission, Principal, system_principal
 from operational.errors import DomainError, NotFound
 from operational.models import (
@@ -61,6 +61,8 @@ def draft_plan(
         raise DomainError("plans.name_required")
     if every < 1:
         raise DomainError("plans.bad_interval")
+    entry.check_integer(every, "every")
+    entry.check_day(start_date, "start_date")
     if end_date is not None and end_date < start_date:
         raise DomainError("plans.end_before_start")
     if not object_codes:

@@ -19,7 +19,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
-from operational import bulk, sla
+from operational import bulk, entry, sla
 from operational.audit import snapshot
 from operational.auth import Permission, Principal
 from operational.calendars import WorkCalendar
@@ -162,6 +162,17 @@ def _office(session: Session, document: WorkflowDocument) -> Office:
     return office
 
 
+def _moment(at: datetime | None) -> datetime:
+    """The instant of a move: ``at`` (an import's or the demo's history), else now. A given
+    instant must lie within the bounds of every entry (:func:`operational.entry.check_instant`:
+    not before 2000, at most a day ahead) — for every document type, now and later."""
+    now = utcnow()
+    if at is None:
+        return now
+    entry.check_instant(at, now, "at")
+    return at
+
+
 def create(
     session: Session,
     actor: Principal,
@@ -172,6 +183,7 @@ def create(
     at: datetime | None = None,
 ) -> WorkflowEvent:
     """Enter a new document into its workflow through a creating transition (source ``None``)."""
+    at = _moment(at)
     doc_type = type_of(document)
     t = doc_type.get(transition_name)
     office = _office(session, document)
@@ -229,6 +241,7 @@ def create_many(
         raise ValueError(f"{doc_type.name}.{t.name}: a creation only starts clocks")
     if not documents:
         return []
+    at = _moment(at)
     session.flush()  # the caller's pending changes first, as create() writes after them
     office_ids = {int(d.values["office_id"]) for d in documents}
     offices = {o.id: o for o in session.scalars(select(Office).where(Office.id.in_(office_ids)))}
@@ -238,7 +251,6 @@ def create_many(
         party = d.values.get(t.party) if t.party is not None else None
         if not _may_take(actor, party, t, offices[int(d.values["office_id"])].code):
             raise PermissionDenied("workflow.not_allowed", transition=t.name)
-    at = at or utcnow()
     table = getattr(model, "__table__", None)
     assert isinstance(table, Table)
     rows: list[dict[str, Any]] = []
@@ -344,7 +356,7 @@ def transition(
         )
     if not may_take(actor, document, t, office.code):
         raise PermissionDenied("workflow.not_allowed", transition=t.name)
-    at = at or utcnow()
+    at = _moment(at)
     running = _running_clocks(session, doc_type, document, (*t.resumes, *t.pauses, *t.stops))
     _refuse_out_of_order(running, document, at)
     if apply is not None:

@@ -297,9 +297,9 @@ def test_superseded_check_uses_the_partial_index_after_analyze(session: Session)
     if session.get_bind().dialect.name == "postgresql":
         (definition,) = session.execute(
             text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"),
-            {"n": "ix_energy_reading_supersedes_id"},
+            {"n": "uq_energy_reading_supersedes_id"},
         ).one()
-        assert "WHERE (supersedes_id IS NOT NULL)" in definition
+        assert "UNIQUE" in definition and "WHERE (supersedes_id IS NOT NULL)" in definition
     else:
         check_sqlite_plan(session, ids)
     # the import works with statistics
@@ -320,4 +320,4 @@ def check_sqlite_plan(session: Session, ids: dict[str, int]) -> None:
     assert not [line for line in plan if re.match(r"SCAN (energy_reading|x)\b", line)], plan
     superseded = [line for line in plan if "supersedes_id" in line]
     assert superseded, plan
-    assert all("ix_energy_reading_supersedes_id" in line for line in superseded), plan
+    assert all("uq_energy_reading_supersedes_id" in line for line in superseded), plan

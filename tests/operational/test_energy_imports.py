@@ -168,7 +168,7 @@ def test_readings_import_is_all_or_nothing_with_row_numbers(
     assert rows == [
         (3, "import.energy.other_value_stored"),
         (4, "energy.reading.lower_than_previous"),
-        (5, "energy.reading.future"),
+        (5, "import.future_time"),
         (6, "energy.unknown_point"),
         (7, "import.bad_number"),
         (8, "energy.reading.before_installation"),

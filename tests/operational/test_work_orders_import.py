@@ -222,7 +222,8 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(session: Session, tmp_
         "NEW-5,OF1,cleaning,corrective,2026-01-05 09:00,,,,",  # 6 fine
         "NEW-5,OF1,cleaning,corrective,2026-01-05 09:00,,,,",  # 7 duplicate in file
         "OLD-1,OF1,engineering,periodic,2026-01-05 09:30,,,,",  # 8 exists with other details
-        "NEW-6,OF1,cleaning,corrective,2026-01-05 09:00,,2026-01-05 10:00,,",  # 9 missing step
+        "NEW-6,OF1,cleaning,corrective,2026-01-05 09:00,2026-01-05 09:10,,2026-01-05 10:00,",  # 9
+        # (verified without completed: a missing step)
         "NEW-7,OF1,cleaning,periodic,2026-01-05 09:00,2026-01-05 09:10,2026-01-05 09:20,"
         "2026-01-05 09:30,",  # 10 periodic verified
         "NEW-8,OF1,cleaning,corrective,yesterday,,,,",  # 11 bad time
@@ -280,3 +281,62 @@ def test_the_command_imports_reports_and_generates(
     result = runner.invoke(main, ["orders", "generate", "--horizon-days", "3"])
     assert result.exit_code == 0
     assert result.output.startswith("0 periodic order(s) issued up to ")
+
+
+def test_a_completed_order_without_its_assignment_time_is_imported_without_inventing_one(
+    session: Session, tmp_path: Path
+) -> None:
+    """The old system kept when an order was done but not when it was assigned: the order is
+    imported with no ``assign`` event, and its completion clock runs from creation to
+    completion as any other's (no clock starts or stops at assignment)."""
+    _office(session)
+    lines = [
+        "NA-1,OF1,engineering,periodic,2026-01-05 09:00,,2026-01-06 17:00,,",
+        "NA-2,OF1,cleaning,corrective,2026-01-07 09:00,,2026-01-07 15:00,2026-01-07 16:00,",
+        "NA-3,OF1,security,corrective,2026-01-08 09:00,,2026-01-08 10:00,,",
+    ]
+    summary = import_work_orders_file(session, _write(tmp_path, lines), actor="cli", now=NOW)
+    assert summary.created == 3
+    moves = {
+        no: [
+            (e.transition, e.from_state, e.to_state)
+            for e in session.scalars(
+                select(WorkflowEvent)
+                .where(WorkflowEvent.document_no == no)
+                .order_by(WorkflowEvent.id)
+            )
+        ]
+        for no in ("NA-1", "NA-2", "NA-3")
+    }
+    assert moves == {
+        "NA-1": [("issue", None, "issued"), ("complete", "issued", "closed")],
+        "NA-2": [
+            ("raise", None, "open"),
+            ("process", "open", "processed"),
+            ("verify", "processed", "closed"),
+        ],
+        "NA-3": [("raise", None, "open"), ("process", "open", "processed")],
+    }
+    clocks = {
+        c.document_no: c
+        for c in session.scalars(
+            select(WorkflowClock).where(WorkflowClock.document_no.like("NA-%"))
+        )
+    }
+    assert clocks["NA-1"].started_at == datetime(2026, 1, 5, 1, tzinfo=UTC)
+    assert clocks["NA-1"].stopped_at == datetime(2026, 1, 6, 9, tzinfo=UTC)
+    assert clocks["NA-2"].stopped_at == datetime(2026, 1, 7, 8, tzinfo=UTC)  # verified
+    assert clocks["NA-3"].stopped_at is None  # processed, not yet verified
+    orders = {
+        o.document_no: o
+        for o in session.scalars(
+            select(CorrectiveOrder).where(CorrectiveOrder.document_no.like("NA-%"))
+        )
+    }
+    assert (orders["NA-2"].state, orders["NA-2"].version, orders["NA-2"].handler_id) == (
+        "closed",
+        3,
+        None,
+    )
+    again = import_work_orders_file(session, _write(tmp_path, lines), actor="cli", now=NOW)
+    assert (again.created, again.unchanged) == (0, 3)
