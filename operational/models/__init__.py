@@ -6,6 +6,7 @@ from operational.models.calendars import OfficeCalendarDay, OfficeCalendarInterv
 from operational.models.energy import (
     Building,
     EnergyKind,
+    ExceptionFollowUp,
     Meter,
     MeterPoint,
     Reading,
@@ -49,6 +50,7 @@ __all__ = [
     "CorrectiveOrder",
     "Discipline",
     "EnergyKind",
+    "ExceptionFollowUp",
     "Fault",
     "Frequency",
     "Group",
