@@ -315,6 +315,85 @@ class EnergyReader:
             sql, (("all_kinds", kind is None), ("kind", kind or ""), *_scope(offices))
         )
 
+    # ---- added for the month in progress and the follow-up of exceptions (docs/energy-marts.md)
+
+    def monthly_progress(
+        self,
+        level: Level,
+        node_code: str,
+        kind: Kind,
+        offices: frozenset[str] | None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> pl.DataFrame:
+        """month, consumption, complete, estimated, in_progress (the month of as_of on the
+        office's clock, or a later one: not ended) of a node, by month."""
+        sql = f"""
+            select month, consumption, complete, estimated, in_progress
+            from marts.energy_monthly
+            where level = $level and node_code = $node and kind = $kind
+              and month >= $start and month <= $end
+              and (case when level in ('city', 'group') then $all_offices
+                        else {_SCOPE.format(col="office_code")} end)
+            order by month
+        """
+        return self._frame(
+            sql,
+            (
+                ("level", level),
+                ("node", node_code),
+                ("kind", kind),
+                ("start", (start or date(1900, 1, 1)).isoformat()),
+                ("end", (end or date(9999, 12, 1)).isoformat()),
+                *_scope(offices),
+            ),
+        )
+
+    def node_exceptions(
+        self,
+        level: Level,
+        node_code: str,
+        kind: Kind,
+        offices: frozenset[str] | None,
+        limit: int = 500,
+    ) -> pl.DataFrame:
+        """The exceptions of the points under a node (the group: every point in scope), those to
+        follow up first, then the newest: point_code, name, office_code, timezone, rule,
+        start_at, end_at, start_reading, end_reading, delta, typical_daily, held_reason,
+        followed_up_at, followed_up_by, follow_up_note, done; at most ``limit`` rows, each
+        carrying ``total`` and ``open_total`` (not done) of all of them, however many are shown.
+        An exception's key is (point_code, rule, start_at)."""
+        sql = f"""
+            with under as (
+                select point_id, name, timezone from marts.dim_energy_point
+                where kind = $kind and {_SCOPE.format(col="office_code")}
+                  and case $level
+                      when 'group' then group_code = $node
+                      when 'city' then city_code = $node
+                      when 'office' then office_code = $node
+                      when 'building' then office_code || '/' || building = $node
+                      else point_code = $node end
+            )
+            select e.point_code, u.name, e.office_code, u.timezone, e.rule, e.start_at,
+                   e.end_at, e.start_reading, e.end_reading, e.delta, e.typical_daily,
+                   e.held_reason, e.followed_up_at, e.followed_up_by, e.follow_up_note, e.done,
+                   count(*) over () as total,
+                   count(*) filter (where not e.done) over () as open_total
+            from marts.energy_exceptions e join under u using (point_id)
+            order by e.done, coalesce(e.end_at, e.start_at) desc, e.point_code, e.rule
+            limit $limit
+        """
+        return self._frame(
+            sql,
+            (
+                ("level", level),
+                ("node", node_code),
+                ("kind", kind),
+                ("limit", str(int(limit))),
+                *_scope(offices),
+            ),
+        )
+
 
 @lru_cache(maxsize=256)
 def cached_query(path: Path, sql: str, params: Params) -> pl.DataFrame:
