@@ -360,3 +360,52 @@ def test_an_exception_carries_the_offices_latest_follow_up(tmp_path: Path) -> No
             "select point_code, rule, done, follow_up_note, followed_up_by"
             " from marts.energy_exceptions"
         ).fetchall() == [("S2", "held", True, "meter checked", "mgr")]
+
+
+def test_reader_months_in_progress_and_the_exceptions_under_a_node(tmp_path: Path) -> None:
+    from test_energy_vectors import insert
+
+    warehouse = Warehouse(tmp_path)
+    path = warehouse.begin_build("v1")
+    with duckdb.connect(str(path)) as con:
+        seed(con, days=40)
+        insert(  # S2 (O1) reads lower: held; X (O2) gets a reading dated 1900: point held
+            con,
+            "energy_reading",
+            [
+                (998, 3, 3, "2026-01-21 16:00:00", 10.0, "form", None, None, 0, "t", None),
+                (999, 4, 4, "1900-01-01 00:00:00", 1.0, "import", None, None, 0, "t", None),
+            ],
+        )
+        insert(
+            con,
+            "energy_exception_followup",
+            [(1, 3, "held", "2026-01-21 16:00:00", "re-read", 1, "mgr", "2026-02-03")],
+        )
+        prepare(con)
+        build_energy(con, as_of=date(2026, 2, 9), full=True)
+        con.execute("checkpoint")
+    warehouse.publish(path)
+    energy = EnergyReader(WarehouseReader(tmp_path))
+    months = energy.monthly_progress("office", "O1", "electricity", None)
+    assert months.select("month", "in_progress").rows() == [
+        (date(2026, 1, 1), False),
+        (date(2026, 2, 1), True),
+    ]
+    assert energy.monthly_progress("office", "O1", "electricity", frozenset({"O2"})).is_empty()
+    group = energy.node_exceptions("group", "G", "electricity", None)
+    # to follow up first, newest first; then the done ones
+    assert group.select("point_code", "rule", "done", "held_reason").rows() == [
+        ("S2", "high", False, None),  # the day after the lower reading
+        ("X", "point_held", False, "instant_before_2000"),
+        ("S2", "held", True, None),
+    ]
+    assert (group["total"][0], group["open_total"][0]) == (3, 2)
+    office = energy.node_exceptions("office", "O1", "electricity", frozenset({"O1"}))
+    assert office["point_code"].to_list() == ["S2", "S2"]
+    assert energy.node_exceptions("group", "G", "electricity", frozenset({"O2"}))[
+        "point_code"
+    ].to_list() == ["X"]
+    assert energy.node_exceptions("building", "O1/B1", "electricity", None).is_empty()
+    first = energy.node_exceptions("group", "G", "electricity", None, limit=1)
+    assert first.height == 1 and first["total"][0] == 3
