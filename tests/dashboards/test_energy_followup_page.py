@@ -140,7 +140,7 @@ def test_a_held_point_is_shown_to_its_office_and_the_rest_is_published(
 ) -> None:
     """A legacy reading stored as infinity holds its point: the build publishes, the office sees
     the point held with the reason, and can follow it up."""
-    from conftest import AS_OF
+    from tests.dashboards.conftest import AS_OF
 
     database = tmp_path / "propcloud.db"
     shutil.copyfile(demo_site.database, database)
