@@ -55,7 +55,7 @@ def time_queries(
             began = time.perf_counter()
             call(reader)
             times.append((time.perf_counter() - began) * 1000)
-        out[name] = summary_ms(times) | {"rows": frame.height}
+        out[name] = summary_ms(times) | {"rows": getattr(frame, "height", frame)}
     clear_cache()
     return out
 

@@ -408,11 +408,22 @@ def _child_build(url: str, warehouse_dir: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------- dashboard queries
 
 
+class ScopedReaders:
+    """Headquarters' reader (every office) and an office manager's (one office)."""
+
+    def __init__(self, warehouse_dir: Path, office_code: str) -> None:
+        from warehouse.queries_energy import EnergyReader
+        from warehouse.scope import OfficeScope
+
+        self.group = EnergyReader(warehouse_dir, OfficeScope.everything())
+        self.office = EnergyReader(warehouse_dir, OfficeScope.of({office_code}))
+
+
 def query_calls(plan: GroupPlan) -> dict[str, Callable[[Any], Any]]:
     """Every ``EnergyReader`` query with realistic arguments (an office manager's scope for
-    office-level views, headquarters' for group-level ones)."""
+    office-level views, headquarters' for group-level ones); each call takes a
+    :class:`ScopedReaders`."""
     office = plan.offices[0]
-    scope = frozenset({office.code})
     end = plan.end
     year_start = date(end.year, 1, 1)
     last_90 = end - timedelta(days=89)
@@ -421,38 +432,38 @@ def query_calls(plan: GroupPlan) -> dict[str, Callable[[Any], Any]]:
     building = f"{office.code}/1号楼"
     leaf = office.specs[-1].code
     return {
-        "monthly_group": lambda r: r.monthly("group", GROUP_CODE, "electricity", None),
-        "monthly_office": lambda r: r.monthly("office", office.code, "electricity", scope),
-        "monthly_point": lambda r: r.monthly("point", main, "electricity", scope),
-        "yearly_office": lambda r: r.yearly("office", office.code, "water", scope),
-        "this_year_vs_last_group": lambda r: r.this_year_vs_last(
-            "group", GROUP_CODE, "electricity", end.year, None
+        "monthly_group": lambda r: r.group.monthly("group", GROUP_CODE, "electricity"),
+        "monthly_office": lambda r: r.office.monthly("office", office.code, "electricity"),
+        "monthly_point": lambda r: r.office.monthly("point", main, "electricity"),
+        "yearly_office": lambda r: r.office.yearly("office", office.code, "water"),
+        "this_year_vs_last_group": lambda r: r.group.this_year_vs_last(
+            "group", GROUP_CODE, "electricity", end.year
         ),
-        "daily_point": lambda r: r.daily(leaf, scope, last_90, end),
-        "daily_node_office": lambda r: r.daily_node(
-            "office", office.code, "electricity", scope, last_90, end
+        "daily_point": lambda r: r.office.daily(leaf, last_90, end),
+        "daily_node_office": lambda r: r.office.daily_node(
+            "office", office.code, "electricity", last_90, end
         ),
-        "daily_node_group": lambda r: r.daily_node(
-            "group", GROUP_CODE, "electricity", None, last_90, end
+        "daily_node_group": lambda r: r.group.daily_node(
+            "group", GROUP_CODE, "electricity", last_90, end
         ),
-        "children_group": lambda r: r.children(
-            "group", GROUP_CODE, "electricity", None, year_start, end
+        "children_group": lambda r: r.group.children(
+            "group", GROUP_CODE, "electricity", year_start, end
         ),
-        "children_city": lambda r: r.children(
-            "city", office.city, "electricity", None, year_start, end
+        "children_city": lambda r: r.group.children(
+            "city", office.city, "electricity", year_start, end
         ),
-        "children_office": lambda r: r.children(
-            "office", office.code, "electricity", scope, year_start, end
+        "children_office": lambda r: r.office.children(
+            "office", office.code, "electricity", year_start, end
         ),
-        "children_building": lambda r: r.children(
-            "building", building, "electricity", scope, year_start, end
+        "children_building": lambda r: r.office.children(
+            "building", building, "electricity", year_start, end
         ),
-        "children_point": lambda r: r.children(
-            "point", main, "electricity", scope, year_start, end
+        "children_point": lambda r: r.office.children(
+            "point", main, "electricity", year_start, end
         ),
-        "per_m2_group": lambda r: r.per_m2("electricity", None, last_12m, end),
-        "loss_point": lambda r: r.loss(main, scope),
-        "exceptions_group": lambda r: r.exceptions(None),
+        "per_m2_group": lambda r: r.group.per_m2("electricity", last_12m, end),
+        "loss_point": lambda r: r.office.loss(main),
+        "exceptions_group": lambda r: r.group.exceptions(),
     }
 
 
@@ -463,12 +474,10 @@ def measure_queries(warehouse_dir: Path, plan: GroupPlan, runs: int) -> dict[str
     once per version per process, see ``warehouse.publish.published_cursor``); what that
     open costs is ``measure_open``.
     """
-    from warehouse import queries_energy
-    from warehouse.queries import WarehouseReader
-    from warehouse.queries_energy import EnergyReader
+    from warehouse import queries
 
-    reader = EnergyReader(WarehouseReader(warehouse_dir))
-    return time_queries(query_calls(plan), reader, queries_energy.cached_query.cache_clear, runs)
+    readers = ScopedReaders(warehouse_dir, plan.offices[0].code)
+    return time_queries(query_calls(plan), readers, queries._cached_query.cache_clear, runs)
 
 
 def measure_open(warehouse_dir: Path, runs: int) -> dict[str, Any]:
@@ -539,9 +548,8 @@ def measure_naive(
     of the office rows of ``marts.energy_monthly``; ``one_office``: one office against
     ``EnergyReader.monthly`` for both kinds (the dashboard's own call).
     """
-    from warehouse import queries_energy
-    from warehouse.queries import WarehouseReader
-    from warehouse.queries_energy import EnergyReader
+    from warehouse import queries
+    from warehouse.publish import published_cursor
 
     engine = _engine(url)
     dialect = engine.dialect.name
@@ -569,16 +577,15 @@ def measure_naive(
         engine.dispose()
 
     def mart_all() -> None:
-        queries_energy.cached_query.cache_clear()
-        queries_energy.cached_query(published, MART_ALL_OFFICES, ())
+        with published_cursor(published) as cursor:
+            cursor.sql(MART_ALL_OFFICES).pl()
 
-    reader = EnergyReader(WarehouseReader(published.parent.parent))
-    scope = frozenset({office.code})
+    reader = ScopedReaders(published.parent.parent, office.code).office
 
     def mart_one() -> None:
-        queries_energy.cached_query.cache_clear()
-        reader.monthly("office", office.code, "electricity", scope)
-        reader.monthly("office", office.code, "water", scope)
+        queries._cached_query.cache_clear()
+        reader.monthly("office", office.code, "electricity")
+        reader.monthly("office", office.code, "water")
 
     for name, times, rows, mart in (
         ("all_offices", all_times, all_rows, mart_all),
@@ -598,7 +605,7 @@ def measure_naive(
             "naive_over_mart": _r(naive_ms / mart_ms),
             "naive_rows": rows,
         }
-    queries_energy.cached_query.cache_clear()
+    queries._cached_query.cache_clear()
     return out
 
 

@@ -62,6 +62,9 @@ from benchmarks.common import run_build_child as _run_build_child
 from benchmarks.common import table_and_verdict, time_queries
 from benchmarks.common import verdict as common_verdict
 from benchmarks.energy import DEFAULT_PG_ADMIN_URL, _database, _engine, _settle
+from operational.auth import system_principal
+
+CLI = system_principal("cli")
 
 GROUP_CODE = "BENCH"
 GROUP_NAME = "基准测试物业集团"
@@ -535,7 +538,7 @@ def move_older_orders(
 
             span = (now - history_now).total_seconds() - 4 * 3600  # four steps of ≤ 50 min
             for number in picked:
-                order = orders.get_order(session, number)
+                order = orders.get_order(session, CLI, number)
                 at = history_now + timedelta(seconds=rng.uniform(60, span))
                 step = timedelta(minutes=rng.randint(10, 50))
                 moves = 0
@@ -630,32 +633,44 @@ def child_build(url: str, warehouse_dir: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------- dashboard queries
 
 
+class ScopedReaders:
+    """Headquarters' reader (every office) and an office manager's (one office)."""
+
+    def __init__(self, warehouse_dir: Path, office_code: str) -> None:
+        from warehouse.queries_sla import SlaReader
+        from warehouse.scope import OfficeScope
+
+        self.group = SlaReader(warehouse_dir, OfficeScope.everything())
+        self.office = SlaReader(warehouse_dir, OfficeScope.of({office_code}))
+
+
 def query_calls(office_code: str) -> dict[str, Callable[[Any], Any]]:
     """Every ``SlaReader`` query with realistic arguments: headquarters' (all offices) for the
-    group views, an office manager's scope for the office ones."""
-    scope = frozenset({office_code})
+    group views, an office manager's scope for the office ones; each call takes a
+    :class:`ScopedReaders`."""
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     this_month = today.replace(day=1)
     last_12m = (this_month - timedelta(days=335)).replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
     return {
-        "heatmap_group_12m": lambda r: r.compliance_heatmap(
-            None, first_month=last_12m, last_month=this_month
+        "heatmap_group_12m": lambda r: r.group.compliance_heatmap(
+            first_month=last_12m, last_month=this_month
         ),
-        "heatmap_group_all": lambda r: r.compliance_heatmap(None),
-        "heatmap_office_corrective": lambda r: r.compliance_heatmap(
-            scope, document_type="corrective_order"
+        "heatmap_group_all": lambda r: r.group.compliance_heatmap(),
+        "heatmap_office_corrective": lambda r: r.office.compliance_heatmap(
+            document_type="corrective_order"
         ),
-        "late_orders_group": lambda r: r.late_orders(None),
-        "late_orders_cell": lambda r: r.late_orders(
-            scope, office_code=office_code, discipline="engineering", month=last_month
+        "late_orders_group": lambda r: r.group.late_orders(),
+        "late_orders_count_group": lambda r: r.group.late_orders_count(),
+        "late_orders_cell": lambda r: r.office.late_orders(
+            office_code=office_code, discipline="engineering", month=last_month
         ),
-        "workload_group": lambda r: r.office_workload(None),
-        "workload_office": lambda r: r.office_workload(scope),
-        "throughput_group_12m": lambda r: r.order_throughput(
-            None, first_month=last_12m, last_month=this_month
+        "workload_group": lambda r: r.group.office_workload(),
+        "workload_office": lambda r: r.office.office_workload(),
+        "throughput_group_12m": lambda r: r.group.order_throughput(
+            first_month=last_12m, last_month=this_month
         ),
-        "throughput_office": lambda r: r.order_throughput(scope),
+        "throughput_office": lambda r: r.office.order_throughput(),
     }
 
 
@@ -664,10 +679,9 @@ def measure_queries(warehouse_dir: Path, office_code: str, runs: int) -> dict[st
     (the reader's read-only connection to the published version stays open between runs, as
     in a dashboard process: ``warehouse.publish.published_cursor``)."""
     from warehouse import queries
-    from warehouse.queries_sla import SlaReader
 
-    reader = SlaReader(warehouse_dir)
-    return time_queries(query_calls(office_code), reader, queries._cached_query.cache_clear, runs)
+    readers = ScopedReaders(warehouse_dir, office_code)
+    return time_queries(query_calls(office_code), readers, queries._cached_query.cache_clear, runs)
 
 
 # ---------------------------------------------------------------- the real services
@@ -749,7 +763,7 @@ def measure_transitions(url: str, place: dict[str, Any], count: int, log: Log) -
         def move(step: Callable[[Any, Any], None]) -> None:
             for number in numbers:
                 with unit_of_work(engine) as session:
-                    order = orders.get_order(session, number)
+                    order = orders.get_order(session, CLI, number)
                     step(session, order)
 
         began = time.perf_counter()

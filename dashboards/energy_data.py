@@ -96,25 +96,28 @@ class Node:
 
 
 class EnergyData:
-    """The energy marts for one user's scope (``offices``: None is the whole group)."""
+    """The energy marts as one user may read them: readers bound to the user's offices."""
 
-    def __init__(self, warehouse: WarehouseReader, offices: frozenset[str] | None) -> None:
-        self.warehouse = warehouse
-        self.reader = EnergyReader(warehouse)
-        self.offices = offices
+    def __init__(self, org: WarehouseReader, reader: EnergyReader) -> None:
+        self.warehouse = org
+        self.reader = reader
 
     def org(self) -> pl.DataFrame:
         """group, city and office codes and names of the offices in scope."""
-        return self.warehouse.org_overview(self.offices)
+        return self.warehouse.org_overview()
+
+    def totals(self) -> pl.DataFrame:
+        """The group and city totals the user may see (``WarehouseReader.visible_totals``)."""
+        return self.warehouse.visible_totals()
 
     def points(self, kind: Kind) -> pl.DataFrame:
         """The metering points of ``kind`` in scope, with their place in the tree."""
-        frame = self.reader.points(kind, self.offices)
+        frame = self.reader.points(kind)
         return pl.DataFrame(schema=POINT_SCHEMA) if frame.is_empty() else frame
 
     def children(self, node: Node, kind: Kind, start: date, end: date) -> pl.DataFrame:
         """``EnergyReader.children`` (level, node_code, name, consumption, complete)."""
-        return self.reader.children(node.level, node.code, kind, self.offices, start, end)
+        return self.reader.children(node.level, node.code, kind, start, end)
 
     def points_under(self, points: pl.DataFrame, node: Node) -> pl.DataFrame:
         """The points of ``points`` that lie in ``node`` (all of them for the group)."""
@@ -133,22 +136,16 @@ class EnergyData:
 
 
 def year_to_date(
-    reader: EnergyReader,
-    node: Node,
-    kind: Kind,
-    offices: frozenset[str] | None,
-    as_of: date,
+    reader: EnergyReader, node: Node, kind: Kind, as_of: date
 ) -> tuple[float | None, float | None, bool]:
     """Consumption from 1 January to ``as_of`` this year and over the same days last year, and
     whether last year's data covers as many days as this year's (else no fair comparison)."""
-    this = reader.daily_node(node.level, node.code, kind, offices, date(as_of.year, 1, 1), as_of)
+    this = reader.daily_node(node.level, node.code, kind, date(as_of.year, 1, 1), as_of)
     try:
         same_day = as_of.replace(year=as_of.year - 1)
     except ValueError:  # 29 February
         same_day = date(as_of.year - 1, 2, 28)
-    last = reader.daily_node(
-        node.level, node.code, kind, offices, date(as_of.year - 1, 1, 1), same_day
-    )
+    last = reader.daily_node(node.level, node.code, kind, date(as_of.year - 1, 1, 1), same_day)
 
     def total(frame: pl.DataFrame) -> float | None:
         return None if frame.is_empty() else float(frame["consumption"].sum())

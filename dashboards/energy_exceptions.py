@@ -55,15 +55,9 @@ def key_of(row: dict[str, Any]) -> ExceptionKey:
     return ExceptionKey(row["point_code"], row["rule"], start.replace(tzinfo=UTC))
 
 
-def load(
-    reader: EnergyReader,
-    node: Node,
-    kind: Kind,
-    offices: frozenset[str] | None,
-    user: Principal,
-) -> Exceptions:
+def load(reader: EnergyReader, node: Node, kind: Kind, user: Principal) -> Exceptions:
     """The node's exceptions, each with its latest follow-up (the operational one if newer)."""
-    frame = reader.node_exceptions(node.level, node.code, kind, offices, LIMIT)
+    frame = reader.node_exceptions(node.level, node.code, kind, LIMIT)
     rows = [] if frame.is_empty() else list(frame.iter_rows(named=True))
     if not rows:
         return Exceptions([], 0, 0)

@@ -13,6 +13,7 @@ has ended meanwhile (logout elsewhere, disabled account, password reset, expiry)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -26,6 +27,10 @@ from operational.errors import DomainError
 from operational.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from operational.services.users import set_language
 from operational.settings import Settings, load_settings, signing_key
+from warehouse.queries import WarehouseReader
+from warehouse.queries_energy import EnergyReader
+from warehouse.queries_sla import SlaReader
+from warehouse.scope import OfficeScope
 
 PRINCIPAL_KEY = "principal"
 LOGIN_SESSION_KEY = "login_session"  # id of the login session behind this browser tab
@@ -196,3 +201,29 @@ def show_flash() -> None:
     if kept is not None:
         ok, message = kept
         (st.success if ok else st.error)(message)
+
+
+@dataclass(frozen=True)
+class Readers:
+    """The published warehouse as one page's user may read it: every reader is already bound to
+    the offices where the user holds the page's permission (``warehouse.scope``)."""
+
+    scope: OfficeScope
+    org: WarehouseReader
+    sla: SlaReader
+    energy: EnergyReader
+
+
+def readers(permission: Permission) -> Readers:
+    """The warehouse readers of the logged-in user, bound to the offices where they hold
+    ``permission`` — the one place the dashboards turn a user into an office scope, so a page
+    never works it out itself. Stops the page (as :func:`require`) if the user lacks it."""
+    user = require(permission)
+    scope = OfficeScope.of(user.offices_for(permission))
+    directory = settings().warehouse_dir
+    return Readers(
+        scope,
+        WarehouseReader(directory, scope),
+        SlaReader(directory, scope),
+        EnergyReader(directory, scope),
+    )

@@ -12,7 +12,7 @@ from operational.errors import DomainError
 from operational.i18n import t
 from operational.services import calendars
 from operational.settings import load_settings
-from propcloud.console import fail
+from propcloud.console import CLI, fail
 
 
 def _clock(text: str, value: str) -> time:
@@ -119,7 +119,7 @@ def register(main: click.Group) -> None:
         try:
             week = parse_hours(days)
             with unit_of_work(create_db_engine(settings.database_url)) as session:
-                calendars.set_working_hours(session, None, office, week)
+                calendars.set_working_hours(session, CLI, office, week)
         except DomainError as error:
             fail(error, settings)
         click.echo(t("calendars.cli.hours_set", settings.language, office=office))
@@ -141,7 +141,7 @@ def register(main: click.Group) -> None:
             with unit_of_work(create_db_engine(settings.database_url)) as session:
                 calendars.add_day_override(
                     session,
-                    None,
+                    CLI,
                     office,
                     the_day,
                     "holiday" if kind == "holiday" else "workday",
@@ -167,7 +167,7 @@ def register(main: click.Group) -> None:
         the_day = day.date() if hasattr(day, "date") else day
         try:
             with unit_of_work(create_db_engine(settings.database_url)) as session:
-                calendars.remove_day_override(session, None, office, the_day)
+                calendars.remove_day_override(session, CLI, office, the_day)
         except DomainError as error:
             fail(error, settings)
         click.echo(t("calendars.cli.day_removed", settings.language, day=the_day, office=office))

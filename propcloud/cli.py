@@ -20,7 +20,7 @@ from operational.imports.org import ensure_group, import_org_file
 from operational.models import Role, ScopeLevel
 from operational.services.users import GrantSpec, add_user, list_users
 from operational.settings import Settings, load_settings
-from propcloud.console import fail, run_import
+from propcloud.console import CLI, fail, run_import
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,7 +129,7 @@ def user_add(
         with unit_of_work(create_db_engine(settings.database_url)) as session:
             view = add_user(
                 session,
-                None,
+                CLI,
                 username=username,
                 display_name=display_name,
                 password=password,
@@ -161,7 +161,7 @@ def _print_logins(settings: Settings) -> None:
     """The demo logins that exist in this database, with their scopes."""
     names = {username for username, *_ in demo_users("", "")}
     with unit_of_work(create_db_engine(settings.database_url)) as session:
-        users = [u for u in list_users(session, None) if u.username in names]
+        users = [u for u in list_users(session, CLI) if u.username in names]
     if users:
         click.echo(f"demo logins (password: {DEMO_PASSWORD}):")
     for view in users:

@@ -10,10 +10,14 @@ from typing import NoReturn
 import click
 from sqlalchemy.orm import Session
 
+from operational.auth import system_principal
 from operational.db import create_db_engine, unit_of_work
 from operational.errors import DomainError
 from operational.imports.table import ImportRejected, ImportSummary
 from operational.settings import Settings, load_settings
+
+CLI = system_principal("cli")
+"""Who the command line acts as: a trusted operator with every permission, audited as ``cli``."""
 
 
 def fail(error: DomainError, settings: Settings) -> NoReturn:

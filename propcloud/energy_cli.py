@@ -17,7 +17,7 @@ from operational.imports.energy import (
 )
 from operational.services.energy import meter_labels_pdf
 from operational.settings import load_settings
-from propcloud.console import fail, run_import
+from propcloud.console import CLI, fail, run_import
 
 
 def register(main: click.Group, import_group: click.Group) -> None:
@@ -72,7 +72,9 @@ def register(main: click.Group, import_group: click.Group) -> None:
         target = out or Path(f"meter-labels-{office_code}.pdf")
         try:
             with unit_of_work(create_db_engine(settings.database_url)) as session:
-                pdf = meter_labels_pdf(session, office_code, settings.base_url, settings.language)
+                pdf = meter_labels_pdf(
+                    session, CLI, office_code, settings.base_url, settings.language
+                )
         except DomainError as error:
             fail(error, settings)
         target.write_bytes(pdf)

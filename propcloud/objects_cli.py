@@ -15,7 +15,7 @@ from operational.imports.object_types import import_object_types_file
 from operational.imports.objects import import_objects_file
 from operational.services.objects import object_labels_pdf
 from operational.settings import load_settings
-from propcloud.console import fail, run_import
+from propcloud.console import CLI, fail, run_import
 
 
 def register(main: click.Group, import_group: click.Group) -> None:
@@ -45,7 +45,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         A stored type keeps its place; a blank cell keeps what is stored. All rows or none;
         importing the same file twice changes nothing. See docs/import-formats.md.
         """
-        run_import(file, lambda s, f: import_object_types_file(s, f))
+        run_import(file, lambda s, f: import_object_types_file(s, f, actor=CLI))
 
     labels = main.commands.get("labels")
     if not isinstance(labels, click.Group):
@@ -75,6 +75,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
             with unit_of_work(create_db_engine(settings.database_url)) as session:
                 pdf = object_labels_pdf(
                     session,
+                    CLI,
                     office_code,
                     settings.base_url,
                     settings.language,

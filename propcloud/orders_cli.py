@@ -13,7 +13,7 @@ from operational.i18n import t
 from operational.imports.work_orders import import_work_orders_file
 from operational.services.plans import generate_orders, get_plan
 from operational.settings import load_settings
-from propcloud.console import fail, run_import
+from propcloud.console import CLI, fail, run_import
 
 
 def register(main: click.Group, import_group: click.Group) -> None:
@@ -46,7 +46,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         horizon = datetime.now(UTC).date() + timedelta(days=horizon_days)
         try:
             with unit_of_work(create_db_engine(settings.database_url)) as session:
-                plan = get_plan(session, plan_no) if plan_no else None
+                plan = get_plan(session, CLI, plan_no) if plan_no else None
                 issued = generate_orders(session, plan, horizon)
         except DomainError as error:
             fail(error, settings)

@@ -1,8 +1,9 @@
 """The typed read API of the SLA and workload pages: published SLA marts in, polars out.
 
-Every method takes ``offices``: the office codes the reader may see (an empty set: no rows;
-None: every office), so a page can never show an office outside the user's scope. Months are
-office-local first days of month (``date``). Contract of the marts: ``docs/sla-marts.md``.
+The reader is bound to the offices its user may see (``warehouse.scope``), so a page can never
+show an office outside the user's scope. Months are office-local first days of month
+(``date``). Contract of the marts: ``docs/sla-marts.md``; the queries:
+``warehouse/sql/queries/sla_*.sql``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import date
 
 import polars as pl
 
-from warehouse.queries import Params, WarehouseReader
+from warehouse.queries import ParamValue, WarehouseReader
 
 HEATMAP_SCHEMA = pl.Schema(
     {
@@ -61,75 +62,19 @@ THROUGHPUT_SCHEMA = pl.Schema(
     }
 )
 
-_SCOPE = "($all_offices or list_contains($offices::varchar[], {column}))"
-_MONTHS = (
-    "month between coalesce(try_cast($first_month as date), date '0001-01-01')"
-    " and coalesce(try_cast($last_month as date), date '9999-12-01')"
-)
-
-_HEATMAP = f"""
-select c.office_code, o.office_name, c.discipline, c.month,
-    cast(sum(c.total) as bigint) as total, cast(sum(c.met) as bigint) as met,
-    cast(sum(c.breached) as bigint) as breached, cast(sum(c.pending) as bigint) as pending,
-    case when sum(c.met) + sum(c.breached) > 0
-        then 100.0 * sum(c.met) / (sum(c.met) + sum(c.breached)) end as compliance_pct
-from marts.sla_compliance as c
-left join marts.dim_office as o on o.office_code = c.office_code
-where {_SCOPE.format(column="c.office_code")} and {_MONTHS}
-    and ($document_type = '' or c.document_type = $document_type)
-group by c.office_code, o.office_name, c.discipline, c.month
-order by c.office_code, c.discipline, c.month
-"""
-
-_LATE = f"""
-select document_no, office_code, discipline, document_type, clock, started_at, due_at,
-    stopped_at, state, late_minutes, month
-from marts.sla_late_clocks
-where {_SCOPE.format(column="office_code")}
-    and ($office_code = '' or office_code = $office_code)
-    and ($discipline = '' or discipline = $discipline)
-    and ($document_type = '' or document_type = $document_type)
-    and {_MONTHS}
-order by late_minutes desc, document_no
-limit $limit
-"""
-
-_WORKLOAD = f"""
-select w.office_code, o.office_name, w.open_orders, w.overdue_orders, w.closed_last_30d,
-    w.objects, w.objects_without_plan, w.plan_coverage_pct
-from marts.office_workload as w
-left join marts.dim_office as o on o.office_code = w.office_code
-where {_SCOPE.format(column="w.office_code")}
-order by w.overdue_orders desc, w.open_orders desc, w.office_code
-"""
-
-_THROUGHPUT = f"""
-select office_code, month, cast(sum(created) as bigint) as created,
-    cast(sum(closed) as bigint) as closed
-from marts.order_throughput
-where {_SCOPE.format(column="office_code")} and {_MONTHS}
-group by office_code, month
-order by office_code, month
-"""
+FIRST_MONTH = date(1, 1, 1)
+LAST_MONTH = date(9999, 12, 1)
 
 
-def _scope(offices: frozenset[str] | None) -> Params:
-    return (("all_offices", offices is None), ("offices", tuple(sorted(offices or ()))))
-
-
-def _months(first_month: date | None, last_month: date | None) -> Params:
-    return (
-        ("first_month", first_month.isoformat() if first_month else ""),
-        ("last_month", last_month.isoformat() if last_month else ""),
-    )
+def _months(first_month: date | None, last_month: date | None) -> dict[str, ParamValue]:
+    return {"first_month": first_month or FIRST_MONTH, "last_month": last_month or LAST_MONTH}
 
 
 class SlaReader(WarehouseReader):
-    """SLA compliance, late orders and office workload from the published warehouse."""
+    """SLA compliance, late orders and office workload of the offices in the reader's scope."""
 
     def compliance_heatmap(
         self,
-        offices: frozenset[str] | None = None,
         *,
         first_month: date | None = None,
         last_month: date | None = None,
@@ -138,54 +83,68 @@ class SlaReader(WarehouseReader):
         """Office × discipline × month (the heat-map): clocks met, breached, pending and
         compliance_pct (met ÷ (met + breached) × 100, null when both are 0), over every clock
         of the document type (None: all types)."""
-        params = (
-            *_scope(offices),
-            *_months(first_month, last_month),
-            ("document_type", document_type or ""),
-        )
-        return self._frame(_HEATMAP, params, HEATMAP_SCHEMA)
+        params = {**_months(first_month, last_month), "document_type": document_type or ""}
+        return self.frame("sla_heatmap", params, HEATMAP_SCHEMA)
 
     def late_orders(
         self,
-        offices: frozenset[str] | None = None,
         *,
         office_code: str | None = None,
         discipline: str | None = None,
         month: date | None = None,
-        document_type: str | None = None,
-        limit: int = 500,
-    ) -> pl.DataFrame:
-        """The breached clocks behind a heat-map cell (drill-down), latest-running first."""
-        params = (
-            *_scope(offices),
-            *_months(month, month),
-            ("office_code", office_code or ""),
-            ("discipline", discipline or ""),
-            ("document_type", document_type or ""),
-            ("limit", str(max(0, limit))),
-        )
-        return self._frame(
-            _LATE.replace("$limit", "cast($limit as bigint)"), params, LATE_ORDERS_SCHEMA
-        )
-
-    def office_workload(self, offices: frozenset[str] | None = None) -> pl.DataFrame:
-        """Per office as of the build: open and overdue orders, orders closed in the last 30
-        days, objects, objects without a plan and plan coverage (%); most overdue first."""
-        return self._frame(_WORKLOAD, _scope(offices), WORKLOAD_SCHEMA)
-
-    def order_throughput(
-        self,
-        offices: frozenset[str] | None = None,
-        *,
         first_month: date | None = None,
         last_month: date | None = None,
+        document_type: str | None = None,
+        limit: int = 500,
+        offset: int = 0,
+    ) -> pl.DataFrame:
+        """The breached clocks behind a heat-map cell (drill-down), latest-running first: one
+        page of ``limit`` rows from row ``offset`` (see :meth:`late_orders_count`). ``month``
+        is one office-local month; else ``first_month``..``last_month`` (None: unbounded)."""
+        params = {
+            **self._late_filters(office_code, discipline, month, first_month, last_month),
+            "document_type": document_type or "",
+            "limit": max(0, limit),
+            "offset": max(0, offset),
+        }
+        return self.frame("sla_late_clocks", params, LATE_ORDERS_SCHEMA)
+
+    def late_orders_count(
+        self,
+        *,
+        office_code: str | None = None,
+        discipline: str | None = None,
+        month: date | None = None,
+        first_month: date | None = None,
+        last_month: date | None = None,
+        document_type: str | None = None,
+    ) -> int:
+        """How many breached clocks :meth:`late_orders` pages through with these filters."""
+        params = {
+            **self._late_filters(office_code, discipline, month, first_month, last_month),
+            "document_type": document_type or "",
+        }
+        frame = self.frame("sla_late_clocks_count", params)
+        return 0 if frame.is_empty() else int(frame["late_clocks"][0])
+
+    @staticmethod
+    def _late_filters(
+        office_code: str | None,
+        discipline: str | None,
+        month: date | None,
+        first_month: date | None,
+        last_month: date | None,
+    ) -> dict[str, ParamValue]:
+        months = _months(month, month) if month else _months(first_month, last_month)
+        return {**months, "office_code": office_code or "", "discipline": discipline or ""}
+
+    def office_workload(self) -> pl.DataFrame:
+        """Per office as of the build: open and overdue orders, orders closed in the last 30
+        days, objects, objects without a plan and plan coverage (%); most overdue first."""
+        return self.frame("sla_workload", schema=WORKLOAD_SCHEMA)
+
+    def order_throughput(
+        self, *, first_month: date | None = None, last_month: date | None = None
     ) -> pl.DataFrame:
         """Orders created and closed per office and office-local month."""
-        params = (*_scope(offices), *_months(first_month, last_month))
-        return self._frame(_THROUGHPUT, params, THROUGHPUT_SCHEMA)
-
-    def _frame(self, sql: str, params: Params, schema: pl.Schema) -> pl.DataFrame:
-        frame = self._query(sql, params)
-        if frame is None:
-            return pl.DataFrame(schema=schema)
-        return frame.cast(schema)
+        return self.frame("sla_throughput", _months(first_month, last_month), THROUGHPUT_SCHEMA)

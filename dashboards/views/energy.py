@@ -4,7 +4,8 @@ Drill down group → city company → office → building → point; electricity
 month or year; this year against last year; per m² where a building's area is known; each
 parent point against its sub-meters with the loss over time (a month lacking complete data is
 shown as incomplete, never as an alarm); and the exceptions the office should follow up.
-Reads only the published warehouse, limited to ``offices_for(VIEW_ENERGY)``.
+Reads only the published warehouse, through readers bound to the offices where the user holds
+``VIEW_ENERGY`` (``dashboards.session.readers``): a city-company user sees the city's totals.
 """
 
 from __future__ import annotations
@@ -28,9 +29,8 @@ from dashboards.energy_data import (
     year_to_date,
 )
 from dashboards.export import excel_download
-from dashboards.session import require, settings, tr
+from dashboards.session import readers, require, tr
 from operational.auth import Permission
-from warehouse.queries import WarehouseReader
 from warehouse.queries_energy import Kind
 
 ALL = "__all__"
@@ -57,26 +57,30 @@ def drill_down(data: EnergyData, points: pl.DataFrame, kind: Kind) -> tuple[Node
 
     node: Node | None = None
     offices = sorted(set(points["office_code"]))
-    if data.offices is None:  # the whole group: group and city totals are visible
-        group_code = str(org["group_code"][0])
-        group_name = str(org["group_name"][0])
-        node = Node("group", group_code, group_name)
-        path.append(group_name)
-        cities = sorted(set(points["city_code"]))
+    totals = data.totals()
+    groups = totals.filter(pl.col("level") == "group")
+    visible_cities = set(totals.filter(pl.col("level") == "city")["code"])
+    cities = sorted(c for c in set(points["city_code"]) if c in visible_cities)
+    if not groups.is_empty():  # the whole group: group and city totals are visible
+        node = Node("group", str(groups["code"][0]), str(groups["name"][0]))
+        path.append(node.label)
+    office_labels: dict[str, str] = {}
+    if cities:  # a city company's totals are visible when all its offices are in scope
+        city_labels = {c: city_names.get(c, c) for c in cities}
         with columns[0]:
             city = pick(
                 tr("energy_ui.drill.city"),
-                {ALL: everything} | {c: city_names.get(c, c) for c in cities},
+                ({ALL: everything} if node is not None else {}) | city_labels,
                 "energy_city",
             )
         if city == ALL:
+            assert node is not None
             return node, path
         node = Node("city", city, city_names.get(city, city))
         path.append(node.label)
         offices = sorted(set(points.filter(pl.col("city_code") == city)["office_code"]))
         office_labels = {ALL: everything}
-    else:  # an office scope: totals above an office are not theirs to see
-        office_labels = {}
+    # else an office scope: totals above an office are not theirs to see
     with columns[1]:
         office = pick(
             tr("energy_ui.drill.office"),
@@ -128,7 +132,7 @@ def consumption_section(data: EnergyData, node: Node, kind: Kind, as_of: date, v
             tr("energy_ui.view.days"), value=default, max_value=as_of, key="energy_days"
         )
         start, end = (chosen[0], chosen[-1]) if chosen else default
-        frame = data.reader.daily_node(node.level, node.code, kind, data.offices, start, end)
+        frame = data.reader.daily_node(node.level, node.code, kind, start, end)
         frame = frame.with_columns(complete=~pl.col("estimated")) if frame.height else frame
         x, title = "day", tr("energy_ui.chart.daily", node=node.label)
         complete_label, incomplete_label = (
@@ -136,7 +140,7 @@ def consumption_section(data: EnergyData, node: Node, kind: Kind, as_of: date, v
             tr("energy_ui.legend.estimated"),
         )
     else:
-        monthly = data.reader.monthly_progress(node.level, node.code, kind, data.offices)
+        monthly = data.reader.monthly_progress(node.level, node.code, kind)
         if monthly.height:
             monthly = monthly.with_columns(
                 pl.col("complete").fill_null(False), pl.col("in_progress").fill_null(False)
@@ -209,7 +213,7 @@ def consumption_section(data: EnergyData, node: Node, kind: Kind, as_of: date, v
 
 def year_over_year_section(data: EnergyData, node: Node, kind: Kind, year: int) -> None:
     u = unit(kind)
-    frame = data.reader.this_year_vs_last(node.level, node.code, kind, year, data.offices)
+    frame = data.reader.this_year_vs_last(node.level, node.code, kind, year)
     if frame.select(pl.col("this_year", "last_year").is_not_null().any()).row(0) == (
         False,
         False,
@@ -218,7 +222,7 @@ def year_over_year_section(data: EnergyData, node: Node, kind: Kind, year: int) 
         return
     # this year's months not ended (the month of as_of on the office's clock)
     months = data.reader.monthly_progress(
-        node.level, node.code, kind, data.offices, date(year, 1, 1), date(year, 12, 1)
+        node.level, node.code, kind, date(year, 1, 1), date(year, 12, 1)
     )
     running = (
         set(months.filter(pl.col("in_progress").fill_null(False))["month"].dt.month().to_list())
@@ -328,7 +332,7 @@ def per_m2_section(
     data: EnergyData, points: pl.DataFrame, node: Node, kind: Kind, start: date, end: date
 ) -> None:
     u = unit(kind)
-    frame = data.reader.per_m2(kind, data.offices, start, end)
+    frame = data.reader.per_m2(kind, start, end)
     inside = data.points_under(points, node).filter(pl.col("building").is_not_null())
     keys = inside.select("office_code", "building").unique()
     frame = frame.join(keys, on=["office_code", "building"], how="semi") if frame.height else frame
@@ -388,7 +392,7 @@ def loss_section(data: EnergyData, points: pl.DataFrame, node: Node, kind: Kind)
         )
     }
     parent = pick(tr("energy_ui.loss.parent"), labels, f"energy_loss_{node.code}_{kind}")
-    frame = data.reader.loss(parent, data.offices)
+    frame = data.reader.loss(parent)
     if frame.is_empty():
         st.info(tr("energy_ui.no_data"))
         return
@@ -445,10 +449,10 @@ def loss_section(data: EnergyData, points: pl.DataFrame, node: Node, kind: Kind)
 
 
 def render() -> None:
-    user = require(Permission.VIEW_ENERGY)
+    scoped = readers(Permission.VIEW_ENERGY)
+    user = require(Permission.VIEW_ENERGY)  # who records a follow-up (the service checks it)
     st.title(tr("energy_ui.page.title"))
-    warehouse = WarehouseReader(settings().warehouse_dir)
-    info = warehouse.build_info()
+    info = scoped.org.build_info()
     if info is None:
         st.info(tr("energy_ui.not_published"), icon=":material/hourglass_empty:")
         return
@@ -457,7 +461,7 @@ def render() -> None:
         tr("energy_ui.published", as_of=local_text(as_of), zone=DISPLAY_ZONE),
         help=tr("energy_ui.version", version=info["version"]),
     )
-    data = EnergyData(warehouse, user.offices_for(Permission.VIEW_ENERGY))
+    data = EnergyData(scoped.org, scoped.energy)
 
     kind_labels = {k: tr(f"energy_ui.kind.{k}") for k in KINDS}
     kind: Kind = (
@@ -480,10 +484,10 @@ def render() -> None:
 
     today = as_of.astimezone(ZoneInfo(DISPLAY_ZONE)).date()
     u = unit(kind)
-    this_ytd, last_ytd, comparable = year_to_date(data.reader, node, kind, data.offices, today)
-    excepts = energy_exceptions.load(data.reader, node, kind, data.offices, user)
+    this_ytd, last_ytd, comparable = year_to_date(data.reader, node, kind, today)
+    excepts = energy_exceptions.load(data.reader, node, kind, user)
     running = data.reader.monthly_progress(
-        node.level, node.code, kind, data.offices, date(today.year, 1, 1), date(today.year, 12, 1)
+        node.level, node.code, kind, date(today.year, 1, 1), date(today.year, 12, 1)
     )
     month_running = bool(running.height) and bool(running["in_progress"].fill_null(False).any())
     ytd_help = tr("energy_ui.kpi.ytd_help", day=today.strftime("%m-%d"))

@@ -64,7 +64,7 @@ def _submit(user: Principal, code: str) -> None:
                 new_multiplier=str(state.get("replace_multiplier") or "").strip() or None,
                 new_digits=_digits(str(state.get("replace_digits") or "").strip()),
             )
-            zone = point_status(db, code).timezone
+            zone = point_status(db, user, code, Permission.MANAGE_METERS).timezone
     except DomainError as refused:
         flash(error_text(refused), ok=False)
         return
@@ -82,9 +82,7 @@ def _submit(user: Principal, code: str) -> None:
 
 def choose_point(user: Principal) -> str | None:
     with unit_of_work(operational_engine()) as db:
-        points = [
-            p for p in list_points(db, user.offices_for(Permission.MANAGE_METERS)) if p.has_meter
-        ]
+        points = [p for p in list_points(db, user, Permission.MANAGE_METERS) if p.has_meter]
     labels = point_choice_labels([(p.code, p.name, p.kind, p.building) for p in points])
     if not labels:
         st.info(tr("energy_ui.reading.no_points"))
@@ -164,7 +162,7 @@ def render() -> None:
         if code is None:
             return
         with unit_of_work(operational_engine()) as db:
-            status = point_status(db, code)
+            status = point_status(db, user, code, Permission.MANAGE_METERS)
         if status.meter is None:
             st.warning(tr("energy_ui.reading.no_meter"))
             return

@@ -166,7 +166,7 @@ def render() -> None:
         return
     asked_office = st.session_state.get(ASKED_OFFICE)
     with unit_of_work(operational_engine()) as db:
-        matches = find_objects(db, user.offices_for(Permission.VIEW_OBJECTS), typed, asked_office)
+        matches = find_objects(db, user, typed, asked_office)
     if not matches:
         st.warning(tr("objects.card.not_found", code=typed))
         return

@@ -104,7 +104,7 @@ def _assign(user: Principal, document_no: str, version: int) -> None:
         return
     try:
         with unit_of_work(operational_engine()) as db:
-            assign(db, user, get_order(db, document_no), str(handler), version)
+            assign(db, user, get_order(db, user, document_no), str(handler), version)
     except DomainError as refused:
         flash(error_text(refused), ok=False)
         return
@@ -145,7 +145,7 @@ def _complete(
     answers = _answers(document_no, lines)
     try:
         with unit_of_work(operational_engine()) as db:
-            order = get_order(db, document_no)
+            order = get_order(db, user, document_no)
             assert isinstance(order, PeriodicOrder)
             raised = [c.document_no for c in complete_periodic(db, user, order, answers, version)]
     except DomainError as refused:
@@ -161,7 +161,7 @@ def _process(user: Principal, document_no: str, version: int) -> None:
     note = str(st.session_state.get(f"process_note_{document_no}") or "")
     try:
         with unit_of_work(operational_engine()) as db:
-            order = get_order(db, document_no)
+            order = get_order(db, user, document_no)
             assert isinstance(order, CorrectiveOrder)
             process_corrective(db, user, order, version, note)
     except DomainError as refused:
@@ -174,7 +174,7 @@ def _verify(user: Principal, document_no: str, version: int, accepted: bool) -> 
     note = str(st.session_state.get(f"verify_note_{document_no}") or "")
     try:
         with unit_of_work(operational_engine()) as db:
-            order = get_order(db, document_no)
+            order = get_order(db, user, document_no)
             assert isinstance(order, CorrectiveOrder)
             verify_corrective(db, user, order, version, accepted=accepted, note=note)
     except DomainError as refused:
@@ -189,7 +189,7 @@ def _wait(user: Principal, document_no: str, version: int) -> None:
     note = str(st.session_state.get(f"wait_note_{document_no}") or "")
     try:
         with unit_of_work(operational_engine()) as db:
-            order = get_order(db, document_no)
+            order = get_order(db, user, document_no)
             assert isinstance(order, CorrectiveOrder)
             wait_corrective(db, user, order, version, reason, note)
     except DomainError as refused:
@@ -207,7 +207,7 @@ def _wait(user: Principal, document_no: str, version: int) -> None:
 def _resume(user: Principal, document_no: str, version: int) -> None:
     try:
         with unit_of_work(operational_engine()) as db:
-            order = get_order(db, document_no)
+            order = get_order(db, user, document_no)
             assert isinstance(order, CorrectiveOrder)
             resume_corrective(db, user, order, version)
     except DomainError as refused:
@@ -400,18 +400,14 @@ def show_order(user: Principal, document_no: str) -> None:
     try:
         with unit_of_work(operational_engine()) as db:
             view = lookup.order_view(db, user, document_no)
-            if user.can(Permission.VIEW_ORDERS, view.office_code):
-                if {"assign", "reassign"} & set(view.actions):
-                    handlers = lookup.people_with(db, view.office_code, Permission.HANDLE_ORDERS)
-                if "complete" in view.actions:
-                    responsibles = lookup.people_with(
-                        db, view.office_code, Permission.MANAGE_ORDERS
-                    )
+            if {"assign", "reassign"} & set(view.actions):
+                handlers = lookup.people_with(db, user, view.office_code, Permission.HANDLE_ORDERS)
+            if "complete" in view.actions:
+                responsibles = lookup.people_with(
+                    db, user, view.office_code, Permission.MANAGE_ORDERS
+                )
     except DomainError as refused:
         st.warning(error_text(refused))
-        return
-    if not user.can(Permission.VIEW_ORDERS, view.office_code):
-        st.warning(tr("orders.unknown_order", document_no=document_no))
         return
     show_details(view)
     actions = set(view.actions)
@@ -440,13 +436,13 @@ def show_order(user: Principal, document_no: str) -> None:
 
 def raise_form(user: Principal) -> None:
     with unit_of_work(operational_engine()) as db:
-        offices = lookup.offices(db, user.offices_for(Permission.RAISE_ORDERS))
+        offices = lookup.offices(db, user, Permission.RAISE_ORDERS)
         office_labels = {o.code: f"{o.code} {o.name}" for o in offices}
         if st.session_state.get("raise_office") not in office_labels:
             st.session_state["raise_office"] = offices[0].code if len(offices) == 1 else None
         office = st.session_state.get("raise_office")
-        people = lookup.people_with(db, office, Permission.MANAGE_ORDERS) if office else []
-        objects = lookup.objects_of(db, office) if office else []
+        people = lookup.people_with(db, user, office, Permission.MANAGE_ORDERS) if office else []
+        objects = lookup.objects_of(db, user, office) if office else []
     st.selectbox(
         tr("maint_ui.col.office_code"),
         list(office_labels),

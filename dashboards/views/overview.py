@@ -15,9 +15,8 @@ import streamlit as st
 
 from dashboards import charts
 from dashboards.export import excel_download
-from dashboards.session import require, settings, tr
+from dashboards.session import readers, tr
 from operational.auth import Permission
-from warehouse.queries import WarehouseReader
 
 DISPLAY_ZONE = "Asia/Shanghai"
 COLUMNS = ("group_name", "city_code", "city_name", "office_code", "office_name", "timezone")
@@ -38,9 +37,8 @@ def org_table(org: pl.DataFrame) -> pl.DataFrame:
 
 
 def render() -> None:
-    user = require(Permission.VIEW_OVERVIEW)
+    reader = readers(Permission.VIEW_OVERVIEW).org
     st.title(tr("dashboards.overview.title"))
-    reader = WarehouseReader(settings().warehouse_dir)
     info = reader.build_info()
     if info is None:
         st.info(tr("dashboards.overview.not_published"), icon=":material/hourglass_empty:")
@@ -54,7 +52,7 @@ def render() -> None:
         ),
         help=tr("dashboards.overview.version", version=info["version"]),
     )
-    org = reader.org_overview(user.offices_for(Permission.VIEW_OVERVIEW))
+    org = reader.org_overview()
     if org.is_empty():
         st.info(tr("dashboards.overview.no_offices"))
         return

@@ -74,7 +74,7 @@ def _move(user: Principal, document_no: str, version: int, step: str) -> None:
     reason = str(st.session_state.get(f"plan_reason_{document_no}") or "")
     try:
         with unit_of_work(operational_engine()) as db:
-            plan = get_plan(db, document_no)
+            plan = get_plan(db, user, document_no)
             if step == "submit":
                 submit_plan(db, user, plan, version)
             elif step == "approve":
@@ -114,10 +114,12 @@ def plans_table(rows: list[lookup.PlanRow]) -> pl.DataFrame:
     return pl.DataFrame(data, schema=dict.fromkeys(data, pl.String))
 
 
-def without_plan_section(office_code: str) -> None:
+def without_plan_section(user: Principal, office_code: str) -> None:
     st.subheader(tr("maint_ui.plans.without_title"))
     with unit_of_work(operational_engine()) as db:
-        objects = [(o.code, o.name, o.location) for o in objects_without_plan(db, office_code)]
+        objects = [
+            (o.code, o.name, o.location) for o in objects_without_plan(db, user, office_code)
+        ]
     if not objects:
         st.success(tr("maint_ui.plans.all_covered"))
         return
@@ -136,8 +138,8 @@ def without_plan_section(office_code: str) -> None:
 
 def draft_section(user: Principal, office_code: str) -> None:
     with unit_of_work(operational_engine()) as db:
-        people = lookup.people_with(db, office_code, Permission.MANAGE_ORDERS)
-        objects = lookup.objects_of(db, office_code)
+        people = lookup.people_with(db, user, office_code, Permission.MANAGE_ORDERS)
+        objects = lookup.objects_of(db, user, office_code)
     disciplines = {d.value: tr(f"discipline.{d.value}") for d in Discipline}
     frequencies = {f.value: tr(f"plans.frequency.{f.value}") for f in Frequency}
     responsible = {p.username: f"{p.display_name} ({p.username})" for p in people}
@@ -229,7 +231,7 @@ def render() -> None:
     st.title(tr("maint_ui.plans.title"))
     show_flash()
     with unit_of_work(operational_engine()) as db:
-        offices = lookup.offices(db, user.offices_for(Permission.DRAFT_PLANS))
+        offices = lookup.offices(db, user, Permission.DRAFT_PLANS)
     labels = {o.code: f"{o.code} {o.name}" for o in offices}
     if not labels:
         st.info(tr("maint_ui.plans.no_offices"))
@@ -247,7 +249,7 @@ def render() -> None:
     with unit_of_work(operational_engine()) as db:
         rows = lookup.plans_of(db, user, {office_code})
     actions_section(user, rows)
-    without_plan_section(office_code)
+    without_plan_section(user, office_code)
     draft_section(user, office_code)
     st.subheader(tr("maint_ui.plans.list_title"))
     table = plans_table(rows)

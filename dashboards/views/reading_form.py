@@ -99,7 +99,7 @@ def _submit_reading(user: Principal, code: str) -> None:
                 confirm_rollover="rollover" in confirmed,
                 confirm_high="high" in confirmed,
             )
-            status = point_status(db, code)
+            status = point_status(db, user, code)
     except ConfirmationNeeded as needed:
         _ask_confirmation(PENDING, request, needed)
         st.session_state["reading_confirm"] = False
@@ -144,7 +144,7 @@ def _submit_correction(user: Principal, code: str) -> None:
                 confirm_rollover="rollover" in confirmed,
                 confirm_high="high" in confirmed,
             )
-            zone = point_status(db, code).timezone
+            zone = point_status(db, user, code).timezone
     except ConfirmationNeeded as needed:
         _ask_confirmation(CORRECTION_PENDING, request, needed)
         st.session_state["correction_confirm"] = False
@@ -168,7 +168,7 @@ def _submit_correction(user: Principal, code: str) -> None:
 
 def choose_point(user: Principal) -> str | None:
     with unit_of_work(operational_engine()) as db:
-        points = list_points(db, user.offices_for(Permission.ENTER_READINGS))
+        points = list_points(db, user, Permission.ENTER_READINGS)
     labels = point_choice_labels([(p.code, p.name, p.kind, p.building) for p in points])
     asked = requested_point()
     if asked and asked != st.session_state.get(LINKED):
@@ -319,7 +319,7 @@ def render() -> None:
         if code is None:
             return
         with unit_of_work(operational_engine()) as db:
-            status = point_status(db, code)
+            status = point_status(db, user, code)
         show_status(status)
         if status.meter is None:
             st.warning(tr("energy_ui.reading.no_meter"))

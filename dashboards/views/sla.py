@@ -8,7 +8,9 @@ phone and in tests alike. Every table has an Excel download.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -16,7 +18,7 @@ import streamlit as st
 
 from dashboards import charts
 from dashboards.export import excel_download
-from dashboards.session import require, settings, tr
+from dashboards.session import readers, tr
 from operational.auth import Permission
 from warehouse.queries_sla import SlaReader
 
@@ -143,9 +145,21 @@ def filters(months: list[date]) -> tuple[str, date, date]:
     return str(document_type), start, end
 
 
-def drill_down(
-    reader: SlaReader, offices: frozenset[str] | None, heat: pl.DataFrame, document_type: str
-) -> None:
+@dataclass(frozen=True)
+class LateFilter:
+    """The late-order list's filters, as chosen in the drill-down."""
+
+    office_code: str | None
+    discipline: str | None
+    document_type: str | None
+    first_month: date
+    last_month: date
+
+    def params(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def drill_down(reader: SlaReader, heat: pl.DataFrame, document_type: str) -> None:
     st.subheader(tr("sla.late_orders"))
     st.caption(tr("maint_ui.sla.drill_hint", zone=DISPLAY_ZONE))
     office_names = {ALL: tr("maint_ui.all")} | {
@@ -184,15 +198,9 @@ def drill_down(
         first, last = heat["month"].min(), heat["month"].max()
     else:
         first = last = month
-    late = reader.late_orders(
-        offices,
-        office_code=office or None,
-        discipline=discipline or None,
-        document_type=document_type or None,
-        month=month,
-    )
-    if month is None and not late.is_empty():
-        late = late.filter(pl.col("month").is_between(first, last))
+    chosen = LateFilter(office or None, discipline or None, document_type or None, first, last)
+    count = reader.late_orders_count(**chosen.params())
+    late = reader.late_orders(**chosen.params(), limit=max(count, 1))
     if late.is_empty():
         st.info(tr("maint_ui.sla.no_late"))
         return
@@ -203,18 +211,16 @@ def drill_down(
 
 
 def render() -> None:
-    user = require(Permission.VIEW_OVERVIEW)
+    reader = readers(Permission.VIEW_OVERVIEW).sla
     st.title(tr("maint_ui.sla.title"))
-    reader = SlaReader(settings().warehouse_dir)
-    offices = user.offices_for(Permission.VIEW_OVERVIEW)
-    everything = reader.compliance_heatmap(offices)
+    everything = reader.compliance_heatmap()
     if everything.is_empty():
         st.info(tr("maint_ui.sla.no_data"), icon=":material/hourglass_empty:")
         return
     months = sorted(set(everything["month"].to_list()))
     document_type, first, last = filters(months)
     heat = reader.compliance_heatmap(
-        offices, first_month=first, last_month=last, document_type=document_type or None
+        first_month=first, last_month=last, document_type=document_type or None
     )
     if heat.is_empty():
         st.info(tr("maint_ui.sla.no_data_filtered"))
@@ -250,7 +256,7 @@ def render() -> None:
         st.dataframe(table, hide_index=True)
         excel_download(table, tr("maint_ui.sla.cells_title"), key="sla_cells_excel")
 
-    drill_down(reader, offices, heat, document_type)
+    drill_down(reader, heat, document_type)
 
 
 render()

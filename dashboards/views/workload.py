@@ -12,9 +12,8 @@ import streamlit as st
 
 from dashboards import charts
 from dashboards.export import excel_download
-from dashboards.session import require, settings, tr
+from dashboards.session import readers, tr
 from operational.auth import Permission
-from warehouse.queries_sla import SlaReader
 
 COLUMNS = (
     "office_code",
@@ -44,11 +43,9 @@ def throughput_table(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def render() -> None:
-    user = require(Permission.VIEW_OVERVIEW)
+    reader = readers(Permission.VIEW_OVERVIEW).sla
     st.title(tr("maint_ui.workload.title"))
-    reader = SlaReader(settings().warehouse_dir)
-    offices = user.offices_for(Permission.VIEW_OVERVIEW)
-    workload = reader.office_workload(offices)
+    workload = reader.office_workload()
     if workload.is_empty():
         st.info(tr("maint_ui.sla.no_data"), icon=":material/hourglass_empty:")
         return
@@ -73,7 +70,7 @@ def render() -> None:
     st.dataframe(table, hide_index=True)
     excel_download(table, tr("maint_ui.workload.table_title"), key="workload_excel")
 
-    throughput = reader.order_throughput(offices)
+    throughput = reader.order_throughput()
     if not throughput.is_empty():
         st.plotly_chart(
             charts.order_throughput(

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from operational.auth import system_principal
 from operational.demo.energy import energy_step
 from operational.demo.faults import faults_step
 from operational.demo.orders import orders_step
@@ -212,7 +213,7 @@ def _org_and_users(session: Session, options: DemoOptions, rng: random.Random) -
         if username not in existing:
             add_user(
                 session,
-                None,
+                system_principal("demo"),
                 username=username,
                 display_name=person_name(rng),
                 password=DEMO_PASSWORD,

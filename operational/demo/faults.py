@@ -13,8 +13,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from operational.auth import system_principal
 from operational.models import Fault, ObjectType
 from operational.services.faults import add_fault
+
+DEMO = system_principal("demo")
+"""The demo loader acts as the system principal, recorded as ``demo``."""
 
 if TYPE_CHECKING:
     from operational.demo import DemoOptions
@@ -131,4 +135,4 @@ def faults_step(session: Session, options: DemoOptions, _rng: random.Random) -> 
         type_id = types.get(type_code)
         if type_id is None or (type_id, symptom) in have:
             continue
-        add_fault(session, None, type_code=type_code, symptom=symptom, cause=cause, remedy=remedy)
+        add_fault(session, DEMO, type_code=type_code, symptom=symptom, cause=cause, remedy=remedy)

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from operational.auth import Principal, hash_password, load_principal
+from operational.auth import Principal, hash_password, load_principal, system_principal
 from operational.imports.work_orders import HistoryOrder, insert_rows, write_orders
 from operational.models import (
     AttributeKind,
@@ -54,6 +54,9 @@ from operational.services.plans import occurrences
 from operational.sla import ClockTarget, ClockUnit
 from operational.workflow import engine
 from operational.workflow.definitions import COMPLETION, CORRECTIVE_ORDER
+
+DEMO = system_principal("demo")
+"""The demo loader acts as the system principal, recorded as ``demo``."""
 
 if TYPE_CHECKING:
     from operational.demo import DemoOptions
@@ -222,7 +225,7 @@ def _ensure_type_tree(session: Session) -> dict[str, ObjectType]:
         if code not in existing:
             existing[code] = add_object_type(
                 session,
-                None,
+                DEMO,
                 code=code,
                 name=name,
                 parent_code=parent,
@@ -344,11 +347,11 @@ def _set_up_office(
 def _office_calendar_targets(session: Session, office: Office) -> None:
     """The office's own hours (a Saturday-morning duty, China's holidays and make-up days as
     everywhere) and corrective-order targets per discipline in business minutes of them."""
-    calendars.set_working_hours(session, None, office.code, OFFICE_HOURS)
+    calendars.set_working_hours(session, DEMO, office.code, OFFICE_HOURS)
     for discipline, minutes in BUSINESS_MINUTE_TARGETS.items():
         orders.set_target(
             session,
-            None,
+            DEMO,
             office.code,
             discipline,
             ClockTarget(minutes, ClockUnit.BUSINESS_MINUTES, "office"),
@@ -394,10 +397,10 @@ def _approved_plan(
         "end_date": None,
         "objects": sorted(o.code for o in objects),
     }
-    engine.create(session, None, plan, "draft", payload, at=drafted.astimezone(UTC))
+    engine.create(session, DEMO, plan, "draft", payload, at=drafted.astimezone(UTC))
     session.execute(insert(plan_object), [{"plan_id": plan.id, "object_id": o.id} for o in objects])
-    plans.submit_plan(session, None, plan, plan.version, at=(drafted + timedelta(hours=1)))
-    plans.approve_plan(session, None, plan, plan.version, at=drafted + timedelta(days=1))
+    plans.submit_plan(session, DEMO, plan, plan.version, at=(drafted + timedelta(hours=1)))
+    plans.approve_plan(session, DEMO, plan, plan.version, at=drafted + timedelta(days=1))
     return plan, objects
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from operational import audit
+from operational.auth import system_principal
 from operational.energy import History, IntervalStatus, classify
 from operational.errors import DomainError
 from operational.imports.table import (
@@ -701,7 +702,7 @@ def import_meter_rows(
         try:
             add_point(
                 session,
-                None,
+                system_principal(actor),
                 office_code=office.code,
                 code=code,
                 name=values["name"],
@@ -711,7 +712,7 @@ def import_meter_rows(
             )
             add_meter(
                 session,
-                None,
+                system_principal(actor),
                 point_code=code,
                 installed_at=installed_at,
                 initial_reading=initial,
@@ -815,7 +816,7 @@ def import_replacement_rows(
         try:
             replace_meter(
                 session,
-                None,
+                system_principal(actor),
                 point.code,
                 at,
                 final,

@@ -455,8 +455,8 @@ def _content(view: TypeView) -> tuple[object, ...]:
     return (view.name, view.attributes, view.checklist)
 
 
-def _actor_may(actor: Principal | None) -> None:
-    if actor is not None and not actor.can(Permission.MANAGE_OBJECT_TYPES):
+def _actor_may(actor: Principal) -> None:
+    if not actor.can(Permission.MANAGE_OBJECT_TYPES):
         raise PermissionDenied("auth.not_allowed")
 
 
@@ -464,15 +464,14 @@ def import_object_type_rows(
     session: Session,
     rows: Sequence[Row],
     *,
-    actor: Principal | None,
+    actor: Principal,
     expected: TypeView | None = None,
     blank_clears: bool = False,
     create_only: bool = False,
 ) -> ImportSummary:
     """Validate every row, then create and change the types; nothing if any row is bad.
 
-    ``actor`` None is the command line (audited as ``cli``); a user needs
-    ``MANAGE_OBJECT_TYPES``. ``expected``: the stored type as a form showed it — if its name,
+    ``actor`` needs ``MANAGE_OBJECT_TYPES`` (the command line is the system principal). ``expected``: the stored type as a form showed it — if its name,
     attributes or checklist have changed since, :class:`StaleVersion` and nothing is saved.
     ``blank_clears``: a blank attributes or checklist value means none (a form's text areas),
     not "keep what is stored" (a file's cells). ``create_only``: a stored type is refused (a
@@ -530,7 +529,5 @@ def import_object_type_rows(
     return summary
 
 
-def import_object_types_file(
-    session: Session, path: Path, *, actor: Principal | None = None
-) -> ImportSummary:
+def import_object_types_file(session: Session, path: Path, *, actor: Principal) -> ImportSummary:
     return import_object_type_rows(session, read_rows(path, REQUIRED, OPTIONAL), actor=actor)

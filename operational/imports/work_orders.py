@@ -40,7 +40,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from operational import audit, sla
-from operational.auth import hash_password
+from operational.auth import hash_password, system_principal
 from operational.bulk import BackgroundWriter
 from operational.bulk import allocate_ids as allocate_ids  # re-exported: the demo's writer
 from operational.bulk import insert_rows as insert_rows
@@ -567,7 +567,13 @@ def _history_plans(
                 start_date=day,
                 end_date=day,
             )
-            engine.create(session, None, plan, "draft", {"source": SOURCE, "name": plan.name})
+            engine.create(
+                session,
+                system_principal(engine.SYSTEM_ACTOR),
+                plan,
+                "draft",
+                {"source": SOURCE, "name": plan.name},
+            )
             group.append(plan)
         plan.start_date = min(plan.start_date, day)
         plan.end_date = max(plan.end_date or day, day)

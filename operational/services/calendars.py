@@ -110,9 +110,9 @@ def office_calendar(session: Session, office_code: str) -> WorkCalendar:
     return calendar_for_office(session, office_by_code(session, office_code))
 
 
-def _editable_office(session: Session, actor: Principal | None, office_code: str) -> Office:
+def _editable_office(session: Session, actor: Principal, office_code: str) -> Office:
     office = office_by_code(session, office_code)
-    if actor is not None and not actor.can(Permission.MANAGE_CALENDARS, office.code):
+    if not actor.can(Permission.MANAGE_CALENDARS, office.code):
         raise PermissionDenied("auth.not_allowed")
     return office
 
@@ -165,7 +165,7 @@ def _week_snapshot(weekly: Mapping[int, Sequence[Interval]]) -> dict[str, list[s
 
 def set_working_hours(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     office_code: str,
     intervals_by_weekday: Mapping[int, Sequence[Interval]],
 ) -> None:
@@ -190,7 +190,7 @@ def set_working_hours(
     after = {weekday + 1: tuple(intervals) for weekday, intervals in week.items()}
     audit.record(
         session,
-        actor=actor.username if actor else "cli",
+        actor=actor.username,
         action="update",
         entity="org_calendar_interval",
         entity_key=office.code,
@@ -201,7 +201,7 @@ def set_working_hours(
 
 def add_day_override(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     office_code: str,
     day: date,
     kind: DayKind,
@@ -239,7 +239,7 @@ def add_day_override(
     session.flush()
     audit.record(
         session,
-        actor=actor.username if actor else "cli",
+        actor=actor.username,
         action="update" if before else "create",
         entity="org_calendar_day",
         entity_key=f"{office.code}:{day.isoformat()}",
@@ -248,9 +248,7 @@ def add_day_override(
     )
 
 
-def remove_day_override(
-    session: Session, actor: Principal | None, office_code: str, day: date
-) -> None:
+def remove_day_override(session: Session, actor: Principal, office_code: str, day: date) -> None:
     """Drop the office's override of ``day``: China's list (or the weekday) applies again."""
     office = _editable_office(session, actor, office_code)
     row = session.scalars(
@@ -265,7 +263,7 @@ def remove_day_override(
     session.flush()
     audit.record(
         session,
-        actor=actor.username if actor else "cli",
+        actor=actor.username,
         action="delete",
         entity="org_calendar_day",
         entity_key=f"{office.code}:{day.isoformat()}",

@@ -56,6 +56,7 @@ from operational.models import (
     UTCDateTime,
     utcnow,
 )
+from operational.scope import office_code_clause, scoped_read
 
 POINT_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 CLOCK_SKEW = timedelta(minutes=5)
@@ -458,21 +459,29 @@ def context_readings_query(
     )
 
 
-def _actor_name(actor: Principal | None, permission: Permission, office_code: str) -> str:
-    """The actor's name for the audit log; None is the command line (a trusted operator)."""
-    if actor is None:
-        return "cli"
+def _actor_name(actor: Principal, permission: Permission, office_code: str) -> str:
+    """The actor's name for the audit log, if ``actor`` holds ``permission`` at the office."""
     if not actor.can(permission, office_code):
         raise PermissionDenied("auth.not_allowed")
     return actor.username
 
 
-def _point(session: Session, code: str) -> tuple[MeterPoint, Office]:
-    row = session.execute(
+def _point(
+    session: Session,
+    code: str,
+    principal: Principal | None = None,
+    permission: Permission = Permission.ENTER_READINGS,
+) -> tuple[MeterPoint, Office]:
+    """The point ``code`` and its office; with ``principal``, only at an office where it holds
+    ``permission`` (a write checks its own permission after loading, with its message)."""
+    query = (
         select(MeterPoint, Office)
         .join(Office, MeterPoint.office_id == Office.id)
         .where(MeterPoint.code == code.strip())
-    ).one_or_none()
+    )
+    if principal is not None:
+        query = query.where(office_code_clause(principal, permission, Office.code))
+    row = session.execute(query).one_or_none()
     if row is None:
         raise NotFound("energy.unknown_point", code=code)
     return row[0], row[1]
@@ -660,7 +669,7 @@ def _evaluate(
 
 def record_reading(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     point_code: str,
     read_at: datetime,
     reading: Decimal | int | str,
@@ -721,7 +730,7 @@ def record_reading(
 
 def correct_reading(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     reading_id: int,
     new_reading: Decimal | int | str | None,
     confirm_rollover: bool = False,
@@ -838,7 +847,7 @@ def ensure_building(
 
 def set_building(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     office_code: str,
     name: str,
     area_m2: Decimal | int | str | None = None,
@@ -874,7 +883,7 @@ def check_point_fields(code: str, name: str, kind: str) -> None:
 
 def add_point(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     *,
     office_code: str,
     code: str,
@@ -932,7 +941,7 @@ def add_point(
 
 def add_meter(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     *,
     point_code: str,
     installed_at: datetime,
@@ -991,7 +1000,7 @@ def add_meter(
 
 def replace_meter(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     point_code: str,
     replaced_at: datetime,
     old_final_reading: Decimal | int | str,
@@ -1083,18 +1092,26 @@ def replace_meter(
 # ---------------------------------------------------------------- queries for the pages
 
 
-def list_points(session: Session, offices: Collection[str] | None) -> list[PointSummary]:
-    """The points of ``offices`` (office codes; None: every office), by office and code."""
+@scoped_read(None)
+def list_points(
+    session: Session,
+    principal: Principal,
+    permission: Permission,
+    office_codes: Collection[str] | None = None,
+) -> list[PointSummary]:
+    """The points of the offices where ``principal`` holds ``permission`` (of ``office_codes``
+    among them if given), by office and code."""
     parent = aliased(MeterPoint)
     query = (
         select(MeterPoint, Office.code, Building.name, parent.code)
         .join(Office, MeterPoint.office_id == Office.id)
         .outerjoin(Building, MeterPoint.building_id == Building.id)
         .outerjoin(parent, MeterPoint.parent_id == parent.id)
+        .where(office_code_clause(principal, permission, Office.code))
         .order_by(Office.code, MeterPoint.code)
     )
-    if offices is not None:
-        query = query.where(Office.code.in_(list(offices)))
+    if office_codes is not None:
+        query = query.where(Office.code.in_(sorted(office_codes)))
     open_points = set(session.scalars(select(Meter.point_id).where(Meter.removed_at.is_(None))))
     return [
         PointSummary(p.code, p.name, p.kind, office, building, parent_code, p.id in open_points)
@@ -1102,9 +1119,16 @@ def list_points(session: Session, offices: Collection[str] | None) -> list[Point
     ]
 
 
-def point_status(session: Session, point_code: str) -> PointStatus:
-    """The point, its installed meter, last reading and typical daily use (for the form)."""
-    point, office = _point(session, point_code)
+@scoped_read(None)
+def point_status(
+    session: Session,
+    principal: Principal,
+    point_code: str,
+    permission: Permission = Permission.ENTER_READINGS,
+) -> PointStatus:
+    """The point, its installed meter, last reading and typical daily use (for the form), if
+    ``principal`` holds ``permission`` at its office; another office's point is NotFound."""
+    point, office = _point(session, point_code, principal, permission)
     context = load_contexts(session, {point.id: (END_OF_TIME, END_OF_TIME)})[point.id]
     readings = context.readings
     current = next((m for m in context.meters if m.removed_at is None), None)
@@ -1138,15 +1162,20 @@ def point_status(session: Session, point_code: str) -> PointStatus:
     )
 
 
-def meter_labels_pdf(session: Session, office_code: str, base_url: str, language: str) -> bytes:
-    """The office's A4 label sheet: one QR label per point, opening the reading form for it."""
+def meter_labels_pdf(
+    session: Session, principal: Principal, office_code: str, base_url: str, language: str
+) -> bytes:
+    """The office's A4 label sheet: one QR label per point, opening the reading form for it;
+    for a principal who manages the office's meters (another office is NotFound)."""
     from urllib.parse import quote
 
     from operational.i18n import t
     from operational.labels import Label, label_sheet_pdf
 
     office = _office(session, office_code)
-    points = list_points(session, [office.code])
+    if not principal.can(Permission.MANAGE_METERS, office.code):
+        raise NotFound("energy.unknown_office", code=office_code)
+    points = list_points(session, principal, Permission.MANAGE_METERS, [office.code])
     if not points:
         raise DomainError("energy.labels.no_points", office=office.code)
     base = base_url.rstrip("/")

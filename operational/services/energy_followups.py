@@ -25,6 +25,7 @@ from operational import audit
 from operational.auth import Permission, Principal
 from operational.errors import DomainError, NotFound
 from operational.models import ExceptionFollowUp, MeterPoint, Office, utcnow
+from operational.scope import office_code_clause, scoped_read
 
 FOLLOW_UP_PERMISSION = Permission.ENTER_READINGS
 """Who may record a follow-up: those who may enter and correct readings at the office."""
@@ -68,11 +69,11 @@ def _utc(instant: datetime) -> datetime:
 
 def _points_in_scope(principal: Principal, permission: Permission) -> Select[int, str]:
     """The ids and codes of the points at the offices where ``principal`` holds ``permission``."""
-    query = select(MeterPoint.id, MeterPoint.code).join(Office, MeterPoint.office_id == Office.id)
-    offices = principal.offices_for(permission)
-    if offices is not None:
-        query = query.where(Office.code.in_(sorted(offices)))
-    return query
+    return (
+        select(MeterPoint.id, MeterPoint.code)
+        .join(Office, MeterPoint.office_id == Office.id)
+        .where(office_code_clause(principal, permission, Office.code))
+    )
 
 
 def follow_up_exception(
@@ -128,6 +129,7 @@ def follow_up_exception(
     )
 
 
+@scoped_read(VIEW_PERMISSION)
 def latest_follow_ups(
     session: Session, principal: Principal, keys: Collection[ExceptionKey]
 ) -> dict[ExceptionKey, FollowUpView]:

@@ -36,7 +36,7 @@ class FaultEntry:
 
 def add_fault(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     *,
     type_code: str,
     symptom: str,
@@ -44,7 +44,7 @@ def add_fault(
     remedy: str = "",
 ) -> Fault:
     """Add an entry under ``type_code``; the same symptom twice under one type is refused."""
-    if actor is not None and not actor.can(Permission.MANAGE_FAULTS):
+    if not actor.can(Permission.MANAGE_FAULTS):
         raise PermissionDenied("auth.not_allowed")
     object_type = type_by_code(session, type_code)
     symptom, cause, remedy = symptom.strip(), cause.strip(), remedy.strip()
@@ -65,13 +65,13 @@ def add_fault(
         symptom=symptom,
         cause=cause,
         remedy=remedy,
-        created_by=actor.username if actor else "system",
+        created_by=actor.username,
     )
     session.add(fault)
     session.flush()
     audit.record(
         session,
-        actor=actor.username if actor else "system",
+        actor=actor.username,
         action="create",
         entity="maint_fault",
         entity_key=f"{type_code}:{fault.id}",

@@ -1,7 +1,8 @@
 """Small read helpers for the order and plan forms: the lists their select boxes offer.
 
-Read-only and scoped by office codes the caller passes (``None``: every office); nothing here
-writes or checks a transition — the services in ``orders`` and ``plans`` do that.
+Read-only, and every read takes the principal and keeps to its scope inside the query
+(``operational.scope``); nothing here writes or checks a transition — the services in
+``orders`` and ``plans`` do that.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from operational.auth import ROLE_PERMISSIONS, Permission, Principal
+from operational.errors import NotFound
 from operational.models import (
     ChecklistAnswer,
     CorrectiveOrder,
@@ -27,7 +29,8 @@ from operational.models import (
     User,
     plan_object,
 )
-from operational.services.orders import get_order, office_by_code
+from operational.scope import office_code_clause, scoped_read
+from operational.services.orders import get_order
 from operational.workflow import engine
 
 
@@ -102,18 +105,36 @@ class PlanRow:
     actions: tuple[str, ...]
 
 
-def offices(session: Session, codes: Collection[str] | None) -> list[OfficeChoice]:
-    """The offices among ``codes`` (None: all), by code."""
-    query = select(Office.code, Office.name).order_by(Office.code)
-    if codes is not None:
-        query = query.where(Office.code.in_(sorted(codes)))
-    return [OfficeChoice(code, name) for code, name in session.execute(query)]
+@scoped_read(None)
+def offices(session: Session, principal: Principal, permission: Permission) -> list[OfficeChoice]:
+    """The offices where ``principal`` holds ``permission``, by code."""
+    query = select(Office.code, Office.name).where(
+        office_code_clause(principal, permission, Office.code)
+    )
+    return [OfficeChoice(code, name) for code, name in session.execute(query.order_by(Office.code))]
 
 
-def people_with(session: Session, office_code: str, permission: Permission) -> list[Person]:
+def _visible_office(session: Session, principal: Principal, office_code: str) -> Office:
+    """The office ``office_code`` if ``principal`` may see its orders; else NotFound."""
+    office = session.scalars(
+        select(Office).where(
+            Office.code == office_code,
+            office_code_clause(principal, Permission.VIEW_ORDERS, Office.code),
+        )
+    ).one_or_none()
+    if office is None:
+        raise NotFound("users.unknown_office", code=office_code)
+    return office
+
+
+@scoped_read(Permission.VIEW_ORDERS)
+def people_with(
+    session: Session, principal: Principal, office_code: str, permission: Permission
+) -> list[Person]:
     """Active users who hold ``permission`` at the office (through an office, city or group
-    grant): the handlers or responsible persons a form may name."""
-    office = office_by_code(session, office_code)
+    grant): the handlers or responsible persons a form may name. The office must be one whose
+    orders ``principal`` sees."""
+    office = _visible_office(session, principal, office_code)
     roles = sorted(r.value for r in ROLE_PERMISSIONS[permission])
     query = (
         select(User.username, User.display_name)
@@ -135,11 +156,13 @@ def people_with(session: Session, office_code: str, permission: Permission) -> l
     return [Person(username, name) for username, name in session.execute(query)]
 
 
+@scoped_read(Permission.VIEW_ORDERS)
 def objects_of(
-    session: Session, office_code: str, discipline: str | None = None
+    session: Session, principal: Principal, office_code: str, discipline: str | None = None
 ) -> list[ObjectChoice]:
-    """The office's objects (of one discipline if given), by code."""
-    office = office_by_code(session, office_code)
+    """The office's objects (of one discipline if given), by code; an office whose orders
+    ``principal`` does not see is NotFound."""
+    office = _visible_office(session, principal, office_code)
     query = (
         select(MaintObject, ObjectType)
         .join(ObjectType, ObjectType.id == MaintObject.type_id)
@@ -161,9 +184,11 @@ def _person(session: Session, user_id: int | None) -> Person | None:
     return Person(user.username, user.display_name)
 
 
-def order_view(session: Session, actor: Principal | None, document_no: str) -> OrderView:
-    """The order with this number as its form shows it, with the steps ``actor`` may take."""
-    order = get_order(session, document_no)
+@scoped_read(Permission.VIEW_ORDERS)
+def order_view(session: Session, actor: Principal, document_no: str) -> OrderView:
+    """The order with this number as its form shows it, with the steps ``actor`` may take;
+    an order ``actor`` may not see is NotFound."""
+    order = get_order(session, actor, document_no)
     office = session.get_one(Office, order.office_id)
     due = min((c.due_at for c in engine.open_clocks(session, order)), default=None)
     responsible = _person(session, order.responsible_id)
@@ -208,14 +233,17 @@ def order_view(session: Session, actor: Principal | None, document_no: str) -> O
     )
 
 
+@scoped_read(Permission.DRAFT_PLANS)
 def plans_of(
-    session: Session, actor: Principal | None, office_codes: Collection[str] | None
+    session: Session, actor: Principal, office_codes: Collection[str] | None = None
 ) -> list[PlanRow]:
-    """The plans of these offices (None: all), newest first, with the steps ``actor`` may take."""
+    """The plans of the offices where ``actor`` drafts plans (of ``office_codes`` among them if
+    given), newest first, with the steps ``actor`` may take."""
     query = (
         select(PeriodicPlan, Office.code, User.username)
         .join(Office, Office.id == PeriodicPlan.office_id)
         .join(User, User.id == PeriodicPlan.responsible_id)
+        .where(office_code_clause(actor, Permission.DRAFT_PLANS, Office.code))
         .order_by(PeriodicPlan.id.desc())
     )
     if office_codes is not None:

@@ -39,6 +39,7 @@ from operational.models import (
     PeriodicPlan,
     WorkflowClock,
 )
+from operational.scope import office_code_clause, scoped_read
 from operational.services.orders import office_by_code
 
 HISTORY_LIMIT = 20
@@ -58,7 +59,7 @@ class AttributeSpec:
 
 def add_object_type(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     *,
     code: str,
     name: str,
@@ -68,7 +69,7 @@ def add_object_type(
     checklist: Sequence[str] = (),
 ) -> ObjectType:
     """Add a type to the group's tree. A root names its discipline; a child takes its parent's."""
-    if actor is not None and not actor.can(Permission.MANAGE_OBJECT_TYPES):
+    if not actor.can(Permission.MANAGE_OBJECT_TYPES):
         raise PermissionDenied("auth.not_allowed")
     if session.scalars(select(ObjectType.id).where(ObjectType.code == code)).first() is not None:
         raise DomainError("objects.type_exists", code=code)
@@ -101,7 +102,7 @@ def add_object_type(
         session.add(ChecklistItem(type_id=object_type.id, position=position, text=text.strip()))
     audit.record(
         session,
-        actor=actor.username if actor else "cli",
+        actor=actor.username,
         action="create",
         entity="maint_object_type",
         entity_key=code,
@@ -206,7 +207,7 @@ def clean_attributes(attributes: Mapping[str, str] | None) -> dict[str, str]:
 
 def add_object(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     *,
     office_code: str,
     type_code: str,
@@ -217,7 +218,7 @@ def add_object(
 ) -> MaintObject:
     """Add an object to an office. Its attributes are those of its type and the type's ancestors."""
     office = office_by_code(session, office_code)
-    if actor is not None and not actor.can(Permission.MANAGE_OBJECTS, office.code):
+    if not actor.can(Permission.MANAGE_OBJECTS, office.code):
         raise PermissionDenied("auth.not_allowed")
     object_type = type_by_code(session, type_code)
     exists_already = session.scalars(
@@ -241,7 +242,7 @@ def add_object(
     session.flush()
     audit.record(
         session,
-        actor=actor.username if actor else "cli",
+        actor=actor.username,
         action="create",
         entity="maint_object",
         entity_key=f"{office.code}:{code}",
@@ -288,17 +289,19 @@ def object_url(base_url: str, office_code: str, code: str) -> str:
 
 def object_labels_pdf(
     session: Session,
+    principal: Principal,
     office_code: str,
     base_url: str,
     language: str,
     *,
     type_code: str | None = None,
 ) -> bytes:
-    """The office's A4 QR label sheet, one label per object (of ``type_code`` and its sub-types)."""
+    """The office's A4 QR label sheet, one label per object (of ``type_code`` and its
+    sub-types), for a principal who may see the office's object cards (else NotFound)."""
     from operational.i18n import t
     from operational.labels import Label, label_sheet_pdf
 
-    office = office_by_code(session, office_code)
+    office = _visible_office(session, principal, office_code)
     query = (
         select(MaintObject, ObjectType.name)
         .join(ObjectType, ObjectType.id == MaintObject.type_id)
@@ -382,18 +385,35 @@ class ObjectCard:
     guidance: tuple[GuidanceLine, ...]
 
 
+def _visible_office(session: Session, principal: Principal, office_code: str) -> Office:
+    """The office ``office_code`` if ``principal`` may see its object cards; else NotFound
+    (another office and a missing one look alike)."""
+    office = session.scalars(
+        select(Office).where(
+            Office.code == office_code.strip(),
+            office_code_clause(principal, Permission.VIEW_OBJECTS, Office.code),
+        )
+    ).one_or_none()
+    if office is None:
+        raise NotFound("users.unknown_office", code=office_code)
+    return office
+
+
+@scoped_read(Permission.VIEW_OBJECTS)
 def find_objects(
-    session: Session, offices: Collection[str] | None, code: str, office_code: str | None = None
+    session: Session, principal: Principal, code: str, office_code: str | None = None
 ) -> list[ObjectRef]:
-    """The objects with ``code`` in the offices the caller may see (None: all), by office."""
+    """The objects with ``code`` in the offices whose object cards ``principal`` may see (of
+    ``office_code`` only, if given), by office."""
     query = (
         select(Office.code, Office.name, MaintObject.code, MaintObject.name, MaintObject.location)
         .join(Office, Office.id == MaintObject.office_id)
-        .where(MaintObject.code == code.strip())
+        .where(
+            MaintObject.code == code.strip(),
+            office_code_clause(principal, Permission.VIEW_OBJECTS, Office.code),
+        )
         .order_by(Office.code)
     )
-    if offices is not None:
-        query = query.where(Office.code.in_(sorted(offices)))
     if office_code:
         query = query.where(Office.code == office_code.strip())
     return [ObjectRef(*row) for row in session.execute(query)]
@@ -454,13 +474,11 @@ def _orders(session: Session, obj: MaintObject) -> tuple[list[OrderLine], list[O
     return pending, closed[:HISTORY_LIMIT], len(closed)
 
 
-def object_card(
-    session: Session, actor: Principal | None, office_code: str, code: str
-) -> ObjectCard:
-    """Everything the object card shows; ``actor`` must hold ``VIEW_OBJECTS`` at the office."""
-    office = office_by_code(session, office_code)
-    if actor is not None and not actor.can(Permission.VIEW_OBJECTS, office.code):
-        raise PermissionDenied("auth.not_allowed")
+@scoped_read(Permission.VIEW_OBJECTS)
+def object_card(session: Session, actor: Principal, office_code: str, code: str) -> ObjectCard:
+    """Everything the object card shows, for an ``actor`` who holds ``VIEW_OBJECTS`` at the
+    office; another office's object is NotFound, as a missing one is."""
+    office = _visible_office(session, actor, office_code)
     obj = _object_in(session, office, code)
     object_type = session.get_one(ObjectType, obj.type_id)
     chain = lineage(session, object_type)
@@ -678,11 +696,11 @@ class TypeChange:
 
 
 def apply_type_change(
-    session: Session, actor: Principal | None, object_type: ObjectType, change: TypeChange
+    session: Session, actor: Principal, object_type: ObjectType, change: TypeChange
 ) -> None:
     """Write a validated change of a stored type, with an audit entry. Checklist answers of
     orders already issued are not touched: they keep the texts they copied."""
-    if actor is not None and not actor.can(Permission.MANAGE_OBJECT_TYPES):
+    if not actor.can(Permission.MANAGE_OBJECT_TYPES):
         raise PermissionDenied("auth.not_allowed")
     before = _type_snapshot(session, object_type)
     object_type.name = change.name
@@ -723,7 +741,7 @@ def apply_type_change(
     session.flush()
     audit.record(
         session,
-        actor=actor.username if actor else "cli",
+        actor=actor.username,
         action="update",
         entity="maint_object_type",
         entity_key=object_type.code,

@@ -29,6 +29,7 @@ from operational.models import (
     ScopeLevel,
     User,
 )
+from operational.scope import office_code_clause, scoped_read
 from operational.sla import ClockTarget, ClockUnit
 from operational.workflow import engine
 from operational.workflow.definitions import COMPLETION, CORRECTIVE_ORDER
@@ -108,9 +109,11 @@ def _object(session: Session, office: Office, code: str) -> MaintObject:
     return obj
 
 
-def get_order(session: Session, document_no: str) -> Order:
-    """The periodic or corrective order with this number, with its office loaded (so the
-    move that follows reads neither again).
+@scoped_read(Permission.VIEW_ORDERS)
+def get_order(session: Session, principal: Principal, document_no: str) -> Order:
+    """The periodic or corrective order with this number at an office where ``principal``
+    may see orders, with its office loaded (so the move that follows reads neither again);
+    another office's order is :class:`NotFound`, as a missing one is.
 
     One query for a number the engine gave (its prefix names the table: ``PM-`` periodic,
     ``CM-`` corrective); a number from the go-live import may take a second."""
@@ -121,7 +124,10 @@ def get_order(session: Session, document_no: str) -> Order:
         row = session.execute(
             select(model, Office)
             .join(Office, Office.id == model.office_id)
-            .where(model.document_no == document_no)
+            .where(
+                model.document_no == document_no,
+                office_code_clause(principal, Permission.VIEW_ORDERS, Office.code),
+            )
         ).one_or_none()
         if row is not None:
             order, office = row
@@ -135,7 +141,7 @@ def get_order(session: Session, document_no: str) -> Order:
 
 def raise_corrective(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     *,
     office_code: str,
     spec: CorrectiveSpec,
@@ -157,7 +163,7 @@ def raise_corrective(
         description=spec.description.strip(),
         object_id=_object(session, office, spec.object_code).id if spec.object_code else None,
         responsible_id=responsible.id,
-        raised_by_id=actor.user_id if actor else None,
+        raised_by_id=None if actor.is_system else actor.user_id,
         source_order_id=source.id if source else None,
     )
     payload = {
@@ -172,7 +178,7 @@ def raise_corrective(
 
 def assign(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     order: Order,
     handler: str,
     expected_version: int,
@@ -212,7 +218,7 @@ def checklist(session: Session, order: PeriodicOrder) -> list[ChecklistAnswer]:
 
 def complete_periodic(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     order: PeriodicOrder,
     answers: Mapping[int, Answer],
     expected_version: int,
@@ -270,7 +276,7 @@ def complete_periodic(
 
 def process_corrective(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     order: CorrectiveOrder,
     expected_version: int,
     note: str = "",
@@ -293,7 +299,7 @@ class WaitReason(StrEnum):
 
 def wait_corrective(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     order: CorrectiveOrder,
     expected_version: int,
     reason: WaitReason | str | None,
@@ -317,7 +323,7 @@ def wait_corrective(
 
 def resume_corrective(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     order: CorrectiveOrder,
     expected_version: int,
     note: str = "",
@@ -333,7 +339,7 @@ def resume_corrective(
 
 def verify_corrective(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     order: CorrectiveOrder,
     expected_version: int,
     *,
@@ -349,7 +355,7 @@ def verify_corrective(
 
 
 def set_deadline(
-    session: Session, actor: Principal | None, office_code: str, discipline: Discipline, hours: int
+    session: Session, actor: Principal, office_code: str, discipline: Discipline, hours: int
 ) -> None:
     """An office's completion target for corrective orders of one discipline, in calendar hours."""
     if hours <= 0:
@@ -365,7 +371,7 @@ def set_deadline(
 
 def set_target(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     office_code: str,
     discipline: Discipline,
     target: ClockTarget,
@@ -375,7 +381,7 @@ def set_target(
     business minutes, ``ClockTarget(480, BUSINESS_MINUTES, "office")``). Clocks already started
     keep their deadlines."""
     office = office_by_code(session, office_code)
-    if actor is not None and not actor.can(Permission.MANAGE_DEADLINES, office.code):
+    if not actor.can(Permission.MANAGE_DEADLINES, office.code):
         raise PermissionDenied("auth.not_allowed")
     row = session.scalars(
         select(ClockPolicy).where(
@@ -399,7 +405,7 @@ def set_target(
     row.calendar_kind = target.calendar_kind
     audit.record(
         session,
-        actor=actor.username if actor else "cli",
+        actor=actor.username,
         action="update" if before else "create",
         entity="workflow_clock_policy",
         entity_key=f"{office.code}:{CORRECTIVE_ORDER.name}:{COMPLETION}:{discipline.value}",

@@ -19,7 +19,7 @@ from sqlalchemy import Table, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from operational import bulk
-from operational.auth import Permission, Principal
+from operational.auth import Permission, Principal, system_principal
 from operational.errors import DomainError, NotFound
 from operational.models import (
     ChecklistAnswer,
@@ -33,6 +33,7 @@ from operational.models import (
     plan_object,
     utcnow,
 )
+from operational.scope import office_code_clause, scoped_read
 from operational.services.orders import office_by_code, person_for
 from operational.workflow import engine
 
@@ -41,7 +42,7 @@ from operational.workflow import engine
 
 def draft_plan(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     *,
     office_code: str,
     name: str,
@@ -80,7 +81,7 @@ def draft_plan(
         name=name.strip(),
         discipline=Discipline(discipline).value,
         responsible_id=person.id,
-        drafted_by_id=actor.user_id if actor else None,
+        drafted_by_id=None if actor.is_system else actor.user_id,
         frequency=Frequency(frequency).value,
         every=every,
         start_date=start_date,
@@ -111,9 +112,17 @@ def plan_objects(session: Session, plan: PeriodicPlan) -> list[MaintObject]:
     )
 
 
-def get_plan(session: Session, document_no: str) -> PeriodicPlan:
+@scoped_read(Permission.DRAFT_PLANS)
+def get_plan(session: Session, principal: Principal, document_no: str) -> PeriodicPlan:
+    """The plan with this number at an office where ``principal`` drafts plans; another
+    office's plan is NotFound, as a missing one is."""
     plan = session.scalars(
-        select(PeriodicPlan).where(PeriodicPlan.document_no == document_no)
+        select(PeriodicPlan)
+        .join(Office, Office.id == PeriodicPlan.office_id)
+        .where(
+            PeriodicPlan.document_no == document_no,
+            office_code_clause(principal, Permission.DRAFT_PLANS, Office.code),
+        )
     ).one_or_none()
     if plan is None:
         raise NotFound("plans.unknown_plan", document_no=document_no)
@@ -122,7 +131,7 @@ def get_plan(session: Session, document_no: str) -> PeriodicPlan:
 
 def submit_plan(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     plan: PeriodicPlan,
     expected_version: int,
     *,
@@ -133,7 +142,7 @@ def submit_plan(
 
 def approve_plan(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     plan: PeriodicPlan,
     expected_version: int,
     *,
@@ -150,7 +159,7 @@ def approve_plan(
 
 def return_plan(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     plan: PeriodicPlan,
     expected_version: int,
     reason: str,
@@ -164,12 +173,21 @@ def return_plan(
     )
 
 
+@scoped_read(Permission.DRAFT_PLANS)
 def objects_without_plan(
-    session: Session, office_code: str, on: date | None = None
+    session: Session, principal: Principal, office_code: str, on: date | None = None
 ) -> list[MaintObject]:
     """The office's objects that no plan covers (待建计划): no plan in any state that has not
-    ended by ``on`` (default: today in the office's zone)."""
-    office = office_by_code(session, office_code)
+    ended by ``on`` (default: today in the office's zone). The office must be one where
+    ``principal`` drafts plans (else NotFound)."""
+    office = session.scalars(
+        select(Office).where(
+            Office.code == office_code,
+            office_code_clause(principal, Permission.DRAFT_PLANS, Office.code),
+        )
+    ).one_or_none()
+    if office is None:
+        raise NotFound("users.unknown_office", code=office_code)
     on = on or utcnow().astimezone(ZoneInfo(office.timezone)).date()
     covered = (
         select(plan_object.c.object_id)
@@ -310,7 +328,7 @@ def generate_orders(
             keys.append((p, day))
     ids = engine.create_many(
         session,
-        None,
+        system_principal(engine.SYSTEM_ACTOR),
         PeriodicOrder,
         "issue",
         documents,

@@ -40,10 +40,8 @@ class UserView:
     grants: tuple[GrantSpec, ...]
 
 
-def _require_admin(actor: Principal | None) -> str:
-    """The actor's name for the audit log; None is the command line (a trusted operator)."""
-    if actor is None:
-        return "cli"
+def _require_admin(actor: Principal) -> str:
+    """The actor's name for the audit log, if ``actor`` may manage users."""
     if not actor.can(Permission.MANAGE_USERS):
         raise PermissionDenied("auth.not_allowed")
     return actor.username
@@ -93,7 +91,7 @@ def _load(session: Session, username: str) -> User:
 
 def add_user(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     *,
     username: str,
     display_name: str,
@@ -136,7 +134,7 @@ def add_user(
     return view
 
 
-def list_users(session: Session, actor: Principal | None) -> list[UserView]:
+def list_users(session: Session, actor: Principal) -> list[UserView]:
     _require_admin(actor)
     users = session.scalars(
         select(User).options(selectinload(User.grants)).order_by(User.username)
@@ -148,7 +146,7 @@ def list_users(session: Session, actor: Principal | None) -> list[UserView]:
 
 
 def set_grants(
-    session: Session, actor: Principal | None, username: str, grants: list[GrantSpec]
+    session: Session, actor: Principal, username: str, grants: list[GrantSpec]
 ) -> UserView:
     """Replace a user's roles; a user keeps at least one."""
     actor_name = _require_admin(actor)
@@ -171,9 +169,9 @@ def set_grants(
     return UserView(user.id, username, user.display_name, user.is_active, user.language, specs)
 
 
-def set_active(session: Session, actor: Principal | None, username: str, active: bool) -> None:
+def set_active(session: Session, actor: Principal, username: str, active: bool) -> None:
     actor_name = _require_admin(actor)
-    if actor is not None and actor.username == username and not active:
+    if actor.username == username and not active:
         raise DomainError("users.cannot_disable_self")
     user = _load(session, username)
     if user.is_active != active:
@@ -191,7 +189,7 @@ def set_active(session: Session, actor: Principal | None, username: str, active:
         login_sessions.end_all(session, user.id)  # logged out on every device
 
 
-def set_password(session: Session, actor: Principal | None, username: str, password: str) -> None:
+def set_password(session: Session, actor: Principal, username: str, password: str) -> None:
     """Set a new password, clear any lock and end the user's login sessions; the audit log
     records that, never the password."""
     actor_name = _require_admin(actor)

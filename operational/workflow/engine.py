@@ -126,30 +126,26 @@ def type_of(document: WorkflowDocument) -> DocumentType:
     return _REGISTRY[type(document)]
 
 
-def _actor_name(actor: Principal | None) -> str:
-    return SYSTEM_ACTOR if actor is None else actor.username
+def _actor_name(actor: Principal) -> str:
+    return actor.username
 
 
-def may_take(
-    actor: Principal | None, document: WorkflowDocument, t: Transition, office: str
-) -> bool:
+def may_take(actor: Principal, document: WorkflowDocument, t: Transition, office: str) -> bool:
     """Whether ``actor`` may take ``t`` on ``document`` (of office code ``office``), state aside."""
     party = getattr(document, t.party) if t.party is not None else None
     return _may_take(actor, party, t, office)
 
 
-def _may_take(actor: Principal | None, party: Any, t: Transition, office: str) -> bool:
+def _may_take(actor: Principal, party: Any, t: Transition, office: str) -> bool:
     """:func:`may_take` given the value of the transition's ``party`` column on the document."""
-    if actor is None:
+    if actor.is_system:
         return True
     if t.permission is None or not actor.can(t.permission, office):
         return False
     return t.party is None or party == actor.user_id
 
 
-def available(
-    session: Session, actor: Principal | None, document: WorkflowDocument
-) -> list[Transition]:
+def available(session: Session, actor: Principal, document: WorkflowDocument) -> list[Transition]:
     """The transitions ``actor`` may take on ``document`` now (for buttons on a form)."""
     office = _office(session, document)
     return [
@@ -168,7 +164,7 @@ def _office(session: Session, document: WorkflowDocument) -> Office:
 
 def create(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     document: WorkflowDocument,
     transition_name: str,
     payload: Mapping[str, Any] | None = None,
@@ -203,7 +199,7 @@ class NewDocument:
 
 def create_many(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     model: type[WorkflowDocument],
     transition_name: str,
     documents: Sequence[NewDocument],
@@ -315,7 +311,7 @@ def create_many(
 
 def transition(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     document: WorkflowDocument,
     transition_name: str,
     payload: Mapping[str, Any] | None,
@@ -371,7 +367,7 @@ Running = dict[str, list[tuple[WorkflowClock, list[WorkflowClockPause]]]]
 
 def _record(
     session: Session,
-    actor: Principal | None,
+    actor: Principal,
     document: WorkflowDocument,
     doc_type: DocumentType,
     t: Transition,

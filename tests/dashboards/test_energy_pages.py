@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from operational.auth import Permission, system_principal
 from operational.db import unit_of_work
 from operational.services.energy import (
     PointStatus,
@@ -19,6 +20,8 @@ from operational.services.energy import (
     list_points,
     point_status,
 )
+
+CLI = system_principal("cli")
 
 if TYPE_CHECKING:
     from conftest import Dashboard
@@ -44,7 +47,7 @@ def opened(dashboard: MakeDashboard, username: str, page: str | None = None) -> 
 def fresh_value(dash: Dashboard, code: str) -> str:
     """A plausible next reading of ``code``: the last one plus typical use since then."""
     with unit_of_work(dash.engine) as db:
-        status = point_status(db, code)
+        status = point_status(db, CLI, code)
     assert status.meter is not None and status.last_reading is not None
     assert status.last_read_at is not None and status.typical_daily_use is not None
     days = Decimal((datetime.now(UTC) - status.last_read_at) / timedelta(days=1))
@@ -54,7 +57,7 @@ def fresh_value(dash: Dashboard, code: str) -> str:
 
 def status_of(dash: Dashboard, code: str) -> PointStatus:
     with unit_of_work(dash.engine) as db:
-        return point_status(db, code)
+        return point_status(db, CLI, code)
 
 
 def errors(app: AppTest) -> list[str]:
@@ -185,7 +188,7 @@ def test_the_reading_form_offers_only_the_users_points(dashboard: MakeDashboard)
     options = dash.app.selectbox(key="reading_point").options
     assert options and all(" · SH001-" in option for option in options)
     with unit_of_work(dash.engine) as db:
-        assert len(options) == len(list_points(db, {"SH001"}))
+        assert len(options) == len(list_points(db, CLI, Permission.ENTER_READINGS, {"SH001"}))
 
     admin = opened(dashboard, "admin", READING)
     offices = {o.split(" · ")[1][:5] for o in admin.app.selectbox(key="reading_point").options}
@@ -237,11 +240,11 @@ def test_a_roll_over_needs_an_explicit_confirmation_and_is_flagged(
     installed = datetime.now(UTC) - timedelta(days=3)
     with unit_of_work(dash.engine) as db:
         add_point(
-            db, None, office_code="SH001", code="SH001-E-TEST", name="测试表", kind="electricity"
+            db, CLI, office_code="SH001", code="SH001-E-TEST", name="测试表", kind="electricity"
         )
         add_meter(
             db,
-            None,
+            CLI,
             point_code="SH001-E-TEST",
             installed_at=installed,
             initial_reading="9990",

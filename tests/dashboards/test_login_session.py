@@ -19,9 +19,12 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from dashboards import browser_session
+from operational.auth import system_principal
 from operational.db import unit_of_work
 from operational.models.people import LoginSession
 from operational.services.users import set_active, set_password
+
+CLI = system_principal("cli")
 
 if TYPE_CHECKING:
     from conftest import Dashboard
@@ -138,9 +141,9 @@ def test_a_disabled_account_or_a_new_password_logs_every_tab_out(
     assert open_tab.title[0].value == "总部总览"
     with unit_of_work(dash.engine) as db:
         if change == "disable":
-            set_active(db, None, "manager", False)
+            set_active(db, CLI, "manager", False)
         else:
-            set_password(db, None, "manager", "a-brand-new-password")
+            set_password(db, CLI, "manager", "a-brand-new-password")
     open_tab.run()  # the next click in a tab that is already open
     assert open_tab.button(key="login_submit").label == "登录"
     assert [i.value for i in open_tab.info] == ["您的登录已结束，请重新登录。"]

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from operational.auth import system_principal
 from operational.db import create_db_engine, unit_of_work
 from operational.demo import DEMO_PASSWORD
 from operational.services.energy import point_status
+
+CLI = system_principal("cli")
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -54,7 +57,7 @@ def test_a_qr_link_leads_through_the_login_to_a_stored_reading_on_a_phone(
 
         engine = create_db_engine(database_url)
         with unit_of_work(engine) as db:
-            before = point_status(db, POINT)
+            before = point_status(db, CLI, POINT)
         assert before.last_reading is not None and before.typical_daily_use is not None
         assert before.last_read_at is not None
         days = Decimal((datetime.now(UTC) - before.last_read_at).total_seconds() / 86400)
@@ -66,7 +69,7 @@ def test_a_qr_link_leads_through_the_login_to_a_stored_reading_on_a_phone(
         expect(main.get_by_text("已保存")).to_be_visible()
         expect(main.get_by_text("m³").first).to_be_visible()
         with unit_of_work(engine) as db:
-            after = point_status(db, POINT)
+            after = point_status(db, CLI, POINT)
         engine.dispose()
         assert after.last_reading == Decimal(value)
         assert after.recent[0].source == "scan"

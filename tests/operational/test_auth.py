@@ -16,11 +16,14 @@ from operational.auth import (
     Principal,
     authenticate,
     lock_duration,
+    system_principal,
 )
 from operational.demo import DemoOptions, load_demo
 from operational.errors import DomainError, PermissionDenied
 from operational.models import AuditEntry, Role, ScopeLevel, User, utcnow
 from operational.services.users import GrantSpec, add_user, list_users, set_active, set_grants
+
+CLI = system_principal("cli")
 
 
 @pytest.fixture
@@ -104,7 +107,7 @@ def test_every_login_attempt_and_logout_is_audited(demo: Session) -> None:
 
 
 def test_a_disabled_user_cannot_log_in(demo: Session) -> None:
-    set_active(demo, None, "engineer", False)
+    set_active(demo, system_principal("cli"), "engineer", False)
     with pytest.raises(DomainError):
         authenticate(demo, "engineer", "propcloud")
 
@@ -154,7 +157,7 @@ def test_bad_user_input_gets_a_clear_message(
     with pytest.raises(DomainError) as caught:
         add_user(
             demo,
-            None,
+            CLI,
             username=username,
             display_name="王伟",
             password=password,

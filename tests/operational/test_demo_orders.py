@@ -18,7 +18,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from operational.auth import load_principal
+from operational.auth import (
+    load_principal,
+    system_principal,
+)
 from operational.db import create_db_engine, unit_of_work, upgrade
 from operational.demo import STEPS, DemoOptions
 from operational.demo.orders import orders_step
@@ -46,6 +49,9 @@ from operational.workflow import engine
 from pipelines.run import run_pipeline
 from tests.conftest import BACKENDS, fresh_database_url
 from warehouse.queries_sla import SlaReader
+from warehouse.scope import OfficeScope
+
+CLI = system_principal("cli")
 
 NOW = datetime(2026, 2, 20, 6, tzinfo=UTC)
 
@@ -104,7 +110,7 @@ def test_tree_objects_plans_and_orders(demo_url: str) -> None:
         assert kinds["periodic_order"] > 3 * 150 and kinds["corrective_order"] > 20
         # Some office leaves an object without a plan (coverage below 100 %) — or all are covered.
         uncovered = [
-            len(plans.objects_without_plan(session, c)) for c in ("BJ001", "SH001", "SH002")
+            len(plans.objects_without_plan(session, CLI, c)) for c in ("BJ001", "SH001", "SH002")
         ]
         assert all(n in (0, 1) for n in uncovered)
     db.dispose()
@@ -363,7 +369,7 @@ def test_an_office_counts_corrective_clocks_in_business_minutes_of_its_own_calen
 def test_the_pipeline_builds_the_demo_and_its_checks_pass(demo_url: str, tmp_path: Path) -> None:
     published = run_pipeline(demo_url, tmp_path, NOW)  # PipelineFailed if a check fails
     assert published.exists()
-    reader = SlaReader(tmp_path)
+    reader = SlaReader(tmp_path, OfficeScope.everything())
     heatmap = reader.compliance_heatmap()
     assert set(heatmap["office_code"].to_list()) == {"BJ001", "SH001", "SH002"}
     with duckdb.connect(str(published), read_only=True) as con:

@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
+from operational.auth import system_principal
 from operational.energy import History, point_intervals
 from operational.imports import energy as energy_imports
 from operational.imports.energy import import_reading_columns, insert_readings
@@ -40,6 +41,8 @@ from operational.services.energy import (
     record_reading,
     replace_meter,
 )
+
+CLI = system_principal("cli")
 
 T0 = datetime(2026, 1, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
@@ -63,10 +66,10 @@ def setup(session: Session, points: Mapping[str, int | None]) -> dict[str, int]:
     import_org_rows(session, [(2, row)], group=group, actor="test")
     ids = {}
     for code, digits in points.items():
-        add_point(session, None, office_code="XC01", code=code, name=code, kind="electricity")
+        add_point(session, CLI, office_code="XC01", code=code, name=code, kind="electricity")
         add_meter(
             session,
-            None,
+            CLI,
             point_code=code,
             installed_at=T0,
             initial_reading=0,
@@ -221,7 +224,7 @@ def test_random_histories_match_the_whole_history(
             value = max(0.0, value + step) % 1000 if codes[code] else max(0.0, value + step)
             values.append((day(n), value))
         store(session, code, values)
-    replace_meter(session, None, "XC01-R1", day(60.5), 999, 0, now=NOW)
+    replace_meter(session, CLI, "XC01-R1", day(60.5), 999, 0, now=NOW)
     for _ in range(25):
         rows: list[tuple[str, datetime, float | str]] = []
         for code in rng.sample(sorted(codes), 3):
@@ -262,7 +265,7 @@ def test_form_and_status_agree_with_the_whole_history(session: Session) -> None:
     values = [(day(n), 100.0 * n) for n in range(1, 11)]  # ordinary, 100/day
     values += [(day(10 + n), 900.0 - n) for n in range(1, 16)]  # 15 held (falling) intervals
     store(session, "XC01-F", values)
-    status = point_status(session, "XC01-F")
+    status = point_status(session, CLI, "XC01-F")
     meters = load_meters(session, [status_id(session)])[status_id(session)]
     everything = whole_history(session, {status_id(session): (END_OF_TIME, END_OF_TIME)})
     history = History()
@@ -272,10 +275,10 @@ def test_form_and_status_agree_with_the_whole_history(session: Session) -> None:
     assert [r.reading for r in status.recent][:2] == [Decimal(885), Decimal(886)]
     # 885 → 1300 in a day: 415 > 3 × 100 needs confirmation; 1100 does not.
     with pytest.raises(energy_services.HighReadingConfirmationNeeded):
-        record_reading(session, None, "XC01-F", day(26), 1300, now=NOW)
-    stored = record_reading(session, None, "XC01-F", day(26), 1100, now=NOW)
+        record_reading(session, CLI, "XC01-F", day(26), 1300, now=NOW)
+    stored = record_reading(session, CLI, "XC01-F", day(26), 1100, now=NOW)
     assert stored.reading.flag is None
-    corrected = correct_reading(session, None, stored.reading.reading_id, 1000, now=NOW)
+    corrected = correct_reading(session, CLI, stored.reading.reading_id, 1000, now=NOW)
     assert corrected.reading == Decimal(1000)
 
 
@@ -289,7 +292,7 @@ def test_superseded_check_uses_the_partial_index_after_analyze(session: Session)
         store(session, code, [(day(n), 10.0 * n) for n in range(1, 101)])
     first = session.scalars(select(Reading).order_by(Reading.id)).first()
     assert first is not None
-    correct_reading(session, None, first.id, "10.5", now=NOW)
+    correct_reading(session, CLI, first.id, "10.5", now=NOW)
     session.execute(text("ANALYZE"))
     if session.get_bind().dialect.name == "postgresql":
         (definition,) = session.execute(

@@ -12,10 +12,13 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from operational.auth import Permission, system_principal
 from operational.demo import STEPS, DemoOptions
 from operational.demo.energy import energy_step
 from operational.models import Building, Meter, MeterPoint, Office, Reading
 from operational.services.energy import list_points, meter_labels_pdf
+
+CLI = system_principal("cli")
 
 OPTIONS = DemoOptions(offices=2, days=60, seed=11, now=datetime(2026, 8, 15, 4, tzinfo=UTC))
 
@@ -46,7 +49,7 @@ def test_demo_energy_tells_the_story_and_is_deterministic(session: Session) -> N
     offices = session.scalars(select(Office.code).order_by(Office.code)).all()
     assert len(offices) >= 2
     office = offices[0]
-    points = {p.code: p for p in list_points(session, [office])}
+    points = {p.code: p for p in list_points(session, CLI, Permission.ENTER_READINGS, [office])}
     assert points[f"{office}-E-B1"].parent_code == f"{office}-E-MAIN"
     assert points[f"{office}-E-B1-LIFT"].parent_code == f"{office}-E-B1"
     assert points[f"{office}-W-B1"].parent_code == f"{office}-W-MAIN"
@@ -68,8 +71,8 @@ def test_label_sheet_pdf(session: Session, tmp_path: Path) -> None:
     load(session)
     office = session.scalars(select(Office.code).order_by(Office.code)).first()
     assert office is not None
-    n = len(list_points(session, [office]))
-    pdf = meter_labels_pdf(session, office, "https://pc.example/", "zh_CN")
+    n = len(list_points(session, CLI, Permission.ENTER_READINGS, [office]))
+    pdf = meter_labels_pdf(session, CLI, office, "https://pc.example/", "zh_CN")
     assert pdf.startswith(b"%PDF-")
     pages = len(re.findall(rb"/Type /Page\b", pdf))
     assert pages == -(-n // 24)

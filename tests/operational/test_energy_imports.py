@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from operational.auth import system_principal
 from operational.imports.energy import (
     import_meters_file,
     import_readings_file,
@@ -20,6 +21,8 @@ from operational.imports.org import import_org_rows
 from operational.imports.table import ImportRejected
 from operational.models import Group, Meter, MeterPoint, Reading
 from operational.services.energy import point_status
+
+CLI = system_principal("cli")
 
 NOW = datetime(2026, 7, 1, tzinfo=UTC)
 
@@ -78,7 +81,7 @@ def test_meters_import_creates_tree_parent_later_and_is_idempotent(
     meter = session.scalars(select(Meter).where(Meter.point_id == b1.id)).one()
     assert (meter.multiplier, meter.digits, meter.serial) == (Decimal(40), 5, "S1")
     assert meter.installed_at == datetime(2026, 5, 31, 16, 0, tzinfo=UTC)  # local midnight
-    water = point_status(session, "IM01-W-MAIN")
+    water = point_status(session, CLI, "IM01-W-MAIN")
     assert water.meter is not None and water.meter.multiplier == 1
     again = import_meters_file(session, tmp_path / "m.csv", actor="t", now=NOW)
     assert (again.created, again.unchanged) == (0, 3)
@@ -217,7 +220,7 @@ def test_replacements_import(session: Session, tmp_path: Path) -> None:
     path = write(tmp_path, "rep.csv", text)
     assert import_replacements_file(session, path, actor="t", now=NOW).created == 1
     assert import_replacements_file(session, path, actor="t", now=NOW).unchanged == 1
-    status = point_status(session, "IM01-W-MAIN")
+    status = point_status(session, CLI, "IM01-W-MAIN")
     assert status.meter is not None and status.meter.serial == "W2"
     assert status.last_reading == 0
     bad = write(

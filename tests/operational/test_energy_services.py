@@ -9,7 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from operational.auth import Grant, Principal
+from operational.auth import (
+    Grant,
+    Permission,
+    Principal,
+    system_principal,
+)
 from operational.errors import DomainError, PermissionDenied
 from operational.imports.org import import_org_rows
 from operational.models import AuditEntry, Group, Reading, Role, ScopeLevel
@@ -24,6 +29,8 @@ from operational.services.energy import (
     record_reading,
     replace_meter,
 )
+
+CLI = system_principal("cli")
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -64,7 +71,7 @@ def setup_office(session: Session, digits: int | None = 5) -> None:
     )
     add_point(
         session,
-        None,
+        CLI,
         office_code="EC01",
         code="EC01-E-MAIN",
         name="总表",
@@ -73,7 +80,7 @@ def setup_office(session: Session, digits: int | None = 5) -> None:
     )
     add_point(
         session,
-        None,
+        CLI,
         office_code="EC01",
         code="EC01-E-B1",
         name="1号楼",
@@ -83,7 +90,7 @@ def setup_office(session: Session, digits: int | None = 5) -> None:
     )
     add_meter(
         session,
-        None,
+        CLI,
         point_code="EC01-E-B1",
         installed_at=T0,
         initial_reading="99000",
@@ -106,7 +113,7 @@ def principal(role: Role, office: str = "EC01") -> Principal:
 
 def history(session: Session, days: int = 5, per_day: int = 100) -> None:
     for n in range(1, days + 1):
-        record_reading(session, None, "EC01-E-B1", day(n), 99000 + per_day * n, now=NOW)
+        record_reading(session, CLI, "EC01-E-B1", day(n), 99000 + per_day * n, now=NOW)
 
 
 def error_of(excinfo: pytest.ExceptionInfo[DomainError]) -> tuple[str, str, str]:
@@ -120,7 +127,7 @@ def test_reading_is_stored_on_the_installed_meter(session: Session) -> None:
         session, principal(Role.TECHNICIAN), "EC01-E-B1", day(1), "99100.5", now=NOW
     )
     assert result.delta == Decimal("100.5")
-    status = point_status(session, "EC01-E-B1")
+    status = point_status(session, CLI, "EC01-E-B1")
     assert status.last_reading == Decimal("99100.5")
     assert status.meter is not None and status.meter.serial == "S-1"
     assert status.typical_daily_use == Decimal("100.5")
@@ -129,7 +136,7 @@ def test_reading_is_stored_on_the_installed_meter(session: Session) -> None:
 
 def test_naive_time_is_office_local(session: Session) -> None:
     setup_office(session)
-    result = record_reading(session, None, "EC01-E-B1", datetime(2026, 6, 2, 9, 0), 99100, now=NOW)
+    result = record_reading(session, CLI, "EC01-E-B1", datetime(2026, 6, 2, 9, 0), 99100, now=NOW)
     assert result.reading.read_at == day(1)
 
 
@@ -137,28 +144,28 @@ def test_checks_give_clear_messages(session: Session) -> None:
     setup_office(session)
     history(session, 3)
     with pytest.raises(DomainError) as exc:
-        record_reading(session, None, "EC01-E-B1", NOW + timedelta(days=1), 99400, now=NOW)
+        record_reading(session, CLI, "EC01-E-B1", NOW + timedelta(days=1), 99400, now=NOW)
     assert exc.value.key == "energy.reading.future"
     assert "future" in exc.value.message("en") and "晚于当前时间" in exc.value.message("zh_CN")
     with pytest.raises(DomainError) as exc:
-        record_reading(session, None, "EC01-E-B1", T0 - timedelta(days=1), 98000, now=NOW)
+        record_reading(session, CLI, "EC01-E-B1", T0 - timedelta(days=1), 98000, now=NOW)
     assert exc.value.key == "energy.reading.before_installation"
     with pytest.raises(DomainError) as exc:
-        record_reading(session, None, "EC01-E-B1", day(2), 99200, now=NOW)
+        record_reading(session, CLI, "EC01-E-B1", day(2), 99200, now=NOW)
     assert exc.value.key == "energy.reading.duplicate_time"
     assert "99200" in exc.value.message("en")
     with pytest.raises(DomainError) as exc:
-        record_reading(session, None, "EC01-E-B1", day(4), 100000, now=NOW)
+        record_reading(session, CLI, "EC01-E-B1", day(4), 100000, now=NOW)
     assert exc.value.key == "energy.reading.exceeds_register"
     with pytest.raises(DomainError) as exc:
-        record_reading(session, None, "EC01-E-B1", day(4), 50000, now=NOW)
+        record_reading(session, CLI, "EC01-E-B1", day(4), 50000, now=NOW)
     assert exc.value.key == "energy.reading.rollover_implausible"
     assert "99300" in exc.value.message("zh_CN")
     with pytest.raises(DomainError) as exc:
-        record_reading(session, None, "NOPE", day(4), 5, now=NOW)
+        record_reading(session, CLI, "NOPE", day(4), 5, now=NOW)
     assert exc.value.key == "energy.unknown_point"
     with pytest.raises(DomainError) as exc:
-        record_reading(session, None, "EC01-E-B1", day(4), "abc", now=NOW)
+        record_reading(session, CLI, "EC01-E-B1", day(4), "abc", now=NOW)
     assert exc.value.key == "energy.reading.bad_number"
 
 
@@ -166,7 +173,7 @@ def test_lower_reading_without_digits_is_refused(session: Session) -> None:
     setup_office(session, digits=None)
     history(session, 2)
     with pytest.raises(DomainError) as exc:
-        record_reading(session, None, "EC01-E-B1", day(3), 99150, now=NOW)
+        record_reading(session, CLI, "EC01-E-B1", day(3), 99150, now=NOW)
     key, en, zh = error_of(exc)
     assert key == "energy.reading.lower_than_previous"
     assert "lower than the previous reading 99200" in en
@@ -177,10 +184,10 @@ def test_rollover_needs_confirmation_then_is_flagged(session: Session) -> None:
     setup_office(session)
     history(session, 9)  # 99900 at day 9
     with pytest.raises(RolloverConfirmationNeeded) as exc:
-        record_reading(session, None, "EC01-E-B1", day(10), 5, now=NOW)
+        record_reading(session, CLI, "EC01-E-B1", day(10), 5, now=NOW)
     assert exc.value.confirmation == "rollover"
     assert "105" in exc.value.message("en")
-    result = record_reading(session, None, "EC01-E-B1", day(10), 5, confirm_rollover=True, now=NOW)
+    result = record_reading(session, CLI, "EC01-E-B1", day(10), 5, confirm_rollover=True, now=NOW)
     assert result.reading.flag == "rollover" and result.delta == Decimal(105)
 
 
@@ -188,20 +195,20 @@ def test_high_reading_needs_confirmation_then_is_flagged(session: Session) -> No
     setup_office(session)
     history(session, 3)  # 99300
     with pytest.raises(HighReadingConfirmationNeeded) as exc:
-        record_reading(session, None, "EC01-E-B1", day(4), 99700, now=NOW)
+        record_reading(session, CLI, "EC01-E-B1", day(4), 99700, now=NOW)
     assert exc.value.confirmation == "high"
     assert "400" in exc.value.message("en") and "100" in exc.value.message("zh_CN")
-    result = record_reading(session, None, "EC01-E-B1", day(4), 99700, confirm_high=True, now=NOW)
+    result = record_reading(session, CLI, "EC01-E-B1", day(4), 99700, confirm_high=True, now=NOW)
     assert result.reading.flag == "high"
 
 
 def test_backfilled_reading_must_fit_between_neighbours(session: Session) -> None:
     setup_office(session)
-    record_reading(session, None, "EC01-E-B1", day(1), 99100, now=NOW)
-    record_reading(session, None, "EC01-E-B1", day(3), 99300, now=NOW)
-    record_reading(session, None, "EC01-E-B1", day(2), 99200, now=NOW)
+    record_reading(session, CLI, "EC01-E-B1", day(1), 99100, now=NOW)
+    record_reading(session, CLI, "EC01-E-B1", day(3), 99300, now=NOW)
+    record_reading(session, CLI, "EC01-E-B1", day(2), 99200, now=NOW)
     with pytest.raises(DomainError) as exc:
-        record_reading(session, None, "EC01-E-B1", day(2) + timedelta(hours=1), 99350, now=NOW)
+        record_reading(session, CLI, "EC01-E-B1", day(2) + timedelta(hours=1), 99350, now=NOW)
     assert exc.value.key == "energy.reading.higher_than_next"
 
 
@@ -220,7 +227,7 @@ def test_scope_is_checked(session: Session) -> None:
 def test_correction_supersedes_and_audit_shows_both(session: Session) -> None:
     setup_office(session)
     history(session, 3)
-    wrong = point_status(session, "EC01-E-B1").recent[0]
+    wrong = point_status(session, CLI, "EC01-E-B1").recent[0]
     new = correct_reading(
         session, principal(Role.ENGINEERING_SUPERVISOR), wrong.reading_id, "99310", now=NOW
     )
@@ -231,16 +238,16 @@ def test_correction_supersedes_and_audit_shows_both(session: Session) -> None:
         (Decimal(99300), None),
         (Decimal(99310), wrong.reading_id),
     ]
-    assert point_status(session, "EC01-E-B1").last_reading == Decimal(99310)
+    assert point_status(session, CLI, "EC01-E-B1").last_reading == Decimal(99310)
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "correct")).one()
     assert entry.before is not None and Decimal(entry.before["reading"]) == 99300
     assert entry.after is not None and Decimal(entry.after["reading"]) == 99310
     assert entry.actor == "reader"
     with pytest.raises(DomainError) as exc:
-        correct_reading(session, None, wrong.reading_id, "99320", now=NOW)
+        correct_reading(session, CLI, wrong.reading_id, "99320", now=NOW)
     assert exc.value.key == "energy.reading.not_current"
-    correct_reading(session, None, new.reading_id, None, now=NOW)
-    status = point_status(session, "EC01-E-B1")
+    correct_reading(session, CLI, new.reading_id, None, now=NOW)
+    status = point_status(session, CLI, "EC01-E-B1")
     assert status.last_reading == Decimal(99200)
     assert session.scalars(select(AuditEntry).where(AuditEntry.action == "void")).one()
 
@@ -250,7 +257,7 @@ def test_replacement_in_one_step(session: Session) -> None:
     history(session, 3)
     new = replace_meter(
         session,
-        None,
+        CLI,
         "EC01-E-B1",
         day(3) + timedelta(hours=5),
         "99350",
@@ -259,18 +266,18 @@ def test_replacement_in_one_step(session: Session) -> None:
         now=NOW,
     )
     assert (new.serial, new.multiplier, new.digits) == ("S-2", Decimal(1), 5)
-    result = record_reading(session, None, "EC01-E-B1", day(4), 60, now=NOW)
+    result = record_reading(session, CLI, "EC01-E-B1", day(4), 60, now=NOW)
     assert result.delta == Decimal(60)
-    status = point_status(session, "EC01-E-B1")
+    status = point_status(session, CLI, "EC01-E-B1")
     assert status.meter is not None and status.meter.serial == "S-2"
     # an old reading before the swap still goes to the old meter
-    late = record_reading(session, None, "EC01-E-B1", day(3) + timedelta(hours=2), 99320, now=NOW)
+    late = record_reading(session, CLI, "EC01-E-B1", day(3) + timedelta(hours=2), 99320, now=NOW)
     assert late.reading.meter_id != new.meter_id
     with pytest.raises(DomainError) as exc:
-        replace_meter(session, None, "EC01-E-B1", day(3), 70, 0, now=NOW)
+        replace_meter(session, CLI, "EC01-E-B1", day(3), 70, 0, now=NOW)
     assert exc.value.key == "energy.replace.not_after_last"
     with pytest.raises(DomainError) as exc:
-        replace_meter(session, None, "EC01-E-B1", day(5), 30, 0, now=NOW)
+        replace_meter(session, CLI, "EC01-E-B1", day(5), 30, 0, now=NOW)
     assert exc.value.key == "energy.replace.final_lower"
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "replace")).one()
     assert entry.after is not None and Decimal(entry.after["final_reading"]) == 99350
@@ -281,7 +288,7 @@ def test_points_and_parents(session: Session) -> None:
     with pytest.raises(DomainError) as exc:
         add_point(
             session,
-            None,
+            CLI,
             office_code="EC01",
             code="EC01-W-1",
             name="水",
@@ -292,7 +299,7 @@ def test_points_and_parents(session: Session) -> None:
     with pytest.raises(DomainError) as exc:
         add_point(
             session,
-            None,
+            CLI,
             office_code="EC02",
             code="EC02-E-1",
             name="电",
@@ -301,13 +308,11 @@ def test_points_and_parents(session: Session) -> None:
         )
     assert exc.value.key == "energy.parent_other_office"
     with pytest.raises(DomainError) as exc:
-        add_meter(
-            session, None, point_code="EC01-E-B1", installed_at=T0, initial_reading=0, now=NOW
-        )
+        add_meter(session, CLI, point_code="EC01-E-B1", installed_at=T0, initial_reading=0, now=NOW)
     assert exc.value.key == "energy.meter.already_open"
-    points = list_points(session, ["EC01"])
+    points = list_points(session, CLI, Permission.ENTER_READINGS, ["EC01"])
     assert [(p.code, p.parent_code, p.building, p.has_meter) for p in points] == [
         ("EC01-E-B1", "EC01-E-MAIN", "1号楼", True),
         ("EC01-E-MAIN", None, None, False),
     ]
-    assert list_points(session, ["EC02"]) == []
+    assert list_points(session, CLI, Permission.ENTER_READINGS, ["EC02"]) == []

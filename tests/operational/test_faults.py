@@ -12,7 +12,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from operational.auth import Grant, Principal
+from operational.auth import (
+    Grant,
+    Principal,
+    system_principal,
+)
 from operational.demo import DemoOptions
 from operational.demo.faults import FAULTS, faults_step
 from operational.demo.orders import orders_step
@@ -25,6 +29,8 @@ from operational.services.faults import (
     search_faults,
 )
 from operational.services.objects import add_object_type
+
+CLI = system_principal("cli")
 
 
 def person(role: Role, office: str | None = "OF1") -> Principal:
@@ -40,11 +46,9 @@ MANAGER = person(Role.OFFICE_MANAGER)
 
 
 def tree(session: Session) -> None:
-    add_object_type(
-        session, None, code="ft_eng", name="工程设备", discipline=Discipline.ENGINEERING
-    )
-    add_object_type(session, None, code="ft_elev", name="电梯", parent_code="ft_eng")
-    add_object_type(session, None, code="ft_pump", name="水泵", parent_code="ft_eng")
+    add_object_type(session, CLI, code="ft_eng", name="工程设备", discipline=Discipline.ENGINEERING)
+    add_object_type(session, CLI, code="ft_elev", name="电梯", parent_code="ft_eng")
+    add_object_type(session, CLI, code="ft_pump", name="水泵", parent_code="ft_eng")
     add_fault(
         session,
         ADMIN,

@@ -19,7 +19,10 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from operational import login_sessions
-from operational.auth import hash_password
+from operational.auth import (
+    hash_password,
+    system_principal,
+)
 from operational.db import alembic_config, create_db_engine, upgrade
 from operational.errors import DomainError
 from operational.login_sessions import Lifetime
@@ -28,6 +31,8 @@ from operational.models.people import LoginSession
 from operational.services.users import set_active, set_password
 from operational.settings import load_settings, signing_key
 from tests.conftest import BACKENDS, fresh_database_url
+
+CLI = system_principal("cli")
 
 KEY = b"k" * 48
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -142,14 +147,14 @@ def test_a_password_reset_or_a_disabled_account_ends_every_session(session: Sess
     user = _user(session)
     first = login_sessions.start(session, KEY, user.id, LIFE)
     second = login_sessions.start(session, KEY, user.id, LIFE)
-    set_password(session, None, "zhang.wei", "a-new-long-password")
+    set_password(session, CLI, "zhang.wei", "a-new-long-password")
     assert _resume(session, first.token, datetime.now(UTC)) is None
     assert _resume(session, second.token, datetime.now(UTC)) is None
 
     third = login_sessions.start(session, KEY, user.id, LIFE)
-    set_active(session, None, "zhang.wei", False)
+    set_active(session, CLI, "zhang.wei", False)
     assert _resume(session, third.token, datetime.now(UTC)) is None
-    set_active(session, None, "zhang.wei", True)  # enabling again does not revive it
+    set_active(session, CLI, "zhang.wei", True)  # enabling again does not revive it
     assert _resume(session, third.token, datetime.now(UTC)) is None
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from test_workflow_support import T0, build_world
 
+from operational.auth import system_principal
 from operational.errors import PermissionDenied, StaleVersion
 from operational.imports.object_types import (
     COLUMNS,
@@ -34,6 +35,8 @@ from operational.models import (
 from operational.services import orders, plans
 from operational.services.objects import AttributeView, TypeView, type_tree
 from propcloud.cli import main
+
+CLI = system_principal("cli")
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "object-types.csv"
 HEADER = ",".join(COLUMNS)
@@ -60,7 +63,7 @@ def audits(session: Session) -> int:
 def test_the_documented_example_builds_the_tree_and_imports_again_unchanged(
     session: Session,
 ) -> None:
-    assert counts(import_object_types_file(session, EXAMPLE)) == (10, 0, 0)
+    assert counts(import_object_types_file(session, EXAMPLE, actor=CLI)) == (10, 0, 0)
     types = tree(session)
     assert [v.code for v in type_tree(session)][:5] == [
         "engineering",  # roots in discipline order, children in the order they were added
@@ -92,7 +95,7 @@ def test_the_documented_example_builds_the_tree_and_imports_again_unchanged(
         "cleaning",
     }
     before = audits(session)
-    assert counts(import_object_types_file(session, EXAMPLE)) == (0, 0, 10)
+    assert counts(import_object_types_file(session, EXAMPLE, actor=CLI)) == (0, 0, 10)
     assert audits(session) == before
 
 
@@ -109,18 +112,18 @@ def test_xlsx_cells_with_line_breaks_give_the_same_tree(session: Session, tmp_pa
         sheet.append([cells[c] or None for c in COLUMNS])
     path = tmp_path / "types.xlsx"
     workbook.save(path)
-    assert counts(import_object_types_file(session, path)) == (10, 0, 0)
+    assert counts(import_object_types_file(session, path, actor=CLI)) == (10, 0, 0)
     from_xlsx = type_tree(session)
-    assert counts(import_object_types_file(session, EXAMPLE)) == (0, 0, 10)
+    assert counts(import_object_types_file(session, EXAMPLE, actor=CLI)) == (0, 0, 10)
     assert type_tree(session) == from_xlsx
 
 
 def test_the_exported_tree_imports_again_unchanged(session: Session, tmp_path: Path) -> None:
     build_world(session)
-    import_object_types_file(session, EXAMPLE)
+    import_object_types_file(session, EXAMPLE, actor=CLI)
     exported = export_rows(type_tree(session))
     rows = [(n, values) for n, values in enumerate(exported, start=2)]
-    assert counts(import_object_type_rows(session, rows, actor=None)) == (0, 0, len(rows))
+    assert counts(import_object_type_rows(session, rows, actor=CLI)) == (0, 0, len(rows))
 
 
 def test_every_bad_new_row_is_reported_by_number_and_nothing_is_imported(
@@ -149,7 +152,7 @@ def test_every_bad_new_row_is_reported_by_number_and_nothing_is_imported(
         "ot_m,M,ot_a,,,\n",  # 18 good: its parent's row is bad, but it is in the file
     )
     with pytest.raises(ImportRejected) as caught:
-        import_object_types_file(session, path)
+        import_object_types_file(session, path, actor=CLI)
     assert session.scalar(select(func.count()).select_from(ObjectType)) == types_before
     assert [(e.row, e.key) for e in caught.value.errors] == [
         (3, "import.missing_value"),
@@ -191,7 +194,7 @@ def test_a_stored_type_keeps_its_place_its_attributes_and_their_kinds(
         "WT-CLN,Cleaning,,,area:text,\n",  # 6 (one conflict, told once)
     )
     with pytest.raises(ImportRejected) as caught:
-        import_object_types_file(session, path)
+        import_object_types_file(session, path, actor=CLI)
     assert [(e.row, e.key) for e in caught.value.errors] == [
         (2, "object_types.parent_changed"),
         (3, "object_types.discipline_changed"),
@@ -206,7 +209,7 @@ def test_a_stored_type_keeps_its_place_its_attributes_and_their_kinds(
         "b.csv",
     )
     with pytest.raises(ImportRejected) as caught:
-        import_object_types_file(session, path)
+        import_object_types_file(session, path, actor=CLI)
     assert [(e.row, e.key) for e in caught.value.errors] == [
         (2, "object_types.attribute_not_listed"),  # model is not listed: never removed
         (2, "object_types.kind_changed"),
@@ -235,7 +238,7 @@ def test_a_stored_type_is_renamed_and_extended_and_a_blank_cell_keeps_what_is_st
         "brand*:text:Make; model:text:Model; rated_load:number:Rated load:t; serial:text,\n"
         "WT-LOBBY,Lobby,WT-CLN,,,\n",
     )
-    assert counts(import_object_types_file(session, path)) == (0, 1, 1)
+    assert counts(import_object_types_file(session, path, actor=CLI)) == (0, 1, 1)
     lift = tree(session)["WT-ELEV"]
     assert lift.name == "Lift"
     assert lift.attributes == (
@@ -255,7 +258,7 @@ def test_a_stored_type_is_renamed_and_extended_and_a_blank_cell_keeps_what_is_st
     assert entry.actor == "cli"
     assert entry.before is not None and entry.after is not None
     assert (entry.before["name"], entry.after["name"]) == ("Elevator", "Lift")
-    assert counts(import_object_types_file(session, path)) == (0, 0, 2)
+    assert counts(import_object_types_file(session, path, actor=CLI)) == (0, 0, 2)
 
 
 def test_a_new_checklist_leaves_orders_already_issued_as_they_were(
@@ -270,7 +273,7 @@ def test_a_new_checklist_leaves_orders_already_issued_as_they_were(
         "WT-ELEV,Elevator,WT-ENG,,,"
         "Emergency phone | Brake test | Door sensors and light curtain | Pit clean\n",
     )
-    assert counts(import_object_types_file(session, path)) == (0, 1, 0)
+    assert counts(import_object_types_file(session, path, actor=CLI)) == (0, 1, 0)
     assert tree(s)["WT-ELEV"].checklist == (
         "Emergency phone",
         "Brake test",
@@ -293,7 +296,7 @@ def test_a_new_checklist_leaves_orders_already_issued_as_they_were(
     items_before = s.scalar(select(func.count()).select_from(ChecklistItem))
     shorter = write_csv(tmp_path, "WT-ELEV,Elevator,WT-ENG,,,Brake test | Pit clean\n", "b.csv")
     with pytest.raises(ImportRejected) as caught:
-        import_object_types_file(session, shorter)
+        import_object_types_file(session, shorter, actor=CLI)
     assert [(e.row, e.key) for e in caught.value.errors] == [
         (2, "object_types.item_in_use"),
         (2, "object_types.item_in_use"),
@@ -308,9 +311,9 @@ def test_a_new_checklist_leaves_orders_already_issued_as_they_were(
     assert answers == 14  # two elevators × (3 + 4) items
     current = " | ".join(tree(s)["WT-ELEV"].checklist)
     longer = write_csv(tmp_path, f"WT-ELEV,Elevator,WT-ENG,,,{current} | Extra\n", "c.csv")
-    assert counts(import_object_types_file(session, longer)) == (0, 1, 0)
+    assert counts(import_object_types_file(session, longer, actor=CLI)) == (0, 1, 0)
     again = write_csv(tmp_path, f"WT-ELEV,Elevator,WT-ENG,,,{current}\n", "d.csv")
-    assert counts(import_object_types_file(session, again)) == (0, 1, 0)
+    assert counts(import_object_types_file(session, again, actor=CLI)) == (0, 1, 0)
     assert " | ".join(tree(s)["WT-ELEV"].checklist) == current
 
 

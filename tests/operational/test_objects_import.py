@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from operational.auth import system_principal
 from operational.db import create_db_engine, unit_of_work
 from operational.errors import DomainError
 from operational.imports.objects import import_objects_file
@@ -33,6 +34,8 @@ from operational.models import (
 from operational.services.objects import AttributeSpec, add_object_type, object_labels_pdf
 from propcloud.cli import main
 
+CLI = system_principal("cli")
+
 BASIC = "office_code,object_code,name,type_code"
 HEADER = BASIC + ",location,attr:brand,attr:rated_load,attr:installed_on"
 
@@ -47,7 +50,7 @@ def world(session: Session) -> None:
     session.flush()
     add_object_type(
         session,
-        None,
+        CLI,
         code="oi_eng",
         name="工程设备",
         discipline=Discipline.ENGINEERING,
@@ -55,7 +58,7 @@ def world(session: Session) -> None:
     )
     add_object_type(
         session,
-        None,
+        CLI,
         code="oi_elev",
         name="电梯",
         parent_code="oi_eng",
@@ -65,7 +68,7 @@ def world(session: Session) -> None:
         ],
         checklist=["平层准确"],
     )
-    add_object_type(session, None, code="oi_pump", name="水泵", parent_code="oi_eng")
+    add_object_type(session, CLI, code="oi_pump", name="水泵", parent_code="oi_eng")
 
 
 def write_csv(tmp_path: Path, body: str, name: str = "objects.csv", header: str = HEADER) -> Path:
@@ -247,20 +250,22 @@ def test_label_sheet_has_one_qr_link_per_object(session: Session) -> None:
             )
         )
     session.flush()
-    pdf = object_labels_pdf(session, "OI1", "https://pc.example/", "zh_CN")
+    pdf = object_labels_pdf(session, CLI, "OI1", "https://pc.example/", "zh_CN")
     assert pdf.startswith(b"%PDF-")
     assert len(re.findall(rb"/Type /Page\b", pdf)) == 2  # 24 labels a page
     urls = re.findall(rb"/URI \((.*?)\)", pdf)
     assert len(urls) == 26
     assert urls[0] == b"https://pc.example/object?code=X-01&office=OI1"
-    pumps = object_labels_pdf(session, "OI1", "https://pc.example", "en", type_code="oi_pump")
+    pumps = object_labels_pdf(session, CLI, "OI1", "https://pc.example", "en", type_code="oi_pump")
     assert re.findall(rb"/URI \((.*?)\)", pumps) == [
         b"https://pc.example/object?code=X-26&office=OI1"
     ]
-    engineering = object_labels_pdf(session, "OI1", "https://pc.example", "en", type_code="oi_eng")
+    engineering = object_labels_pdf(
+        session, CLI, "OI1", "https://pc.example", "en", type_code="oi_eng"
+    )
     assert len(re.findall(rb"/URI \(", engineering)) == 26  # a type's sub-types are included
     with pytest.raises(DomainError) as none:
-        object_labels_pdf(session, "OI2", "https://pc.example", "en")
+        object_labels_pdf(session, CLI, "OI2", "https://pc.example", "en")
     assert none.value.key == "objects.labels.no_objects"
 
 
@@ -277,7 +282,7 @@ def test_the_commands_as_an_operator_runs_them(
     assert runner.invoke(main, ["import", "org", str(org)]).exit_code == 0
     engine = create_db_engine(f"sqlite:///{tmp_path}/cli.db")
     with unit_of_work(engine) as session:
-        add_object_type(session, None, code="pump", name="水泵", discipline=Discipline.ENGINEERING)
+        add_object_type(session, CLI, code="pump", name="水泵", discipline=Discipline.ENGINEERING)
     engine.dispose()
     bad = write_csv(tmp_path, "CL01,WP-1,1号水泵,pump\nCL01,WP-2,,pump\n", header=BASIC)
     result = runner.invoke(main, ["import", "objects", str(bad)])

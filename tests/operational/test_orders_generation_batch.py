@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from test_workflow_support import T0, World, build_world
 
 from operational import sla
+from operational.auth import system_principal
 from operational.db import create_db_engine, upgrade
 from operational.errors import PermissionDenied
 from operational.imports.org import ensure_group
@@ -35,6 +36,8 @@ from operational.services import plans
 from operational.services.calendars import calendar_for_office
 from operational.workflow import engine
 from tests.conftest import fresh_database_url
+
+CLI = system_principal("cli")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -245,7 +248,7 @@ def test_create_many_skips_a_taken_key_and_numbers_the_rest(session: Session) ->
 
     ids = engine.create_many(
         s,
-        None,
+        system_principal(),
         PeriodicOrder,
         "issue",
         [doc(date(2026, 3, 10)), doc(date(2026, 3, 11))],

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from test_workflow_support import T0, World, build_world
 
+from operational.auth import system_principal
 from operational.errors import DomainError, NotFound
 from operational.models import (
     CityCompany,
@@ -24,6 +25,8 @@ from operational.models import (
 from operational.services import orders
 from operational.services.orders import CorrectiveSpec
 from operational.workflow import engine
+
+CLI = system_principal("cli")
 
 
 def _corrective(w: World, number: str = "") -> CorrectiveOrder:
@@ -50,12 +53,12 @@ def test_an_order_is_found_by_any_number_it_was_given(session: Session) -> None:
     assert raised.document_no.startswith("CM-OF1-")
     for order in (periodic, raised, imported, misleading):
         s.expire_all()
-        found = orders.get_order(s, order.document_no)
+        found = orders.get_order(s, CLI, order.document_no)
         assert (type(found), found.id) == (type(order), order.id)
-    assert isinstance(orders.get_order(s, periodic.document_no), PeriodicOrder)
+    assert isinstance(orders.get_order(s, CLI, periodic.document_no), PeriodicOrder)
     for unknown in ("CM-OF1-999999", "PM-OF1-999999", "nope"):
         with pytest.raises(NotFound) as missing:
-            orders.get_order(s, unknown)
+            orders.get_order(s, CLI, unknown)
         assert missing.value.key == "orders.unknown_order"
 
 
@@ -159,12 +162,12 @@ def test_a_full_move_through_the_services_one_transaction_each(session: Session)
     for step in steps:
         s.flush()  # what a commit writes; the fixture rolls everything back at the end
         s.expunge_all()
-        order = orders.get_order(s, number)
+        order = orders.get_order(s, CLI, number)
         assert isinstance(order, CorrectiveOrder)
         step(order)
     s.flush()
     s.expunge_all()
-    order = orders.get_order(s, number)
+    order = orders.get_order(s, CLI, number)
     assert (order.state, order.version) == ("closed", 4)
     assert [e.transition for e in engine.history(s, order)] == [
         "raise",

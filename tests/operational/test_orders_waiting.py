@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from test_workflow_support import T0, World, build_world
 
+from operational.auth import system_principal
 from operational.errors import DomainError, PermissionDenied
 from operational.models import CorrectiveOrder, Discipline, WorkflowClock, WorkflowEvent
 from operational.services import orders
@@ -22,6 +23,8 @@ from operational.services.orders import CorrectiveSpec, WaitReason
 from operational.sla import ClockTarget, ClockUnit, evaluate
 from operational.workflow import definitions, engine
 from operational.workflow.engine import DocumentType, Transition
+
+CLI = system_principal("cli")
 
 H = timedelta(hours=1)
 SH = timedelta(hours=8)
@@ -215,9 +218,9 @@ def test_a_clock_stopped_while_paused_closes_the_pause_at_the_stop(
     order = _assigned(w)
     orders.wait_corrective(s, w["tech"], order, order.version, "owner", at=T0 + 10 * H)
     with pytest.raises(DomainError) as refused:
-        engine.transition(s, None, order, "cancel", {}, order.version, at=T0 + 9 * H)
+        engine.transition(s, CLI, order, "cancel", {}, order.version, at=T0 + 9 * H)
     assert refused.value.key == "workflow.before_last_pause"
-    event = engine.transition(s, None, order, "cancel", {}, order.version, at=T0 + 20 * H)
+    event = engine.transition(s, CLI, order, "cancel", {}, order.version, at=T0 + 20 * H)
     clock = _clock(s, order)
     (pause,) = engine.clock_pauses(s, clock)
     assert (pause.paused_at, pause.resumed_at, pause.resumed_event_id) == (

@@ -10,10 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from test_workflow_support import T0, World, build_world
 
+from operational.auth import system_principal
 from operational.errors import DomainError, PermissionDenied
 from operational.models import Discipline, Frequency, PeriodicOrder
 from operational.services import objects, orders, plans
 from operational.workflow import engine
+
+CLI = system_principal("cli")
 
 
 def _count(w: World) -> int:
@@ -181,16 +184,18 @@ def test_occurrences_count_from_the_start_date(
 def test_objects_without_plan(session: Session) -> None:
     world = build_world(session)
     s = world.session
-    assert [o.code for o in plans.objects_without_plan(s, "OF1")] == ["EL-1", "EL-2", "LB-1"]
+    assert [o.code for o in plans.objects_without_plan(s, CLI, "OF1")] == ["EL-1", "EL-2", "LB-1"]
     world.plan(objects=("EL-1",), approve=False)
-    assert [o.code for o in plans.objects_without_plan(s, "OF1")] == ["EL-2", "LB-1"]
+    assert [o.code for o in plans.objects_without_plan(s, CLI, "OF1")] == ["EL-2", "LB-1"]
     world.plan(objects=("EL-2",), end=date(2026, 3, 31))
-    assert [o.code for o in plans.objects_without_plan(s, "OF1", on=date(2026, 3, 31))] == ["LB-1"]
-    assert [o.code for o in plans.objects_without_plan(s, "OF1", on=date(2026, 4, 1))] == [
+    assert [o.code for o in plans.objects_without_plan(s, CLI, "OF1", on=date(2026, 3, 31))] == [
+        "LB-1"
+    ]
+    assert [o.code for o in plans.objects_without_plan(s, CLI, "OF1", on=date(2026, 4, 1))] == [
         "EL-2",
         "LB-1",
     ]
-    assert plans.objects_without_plan(s, "OF2") == []
+    assert plans.objects_without_plan(s, CLI, "OF2") == []
 
 
 def test_objects_carry_the_attributes_of_their_type(session: Session) -> None:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from operational.auth import system_principal
 from operational.i18n import t
 from operational.imports.table import ImportRejected
 from operational.imports.work_orders import import_work_orders_file
@@ -29,6 +30,8 @@ from operational.services import objects
 from operational.services.objects import AttributeSpec
 from operational.sla import ClockTarget, ClockUnit, due_at
 from operational.workflow import engine
+
+CLI = system_principal("cli")
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 HEADER = "order_no,office_code,discipline,kind,created_at,assigned_at,completed_at,verified_at,object_code"
@@ -57,7 +60,7 @@ def _office(session: Session) -> Office:
     session.flush()
     objects.add_object_type(
         session,
-        None,
+        CLI,
         code="WO-ELEV",
         name="电梯",
         discipline=Discipline.ENGINEERING,
@@ -65,7 +68,7 @@ def _office(session: Session) -> Office:
         checklist=["运行平稳"],
     )
     objects.add_object(
-        session, None, office_code="OF1", type_code="WO-ELEV", code="EL-1", name="1号电梯"
+        session, CLI, office_code="OF1", type_code="WO-ELEV", code="EL-1", name="1号电梯"
     )
     return office
 

@@ -21,6 +21,7 @@ from pipelines.run import PipelineFailed, run_pipeline
 from warehouse.models import Model, run_model
 from warehouse.publish import Warehouse
 from warehouse.queries import WarehouseReader
+from warehouse.scope import OfficeScope
 
 AS_OF = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
 
@@ -30,9 +31,10 @@ def test_run_pipeline_publishes_the_org_marts(org_url: str, tmp_path: Path) -> N
     warehouse = Warehouse(tmp_path / "wh")
     assert published == warehouse.current_path()
     assert list((tmp_path / "wh" / "building").iterdir()) == []
-    reader = WarehouseReader(tmp_path / "wh")
-    assert reader.org_overview(None)["office_code"].to_list() == ["SZ001", "SZ002"]
-    assert reader.org_overview(frozenset({"SZ002"}))["office_name"].to_list() == ["蛇口管理处"]
+    reader = WarehouseReader(tmp_path / "wh", OfficeScope.everything())
+    assert reader.org_overview()["office_code"].to_list() == ["SZ001", "SZ002"]
+    one = WarehouseReader(tmp_path / "wh", OfficeScope.of({"SZ002"}))
+    assert one.org_overview()["office_name"].to_list() == ["蛇口管理处"]
     info = reader.build_info()
     assert info is not None
     assert info["as_of"] == AS_OF
@@ -122,7 +124,7 @@ def test_a_failing_blocking_check_publishes_nothing(org_url: str, tmp_path: Path
     with pytest.raises(PipelineFailed, match="dim_office_has_city"):
         run_pipeline(org_url, tmp_path, AS_OF)
     assert Warehouse(tmp_path).current_path() == first
-    assert WarehouseReader(tmp_path).org_overview(None).height == 2
+    assert WarehouseReader(tmp_path, OfficeScope.everything()).org_overview().height == 2
 
 
 def test_a_failing_check_of_a_python_mart_publishes_nothing(

@@ -11,12 +11,15 @@ import duckdb
 import pytest
 from sqlalchemy import Engine
 
+from operational.auth import system_principal
 from operational.db import create_db_engine, unit_of_work
 from operational.services import orders
 from pipelines.run import run_pipeline
 from tests.conftest import BACKENDS
 from tests.warehouse.sla_support import AS_OF_1, scenario_database
 from tests.warehouse.test_sla_incremental import MARTS, corrective, people, raise_order
+
+CLI = system_principal("cli")
 
 H = timedelta(hours=1)
 
@@ -36,7 +39,7 @@ def wait_and_process(engine: Engine, document_no: str, at: datetime) -> None:
     the scenario's third corrective order is processed an hour later (clock stopped)."""
     with unit_of_work(engine) as session:
         who = people(session)
-        order = orders.get_order(session, document_no)
+        order = orders.get_order(session, CLI, document_no)
         orders.wait_corrective(session, who["tech"], order, order.version, "owner", at=at)
         c3 = corrective(session)[2]
         orders.process_corrective(session, who["tech"], c3, c3.version, at=at + H)

@@ -28,6 +28,7 @@ from tests.conftest import BACKENDS
 from tests.warehouse.sla_support import AS_OF_1, AS_OF_2, scenario_database
 from warehouse.publish import Warehouse
 from warehouse.queries_sla import LATE_ORDERS_SCHEMA, SlaReader
+from warehouse.scope import OfficeScope
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -64,7 +65,8 @@ def test_definitions_hold_the_sla_assets_with_lineage_from_raw_events() -> None:
 
 
 def test_pipeline_as_of_changes_pending_into_breached(scenario_url: str, tmp_path: Path) -> None:
-    reader = SlaReader(tmp_path)
+    reader = SlaReader(tmp_path, OfficeScope.everything())
+    of1 = SlaReader(tmp_path, OfficeScope.of({"OF1"}))
     run_pipeline(scenario_url, tmp_path, AS_OF_1)
     early = reader.compliance_heatmap()
     assert early.select("discipline", "total", "met", "breached", "pending").rows() == [
@@ -74,7 +76,7 @@ def test_pipeline_as_of_changes_pending_into_breached(scenario_url: str, tmp_pat
     assert reader.late_orders().is_empty()
     assert reader.office_workload().filter(office_code="OF1")["open_orders"].to_list() == [4]
     run_pipeline(scenario_url, tmp_path, AS_OF_2)  # incremental: starts from the first build
-    late = reader.compliance_heatmap(frozenset({"OF1"}), first_month=date(2026, 3, 1))
+    late = of1.compliance_heatmap(first_month=date(2026, 3, 1))
     assert late.select(
         "discipline", "total", "met", "breached", "pending", "compliance_pct"
     ).rows() == [
@@ -97,14 +99,18 @@ def test_pipeline_as_of_changes_pending_into_breached(scenario_url: str, tmp_pat
         "objects_without_plan": 3,
         "plan_coverage_pct": 0.0,
     }
-    throughput = reader.order_throughput(frozenset({"OF1"}))
+    throughput = of1.order_throughput()
     assert throughput.rows() == [("OF1", date(2026, 3, 1), 5, 4)]
-    assert reader.compliance_heatmap(frozenset()).is_empty()  # an empty scope sees nothing
-    assert reader.late_orders(frozenset({"OF2"})).is_empty()
+    nobody = SlaReader(tmp_path, OfficeScope.of(set()))
+    assert nobody.compliance_heatmap().is_empty()  # an empty scope sees nothing
+    assert nobody.office_workload().is_empty()
+    assert SlaReader(tmp_path, OfficeScope.of({"OF2"})).late_orders().is_empty()
+    assert reader.late_orders_count() == 3 == reader.late_orders(limit=10).height
+    assert reader.late_orders(limit=2, offset=2).height == 1  # paged, never cut silently
 
 
 def test_reader_before_anything_is_published(tmp_path: Path) -> None:
-    reader = SlaReader(tmp_path)
+    reader = SlaReader(tmp_path, OfficeScope.everything())
     assert reader.compliance_heatmap().is_empty()
     assert reader.office_workload().columns[0] == "office_code"
     assert reader.late_orders().schema == LATE_ORDERS_SCHEMA

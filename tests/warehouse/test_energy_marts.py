@@ -20,8 +20,8 @@ from pipelines.defs.energy import (
 )
 from warehouse.energy import build_energy
 from warehouse.publish import Warehouse
-from warehouse.queries import WarehouseReader
 from warehouse.queries_energy import EnergyReader
+from warehouse.scope import OfficeScope
 
 
 @pytest.fixture
@@ -31,21 +31,31 @@ def published(tmp_path: Path) -> Path:
     with duckdb.connect(str(path)) as con:
         seed(con, days=40)  # readings up to 2026-02-10 00:00 local (02-09 16:00 UTC)
         build_energy(con, as_of=date(2026, 2, 9), full=True)
+        con.execute(
+            "create table marts.dim_office as select distinct group_code, group_code as"
+            " group_name, city_code, city_code as city_name, office_code, office_code as"
+            " office_name, timezone from marts.dim_energy_point"
+        )
         con.execute("checkpoint")
     warehouse.publish(path)
     return tmp_path
 
 
+def reader(published: Path, offices: set[str] | None = None) -> EnergyReader:
+    """The energy reader of ``published`` bound to ``offices`` (None: every office)."""
+    return EnergyReader(published, OfficeScope.of(offices))
+
+
 def test_monthly_rollups_and_loss(published: Path) -> None:
-    energy = EnergyReader(WarehouseReader(published))
+    energy = reader(published)
     jan = date(2026, 1, 1)
-    office = energy.monthly("office", "O1", "electricity", None)
+    office = energy.monthly("office", "O1", "electricity")
     assert office.filter(office["month"] == jan)["consumption"].item() == pytest.approx(3100)
-    building = energy.monthly("building", "O1/B1", "electricity", None)
+    building = energy.monthly("building", "O1/B1", "electricity")
     assert building["consumption"][0] == pytest.approx(40 * 31)
-    group = energy.monthly("group", "G", "electricity", None)
+    group = energy.monthly("group", "G", "electricity")
     assert group["consumption"][0] == pytest.approx((100 + 10) * 31)
-    loss = energy.loss("M", None)
+    loss = energy.loss("M")
     row = loss.filter(loss["month"] == jan).row(0, named=True)
     assert row["children_consumption"] == pytest.approx(90 * 31)
     assert row["loss"] == pytest.approx(10 * 31)
@@ -55,7 +65,7 @@ def test_monthly_rollups_and_loss(published: Path) -> None:
     # incomplete, and so is its loss.
     feb = loss.filter(loss["month"] == date(2026, 2, 1)).row(0, named=True)
     assert not feb["complete"] and feb["loss"] is None
-    assert energy.yearly("office", "O1", "electricity", None)["consumption"][0] > 0
+    assert energy.yearly("office", "O1", "electricity")["consumption"][0] > 0
 
 
 def test_current_month_is_never_complete(tmp_path: Path) -> None:
@@ -85,46 +95,62 @@ def test_current_month_is_never_complete(tmp_path: Path) -> None:
 
 
 def test_scope_limits_every_query(published: Path) -> None:
-    energy = EnergyReader(WarehouseReader(published))
-    only_o2 = frozenset({"O2"})
-    assert energy.monthly("office", "O1", "electricity", only_o2).is_empty()
-    assert energy.monthly("group", "G", "electricity", only_o2).is_empty()
-    assert not energy.monthly("office", "O2", "electricity", only_o2).is_empty()
-    assert energy.daily("M", only_o2, date(2026, 1, 1), date(2026, 1, 31)).is_empty()
-    assert energy.daily("X", only_o2, date(2026, 1, 1), date(2026, 1, 31)).height == 31
-    kids = energy.children("group", "G", "electricity", None, date(2026, 1, 1), date(2026, 12, 1))
-    assert kids["node_code"].to_list() == ["C"]
-    office_kids = energy.children(
-        "office", "O1", "electricity", None, date(2026, 1, 1), date(2026, 12, 1)
+    energy, only_o2, nothing = (
+        reader(published),
+        reader(published, {"O2"}),
+        reader(published, set()),
     )
+    year = (date(2026, 1, 1), date(2026, 12, 1))
+    assert only_o2.monthly("office", "O1", "electricity").is_empty()
+    assert only_o2.monthly("group", "G", "electricity").is_empty()
+    assert only_o2.monthly("city", "C", "electricity").is_empty()  # O1 is in city C too
+    assert not only_o2.monthly("office", "O2", "electricity").is_empty()
+    assert only_o2.daily("M", date(2026, 1, 1), date(2026, 1, 31)).is_empty()
+    assert only_o2.daily("X", date(2026, 1, 1), date(2026, 1, 31)).height == 31
+    assert energy.children("group", "G", "electricity", *year)["node_code"].to_list() == ["C"]
+    assert only_o2.children("group", "G", "electricity", *year).is_empty()
+    assert only_o2.children("city", "C", "electricity", *year)["node_code"].to_list() == ["O2"]
+    office_kids = energy.children("office", "O1", "electricity", *year)
     assert set(office_kids["node_code"]) == {"O1/B1", "M"}
-    assert energy.children(
-        "office", "O1", "electricity", frozenset(), date(2026, 1, 1), date(2026, 12, 1)
-    ).is_empty()
-    per_m2 = energy.per_m2("electricity", None, date(2026, 1, 1), date(2026, 1, 1))
+    assert nothing.children("office", "O1", "electricity", *year).is_empty()
+    per_m2 = energy.per_m2("electricity", date(2026, 1, 1), date(2026, 1, 1))
     assert per_m2["consumption_per_m2"][0] == pytest.approx(40 * 31 / 1000)
-    yoy = energy.this_year_vs_last("office", "O1", "electricity", 2026, None)
+    assert only_o2.per_m2("electricity", date(2026, 1, 1), date(2026, 1, 1)).is_empty()
+    yoy = energy.this_year_vs_last("office", "O1", "electricity", 2026)
     assert yoy.height == 12 and yoy["this_year"][0] == pytest.approx(3100)
     daily_node = energy.daily_node(
-        "office", "O1", "electricity", None, date(2026, 1, 1), date(2026, 1, 2)
+        "office", "O1", "electricity", date(2026, 1, 1), date(2026, 1, 2)
     )
     assert daily_node["consumption"].to_list() == [pytest.approx(100), pytest.approx(100)]
-    assert energy.exceptions(None).is_empty()
+    assert energy.exceptions().is_empty()
+    assert nothing.points("electricity").is_empty()
+    assert set(only_o2.points("electricity")["office_code"]) == {"O2"}
+
+
+def test_a_city_scope_sees_its_city_total_not_the_group(published: Path) -> None:
+    """Both offices of city C in scope: the city's totals are theirs, the group's are not when
+    the group has offices elsewhere (here it has none, so the group is visible too)."""
+    city = reader(published, {"O1", "O2"})
+    assert not city.monthly("city", "C", "electricity").is_empty()
+    totals = city.visible_totals()
+    assert set(zip(totals["level"], totals["code"], strict=True)) == {("city", "C"), ("group", "G")}
+    assert reader(published, {"O1"}).visible_totals().is_empty()
 
 
 def test_daily_node_reads_the_daily_rollups(published: Path) -> None:
-    energy = EnergyReader(WarehouseReader(published))
+    energy = reader(published)
     jan = (date(2026, 1, 1), date(2026, 1, 31))
     for level, node in (("group", "G"), ("city", "C")):
-        frame = energy.daily_node(level, node, "electricity", None, *jan)
+        frame = energy.daily_node(level, node, "electricity", *jan)
         assert frame.height == 31 and frame["consumption"][0] == pytest.approx(110)
-        assert energy.daily_node(level, node, "electricity", frozenset({"O1"}), *jan).is_empty()
-    building = energy.daily_node("building", "O1/B1", "electricity", None, *jan)
+        assert reader(published, {"O1"}).daily_node(level, node, "electricity", *jan).is_empty()
+    building = energy.daily_node("building", "O1/B1", "electricity", *jan)
     assert building["consumption"][4] == pytest.approx(40)
-    assert energy.daily_node("building", "O1/B1", "electricity", frozenset({"O2"}), *jan).is_empty()
-    point = energy.daily_node("point", "S2", "electricity", frozenset({"O1"}), *jan)
+    only_o2 = reader(published, {"O2"})
+    assert only_o2.daily_node("building", "O1/B1", "electricity", *jan).is_empty()
+    point = reader(published, {"O1"}).daily_node("point", "S2", "electricity", *jan)
     assert point["consumption"].to_list() == [pytest.approx(50)] * 31
-    assert energy.daily_node("point", "S2", "water", None, *jan).is_empty()
+    assert energy.daily_node("point", "S2", "water", *jan).is_empty()
 
 
 def test_checks_pass_and_catch(tmp_path: Path) -> None:
@@ -384,16 +410,21 @@ def test_reader_months_in_progress_and_the_exceptions_under_a_node(tmp_path: Pat
         )
         prepare(con)
         build_energy(con, as_of=date(2026, 2, 9), full=True)
+        con.execute(
+            "create table marts.dim_office as select distinct group_code, group_code as"
+            " group_name, city_code, city_code as city_name, office_code, office_code as"
+            " office_name, timezone from marts.dim_energy_point"
+        )
         con.execute("checkpoint")
     warehouse.publish(path)
-    energy = EnergyReader(WarehouseReader(tmp_path))
-    months = energy.monthly_progress("office", "O1", "electricity", None)
+    energy = reader(tmp_path)
+    months = energy.monthly_progress("office", "O1", "electricity")
     assert months.select("month", "in_progress").rows() == [
         (date(2026, 1, 1), False),
         (date(2026, 2, 1), True),
     ]
-    assert energy.monthly_progress("office", "O1", "electricity", frozenset({"O2"})).is_empty()
-    group = energy.node_exceptions("group", "G", "electricity", None)
+    assert reader(tmp_path, {"O2"}).monthly_progress("office", "O1", "electricity").is_empty()
+    group = energy.node_exceptions("group", "G", "electricity")
     # to follow up first, newest first; then the done ones
     assert group.select("point_code", "rule", "done", "held_reason").rows() == [
         ("S2", "high", False, None),  # the day after the lower reading
@@ -401,11 +432,11 @@ def test_reader_months_in_progress_and_the_exceptions_under_a_node(tmp_path: Pat
         ("S2", "held", True, None),
     ]
     assert (group["total"][0], group["open_total"][0]) == (3, 2)
-    office = energy.node_exceptions("office", "O1", "electricity", frozenset({"O1"}))
+    office = reader(tmp_path, {"O1"}).node_exceptions("office", "O1", "electricity")
     assert office["point_code"].to_list() == ["S2", "S2"]
-    assert energy.node_exceptions("group", "G", "electricity", frozenset({"O2"}))[
+    assert reader(tmp_path, {"O2"}).node_exceptions("group", "G", "electricity")[
         "point_code"
     ].to_list() == ["X"]
-    assert energy.node_exceptions("building", "O1/B1", "electricity", None).is_empty()
-    first = energy.node_exceptions("group", "G", "electricity", None, limit=1)
+    assert energy.node_exceptions("building", "O1/B1", "electricity").is_empty()
+    first = energy.node_exceptions("group", "G", "electricity", limit=1)
     assert first.height == 1 and first["total"][0] == 3

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from operational.db import upgrade
 from pipelines.run import run_pipeline
-from warehouse.queries import WarehouseReader
 from warehouse.queries_energy import EnergyReader
+from warehouse.scope import OfficeScope
 
 
 def _readings(con: sa.Connection, first_id: int, days: range) -> None:
@@ -47,14 +47,14 @@ def test_pipeline_builds_and_refreshes_energy(tmp_path: Path) -> None:
         )
         _readings(con, 0, range(1, 11))
     run_pipeline(url, tmp_path / "wh", as_of=datetime(2026, 2, 1, tzinfo=UTC))
-    energy = EnergyReader(WarehouseReader(tmp_path / "wh"))
-    daily = energy.daily("P1", None, datetime(2026, 1, 1).date(), datetime(2026, 1, 31).date())
+    energy = EnergyReader(tmp_path / "wh", OfficeScope.everything())
+    daily = energy.daily("P1", datetime(2026, 1, 1).date(), datetime(2026, 1, 31).date())
     assert daily.height == 10 and daily["consumption"].sum() == pytest.approx(100)
     with engine.begin() as con:
         _readings(con, 0, range(11, 12))
     run_pipeline(url, tmp_path / "wh", as_of=datetime(2026, 2, 1, tzinfo=UTC))
-    energy = EnergyReader(WarehouseReader(tmp_path / "wh"))
-    daily = energy.daily("P1", None, datetime(2026, 1, 1).date(), datetime(2026, 1, 31).date())
+    energy = EnergyReader(tmp_path / "wh", OfficeScope.everything())
+    daily = energy.daily("P1", datetime(2026, 1, 1).date(), datetime(2026, 1, 31).date())
     assert daily.height == 11
-    monthly = energy.monthly("office", "O1", "electricity", None)
+    monthly = energy.monthly("office", "O1", "electricity")
     assert monthly["consumption"][0] == pytest.approx(110)

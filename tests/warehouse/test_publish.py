@@ -12,6 +12,7 @@ import pytest
 
 from warehouse.publish import KEEP_VERSIONS, Warehouse, code_format
 from warehouse.queries import WarehouseReader, _cached_query
+from warehouse.scope import OfficeScope
 
 
 def build(warehouse: Warehouse, build_id: str, offices: int, *, incremental: bool = False) -> Path:
@@ -39,9 +40,9 @@ def test_nothing_published_yet(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path)
     assert warehouse.current_path() is None
     assert warehouse.current_version() is None
-    reader = WarehouseReader(tmp_path)
+    reader = WarehouseReader(tmp_path, OfficeScope.everything())
     assert reader.build_info() is None
-    overview = reader.org_overview(None)
+    overview = reader.org_overview()
     assert overview.is_empty()
     assert overview.columns == [
         "group_code",
@@ -64,7 +65,7 @@ def test_publish_makes_a_build_current(tmp_path: Path) -> None:
     assert warehouse.current_version() == "b1"
     assert warehouse.current_path() == published
     assert (tmp_path / "CURRENT").read_text() == "b1"
-    assert WarehouseReader(tmp_path).org_overview(None).height == 2
+    assert WarehouseReader(tmp_path, OfficeScope.everything()).org_overview().height == 2
 
 
 def test_a_build_begins_empty_or_from_the_current_version(tmp_path: Path) -> None:
@@ -96,7 +97,7 @@ def test_discard_leaves_the_published_version_untouched(tmp_path: Path) -> None:
     warehouse.discard(path)
     assert not path.exists()
     assert warehouse.current_version() == "good"
-    assert WarehouseReader(tmp_path).org_overview(None).height == 2
+    assert WarehouseReader(tmp_path, OfficeScope.everything()).org_overview().height == 2
 
 
 def test_a_build_that_raises_is_never_seen(tmp_path: Path) -> None:
@@ -108,9 +109,9 @@ def test_a_build_that_raises_is_never_seen(tmp_path: Path) -> None:
         con.execute("select * from no_such_table")
     warehouse.discard(path)
     assert warehouse.current_version() == "good"
-    assert WarehouseReader(tmp_path).org_overview(None)["office_name"].unique().to_list() == [
-        "good"
-    ]
+    assert WarehouseReader(tmp_path, OfficeScope.everything()).org_overview()[
+        "office_name"
+    ].unique().to_list() == ["good"]
 
 
 def test_an_unfinished_build_cannot_be_published(tmp_path: Path) -> None:
@@ -126,12 +127,12 @@ def test_an_unfinished_build_cannot_be_published(tmp_path: Path) -> None:
 
 def test_the_reader_caches_per_version(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path)
-    reader = WarehouseReader(tmp_path)
+    reader = WarehouseReader(tmp_path, OfficeScope.everything())
     warehouse.publish(build(warehouse, "v1", 2))
-    first = reader.org_overview(None)
-    assert reader.org_overview(None) is first  # same version: cached
+    first = reader.org_overview()
+    assert reader.org_overview() is first  # same version: cached
     warehouse.publish(build(warehouse, "v2", 3))
-    assert reader.org_overview(None).height == 3
+    assert reader.org_overview().height == 3
     info = reader.build_info()
     assert info is not None
     assert info["version"] == "v2"
@@ -142,12 +143,12 @@ def _read_until_stopped(
     directory: str, stop: multiprocessing.synchronize.Event
 ) -> tuple[int, list[str]]:
     """Read in a loop; every read must see one complete version: N rows all named vN."""
-    reader = WarehouseReader(Path(directory))
+    reader = WarehouseReader(Path(directory), OfficeScope.everything())
     reads, problems = 0, []
     while not stop.is_set() or reads == 0:
         _cached_query.cache_clear()  # open the published file on every read
         try:
-            frame = reader.org_overview(None)
+            frame = reader.org_overview()
             names = frame["office_name"].unique().to_list()
             if len(names) != 1 or frame.height != int(names[0][1:]):
                 problems.append(f"inconsistent read: {names} with {frame.height} rows")
@@ -234,7 +235,7 @@ def test_a_build_takes_a_superseded_version_instead_of_copying(tmp_path: Path) -
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.sql("select office_name from marts.dim_office").fetchall() == [("b1",)]
     assert warehouse.current_version() == "b2"
-    assert WarehouseReader(tmp_path).org_overview(None).height == 2
+    assert WarehouseReader(tmp_path, OfficeScope.everything()).org_overview().height == 2
 
 
 def _hold_open(
@@ -274,15 +275,15 @@ def test_a_version_another_process_reads_is_never_taken(tmp_path: Path) -> None:
 
 def test_a_reader_lets_superseded_versions_go(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path)
-    reader = WarehouseReader(tmp_path)
+    reader = WarehouseReader(tmp_path, OfficeScope.everything())
     warehouse.publish(build(warehouse, "b1", 1))
-    assert reader.org_overview(None).height == 1  # this process now holds b1 open
+    assert reader.org_overview().height == 1  # this process now holds b1 open
     warehouse.publish(build(warehouse, "b2", 2, incremental=True))
     path = warehouse.begin_build("b3", incremental=True)  # b1 is open here: copied from b2
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.sql("select count(*) from marts.dim_office").fetchall() == [(2,)]
     warehouse.discard(path)
-    assert reader.org_overview(None).height == 2  # reading b2 closes b1
+    assert reader.org_overview().height == 2  # reading b2 closes b1
     path = warehouse.begin_build("b3", incremental=True)
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.sql("select count(*) from marts.dim_office").fetchall() == [(1,)]

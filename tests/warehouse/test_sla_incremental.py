@@ -20,7 +20,11 @@ import pytest
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session
 
-from operational.auth import Principal, load_principal
+from operational.auth import (
+    Principal,
+    load_principal,
+    system_principal,
+)
 from operational.db import create_db_engine, unit_of_work
 from operational.models import (
     CorrectiveOrder,
@@ -39,6 +43,8 @@ from warehouse import sla
 from warehouse.buckets import IdRange
 from warehouse.extract import SOURCES, database_backend, extract_source
 from warehouse.models import load_models, run_model, write_run_params
+
+CLI = system_principal("cli")
 
 H = timedelta(hours=1)
 D = timedelta(days=1)
@@ -256,7 +262,7 @@ def test_refreshes_equal_a_build_from_scratch(scenario_url: str, tmp_path: Path)
 
     # 5. A calendar change (a day off) may move any office-calendar deadline: all recomputed.
     with unit_of_work(engine) as session:
-        calendars.add_day_override(session, None, "OF1", (AS_OF_1 + 4 * D).date(), "holiday")
+        calendars.add_day_override(session, CLI, "OF1", (AS_OF_1 + 4 * D).date(), "holiday")
     stats = refresh(url, con, AS_OF_1 + 3 * D)
     assert (stats.mode, stats.reason) == ("full", "offices or calendars changed")
     assert_same_as_scratch(url, con, AS_OF_1 + 3 * D)

@@ -1,0 +1,15 @@
+-- The drill-down below a city company: its offices in scope, with their consumption over the
+-- months $start..$end.
+with kids as (
+    select distinct 'office' as level, office_code as node_code, office_code as name
+    from marts.dim_energy_point
+    where city_code = $node and in_scope(office_code)
+)
+select k.level, k.node_code, any_value(k.name) as name,
+    sum(m.consumption) as consumption, bool_and(m.complete) as complete
+from kids as k
+left join marts.energy_monthly as m
+    on m.level = k.level and m.node_code = k.node_code and m.kind = $kind
+    and m.month between $start and $end
+group by k.level, k.node_code
+order by k.level, k.node_code
