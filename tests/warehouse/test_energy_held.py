@@ -65,8 +65,8 @@ def clean(tmp_path: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def assert_held(con: duckdb.DuckDBPyConnection, reason: str) -> None:
-    exceptions = con.sql(
-        "select point_code, office_code, rule, held_reason from marts.energy_exceptions"
+    exceptions = con.sql(  # one row per stored row that holds the point
+        "select distinct point_code, office_code, rule, held_reason from marts.energy_exceptions"
         " where rule = 'point_held'"
     ).fetchall()
     assert exceptions == [("X", "O2", "point_held", reason)]
@@ -160,3 +160,18 @@ def test_a_reading_in_the_future_is_released_when_as_of_reaches_it(tmp_path: Pat
         assert con.sql(
             "select max(day) from marts.energy_daily where point_code = 'X'"
         ).fetchall() == [(date(2026, 1, 25),)]
+
+
+def test_a_register_shortened_in_place_holds_the_point_in_a_refresh(tmp_path: Path) -> None:
+    """A meter's digits changed in place (6 → 2) leave its earlier readings beyond the register:
+    the refresh examines them again and holds the point, as a full build does."""
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        seed(con)
+        build_energy(con, as_of=AS_OF, full=True)
+        con.execute("update raw.energy_meter set digits = 2 where id = 4")  # X reads up to 200
+        prepare(con)
+        build_energy(con, as_of=AS_OF)
+        assert_held(con, "reading_beyond_register")
+        refreshed = snapshot(con)
+        build_energy(con, as_of=AS_OF, full=True)
+        assert snapshot(con) == refreshed

@@ -9,9 +9,10 @@
 --   $max_digits the largest register the product accepts (digits); a meter without digits is
 --               held to that register
 --   $all        every effective reading is examined (a full build, or an as_of earlier than
---               the last build's); otherwise only $watermark's new readings and the readings of
---               the points held by the last build (a reading examined once stays acceptable
---               while as_of does not go back)
+--               the last build's); otherwise only the readings past $watermark, those of the
+--               points held by the last build and those on the meters of _digits_changed (a
+--               reading examined once stays acceptable while as_of does not go back and its
+--               meter's register does not change)
 --   $watermark  the last reading id the previous build read
 with
 
@@ -24,6 +25,8 @@ readings as (
     where $all
         or r.reading_id > $watermark
         or r.point_id in (select point_id from energy.held_points)
+        -- a meter whose register was changed in place: its readings are examined again
+        or r.meter_id in (select meter_id from _digits_changed)
 ),
 
 bad_readings as (
