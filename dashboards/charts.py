@@ -6,6 +6,9 @@ translated, so each function can be tested by looking at the figure it returns.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -68,6 +71,26 @@ def _energy_layout(figure: go.Figure, *, title: str, y_label: str, height: int =
     return figure
 
 
+_HALF_PERIOD_DAYS = {"day": 0.5, "month": 16, "year": 183}
+"""Half a bar's slot either side of the first and last period, in days."""
+
+
+def _span_the_data(figure: go.Figure, periods: list[Any], period: str) -> None:
+    """Fix the x axis to the periods drawn (first to last, half a slot either side), so a chart
+    spans the data and never shows empty years or months around it."""
+    if not periods:
+        return
+    pad = timedelta(days=_HALF_PERIOD_DAYS[period])
+    first, last = min(periods), max(periods)
+    figure.update_xaxes(range=[_as_datetime(first) - pad, _as_datetime(last) + pad])
+    if period == "year":  # one tick per year drawn, none between
+        figure.update_xaxes(tickvals=sorted(set(periods)), tickformat="%Y")
+
+
+def _as_datetime(value: date | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime.combine(value, time())
+
+
 def energy_consumption(
     frame: pl.DataFrame,
     *,
@@ -78,9 +101,12 @@ def energy_consumption(
     complete_label: str,
     incomplete_label: str,
     period: str = "month",
+    in_progress_label: str | None = None,
 ) -> go.Figure:
     """Consumption bars over time: ``frame`` has the date column ``x`` (real dates), ``consumption``
-    and a boolean ``complete``; incomplete periods are drawn muted under their own legend entry.
+    and a boolean ``complete``; incomplete periods are drawn muted under their own legend entry,
+    and with ``in_progress_label`` the periods whose ``in_progress`` is true (the month or year
+    of as_of, not ended) hatched under theirs. The x axis spans the periods drawn.
 
     ``period`` (``day``, ``month`` or ``year``) sets the ticks and the hover date format.
     """
@@ -88,15 +114,26 @@ def energy_consumption(
     # Explicit bar widths (ms): a trace with a single bar cannot infer its width from spacing.
     days = {"day": 0.8, "month": 24, "year": 300}[period]
     hover = f"%{{x|{formats[period]}}}: %{{y:,.1f}} {unit}<extra>%{{fullData.name}}</extra>"
+    running = (
+        pl.col("in_progress").fill_null(False)
+        if in_progress_label is not None and "in_progress" in frame.columns
+        else pl.lit(False)
+    )
     figure = go.Figure()
-    for done, name, colour in ((True, complete_label, BRAND), (False, incomplete_label, MUTED)):
-        part = frame.filter(pl.col("complete") == done)
+    parts = (
+        (pl.col("complete") & ~running, complete_label, BRAND, ""),
+        (~pl.col("complete") & ~running, incomplete_label, MUTED, ""),
+        (running, in_progress_label or "", BRAND, "/"),
+    )
+    for condition, name, colour, pattern in parts:
+        part = frame.filter(condition)
         figure.add_trace(
             go.Bar(
                 x=part[x].to_list(),
                 y=part["consumption"].to_list(),
                 name=name,
-                marker_color=colour,
+                marker={"color": colour, "opacity": 0.55 if pattern else 1.0},
+                marker_pattern_shape=pattern,
                 width=days * 86_400_000,
                 hovertemplate=hover,
                 showlegend=not part.is_empty(),
@@ -107,6 +144,7 @@ def energy_consumption(
         figure.update_xaxes(dtick="M12", tickformat="%Y")
     elif period == "month":
         figure.update_xaxes(tickformat="%Y-%m")
+    _span_the_data(figure, frame[x].to_list(), period)
     return _energy_layout(figure, title=title, y_label=y_label)
 
 
@@ -120,26 +158,40 @@ def energy_year_over_year(
     y_label: str,
     unit: str,
     tick_format: str,
+    in_progress_label: str | None = None,
 ) -> go.Figure:
     """This year against last year by month: ``frame`` has ``month_number`` (1–12),
-    ``this_year`` and ``last_year``; both are drawn on the months of ``year`` (real dates)."""
-    from datetime import date
-
+    ``this_year`` and ``last_year``; both are drawn on the months of ``year`` (real dates).
+    With ``in_progress_label``, this year's months whose ``in_progress`` is true (not ended:
+    a part of a month against a whole one) are hatched and labelled so."""
     months = [date(year, int(m), 1) for m in frame["month_number"].to_list()]
+    running = (
+        [bool(v) for v in frame["in_progress"].fill_null(False).to_list()]
+        if in_progress_label is not None and "in_progress" in frame.columns
+        else [False] * frame.height
+    )
     figure = go.Figure()
     for column, name, colour in (
         ("last_year", last_label, MUTED),
         ("this_year", this_label, BRAND),
     ):
+        marked = column == "this_year"
         figure.add_trace(
             go.Bar(
                 x=months,
                 y=frame[column].to_list(),
                 name=name,
                 marker_color=colour,
-                hovertemplate=f"%{{y:,.1f}} {unit}<extra>{name}</extra>",
+                marker_pattern_shape=["/" if r and marked else "" for r in running],
+                customdata=[f" · {in_progress_label}" if r and marked else "" for r in running],
+                hovertemplate=f"%{{y:,.1f}} {unit}%{{customdata}}<extra>{name}</extra>",
             )
         )
+    for month, value, marked in zip(months, frame["this_year"].to_list(), running, strict=True):
+        if marked:
+            figure.add_annotation(
+                x=month, y=value or 0, text=in_progress_label, showarrow=False, yshift=12
+            )
     figure.update_layout(barmode="group")
     figure.update_xaxes(dtick="M1", tickformat=tick_format)
     return _energy_layout(figure, title=title, y_label=y_label)
@@ -245,6 +297,7 @@ def energy_loss(
         },
     )
     figure.update_xaxes(tickformat="%Y-%m")
+    _span_the_data(figure, months, "month")
     return _energy_layout(figure, title=title, y_label=y_label)
 
 

@@ -55,6 +55,12 @@ def quantity(value: float | Decimal | None, kind_unit: str, decimals: int = 1) -
     return f"{float(value):,.{decimals}f} {kind_unit}"
 
 
+def number_format(kind_unit: str, decimals: int = 1) -> st.column_config.NumberColumn:
+    """How a table column of quantities shows: thousands separators, ``decimals`` places and
+    the unit (``12,345.6 kWh``); the value itself stays a number (sorting, Excel)."""
+    return st.column_config.NumberColumn(format=f"%,.{decimals}f {kind_unit}")
+
+
 def reading_text(value: Decimal | float | None) -> str:
     """A register reading as the meter shows it: no grouping, no trailing zeros."""
     if value is None:

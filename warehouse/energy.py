@@ -24,17 +24,28 @@ Tables written (schema ``marts`` is the contract; ``energy`` holds the bookkeepi
     marts.energy_daily       point × office-local day
     marts.energy_daily_node  building / office / city / group × kind × office-local day
     marts.energy_monthly     level × node × kind × month, with loss for parent points
-    marts.energy_exceptions  held intervals, roll-overs, high intervals, entry flags
+    marts.energy_exceptions  held intervals, roll-overs, high intervals, entry flags, held points,
+                             each with the office's latest follow-up
     energy.point_month       point × month partial sums (incremental source of the monthly mart)
+    energy.held_rows         the stored rows that hold their point out of this build
+    energy.held_points       those points (no interval, day or month of theirs counts)
+    energy.as_of_month       time zone → the office-local month of the build's as_of
     energy.day_bounds        time zone × local day → UTC start and end
     energy.state, energy.meter_snapshot, energy.point_snapshot, energy.build_log
+
+The steps' SQL lives in ``sql/energy/*.sql`` (the statements this module has been moving there):
+every value is a bound ``$parameter``; Python chooses the steps and where their rows go.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -44,6 +55,18 @@ from warehouse.buckets import IdRange, id_ranges
 
 K = 3.0
 HISTORY = 10
+ESTIMATED_AFTER = timedelta(hours=36)
+"""A day is *estimated* when part of its consumption comes from an interval longer than this (a
+missed reading): a daily reading's interval straddling midnight is not (docs/energy-marts.md)."""
+EARLIEST_INSTANT = datetime(2000, 1, 1)
+"""Stored instants before this (UTC) hold their point (docs/energy-marts.md, "Held points")."""
+FUTURE_MARGIN = timedelta(days=1)
+"""Stored instants more than this after the build's as_of hold their point."""
+MAX_REGISTER_DIGITS = 12
+"""The largest register the product accepts (the entry checks' limit): a reading that does not fit
+its meter's register — or, without digits, this one — holds its point."""
+_SQL_DIR = Path(__file__).parent / "sql" / "energy"
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _EPOCH = date(2000, 1, 1)
 _EPOCH_DAY = (_EPOCH - date(1970, 1, 1)).days  # day numbers count from _EPOCH
 _DAY_US = 86_400_000_000
@@ -53,18 +76,9 @@ _WINDOW_DAYS = 62  # how far back a point's recent history is first looked for i
 # last: one rule for the history kept by every build and the one read back from the intervals.
 _QUALIFYING = "end_reading >= start_reading and days > 0"
 _LATEST_FIRST = "order by end_at desc, start_at desc"
-_TIME_ORDER = "order by {}"
-"""How a full build orders each bucket's aggregated days (numbers only, before the codes are
-joined: sorting the wide rows cost twice as much; the join keeps the order), so
-``marts.energy_daily`` lies in day order within each bucket. A refresh's statements bounded by a
-recent day (deleting and re-reading the recomputed days, the check of them) then skip the older
-row groups by their min/max; as the hash aggregate left them, every row group held a few of the
-newest days and each of those statements read all 22 M days (≈ 0.5–1 s apiece). The intervals
-are left unordered: sorting a bucket's interval pairs by time cost ≈ 1.5 s per bucket, more than
-the two refresh statements it would have sped up."""
-
 REQUIRED_MODELS = frozenset(
     {
+        "staging.stg_energy_exception_followups",
         "staging.stg_offices",
         "staging.stg_city_companies",
         "staging.stg_groups",
@@ -107,18 +121,6 @@ _RAW_READINGS = """
 """
 
 
-def _effective_readings(where: str = "") -> str:
-    """Readings neither void nor superseded by any later row (a correction or a withdrawal)."""
-    return f"""
-    select r.reading_id, r.point_id, r.meter_id, r.read_at, r.reading, r.flag
-    from ({_RAW_READINGS}) r
-    where not r.void {where}
-      and r.reading_id not in (
-          select cast(supersedes_id as bigint) from raw.energy_reading
-          where supersedes_id is not null)
-    """
-
-
 BUCKET_READINGS = 4_000_000  # readings per bucket of a full build, at most (about)
 
 
@@ -153,6 +155,20 @@ class _Steps:
 _NO_STEPS = _Steps()
 
 
+@cache
+def sql_text(name: str) -> str:
+    """The statement(s) of ``sql/energy/<name>.sql``."""
+    return (_SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any], into: str = "") -> None:
+    """Run ``sql/energy/<name>.sql`` with the parameters it names (``into``: the CREATE or INSERT
+    that takes its rows, for a SELECT)."""
+    sql = sql_text(name)
+    used = set(_PARAM.findall(sql))
+    con.execute(f"{into} {sql}" if into else sql, {k: v for k, v in params.items() if k in used})
+
+
 # --------------------------------------------------------------------------------------------
 # Bookkeeping tables
 
@@ -176,6 +192,17 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> bool:
             reading_watermark bigint, as_of date, built_at timestamp)
         """
     )
+    # the as_of instant (since the hold rule: a reading's instant is checked against it)
+    con.execute("alter table energy.state add column if not exists as_of_at timestamp")
+    con.execute(
+        """
+        create table if not exists energy.held_rows (
+            point_id bigint, source varchar, reading_id bigint, meter_id bigint, held_at timestamp,
+            value double, digits integer, reason varchar)
+        """
+    )
+    con.execute("create table if not exists energy.held_points (point_id bigint)")
+    con.execute("create table if not exists energy.as_of_month (timezone varchar, month date)")
     con.execute(
         """
         create table if not exists marts.energy_intervals (
@@ -222,24 +249,21 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> bool:
     return existed
 
 
-def _ensure_day_bounds(con: duckdb.DuckDBPyConnection, watermark: int = -1) -> None:
+def _ensure_day_bounds(
+    con: duckdb.DuckDBPyConnection, latest: datetime, watermark: int = -1
+) -> None:
     """Office-local days as UTC ranges, computed with zoneinfo (exact across DST changes).
 
     Covers every time zone of an office with points, from the earliest installation to a few
-    days past the latest reading or removal. Small: time zones × days.
+    days past the latest reading or removal of the points not held (``sql/energy/
+    day_bounds_range.sql``, within ``EARLIEST_INSTANT`` .. ``latest``). Small: zones × days.
     """
-    row = con.sql(
-        """
-        select min(t)::date - 2, max(t)::date + 3 from (
-            select installed_at as t from staging.stg_energy_meters
-            union all select removed_at from staging.stg_energy_meters
-            -- ISO text (SQLite) orders as its instant: cast the maximum only; rows up to the
-            -- watermark are covered already
-            union all select cast(max(read_at) as timestamp) from raw.energy_reading
-                where id > $w)
-        """,
-        params={"w": watermark},
-    ).fetchall()[0]
+    con.execute(
+        "create or replace temp table _range as " + sql_text("day_bounds_range"),
+        {"watermark": watermark, "earliest": EARLIEST_INSTANT, "latest": latest},
+    )
+    row = con.sql("select first_day, last_day from _range").fetchall()[0]
+    con.execute("drop table _range")
     if row[0] is None:
         lo, hi = date.today(), date.today()
     else:
@@ -339,9 +363,10 @@ def _local_day(ts: str, tz: str) -> str:
 
 
 def _sync_readings(con: duckdb.DuckDBPyConnection) -> None:
-    """``energy.readings``: the effective readings, typed — a view over ``raw.energy_reading``.
+    """The views ``energy.effective_readings``, ``energy.readings`` and ``energy.meters`` over
+    the raw copies (``sql/energy/views.sql``; the last two leave the held points out).
 
-    Raw instants arrive typed from both backends (``warehouse.extract``), so the view's casts
+    Views: raw instants arrive typed from both backends (``warehouse.extract``), so the casts
     cost nothing and a refresh's time bounds reach the raw scan (rows arrive roughly in time
     order: its zone maps skip the old ones). A stored copy cost a full build ≈ 3.4 s of 22 M
     rows written once more, for no faster reads.
@@ -352,7 +377,65 @@ def _sync_readings(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     if kind and kind[0][0] != "VIEW":  # a stored copy of an earlier version
         con.execute("drop table energy.readings")
-    con.execute(f"create or replace view energy.readings as {_effective_readings()}")
+    _run(con, "views", {})
+
+
+def _hold_points(
+    con: duckdb.DuckDBPyConnection, *, latest: datetime, examine_all: bool, watermark: int
+) -> int:
+    """Find the points this build holds (``sql/energy/held_rows.sql``) into ``energy.held_rows``
+    and ``energy.held_points``; return how many points were held or released since the last
+    build (listed in ``_held_changed``: they are recomputed whole).
+
+    A refresh examines the new readings, those of the points held so far and those on meters
+    whose register changed; ``examine_all`` examines every reading.
+    """
+    con.execute("create or replace temp table _held_before as from energy.held_points")
+    if examine_all or not _exists(con, "energy", "meter_snapshot"):
+        con.execute("create or replace temp table _digits_changed (meter_id bigint)")
+    else:
+        con.execute(
+            """
+            create or replace temp table _digits_changed as
+            select m.meter_id from staging.stg_energy_meters m
+            left join energy.meter_snapshot s using (meter_id)
+            where s.meter_id is null or s.digits is distinct from m.digits
+            """
+        )
+    _run(
+        con,
+        "held_rows",
+        {
+            "earliest": EARLIEST_INSTANT,
+            "latest": latest,
+            "max_digits": MAX_REGISTER_DIGITS,
+            "all": examine_all,
+            "watermark": watermark,
+        },
+        into="create or replace temp table _held_rows as",
+    )
+    con.execute("delete from energy.held_rows")
+    con.execute("insert into energy.held_rows select * from _held_rows")
+    con.execute("delete from energy.held_points")
+    con.execute("insert into energy.held_points select distinct point_id from _held_rows")
+    con.execute(
+        """
+        create or replace temp table _held_changed as
+        (select point_id from _held_before except select point_id from energy.held_points)
+        union
+        (select point_id from energy.held_points except select point_id from _held_before)
+        """
+    )
+    return _count(con, "_held_changed")
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.sql(
+            "select 1 from information_schema.tables where table_schema = $s and table_name = $t",
+            params={"s": schema, "t": table},
+        ).fetchall()
+    )
 
 
 def _scope_full(con: duckdb.DuckDBPyConnection) -> None:
@@ -401,7 +484,11 @@ def _scope_incremental(con: duckdb.DuckDBPyConnection, watermark: int) -> None:
             from energy.meter_snapshot s
             where s.meter_id not in (select meter_id from staging.stg_energy_meters)
         )
-        select point_id, min(t) as t from instants group by point_id
+        select point_id, min(t) as t from instants
+        -- a held point has nothing to recompute; one held or released is recomputed whole
+        where point_id not in (select point_id from energy.held_points)
+          and point_id not in (select point_id from _held_changed)
+        group by point_id
         """,
         {"w": watermark},
     )
@@ -417,6 +504,9 @@ def _scope_incremental(con: duckdb.DuckDBPyConnection, watermark: int) -> None:
         union
         select s.point_id from energy.point_snapshot s
         where s.point_id not in (select point_id from marts.dim_energy_point)
+        union
+        -- held or released by this build
+        select point_id from _held_changed
         """
     )
     # last stored boundary before the change: look in a recent window first, then everywhere
@@ -488,20 +578,20 @@ def _compute_intervals(
         select m.meter_id, m.point_id, m.multiplier, m.digits,
                m.installed_at as t, m.initial_reading as v, cast(null as bigint) as reading_id,
                0 as ord
-        from staging.stg_energy_meters m {scope_join}
+        from energy.meters m {scope_join}
         {"where " + scope_inst if scope_inst else ""}
         union all
         select m.meter_id, m.point_id, m.multiplier, m.digits, r.read_at, r.reading,
                r.reading_id, 1
         from energy.readings r
-        join staging.stg_energy_meters m on m.meter_id = r.meter_id
+        join energy.meters m on m.meter_id = r.meter_id
         {scope_join.replace("using (point_id)", "on s.point_id = m.point_id")}
         where r.read_at >= m.installed_at {cutoff}
           and (m.removed_at is null or r.read_at <= m.removed_at) {scope_reading}
         union all
         select m.meter_id, m.point_id, m.multiplier, m.digits, m.removed_at, m.final_reading,
                null, 2
-        from staging.stg_energy_meters m {scope_join}
+        from energy.meters m {scope_join}
         where m.removed_at is not null and m.final_reading is not null {scope_rem}
     """
     con.execute(
@@ -776,157 +866,78 @@ def _apply_intervals(con: duckdb.DuckDBPyConnection, full: bool) -> tuple[int, i
     )
 
 
+def _scope_days(con: duckdb.DuckDBPyConnection, full: bool) -> None:
+    """``_scope_day``: per scope point the first office-local day its days are rewritten from
+    (number and UTC start; null: the whole point, as every point in a full build)."""
+    if full:
+        con.execute(
+            "create or replace temp table _scope_day as"
+            " select point_id, null::timestamp as first_day_start, null::integer as first_day"
+            " from _scope"
+        )
+        return
+    con.execute(
+        f"""
+        create or replace temp table _scope_day as
+        with g as (
+            select s.point_id, s.from_at, p.timezone,
+                   date_diff('day', date '{_EPOCH}',
+                             cast(s.from_at + to_seconds(p.offset_seconds) as date)) as g
+            from _scope s join _ptz p using (point_id)
+        ),
+        d as (
+            select g.point_id, g.timezone, {_local_day("g.from_at", "p")} as first_day
+            from g left join energy.day_bounds b_p
+              on b_p.timezone = g.timezone and b_p.day_number = g.g
+        )
+        select d.point_id, b.start_at as first_day_start, d.first_day
+        from d left join energy.day_bounds b
+          on b.timezone = d.timezone and b.day_number = d.first_day
+        """
+    )
+
+
 def _compute_days(
     con: duckdb.DuckDBPyConnection,
     full: bool,
     steps: _Steps = _NO_STEPS,
     bucket: IdRange | None = None,
 ) -> None:
-    """Spread every accepted interval over office-local days (scope points, from their from-day).
-
-    A day's share of an interval is Δ × (overlap with the local day) ÷ (interval duration); a
-    zero-length interval puts its Δ on its own day. A day is *estimated* when an interval
-    contributing to it starts before the day or ends after it.
-    """
-    if full:
-        source = "select * from marts.energy_intervals where status <> 'held'"
-        if bucket is not None and bucket.count > 1:
-            source += f" and {bucket.where('point_id')}"
-        first_day = "true"
-    else:
-        con.execute(
-            f"""
-            create or replace temp table _scope_day as
-            with g as (
-                select s.point_id, s.from_at, p.timezone,
-                       date_diff('day', date '{_EPOCH}',
-                                 cast(s.from_at + to_seconds(p.offset_seconds) as date)) as g
-                from _scope s join _ptz p using (point_id)
-            ),
-            d as (
-                select g.point_id, g.timezone, {_local_day("g.from_at", "p")} as first_day
-                from g left join energy.day_bounds b_p
-                  on b_p.timezone = g.timezone and b_p.day_number = g.g
-            )
-            select d.point_id, b.start_at as first_day_start, d.first_day
-            from d left join energy.day_bounds b
-              on b.timezone = d.timezone and b.day_number = d.first_day
-            """
-        )
-        # intervals of the scope reaching into the first recomputed day, old and new
-        low_start = con.sql(
+    """Spread every accepted interval over office-local days (``sql/energy/days_spread.sql``):
+    a full build one ``bucket`` of points at a time, straight into ``marts.energy_daily`` (the
+    first bucket creates it); a refresh the points of ``_scope_day`` from their first day, into
+    ``_days``."""
+    bound = None
+    if not full:
+        low_start, whole = con.sql(
             "select min(first_day_start), count(*) filter (where first_day_start is null)"
             " from _scope_day"
         ).fetchall()[0]
-        bound = (
-            f"and i.end_at > {_ts(low_start[0])}"
-            if low_start[0] is not None and not low_start[1]
-            else ""
-        )
-        source = f"""
-            select i.* from marts.energy_intervals i join _scope_day s using (point_id)
-            where i.status <> 'held'
-              and (s.first_day_start is null or i.end_at > s.first_day_start) {bound}
-        """
-        first_day = (
-            "sp.dn >= coalesce((select first_day from _scope_day sd"
-            " where sd.point_id = sp.point_id), -2147483648)"
-        )
-    target = _target(full, bucket, "_days", "marts.energy_daily")
+        bound = low_start if low_start is not None and not whole else None
     # Only the branches some point needs: each scans the intervals (an empty one costs as much).
     has_fixed, has_other = con.sql(
-        "select bool_or(fixed), bool_or(not fixed) from _ptz"
+        "select coalesce(bool_or(fixed), false), coalesce(bool_or(not fixed), false) from _ptz"
     ).fetchall()[0]
-    parts = [
-        name
-        for name, needed in (("fixed_spread", has_fixed), ("other_spread", has_other))
-        if needed
-    ]
-    spread = " union all ".join(f"select * from {name}" for name in parts) or (
-        "select * from fixed_spread where false"
+    split = full and bucket is not None and bucket.count > 1
+    _run(
+        con,
+        "days_spread",
+        {
+            "full": full,
+            "low": bucket.low if split and bucket is not None else None,
+            "high": bucket.high if split and bucket is not None else None,
+            "bound": bound,
+            "has_fixed": bool(has_fixed),
+            "has_other": bool(has_other),
+            "epoch": _EPOCH,
+            "epoch_day": _EPOCH_DAY,
+            "day_us": _DAY_US,
+            "key": _KEY,
+            "estimated_after_us": int(ESTIMATED_AFTER.total_seconds() * 1_000_000),
+        },
+        into="create or replace temp table _days_agg as",
     )
-    # The aggregate is stored before the point's codes are joined to it: joined in one statement,
-    # the planner builds its hash table on the millions of aggregated rows instead of the points.
-    con.execute(
-        f"""
-        create or replace temp table _days_agg as
-        with fixed as (
-            -- zones with one offset and 24-hour days: day numbers and bounds by arithmetic
-            select i.point_id, epoch_us(i.start_at) as s, epoch_us(i.end_at) as e, i.delta,
-                   cast(p.offset_seconds as bigint) * 1000000 as off
-            from ({source}) i
-            join _ptz p using (point_id)
-            where p.fixed
-        ),
-        fixed_days as (
-            select *, (s + off) // {_DAY_US} - {_EPOCH_DAY} as d0,
-                   (e + off) // {_DAY_US} - {_EPOCH_DAY} as d1
-            from fixed
-        ),
-        fixed_spread as (
-            select x.point_id, x.dn, x.d0, date '{_EPOCH}' + cast(x.dn as integer) as day,
-                   cast(86400 as double) as day_seconds, x.e - x.s as dur, x.delta,
-                   least(x.e, x.b + {_DAY_US}) - greatest(x.s, x.b) as ov,
-                   not (x.s >= x.b and x.e <= x.b + {_DAY_US}) as spans
-            from (
-                select *, (dn + {_EPOCH_DAY}) * {_DAY_US} - off as b
-                from (select *, unnest(range(d0, d1 + 1)) as dn from fixed_days)
-            ) x
-        ),
-        iv0 as (
-            select i.point_id, i.start_at, i.end_at, i.delta, p.timezone,
-                   epoch_us(i.end_at) - epoch_us(i.start_at) as dur,
-                   date_diff('day', date '{_EPOCH}',
-                             cast(i.start_at + to_seconds(p.offset_seconds) as date)) as g0,
-                   date_diff('day', date '{_EPOCH}',
-                             cast(i.end_at + to_seconds(p.offset_seconds) as date)) as g1
-            from ({source}) i
-            join _ptz p using (point_id)
-            where not p.fixed
-        ),
-        iv as (
-            select iv0.*,
-                   {_local_day("iv0.start_at", "s0")} as d0,
-                   {_local_day("iv0.end_at", "s1")} as d1
-            from iv0
-            join energy.day_bounds b_s0 on b_s0.timezone = iv0.timezone and b_s0.day_number = iv0.g0
-            join energy.day_bounds b_s1 on b_s1.timezone = iv0.timezone and b_s1.day_number = iv0.g1
-        ),
-        other_spread as (
-            select x.point_id, x.dn, x.d0, b.day, b.seconds as day_seconds, x.dur, x.delta,
-                   least(epoch_us(x.end_at), epoch_us(b.end_at))
-                     - greatest(epoch_us(x.start_at), epoch_us(b.start_at)) as ov,
-                   not (x.start_at >= b.start_at and x.end_at <= b.end_at) as spans
-            from (select *, unnest(range(d0, d1 + 1)) as dn from iv) x
-            join energy.day_bounds b on b.timezone = x.timezone and b.day_number = x.dn
-        ),
-        spread as ({spread})
-        select k // {_KEY} as point_id, date '{_EPOCH}' + cast(k % {_KEY} - {_KEY // 2} as integer)
-                   as day,
-               * exclude (k)
-        from (
-            -- one integer key (point, day number): cheaper to hash than two columns or a date
-            select sp.point_id * {_KEY} + sp.dn + {_KEY // 2} as k,
-                   sum(case when sp.dur = 0 then sp.delta else sp.delta * sp.ov / sp.dur end)
-                       as consumption,
-                   bool_or(sp.spans) as estimated,
-                   sum(greatest(sp.ov, 0)) / 1e6 as covered_seconds,
-                   any_value(sp.day_seconds) as day_seconds
-            from spread sp
-            where ((sp.dur = 0 and sp.dn = sp.d0) or sp.ov > 0) and {first_day}
-            group by k
-        )
-        {_TIME_ORDER.format("day") if full else ""}
-        """
-    )
-    con.execute(
-        f"""
-        {target}
-        select a.point_id, p.point_code, p.office_code, p.kind, a.day, a.consumption,
-               a.estimated, a.covered_seconds, a.day_seconds
-        from _days_agg a join marts.dim_energy_point p using (point_id)
-        """
-    )
+    _run(con, "days_rows", {}, into=_target(full, bucket, "_days", "marts.energy_daily"))
     con.execute("drop table temp._days_agg")
 
 
@@ -1047,16 +1058,22 @@ month's rows depend only on that month's point months, held intervals and whethe
 
 
 def _monthly_from(
-    con: duckdb.DuckDBPyConnection, previous_as_of: date | None, as_of: date, in_scope: int
+    con: duckdb.DuckDBPyConnection,
+    previous_as_of: date | None,
+    as_of: date,
+    in_scope: int,
+    held_changed: int = 0,
 ) -> date | None:
     """The first month an incremental build must redo in ``marts.energy_monthly``; None: all.
 
     A month's rows change when a point month in it changes (from the scope's first recomputed
     day on), or when it ends between the previous as_of and this one (months from the previous
     as_of's month on). Anything else — dimensions changed, a point recomputed whole, an as_of
-    earlier than the last — redoes every month.
+    earlier than the last, a point held or released (the roll-ups' completeness) — redoes every
+    month. Months are office-local: the previous as_of's local month may begin a day before
+    its UTC date's.
     """
-    if previous_as_of is None or previous_as_of > as_of:
+    if previous_as_of is None or previous_as_of > as_of or held_changed:
         return None
     if not con.sql(
         "select 1 from information_schema.tables"
@@ -1075,7 +1092,7 @@ def _monthly_from(
     ).fetchall()[0][0]
     if changed_dims:
         return None
-    first = previous_as_of.replace(day=1)
+    first = (previous_as_of - timedelta(days=1)).replace(day=1)
     if in_scope:
         whole, first_day = con.sql(
             "select count(*) filter (where first_day_start is null), min(first_day) from _scope_day"
@@ -1087,144 +1104,44 @@ def _monthly_from(
     return first
 
 
-def _rebuild_monthly(
-    con: duckdb.DuckDBPyConnection, as_of: date, from_month: date | None = None
-) -> None:
-    """The monthly mart from point months (small): all levels, loss where complete.
+def _as_of_months(con: duckdb.DuckDBPyConnection, as_of_at: datetime) -> None:
+    """``energy.as_of_month``: per time zone of a point, the office-local month of as_of."""
+    instant = as_of_at.replace(tzinfo=UTC)
+    zones = [
+        str(z)
+        for (z,) in con.sql(
+            "select distinct timezone from marts.dim_energy_point where timezone is not null"
+        ).fetchall()
+    ]
+    con.execute("delete from energy.as_of_month")
+    if zones:
+        con.executemany(
+            "insert into energy.as_of_month values ($1, $2)",
+            [[z, instant.astimezone(ZoneInfo(z)).date().replace(day=1)] for z in zones],
+        )
+
+
+def _rebuild_monthly(con: duckdb.DuckDBPyConnection, from_month: date | None = None) -> None:
+    """The monthly mart from point months (``sql/energy/monthly.sql``): all levels, loss where
+    complete, the month of as_of in progress.
 
     With ``from_month`` only the months from it on are redone (see :func:`_monthly_from`)."""
-    since = "" if from_month is None else f"where m.month >= date '{from_month.isoformat()}'"
-    if from_month is not None:
-        con.execute(
-            "delete from marts.energy_monthly where month >= $m", {"m": from_month.isoformat()}
-        )
-    con.execute(
-        f"""
-        {
-            "create or replace table marts.energy_monthly as"
-            if from_month is None
-            else "insert into marts.energy_monthly by name"
-        }
-        with pm as (
-            select m.*, p.point_code, p.office_code, p.city_code, p.group_code, p.kind,
-                   p.building, p.parent_point_id, p.parent_building, p.is_root,
-                   -- every local day of the month must be covered, so a month that has not
-                   -- ended by as_of (the current one) cannot be complete
-                   date_diff('day', m.month, (m.month + interval 1 month)::date)
-                       as required_days,
-                   (m.month + interval 1 month)::date <= date '{as_of.isoformat()}' as ended,
-                   coalesce(h.held, 0) as held_intervals
-            from energy.point_month m
-            join marts.dim_energy_point p using (point_id)
-            left join (
-                select i.point_id, b.month, count(*) as held
-                from marts.energy_intervals i
-                join marts.dim_energy_point p2 using (point_id)
-                join (select distinct timezone, date_trunc('month', day)::date as month,
-                             min(start_at) over (partition by timezone, date_trunc('month', day))
-                                 as ms,
-                             max(end_at) over (partition by timezone, date_trunc('month', day))
-                                 as me
-                      from energy.day_bounds) b
-                  on b.timezone = p2.timezone and i.start_at < b.me and i.end_at > b.ms
-                where i.status = 'held'
-                group by all
-            ) h on h.point_id = m.point_id and h.month = m.month
-            {since}
-        ),
-        pmc as (
-            select *, (ended and full_days >= required_days and held_intervals = 0) as complete
-            from pm
-        ),
-        kids as (
-            select parent_point_id as point_id, month, sum(consumption) as children_consumption,
-                   bool_and(complete) as children_complete, count(*) as children_with_data
-            from pmc where parent_point_id is not null group by all
-        ),
-        kid_count as (
-            select parent_point_id as point_id, count(*) as n_children
-            from marts.dim_energy_point where parent_point_id is not null group by all
-        ),
-        points as (
-            select 'point' as level, pmc.point_code as node_code, pmc.kind, pmc.month,
-                   pmc.consumption, pmc.office_code,
-                   case when kc.n_children is not null
-                        then coalesce(k.children_consumption, 0) end as children_consumption,
-                   case when kc.n_children is not null and pmc.complete
-                             and coalesce(k.children_complete, false)
-                             and k.children_with_data = kc.n_children
-                        then pmc.consumption - k.children_consumption end as loss,
-                   pmc.complete, pmc.estimated_days > 0 as estimated
-            from pmc
-            left join kids k using (point_id, month)
-            left join kid_count kc using (point_id)
-        ),
-        rollups as (
-            select 'building' as level, office_code || '/' || building as node_code, kind,
-                   month, sum(consumption) as consumption, office_code,
-                   bool_and(complete) as complete, bool_or(estimated_days > 0) as estimated
-            from pmc
-            where building is not null
-              and (parent_building is null or parent_building <> building)
-            group by all
-            union all
-            select 'office', office_code, kind, month, sum(consumption), office_code,
-                   bool_and(complete), bool_or(estimated_days > 0)
-            from pmc where is_root group by all
-            union all
-            select 'city', city_code, kind, month, sum(consumption), null,
-                   bool_and(complete), bool_or(estimated_days > 0)
-            from pmc where is_root group by all
-            union all
-            select 'group', group_code, kind, month, sum(consumption), null,
-                   bool_and(complete), bool_or(estimated_days > 0)
-            from pmc where is_root group by all
-        )
-        select level, node_code, kind, month, consumption, children_consumption, loss,
-               case when loss is not null and consumption <> 0
-                    then loss / consumption end as loss_pct,
-               office_code, complete, estimated
-        from points
-        union all
-        select level, node_code, kind, month, consumption, null, null, null, office_code,
-               complete, estimated
-        from rollups
-        {"order by level, node_code, kind, month" if from_month is None else ""}
-        """
-    )
+    if from_month is None:
+        into = "create or replace table marts.energy_monthly as"
+    else:
+        con.execute("delete from marts.energy_monthly where month >= $m", {"m": from_month})
+        into = "insert into marts.energy_monthly by name"
+    _run(con, "monthly", {"from_month": from_month}, into=into)
 
 
 def _rebuild_exceptions(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        f"""
-        create or replace table marts.energy_exceptions as
-        with flagged as (
-            select reading_id, flag from energy.readings where flag is not null
-        )
-        select p.point_code, p.office_code, p.kind,
-               case when i.status = 'ok' then 'entry_flag_' || f.flag else i.status end as rule,
-               i.start_at, i.end_at, i.start_reading, i.end_reading, i.end_reading_id,
-               i.multiplier, i.digits, i.delta, i.typical_daily, i.days,
-               f.flag as entry_flag,
-               case i.status
-                   when 'held' then case when i.digits is null
-                       then 'reading lower than the previous one on a meter without register digits'
-                       else 'roll-over implausible against typical daily use' end
-                   when 'rollover' then 'register rolled over'
-                   when 'high' then 'consumption above ' || {K}::integer
-                        || ' x typical daily use'
-                   else 'flagged at entry' end as details,
-               i.point_id
-        from marts.energy_intervals i
-        join marts.dim_energy_point p using (point_id)
-        left join flagged f on f.reading_id = i.end_reading_id
-        where i.status <> 'ok' or f.flag is not null
-        order by i.start_at, p.point_code
-        """
-    )
+    """``marts.energy_exceptions`` (``sql/energy/exceptions.sql``), rebuilt whole."""
+    _run(con, "exceptions", {"k": K}, into="create or replace table marts.energy_exceptions as")
 
 
-def _snapshot(con: duckdb.DuckDBPyConnection, watermark: int, as_of: date) -> None:
+def _snapshot(
+    con: duckdb.DuckDBPyConnection, watermark: int, as_of: date, as_of_at: datetime
+) -> None:
     con.execute("create or replace table energy.meter_snapshot as from staging.stg_energy_meters")
     con.execute(
         """
@@ -1238,7 +1155,9 @@ def _snapshot(con: duckdb.DuckDBPyConnection, watermark: int, as_of: date) -> No
     )
     con.execute("delete from energy.state")
     con.execute(
-        "insert into energy.state values ($w, $a, now()::timestamp)", {"w": watermark, "a": as_of}
+        "insert into energy.state (reading_watermark, as_of, built_at, as_of_at)"
+        " values ($w, $a, now()::timestamp, $t)",
+        {"w": watermark, "a": as_of, "t": as_of_at},
     )
 
 
@@ -1246,12 +1165,13 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(con.sql(f"select count(*) from {table}").fetchall()[0][0])
 
 
-def _as_date(as_of: date | datetime | None) -> date:
+def _as_instant(as_of: date | datetime | None) -> datetime:
+    """The build's as_of as a naive UTC instant (a date: its midnight UTC; None: now)."""
     if as_of is None:
-        return datetime.now(UTC).date()
+        return datetime.now(UTC).replace(tzinfo=None)
     if isinstance(as_of, datetime):
-        return (as_of if as_of.tzinfo is None else as_of.astimezone(UTC)).date()
-    return as_of
+        return as_of if as_of.tzinfo is None else as_of.astimezone(UTC).replace(tzinfo=None)
+    return datetime.combine(as_of, datetime.min.time())
 
 
 BUILD_SCOPE = "energy.build_scope"
@@ -1275,12 +1195,24 @@ def build_energy(
     """
     started = time.perf_counter()
     steps = _Steps()
-    as_of_day = _as_date(as_of)
+    as_of_at = _as_instant(as_of)
+    as_of_day = as_of_at.date()
+    latest = as_of_at + FUTURE_MARGIN
     existed = _ensure_tables(con)
-    state = con.sql("select reading_watermark, as_of from energy.state").fetchall()
+    state = con.sql("select reading_watermark, as_of, as_of_at from energy.state").fetchall()
     watermark = int(state[0][0]) if state and state[0][0] is not None else -1
     previous_as_of: date | None = state[0][1] if state else None
-    _ensure_day_bounds(con, watermark if existed and not full else -1)
+    previous_at: datetime | None = state[0][2] if state else None
+    incremental = existed and not full and bool(state)
+    _sync_readings(con)
+    held_changed = _hold_points(
+        con,
+        latest=latest,
+        # a reading accepted at a later as_of may lie beyond an earlier one's
+        examine_all=not incremental or previous_at is None or as_of_at < previous_at,
+        watermark=watermark,
+    )
+    _ensure_day_bounds(con, latest, watermark if incremental and not held_changed else -1)
     con.execute(
         """
         create or replace temp table _ptz as
@@ -1299,14 +1231,13 @@ def build_energy(
         con.sql("select coalesce(max(id), -1) from raw.energy_reading").fetchall()[0][0]
     )
     steps.mark("prepare")
-    incremental = existed and not full and bool(state)
     if incremental:
         _scope_incremental(con, watermark)
     else:
         _scope_full(con)
     steps.mark("scope")
-    _sync_readings(con)
-    steps.mark("readings")
+    _scope_days(con, not incremental)
+    steps.mark("scope days")
     in_scope = _count(con, "_scope")
     is_full = not incremental
     mode = "full" if is_full else ("incremental" if in_scope else "unchanged")
@@ -1331,24 +1262,21 @@ def build_energy(
         if not is_full:
             _compute_days(con, is_full, steps)
             steps.mark("days: spread")
-        if is_full:
-            con.execute(
-                "create or replace temp table _scope_day as"
-                " select point_id, null::timestamp as first_day_start, null::integer as first_day"
-                " from _scope"
-            )
         d_del, d_ins = _apply_days(con, is_full)
         steps.mark("days: apply")
         _apply_point_months(con, is_full)
         steps.mark("point months")
         _apply_daily_node(con, is_full)
         steps.mark("daily roll-ups")
-    from_month = None if is_full else _monthly_from(con, previous_as_of, as_of_day, in_scope)
-    _rebuild_monthly(con, as_of_day, from_month)
+    from_month = (
+        None if is_full else _monthly_from(con, previous_as_of, as_of_day, in_scope, held_changed)
+    )
+    _as_of_months(con, as_of_at)
+    _rebuild_monthly(con, from_month)
     steps.mark("monthly mart")
     _rebuild_exceptions(con)
     steps.mark("exceptions")
-    _snapshot(con, new_watermark, as_of_day)
+    _snapshot(con, new_watermark, as_of_day, as_of_at)
     # The points whose rows this build wrote (every point in a full build) and from which day:
     # what the checks of the marts look at — the other rows are those of the version before,
     # checked when they were written.

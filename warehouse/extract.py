@@ -204,6 +204,8 @@ SOURCES: tuple[Source, ...] = (
     # Energy (issue 3, see docs/energy-marts.md): readings only grow (corrections supersede).
     *(Source(t) for t in ("energy_building", "energy_point", "energy_meter")),
     Source("energy_reading", key_column="id"),
+    # The offices' follow-ups of energy exceptions (a note and done; small): whole.
+    Source("energy_exception_followup"),
 )
 
 

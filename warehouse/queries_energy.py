@@ -139,3 +139,41 @@ class EnergyReader(WarehouseReader):
         """The exceptions to follow up, newest first: point_code, office_code, kind, rule,
         start_at, end_at, start_reading, end_reading, delta, typical_daily, details."""
         return self.frame("energy_exceptions", {"kind": kind or "", "limit": max(0, limit)})
+
+    # ---- the month in progress and the follow-up of exceptions (docs/energy-marts.md)
+
+    def monthly_progress(
+        self,
+        level: Level,
+        node_code: str,
+        kind: Kind,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> pl.DataFrame:
+        """month, consumption, complete, estimated, in_progress (the month of as_of on the
+        office's clock, or a later one: not ended) of a node, by month."""
+        params: dict[str, ParamValue] = {
+            "level": level,
+            "node": node_code,
+            "kind": kind,
+            "start": start or FIRST_DAY,
+            "end": end or LAST_DAY,
+        }
+        return self.frame("energy_monthly_progress", params)
+
+    def node_exceptions(
+        self, level: Level, node_code: str, kind: Kind, limit: int = 500
+    ) -> pl.DataFrame:
+        """The exceptions of the points in scope under a node (the group: every point in
+        scope), those to follow up first, then the newest: point_code, name, office_code,
+        timezone, rule, start_at, end_at, start_reading, end_reading, delta, typical_daily,
+        held_reason, followed_up_at, followed_up_by, follow_up_note, done; at most ``limit``
+        rows, each carrying ``total`` and ``open_total`` (not done) of all of them, however
+        many are shown. An exception's key is (point_code, rule, start_at)."""
+        params: dict[str, ParamValue] = {
+            "level": level,
+            "node": node_code,
+            "kind": kind,
+            "limit": max(0, limit),
+        }
+        return self.frame("energy_node_exceptions", params)

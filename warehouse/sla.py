@@ -37,6 +37,11 @@ the new ``as_of`` is before the previous one. ``sla.order_events`` (the creating
 of orders, read by ``marts.order_throughput``) grows by the new events. ``sla.build_log`` says
 what each build did. Contract and proof: ``docs/sla-marts.md``,
 ``tests/warehouse/test_sla_incremental.py``.
+
+**Held documents.** A document with an instant before 2000-01-01 is left out of every SLA mart and
+listed in ``marts.held_documents`` (``sql/sla/held_documents.sql``), so one legacy row neither
+stretches the pages' months nor fails the build; a change in the held set makes the build full.
+The SQL of the clock inputs and order events lives in ``sql/sla/``.
 """
 
 from __future__ import annotations
@@ -66,11 +71,12 @@ ORDER_EVENTS = "sla.order_events"
 """The events creating or closing an order, with office, discipline and office-local month:
 what ``marts.order_throughput`` counts, kept incrementally here."""
 _SQL_DIR = Path(__file__).parent / "sql"
-OFFICE_CALENDARS = _SQL_DIR / "sla" / "office_calendars.sql"
+_SLA_SQL = _SQL_DIR / "sla"
+OFFICE_CALENDARS = _SLA_SQL / "office_calendars.sql"
 _CODE = (
     Path(__file__),
     business_time.MACROS,
-    OFFICE_CALENDARS,
+    *sorted(_SLA_SQL.glob("*.sql")),
     *(
         _SQL_DIR / "staging" / f"{name}.sql"
         for name in (
@@ -79,6 +85,7 @@ _CODE = (
             "stg_workflow_events",
             "stg_orders_periodic",
             "stg_orders_corrective",
+            "stg_orders_plans",
             "stg_offices",
         )
     ),
@@ -90,6 +97,7 @@ DEPENDS_ON = frozenset(
         "staging.stg_workflow_events",
         "staging.stg_orders_periodic",
         "staging.stg_orders_corrective",
+        "staging.stg_orders_plans",
         "staging.stg_offices",
         "raw.org_calendar_interval",
         "raw.org_calendar_day",
@@ -124,68 +132,6 @@ def china_days() -> tuple[frozenset[date], frozenset[date]]:
     workdays: frozenset[date] = frozenset(chinese_calendar.workdays)
     return holidays, frozenset(d for d in workdays if d.isoweekday() >= 6)
 
-
-_CLOCK_INPUTS = """
-with
-
-clocks as (select * from staging.stg_workflow_clocks {clocks_filter}),
-
--- Every event, scanned by each join: measured cheaper than first selecting the clocks' own
--- events with a semi-join (2 M clocks, 7.8 M events: the joins 2.4-2.9 s against 4.4-5.4 s).
-events as not materialized (select * from staging.stg_workflow_events {events_filter}),
-
-offices as (
-    select offices.*, zones.offset_seconds
-    from staging.stg_offices as offices
-    left join sla.zone_offsets as zones on zones.timezone = offices.timezone
-),
-
--- Each order table joined on its integer id alone (a join on the document type and id hashed
--- a string per clock: 2 M clocks ≈ 0.6-1.4 s of join against ≈ 0.2 s).
-periodic as (
-    select order_id, discipline, work_starts_at
-    from staging.stg_orders_periodic {periodic_filter}
-),
-
-corrective as (
-    select order_id, discipline from staging.stg_orders_corrective {corrective_filter}
-),
-
-rebuilt as (
-    select
-        clocks.clock_id,
-        clocks.document_type,
-        clocks.document_id,
-        clocks.document_no,
-        clocks.office_id,
-        offices.office_code,
-        coalesce(offices.timezone, 'Asia/Shanghai') as timezone,
-        offices.offset_seconds,
-        coalesce(periodic.discipline, corrective.discipline) as discipline,
-        clocks.clock,
-        clocks.target_amount,
-        clocks.target_unit,
-        clocks.calendar_kind,
-        greatest(start_event.event_at, coalesce(periodic.work_starts_at, start_event.event_at))
-            as started_at,
-        stop_event.event_at as stop_event_at,
-        clocks.stored_due_at
-    from clocks
-    inner join events as start_event on start_event.event_id = clocks.started_event_id
-    left join events as stop_event on stop_event.event_id = clocks.stopped_event_id
-    left join periodic
-        on clocks.document_type = 'periodic_order' and periodic.order_id = clocks.document_id
-    left join corrective
-        on clocks.document_type = 'corrective_order' and corrective.order_id = clocks.document_id
-    left join offices on offices.office_id = clocks.office_id
-)
-
-select
-    * exclude (stop_event_at),
-    -- greatest() skips NULLs: a clock without a stop event stays open.
-    case when stop_event_at is not null then greatest(stop_event_at, started_at) end as stopped_at
-from rebuilt
-"""
 
 _PAUSE_INPUTS = """
 with
@@ -282,49 +228,6 @@ from sla.clock_rows as clock_rows
 cross join raw.run_params as params
 """
 
-_ORDER_EVENTS = """
-with
-
-events as (
-    select * from staging.stg_workflow_events
-    where document_type in ('periodic_order', 'corrective_order')
-        and (from_state is null or to_state = 'closed') {events_filter}
-),
-
-periodic as (select order_id, discipline from staging.stg_orders_periodic {periodic_filter}),
-
-corrective as (select order_id, discipline from staging.stg_orders_corrective {corrective_filter}),
-
-offices as (
-    select offices.*, zones.offset_seconds
-    from staging.stg_offices as offices
-    left join sla.zone_offsets as zones on zones.timezone = offices.timezone
-),
-
-final as (
-    select
-        events.event_id,
-        events.document_type,
-        events.document_id,
-        events.office_id,
-        coalesce(periodic.discipline, corrective.discipline) as discipline,
-        events.event_at,
-        {event_month} as month,
-        events.from_state is null as is_created,
-        events.to_state = 'closed' and events.from_state is not null as is_closed
-    from events
-    -- each order table on its integer id (as the clock inputs); an event of neither is dropped
-    left join periodic
-        on events.document_type = 'periodic_order' and periodic.order_id = events.document_id
-    left join corrective
-        on events.document_type = 'corrective_order' and corrective.order_id = events.document_id
-    inner join offices on offices.office_id = events.office_id
-    where periodic.order_id is not null or corrective.order_id is not null
-)
-
-select * from final
-"""
-
 
 def _local_month(instant: str, zone: str, offset: str) -> str:
     """SQL: the first day of the local month of the naive-UTC ``instant`` in time zone ``zone``.
@@ -338,6 +241,16 @@ def _local_month(instant: str, zone: str, offset: str) -> str:
         f" else timezone({zone}, timezone('UTC', {instant})) end) as date)"
     )
 
+
+_CLOCK_INPUTS = (_SLA_SQL / "clock_inputs.sql").read_text(encoding="utf-8")
+_ORDER_EVENTS = (_SLA_SQL / "order_events.sql").read_text(encoding="utf-8")
+_HELD_DOCUMENTS = (_SLA_SQL / "held_documents.sql").read_text(encoding="utf-8")
+HELD = "marts.held_documents"
+"""The documents held out of the SLA marts, listed for their offices (docs/sla-marts.md)."""
+EARLIEST_INSTANT = datetime(2000, 1, 1)
+"""A document with an instant before this (UTC) is held out (docs/sla-marts.md)."""
+FUTURE_MARGIN = timedelta(days=1)
+"""How far past as_of the office-local months are worked out (nothing later counts)."""
 
 _ROWS = _ROWS.replace(
     "{start_month}",
@@ -394,6 +307,7 @@ def build_sla_clocks(
     con.execute(f"create schema if not exists {SCHEMA}")
     con.execute("create schema if not exists marts")
     _ensure_tables(con)
+    held_changed = _hold_documents(con)
     con.execute(f"set schema = '{SCHEMA}'")  # the macros read their tables unqualified
     try:
         # The macros' clock tables with integer clock ids (the SQL file declares text ids, as the
@@ -428,6 +342,9 @@ def build_sla_clocks(
         previous = state[0] if state else None
         changes = changes_since(con, EVENTS, previous[3]) if previous else None
         reason = _full_reason(con, full, previous, changes, code, inputs, naive)
+        if not reason and held_changed:
+            # a document held or released: its clocks and order events join or leave the marts
+            reason = "held documents changed"
         if reason or changes is None or previous is None:
             recomputed, documents, added = _full(con, naive, evaluated_at)
         else:
@@ -487,6 +404,41 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         " reason varchar, built_at timestamp, as_of timestamp, clocks bigint,"
         " clocks_recomputed bigint, documents bigint, order_events_added bigint, seconds double)"
     )
+
+
+def _hold_documents(con: duckdb.DuckDBPyConnection) -> bool:
+    """``sla.held_documents`` (``sql/sla/held_documents.sql``) and its contract copy
+    ``marts.held_documents``; True if the set of held documents differs from the last build's
+    (the build is then done in full)."""
+    existed = _exists(con, SCHEMA, "held_documents")
+    if existed:
+        con.execute(
+            "create or replace temp table _held_before as"
+            " select document_type, document_id from sla.held_documents"
+        )
+    con.execute(
+        f"create or replace table sla.held_documents as {_HELD_DOCUMENTS}",
+        {"earliest": EARLIEST_INSTANT},
+    )
+    con.execute(
+        f"create or replace table {HELD} as select office_code, document_type, document_no,"
+        " reason, held_at, document_id from sla.held_documents"
+        " order by office_code, document_type, document_no"
+    )
+    if not existed:
+        return False
+    changed = con.sql(
+        """
+        select count(*) from (
+            (select document_type, document_id from sla.held_documents
+             except select * from _held_before)
+            union all
+            (select * from _held_before
+             except select document_type, document_id from sla.held_documents))
+        """
+    ).fetchall()[0][0]
+    con.execute("drop table _held_before")
+    return bool(changed)
 
 
 def _full_reason(
@@ -761,8 +713,11 @@ def _load_zone_offsets(con: duckdb.DuckDBPyConnection, naive_as_of: datetime) ->
     first, last = con.sql(
         "select min(event_at), max(event_at) from staging.stg_workflow_events"
     ).fetchall()[0]
-    low = min(first or naive_as_of, naive_as_of).date() - timedelta(days=1)
-    high = max(last or naive_as_of, naive_as_of).date() + timedelta(days=1)
+    # a held document's events lie anywhere (year 1); nothing after as_of counts (year 9999)
+    first = max(first or naive_as_of, EARLIEST_INSTANT)
+    last = min(last or naive_as_of, naive_as_of + FUTURE_MARGIN)
+    low = min(first, naive_as_of).date() - timedelta(days=1)
+    high = max(last, naive_as_of).date() + timedelta(days=1)
     rows = []
     for (zone,) in con.sql(
         "select distinct timezone from staging.stg_offices where timezone is not null"

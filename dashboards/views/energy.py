@@ -16,20 +16,20 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import streamlit as st
 
-from dashboards import charts
+from dashboards import charts, energy_exceptions
 from dashboards.energy_data import (
     DISPLAY_ZONE,
     KINDS,
     EnergyData,
     Node,
     local_text,
+    number_format,
     quantity,
-    reading_text,
     unit,
     year_to_date,
 )
 from dashboards.export import excel_download
-from dashboards.session import readers, tr
+from dashboards.session import readers, require, tr
 from operational.auth import Permission
 from warehouse.queries_energy import Kind
 
@@ -125,6 +125,7 @@ def drill_down(data: EnergyData, points: pl.DataFrame, kind: Kind) -> tuple[Node
 def consumption_section(data: EnergyData, node: Node, kind: Kind, as_of: date, view: str) -> None:
     u = unit(kind)
     consumption = tr("energy_ui.col.consumption", unit=u)
+    in_progress_label: str | None = None
     if view == "day":
         default = (as_of - timedelta(days=DAY_WINDOW - 1), as_of)
         chosen = st.date_input(
@@ -138,22 +139,33 @@ def consumption_section(data: EnergyData, node: Node, kind: Kind, as_of: date, v
             tr("energy_ui.legend.read"),
             tr("energy_ui.legend.estimated"),
         )
-    elif view == "year":
-        frame = data.reader.yearly(node.level, node.code, kind)
-        if frame.height:
-            frame = frame.with_columns(
-                pl.date(pl.col("year"), 1, 1).alias("year_start")
-            ).with_columns(pl.col("complete").fill_null(False))
-        x, title = "year_start", tr("energy_ui.chart.yearly", node=node.label)
-        complete_label = tr("energy_ui.legend.complete")
-        incomplete_label = tr("energy_ui.legend.incomplete")
     else:
-        frame = data.reader.monthly(node.level, node.code, kind)
-        if frame.height:
-            frame = frame.with_columns(pl.col("complete").fill_null(False))
-        x, title = "month", tr("energy_ui.chart.monthly", node=node.label)
+        monthly = data.reader.monthly_progress(node.level, node.code, kind)
+        if monthly.height:
+            monthly = monthly.with_columns(
+                pl.col("complete").fill_null(False), pl.col("in_progress").fill_null(False)
+            )
         complete_label = tr("energy_ui.legend.complete")
         incomplete_label = tr("energy_ui.legend.incomplete")
+        if view == "year":
+            frame = (
+                monthly.group_by(pl.col("month").dt.year().alias("year"))
+                .agg(
+                    pl.col("consumption").sum(),
+                    pl.col("complete").all(),
+                    pl.col("in_progress").any(),
+                )
+                .sort("year")
+                .with_columns(pl.date(pl.col("year"), 1, 1).alias("year_start"))
+                if monthly.height
+                else monthly
+            )
+            x, title = "year_start", tr("energy_ui.chart.yearly", node=node.label)
+            in_progress_label = tr("energy_pages.year_in_progress")
+        else:
+            frame = monthly
+            x, title = "month", tr("energy_ui.chart.monthly", node=node.label)
+            in_progress_label = tr("energy_pages.month_in_progress")
     if frame.is_empty():
         st.info(tr("energy_ui.no_data"))
         return
@@ -167,6 +179,7 @@ def consumption_section(data: EnergyData, node: Node, kind: Kind, as_of: date, v
             complete_label=complete_label,
             incomplete_label=incomplete_label,
             period=view,
+            in_progress_label=in_progress_label,
         ),
         config=CHART_CONFIG,
         key=f"energy_chart_{view}",
@@ -180,15 +193,21 @@ def consumption_section(data: EnergyData, node: Node, kind: Kind, as_of: date, v
         period = frame["day"].dt.strftime("%Y-%m-%d")
     status = tr("energy_ui.legend.estimated" if view == "day" else "energy_ui.legend.incomplete")
     ok = tr("energy_ui.legend.read" if view == "day" else "energy_ui.legend.complete")
+    running = (
+        frame["in_progress"].to_list() if "in_progress" in frame.columns else [False] * frame.height
+    )
     table = pl.DataFrame(
         {
             period_header: period,
-            consumption: frame["consumption"].round(1),
-            tr("energy_ui.col.status"): [ok if c else status for c in frame["complete"]],
+            consumption: frame["consumption"],
+            tr("energy_ui.col.status"): [
+                in_progress_label if r and in_progress_label else ok if c else status
+                for c, r in zip(frame["complete"], running, strict=True)
+            ],
         }
     )
     with st.expander(tr("energy_ui.table.consumption")):
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, column_config={consumption: number_format(u)})
         excel_download(table, tr("energy_ui.table.consumption"), key=f"energy_excel_{view}")
 
 
@@ -201,6 +220,17 @@ def year_over_year_section(data: EnergyData, node: Node, kind: Kind, year: int) 
     ):
         st.info(tr("energy_ui.no_data"))
         return
+    # this year's months not ended (the month of as_of on the office's clock)
+    months = data.reader.monthly_progress(
+        node.level, node.code, kind, date(year, 1, 1), date(year, 12, 1)
+    )
+    running = (
+        set(months.filter(pl.col("in_progress").fill_null(False))["month"].dt.month().to_list())
+        if months.height
+        else set()
+    )
+    frame = frame.with_columns(pl.col("month_number").is_in(sorted(running)).alias("in_progress"))
+    in_progress = tr("energy_pages.in_progress")
     this_label, last_label = str(year), str(year - 1)
     st.plotly_chart(
         charts.energy_year_over_year(
@@ -212,22 +242,40 @@ def year_over_year_section(data: EnergyData, node: Node, kind: Kind, year: int) 
             y_label=tr("energy_ui.col.consumption", unit=u),
             unit=u,
             tick_format=tr("energy_ui.month_tick"),
+            in_progress_label=in_progress,
         ),
         config=CHART_CONFIG,
         key="energy_chart_yoy",
     )
+    if running:
+        st.caption(tr("energy_pages.yoy_explain"))
+    # a month in progress is part of a month against a whole one: no change until it ends
     change = (
-        pl.when(pl.col("last_year") > 0)
+        pl.when((pl.col("last_year") > 0) & ~pl.col("in_progress"))
         .then((pl.col("this_year") / pl.col("last_year") - 1) * 100)
         .otherwise(None)
     )
+    this_col, last_col = f"{this_label} ({u})", f"{last_label} ({u})"
+    change_col, status_col = tr("energy_ui.col.change_pct"), tr("energy_ui.col.status")
     table = frame.select(
         pl.col("month_number").alias(tr("energy_ui.col.month_number")),
-        pl.col("this_year").round(1).alias(f"{this_label} ({u})"),
-        pl.col("last_year").round(1).alias(f"{last_label} ({u})"),
-        change.round(1).alias(tr("energy_ui.col.change_pct")),
+        pl.col("this_year").alias(this_col),
+        pl.col("last_year").alias(last_col),
+        change.alias(change_col),
+        pl.when(pl.col("in_progress"))
+        .then(pl.lit(in_progress))
+        .otherwise(pl.lit(None, pl.String))
+        .alias(status_col),
     )
-    st.dataframe(table, hide_index=True)
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            this_col: number_format(u),
+            last_col: number_format(u),
+            change_col: st.column_config.NumberColumn(format="%+.1f %%"),
+        },
+    )
     excel_download(table, tr("energy_ui.tab.yoy"), key="energy_excel_yoy")
 
 
@@ -265,17 +313,18 @@ def breakdown_section(
         key="energy_chart_breakdown",
     )
     yes, no = tr("energy_ui.yes"), tr("energy_ui.no")
+    consumption = tr("energy_ui.col.consumption", unit=u)
     table = frame.select(
         pl.col("level").alias(tr("energy_ui.col.level")),
         pl.col("node_code").alias(tr("energy_ui.col.code")),
         pl.col("label").alias(tr("energy_ui.col.name")),
-        pl.col("consumption").round(1).alias(tr("energy_ui.col.consumption", unit=u)),
+        pl.col("consumption").alias(consumption),
         pl.col("complete")
         .fill_null(False)
         .replace_strict({True: yes, False: no})
         .alias(tr("energy_ui.col.complete")),
     )
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, column_config={consumption: number_format(u)})
     excel_download(table, tr("energy_ui.tab.breakdown"), key="energy_excel_breakdown")
 
 
@@ -307,14 +356,24 @@ def per_m2_section(
         config=CHART_CONFIG,
         key="energy_chart_per_m2",
     )
+    area, consumption = tr("energy_ui.col.area"), tr("energy_ui.col.consumption", unit=u)
+    per_area = tr("energy_ui.col.per_m2", unit=per)
     table = frame.select(
         pl.col("office_code").alias(tr("energy_ui.col.office")),
         pl.col("building").alias(tr("energy_ui.col.building")),
-        pl.col("area_m2").round(0).alias(tr("energy_ui.col.area")),
-        pl.col("consumption").round(1).alias(tr("energy_ui.col.consumption", unit=u)),
-        pl.col("consumption_per_m2").round(3).alias(tr("energy_ui.col.per_m2", unit=per)),
+        pl.col("area_m2").alias(area),
+        pl.col("consumption").alias(consumption),
+        pl.col("consumption_per_m2").alias(per_area),
     )
-    st.dataframe(table, hide_index=True)
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            area: number_format("m²", 0),
+            consumption: number_format(u),
+            per_area: number_format(per, 3),
+        },
+    )
     excel_download(table, tr("energy_ui.tab.per_m2"), key="energy_excel_per_m2")
 
 
@@ -354,78 +413,44 @@ def loss_section(data: EnergyData, points: pl.DataFrame, node: Node, kind: Kind)
         key="energy_chart_loss",
     )
     incomplete = tr("energy_ui.legend.incomplete")
+    parent_col, children_col = (
+        tr("energy_ui.col.parent", unit=u),
+        tr("energy_ui.col.children", unit=u),
+    )
+    loss_col, pct_col = tr("energy_ui.col.loss", unit=u), tr("energy_pages.col.loss_pct")
+    reported = frame.select(pl.col("complete") & pl.col("loss_pct").is_not_null())
+    reported_list = reported.to_series().to_list()
     table = pl.DataFrame(
         {
             tr("energy_ui.col.month"): frame["month"].dt.strftime("%Y-%m"),
-            tr("energy_ui.col.parent", unit=u): frame["consumption"].round(1),
-            tr("energy_ui.col.children", unit=u): frame["children_consumption"].round(1),
-            tr("energy_ui.col.loss", unit=u): frame["loss"].round(1),
-            tr("energy_ui.col.loss_pct"): [
-                incomplete if pct is None or not done else f"{pct * 100:.1f} %"
-                for pct, done in zip(frame["loss_pct"], frame["complete"], strict=True)
+            parent_col: frame["consumption"],
+            children_col: frame["children_consumption"],
+            loss_col: frame["loss"],
+            # a number where every point involved is complete; otherwise said so, not alarmed
+            pct_col: [
+                pct * 100 if ok else None
+                for pct, ok in zip(frame["loss_pct"], reported_list, strict=True)
             ],
-        }
+            tr("energy_ui.col.status"): [None if ok else incomplete for ok in reported_list],
+        },
+        schema_overrides={pct_col: pl.Float64, tr("energy_ui.col.status"): pl.String},
     )
-    st.dataframe(table, hide_index=True)
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            parent_col: number_format(u),
+            children_col: number_format(u),
+            loss_col: number_format(u),
+            pct_col: st.column_config.NumberColumn(format="%.1f %%"),
+        },
+    )
     excel_download(table, tr("energy_ui.tab.loss"), key="energy_excel_loss")
-
-
-RULES = ("held", "rollover", "high", "entry_flag_rollover", "entry_flag_high")
-EXCEPTION_SCHEMA = pl.Schema(
-    {
-        "point_code": pl.String,
-        "office_code": pl.String,
-        "rule": pl.String,
-        "start_at": pl.Datetime("us"),
-        "end_at": pl.Datetime("us"),
-        "start_reading": pl.Float64,
-        "end_reading": pl.Float64,
-        "delta": pl.Float64,
-        "typical_daily": pl.Float64,
-    }
-)
-
-
-def exceptions_table(
-    data: EnergyData, points: pl.DataFrame, node: Node, kind: Kind
-) -> pl.DataFrame:
-    """The held intervals and flagged readings of the points under ``node``, newest first."""
-    frame = data.reader.exceptions(kind)
-    frame = (
-        frame.select(EXCEPTION_SCHEMA.names())
-        if frame.height
-        else pl.DataFrame(schema=EXCEPTION_SCHEMA)
-    )
-    inside = data.points_under(points, node).select("point_code", "name", "timezone")
-    frame = frame.join(inside, on="point_code", maintain_order="left")
-    u = unit(kind)
-    rules = {r: tr(f"energy_ui.rule.{r}") for r in RULES}
-    rows = list(frame.iter_rows(named=True))
-    columns = {
-        tr("energy_ui.col.office"): [r["office_code"] for r in rows],
-        tr("energy_ui.col.point"): [f"{r['name']} ({r['point_code']})" for r in rows],
-        tr("energy_ui.col.rule"): [rules.get(r["rule"], r["rule"]) for r in rows],
-        tr("energy_ui.col.from"): [local_text(r["start_at"], r["timezone"]) for r in rows],
-        tr("energy_ui.col.to"): [local_text(r["end_at"], r["timezone"]) for r in rows],
-        tr("energy_ui.col.start_reading"): [reading_text(r["start_reading"]) for r in rows],
-        tr("energy_ui.col.end_reading"): [reading_text(r["end_reading"]) for r in rows],
-        tr("energy_ui.col.delta", unit=u): [quantity(r["delta"], u) for r in rows],
-        tr("energy_ui.col.typical", unit=u): [quantity(r["typical_daily"], u) for r in rows],
-    }
-    return pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
-
-
-def exceptions_section(table: pl.DataFrame) -> None:
-    if table.is_empty():
-        st.success(tr("energy_ui.exceptions.none"))
-        return
-    st.caption(tr("energy_ui.exceptions.explain"))
-    st.dataframe(table, hide_index=True)
-    excel_download(table, tr("energy_ui.tab.exceptions"), key="energy_excel_exceptions")
 
 
 def render() -> None:
     scoped = readers(Permission.VIEW_ENERGY)
+    user = require(Permission.VIEW_ENERGY)  # who records a follow-up (the service checks it)
     st.title(tr("energy_ui.page.title"))
     info = scoped.org.build_info()
     if info is None:
@@ -460,7 +485,16 @@ def render() -> None:
     today = as_of.astimezone(ZoneInfo(DISPLAY_ZONE)).date()
     u = unit(kind)
     this_ytd, last_ytd, comparable = year_to_date(data.reader, node, kind, today)
-    excepts = exceptions_table(data, points, node, kind)
+    excepts = energy_exceptions.load(data.reader, node, kind, user)
+    running = data.reader.monthly_progress(
+        node.level, node.code, kind, date(today.year, 1, 1), date(today.year, 12, 1)
+    )
+    month_running = bool(running.height) and bool(running["in_progress"].fill_null(False).any())
+    ytd_help = tr("energy_ui.kpi.ytd_help", day=today.strftime("%m-%d"))
+    if month_running:
+        ytd_help = tr(
+            "energy_pages.ytd_running", day=today.isoformat(), month=today.strftime("%Y-%m")
+        )
     ytd, last, exc = st.columns(3)
     delta = (
         f"{(this_ytd / last_ytd - 1) * 100:+.1f} %"
@@ -473,7 +507,7 @@ def render() -> None:
         delta=delta,
         delta_color="inverse",
         border=True,
-        help=tr("energy_ui.kpi.ytd_help", day=today.strftime("%m-%d")),
+        help=ytd_help,
     )
     last.metric(
         tr("energy_ui.kpi.last_ytd", year=today.year - 1),
@@ -481,7 +515,9 @@ def render() -> None:
         border=True,
         help=None if comparable else tr("energy_ui.kpi.not_comparable"),
     )
-    exc.metric(tr("energy_ui.kpi.exceptions"), excepts.height, border=True)
+    exc.metric(tr("energy_ui.kpi.exceptions"), f"{excepts.to_follow_up:,}", border=True)
+    if month_running:
+        st.caption(ytd_help)
 
     views = {v: tr(f"energy_ui.view.{v}") for v in ("day", "month", "year")}
     view = (
@@ -504,7 +540,7 @@ def render() -> None:
             tr("energy_ui.tab.breakdown"),
             tr("energy_ui.tab.per_m2"),
             tr("energy_ui.tab.loss"),
-            tr("energy_ui.tab.exceptions_count", count=excepts.height),
+            tr("energy_ui.tab.exceptions_count", count=f"{excepts.to_follow_up:,}"),
         ]
     )
     with tabs[0]:
@@ -516,7 +552,7 @@ def render() -> None:
     with tabs[3]:
         loss_section(data, points, node, kind)
     with tabs[4]:
-        exceptions_section(excepts)
+        energy_exceptions.section(excepts, u, user)
 
 
 render()

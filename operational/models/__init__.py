@@ -10,6 +10,7 @@ from operational.models.calendars import (
 from operational.models.energy import (
     Building,
     EnergyKind,
+    ExceptionFollowUp,
     Meter,
     MeterPoint,
     Reading,
@@ -53,6 +54,7 @@ __all__ = [
     "CorrectiveOrder",
     "Discipline",
     "EnergyKind",
+    "ExceptionFollowUp",
     "Fault",
     "Frequency",
     "Group",

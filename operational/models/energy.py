@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
     false,
     func,
@@ -169,3 +170,25 @@ Index(
 )
 """One first entry per installation and instant; also the index of an installation's readings
 by time (it replaced ``ix_energy_reading_meter_id_read_at``)."""
+
+
+class ExceptionFollowUp(Base):
+    """An office's follow-up (跟进) of an energy exception: a note, and whether it is done.
+
+    An exception lives in the warehouse (``marts.energy_exceptions``) and is named by its point,
+    its rule and its start instant, which stay the same from one build to the next. Each
+    follow-up is a row of its own (the latest counts), so the history stays; every one is also
+    in the audit log. The warehouse extracts this table whole.
+    """
+
+    __tablename__ = "energy_exception_followup"
+    __table_args__ = (Index("ix_energy_exception_followup_key", "point_id", "rule", "start_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("energy_point.id"))
+    rule: Mapped[str] = mapped_column(String(32))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str] = mapped_column(Text)
+    done: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    followed_up_by: Mapped[str] = mapped_column(String(64))
+    followed_up_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -37,7 +37,13 @@ DESCRIPTIONS = {
 }
 """What each energy mart holds, in words (the Dagster UI shows it with the asset)."""
 """Tables built by the Python asset here, which SQL models may read (for their lineage)."""
-SOURCES = ("energy_building", "energy_point", "energy_meter", "energy_reading")
+SOURCES = (
+    "energy_building",
+    "energy_point",
+    "energy_meter",
+    "energy_reading",
+    "energy_exception_followup",
+)
 """Operational tables the energy build reads (``energy_reading`` incrementally by id)."""
 
 ENERGY_DAILY = dg.AssetKey(["marts", "energy_daily"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -124,7 +125,10 @@ def test_hq_sees_the_group_with_a_chart_the_exceptions_and_exports(
     assert int(app.metric[-1].value) > 0
     exceptions = app.dataframe[-1].value
     assert "表码翻转" in set(exceptions["异常类型"])
-    assert exceptions["用量（kWh）"].str.endswith(" kWh").all()
+    # numbers stay numbers (sorting, Excel); shown with thousands separators and the unit
+    assert exceptions["用量（kWh）"].dtype.kind == "f"
+    formats = json.loads(app.dataframe[-1].proto.columns)
+    assert formats["用量（kWh）"]["type_config"]["format"] == "%,.1f kWh"
     assert {d.label for d in app.download_button} == {"导出 Excel"}
     assert len(app.download_button) == len(app.dataframe)
 

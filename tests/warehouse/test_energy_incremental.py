@@ -187,7 +187,8 @@ def test_month_that_ends_between_builds_becomes_complete(tmp_path: Path) -> None
     """January's readings cover the whole month; built as of 31 January it is not complete (it
     has not ended), built incrementally a day later it is — as a full build says."""
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        seed(con, days=45)
+        # up to 1 February 00:00 local (31 January 16:00 UTC): no later than as_of + 1 day
+        seed(con, days=31)
         build_energy(con, as_of=date(2026, 1, 31), full=True)
         office = "select complete, consumption from marts.energy_monthly where level = 'office'"
         jan = f"{office} and node_code = 'O1' and month = date '2026-01-01'"

@@ -29,8 +29,8 @@ def published(tmp_path: Path) -> Path:
     warehouse = Warehouse(tmp_path)
     path = warehouse.begin_build("v1")
     with duckdb.connect(str(path)) as con:
-        seed(con, days=40)
-        build_energy(con, as_of=date(2026, 2, 1), full=True)
+        seed(con, days=40)  # readings up to 2026-02-10 00:00 local (02-09 16:00 UTC)
+        build_energy(con, as_of=date(2026, 2, 9), full=True)
         con.execute(
             "create table marts.dim_office as select distinct group_code, group_code as"
             " group_name, city_code, city_code as city_name, office_code, office_code as"
@@ -61,7 +61,7 @@ def test_monthly_rollups_and_loss(published: Path) -> None:
     assert row["loss"] == pytest.approx(10 * 31)
     assert row["loss_pct"] == pytest.approx(0.1)
     assert row["complete"]
-    # February has not ended by as_of = 2026-02-01 (and its readings stop on 2026-02-09 local):
+    # February has not ended by as_of = 2026-02-09 (and its readings stop on 2026-02-10 local):
     # incomplete, and so is its loss.
     feb = loss.filter(loss["month"] == date(2026, 2, 1)).row(0, named=True)
     assert not feb["complete"] and feb["loss"] is None
@@ -272,3 +272,171 @@ def test_typical_daily_use_where_the_status_can_depend_on_it(tmp_path: Path) -> 
         assert {r[1] for r in rows} == {40, 59}
         rules = con.sql("select point_code, rule from marts.energy_exceptions order by all")
         assert rules.fetchall() == [("S2", "high"), ("X", "entry_flag_high")]
+
+
+def _daily_at_nine(con: duckdb.DuckDBPyConnection, skip: set[int]) -> None:
+    """X (point 4) read every day at 09:00 local from 2026-01-01 to 2026-02-28 (its meter
+    installed at 09:00 on 1 January), except on the days of ``skip`` (day numbers from 1)."""
+    from datetime import timedelta
+
+    from test_energy_vectors import insert
+
+    con.execute("delete from raw.energy_reading where point_id = 4")
+    con.execute("update raw.energy_meter set installed_at = '2026-01-01 01:00:00' where id = 4")
+    rows = []
+    for n in range(1, 59):
+        if n not in skip:
+            at = f"{date(2026, 1, 1) + timedelta(days=n)} 01:00:00"
+            rows.append((5000 + n, 4, 4, at, 10.0 * n, "import", None, None, 0, "t", None))
+    insert(con, "energy_reading", rows)
+    prepare(con)
+
+
+def test_daily_readings_straddling_midnight_are_not_estimated(tmp_path: Path) -> None:
+    """Readings every morning: no day, month or roll-up of them is estimated; a missed reading
+    (a 48 h interval) marks the days it feeds and their month, office and group as estimated."""
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        seed(con, days=59)
+        _daily_at_nine(con, skip=set())
+        build_energy(con, as_of=date(2026, 3, 2), full=True)
+        assert con.sql(
+            "select count(*) filter (where estimated), count(*) from marts.energy_daily"
+            " where point_code = 'X'"
+        ).fetchall() == [(0, 59)]
+        assert con.sql(
+            "select bool_or(estimated) from marts.energy_monthly where node_code in ('X', 'O2')"
+        ).fetchall() == [(False,)]
+        _daily_at_nine(con, skip={20})  # no reading on the morning of 21 January
+        build_energy(con, as_of=date(2026, 3, 2), full=True)
+        estimated = con.sql(
+            "select day from marts.energy_daily where point_code = 'X' and estimated order by day"
+        ).fetchall()
+        assert estimated == [(date(2026, 1, 20),), (date(2026, 1, 21),), (date(2026, 1, 22),)]
+        monthly = dict(
+            con.sql(
+                "select level || ' ' || cast(month as varchar), estimated"
+                " from marts.energy_monthly where node_code in ('X', 'O2', 'G')"
+            ).fetchall()
+        )
+        assert monthly == {
+            "point 2026-01-01": True,
+            "point 2026-02-01": False,
+            "office 2026-01-01": True,
+            "office 2026-02-01": False,
+            "group 2026-01-01": True,
+            "group 2026-02-01": False,
+        }
+        nodes = con.sql(
+            "select level, bool_or(estimated) from marts.energy_daily_node"
+            " where node_code in ('O2', 'G') and day = '2026-01-21' group by level order by level"
+        ).fetchall()
+        assert nodes == [("group", True), ("office", True)]
+
+
+def test_the_month_of_as_of_is_in_progress_on_the_office_clock(tmp_path: Path) -> None:
+    """as_of 2026-01-31 17:00 UTC is 1 February 01:00 in Shanghai: January has ended there
+    (complete, not in progress) and February is in progress, at every level."""
+    from datetime import datetime
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        seed(con, days=31)  # up to 1 February 00:00 local: all of January covered
+        build_energy(con, as_of=datetime(2026, 1, 31, 17), full=True)
+        rows = con.sql(
+            "select month, bool_and(in_progress), bool_or(in_progress), bool_and(complete)"
+            " from marts.energy_monthly group by month order by month"
+        ).fetchall()
+        assert rows == [(date(2026, 1, 1), False, False, True)]
+        build_energy(con, as_of=datetime(2026, 1, 31, 15))  # 23:00 in Shanghai: not yet
+        rows = con.sql(
+            "select month, bool_and(in_progress), bool_or(complete)"
+            " from marts.energy_monthly group by month order by month"
+        ).fetchall()
+        assert rows == [(date(2026, 1, 1), True, False)]
+
+
+def test_an_exception_carries_the_offices_latest_follow_up(tmp_path: Path) -> None:
+    from test_energy_vectors import insert
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        seed(con)
+        insert(
+            con,
+            "energy_reading",
+            [(999, 3, 3, "2026-01-21 16:00:00", 10.0, "form", None, None, 0, "t", None)],
+        )
+        prepare(con)
+        build_energy(con, as_of=AS_OF, full=True)
+        key = con.sql(
+            "select point_id, rule, start_at, done, follow_up_note from marts.energy_exceptions"
+        ).fetchall()
+        assert [k[3:] for k in key] == [(False, None)]
+        point_id, rule, start_at = key[0][:3]
+        insert(
+            con,
+            "energy_exception_followup",
+            [
+                (1, point_id, rule, str(start_at), "asked for a re-read", 0, "eng", "2026-02-01"),
+                (2, point_id, rule, str(start_at), "meter checked", 1, "mgr", "2026-02-02"),
+                (3, point_id, "high", str(start_at), "another exception", 0, "mgr", "2026-02-03"),
+            ],
+        )
+        prepare(con)
+        build_energy(con, as_of=AS_OF)
+        assert con.sql(
+            "select point_code, rule, done, follow_up_note, followed_up_by"
+            " from marts.energy_exceptions"
+        ).fetchall() == [("S2", "held", True, "meter checked", "mgr")]
+
+
+def test_reader_months_in_progress_and_the_exceptions_under_a_node(tmp_path: Path) -> None:
+    from test_energy_vectors import insert
+
+    warehouse = Warehouse(tmp_path)
+    path = warehouse.begin_build("v1")
+    with duckdb.connect(str(path)) as con:
+        seed(con, days=40)
+        insert(  # S2 (O1) reads lower: held; X (O2) gets a reading dated 1900: point held
+            con,
+            "energy_reading",
+            [
+                (998, 3, 3, "2026-01-21 16:00:00", 10.0, "form", None, None, 0, "t", None),
+                (999, 4, 4, "1900-01-01 00:00:00", 1.0, "import", None, None, 0, "t", None),
+            ],
+        )
+        insert(
+            con,
+            "energy_exception_followup",
+            [(1, 3, "held", "2026-01-21 16:00:00", "re-read", 1, "mgr", "2026-02-03")],
+        )
+        prepare(con)
+        build_energy(con, as_of=date(2026, 2, 9), full=True)
+        con.execute(
+            "create table marts.dim_office as select distinct group_code, group_code as"
+            " group_name, city_code, city_code as city_name, office_code, office_code as"
+            " office_name, timezone from marts.dim_energy_point"
+        )
+        con.execute("checkpoint")
+    warehouse.publish(path)
+    energy = reader(tmp_path)
+    months = energy.monthly_progress("office", "O1", "electricity")
+    assert months.select("month", "in_progress").rows() == [
+        (date(2026, 1, 1), False),
+        (date(2026, 2, 1), True),
+    ]
+    assert reader(tmp_path, {"O2"}).monthly_progress("office", "O1", "electricity").is_empty()
+    group = energy.node_exceptions("group", "G", "electricity")
+    # to follow up first, newest first; then the done ones
+    assert group.select("point_code", "rule", "done", "held_reason").rows() == [
+        ("S2", "high", False, None),  # the day after the lower reading
+        ("X", "point_held", False, "instant_before_2000"),
+        ("S2", "held", True, None),
+    ]
+    assert (group["total"][0], group["open_total"][0]) == (3, 2)
+    office = reader(tmp_path, {"O1"}).node_exceptions("office", "O1", "electricity")
+    assert office["point_code"].to_list() == ["S2", "S2"]
+    assert reader(tmp_path, {"O2"}).node_exceptions("group", "G", "electricity")[
+        "point_code"
+    ].to_list() == ["X"]
+    assert energy.node_exceptions("building", "O1/B1", "electricity").is_empty()
+    first = energy.node_exceptions("group", "G", "electricity", limit=1)
+    assert first.height == 1 and first["total"][0] == 3

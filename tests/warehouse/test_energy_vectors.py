@@ -61,6 +61,11 @@ def create_raw(con: duckdb.DuckDBPyConnection) -> None:
         " read_at varchar, reading double, source varchar, flag varchar, supersedes_id bigint,"
         " void bigint, entered_by varchar, entered_at varchar)"
     )
+    con.execute(
+        "create or replace table raw.energy_exception_followup (id bigint, point_id bigint,"
+        " rule varchar, start_at varchar, note varchar, done bigint, followed_up_by varchar,"
+        " followed_up_at varchar)"
+    )
 
 
 def insert(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[Sequence[Any]]) -> None:
