@@ -83,7 +83,8 @@ def periods_caption(rows: pl.DataFrame) -> None:
 
 def headline(rows: pl.DataFrame, name: str) -> None:
     """The figures of one node (the group, a city company or an office) as metrics."""
-    st.subheader(tr("tower.headline", name=name), anchor=False)
+    st.subheader(tr("tower.headline"), anchor=False)
+    st.text(name)  # a name from the organisation's import: plain text, never Markdown
     cells = st.columns(4)
     for n, row in enumerate(r for r in ordered(rows) if r["level"] != "point"):
         colour = {"below": "normal", "above": "inverse"}.get(row["direction"] or "", "off")

@@ -31,7 +31,8 @@ def test_hq_sees_every_office_in_chinese_and_english(page: Page, screenshots: Pa
     log_in(page, "hq")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_text("数据截至 2026-11-20 09:30")).to_be_visible()
-    expect(main.get_by_role("heading", name="一应物业集团：今日概况")).to_be_visible()
+    expect(main.get_by_role("heading", name="今日概况")).to_be_visible()
+    expect(main.get_by_text("一应物业集团", exact=True)).to_be_visible()
     expect(main.get_by_role("heading", name="需要关注")).to_be_visible()
     assert metric(page, "超期工单") == "0"
     tables = page.get_by_test_id("stDataFrame")
@@ -57,7 +58,7 @@ def test_hq_sees_every_office_in_chinese_and_english(page: Page, screenshots: Pa
 def test_an_office_manager_sees_only_their_office(page: Page) -> None:
     log_in(page, "manager")
     main = page.get_by_test_id("stMain")
-    expect(main.get_by_role("heading", name="SH001 上海丽都公馆管理处：今日概况")).to_be_visible()
+    expect(main.get_by_text("SH001 上海丽都公馆管理处", exact=True).first).to_be_visible()
     expect(main.get_by_role("heading", name="SH001：全部指标")).to_be_visible()
     expect(main.get_by_text("BJ001")).to_have_count(0)
     expect(main.get_by_text("SH002")).to_have_count(0)
