@@ -163,6 +163,76 @@ def measure_floor(url: str, target: Path, table_name: str) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------- the control tower's reads
+
+
+class TowerReaders:
+    """The control tower's readers: headquarters' (every office), a city company's (its
+    offices) and an office manager's (one office), as ``dashboards.session.readers`` makes
+    them."""
+
+    def __init__(self, warehouse_dir: Path, city_offices: list[str], office_code: str) -> None:
+        from warehouse.queries import WarehouseReader
+        from warehouse.queries_tower import TowerReader
+        from warehouse.scope import OfficeScope
+
+        self.group = TowerReader(warehouse_dir, OfficeScope.everything())
+        self.city = TowerReader(warehouse_dir, OfficeScope.of(city_offices))
+        self.office = TowerReader(warehouse_dir, OfficeScope.of({office_code}))
+        self.group_org = WarehouseReader(warehouse_dir, OfficeScope.everything())
+
+
+def tower_query_calls(city_code: str, office_code: str) -> dict[str, Callable[[Any], Any]]:
+    """Every query the control tower page runs, with the arguments a user's first view and
+    drill give them; each call takes a :class:`TowerReaders`."""
+    return {
+        "tower_org_group": lambda r: r.group_org.org_overview(),
+        "tower_totals_group": lambda r: r.group.totals(),
+        "tower_totals_city": lambda r: r.city.totals(),
+        "tower_attention_count_group": lambda r: r.group.attention_count(),
+        "tower_attention_group": lambda r: r.group.attention(limit=20),
+        "tower_attention_group_offset_400": lambda r: r.group.attention(limit=20, offset=400),
+        "tower_attention_all_group": lambda r: r.group.attention(limit=1_000_000),  # the export
+        "tower_offices_of_a_city_group": lambda r: r.group.offices(city_code=city_code),
+        "tower_offices_city": lambda r: r.city.offices(city_code=city_code),
+        "tower_office_detail": lambda r: r.office.offices(office_code=office_code, points=True),
+    }
+
+
+def measure_tower(
+    warehouse_dir: Path, city_offices: list[str], city_code: str, office_code: str, runs: int
+) -> dict[str, Any]:
+    """Median and p95 (ms) of the control tower's queries (as :func:`time_queries`)."""
+    from warehouse import queries
+
+    readers = TowerReaders(warehouse_dir, city_offices, office_code)
+    calls = tower_query_calls(city_code, office_code)
+    return time_queries(calls, readers, queries._cached_query.cache_clear, runs)
+
+
+def time_model(published: Path, table: str, runs: int = 3) -> dict[str, Any]:
+    """Seconds to build one SQL model (``marts.control_tower``) over the published file's
+    tables: its SELECT into a temporary table of a read-only connection, best and median of
+    ``runs`` (the build itself times it only together with its step)."""
+    from warehouse.models import load_models
+
+    [model] = [m for m in load_models() if m.table == table]
+    times = []
+    rows = 0
+    with duckdb.connect(str(published), read_only=True) as con:
+        for _ in range(runs):
+            began = time.perf_counter()
+            con.execute(f"create or replace temp table model_timed as {model.sql}")
+            times.append(time.perf_counter() - began)
+            rows = int(con.sql("select count(*) from model_timed").fetchall()[0][0])
+    return {
+        "table": table,
+        "rows": rows,
+        "best_seconds": rounded(min(times)),
+        "median_seconds": rounded(statistics.median(times)),
+    }
+
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

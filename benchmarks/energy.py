@@ -19,7 +19,8 @@ then measures, in one run on one machine (BENCHMARKS.md — figures are ratios, 
   continues the superseded full build's file (one build behind) instead of copying;
 * **queries** — median and p95 of every ``EnergyReader`` query on the published file, result
   cache cleared before each run (the reader's connection to the version, opened once per
-  process, stays open; the open itself is timed apart);
+  process, stays open; the open itself is timed apart), and of every query of the control
+  tower (``TowerReader``; the mart's own SELECT timed apart);
 * **naive** — the monthly office totals as SQL over the operational readings (consecutive
   reading differences × multiplier by UTC+8 month, root points), against the mart query.
 
@@ -49,6 +50,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from benchmarks.common import measure_floor as _measure_floor
+from benchmarks.common import measure_tower, table_and_verdict, time_model, time_queries
 from benchmarks.common import query_cell as _query_cell
 from benchmarks.common import quiet as _quiet
 from benchmarks.common import rate as _rate
@@ -56,7 +58,6 @@ from benchmarks.common import remove_duckdb as _remove_duckdb
 from benchmarks.common import rounded as _r
 from benchmarks.common import run_build_child as _run_build_child
 from benchmarks.common import summary_ms as _summary_ms
-from benchmarks.common import table_and_verdict, time_queries
 from benchmarks.common import verdict as common_verdict
 from benchmarks.scale import (
     GROUP_CODE,
@@ -206,6 +207,12 @@ def _run_backend(
     # -- dashboard queries and the naive alternative on the published file
     published = Path(build["published"])
     result["queries"] = measure_queries(warehouse_dir, plan, options.query_runs)
+    office = plan.offices[0]
+    city_offices = [o.code for o in plan.offices if o.city == office.city]
+    result["queries"] |= measure_tower(
+        warehouse_dir, city_offices, office.city, office.code, options.query_runs
+    )
+    result["tower_mart"] = time_model(published, "marts.control_tower")
     result["query_open"] = measure_open(warehouse_dir, options.query_runs)
     log("queries: " + ", ".join(f"{k} {_query_cell(v)}" for k, v in result["queries"].items()))
     result["naive"] = measure_naive(url, published, plan, options.naive_runs, options.query_runs)
@@ -672,6 +679,10 @@ def format_report(report: dict[str, Any]) -> str:
     add(
         "open published file + select 1 (once per version), median ms",
         lambda b: _query_cell(b["query_open"]),
+    )
+    add(
+        "control tower mart (its SELECT alone), s",
+        lambda b: f"{b['tower_mart']['best_seconds']:.3f}" if "tower_mart" in b else "-",
     )
     first = report["backends"][backends[0]]
     for name in first["queries"]:

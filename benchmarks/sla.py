@@ -22,7 +22,10 @@ machine (BENCHMARKS.md — figures are ratios, not absolutes):
   file (the steady state of a scheduled pipeline); with the SLA step's ``sla.build_log`` row (mode, documents,
   clocks recomputed) and the published file's size;
 * **queries** — median and p95 of every ``SlaReader`` query on the published file, the
-  reader's result cache cleared before each run (each run opens the file, as a cold reader);
+  reader's result cache cleared before each run (each run opens the file, as a cold reader),
+  and of every query of the control tower (``TowerReader``: headquarters, a city company of
+  ``OFFICES_PER_CITY`` offices, an office manager); the control tower mart's own SELECT is
+  timed apart (its build step builds it with the other SQL marts);
 * **generate month** — ``plans.generate_orders(session, None, today + 30 days)``: the real
   service issuing the next month of periodic orders for every approved plan, one transaction;
   then the same call again (the next tick of the scheduler, nothing new to issue);
@@ -54,12 +57,12 @@ import duckdb
 from sqlalchemy import select
 
 from benchmarks.common import measure_floor as _measure_floor
+from benchmarks.common import measure_tower, table_and_verdict, time_model, time_queries
 from benchmarks.common import query_cell as _query_cell
 from benchmarks.common import quiet as _quiet
 from benchmarks.common import rate as _rate
 from benchmarks.common import rounded as _r
 from benchmarks.common import run_build_child as _run_build_child
-from benchmarks.common import table_and_verdict, time_queries
 from benchmarks.common import verdict as common_verdict
 from benchmarks.energy import DEFAULT_PG_ADMIN_URL, _database, _engine, _settle
 from operational.auth import system_principal
@@ -182,9 +185,16 @@ def _run_backend(url: str, workdir: Path, options: Options, days: int, log: Log)
     build["over_floor"] = _r(build["seconds"] / floor["seconds"])
     result["build"] = build
 
-    # -- dashboard queries on the published file
-    result["queries"] = measure_queries(warehouse_dir, places[0]["code"], options.query_runs)
+    # -- dashboard queries on the published file (the SLA pages', then the control tower's)
+    office = places[0]["code"]
+    result["queries"] = measure_queries(warehouse_dir, office, options.query_runs)
+    city_offices = [p["code"] for p in places[:OFFICES_PER_CITY]]  # city C001
+    result["queries"] |= measure_tower(
+        warehouse_dir, city_offices, "C001", office, options.query_runs
+    )
     log("queries: " + ", ".join(f"{k} {_query_cell(v)}" for k, v in result["queries"].items()))
+    result["tower_mart"] = time_model(Path(build["published"]), "marts.control_tower")
+    log(f"control tower mart: {result['tower_mart']['best_seconds']:.3f} s")
 
     # -- the first refresh after a full build: nothing new, no spare version to continue (it
     # copies the published file); this process's readers let the full build go first, as a
@@ -660,8 +670,27 @@ def query_calls(office_code: str) -> dict[str, Callable[[Any], Any]]:
         "heatmap_office_corrective": lambda r: r.office.compliance_heatmap(
             document_type="corrective_order"
         ),
-        "late_orders_group": lambda r: r.group.late_orders(),
+        "months_group": lambda r: len(r.group.months()),
+        "heatmap_cities_group_12m": lambda r: r.group.compliance_by_city(
+            first_month=last_12m, last_month=this_month
+        ),
+        "heatmap_offices_of_a_city_12m": lambda r: r.group.compliance_by_office(
+            city_code="C001", first_month=last_12m, last_month=this_month
+        ),
+        "heatmap_offices_group_12m": lambda r: r.group.compliance_by_office(
+            first_month=last_12m, last_month=this_month
+        ),
+        "heatmap_one_office_12m": lambda r: r.group.compliance_heatmap(
+            office_code=office_code, first_month=last_12m, last_month=this_month
+        ),
+        "late_orders_group": lambda r: r.group.late_orders(limit=50),
+        "late_orders_group_12m_offset_5000": lambda r: r.group.late_orders(
+            first_month=last_12m, last_month=this_month, limit=50, offset=5000
+        ),
         "late_orders_count_group": lambda r: r.group.late_orders_count(),
+        "late_orders_count_group_12m": lambda r: r.group.late_orders_count(
+            first_month=last_12m, last_month=this_month
+        ),
         "late_orders_cell": lambda r: r.office.late_orders(
             office_code=office_code, discipline="engineering", month=last_month
         ),
@@ -869,6 +898,10 @@ def format_report(report: dict[str, Any]) -> str:
     add("… SLA step itself, s", lambda b: f"{b['refresh']['sla_seconds']:.2f}")
     add("peak RSS of refresh, MB", lambda b: f"{b['refresh']['peak_rss_mb']:,.0f}")
     add("published file after refresh, MB", lambda b: f"{b['refresh']['published_mb']:,.1f}")
+    add(
+        "control tower mart (its SELECT alone), s",
+        lambda b: f"{b['tower_mart']['best_seconds']:.3f}" if "tower_mart" in b else "-",
+    )
     first = report["backends"][backends[0]]
     for name in first["queries"]:
         add(f"query {name}, median / p95 ms", lambda b, n=name: _query_cell(b["queries"][n]))

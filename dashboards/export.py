@@ -7,6 +7,7 @@ infinite or undefined number) becomes an empty cell, never text or an error form
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import BytesIO
 
 import polars as pl
@@ -49,14 +50,18 @@ def excel_bytes(table: pl.DataFrame, sheet: str) -> bytes:
     return buffer.getvalue()
 
 
-def excel_download(table: pl.DataFrame, file_stem: str, *, key: str) -> None:
+def excel_download(
+    table: pl.DataFrame | Callable[[], pl.DataFrame], file_stem: str, *, key: str
+) -> None:
     """A download button for ``table`` (as shown, with its translated headers).
 
     The workbook is only built when the button is clicked, and clicking does not rerun the page.
+    ``table`` may be a function reading the table then: a paged list exports every row of its
+    filter, read only when someone asks for them.
     """
     st.download_button(
         tr("dashboards.export.excel"),
-        data=lambda: excel_bytes(table, file_stem),
+        data=lambda: excel_bytes(table() if callable(table) else table, file_stem),
         file_name=f"{file_stem}.xlsx",
         mime=XLSX_MIME,
         key=key,

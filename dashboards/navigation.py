@@ -43,9 +43,9 @@ MAINT = "maint_ui.nav.section"
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(
-        "views/overview.py",
-        "dashboards.nav.overview",
-        ":material/account_tree:",
+        "views/tower.py",
+        "tower.nav",
+        ":material/dashboard:",
         Permission.VIEW_OVERVIEW,
         ANALYTICS,
     ),
@@ -147,12 +147,16 @@ def visible_pages(user: Principal) -> list[PageSpec]:
     return [spec for spec in PAGES if user.can(spec.permission)]
 
 
+def page(spec: PageSpec) -> StreamlitPage:
+    """The ``st.Page`` of ``spec`` as the menu registers it (``st.page_link`` accepts it)."""
+    return st.Page(
+        HERE / spec.file, title=tr(spec.title_key), icon=spec.icon, url_path=spec.url_path
+    )
+
+
 def menu(user: Principal) -> dict[str, list[StreamlitPage]]:
     """The ``st.navigation`` menu for ``user``: translated sections of translated pages."""
     sections: dict[str, list[StreamlitPage]] = {}
     for spec in visible_pages(user):
-        page = st.Page(
-            HERE / spec.file, title=tr(spec.title_key), icon=spec.icon, url_path=spec.url_path
-        )
-        sections.setdefault(tr(spec.section_key), []).append(page)
+        sections.setdefault(tr(spec.section_key), []).append(page(spec))
     return sections

@@ -30,6 +30,7 @@ from operational.settings import Settings, load_settings, signing_key
 from warehouse.queries import WarehouseReader
 from warehouse.queries_energy import EnergyReader
 from warehouse.queries_sla import SlaReader
+from warehouse.queries_tower import TowerReader
 from warehouse.scope import OfficeScope
 
 PRINCIPAL_KEY = "principal"
@@ -212,6 +213,7 @@ class Readers:
     org: WarehouseReader
     sla: SlaReader
     energy: EnergyReader
+    tower: TowerReader
 
 
 def readers(permission: Permission) -> Readers:
@@ -226,4 +228,5 @@ def readers(permission: Permission) -> Readers:
         WarehouseReader(directory, scope),
         SlaReader(directory, scope),
         EnergyReader(directory, scope),
+        TowerReader(directory, scope),
     )

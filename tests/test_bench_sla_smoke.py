@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from benchmarks.common import tower_query_calls
 from benchmarks.sla import TARGETS, query_calls
 from propcloud.cli import main
 
@@ -88,7 +89,8 @@ def test_bench_sla_reports_every_figure(tmp_path: Path) -> None:
         assert _positive(b[step]["published_mb"]), step
         assert _positive(b[step]["sla_seconds"]), step
 
-    assert set(b["queries"]) == set(query_calls("O0001"))
+    assert set(b["queries"]) == set(query_calls("O0001")) | set(tower_query_calls("C001", "O0001"))
+    assert _positive(b["tower_mart"]["rows"]) and _positive(b["tower_mart"]["best_seconds"])
     for name, q in b["queries"].items():
         assert "error" not in q, (name, q.get("error"))
         assert _positive(q["median_ms"]), name

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from benchmarks.common import tower_query_calls
 from benchmarks.energy import TARGETS, query_calls
 from benchmarks.scale import Scale, plan_group
 from propcloud.cli import main
@@ -62,7 +63,11 @@ def test_bench_energy_reports_every_figure(tmp_path: Path) -> None:
     assert b["refresh"]["continued"] == "the full build's file (a spare)"
     assert _positive(b["query_open"]["median_ms"])
 
-    expected = set(query_calls(plan_group(Scale(2, 5, 20))))
+    plan = plan_group(Scale(2, 5, 20))
+    expected = set(query_calls(plan)) | set(
+        tower_query_calls(plan.offices[0].city, plan.offices[0].code)
+    )
+    assert _positive(b["tower_mart"]["rows"])
     assert set(b["queries"]) == expected
     for name, q in b["queries"].items():
         assert "error" not in q, (name, q.get("error"))

@@ -56,5 +56,5 @@ def test_every_literal_key_in_the_dashboards_exists() -> None:
 
 
 def test_chinese_strings_are_chinese() -> None:
-    assert t("dashboards.overview.title", "zh_CN") == "总部总览"
-    assert t("dashboards.overview.title", "en") == "HQ overview"
+    assert t("tower.title", "zh_CN") == "运营驾驶舱"
+    assert t("tower.title", "en") == "Control tower"

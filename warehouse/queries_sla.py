@@ -27,6 +27,21 @@ HEATMAP_SCHEMA = pl.Schema(
         "compliance_pct": pl.Float64,
     }
 )
+_COUNTS: dict[str, pl.DataType] = {
+    "month": pl.Date(),
+    "total": pl.Int64(),
+    "met": pl.Int64(),
+    "breached": pl.Int64(),
+    "pending": pl.Int64(),
+    "compliance_pct": pl.Float64(),
+}
+CITY_HEATMAP_SCHEMA = pl.Schema(
+    {"city_code": pl.String(), "city_name": pl.String(), "offices": pl.Int64(), **_COUNTS}
+)
+OFFICE_HEATMAP_SCHEMA = pl.Schema(
+    {"office_code": pl.String(), "office_name": pl.String(), "city_code": pl.String(), **_COUNTS}
+)
+MONTHS_SCHEMA = pl.Schema({"month": pl.Date()})
 _LATE_COLUMNS: dict[str, pl.DataType] = {
     "document_no": pl.String(),
     "office_code": pl.String(),
@@ -73,18 +88,57 @@ def _months(first_month: date | None, last_month: date | None) -> dict[str, Para
 class SlaReader(WarehouseReader):
     """SLA compliance, late orders and office workload of the offices in the reader's scope."""
 
+    def months(self) -> list[date]:
+        """The office-local months that have SLA clocks in scope, oldest first."""
+        return self.frame("sla_months", schema=MONTHS_SCHEMA)["month"].to_list()
+
     def compliance_heatmap(
         self,
         *,
         first_month: date | None = None,
         last_month: date | None = None,
         document_type: str | None = None,
+        office_code: str | None = None,
     ) -> pl.DataFrame:
         """Office × discipline × month (the heat-map): clocks met, breached, pending and
         compliance_pct (met ÷ (met + breached) × 100, null when both are 0), over every clock
-        of the document type (None: all types)."""
-        params = {**_months(first_month, last_month), "document_type": document_type or ""}
+        of the document type (None: all types); of one office if given."""
+        params = {
+            **_months(first_month, last_month),
+            "document_type": document_type or "",
+            "office_code": office_code or "",
+        }
         return self.frame("sla_heatmap", params, HEATMAP_SCHEMA)
+
+    def compliance_by_city(
+        self,
+        *,
+        first_month: date | None = None,
+        last_month: date | None = None,
+        document_type: str | None = None,
+    ) -> pl.DataFrame:
+        """City company × month over every discipline: the same counts summed over each city
+        company's offices in scope (``offices`` of them), so a city-company user's rows are
+        the city's totals."""
+        params = {**_months(first_month, last_month), "document_type": document_type or ""}
+        return self.frame("sla_heatmap_city", params, CITY_HEATMAP_SCHEMA)
+
+    def compliance_by_office(
+        self,
+        *,
+        city_code: str | None = None,
+        first_month: date | None = None,
+        last_month: date | None = None,
+        document_type: str | None = None,
+    ) -> pl.DataFrame:
+        """Office × month over every discipline, of the offices in scope (of one city company
+        if given)."""
+        params = {
+            **_months(first_month, last_month),
+            "document_type": document_type or "",
+            "city_code": city_code or "",
+        }
+        return self.frame("sla_heatmap_office", params, OFFICE_HEATMAP_SCHEMA)
 
     def late_orders(
         self,

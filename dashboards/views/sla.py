@@ -1,9 +1,13 @@
-"""SLA compliance (工单时效达标率) for headquarters: office × discipline × month heat-map.
+"""SLA compliance (工单时效达标率) for headquarters, audit and offices: heat-maps by month.
 
 Reads only the published SLA marts (``SlaReader``), limited to the offices the user may see.
-Filters: document type and a range of months. Below the heat-map, the late orders (breached
-clocks) of one cell, office, discipline or month — chosen with select boxes, which work on a
-phone and in tests alike. Every table has an Excel download.
+Filters: document type and a range of months. Aggregate first, so the page stays readable at
+500 offices: the city companies × months (when the user sees more than one), then the offices
+of one chosen city company × months, the worst first and a page of them at a time, then the
+disciplines × months of one chosen office. Below them every late order (breached clock) of the
+chosen months, or of one office, discipline or month — its count, a page at a time, and an
+Excel export of all of them. Choices are select boxes, which work on a phone and in tests alike.
+Every table has an Excel download.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import streamlit as st
 
-from dashboards import charts
+from dashboards import charts, paging
 from dashboards.export import excel_download
 from dashboards.session import readers, tr
 from operational.auth import Permission
+from operational.models import Discipline
 from warehouse.queries_sla import SlaReader
 
 DISPLAY_ZONE = "Asia/Shanghai"
@@ -46,37 +51,98 @@ def discipline_name(code: str | None) -> str:
     return tr(f"discipline.{code}") if code else "—"
 
 
-def heatmap_rows(heat: pl.DataFrame) -> pl.DataFrame:
-    """The heat-map cells with a translated row label ``office code office name · discipline``."""
-    labels = {
-        (r["office_code"], r["discipline"]): (
-            f"{r['office_code']} {r['office_name'] or ''} · {discipline_name(r['discipline'])}"
-        )
-        for r in heat.select("office_code", "office_name", "discipline")
-        .unique()
-        .iter_rows(named=True)
-    }
-    return heat.with_columns(
-        pl.struct("office_code", "discipline")
-        .map_elements(lambda k: labels[(k["office_code"], k["discipline"])], return_dtype=pl.String)
-        .alias("row")
+def labelled(frame: pl.DataFrame, key: str, labels: dict[str, str]) -> pl.DataFrame:
+    """``frame`` with the heat-map's row label (``row``) of each value of ``key``."""
+    return frame.with_columns(
+        pl.col(key).fill_null("").replace_strict(labels, return_dtype=pl.String).alias("row")
     )
 
 
-def cells_table(heat: pl.DataFrame) -> pl.DataFrame:
-    """The heat-map as a table, with translated headers."""
-    return heat.select(
-        pl.col("office_code").alias(tr("maint_ui.col.office_code")),
-        pl.col("office_name").alias(tr("maint_ui.col.office_name")),
-        pl.col("discipline")
-        .map_elements(discipline_name, return_dtype=pl.String)
-        .alias(tr("maint_ui.col.discipline")),
+def worst_first(frame: pl.DataFrame, key: str) -> list[str]:
+    """The values of ``key`` by their compliance over all of ``frame``'s months, the lowest
+    first (those without a finished clock last), then by code."""
+    overall = (
+        frame.with_columns(pl.col(key).fill_null(""))
+        .group_by(key)
+        .agg(pl.col("met").sum(), pl.col("breached").sum())
+        .with_columns(
+            pl.when(pl.col("met") + pl.col("breached") > 0)
+            .then(100.0 * pl.col("met") / (pl.col("met") + pl.col("breached")))
+            .alias("pct")
+        )
+        .sort(["pct", key], nulls_last=True)
+    )
+    return [str(code) for code in overall[key].to_list()]
+
+
+def heatmap(frame: pl.DataFrame, *, title: str, rows_label: str, key: str) -> None:
+    """One heat-map of ``frame`` (already labelled, in the order of its rows)."""
+    st.plotly_chart(
+        charts.sla_heatmap(
+            frame,
+            title=title,
+            x_label=tr("maint_ui.col.month"),
+            y_label=rows_label,
+            colour_label=tr("sla.compliance"),
+            met_label=tr("sla.met"),
+            breached_label=tr("sla.breached"),
+            pending_label=tr("sla.pending"),
+        ),
+        config={"displayModeBar": False},
+        key=key,
+    )
+
+
+def in_order(frame: pl.DataFrame, key: str, order: list[str]) -> pl.DataFrame:
+    """``frame``'s rows of the values ``order`` names, in that order (month by month)."""
+    rank = pl.DataFrame({key: order, "_rank": list(range(len(order)))})
+    return (
+        frame.with_columns(pl.col(key).fill_null(""))
+        .join(rank, on=key)
+        .sort("_rank", "month")
+        .drop("_rank")
+    )
+
+
+def counts_columns() -> list[pl.Expr]:
+    return [
         pl.col("month").dt.strftime("%Y-%m").alias(tr("maint_ui.col.month")),
         pl.col("total").alias(tr("maint_ui.col.total")),
         pl.col("met").alias(tr("sla.met")),
         pl.col("breached").alias(tr("sla.breached")),
         pl.col("pending").alias(tr("sla.pending")),
         pl.col("compliance_pct").round(1).alias(tr("maint_ui.col.compliance_pct")),
+    ]
+
+
+def cells_table(heat: pl.DataFrame) -> pl.DataFrame:
+    """Office × discipline × month cells as a table, with translated headers."""
+    return heat.select(
+        pl.col("office_code").alias(tr("maint_ui.col.office_code")),
+        pl.col("office_name").alias(tr("maint_ui.col.office_name")),
+        pl.col("discipline")
+        .map_elements(discipline_name, return_dtype=pl.String)
+        .alias(tr("maint_ui.col.discipline")),
+        *counts_columns(),
+    )
+
+
+def cities_table(cities: pl.DataFrame) -> pl.DataFrame:
+    """City company × month cells as a table."""
+    return cities.select(
+        pl.col("city_code").alias(tr("tower.col.code")),
+        pl.col("city_name").alias(tr("tower.col.city")),
+        pl.col("offices").alias(tr("sla_page.offices")),
+        *counts_columns(),
+    )
+
+
+def offices_table(offices: pl.DataFrame) -> pl.DataFrame:
+    """Office × month cells (every discipline) as a table."""
+    return offices.select(
+        pl.col("office_code").alias(tr("maint_ui.col.office_code")),
+        pl.col("office_name").alias(tr("maint_ui.col.office_name")),
+        *counts_columns(),
     )
 
 
@@ -159,21 +225,25 @@ class LateFilter:
         return asdict(self)
 
 
-def drill_down(reader: SlaReader, heat: pl.DataFrame, document_type: str) -> None:
-    st.subheader(tr("sla.late_orders"))
+def drill_down(
+    reader: SlaReader, offices: pl.DataFrame, document_type: str, first: date, last: date
+) -> None:
+    """Every late order (breached clock) of the chosen months, or of one office, discipline or
+    month among them: the count, a page at a time, and an Excel export of all of them."""
+    st.subheader(tr("sla.late_orders"), anchor=False)
     st.caption(tr("maint_ui.sla.drill_hint", zone=DISPLAY_ZONE))
     office_names = {ALL: tr("maint_ui.all")} | {
         r["office_code"]: f"{r['office_code']} {r['office_name'] or ''}"
-        for r in heat.select("office_code", "office_name")
+        for r in offices.select("office_code", "office_name")
         .unique()
         .sort("office_code")
         .iter_rows(named=True)
     }
     disciplines = {ALL: tr("maint_ui.all")} | {
-        d: discipline_name(d) for d in sorted(set(heat["discipline"].drop_nulls().to_list()))
+        d.value: discipline_name(d.value) for d in Discipline
     }
     months: dict[date | None, str] = {None: tr("maint_ui.all")} | {
-        m: month_text(m) for m in sorted(set(heat["month"].to_list()))
+        m: month_text(m) for m in sorted(set(offices["month"].to_list()))
     }
     office_box, discipline_box, month_box = st.columns(3)
     office = office_box.selectbox(
@@ -194,39 +264,116 @@ def drill_down(reader: SlaReader, heat: pl.DataFrame, document_type: str) -> Non
         format_func=months.__getitem__,
         key="sla_drill_month",
     )
-    if month is None:
-        first, last = heat["month"].min(), heat["month"].max()
-    else:
-        first = last = month
-    chosen = LateFilter(office or None, discipline or None, document_type or None, first, last)
+    chosen = LateFilter(
+        office or None,
+        discipline or None,
+        document_type or None,
+        month or first,
+        month or last,
+    )
     count = reader.late_orders_count(**chosen.params())
-    late = reader.late_orders(**chosen.params(), limit=max(count, 1))
-    if late.is_empty():
+    if count == 0:
         st.info(tr("maint_ui.sla.no_late"))
         return
-    st.caption(tr("maint_ui.sla.late_count", count=late.height))
-    table = late_table(late)
-    st.dataframe(table, hide_index=True)
-    excel_download(table, tr("sla.late_orders"), key="sla_late_excel")
+    st.caption(tr("maint_ui.sla.late_count", count=count))
+    page = paging.pager(count, size=paging.LATE_ORDERS, key="sla_late_page")
+    late = reader.late_orders(**chosen.params(), limit=page.limit, offset=page.offset)
+    st.dataframe(late_table(late), hide_index=True)
+    excel_download(
+        lambda: late_table(reader.late_orders(**chosen.params(), limit=count)),
+        tr("sla.late_orders"),
+        key="sla_late_excel",
+    )
+
+
+def city_level(reader: SlaReader, cities: pl.DataFrame) -> str:
+    """The city companies × months (the user's offices summed per city company), the worst
+    first; returns the city company chosen to open (the worst, until another is chosen)."""
+    order = worst_first(cities, "city_code")
+    labels = {
+        r["city_code"]: tr(
+            "sla_page.city_label",
+            code=r["city_code"],
+            name=r["city_name"] or "",
+            offices=r["offices"],
+        )
+        for r in cities.group_by("city_code")
+        .agg(pl.col("city_name").first(), pl.col("offices").max())
+        .iter_rows(named=True)
+    }
+    heatmap(
+        labelled(in_order(cities, "city_code", order), "city_code", labels),
+        title=tr("sla_page.cities_chart"),
+        rows_label=tr("sla_page.city_rows"),
+        key="sla_heatmap_cities",
+    )
+    with st.expander(tr("sla_page.cities_table")):
+        table = cities_table(cities)
+        st.dataframe(table, hide_index=True)
+        excel_download(table, tr("sla_page.cities_table"), key="sla_cities_excel")
+    return str(
+        st.selectbox(tr("sla_page.city"), order, format_func=labels.__getitem__, key="sla_city")
+    )
+
+
+def office_level(offices: pl.DataFrame) -> str:
+    """The offices of one city company × months, the worst first, a page at a time; returns
+    the office chosen to open (the worst, until another is chosen)."""
+    order = worst_first(offices, "office_code")
+    labels = {
+        r["office_code"]: f"{r['office_code']} {r['office_name'] or ''}"
+        for r in offices.select("office_code", "office_name").unique().iter_rows(named=True)
+    }
+    page = paging.pager(len(order), size=paging.NODES, key="sla_offices_page")
+    shown = order[page.offset : page.last]
+    heatmap(
+        labelled(in_order(offices, "office_code", shown), "office_code", labels),
+        title=tr("sla_page.offices_chart"),
+        rows_label=tr("sla_page.office_rows"),
+        key="sla_heatmap_offices",
+    )
+    with st.expander(tr("sla_page.offices_table")):
+        table = offices_table(offices)
+        st.dataframe(table, hide_index=True)
+        excel_download(table, tr("sla_page.offices_table"), key="sla_offices_excel")
+    if st.session_state.get("sla_office") not in order:
+        st.session_state.pop("sla_office", None)  # another city company since: its worst
+    return str(
+        st.selectbox(tr("sla_page.office"), order, format_func=labels.__getitem__, key="sla_office")
+    )
+
+
+def discipline_level(heat: pl.DataFrame, office_code: str) -> None:
+    """One office's disciplines × months."""
+    order = worst_first(heat, "discipline")
+    labels = {code: discipline_name(code or None) for code in order}
+    heatmap(
+        labelled(in_order(heat, "discipline", order), "discipline", labels),
+        title=tr("sla_page.disciplines_chart", code=office_code),
+        rows_label=tr("sla_page.discipline_rows"),
+        key="sla_heatmap",
+    )
+    with st.expander(tr("sla_page.cells_table")):
+        table = cells_table(heat)
+        st.dataframe(table, hide_index=True)
+        excel_download(table, tr("sla_page.cells_table"), key="sla_cells_excel")
 
 
 def render() -> None:
     reader = readers(Permission.VIEW_OVERVIEW).sla
     st.title(tr("maint_ui.sla.title"))
-    everything = reader.compliance_heatmap()
-    if everything.is_empty():
+    months = reader.months()
+    if not months:
         st.info(tr("maint_ui.sla.no_data"), icon=":material/hourglass_empty:")
         return
-    months = sorted(set(everything["month"].to_list()))
     document_type, first, last = filters(months)
-    heat = reader.compliance_heatmap(
-        first_month=first, last_month=last, document_type=document_type or None
-    )
-    if heat.is_empty():
+    chosen = {"first_month": first, "last_month": last, "document_type": document_type or None}
+    cities = reader.compliance_by_city(**chosen)
+    if cities.is_empty():
         st.info(tr("maint_ui.sla.no_data_filtered"))
         return
 
-    met, breached = int(heat["met"].sum()), int(heat["breached"].sum())
+    met, breached = int(cities["met"].sum()), int(cities["breached"].sum())
     overall = 100.0 * met / (met + breached) if met + breached else None
     a, b, c = st.columns(3)
     a.metric(
@@ -235,28 +382,18 @@ def render() -> None:
         border=True,
     )
     b.metric(tr("sla.breached"), breached, border=True)
-    c.metric(tr("sla.pending"), int(heat["pending"].sum()), border=True)
+    c.metric(tr("sla.pending"), int(cities["pending"].sum()), border=True)
 
-    st.plotly_chart(
-        charts.sla_heatmap(
-            heatmap_rows(heat),
-            title=tr("maint_ui.sla.chart_title"),
-            x_label=tr("maint_ui.col.month"),
-            y_label=tr("maint_ui.sla.rows"),
-            colour_label=tr("sla.compliance"),
-            met_label=tr("sla.met"),
-            breached_label=tr("sla.breached"),
-            pending_label=tr("sla.pending"),
-        ),
-        config={"displayModeBar": False},
-        key="sla_heatmap",
-    )
-    with st.expander(tr("maint_ui.sla.cells_title")):
-        table = cells_table(heat)
-        st.dataframe(table, hide_index=True)
-        excel_download(table, tr("maint_ui.sla.cells_title"), key="sla_cells_excel")
+    city = city_level(reader, cities) if cities["city_code"].n_unique() > 1 else None
+    offices = reader.compliance_by_office(city_code=city, **chosen)
+    if offices["office_code"].n_unique() > 1:
+        office = office_level(offices)
+    else:
+        office = offices["office_code"][0]
+    discipline_level(reader.compliance_heatmap(office_code=office, **chosen), office)
 
-    drill_down(reader, heat, document_type)
+    everywhere = offices if city is None else reader.compliance_by_office(**chosen)
+    drill_down(reader, everywhere, document_type, first, last)
 
 
 render()

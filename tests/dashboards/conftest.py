@@ -12,9 +12,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import streamlit.testing.v1.app_test as app_test
 from sqlalchemy import Engine, select
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from operational.db import create_db_engine, unit_of_work, upgrade
@@ -86,3 +89,33 @@ def dashboard(
     yield make
     for engine in engines:
         engine.dispose()
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> Callable[[AppTest, str], bytes]:
+    """What a page's download button (by its key) hands over when clicked.
+
+    A button whose data is a function (a paged list's export of every row) builds its file only
+    on the click, which AppTest cannot make; its media file manager keeps the function, so this
+    calls it as the click would."""
+    managers: list[MediaFileManager] = []
+
+    class Recording(MediaFileManager):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            managers.append(self)
+
+    monkeypatch.setattr(app_test, "MediaFileManager", Recording)
+
+    def fetch(app: AppTest, key: str) -> bytes:
+        [button] = [b for b in app.download_button if b.key == key]
+        file_id = button.proto.deferred_file_id
+        for manager in reversed(managers):
+            deferred = manager._deferred_callables.get(file_id)
+            if deferred is not None:
+                data = deferred["callable"]()
+                assert isinstance(data, bytes)
+                return data
+        raise AssertionError(f"{key} has no deferred download")
+
+    return fetch

@@ -32,7 +32,7 @@ def test_a_logged_out_visitor_sees_only_the_login_form_in_chinese(
     assert not dash.app.exception
     assert [w.label for w in dash.app.text_input] == ["用户名", "密码"]
     assert dash.app.button(key="login_submit").label == "登录"
-    assert "总部总览" not in texts(dash)
+    assert "运营驾驶舱" not in texts(dash)
     assert not dash.app.sidebar.button
 
 
@@ -71,14 +71,14 @@ def test_repeated_failures_lock_the_account_with_a_countdown(dashboard: MakeDash
     assert dash.user("manager").locked_until is not None
 
 
-def test_hq_logs_in_to_the_overview_in_their_stored_language_and_logs_out(
+def test_hq_logs_in_to_the_control_tower_in_their_stored_language_and_logs_out(
     dashboard: MakeDashboard,
 ) -> None:
     dash = dashboard()
     dash.app.run()
     dash.log_in("hq")
     assert not dash.app.exception
-    assert dash.app.title[0].value == "总部总览"
+    assert dash.app.title[0].value == "运营驾驶舱"
     assert "hq" in dash.app.sidebar.caption[0].value
     dash.app.sidebar.button[0].click().run()
     assert dash.app.button(key="login_submit").label == "登录"
@@ -89,14 +89,14 @@ def test_switching_language_after_login_is_saved_in_the_account(dashboard: MakeD
     dash.app.run()
     dash.log_in("hq")
     dash.app.radio(key="language_switch").set_value("en").run()
-    assert dash.app.title[0].value == "HQ overview"
+    assert dash.app.title[0].value == "Control tower"
     assert dash.app.sidebar.button[0].label == "Log out"
     assert dash.user("hq").language == "en"
 
     again = dashboard()  # a new browser session starts in the saved language
     again.app.run()
     again.log_in("hq")
-    assert again.app.title[0].value == "HQ overview"
+    assert again.app.title[0].value == "Control tower"
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboards.charts import offices_per_city
 from dashboards.export import excel_bytes
 
 ORG = pl.DataFrame(
@@ -14,24 +13,6 @@ ORG = pl.DataFrame(
         "office_code": ["SH001", "SH002", "SH003", "BJ001", "GZ001", "GZ002"],
     }
 )
-
-
-def test_offices_per_city_puts_the_largest_city_on_top() -> None:
-    figure = offices_per_city(
-        ORG, title="各城市公司管理处数量", x_label="管理处", y_label="城市公司"
-    )
-    [bar] = figure.data
-    # horizontal bars are drawn bottom-up: the last one is on top
-    assert list(bar.y) == ["北京城市公司", "广州城市公司", "上海城市公司"]
-    assert list(bar.x) == [1, 2, 3]
-    assert figure.layout.title.text == "各城市公司管理处数量"
-    assert figure.layout.xaxis.title.text == "管理处"
-    assert figure.layout.xaxis.dtick == 1
-
-
-def test_offices_per_city_of_no_offices_is_an_empty_chart() -> None:
-    [bar] = offices_per_city(ORG.clear(), title="t", x_label="x", y_label="y").data
-    assert list(bar.y) == []
 
 
 def test_excel_bytes_round_trip_with_chinese_headers() -> None:

@@ -81,7 +81,7 @@ def test_a_login_hands_the_browser_a_token_once(
     dashboard: MakeDashboard, cookie: Callable[[str | None], None]
 ) -> None:
     dash, token = logged_in(dashboard, "hq")
-    assert dash.app.title[0].value == "总部总览"
+    assert dash.app.title[0].value == "运营驾驶舱"
     with unit_of_work(dash.engine) as db:
         [row] = db.scalars(select(LoginSession)).all()
         assert row.ended_at is None and row.user_id == dash.user("hq").id
@@ -97,7 +97,7 @@ def test_a_reload_with_the_cookie_stays_logged_in_in_the_users_language(
     dash.app.radio(key="language_switch").set_value("en").run()
     cookie(token)
     app = reloaded(dashboard)
-    assert app.title[0].value == "HQ overview"
+    assert app.title[0].value == "Control tower"
     assert "hq" in app.sidebar.caption[0].value
     assert not app.text_input  # no login form
     assert scripts(app) == []  # the cookie is already there
@@ -138,7 +138,7 @@ def test_a_disabled_account_or_a_new_password_logs_every_tab_out(
     dash, token = logged_in(dashboard, "manager")
     cookie(token)
     open_tab = reloaded(dashboard)
-    assert open_tab.title[0].value == "总部总览"
+    assert open_tab.title[0].value == "运营驾驶舱"
     with unit_of_work(dash.engine) as db:
         if change == "disable":
             set_active(db, CLI, "manager", False)
@@ -164,7 +164,7 @@ def test_the_session_lifetime_comes_from_the_settings(
     monkeypatch.setenv("PROPCLOUD_SESSION_IDLE_HOURS", "1")  # two hours idle: too long
     assert reloaded(dashboard).button(key="login_submit").label == "登录"
     monkeypatch.setenv("PROPCLOUD_SESSION_IDLE_HOURS", "3")  # within the limit
-    assert reloaded(dashboard).title[0].value == "总部总览"
+    assert reloaded(dashboard).title[0].value == "运营驾驶舱"
 
 
 # ---------------------------------------------------------------- raising orders

@@ -1,19 +1,25 @@
-"""The SLA compliance and office workload pages: scope, the heat-map, drill-down and exports."""
+"""The SLA compliance and office workload pages: scope, the heat-maps city by city, the late
+orders (every one of the chosen months, a page at a time) and exports."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from dashboards import paging
 
 if TYPE_CHECKING:
     from conftest import Dashboard
 
     MakeDashboard = Callable[..., Dashboard]
+    Downloads = Callable[[AppTest, str], bytes]
 
 SLA = "views/sla.py"
 WORKLOAD = "views/workload.py"
@@ -28,34 +34,69 @@ def open_page(dashboard: MakeDashboard, username: str, page: str) -> AppTest:
     return app
 
 
-def heatmap(app: AppTest) -> dict[str, object]:
-    [chart] = app.get("plotly_chart")
-    spec = json.loads(chart.proto.spec)
-    [trace] = spec["data"]
-    assert trace["type"] == "heatmap"
-    return dict(trace)
+def heatmaps(app: AppTest) -> dict[str, dict[str, object]]:
+    """The heat-maps on the page by their key: cities, offices, an office's disciplines."""
+    out = {}
+    for chart in app.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        [trace] = spec["data"]
+        assert trace["type"] == "heatmap"
+        out[str(chart.key)] = dict(trace)
+    return out
 
 
-def test_hq_sees_every_office_and_compliance_that_differs(dashboard: MakeDashboard) -> None:
+def rows(trace: dict[str, object]) -> list[str]:
+    return [str(r) for r in trace["y"]]  # type: ignore[attr-defined]
+
+
+def test_hq_sees_cities_first_then_one_city_then_one_office(dashboard: MakeDashboard) -> None:
     app = open_page(dashboard, "hq", SLA)
     assert app.title[0].value == "工单时效达标率"
-    trace = heatmap(app)
-    rows = [str(r) for r in trace["y"]]  # type: ignore[union-attr]
-    assert {r[:5] for r in rows} == {"BJ001", "BJ002", "SH001", "SH002"}
-    assert any("工程" in r for r in rows)
-    values = {v for row in trace["z"] for v in row if v is not None}  # type: ignore[union-attr]
-    assert max(values) == 100.0
-    assert min(values) < 60.0  # BJ002 engineering ran late in the demo week
+    charts = heatmaps(app)
+    assert list(charts) == ["sla_heatmap_cities", "sla_heatmap_offices", "sla_heatmap"]
+    assert rows(charts["sla_heatmap_cities"]) == [
+        "SH 上海城市公司 · 2 个管理处",  # the worst first
+        "BJ 北京城市公司 · 2 个管理处",
+    ]
+    assert app.selectbox(key="sla_city").value == "SH"
+    assert rows(charts["sla_heatmap_offices"]) == [
+        "SH002 上海锦绣家园管理处",
+        "SH001 上海丽都公馆管理处",
+    ]
+    assert app.selectbox(key="sla_office").value == "SH002"
+    assert set(rows(charts["sla_heatmap"])) == {"工程", "园艺", "秩序", "保洁"}
     # real dates on the month axis, not "2026-11" strings
-    assert str(trace["x"][0]).startswith("2026-11-01")  # type: ignore[index]
+    assert str(charts["sla_heatmap"]["x"][0]).startswith("2026-11-01")  # type: ignore[index]
+
+    app.selectbox(key="sla_city").set_value("BJ").run()
+    charts = heatmaps(app)
+    assert rows(charts["sla_heatmap_offices"]) == [
+        "BJ002 北京华庭广场管理处",
+        "BJ001 北京星河湾管理处",
+    ]
+    values = {v for row in charts["sla_heatmap_offices"]["z"] for v in row if v is not None}  # type: ignore[attr-defined]
+    assert min(values) < 85.0 < max(values) == 100.0  # BJ002 ran late in the demo week
+    app.selectbox(key="sla_office").set_value("BJ002").run()
+    engineering = dict(
+        zip(rows(heatmaps(app)["sla_heatmap"]), heatmaps(app)["sla_heatmap"]["z"], strict=True)
+    )  # type: ignore[call-overload]
+    assert engineering["工程"][0] < 60.0
     labels = [b.label for b in app.download_button]
-    assert labels == ["导出 Excel", "导出 Excel"]  # the cells table and the late orders
+    assert labels == ["导出 Excel"] * 4  # cities, offices, disciplines and the late orders
+
+
+def test_a_city_user_starts_at_their_city_companys_offices(dashboard: MakeDashboard) -> None:
+    app = open_page(dashboard, "city.audit", SLA)
+    charts = heatmaps(app)
+    assert list(charts) == ["sla_heatmap_offices", "sla_heatmap"]
+    assert {r[:5] for r in rows(charts["sla_heatmap_offices"])} == {"SH001", "SH002"}
 
 
 def test_a_manager_sees_only_their_office(dashboard: MakeDashboard) -> None:
     app = open_page(dashboard, "manager", SLA)
-    rows = {str(r)[:5] for r in heatmap(app)["y"]}  # type: ignore[union-attr]
-    assert rows == {"SH001"}
+    charts = heatmaps(app)
+    assert list(charts) == ["sla_heatmap"]
+    assert app.get("plotly_chart")[0].proto.spec.count("SH001") >= 1
     assert list(app.selectbox(key="sla_drill_office").options) == [
         "全部",
         "SH001 上海丽都公馆管理处",
@@ -76,12 +117,55 @@ def test_drilling_into_a_cell_lists_its_late_orders(dashboard: MakeDashboard) ->
     assert any("没有超时工单" in i.value for i in app.info)
 
 
+def breached(app: AppTest) -> int:
+    [metric] = [m for m in app.metric if m.label == "超时"]
+    return int(metric.value)
+
+
+def late_count(app: AppTest) -> int:
+    [caption] = [c.value for c in app.caption if "张超时工单" in c.value]
+    return int(caption.split()[1])
+
+
+@pytest.mark.parametrize("document_type", ["", "corrective_order"])
+def test_the_late_list_holds_every_breached_clock_of_the_chosen_months(
+    dashboard: MakeDashboard, downloads: Downloads, document_type: str
+) -> None:
+    app = open_page(dashboard, "hq", SLA)
+    app.selectbox(key="sla_document_type").set_value(document_type).run()
+    assert late_count(app) == breached(app) > 0
+    [late] = [d.value for d in app.dataframe if "单号" in d.value.columns]
+    assert len(late) == breached(app)
+    export = pl.read_excel(io.BytesIO(downloads(app, "sla_late_excel")))
+    assert sorted(export["单号"]) == sorted(late["单号"])
+
+
+def test_a_long_late_list_is_paged_and_exported_whole(
+    dashboard: MakeDashboard, downloads: Downloads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(paging, "LATE_ORDERS", 4)
+    app = open_page(dashboard, "hq", SLA)
+    total = breached(app)
+    assert total == 6  # the demo week
+    assert late_count(app) == total
+    assert "第 1–4 行，共 6 行。" in [c.value for c in app.caption]
+    [first] = [d.value for d in app.dataframe if "单号" in d.value.columns]
+    app.number_input(key="sla_late_page").set_value(2).run()
+    assert "第 5–6 行，共 6 行。" in [c.value for c in app.caption]
+    [second] = [d.value for d in app.dataframe if "单号" in d.value.columns]
+    assert (len(first), len(second)) == (4, 2)
+    shown = [*first["单号"], *second["单号"]]
+    assert len(set(shown)) == total
+    export = pl.read_excel(io.BytesIO(downloads(app, "sla_late_excel")))
+    assert export["单号"].to_list() == shown  # every late order, most late first
+    assert export["超时（小时）"].dtype == pl.Float64
+
+
 def test_the_document_type_filter_narrows_the_heat_map(dashboard: MakeDashboard) -> None:
     app = open_page(dashboard, "hq", SLA)
-    before = sum(int(m.value) for m in app.metric if m.label == "超时")
+    before = breached(app)
     app.selectbox(key="sla_document_type").set_value("corrective_order").run()
-    after = sum(int(m.value) for m in app.metric if m.label == "超时")
-    assert after < before
+    assert 0 < breached(app) < before
 
 
 def test_the_sla_page_speaks_english(dashboard: MakeDashboard) -> None:
@@ -91,7 +175,7 @@ def test_the_sla_page_speaks_english(dashboard: MakeDashboard) -> None:
     dash.app.radio(key="language_switch").set_value("en").run()
     app = dash.app.switch_page(SLA).run()
     assert app.title[0].value == "SLA compliance"
-    assert any("Engineering" in str(r) for r in heatmap(app)["y"])  # type: ignore[union-attr]
+    assert "Engineering" in rows(heatmaps(app)["sla_heatmap"])
 
 
 @pytest.mark.parametrize("username", ["sh001.tech1", "sh001.guard"])

@@ -40,7 +40,7 @@ def test_lineage_follows_the_sql() -> None:
     }
     assert graph.get(key("staging/stg_offices")).parent_keys == {key("raw/org_office")}
     published = graph.get(key("published_warehouse"))
-    assert {key("marts/dim_office"), key("marts/build_info")} <= published.parent_keys
+    assert {key("marts/control_tower"), key("marts/build_info")} <= published.parent_keys
     # everything is upstream of the publish
     upstream = graph.get_ancestor_asset_keys(key("published_warehouse"))
     assert upstream == graph.get_all_asset_keys() - {key("published_warehouse")}

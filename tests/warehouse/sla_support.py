@@ -80,7 +80,11 @@ def build(url: str, as_of: datetime) -> duckdb.DuckDBPyConnection:
     for source in SOURCES:
         extract_table(url, con, source.table)
     write_run_params(con, version="t", as_of=as_of, database_backend=database_backend(url))
-    models = [m for m in load_models() if "energy" not in m.name]
+    models = [
+        m
+        for m in load_models()
+        if "energy" not in m.name and not any("energy" in table for table in m.depends_on)
+    ]  # no energy marts here, nor the marts reading them (the control tower)
     for model in models:
         if model.name not in SLA_MARTS:
             run_model(con, model)

@@ -76,7 +76,11 @@ def refresh(url: str, con: duckdb.DuckDBPyConnection, as_of: datetime) -> sla.Sl
     for source in SOURCES:
         if not source.table.startswith("energy_"):
             extract_source(url, con, source)
-    models = [m for m in load_models() if "energy" not in m.name]
+    models = [
+        m
+        for m in load_models()
+        if "energy" not in m.name and not any("energy" in table for table in m.depends_on)
+    ]  # no energy marts here, nor the marts reading them (the control tower)
     for model in models:
         if model.name not in SLA_MARTS:
             run_model(con, model)

@@ -1,6 +1,7 @@
 -- The SLA heat-map: clocks met, breached and pending per office × discipline × office-local
--- month of the offices in scope, over the months $first_month..$last_month and one document
--- type ($document_type; '' = all). compliance_pct = met ÷ (met + breached) × 100.
+-- month of the offices in scope (or of one office: $office_code; '' = all), over the months
+-- $first_month..$last_month and one document type ($document_type; '' = all).
+-- compliance_pct = met ÷ (met + breached) × 100.
 select
     c.office_code,
     o.office_name,
@@ -15,6 +16,7 @@ select
 from marts.sla_compliance as c
 left join marts.dim_office as o on o.office_code = c.office_code
 where in_scope(c.office_code)
+    and ($office_code = '' or c.office_code = $office_code)
     and c.month between $first_month and $last_month
     and ($document_type = '' or c.document_type = $document_type)
 group by c.office_code, o.office_name, c.discipline, c.month
