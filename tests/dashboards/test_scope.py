@@ -511,7 +511,7 @@ def test_every_page_and_export_keeps_to_the_scope(
     original = export.excel_download
 
     def keep(table: pl.DataFrame, file_stem: str, *, key: str) -> None:
-        exported.append(table)
+        exported.append(table() if callable(table) else table)
         original(table, file_stem, key=key)
 
     monkeypatch.setattr(export, "excel_download", keep)

@@ -124,6 +124,7 @@ metered as (
 exceptions as (
     select office_code, count(*) as open_exceptions
     from marts.energy_exceptions
+    where not coalesce(done, false)  -- followed up and done: no longer to follow up
     group by office_code
 ),
 
