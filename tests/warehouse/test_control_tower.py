@@ -130,10 +130,11 @@ def warehouse(as_of: datetime, zones: dict[str, str] | None = None) -> duckdb.Du
     _table(
         con,
         "marts.energy_exceptions",
-        "point_code varchar, office_code varchar, kind varchar, rule varchar",
+        "point_code varchar, office_code varchar, kind varchar, rule varchar, done boolean",
         [
-            ("SH001-E-SUB1", "SH001", "electricity", "held"),
-            ("SH001-W-MAIN", "SH001", "water", "rollover"),
+            ("SH001-E-SUB1", "SH001", "electricity", "held", None),
+            ("SH001-W-MAIN", "SH001", "water", "rollover", False),
+            ("SH001-W-MAIN", "SH001", "water", "high", True),  # followed up: done, not counted
         ],
     )
     _table(
