@@ -270,7 +270,9 @@ def test_the_group_loads_next_years_list_and_the_warning_goes(dashboard: MakeDas
     )
     app.button(key="cal_import_submit").click().run()
     assert not app.exception
-    assert app.success[0].value.endswith(f"{len(missing)} created, 0 updated, 0 unchanged.")
+    assert app.success[0].value.endswith(
+        f"{len(missing)} created, 0 updated, 0 unchanged. File read as UTF-8."
+    )
     assert not app.warning
     assert frame(app, "Date")["Date"].tolist() == [f"{year}-01-01" for year in missing]
     assert missing_years(dash) == []
