@@ -12,9 +12,11 @@ This module is the one reader of import files, and it says exactly what it read
   other encoding is named by the caller (``--encoding``). The encoding used is reported
   (:attr:`Table.encoding`, :attr:`ImportSummary.encoding`).
 * **The header** must name every column once: a column named twice is refused.
-* **Every cell belongs to a column**: a value beyond the header (``1,234.5`` split at its comma)
-  or under a blank header cell is a bad row naming the row and the column's letter; blank cells
-  there (Excel's trailing commas) are accepted.
+* **Every cell belongs to a column**: a CSV row with more cells than the header (``1,234.5``
+  split at its comma moves the cells after it to the right, perhaps into blank optional
+  columns) and a value under a blank header cell are bad rows, naming the row and the column's
+  letter. Excel's trailing commas are on every line, the header's too: such rows are as wide as
+  the header, and blank cells under a blank header are accepted.
 * **Every cell fits**: at most :data:`MAX_CELL` characters (Excel's own limit), no control
   characters, and not longer than the column it is stored in (the model's ``String(n)``, passed
   as ``lengths``). A quoted cell may hold line breaks; a Unicode line separator (U+2028) is text.
@@ -261,10 +263,8 @@ class _Layout:
         required: Sequence[str],
         optional: Sequence[str],
         lengths: Mapping[str, Any] | None,
-        *,
-        csv: bool,
     ) -> None:
-        self.csv = csv
+        self.width = len(header)
         names = [h.strip().lower() for h in header]
         while names and not names[-1]:
             names.pop()
@@ -308,7 +308,7 @@ class _Layout:
         if not name:
             return RowError(
                 number,
-                "parsing.cell_without_header_csv" if self.csv else "parsing.cell_without_header",
+                "parsing.cell_without_header",
                 {"letter": column_letter(index), "value": text},
             )
         if len(text) > MAX_CELL:
@@ -332,6 +332,22 @@ class _Layout:
                 {"column": name, "value": text, "max": limit, "length": len(text)},
             )
         return None
+
+    def too_wide(self, number: int, cells: Sequence[str]) -> RowError:
+        """A CSV row with more cells than the header, even blank ones: a comma inside a value
+        split a cell and moved every cell after it one column to the right — into blank
+        optional columns, where nothing else would show it. (Excel's trailing commas are on
+        every line, the header's too: those rows are as wide as the header.)"""
+        return RowError(
+            number,
+            "parsing.row_too_wide",
+            {
+                "cells": len(cells),
+                "header": self.width,
+                "letter": column_letter(self.width),
+                "value": ",".join(cells[self.width :]),
+            },
+        )
 
     def values(self, cells: Sequence[str]) -> dict[str, str]:
         values: dict[str, str] = {}
@@ -544,7 +560,7 @@ def read_table(
     """
     records, codec = _records(path, encoding)
     first = _header(records)
-    layout = _Layout(first.cells, required, optional, lengths, csv=codec is not None)
+    layout = _Layout(first.cells, required, optional, lengths)
     rows: list[Row] = []
     errors: list[RowError] = []
     more = False
@@ -557,6 +573,9 @@ def read_table(
         if limit is not None and len(rows) >= limit:
             more = True
             break
+        if codec is not None and len(record.cells) > layout.width:
+            errors.append(layout.too_wide(record.number, record.cells))
+            continue
         for index, text in enumerate(record.cells):
             if text:
                 problem = layout.cell_error(record.number, index, text)
@@ -678,7 +697,7 @@ def _polars_columns(
     if frame.height == 0:
         raise DomainError("import.empty_file")
     frame = frame.select(pl.all().str.strip_chars(_WHITESPACE).fill_null(""))
-    layout = _Layout([str(h) for h in frame.row(0)], required, optional, lengths, csv=True)
+    layout = _Layout([str(h) for h in frame.row(0)], required, optional, lengths)
     names = frame.columns
     frame = frame.slice(1).with_row_index("_row", offset=2)
     frame = frame.filter(pl.any_horizontal([pl.col(c) != "" for c in names]))
