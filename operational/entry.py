@@ -11,7 +11,9 @@ rules live once:
   significant digits (what SQLite's REAL stores exactly, so both backends keep the same value);
 * an instant must lie in ``[EARLIEST, now + FUTURE_LEEWAY]``; a date (a plan's start) must not be
   before :data:`EARLIEST_DAY`. Rules of a domain may be stricter (a meter reading may not be in
-  the future at all) and are checked by that domain on top.
+  the future at all) and are checked by that domain on top;
+* text must fit its column: at most the ``n`` of the model's ``String(n)`` characters
+  (:func:`text_refusal`; :func:`refuse_long_text` refuses it at every flush).
 
 The functions return the catalogue key (and its parameters) of the refusal, or None; imports turn
 it into a :class:`~operational.imports.table.RowError` naming row and column, services raise it as a
