@@ -37,7 +37,8 @@ import io
 import re
 import warnings
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -142,7 +143,7 @@ class ImportSummary:
         )
         if self.encoding is None:
             return done
-        return done + " " + t("parsing.read_as", language, encoding=encoding_label(self.encoding))
+        return done + t("parsing.read_as", language, encoding=encoding_label(self.encoding))
 
 
 # ---------------------------------------------------------------- encodings
@@ -372,7 +373,7 @@ class _Record:
     malformed: bool = False
 
 
-def _csv_records(text: str) -> Iterator[_Record]:
+def _csv_records(text: str) -> Generator[_Record, None, None]:
     # newline="": the csv module finds the row ends itself, so a quoted cell may hold line
     # breaks and U+2028 (which str.splitlines would break a row at) is text.
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -431,7 +432,7 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _xlsx_records(path: Path) -> Iterator[_Record]:
+def _xlsx_records(path: Path) -> Generator[_Record, None, None]:
     from openpyxl import load_workbook
 
     try:
@@ -514,7 +515,7 @@ class Table:
     more: bool = False
 
 
-def _records(path: Path, encoding: str | None) -> tuple[Iterator[_Record], str | None]:
+def _records(path: Path, encoding: str | None) -> tuple[Generator[_Record, None, None], str | None]:
     if not path.is_file():
         raise DomainError("import.file_not_found", path=str(path))
     suffix = path.suffix.lower()
@@ -558,7 +559,19 @@ def read_table(
     Every cell is checked as the module's docstring says; the bad rows are raised together
     (:class:`ImportRejected`). ``limit``: read that many data rows only (a preview).
     """
-    records, codec = _records(path, encoding)
+    found, codec = _records(path, encoding)
+    with closing(found) as records:  # a preview stops early: the workbook is closed all the same
+        return _read(records, codec, required, optional, lengths, limit)
+
+
+def _read(
+    records: Iterator[_Record],
+    codec: str | None,
+    required: Sequence[str],
+    optional: Sequence[str],
+    lengths: Mapping[str, Any] | None,
+    limit: int | None,
+) -> Table:
     first = _header(records)
     layout = _Layout(first.cells, required, optional, lengths)
     rows: list[Row] = []
@@ -652,8 +665,10 @@ def read_column_table(
     if not path.is_file():
         raise DomainError("import.file_not_found", path=str(path))
     if path.suffix.lower() == ".csv":
-        text, codec = decode(path.read_bytes(), encoding)
-        fast = _polars_columns(text, required, optional, lengths)
+        raw = path.read_bytes()
+        text, codec = decode(raw, encoding)
+        utf8 = raw.removeprefix(codecs.BOM_UTF8) if codec in (UTF8, UTF8_BOM) else None
+        fast = _polars_columns(utf8 or text.encode(UTF8), required, optional, lengths)
         if fast is not None:
             return Columns(fast[0], fast[1], codec)
     table = read_table(path, required, optional, encoding=encoding, lengths=lengths)
@@ -677,15 +692,15 @@ def read_columns(
 
 
 def _polars_columns(
-    text: str,
+    raw: bytes,
     required: Sequence[str],
     optional: Sequence[str],
     lengths: Mapping[str, Any] | None,
 ) -> tuple[list[int], dict[str, list[str]]] | None:
-    """The columns of CSV text read by polars, or None where the csv module must read it."""
+    """The columns of a CSV file's UTF-8 text read by polars, or None where the csv module must
+    read it."""
     import polars as pl
 
-    raw = text.encode(UTF8)
     if raw.count(b"\r") != raw.count(b"\r\n"):
         return None  # a lone carriage return ends a row for the csv module, not for polars
     if not raw.strip():

@@ -75,7 +75,7 @@ def test_utf8_and_gbk_are_read_and_the_summary_says_which(
     summary = _org(session, _file(tmp_path, data))
     assert (summary.created, summary.encoding) == (1, codec)
     assert summary.message("en").endswith(f"File read as {said}.")
-    assert summary.message("zh_CN").endswith(f"文件按 {said} 编码读取。")
+    assert summary.message("zh_CN").endswith(f"条。文件按 {said} 编码读取。")
     assert _names(session) == {"浦东·陆家嘴管理处"}
 
 
