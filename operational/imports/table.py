@@ -413,10 +413,12 @@ def _scan_sheet(archive: zipfile.ZipFile, member: str) -> tuple[bool, dict[tuple
         while chunk := source.read(1 << 20):
             block = tail + chunk
             formulas = formulas or _FORMULA.search(block) is not None
-            cut = block.rfind(b"<")
-            for m in _MERGE.finditer(block, 0, cut if cut > 0 else len(block)):
+            cut = block.rfind(b"<")  # a tag cut by the chunk's end is read with the next one
+            if cut < 0:
+                cut = len(block)
+            for m in _MERGE.finditer(block, 0, cut):
                 merges[(int(m.group(3)), _column_index(m.group(2)))] = m.group(1).decode()
-            tail = block[cut:] if cut > 0 else b""
+            tail = block[cut:]
     return formulas, merges
 
 
