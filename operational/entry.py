@@ -11,7 +11,9 @@ rules live once:
   significant digits (what SQLite's REAL stores exactly, so both backends keep the same value);
 * an instant must lie in ``[EARLIEST, now + FUTURE_LEEWAY]``; a date (a plan's start) must not be
   before :data:`EARLIEST_DAY`. Rules of a domain may be stricter (a meter reading may not be in
-  the future at all) and are checked by that domain on top.
+  the future at all) and are checked by that domain on top;
+* text must fit its column: at most the ``n`` of the model's ``String(n)`` characters
+  (:func:`text_refusal`; :func:`refuse_long_text` refuses it at every flush).
 
 The functions return the catalogue key (and its parameters) of the refusal, or None; imports turn
 it into a :class:`~operational.imports.table.RowError` naming row and column, services raise it as a
@@ -24,7 +26,8 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric
+from sqlalchemy import Numeric, String, inspect
+from sqlalchemy.orm import Mapper, Session
 
 from operational.errors import DomainError, Term
 
@@ -179,3 +182,68 @@ def short(value: object) -> str:
     """``value`` as text for a message, cut to :data:`SHORT` characters."""
     text = str(value)
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
+
+
+# ---------------------------------------------------------------- text that fits its column
+
+
+def max_length(column: Any) -> int | None:
+    """The most characters ``column`` holds: a mapped attribute (``Office.name``), a ``Column``
+    or its ``String`` type; None if it holds any length (``Text``, ``JSON``, not a string)."""
+    column_type = getattr(column, "type", column)
+    length = getattr(column_type, "length", None)
+    return length if isinstance(column_type, String) and isinstance(length, int) else None
+
+
+def length_of(column: Any) -> int:
+    """:func:`max_length` of a column that has one (a ``String(n)``)."""
+    limit = max_length(column)
+    assert limit is not None, column
+    return limit
+
+
+def text_refusal(text: str, column: Any) -> Refusal | None:
+    """Why ``text`` cannot be stored in ``column`` (None: it can). PostgreSQL refuses a value
+    longer than a ``VARCHAR(n)`` with an error, SQLite would store it whole: both refuse it here,
+    by the length the model declares (the one place the limit is written)."""
+    limit = max_length(column)
+    if limit is not None and len(text) > limit:
+        return "entry.text.too_long", {"max": limit, "length": len(text)}
+    return None
+
+
+_LIMITS: dict[type, tuple[tuple[str, int], ...]] = {}
+
+
+def _string_columns(cls: type) -> tuple[tuple[str, int], ...]:
+    """(attribute, length) of every ``String(n)`` column a mapped class has (computed once)."""
+    known = _LIMITS.get(cls)
+    if known is not None:
+        return known
+    limits: list[tuple[str, int]] = []
+    mapper: Mapper[Any] = inspect(cls)
+    for attribute in mapper.column_attrs:
+        limit = max_length(attribute.columns[0])
+        if limit is not None:
+            limits.append((attribute.key, limit))
+    _LIMITS[cls] = tuple(limits)
+    return _LIMITS[cls]
+
+
+def refuse_long_text(session: Session, _context: object = None, _instances: object = None) -> None:
+    """Before a flush: refuse (:class:`DomainError` ``entry.text.too_long``) any new or changed
+    record holding text longer than its column — every path that writes through the ORM, forms
+    included, on both databases. Imports check the same limit per row first
+    (:func:`text_refusal`), so a user sees the row and column; this is the net behind them."""
+    for record in (*session.new, *session.dirty):
+        values = record.__dict__
+        for key, limit in _string_columns(type(record)):
+            value = values.get(key)
+            if isinstance(value, str) and len(value) > limit:
+                raise DomainError(
+                    "entry.text.too_long",
+                    column=key,
+                    value=short(value),
+                    max=limit,
+                    length=len(value),
+                )

@@ -18,7 +18,7 @@ from operational.i18n import t
 from operational.imports.calendars import import_calendar_days_file, import_working_hours_file
 from operational.services import calendars
 from operational.settings import Settings, load_settings
-from propcloud.console import CLI, run_import
+from propcloud.console import CLI, encoding_option, run_import
 from propcloud.console import fail as fail_with_message
 
 
@@ -72,7 +72,8 @@ def register(main: click.Group, import_group: click.Group) -> None:
 
     @import_group.command("working-hours")
     @click.argument("file", type=click.Path(path_type=Path))
-    def import_working_hours(file: Path) -> None:
+    @encoding_option
+    def import_working_hours(file: Path, encoding: str | None) -> None:
         """Import offices' weekly working hours (CSV or XLSX).
 
         Columns: office_code, weekday (1 = Monday … 7 = Sunday), start, end (HH:MM, office-local;
@@ -80,11 +81,12 @@ def register(main: click.Group, import_group: click.Group) -> None:
         office it names; rows with an empty office_code make the group's week, worked by every
         office without its own. All rows or none. See docs/import-formats.md.
         """
-        run_import(file, lambda s, f: import_working_hours_file(s, f, actor=CLI))
+        run_import(file, lambda s, f: import_working_hours_file(s, f, actor=CLI, encoding=encoding))
 
     @import_group.command("calendar-days")
     @click.argument("file", type=click.Path(path_type=Path))
-    def import_calendar_days(file: Path) -> None:
+    @encoding_option
+    def import_calendar_days(file: Path, encoding: str | None) -> None:
         """Import holidays and working days (调休) of offices or of the whole group (CSV or XLSX).
 
         Columns: office_code, date, kind (holiday or workday), and optional start, end (a
@@ -92,7 +94,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         hours). An empty office_code applies to every office of the group (next year's official
         list); an office's own row wins. All rows or none. See docs/import-formats.md.
         """
-        run_import(file, lambda s, f: import_calendar_days_file(s, f, actor=CLI))
+        run_import(file, lambda s, f: import_calendar_days_file(s, f, actor=CLI, encoding=encoding))
 
     @main.group()
     def calendar() -> None:

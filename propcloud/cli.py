@@ -21,7 +21,7 @@ from operational.imports.org import ensure_group, import_org_file
 from operational.models import Role, ScopeLevel
 from operational.services.users import GrantSpec, add_user, list_users
 from operational.settings import Settings, load_settings
-from propcloud.console import CLI, fail, progress_shown, run_import
+from propcloud.console import CLI, encoding_option, fail, progress_shown, run_import
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,7 +85,8 @@ def import_() -> None:
 
 @import_.command("org")
 @click.argument("file", type=click.Path(path_type=Path))
-def import_org(file: Path) -> None:
+@encoding_option
+def import_org(file: Path, encoding: str | None) -> None:
     """Import city companies and offices.
 
     Columns: city_code, city_name, office_code, office_name, and optional timezone
@@ -99,6 +100,7 @@ def import_org(file: Path) -> None:
             path,
             group=ensure_group(session, settings.group_code, settings.group_name),
             actor="cli",
+            encoding=encoding,
         ),
     )
 

@@ -22,6 +22,16 @@ from propcloud.progress import TerminalProgress
 CLI = system_principal("cli")
 """Who the command line acts as: a trusted operator with every permission, audited as ``cli``."""
 
+encoding_option = click.option(
+    "--encoding",
+    default=None,
+    metavar="NAME",
+    help="The CSV file's encoding, when it is neither UTF-8 nor GBK/GB18030 (e.g. big5, "
+    "utf-16, cp1252). Without it UTF-8 and GBK/GB18030 are recognised, and anything else is "
+    "refused. The summary says which encoding was used.",
+)
+"""``--encoding NAME`` of every ``propcloud import …`` command (docs/import-formats.md)."""
+
 
 def fail(error: DomainError, settings: Settings) -> NoReturn:
     """Print the error (every bad row, for a rejected import) in the user's language; exit 1."""

@@ -17,7 +17,7 @@ from operational.imports.energy import (
 )
 from operational.services.energy import meter_labels_pdf
 from operational.settings import load_settings
-from propcloud.console import CLI, fail, progress_shown, run_import
+from propcloud.console import CLI, encoding_option, fail, progress_shown, run_import
 
 
 def register(main: click.Group, import_group: click.Group) -> None:
@@ -25,18 +25,20 @@ def register(main: click.Group, import_group: click.Group) -> None:
 
     @import_group.command("meters")
     @click.argument("file", type=click.Path(path_type=Path))
-    def import_meters(file: Path) -> None:
+    @encoding_option
+    def import_meters(file: Path, encoding: str | None) -> None:
         """Import metering points and their meters (CSV or XLSX).
 
         Columns: office_code, point_code, name, kind (electricity|water), installed_at,
         initial_reading, and optional parent_point_code, building, serial, multiplier
         (default 1), digits. See docs/import-formats.md.
         """
-        run_import(file, lambda s, f: import_meters_file(s, f, actor="cli"))
+        run_import(file, lambda s, f: import_meters_file(s, f, actor="cli", encoding=encoding))
 
     @import_group.command("readings")
     @click.argument("file", type=click.Path(path_type=Path))
-    def import_readings(file: Path) -> None:
+    @encoding_option
+    def import_readings(file: Path, encoding: str | None) -> None:
         """Import meter readings (CSV or XLSX): point_code, read_at, reading [, source].
 
         Times without an offset are the office's local time. Importing the same file twice
@@ -44,18 +46,24 @@ def register(main: click.Group, import_group: click.Group) -> None:
         """
         with progress_shown() as progress:
             run_import(
-                file, lambda s, f: import_readings_file(s, f, actor="cli", progress=progress)
+                file,
+                lambda s, f: import_readings_file(
+                    s, f, actor="cli", progress=progress, encoding=encoding
+                ),
             )
 
     @import_group.command("replacements")
     @click.argument("file", type=click.Path(path_type=Path))
-    def import_replacements(file: Path) -> None:
+    @encoding_option
+    def import_replacements(file: Path, encoding: str | None) -> None:
         """Import meter replacements (CSV or XLSX).
 
         Columns: point_code, replaced_at, old_final_reading, new_initial_reading, and optional
         new_serial, new_multiplier, new_digits (default: the old meter's).
         """
-        run_import(file, lambda s, f: import_replacements_file(s, f, actor="cli"))
+        run_import(
+            file, lambda s, f: import_replacements_file(s, f, actor="cli", encoding=encoding)
+        )
 
     @main.group()
     def labels() -> None:

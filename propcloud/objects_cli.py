@@ -15,7 +15,7 @@ from operational.imports.object_types import import_object_types_file
 from operational.imports.objects import import_objects_file
 from operational.services.objects import object_labels_pdf
 from operational.settings import load_settings
-from propcloud.console import CLI, fail, run_import
+from propcloud.console import CLI, encoding_option, fail, run_import
 
 
 def register(main: click.Group, import_group: click.Group) -> None:
@@ -23,7 +23,8 @@ def register(main: click.Group, import_group: click.Group) -> None:
 
     @import_group.command("objects")
     @click.argument("file", type=click.Path(path_type=Path))
-    def import_objects(file: Path) -> None:
+    @encoding_option
+    def import_objects(file: Path, encoding: str | None) -> None:
         """Import offices' objects (CSV or XLSX) under the group's object-type tree.
 
         Columns: office_code, object_code, name, type_code, and optional location and one
@@ -31,11 +32,12 @@ def register(main: click.Group, import_group: click.Group) -> None:
         type's attributes. All rows or none; importing the same file twice changes nothing.
         See docs/import-formats.md.
         """
-        run_import(file, lambda s, f: import_objects_file(s, f, actor="cli"))
+        run_import(file, lambda s, f: import_objects_file(s, f, actor="cli", encoding=encoding))
 
     @import_group.command("object-types")
     @click.argument("file", type=click.Path(path_type=Path))
-    def import_object_types(file: Path) -> None:
+    @encoding_option
+    def import_object_types(file: Path, encoding: str | None) -> None:
         """Import the group's object-type tree and work standards (CSV or XLSX).
 
         Columns: type_code, name, and optional parent_type_code (a stored type or another row,
@@ -45,7 +47,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         A stored type keeps its place; a blank cell keeps what is stored. All rows or none;
         importing the same file twice changes nothing. See docs/import-formats.md.
         """
-        run_import(file, lambda s, f: import_object_types_file(s, f, actor=CLI))
+        run_import(file, lambda s, f: import_object_types_file(s, f, actor=CLI, encoding=encoding))
 
     labels = main.commands.get("labels")
     if not isinstance(labels, click.Group):

@@ -13,7 +13,7 @@ from operational.i18n import t
 from operational.imports.work_orders import import_work_orders_file
 from operational.services.plans import generate_orders, get_plan
 from operational.settings import load_settings
-from propcloud.console import CLI, fail, progress_shown, run_import
+from propcloud.console import CLI, encoding_option, fail, progress_shown, run_import
 
 
 def register(main: click.Group, import_group: click.Group) -> None:
@@ -21,7 +21,8 @@ def register(main: click.Group, import_group: click.Group) -> None:
 
     @import_group.command("work-orders")
     @click.argument("file", type=click.Path(path_type=Path))
-    def import_work_orders(file: Path) -> None:
+    @encoding_option
+    def import_work_orders(file: Path, encoding: str | None) -> None:
         """Import the go-live history of work orders (CSV or XLSX), with their events.
 
         Columns: order_no, office_code, discipline, kind (periodic|corrective), created_at, and
@@ -31,7 +32,10 @@ def register(main: click.Group, import_group: click.Group) -> None:
         """
         with progress_shown() as progress:
             run_import(
-                file, lambda s, f: import_work_orders_file(s, f, actor="cli", progress=progress)
+                file,
+                lambda s, f: import_work_orders_file(
+                    s, f, actor="cli", progress=progress, encoding=encoding
+                ),
             )
 
     @main.group()

@@ -39,7 +39,7 @@ def test_upgrade_import_org_twice_and_add_a_user(cli_env: Path) -> None:
     )
     code, out = invoke("import", "org", str(org))
     assert code == 0
-    assert out.startswith("Imported: 2 created, 0 updated, 0 unchanged.\n")
+    assert out.startswith("Imported: 2 created, 0 updated, 0 unchanged. File read as UTF-8.\n")
     assert invoke("import", "org", str(org))[1].startswith("Imported: 0 created, 0 updated, 2")
     code, out = invoke(
         "user",

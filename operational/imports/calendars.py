@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 
 from operational.auth import Principal
 from operational.calendars import MIDNIGHT, Interval
-from operational.imports.table import ImportRejected, ImportSummary, Row, RowError, read_rows
+from operational.entry import day_refusal
+from operational.imports.table import ImportRejected, ImportSummary, Row, RowError, read_table
 from operational.models import Office
 from operational.services import calendars
 from operational.services.calendars import DayKind, DayOverride
@@ -198,8 +199,11 @@ def import_working_hours_rows(
     return summary
 
 
-def import_working_hours_file(session: Session, path: Path, *, actor: Principal) -> ImportSummary:
-    return import_working_hours_rows(session, read_rows(path, WORKING_HOURS_COLUMNS), actor=actor)
+def import_working_hours_file(
+    session: Session, path: Path, *, actor: Principal, encoding: str | None = None
+) -> ImportSummary:
+    read = read_table(path, WORKING_HOURS_COLUMNS, encoding=encoding)
+    return import_working_hours_rows(session, read.rows, actor=actor).read_as(read.encoding)
 
 
 # --- calendar days ----------------------------------------------------------------------------
@@ -251,6 +255,12 @@ def import_calendar_days_rows(
             row_errors.append(
                 RowError(number, "calendars.import.bad_date", {"column": "date", "value": day_text})
             )
+        elif (refusal := day_refusal(day)) is not None:
+            key, params = refusal
+            row_errors.append(
+                RowError(number, key, {"column": "date", "value": day_text, **params})
+            )
+            day = None
         kind = kind_text.strip().lower()
         if not kind_text:
             row_errors.append(RowError(number, "import.missing_value", {"column": "kind"}))
@@ -344,7 +354,8 @@ def _add_day(
     )
 
 
-def import_calendar_days_file(session: Session, path: Path, *, actor: Principal) -> ImportSummary:
-    return import_calendar_days_rows(
-        session, read_rows(path, CALENDAR_DAYS_REQUIRED, CALENDAR_DAYS_OPTIONAL), actor=actor
-    )
+def import_calendar_days_file(
+    session: Session, path: Path, *, actor: Principal, encoding: str | None = None
+) -> ImportSummary:
+    read = read_table(path, CALENDAR_DAYS_REQUIRED, CALENDAR_DAYS_OPTIONAL, encoding=encoding)
+    return import_calendar_days_rows(session, read.rows, actor=actor).read_as(read.encoding)

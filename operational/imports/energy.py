@@ -18,7 +18,6 @@ daily file costs in proportion to the file.
 
 from __future__ import annotations
 
-import io
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,9 +39,11 @@ from operational.imports.table import (
     ImportRejected,
     ImportSummary,
     RowError,
-    read_rows,
+    read_column_table,
+    read_table,
 )
-from operational.models import Meter, MeterPoint, Office, Reading, ReadingSource, utcnow
+from operational.imports.table import read_columns as read_columns  # the readings' reader
+from operational.models import Building, Meter, MeterPoint, Office, Reading, ReadingSource, utcnow
 from operational.models.energy import READING_TYPE
 from operational.progress import NO_PROGRESS, Advance, Progress, counted, stage
 from operational.services.energy import (
@@ -65,6 +66,15 @@ READING_REQUIRED = ("point_code", "read_at", "reading")
 READING_OPTIONAL = ("source",)
 REPLACEMENT_REQUIRED = ("point_code", "replaced_at", "old_final_reading", "new_initial_reading")
 REPLACEMENT_OPTIONAL = ("new_serial", "new_multiplier", "new_digits")
+METER_LENGTHS = {
+    "point_code": MeterPoint.code,
+    "parent_point_code": MeterPoint.code,
+    "name": MeterPoint.name,
+    "building": Building.name,
+    "serial": Meter.serial,
+}
+REPLACEMENT_LENGTHS = {"new_serial": Meter.serial}
+"""The columns whose text is stored, and where: a longer value is a bad row (the reader)."""
 BATCH = 20_000
 _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")
 
@@ -134,84 +144,6 @@ def number_refusal(
         return None
     key, params = refusal
     return RowError(row, key, {"column": column, "value": entry.short(text), **params})
-
-
-# ---------------------------------------------------------------- reading big files by column
-
-
-def _check_header(header: list[str], required: Sequence[str], optional: Sequence[str]) -> None:
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise DomainError("import.missing_columns", columns=", ".join(missing))
-    known = set(required) | set(optional)
-    unknown = [h for h in header if h and h not in known]
-    if unknown:
-        raise DomainError(
-            "import.unknown_columns", columns=", ".join(unknown), known=", ".join(sorted(known))
-        )
-
-
-def read_columns(
-    path: Path, required: Sequence[str], optional: Sequence[str] = ()
-) -> tuple[list[int], dict[str, list[str]]]:
-    """A large CSV or XLSX file as row numbers and text columns (polars / fastexcel).
-
-    Same rules as :func:`~operational.imports.table.read_rows`: the header is row 1, columns
-    are matched without regard to case, blank rows are skipped, a missing absent optional
-    column reads as empty text.
-    """
-    import polars as pl
-
-    if not path.is_file():
-        raise DomainError("import.file_not_found", path=str(path))
-    suffix = path.suffix.lower()
-    frame: pl.DataFrame
-    if suffix == ".csv":
-        raw = path.read_bytes()
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            try:  # Excel in China saves CSV as GBK
-                raw = raw.decode("gb18030").encode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise DomainError("import.unreadable_file", path=str(path)) from exc
-        raw = raw.removeprefix(b"\xef\xbb\xbf")
-        if not raw.strip():
-            raise DomainError("import.empty_file")
-        try:
-            frame = pl.read_csv(
-                io.BytesIO(raw),
-                has_header=False,
-                infer_schema=False,
-                truncate_ragged_lines=True,
-            )
-        except Exception as exc:  # polars raises many kinds for a damaged file
-            raise DomainError("import.unreadable_file", path=str(path)) from exc
-    elif suffix in (".xlsx", ".xlsm"):
-        import fastexcel
-
-        try:
-            sheet = fastexcel.read_excel(path).load_sheet(0, header_row=None, dtypes="string")
-            frame = pl.DataFrame(sheet)
-        except Exception as exc:
-            raise DomainError("import.unreadable_file", path=str(path)) from exc
-    else:
-        raise DomainError("import.unsupported_format", suffix=suffix or "?")
-    if frame.height == 0:
-        raise DomainError("import.empty_file")
-    frame = frame.select(pl.all().cast(pl.String).str.strip_chars().fill_null(""))
-    header = [str(h).strip().lower() for h in frame.row(0)]
-    _check_header(header, required, optional)
-    frame = frame.slice(1).with_row_index("_row", offset=2)
-    named = {name: frame.columns[i + 1] for i, name in enumerate(header) if name}
-    cells = [pl.col(named[c]) for c in named]
-    frame = frame.filter(pl.any_horizontal([c != "" for c in cells]) if cells else pl.lit(False))
-    numbers = [int(n) for n in frame["_row"].to_list()]
-    columns = {
-        c: (frame[named[c]].to_list() if c in named else [""] * frame.height)
-        for c in (*required, *optional)
-    }
-    return numbers, columns
 
 
 # ---------------------------------------------------------------- bulk insert of readings
@@ -689,12 +621,13 @@ def import_readings_file(
     actor: str,
     now: datetime | None = None,
     progress: Progress = NO_PROGRESS,
+    encoding: str | None = None,
 ) -> ImportSummary:
     with stage(progress, "ops.progress.import.read", None, file=path.name):
-        numbers, columns = read_columns(path, READING_REQUIRED, READING_OPTIONAL)
+        read = read_column_table(path, READING_REQUIRED, READING_OPTIONAL, encoding=encoding)
     return import_reading_columns(
-        session, numbers, columns, actor=actor, now=now, progress=progress
-    )
+        session, read.numbers, read.columns, actor=actor, now=now, progress=progress
+    ).read_as(read.encoding)
 
 
 # ---------------------------------------------------------------- meters
@@ -728,11 +661,17 @@ def _number_problems(
 
 
 def import_meters_file(
-    session: Session, path: Path, *, actor: str, now: datetime | None = None
+    session: Session,
+    path: Path,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    encoding: str | None = None,
 ) -> ImportSummary:
-    return import_meter_rows(
-        session, read_rows(path, METER_REQUIRED, METER_OPTIONAL), actor=actor, now=now
+    read = read_table(
+        path, METER_REQUIRED, METER_OPTIONAL, encoding=encoding, lengths=METER_LENGTHS
     )
+    return import_meter_rows(session, read.rows, actor=actor, now=now).read_as(read.encoding)
 
 
 def import_meter_rows(
@@ -899,14 +838,21 @@ def import_meter_rows(
 
 
 def import_replacements_file(
-    session: Session, path: Path, *, actor: str, now: datetime | None = None
+    session: Session,
+    path: Path,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    encoding: str | None = None,
 ) -> ImportSummary:
-    return import_replacement_rows(
-        session,
-        read_rows(path, REPLACEMENT_REQUIRED, REPLACEMENT_OPTIONAL),
-        actor=actor,
-        now=now,
+    read = read_table(
+        path,
+        REPLACEMENT_REQUIRED,
+        REPLACEMENT_OPTIONAL,
+        encoding=encoding,
+        lengths=REPLACEMENT_LENGTHS,
     )
+    return import_replacement_rows(session, read.rows, actor=actor, now=now).read_as(read.encoding)
 
 
 def import_replacement_rows(

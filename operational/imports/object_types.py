@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from operational.auth import Permission, Principal
+from operational.entry import length_of
 from operational.errors import DomainError, PermissionDenied, StaleVersion
 from operational.imports.table import (
     CODE_PATTERN,
@@ -36,7 +37,7 @@ from operational.imports.table import (
     ImportSummary,
     Row,
     RowError,
-    read_rows,
+    read_table,
 )
 from operational.models import (
     AttributeKind,
@@ -61,10 +62,10 @@ from operational.services.objects import (
 REQUIRED = ("type_code", "name")
 OPTIONAL = ("parent_type_code", "discipline", "attributes", "checklist")
 COLUMNS = (*REQUIRED, *OPTIONAL)
-NAME_MAX = 200
-ATTRIBUTE_NAME_MAX = 100
-UNIT_MAX = 20
-ITEM_MAX = 500
+NAME_MAX = length_of(ObjectType.name)
+ATTRIBUTE_NAME_MAX = length_of(ObjectTypeAttribute.name)
+UNIT_MAX = length_of(ObjectTypeAttribute.unit)
+ITEM_MAX = length_of(ChecklistItem.text)
 DISCIPLINES = tuple(d.value for d in Discipline)
 KINDS = tuple(k.value for k in AttributeKind)
 
@@ -529,5 +530,8 @@ def import_object_type_rows(
     return summary
 
 
-def import_object_types_file(session: Session, path: Path, *, actor: Principal) -> ImportSummary:
-    return import_object_type_rows(session, read_rows(path, REQUIRED, OPTIONAL), actor=actor)
+def import_object_types_file(
+    session: Session, path: Path, *, actor: Principal, encoding: str | None = None
+) -> ImportSummary:
+    read = read_table(path, REQUIRED, OPTIONAL, encoding=encoding)
+    return import_object_type_rows(session, read.rows, actor=actor).read_as(read.encoding)

@@ -28,7 +28,7 @@ from operational.imports.table import (
     ImportSummary,
     Row,
     RowError,
-    read_rows,
+    read_table,
 )
 from operational.models import AttributeKind, MaintObject, ObjectType, ObjectTypeAttribute, Office
 from operational.services.objects import (
@@ -41,6 +41,7 @@ from operational.services.objects import (
 
 REQUIRED = ("office_code", "object_code", "name", "type_code")
 OPTIONAL = ("location",)
+LENGTHS = {"name": MaintObject.name, "location": MaintObject.location}
 ATTR_PREFIX = "attr:"
 
 
@@ -218,7 +219,11 @@ def import_object_rows(
     return summary
 
 
-def import_objects_file(session: Session, path: Path, *, actor: str) -> ImportSummary:
+def import_objects_file(
+    session: Session, path: Path, *, actor: str, encoding: str | None = None
+) -> ImportSummary:
     columns = attribute_columns(session)
-    rows = read_rows(path, REQUIRED, (*OPTIONAL, *columns))
-    return import_object_rows(session, rows, actor=actor, columns=columns)
+    read = read_table(path, REQUIRED, (*OPTIONAL, *columns), encoding=encoding, lengths=LENGTHS)
+    return import_object_rows(session, read.rows, actor=actor, columns=columns).read_as(
+        read.encoding
+    )

@@ -21,12 +21,13 @@ from operational.imports.table import (
     ImportSummary,
     Row,
     RowError,
-    read_rows,
+    read_table,
 )
 from operational.models import CityCompany, Group, Office
 
 REQUIRED = ("city_code", "city_name", "office_code", "office_name")
 OPTIONAL = ("timezone",)
+LENGTHS = {"city_name": CityCompany.name, "office_name": Office.name}
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
@@ -211,5 +212,8 @@ def import_org_rows(
     return summary
 
 
-def import_org_file(session: Session, path: Path, *, group: Group, actor: str) -> ImportSummary:
-    return import_org_rows(session, read_rows(path, REQUIRED, OPTIONAL), group=group, actor=actor)
+def import_org_file(
+    session: Session, path: Path, *, group: Group, actor: str, encoding: str | None = None
+) -> ImportSummary:
+    read = read_table(path, REQUIRED, OPTIONAL, encoding=encoding, lengths=LENGTHS)
+    return import_org_rows(session, read.rows, group=group, actor=actor).read_as(read.encoding)

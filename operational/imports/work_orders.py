@@ -46,7 +46,7 @@ from operational.bulk import allocate_ids as allocate_ids  # re-exported: the de
 from operational.bulk import insert_rows as insert_rows
 from operational.db import WriteLock, serialise
 from operational.imports.energy import parse_time, time_refusal
-from operational.imports.table import ImportRejected, ImportSummary, Row, RowError, read_rows
+from operational.imports.table import ImportRejected, ImportSummary, Row, RowError, read_table
 from operational.models import (
     CorrectiveOrder,
     Discipline,
@@ -709,7 +709,10 @@ def import_work_orders_file(
     actor: str,
     now: datetime | None = None,
     progress: Progress = NO_PROGRESS,
+    encoding: str | None = None,
 ) -> ImportSummary:
     with stage(progress, "ops.progress.import.read", None, file=path.name):
-        rows = read_rows(path, REQUIRED, OPTIONAL)
-    return import_work_order_rows(session, rows, actor=actor, now=now, progress=progress)
+        read = read_table(path, REQUIRED, OPTIONAL, encoding=encoding)
+    return import_work_order_rows(
+        session, read.rows, actor=actor, now=now, progress=progress
+    ).read_as(read.encoding)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import DateTime, Dialect, MetaData, event
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
+
+from operational.entry import refuse_long_text
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -49,3 +51,8 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# Text longer than its String(n) column is refused before any flush, on SQLite as on PostgreSQL
+# (which would raise DataError, where SQLite stores it whole): operational/entry.py.
+event.listen(Session, "before_flush", refuse_long_text)

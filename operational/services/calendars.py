@@ -31,11 +31,11 @@ import chinese_calendar
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
-from operational import audit, sla
+from operational import audit, entry, sla
 from operational.auth import Permission, Principal
 from operational.calendars import MIDNIGHT, Interval, WorkCalendar
 from operational.calendars import years_without_holidays as _years_without
-from operational.errors import DomainError, NotFound, PermissionDenied
+from operational.errors import DomainError, NotFound, PermissionDenied, Term
 from operational.models import (
     Office,
     OfficeCalendarDay,
@@ -492,6 +492,12 @@ def add_day_override(
     """
     office = _editable(session, actor, office_code)
     problems: list[DomainError] = []
+    too_early = entry.day_refusal(day)
+    if too_early is not None:
+        key, params = too_early
+        problems.append(
+            DomainError(key, column=Term("entry.field.day"), value=day.isoformat(), **params)
+        )
     if kind not in DAY_KINDS:
         problems.append(DomainError("calendars.bad_kind", kind=kind))
     if kind == "holiday" and (as_weekday is not None or hours):

@@ -249,7 +249,7 @@ def test_uploading_a_file_shows_its_row_report_then_imports(dashboard: MakeDashb
     app.file_uploader(key="cal_upload").set_value(("days.csv", good.encode(), "text/csv"))
     app.button(key="cal_import_submit").click().run()
     assert [unescaped(s.value) for s in app.success] == [
-        "days.csv：导入完成：新增 1 条，更新 0 条，未变 0 条。"
+        "days.csv：导入完成：新增 1 条，更新 0 条，未变 0 条。文件按 UTF-8 编码读取。"
     ]
     assert frame(app, "日期")["日期"].tolist() == ["2027-01-01"]
 
@@ -270,7 +270,9 @@ def test_the_group_loads_next_years_list_and_the_warning_goes(dashboard: MakeDas
     )
     app.button(key="cal_import_submit").click().run()
     assert not app.exception
-    assert app.success[0].value.endswith(f"{len(missing)} created, 0 updated, 0 unchanged.")
+    assert app.success[0].value.endswith(
+        f"{len(missing)} created, 0 updated, 0 unchanged. File read as UTF-8."
+    )
     assert not app.warning
     assert frame(app, "Date")["Date"].tolist() == [f"{year}-01-01" for year in missing]
     assert missing_years(dash) == []

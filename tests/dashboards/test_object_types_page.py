@@ -241,6 +241,6 @@ def test_uploading_an_import_file(dashboard: MakeDashboard) -> None:
     app.file_uploader(key="ot_upload").set_value(("types.csv", good, "text/csv"))
     app.button(key="ot_import_submit").click().run()
     assert [s.value for s in app.success] == [
-        "types.csv：导入完成：新增 1 条，更新 0 条，未变 1 条。"
+        "types.csv：导入完成：新增 1 条，更新 0 条，未变 1 条。文件按 GBK/GB18030 编码读取。"
     ]
     assert stored(dash, "pump_room") == ("泵房", ["power"], ["水泵运行无异响", "阀门无渗漏"])

@@ -1,6 +1,8 @@
 """The bad-input corpus: one fixture file per case and import (tests/fixtures/bad_input/<import>/),
 each refused naming its row and column, with nothing written — never a crash, never a value
-stored that stops the warehouse build (an infinite reading, an order dated 1900)."""
+stored that stops the warehouse build (an infinite reading, an order dated 1900), never a file
+read otherwise than it says (a cell split at a comma, Big5 read as GBK, a formula read as blank).
+A case without a row is a refusal of the whole file (its header, its encoding)."""
 
 from __future__ import annotations
 
@@ -15,13 +17,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from operational.auth import system_principal
+from operational.errors import DomainError
+from operational.imports.calendars import import_calendar_days_file
 from operational.imports.energy import (
     import_meters_file,
     import_readings_file,
     import_replacements_file,
 )
+from operational.imports.object_types import import_object_types_file
 from operational.imports.objects import import_objects_file
-from operational.imports.org import import_org_rows
+from operational.imports.org import import_org_file, import_org_rows
 from operational.imports.table import ImportRejected, ImportSummary
 from operational.imports.work_orders import import_work_orders_file
 from operational.models import (
@@ -32,6 +37,9 @@ from operational.models import (
     MaintObject,
     Meter,
     MeterPoint,
+    ObjectType,
+    Office,
+    OfficeCalendarDay,
     Reading,
     WorkflowEvent,
 )
@@ -118,6 +126,14 @@ def _setup_and_run(name: str, session: Session, tmp_path: Path) -> tuple[Run, li
             lambda s, f: import_work_orders_file(s, f, actor="t", now=ORDERS_NOW),
             [WorkflowEvent],
         )
+    if name == "org":
+        group = session.scalars(select(Group)).one()
+        return (lambda s, f: import_org_file(s, f, group=group, actor="t"), [Office])
+    if name == "calendar_days":
+        _org(session, "OF1")
+        return (lambda s, f: import_calendar_days_file(s, f, actor=CLI), [OfficeCalendarDay])
+    if name == "object_types":
+        return (lambda s, f: import_object_types_file(s, f, actor=CLI), [ObjectType])
     assert name == "objects"
     _objects(session)
     return (lambda s, f: import_objects_file(s, f, actor="t"), [MaintObject])
@@ -127,7 +143,7 @@ def _cases() -> list[Any]:
     cases = []
     for folder in sorted(p for p in CORPUS.iterdir() if p.is_dir()):
         expected = tomllib.loads((folder / "cases.toml").read_text(encoding="utf-8"))
-        files = sorted(p.name for p in folder.glob("*.csv"))
+        files = sorted(p.name for p in folder.iterdir() if p.suffix in (".csv", ".xlsx"))
         assert files == sorted(expected), f"{folder.name}: every case file needs its expectation"
         cases.extend(
             pytest.param(folder.name, f, expected[f], id=f"{folder.name}/{f}") for f in files
@@ -145,13 +161,22 @@ def test_every_bad_input_is_refused_naming_row_and_column_and_nothing_is_written
 ) -> None:
     run, written = _setup_and_run(name, session, tmp_path)
     before = _counts(session, written)
-    with pytest.raises(ImportRejected) as rejected:
+    with pytest.raises(DomainError) as refused:
         run(session, CORPUS / name / case)
-    errors = rejected.value.errors
-    assert [(e.row, e.key) for e in errors] == [(expected["row"], expected["key"])]
-    for language in ("en", "zh_CN"):
-        message = errors[0].message(language)
-        assert str(expected["row"]) in message
-        assert expected["column"] in message, message
-    assert len(errors[0].message("en")) < 300  # a short quote of the value, not all of it
+    error = refused.value
+    if "row" in expected:
+        assert isinstance(error, ImportRejected), error
+        errors = error.errors
+        assert [(e.row, e.key) for e in errors] == [(expected["row"], expected["key"])]
+        for language in ("en", "zh_CN"):
+            message = errors[0].message(language)
+            assert str(expected["row"]) in message
+            assert expected["column"] in message, message
+        assert len(errors[0].message("en")) < 400  # a short quote of the value, not all of it
+        assert expected.get("params", {}).items() <= errors[0].params.items()
+    else:  # the whole file: its header, its encoding
+        assert not isinstance(error, ImportRejected), error.report("en")
+        assert error.key == expected["key"]
+        for language in ("en", "zh_CN"):
+            assert expected["column"] in error.message(language), error.message(language)
     assert _counts(session, written) == before

@@ -271,7 +271,7 @@ def test_the_command_imports_reports_and_generates(
     result = runner.invoke(main, ["import", "work-orders", str(good)])
     assert (result.exit_code, result.stdout) == (
         0,
-        "Imported: 5 created, 0 updated, 0 unchanged.\n",
+        "Imported: 5 created, 0 updated, 0 unchanged. File read as UTF-8.\n",
     )
     assert "Checking the orders: 5 done" in result.stderr  # progress goes to standard error
     bad = _write(tmp_path, ["X-1,NOPE,engineering,periodic,2026-01-05 09:00,,,,"], "bad.csv")
