@@ -285,3 +285,42 @@ def register(main: click.Group) -> None:
         out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         click.echo(load.format_report(report))
         click.echo(f"\nreport written to {out}")
+
+    @bench.command("memory")
+    @click.argument("database_url")
+    @click.option(
+        "--limits",
+        default="none,2GB",
+        show_default=True,
+        help="PROPCLOUD_WAREHOUSE_MEMORY_LIMIT values to build under (none: unset), comma-separated.",
+    )
+    @click.option(
+        "--workdir",
+        type=click.Path(path_type=Path),
+        default=Path("var/bench/memory"),
+        show_default=True,
+        help="Where the warehouse directories of the builds go (each removed after).",
+    )
+    @click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default=Path("var/bench/memory.json"),
+        show_default=True,
+        help="JSON report to write.",
+    )
+    def bench_memory(database_url: str, limits: str, workdir: Path, out: Path) -> None:
+        """Full builds of an existing database (e.g. one kept by `bench sla --keep`) under memory
+        limits: time, peak RSS, DuckDB's spill and what is left behind."""
+        _benchmarks()
+        from benchmarks import memory
+
+        report = memory.run_benchmark(
+            database_url,
+            workdir,
+            [v.strip() for v in limits.split(",") if v.strip()],
+            log=lambda m: click.echo(m, err=True),
+        )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        click.echo(memory.format_report(report))
+        click.echo(f"\nreport written to {out}")
