@@ -321,6 +321,7 @@ async def _page_load(port: int, token: str, page: str) -> tuple[Any, float | Non
         additional_headers={"Cookie": f"propcloud_session={token}"},
         max_size=None,
         open_timeout=60,
+        ping_interval=None,  # a browser does not drop a page whose server is slow to answer
     )
     try:
         request = BackMsg()
