@@ -206,3 +206,129 @@ def register(main: click.Group) -> None:
         out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         click.echo(sla.format_report(report))
         click.echo(f"\nreport written to {out}")
+
+    @bench.command("load")
+    @click.option("--offices", default=12, show_default=True, help="Offices of the demo group.")
+    @click.option("--days", default=730, show_default=True, help="Days of demo history.")
+    @click.option(
+        "--sessions",
+        default="1,2,4,8",
+        show_default=True,
+        help="Levels of concurrent sessions (people opening pages at once), comma-separated.",
+    )
+    @click.option("--loads", default=12, show_default=True, help="Page loads per session.")
+    @click.option(
+        "--pages",
+        default="overview,energy,sla,workload",
+        show_default=True,
+        help="Pages opened in turn (their addresses; overview is the first page).",
+    )
+    @click.option(
+        "--user", default="hq", show_default=True, help="Demo user the sessions log in as."
+    )
+    @click.option(
+        "--servers", default=1, show_default=True, help="Streamlit processes, sessions spread."
+    )
+    @click.option("--port", default=8700, show_default=True, help="Port of the first server.")
+    @click.option(
+        "--server-arg",
+        "server_args",
+        multiple=True,
+        help="Extra argument for `streamlit run`, e.g. --server-arg=--server.fileWatcherType=auto.",
+    )
+    @click.option(
+        "--driver-nice",
+        default=0,
+        show_default=True,
+        help="Niceness of the driver process (19: the lowest priority).",
+    )
+    @click.option(
+        "--workdir",
+        type=click.Path(path_type=Path),
+        default=Path("var/bench/load"),
+        show_default=True,
+        help="Database and warehouse of the demo group (made once, kept).",
+    )
+    @click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default=Path("var/bench/load.json"),
+        show_default=True,
+        help="JSON report to write.",
+    )
+    def bench_load(
+        offices: int,
+        days: int,
+        sessions: str,
+        loads: int,
+        pages: str,
+        user: str,
+        servers: int,
+        port: int,
+        server_args: tuple[str, ...],
+        driver_nice: int,
+        workdir: Path,
+        out: Path,
+    ) -> None:
+        """Dashboard pages under many concurrent sessions: median page time, pages per second
+        and the server's CPU per page, with the driver in a process of its own (its CPU reported)."""
+        _benchmarks()
+        from benchmarks import load
+
+        options = load.Options(
+            workdir=workdir,
+            offices=offices,
+            days=days,
+            sessions=tuple(int(n) for n in sessions.split(",") if n.strip()),
+            loads=loads,
+            pages=tuple(p.strip() for p in pages.split(",") if p.strip()),
+            user=user,
+            servers=servers,
+            port=port,
+            server_args=server_args,
+            driver_nice=driver_nice,
+        )
+        report = load.run_benchmark(options, log=lambda m: click.echo(m, err=True))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        click.echo(load.format_report(report))
+        click.echo(f"\nreport written to {out}")
+
+    @bench.command("memory")
+    @click.argument("database_url")
+    @click.option(
+        "--limits",
+        default="none,2GB",
+        show_default=True,
+        help="PROPCLOUD_WAREHOUSE_MEMORY_LIMIT values to build under (none: unset), comma-separated.",
+    )
+    @click.option(
+        "--workdir",
+        type=click.Path(path_type=Path),
+        default=Path("var/bench/memory"),
+        show_default=True,
+        help="Where the warehouse directories of the builds go (each removed after).",
+    )
+    @click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default=Path("var/bench/memory.json"),
+        show_default=True,
+        help="JSON report to write.",
+    )
+    def bench_memory(database_url: str, limits: str, workdir: Path, out: Path) -> None:
+        """Full builds of an existing database (e.g. one kept by `bench sla --keep`) under memory
+        limits: time, peak RSS, DuckDB's spill and what is left behind."""
+        _benchmarks()
+        from benchmarks import memory
+
+        report = memory.run_benchmark(
+            database_url,
+            workdir,
+            [v.strip() for v in limits.split(",") if v.strip()],
+            log=lambda m: click.echo(m, err=True),
+        )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        click.echo(memory.format_report(report))
+        click.echo(f"\nreport written to {out}")

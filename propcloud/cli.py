@@ -22,6 +22,7 @@ from operational.models import Role, ScopeLevel
 from operational.services.users import GrantSpec, add_user, list_users
 from operational.settings import Settings, load_settings
 from propcloud.console import CLI, encoding_option, fail, progress_shown, run_import
+from propcloud.dagster_instance import dagster_home, prepare_instance
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -193,8 +194,8 @@ def pipeline_run(as_of: str | None) -> None:
     from pipelines.run import STARTED_BY, PipelineFailed, run_pipeline
 
     settings = _settings()
+    os.environ.update(prepare_instance(settings))  # Dagster's storage may be PostgreSQL
     home = dagster_home(settings)
-    ensure_dagster_home(home)
     try:
         with dg.DagsterInstance.from_config(str(home)) as instance, progress_shown() as progress:
             published = run_pipeline(
@@ -227,43 +228,6 @@ def warehouse_path() -> None:
         click.echo("no warehouse has been published yet: run `propcloud pipeline run`", err=True)
         sys.exit(1)
     click.echo(str(current))
-
-
-DAGSTER_YAML = """\
-# Written by propcloud (delete this line to keep your own edits). Every warehouse writer runs in
-# the pool "warehouse" (size 1). No usage statistics leave the office network (telemetry), and
-# the UI shows no first-visit pop-up (nux), which would load a page from dagster.io.
-concurrency:
-  pools:
-    granularity: run
-    default_limit: 1
-  runs:
-    max_concurrent_runs: 4
-telemetry:
-  enabled: false
-nux:
-  enabled: false
-"""
-_OURS = ("# Written by propcloud", "# Written by `propcloud serve`")
-"""First lines of a dagster.yaml propcloud wrote (this release's and an earlier one's)."""
-
-
-def dagster_home(settings: Settings) -> Path:
-    """Dagster's instance folder: ``DAGSTER_HOME``, else ``<data folder>/dagster``. ``serve`` and
-    ``pipeline run`` use the same one, so the UI lists the runs started here too."""
-    return Path(os.environ.get("DAGSTER_HOME") or settings.var_dir / "dagster").resolve()
-
-
-def ensure_dagster_home(home: Path) -> None:
-    """Create Dagster's home with propcloud's instance settings, or bring a file propcloud wrote
-    up to date; a dagster.yaml the operator wrote is left as it is."""
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if config.exists():
-        text = config.read_text(encoding="utf-8")
-        if text == DAGSTER_YAML or not text.startswith(_OURS):
-            return
-    config.write_text(DAGSTER_YAML, encoding="utf-8")
 
 
 def server_commands(port: int, dagster_port: int, dagster_host: str) -> list[list[str]]:
@@ -310,8 +274,7 @@ def serve(port: int, dagster_port: int, dagster_host: str | None) -> None:
     settings = _settings()
     upgrade(settings.database_url)  # the login page needs the schema, even before any data
     env = dict(os.environ)
-    env["DAGSTER_HOME"] = str(dagster_home(settings))
-    ensure_dagster_home(Path(env["DAGSTER_HOME"]))
+    env.update(prepare_instance(settings))
     host = dagster_host or settings.dagster_host
     processes = [
         subprocess.Popen(
@@ -339,6 +302,46 @@ def serve(port: int, dagster_port: int, dagster_host: str | None) -> None:
         pass
     finally:
         _stop_groups(processes)
+
+
+@main.group("dagster")
+def dagster_services() -> None:
+    """Dagster's webserver and daemon as separate services (systemd units: docs/operations.md).
+
+    Each sets up the instance as `serve` does (DAGSTER_HOME, its dagster.yaml, Dagster's
+    PostgreSQL database when the operational store is PostgreSQL) and then becomes the Dagster
+    process, so a service manager supervises it directly.
+    """
+
+
+@dagster_services.command("webserver")
+@click.option("--port", default=3000, show_default=True, help="Port of the Dagster UI.")
+@click.option(
+    "--host",
+    default=None,
+    help="Address to listen on (default: PROPCLOUD_DAGSTER_HOST, else 127.0.0.1: no login).",
+)
+def dagster_webserver(port: int, host: str | None) -> None:
+    """The Dagster UI (no login: behind the single sign-on proxy, docs/operations.md)."""
+    settings = _settings()
+    _become(
+        "dagster-webserver",
+        ["-m", "pipelines.definitions", "-h", host or settings.dagster_host, "-p", str(port)],
+        settings,
+    )
+
+
+@dagster_services.command("daemon")
+def dagster_daemon() -> None:
+    """The Dagster daemon: schedules, sensors (the refresh on new data) and the run queue."""
+    _become("dagster-daemon", ["run", "-m", "pipelines.definitions"], _settings())
+
+
+def _become(program: str, args: list[str], settings: Settings) -> None:
+    env = {**os.environ, **prepare_instance(settings)}
+    executable = str(Path(sys.executable).parent / program)
+    sys.stdout.flush()
+    os.execve(executable, [executable, *args], env)
 
 
 def _stop_groups(processes: list[subprocess.Popen[bytes]]) -> None:

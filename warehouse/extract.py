@@ -150,6 +150,10 @@ class Source:
     documents: Documents | None = None
     left_out: tuple[str, ...] = ()
     """Columns not copied: no model reads them (``docs/warehouse.md``)."""
+    row_key: str | None = "id"
+    """An integer key every new row of the table takes larger than the rows before it, whose
+    largest value tells that rows were added (:mod:`warehouse.freshness`); None when the table
+    has none (its row count is taken instead)."""
 
     @property
     def mode(self) -> str:
@@ -177,7 +181,7 @@ SOURCES: tuple[Source, ...] = (
     # pauses change only together with an event of their document (the engine's rule), so they
     # are re-extracted for the documents with new events; plans and objects are small: whole.
     *(Source(t) for t in ("maint_object_type", "maint_object", "maint_periodic_plan")),
-    Source("maint_plan_object"),
+    Source("maint_plan_object", row_key=None),  # (plan_id, object_id): no key of its own
     # What no model reads of the events stays in the operational log: the payload (what each
     # form said, free-form JSON: 27 % of the bytes of 39 M events), the transition's name, the
     # actor and the document number (the states and the document's id say it all; the clocks
@@ -658,6 +662,20 @@ class OperationalSource:
         if self._second is None:
             self._second = self._sqlite()
         return self._second
+
+    def row(self, sql: str) -> tuple[Any, ...]:
+        """The one row of a small query built here from checked names (no input), read in a
+        read transaction of its own."""
+        conn = self._connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                found = cur.fetchone()
+        except BaseException:
+            self.close()  # a connection in an unknown state is not reused
+            raise
+        conn.rollback()
+        return tuple(found) if found is not None else ()
 
     @contextmanager
     def fetch(

@@ -29,9 +29,17 @@ _SHARING: list[bool] = []
 # instead. Unset by default: measured at 22 M readings it trades memory for a slower build and
 # a slower daily query of a point (docs/operations.md, docs/benchmarks.md).
 _MEMORY_LIMIT = os.environ.get("PROPCLOUD_WAREHOUSE_MEMORY_LIMIT", "").strip()
-_BUILD_CONFIG: dict[str, str | bool | int | float | list[str]] = {"preserve_insertion_order": False}
-if _MEMORY_LIMIT:
-    _BUILD_CONFIG["memory_limit"] = _MEMORY_LIMIT
+# Every connection a build opens — the writers' and the checks' read-only ones — has the same
+# bound. DuckDB spills what does not fit to ``<build file>.tmp/`` (its default temp_directory for
+# a database file), inside ``building/``: deleted with the build if the process dies, and
+# emptied by DuckDB as each query ends.
+_READ_CONFIG: dict[str, str | bool | int | float | list[str]] = (
+    {"memory_limit": _MEMORY_LIMIT} if _MEMORY_LIMIT else {}
+)
+_BUILD_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "preserve_insertion_order": False,
+    **_READ_CONFIG,
+}
 
 
 @contextmanager
@@ -172,7 +180,7 @@ class WarehouseBuild(dg.ConfigurableResource):  # type: ignore[type-arg]
             if current is None:
                 raise FileNotFoundError("no build in this run and nothing published yet")
             path = current
-        with duckdb.connect(str(path), read_only=True) as con:
+        with duckdb.connect(str(path), read_only=True, config=_READ_CONFIG) as con:
             yield con
 
     def as_of_instant(self) -> datetime:

@@ -29,3 +29,26 @@ def test_streamlit_run_of_the_server_hides_error_details(tmp_path: Path) -> None
         env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
     ).stdout.strip()
     assert shown == "none"
+
+
+def test_streamlit_run_of_the_server_spends_no_page_run_on_watching_or_collecting(
+    tmp_path: Path,
+) -> None:
+    """Every page load of a production server runs the page and nothing else: no file watcher
+    per browser session (it walks every imported module after each run) and no forced full
+    garbage collection after each run — together two thirds of a page load's CPU."""
+    probe = (
+        "from streamlit import config\n"
+        f"config._main_script_path = {str(SERVER)!r}\n"
+        "for name in ('server.fileWatcherType', 'server.runOnSave', 'runner.postScriptGC'):\n"
+        "    print(config.get_option(name))\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    ).stdout.split()
+    assert shown == ["none", "False", "False"]

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 import pipelines.defs.assets
 from pipelines.definitions import defs
 from pipelines.run import STARTED_BY, PipelineFailed, run_pipeline
-from propcloud.cli import DAGSTER_YAML, ensure_dagster_home, main
+from propcloud.cli import main
+from propcloud.dagster_instance import DAGSTER_YAML, ensure_dagster_home
 from tests.pipelines.test_pipeline_run import AS_OF
 from tests.progress_support import Recorder
 from warehouse.models import Model, run_model
