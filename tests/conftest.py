@@ -8,6 +8,7 @@ If the server cannot be reached they are skipped, and ``.ci/run`` fails on any s
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -18,6 +19,20 @@ from sqlalchemy.orm import Session
 
 from operational.db import create_db_engine, upgrade
 from operational.imports.org import ensure_group
+
+_MAIN_MODULE = sys.modules["__main__"]
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Put back the worker's ``__main__`` after each test.
+
+    Streamlit's script runner installs the page it runs as ``__main__`` and leaves it there; a
+    process started afterwards with the ``spawn`` method would then run that page on start-up.
+    """
+    yield
+    sys.modules["__main__"] = _MAIN_MODULE
+
 
 PG_ADMIN_URL = os.environ.get(
     "PROPCLOUD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

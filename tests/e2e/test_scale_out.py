@@ -9,6 +9,7 @@ browser's cookies, one script run — and read from the elements the server send
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import http.cookies
 import os
 import shutil
@@ -226,7 +227,10 @@ def open_page(base: str, cookies: dict[str, str], page: str = "") -> Opened:
                 elif kind == "script_finished":
                     return Opened(texts, upstream)
 
-    return asyncio.run(run())
+    # A thread of its own: the browser tests' Playwright (sync API) keeps an event loop running
+    # in this worker's main thread, where asyncio.run refuses to start another.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def first_visit(base: str) -> dict[str, str]:
