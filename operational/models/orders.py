@@ -1,4 +1,4 @@
-"""Maintenance documents (SPEC P3–P5) and the two tables every workflow document shares.
+"""Maintenance documents and the two tables every workflow document shares.
 
 Plans, periodic orders and corrective orders are *workflow documents*: each has a state, a
 ``version`` (optimistic locking — a stale form is refused, never silently overwritten), an office

@@ -1,4 +1,4 @@
-"""Periodic and corrective orders (SPEC P4, P5): assign, process, verify — all through the engine.
+"""Periodic and corrective orders: assign, process, verify — all through the engine.
 
 Every function takes the ``expected_version`` the user's form was opened on; the engine refuses a
 stale form, a move from the wrong state and a move the user may not take. The caller commits.

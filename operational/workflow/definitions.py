@@ -1,4 +1,4 @@
-"""The document types of maintenance control, as data for the engine (SPEC P3–P5).
+"""The document types of maintenance control, as data for the engine.
 
 Later documents (inspections, repairs, complaints, …) add their own :class:`DocumentType` here.
 """

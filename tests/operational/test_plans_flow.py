@@ -1,4 +1,4 @@
-"""Periodic plans (定期计划, SPEC P3), order generation (P4) and objects (P1)."""
+"""Periodic plans (定期计划), order generation (P4) and objects (P1)."""
 
 from __future__ import annotations
 
