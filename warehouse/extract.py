@@ -210,6 +210,17 @@ SOURCES: tuple[Source, ...] = (
     Source("energy_reading", key_column="id"),
     # The offices' follow-ups of energy exceptions (a note and done; small): whole.
     Source("energy_exception_followup"),
+    # Suppliers (see docs/supplier-marts.md): small tables the score reads whole.
+    *(
+        Source(t)
+        for t in (
+            "supplier",
+            "supplier_contract",
+            "supplier_deduction_standard",
+            "supplier_nonconformity",
+            "supplier_score_entry",
+        )
+    ),
 )
 
 
