@@ -26,19 +26,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from operational import audit, entry
 from operational.auth import Permission, Principal
 from operational.db import WriteLock, serialise
-from operational.errors import PermissionDenied
+from operational.errors import DomainError, PermissionDenied
 from operational.imports.calendars import parse_day
 from operational.imports.energy import number_refusal, parse_number, parse_time, time_refusal
 from operational.imports.table import (
@@ -274,7 +274,7 @@ def _upsert(
 def _group(session: Session) -> Group:
     group = session.scalars(select(Group).order_by(Group.id)).first()
     if group is None:
-        raise PermissionDenied("import.suppliers.no_group")
+        raise DomainError("import.suppliers.no_group")
     return group
 
 
@@ -284,6 +284,41 @@ def _offices(session: Session) -> dict[str, Office]:
 
 def _contracts(session: Session) -> dict[str, SupplierContract]:
     return {c.contract_no: c for c in session.scalars(select(SupplierContract))}
+
+
+def _days_in_use(
+    session: Session, contracts: Iterable[SupplierContract], office_zones: dict[int, str]
+) -> dict[int, tuple[date, date]]:
+    """Per contract id, the latest day it may start and the earliest it may end so that its
+    period keeps its records: the office-local days its nonconformities were opened, and a day
+    in each of its score months."""
+    zones = {c.id: ZoneInfo(office_zones[c.office_id]) for c in contracts}
+    starts: dict[int, list[date]] = {}
+    ends: dict[int, list[date]] = {}
+    for contract_id, opened_at in session.execute(
+        select(Nonconformity.contract_id, Nonconformity.opened_at).where(
+            Nonconformity.contract_id.is_not(None)
+        )
+    ):
+        if contract_id in zones:
+            day = opened_at.astimezone(zones[contract_id]).date()
+            starts.setdefault(contract_id, []).append(day)
+            ends.setdefault(contract_id, []).append(day)
+    for contract_id, first, last in session.execute(
+        select(
+            SupplierScoreEntry.contract_id,
+            func.min(SupplierScoreEntry.month),
+            func.max(SupplierScoreEntry.month),
+        ).group_by(SupplierScoreEntry.contract_id)
+    ):
+        starts.setdefault(contract_id, []).append(_last_day(first))
+        ends.setdefault(contract_id, []).append(last)
+    return {k: (min(v), max(ends[k])) for k, v in starts.items()}
+
+
+def _last_day(month: date) -> date:
+    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return following - timedelta(days=1)
 
 
 def _unknown_contract(row: _Row, contracts: dict[str, SupplierContract]) -> SupplierContract | None:
@@ -357,6 +392,9 @@ def import_contract_rows(
     offices = _offices(session)
     office_codes = {o.id: code for code, o in offices.items()}
     stored = _contracts(session)
+    in_use = _days_in_use(
+        session, stored.values(), office_zones={o.id: o.timezone for o in offices.values()}
+    )
     errors: list[RowError] = []
     good: list[tuple[str, Supplier, Office, dict[str, Any]]] = []
     first: dict[Any, int] = {}
@@ -390,6 +428,16 @@ def import_contract_rows(
                     row.fail(
                         "import.suppliers.contract_fixed", column=column, no=number, stored=was
                     )
+        if current is not None and starts_on and ends_on:
+            used = in_use.get(current.id)
+            if used is not None and (used[0] < starts_on or used[1] > ends_on):
+                row.fail(
+                    "import.suppliers.period_excludes",
+                    column="starts_on" if used[0] < starts_on else "ends_on",
+                    no=number,
+                    first=used[0].isoformat(),
+                    last=used[1].isoformat(),
+                )
         if row.done():
             assert supplier is not None and office is not None
             fields = {

@@ -245,6 +245,51 @@ def test_contracts_keep_supplier_office_and_discipline(session: Session) -> None
     assert k2.one().starts_on == date(2026, 2, 1)
 
 
+def test_a_contracts_period_keeps_its_nonconformities_and_scores(session: Session) -> None:
+    world = build_world(session)
+    admin = world["admin"]
+    load_contracts(session, world)
+    import_nonconformity_rows(
+        session,
+        rows(
+            NC_COLUMNS, ("NC-1", "OF1", "handling", "cleaning", "2026-03-01 00:30", "", "K1", "1")
+        ),
+        actor=admin,
+    )
+    import_score_rows(
+        session,
+        rows(("contract_no", "month", "item", "points"), ("K1", "2026-06", "other", "-1")),
+        actor=admin,
+    )
+    columns = (
+        "contract_no",
+        "supplier_code",
+        "office_code",
+        "discipline",
+        "starts_on",
+        "ends_on",
+        "amount",
+    )
+    period = rows(
+        columns,
+        ("K1", "S1", "OF1", "cleaning", "2026-03-02", "2026-12-31", "1"),
+        ("K1", "S1", "OF1", "cleaning", "2026-03-01", "2026-05-31", "1"),
+    )
+    with pytest.raises(ImportRejected) as caught:
+        import_contract_rows(session, period, actor=admin)
+    # the period must start by 1 March (the nonconformity, office-local) and end in June or later
+    assert problems(caught) == [
+        "Row 2: starts_on: contract K1 has nonconformities or scores between 2026-03-01 and"
+        " 2026-06-01; its period must keep them.",
+        "Row 3: K1 is already in row 2 of this file.",
+        "Row 3: ends_on: contract K1 has nonconformities or scores between 2026-03-01 and"
+        " 2026-06-01; its period must keep them.",
+    ]
+    # 1 March to 1 June still holds both
+    kept = rows(columns, ("K1", "S1", "OF1", "cleaning", "2026-03-01", "2026-06-01", "1"))
+    assert import_contract_rows(session, kept, actor=admin).updated == 1
+
+
 def test_scores_need_a_month_the_contract_is_active(session: Session) -> None:
     world = build_world(session)
     load_contracts(session, world)
