@@ -4,7 +4,8 @@ nonconformities | supplier-scores FILE`` (the data contract: ``docs/import-forma
 * **suppliers** — ``supplier_code, name, discipline``; keyed by the code (within the group).
 * **contracts** — ``contract_no, supplier_code, office_code, discipline, starts_on, ends_on,
   amount``; keyed by the number. A stored contract keeps its supplier, office and discipline (a
-  row changing one is refused); its period and amount are set from the file.
+  row changing one is refused); its period and amount are set from the file, as long as the
+  period keeps its stored nonconformities and score months.
 * **deduction-standards** — ``contract_no, points, amount``; keyed by (contract, points).
 * **nonconformities** — ``nc_no, office_code, kind, discipline, opened_at, closed_at,
   contract_no, breach_points`` (the go-live history); keyed by the number. Times without an
