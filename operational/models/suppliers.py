@@ -27,6 +27,9 @@ from operational.models.objects import Discipline
 
 MONEY = Numeric(18, 2, asdecimal=True)
 """Yuan with fen: contract amounts and deduction amounts."""
+DEDUCTION = Numeric(12, 2, asdecimal=True)
+"""What breach points cost: at most ¥9 999 999 999.99 a step, so that the warehouse's sums of
+deductions stay within DECIMAL(18,2) however many there are."""
 POINTS = Numeric(7, 2, asdecimal=True)
 """Signed points an office gives by hand (may be halves)."""
 
@@ -92,7 +95,7 @@ class DeductionStandard(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("supplier_contract.id"))
     points: Mapped[int] = mapped_column(Integer)
-    amount: Mapped[Decimal] = mapped_column(MONEY)
+    amount: Mapped[Decimal] = mapped_column(DEDUCTION)
 
 
 class Nonconformity(Base):

@@ -371,3 +371,22 @@ def test_the_import_commands_load_the_examples(
         main, ["import", "nonconformities", str(EXAMPLES / "nonconformities.csv")]
     )
     assert "4 unchanged" in again.output
+
+
+def test_a_standard_step_costs_at_most_ten_billion(session: Session) -> None:
+    """The warehouse sums deductions in DECIMAL(18,2): a step is held to ¥9 999 999 999.99."""
+    world = build_world(session)
+    load_contracts(session, world)
+    bad = rows(
+        ("contract_no", "points", "amount"),
+        ("K1", "3", "10000000000"),
+        ("K1", "0", "1"),
+        ("K1", "2147483648", "1"),
+    )
+    with pytest.raises(ImportRejected) as caught:
+        import_standard_rows(session, bad, actor=world["admin"])
+    assert problems(caught) == [
+        "Row 2: amount '10000000000' is too large: at most 10 digits before the decimal point.",
+        "Row 3: points '0' is not a whole number of points above 0.",
+        "Row 4: points '2147483648' must be a whole number from 1 to 2147483647.",
+    ]

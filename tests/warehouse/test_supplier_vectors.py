@@ -180,5 +180,28 @@ def test_money_and_scores_are_decimals(tmp_path: Path) -> None:
             ).fetchall()
         )
     assert types["deduction_amount"] == "DECIMAL(18,2)"
-    assert types["score"] == "DECIMAL(9,2)"
+    assert types["score"] == "DECIMAL(18,2)"
     assert types["month"] == "DATE"
+
+
+def test_the_largest_breach_points_do_not_stop_the_build(tmp_path: Path) -> None:
+    """An office may charge up to the largest points a standard holds (2 147 483 647) at the
+    largest amount a step may cost (¥9 999 999 999.99): the score goes far below zero, and the
+    build still runs."""
+    most = 2**31 - 1
+    case = json.loads(json.dumps(CASES[3]))  # office_time_zones: N1 has one nonconformity
+    case["contracts"][0]["standard"] = {str(most): "9999999999.99"}
+    case["nonconformities"][0]["breach_points"] = most
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        load_case(con, case)
+        run_models(con, models_for(MARTS))
+        (row,) = con.sql(
+            "select breach_points, deduction_amount, score from marts.contract_scores"
+            " where contract_no = 'N1'"
+        ).fetchall()
+        (ranked,) = con.sql(
+            "select score from marts.supplier_ranking where supplier_code = 'N'"
+            " and period_type = 'year'"
+        ).fetchall()
+    assert row == (most, Decimal("9999999999.99"), Decimal(100 - most))
+    assert ranked == (Decimal(100 - most),)

@@ -82,7 +82,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("contract_id", sa.Integer(), nullable=False),
         sa.Column("points", sa.Integer(), nullable=False),
-        sa.Column("amount", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("amount", sa.Numeric(precision=12, scale=2), nullable=False),
         sa.CheckConstraint(
             "amount >= 0", name=op.f("ck_supplier_deduction_standard_amount_not_negative")
         ),

@@ -76,10 +76,10 @@ final as (
         cast(coalesce(breaches.nonconformities, 0) as bigint) as nonconformities,
         cast(coalesce(breaches.breach_points, 0) as bigint) as breach_points,
         cast(coalesce(breaches.deduction_amount, 0) as decimal(18, 2)) as deduction_amount,
-        cast(coalesce(manual.manual_points, 0) as decimal(9, 2)) as manual_points,
+        cast(coalesce(manual.manual_points, 0) as decimal(18, 2)) as manual_points,
         cast(
             100 - coalesce(breaches.breach_points, 0) + coalesce(manual.manual_points, 0)
-            as decimal(9, 2)
+            as decimal(18, 2)
         ) as score
     from months
     left join breaches

@@ -109,7 +109,7 @@ final as (
         periods.supplier_code,
         suppliers.supplier_name,
         cast(periods.contracts as bigint) as contracts,
-        cast(cast(periods.mean_cents as decimal(18, 0)) * 0.01 as decimal(9, 2)) as score,
+        cast(cast(periods.mean_cents as decimal(18, 0)) * 0.01 as decimal(18, 2)) as score,
         cast(periods.nonconformities as bigint) as nonconformities,
         cast(periods.breach_points as bigint) as breach_points,
         cast(periods.deduction_amount as decimal(18, 2)) as deduction_amount

@@ -4,5 +4,5 @@ select
     cast(contract_id as bigint) as contract_id,
     cast(date_trunc('month', cast(month as date)) as date) as month,
     cast(item as varchar) as item,
-    cast(points as decimal(9, 2)) as points
+    cast(points as decimal(18, 2)) as points
 from raw.supplier_score_entry
