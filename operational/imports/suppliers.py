@@ -125,6 +125,14 @@ class _Row:
             if not self.values[column]:
                 self.fail("import.missing_value", column=column)
 
+    def text(self, column: str, model_column: Any) -> str:
+        """The cell, if it fits the model's column (the reader checks it for a file too)."""
+        value = self.values[column]
+        refusal = entry.text_refusal(value, model_column)
+        if refusal is not None:
+            self.fail(refusal[0], column=column, value=value, **refusal[1])
+        return value
+
     def code(self, column: str, pattern: re.Pattern[str] = CODE_PATTERN) -> str:
         value = self.values[column]
         if value and not pattern.match(value):
@@ -350,11 +358,12 @@ def import_supplier_rows(
     for row in _rows(rows, errors, progress):
         row.required(*SUPPLIER_COLUMNS)
         code = row.code("supplier_code")
+        name = row.text("name", Supplier.name)
         discipline = row.discipline()
         if code:
             row.once(code, code, first)
         if row.done():
-            good.append((code, {"name": row.values["name"], "discipline": discipline}))
+            good.append((code, {"name": name, "discipline": discipline}))
     if errors:
         raise _rejected(errors)
     summary = ImportSummary()
@@ -687,7 +696,7 @@ def import_score_rows(
                     starts=contract.starts_on.isoformat(),
                     ends=contract.ends_on.isoformat(),
                 )
-            item = row.values["item"]
+            item = row.text("item", SupplierScoreEntry.item)
             row.once(
                 (contract.id, month, item),
                 f"{contract.contract_no} / {month:%Y-%m} / {entry.short(item)}",

@@ -390,3 +390,16 @@ def test_a_standard_step_costs_at_most_ten_billion(session: Session) -> None:
         "Row 3: points '0' is not a whole number of points above 0.",
         "Row 4: points '2147483648' must be a whole number from 1 to 2147483647.",
     ]
+
+
+def test_rows_handed_over_by_a_page_are_held_to_the_column_lengths(session: Session) -> None:
+    world = build_world(session)
+    with pytest.raises(ImportRejected) as caught:
+        import_supplier_rows(
+            session,
+            rows(("supplier_code", "name", "discipline"), ("S1", "名" * 201, "cleaning")),
+            actor=world["admin"],
+        )
+    assert [(e.row, e.key, e.params["max"]) for e in caught.value.errors] == [
+        (2, "entry.text.too_long", 200)
+    ]
