@@ -96,16 +96,18 @@ class FormRejected(DomainError):
 class Problems:
     """Collects the problems of one form so that a service checks every field before refusing::
 
-        problems = Problems()
-        if not name.strip():
-            problems.add("name", "plans.name_required")
-        with problems.field("every"):
-            entry.check_integer(every, "every")  # a DomainError becomes the field's problem
-        problems.raise_if_any()  # one FormRejected listing all of them
+    problems = Problems()
+    if not name.strip():
+        problems.add("name", "plans.name_required")
+    with problems.field("every"):
+        entry.check_integer(every, "every")  # a DomainError becomes the field's problem
+    problems.raise_if_any()  # one FormRejected listing all of them
     """
 
-    def __init__(self) -> None:
+    def __init__(self, order: Sequence[str] = ()) -> None:
+        """``order``: the form's fields in the order its problems are to be listed."""
         self._items: list[FieldProblem] = []
+        self._order = tuple(order)
 
     def add(self, field: str, key: str, **params: object) -> None:
         self._items.append(FieldProblem(field, key, params))
@@ -121,7 +123,10 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self._items:
-            raise FormRejected(self._items)
+            rank = {name: i for i, name in enumerate(self._order)}
+            raise FormRejected(
+                sorted(self._items, key=lambda p: rank.get(p.field, len(self._order)))
+            )
 
 
 class _Catch:

@@ -76,7 +76,9 @@ def downgrade() -> None:
         op.execute("PRAGMA defer_foreign_keys = ON")
         op.execute("CREATE TEMP TABLE keep_plan_object AS SELECT * FROM maint_plan_object")
         with op.batch_alter_table("maint_periodic_plan", recreate="always") as batch_op:
-            batch_op.drop_constraint(batch_op.f("ck_maint_periodic_plan_version_takes_over"), type_="check")
+            batch_op.drop_constraint(
+                batch_op.f("ck_maint_periodic_plan_version_takes_over"), type_="check"
+            )
             batch_op.drop_column("takes_over_on")
             batch_op.drop_column("supersedes_id")
             batch_op.drop_column("revision")
