@@ -188,7 +188,7 @@ def test_a_returned_plan_is_edited_resubmitted_and_approved(dashboard: MakeDashb
         number = plan.document_no
     app = engineer.app
     app.run()
-    assert f"退回原因：频次应为每周" in [w.value for w in app.warning]
+    assert "退回原因：频次应为每周" in [w.value for w in app.warning]
     app.button(key=f"plan_revise_{number}").click().run()
     assert app.selectbox(key="plan_open").value == number
     version = plan_row(engineer, number).version
