@@ -53,8 +53,9 @@ OFFICE = "plan_office"
 OPEN = "plan_open"
 NEW_FORM = "plan_form"
 WIDTH = 560
+# The steps that put a plan in the "waiting for you" list (the to-do steps). No bare strings
+# in a page: Streamlit would show them.
 QUEUE_STEPS = ("submit", "approve", "return")
-"""The steps that put a plan in the "waiting for you" list (the to-do steps)."""
 
 
 # ---------------------------------------------------------------- the plan form's fields

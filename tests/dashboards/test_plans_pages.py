@@ -148,6 +148,10 @@ def test_a_refused_draft_lists_every_problem_keeps_what_was_typed_and_the_next_s
         "- 请选择责任人。",
         "- 请至少选择一个对象。",
     ]
+    # the form stays open, the problems inside it
+    [box] = [x for x in app.expander if x.label == "编制新计划"]
+    assert box.proto.expanded
+    assert [e.value for e in box.error] == [refused]
     assert app.text_input(key="plan_name").value == "消防泵房季检"
     assert app.selectbox(key="plan_frequency").value == "quarterly"
     assert app.date_input(key="plan_start").value == date(2027, 1, 5)
