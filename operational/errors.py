@@ -71,13 +71,18 @@ class FieldProblem:
 
 class FormRejected(DomainError):
     """A form refused with every problem found, not just the first (``problems``, in the order
-    of the form's fields). Nothing was written. Its message is the one problem's message, or a
-    heading and one line per problem; pages show :meth:`messages` as a list next to the form."""
+    of the form's fields). Nothing was written. With one problem it is that problem (its key,
+    parameters and message), so a caller that knows only :class:`DomainError` sees no
+    difference; with several its key is ``forms.rejected`` and its message a heading and one
+    line per problem. Pages show :meth:`messages` as a list next to the form."""
 
     def __init__(self, problems: Sequence[FieldProblem]) -> None:
         if not problems:
             raise ValueError("a rejected form has at least one problem")
-        super().__init__("forms.rejected", count=len(problems))
+        if len(problems) == 1:
+            super().__init__(problems[0].key, **problems[0].params)
+        else:
+            super().__init__("forms.rejected", count=len(problems))
         self.problems = tuple(problems)
 
     def messages(self, language: str) -> list[str]:
