@@ -211,7 +211,15 @@ def _revise(user: Principal, document_no: str, version: int, prefix: str, submit
     try:
         with unit_of_work(operational_engine()) as db:
             plan = get_plan(db, user, document_no)
-            revise_plan(db, user, plan, version, **typed(prefix))  # type: ignore[arg-type]
+            day = st.session_state.get(f"{prefix}_takes_over")
+            revise_plan(
+                db,
+                user,
+                plan,
+                version,
+                **typed(prefix),  # type: ignore[arg-type]
+                takes_over_on=day if isinstance(day, date) else None,
+            )
             if submit:
                 submit_plan(db, user, plan, plan.version)
     except DomainError as refused:
@@ -458,6 +466,12 @@ def edit_form(user: Principal, plan: PlanDetail, options: Choices) -> None:
     prefix = f"plan_edit_{plan.document_no}_v{plan.version}"
     st.markdown(f"**{tr('plans_ui2.edit_title')}**")
     with st.form(prefix, width=WIDTH):
+        if plan.takes_over_on is not None:  # a version: the day it takes over may move too
+            st.date_input(
+                tr("plans_ui2.takes_over_on"),
+                value=plan.takes_over_on,
+                key=f"{prefix}_takes_over",
+            )
         plan_fields(prefix, options, plan)
         forms.problems(prefix)
         save, resubmit = st.columns(2)

@@ -283,3 +283,24 @@ def test_an_approved_plan_is_changed_then_ended_and_generation_never_duplicates(
     versions = dict(zip(table["单号"], table["版本"], strict=True))
     assert versions[new_no].startswith(f"第 2 版 · 接替 {old_no}")
     assert versions[old_no] == f"第 1 版 · 由 {new_no} 接替"
+
+
+def test_an_english_user_reads_the_problems_and_the_plan_forms_in_english(
+    dashboard: MakeDashboard,
+) -> None:
+    engineer = session(dashboard, "engineer")
+    engineer.app.radio(key="language_switch").set_value("en").run()
+    app = engineer.app.switch_page(PLANS).run()
+    app.text_input(key="plan_name").input("x" * 201)
+    app.button(key="plan_submit").click().run()
+    [refused] = [e.value for e in app.error]
+    assert refused.replace("\\", "").splitlines() == [  # user text is escaped Markdown
+        "3 things to correct:",
+        "- Plan name '" + "x" * 39 + "…' is too long: 201 characters, at most 200.",
+        "- Choose the responsible person.",
+        "- Choose at least one object.",
+    ]
+    app.selectbox(key="plan_open").set_value("PP-SH001-000011").run()
+    assert [e.label for e in app.expander if e.label.startswith("Change")] == [
+        "Change the plan (draft a new version)"
+    ]
