@@ -5,12 +5,16 @@ never issues two orders for one object and period across versions (docs/workflow
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.orm import Session
 from test_workflow_support import T0, World, build_world
 
+from operational.db import alembic_config, create_db_engine, unit_of_work, upgrade
+from operational.demo import DemoOptions, load_demo
 from operational.errors import (
     DomainError,
     FormRejected,
@@ -27,6 +31,7 @@ from operational.models import (
 )
 from operational.services import orders, plans
 from operational.workflow import engine
+from tests.conftest import BACKENDS, fresh_database_url
 
 
 def day_at(day: date) -> datetime:
@@ -356,3 +361,49 @@ def test_plan_reads_keep_to_the_users_offices(session: Session) -> None:
         plans.plan_detail(s, world["mgr2"], plan.document_no)
     assert plans.plan_versions(s, world["mgr2"], "OF1") == {}
     assert plan.document_no in plans.plan_versions(s, world["mgr"], "OF1")
+
+
+# ---------------------------------------------------------------- migration 0013
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_migration_0013_keeps_every_plan_its_objects_and_orders_both_ways(
+    backend: str, tmp_path: Path
+) -> None:
+    for url in fresh_database_url(backend, tmp_path):
+        upgrade(url)
+        database = create_db_engine(url)
+        try:
+            with unit_of_work(database) as db:
+                load_demo(
+                    db, DemoOptions(offices=1, days=3, seed=7, now=day_at(date(2026, 11, 20)))
+                )
+
+            def counts(database: Engine) -> list[int]:
+                with database.connect() as con:
+                    return [
+                        con.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                        for table in (
+                            "maint_periodic_plan",
+                            "maint_plan_object",
+                            "maint_periodic_order",
+                        )
+                    ]
+
+            before = counts(database)
+            assert before[0] and before[1] and before[2]
+            database.dispose()
+            command.downgrade(alembic_config(url), "0011_energy_followups")
+            assert counts(database) == before
+            assert "revision" not in {
+                c["name"] for c in inspect(database).get_columns("maint_periodic_plan")
+            }
+            database.dispose()
+            upgrade(url)
+            assert counts(database) == before
+            with database.connect() as con:
+                assert con.execute(
+                    text("SELECT DISTINCT revision FROM maint_periodic_plan")
+                ).scalars().all() == [1]
+        finally:
+            database.dispose()

@@ -69,25 +69,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_maint_periodic_plan_supersedes_id"), table_name="maint_periodic_plan")
     if op.get_bind().dialect.name == "sqlite":
-        # A column in a foreign key cannot be dropped in place: the table is copied without the
-        # three columns. Dropping the old copy deletes its rows first, which would cascade into
-        # maint_plan_object (kept aside and put back) and trip the orders' foreign key (deferred
-        # to the commit, when the new copy holds the same ids).
-        op.execute("PRAGMA defer_foreign_keys = ON")
-        op.execute("CREATE TEMP TABLE keep_plan_object AS SELECT * FROM maint_plan_object")
-        with op.batch_alter_table("maint_periodic_plan", recreate="always") as batch_op:
-            batch_op.drop_constraint(
-                batch_op.f("ck_maint_periodic_plan_version_takes_over"), type_="check"
-            )
-            batch_op.drop_column("takes_over_on")
-            batch_op.drop_column("supersedes_id")
-            batch_op.drop_column("revision")
-        op.execute("DELETE FROM maint_plan_object")
-        op.execute(
-            "INSERT INTO maint_plan_object (plan_id, object_id)"
-            " SELECT plan_id, object_id FROM keep_plan_object"
-        )
-        op.execute("DROP TABLE keep_plan_object")
+        _downgrade_sqlite()
         return
     op.drop_constraint(
         op.f("ck_maint_periodic_plan_version_takes_over"), "maint_periodic_plan", type_="check"
@@ -100,3 +82,23 @@ def downgrade() -> None:
     op.drop_column("maint_periodic_plan", "takes_over_on")
     op.drop_column("maint_periodic_plan", "supersedes_id")
     op.drop_column("maint_periodic_plan", "revision")
+
+
+def _downgrade_sqlite() -> None:
+    """A column in a foreign key cannot be dropped in place: the table is copied without the
+    three columns. Dropping the old copy deletes its rows first, which with foreign keys on
+    would cascade into maint_plan_object and trip the orders' key, so foreign keys are off
+    meanwhile (SQLite allows that only outside a transaction, which is how the migration
+    starts: DDL does not open one)."""
+    bind = op.get_bind()
+    bind.exec_driver_sql("PRAGMA foreign_keys = OFF")
+    if bind.exec_driver_sql("PRAGMA foreign_keys").scalar() != 0:
+        raise RuntimeError("0013_plan_versions: downgrade it on its own, outside a transaction")
+    with op.batch_alter_table("maint_periodic_plan", recreate="always") as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("ck_maint_periodic_plan_version_takes_over"), type_="check"
+        )
+        batch_op.drop_column("takes_over_on")
+        batch_op.drop_column("supersedes_id")
+        batch_op.drop_column("revision")
+    bind.exec_driver_sql("PRAGMA foreign_keys = ON")
