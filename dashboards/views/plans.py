@@ -338,6 +338,7 @@ def draft_section(user: Principal, office_code: str, options: Choices) -> None:
             expanded=forms.expanded(NEW_FORM),
             icon=":material/edit_calendar:",
             key="plan_draft_box",
+            width=WIDTH,
         ),
         st.form(NEW_FORM, width=WIDTH),
     ):
@@ -500,6 +501,7 @@ def end_form(user: Principal, plan: PlanDetail) -> None:
             expanded=forms.expanded(prefix),
             icon=":material/event_busy:",
             key=f"{prefix}_box",
+            width=WIDTH,
         ),
         st.form(prefix, width=WIDTH),
     ):
@@ -523,6 +525,7 @@ def change_form(user: Principal, plan: PlanDetail, options: Choices) -> None:
             expanded=forms.expanded(prefix),
             icon=":material/difference:",
             key=f"{prefix}_box",
+            width=WIDTH,
         ),
         st.form(prefix, width=WIDTH),
     ):
