@@ -54,3 +54,12 @@ class PermissionDenied(DomainError):
 
 class StaleVersion(DomainError):
     """Someone else changed the record after the form was opened."""
+
+
+class Refused(DomainError):
+    """A form's submission refused for several reasons at once: every problem, each naming its
+    field, so the user corrects them all in one go (nothing was written)."""
+
+    def __init__(self, problems: list[DomainError]) -> None:
+        super().__init__("selfservice.form.refused", count=len(problems))
+        self.problems = list(problems)

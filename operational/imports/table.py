@@ -45,6 +45,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from operational.auth import Principal, system_principal
 from operational.entry import SHORT, max_length, short
 from operational.errors import DomainError, render
 from operational.i18n import t
@@ -757,3 +758,13 @@ def _frame_errors(frame: Any, names: Sequence[str], layout: _Layout) -> list[Row
                 if problem is not None:
                     errors.append(problem)
     return errors
+
+
+# ---------------------------------------------------------------- who imports
+
+
+def acting(actor: Principal | str) -> Principal:
+    """The principal an import acts as: a page's logged-in user, checked row by row against
+    its offices, or — for a name (``"cli"``) — the explicit system principal of that name (the
+    command line, the demo loader, benchmarks), which may import everything."""
+    return actor if isinstance(actor, Principal) else system_principal(actor)
