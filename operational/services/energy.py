@@ -1614,3 +1614,9 @@ def list_buildings(session: Session, principal: Principal, office_code: str) -> 
             select(Building).where(Building.office_id == office.id).order_by(Building.name)
         )
     ]
+
+
+@scoped_read(Permission.MANAGE_METERS)
+def office_zone(session: Session, principal: Principal, office_code: str) -> str:
+    """The time zone of an office whose meters ``principal`` manages (its forms' clock)."""
+    return _managed_office(session, principal, office_code).timezone
