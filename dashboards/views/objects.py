@@ -195,7 +195,7 @@ def list_tab(user: Principal, office_code: str, types: dict[str, str]) -> None:
             office_code,
             type_code=type_code,
             text=text,
-            limit=page.size,
+            limit=page.limit,
             offset=page.offset,
         ).rows
     st.dataframe(_table(shown), hide_index=True, width="stretch")

@@ -1339,7 +1339,8 @@ def _parent_problem(
         # another office's point reads as unknown: the form names only the user's points
         return DomainError("energy.unknown_parent", code=parent_code), None
     if kind and parent.kind != kind:
-        return DomainError("energy.parent_other_kind", code=parent_code, kind=parent.kind), None
+        kind_name = Term(f"energy.kind.{parent.kind}")
+        return DomainError("energy.parent_other_kind", code=parent_code, kind=kind_name), None
     if point is not None:
         ancestor: MeterPoint | None = parent
         while ancestor is not None:
