@@ -129,7 +129,10 @@ def test_upload_preview_then_a_bad_file_is_reported_row_by_row(dashboard: MakeDa
     dash = open_page(dashboard)
     app = dash.app
     header = "office_code,object_code,name,type_code,location,attr:rated_load\n"
-    bad = header + "SH001,PM-9,9号泵,water_pump,,\nSH002,EL-77,别处电梯,elevator,,\nSH001,EL-78,,elevator,,heavy\n"
+    bad = (
+        header
+        + "SH001,PM-9,9号泵,water_pump,,\nSH002,EL-77,别处电梯,elevator,,\nSH001,EL-78,,elevator,,heavy\n"
+    )
     app.file_uploader(key="obj_import_file_0").set_value(("objects.csv", bad.encode(), "text/csv"))
     app.run()
     assert "文件按 UTF-8 编码读取。" in [c.value for c in app.caption]
