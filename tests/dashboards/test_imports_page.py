@@ -167,6 +167,8 @@ def test_preview_then_a_bad_file_then_a_good_one(dashboard: MakeDashboard) -> No
     app.button(key="imp_readings_commit").click().run()
     assert not app.exception
     assert app.error[-1].value == "未导入任何数据：发现 2 个问题。请修正后重新导入该文件。"
+    [bar] = app.get("progress")  # the import's stages, the last one where it stopped
+    assert bar.proto.text == "按计量点核对读数"
     report = app.dataframe[-1].value
     assert list(report["行号"]) == [2, 3]
     assert report["列"][0] == "reading"
