@@ -6,9 +6,7 @@ the function that runs it as the logged-in principal, and its columns in the doc
 with one example row — the page's Excel template. The imports page lists the ones the user may
 run; the objects and meters pages offer theirs from here too (``dashboards.import_panel``).
 
-Not offered in a page (the command line only): ``org`` (city companies and offices are the
-group's set-up, made with the group's settings) and ``work-orders`` (the one-off go-live history,
-written as the system): neither takes a user to act as.
+Every documented import is here (a test compares the columns with docs/import-formats.md).
 """
 
 from __future__ import annotations
@@ -23,9 +21,10 @@ import xlsxwriter
 from sqlalchemy.orm import Session
 
 from operational.auth import Permission, Principal
-from operational.imports import calendars, energy, object_types, objects
+from operational.imports import calendars, energy, object_types, objects, org, work_orders
 from operational.imports.table import ImportSummary
 from operational.progress import Progress, stage
+from operational.settings import load_settings
 
 Runner = Callable[[Session, Path, Principal, str | None, Progress], ImportSummary]
 """Runs an import file as ``principal`` (session, file, principal, encoding, progress)."""
@@ -82,6 +81,20 @@ def _readings(
 ) -> ImportSummary:
     # the performance path: column-wise reading, bulk validation, batched inserts
     return energy.import_readings_file(
+        session, path, actor=user, progress=progress, encoding=encoding
+    )
+
+
+def _org(session: Session, path: Path, user: Principal, encoding: str | None) -> ImportSummary:
+    settings = load_settings()
+    group = org.ensure_group(session, settings.group_code, settings.group_name)
+    return org.import_org_file(session, path, group=group, actor=user, encoding=encoding)
+
+
+def _work_orders(
+    session: Session, path: Path, user: Principal, encoding: str | None, progress: Progress
+) -> ImportSummary:
+    return work_orders.import_work_orders_file(
         session, path, actor=user, progress=progress, encoding=encoding
     )
 
@@ -195,13 +208,36 @@ IMPORTS: tuple[ImportSpec, ...] = (
         (EXAMPLE_OFFICE, "2027-01-01", "holiday", "", ""),
         _quietly(lambda s, p, u, e: calendars.import_calendar_days_file(s, p, actor=u, encoding=e)),
     ),
+    ImportSpec(
+        "work-orders",
+        "selfservice.imports.kind.work_orders",
+        Permission.MANAGE_ORDERS,
+        (*work_orders.REQUIRED, *work_orders.OPTIONAL),
+        work_orders.REQUIRED,
+        (
+            "OLD-2025-0001",
+            EXAMPLE_OFFICE,
+            "engineering",
+            "corrective",
+            "2025-03-01 08:30",
+            "2025-03-01 09:00",
+            "2025-03-01 15:00",
+            "2025-03-02 10:00",
+            "EL-1",
+        ),
+        _work_orders,
+    ),
+    ImportSpec(
+        "org",
+        "selfservice.imports.kind.org",
+        Permission.MANAGE_USERS,
+        (*org.REQUIRED, *org.OPTIONAL),
+        org.REQUIRED,
+        ("XX", "示例城市公司", "XX001", "示例管理处", "Asia/Shanghai"),
+        _quietly(_org),
+        org.LENGTHS,
+    ),
 )
-
-COMMAND_LINE_ONLY: tuple[tuple[str, str], ...] = (
-    ("org", "selfservice.imports.cli_only.org"),
-    ("work-orders", "selfservice.imports.cli_only.work_orders"),
-)
-"""Imports no page runs, with the catalogue key saying why (the command line runs them)."""
 
 
 def spec(name: str) -> ImportSpec:

@@ -4,7 +4,7 @@ The imports of ``dashboards.imports_registry`` the user may run (the permission 
 office), one at a time: its columns and Excel template, the upload with a preview of the first
 rows and the encoding read, then the import as the logged-in user — all or nothing, each row
 checked against the user's offices by the import itself — with its progress and its row report
-(``dashboards.import_panel``). Imports only the command line runs are named, with the reason.
+(``dashboards.import_panel``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards.import_panel import upload_panel
-from dashboards.imports_registry import COMMAND_LINE_ONLY, runnable
+from dashboards.imports_registry import runnable
 from dashboards.session import operational_engine, require, tr
 from operational.auth import Permission
 from operational.db import unit_of_work
@@ -42,9 +42,6 @@ def render() -> None:
     st.caption(tr(f"selfservice.imports.about.{spec.name.replace('-', '_')}"))
     with st.container(width=720):
         upload_panel(spec, user, f"imp_{spec.name}", offices[0].code if offices else None)
-    with st.expander(tr("selfservice.imports.cli_only_title")):
-        for command, key in COMMAND_LINE_ONLY:
-            st.markdown(f"- `propcloud import {command}`: {tr(key)}")
 
 
 render()

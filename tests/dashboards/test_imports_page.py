@@ -21,7 +21,7 @@ import streamlit.testing.v1.app_test as app_test
 from sqlalchemy import select
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from dashboards.imports_registry import COMMAND_LINE_ONLY, IMPORTS, template_bytes
+from dashboards.imports_registry import IMPORTS, template_bytes
 from operational.db import unit_of_work
 from operational.imports.objects import attribute_columns
 from operational.models import MeterPoint, Reading
@@ -53,8 +53,7 @@ def documented_columns() -> dict[str, list[str]]:
 
 def test_the_registry_holds_every_documented_import_and_its_columns() -> None:
     documented = documented_columns()
-    offered = {s.name for s in IMPORTS} | {name for name, _ in COMMAND_LINE_ONLY}
-    assert offered == set(documented)
+    assert {s.name for s in IMPORTS} == set(documented)
     for spec in IMPORTS:
         columns = list(spec.columns) + (["attr:<code>"] if spec.attributes else [])
         assert columns == documented[spec.name], spec.name
@@ -76,7 +75,15 @@ def open_page(dashboard: MakeDashboard, username: str) -> Dashboard:
     [
         (
             "manager",
-            ["objects", "meters", "readings", "replacements", "working-hours", "calendar-days"],
+            [
+                "objects",
+                "meters",
+                "readings",
+                "replacements",
+                "working-hours",
+                "calendar-days",
+                "work-orders",
+            ],
         ),
         (
             "admin",
@@ -87,6 +94,7 @@ def open_page(dashboard: MakeDashboard, username: str) -> Dashboard:
                 "object-types",
                 "working-hours",
                 "calendar-days",
+                "org",
             ],
         ),
         ("sh001.tech1", ["readings"]),

@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from operational import labels
 from operational.auth import Grant, Principal, system_principal
-from operational.errors import NotFound, Refused, StaleVersion
+from operational.errors import NotFound, PermissionDenied, Refused, StaleVersion
 from operational.imports.energy import import_meter_rows, import_reading_columns
 from operational.imports.objects import import_object_rows
 from operational.imports.org import import_org_rows
 from operational.imports.table import ImportRejected
+from operational.imports.work_orders import import_work_order_rows
 from operational.models import (
     AttributeKind,
     AuditEntry,
@@ -359,3 +360,39 @@ def test_energy_imports_as_a_user_keep_to_the_users_offices(site: Session, tmp_p
         )
     assert [(e.row, e.key) for e in readings.value.errors] == [(3, "energy.unknown_point")]
     assert site.scalars(select(MeterPoint).where(MeterPoint.code == "EC02-E-2")).first() is None
+
+
+def test_org_and_work_order_imports_as_a_user(site: Session) -> None:
+    from operational.models import Group
+
+    group = site.scalars(select(Group)).one()
+    office = {
+        "city_code": "EC",
+        "city_name": "测试城市",
+        "office_code": "EC03",
+        "office_name": "新管理处",
+        "timezone": "Asia/Shanghai",
+    }
+    with pytest.raises(PermissionDenied):  # the group's set-up: group administrators only
+        import_org_rows(site, [(2, office)], group=group, actor=MANAGER)
+    order = {
+        "order_no": "OLD-1",
+        "office_code": "EC02",
+        "discipline": "engineering",
+        "kind": "corrective",
+        "created_at": "2026-03-01 08:30",
+        "assigned_at": "",
+        "completed_at": "",
+        "verified_at": "",
+        "object_code": "",
+    }
+    with pytest.raises(ImportRejected) as refused:
+        import_work_order_rows(
+            site,
+            [(2, order), (3, order | {"order_no": "OLD-2", "office_code": "EC01"})],
+            actor=MANAGER,
+            now=NOW,
+        )
+    assert [(e.row, e.key) for e in refused.value.errors] == [
+        (2, "selfservice.import.office_not_allowed")
+    ]
