@@ -160,7 +160,7 @@ def _commit(spec: ImportSpec, user: Principal, key: str, uploaded: Any, encoding
         )
         return
     except DomainError as refused:
-        st.session_state[keys["outcome"]] = Outcome(False, error_text(refused), source=source)
+        st.session_state[keys["outcome"]] = Outcome(False, md(error_text(refused)), source=source)
         return
     done = tr("selfservice.imports.done", file=md(uploaded.name)) + summary.message(language())
     st.session_state[keys["outcome"]] = Outcome(True, done)
@@ -174,7 +174,7 @@ def upload_panel(spec: ImportSpec, user: Principal, key: str, office_code: str |
     keys = _keys(key)
     with unit_of_work(operational_engine()) as db:
         columns = spec.all_columns(db)
-    marked = [f"**{c}**" if c in spec.required else c for c in columns]
+    marked = [f"**{md(c)}**" if c in spec.required else md(c) for c in columns]
     st.caption(tr("selfservice.imports.columns", columns=", ".join(marked)))
     st.download_button(
         tr("selfservice.imports.template"),
@@ -210,7 +210,7 @@ def upload_panel(spec: ImportSpec, user: Principal, key: str, office_code: str |
             st.error(tr("selfservice.imports.preview_refused", file=md(uploaded.name)))
             _problems_table(problem_rows(refused))
         except DomainError as refused:
-            st.error(error_text(refused))
+            st.error(md(error_text(refused)))  # it may quote the file's header
         else:
             st.markdown(tr("selfservice.imports.preview", file=md(uploaded.name)))
             _show_preview(table, columns)
