@@ -192,7 +192,9 @@ def upload_panel(spec: ImportSpec, user: Principal, key: str, office_code: str |
     encoding = st.selectbox(
         tr("selfservice.imports.encoding"),
         ENCODINGS,
-        format_func=lambda e: e.upper() if e else tr("selfservice.imports.encoding_auto"),
+        format_func={
+            e: e.upper() if e else tr("selfservice.imports.encoding_auto") for e in ENCODINGS
+        }.__getitem__,  # labels made in this run, in the user's language
         key=keys["encoding"],
         help=tr("selfservice.imports.encoding_help"),
     )

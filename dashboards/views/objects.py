@@ -69,7 +69,7 @@ def _attr_key(prefix: str, code: str) -> str:
 def problems_text(error: DomainError) -> str:
     """A refusal as Markdown: the heading and every problem on its own line, as text."""
     if isinstance(error, Refused):
-        lines = [md(error.message(language()))]
+        lines = [error.message(language())]  # the count only: no user text
         lines += [f"- {md(p.message(language()))}" for p in error.problems]
         return "\n".join(lines)
     return md(error_text(error))

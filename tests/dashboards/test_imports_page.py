@@ -208,3 +208,22 @@ def test_an_unreadable_file_is_refused_before_anything(dashboard: MakeDashboard)
     app.run()
     assert app.error and "nam" in app.error[-1].value
     assert "imp_objects_commit" not in [b.key for b in app.button]
+
+
+def test_every_template_imports_as_it_is(dashboard: MakeDashboard, tmp_path: Path) -> None:
+    """The example rows are good rows: each template, imported unchanged by a user who may run
+    it, is accepted (the energy ones in order: a point, its reading, its replacement)."""
+    from operational.auth import load_principal
+    from operational.models import User
+    from operational.progress import NO_PROGRESS
+
+    dash = dashboard()
+    for spec in IMPORTS:
+        with unit_of_work(dash.engine) as db:
+            username = "admin" if spec.name in ("object-types", "org") else "manager"
+            user_id = db.scalars(select(User.id).where(User.username == username)).one()
+            user = load_principal(db, user_id)
+            path = tmp_path / f"{spec.name}.xlsx"
+            path.write_bytes(template_bytes(spec.all_columns(db), spec.example_row("SH001"), "t"))
+            summary = spec.run(db, path, user, None, NO_PROGRESS)
+        assert summary.created + summary.updated + summary.unchanged >= 1, spec.name

@@ -195,3 +195,19 @@ def test_a_label_sheet_of_the_chosen_objects(
     assert "2 个标签" in button.proto.label
     pdf = media(button.proto.url)
     assert pdf.startswith(b"%PDF") and b"/Type /Page" in pdf
+
+
+def test_the_page_and_its_messages_in_english(dashboard: MakeDashboard) -> None:
+    dash = dashboard()
+    dash.app.run()
+    dash.log_in("engineer")
+    dash.app.radio(key="language_switch").set_value("en").run()
+    app = dash.app.switch_page(PAGE).run()
+    assert app.title[0].value == "Objects"
+    app.selectbox(key="obj_new_type").set_value("elevator").run()
+    app.text_input(key="obj_new_code").input("EL-1")
+    app.text_input(key="obj_new_name").input("x")
+    app.button(key="obj_new_submit").click().run()
+    lines = app.error[0].value.splitlines()
+    assert lines[0] == "Not saved: 1 problem(s) found. Correct them and submit again."
+    assert "EL\\-1" in lines[1] and "SH001" in lines[1]  # already an object of the office
