@@ -69,6 +69,7 @@ from benchmarks.scale import (
     plan_group,
     readings_csv,
 )
+from operational.auth import system_principal
 
 DEFAULT_PG_ADMIN_URL = os.environ.get(
     "PROPCLOUD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -346,7 +347,7 @@ def _real_import(
             readings_csv(frame, path)
             began = time.perf_counter()
             with unit_of_work(engine) as session:
-                summary = import_readings_file(session, path, actor="bench")
+                summary = import_readings_file(session, path, actor=system_principal("bench"))
             seconds += time.perf_counter() - began
             if summary.created != frame.height:
                 raise RuntimeError(f"import created {summary.created} of {frame.height} readings")

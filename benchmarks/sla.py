@@ -286,7 +286,7 @@ def generate_group(
                 )
                 for n, code in enumerate(codes)
             ]
-            import_org_rows(session, rows, group=group, actor="bench")
+            import_org_rows(session, rows, group=group, actor=system_principal("bench"))
             demo_orders._ensure_type_tree(session)
         password_hash = hash_password("bench-" + GROUP_CODE.lower())
         for first in range(0, len(codes), options.offices_per_batch):

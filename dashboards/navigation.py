@@ -139,6 +139,32 @@ PAGES: tuple[PageSpec, ...] = (
         Permission.MANAGE_USERS,
         ADMINISTRATION,
     ),
+    PageSpec(
+        "views/objects.py",
+        "selfservice.nav.objects",
+        ":material/inventory_2:",
+        Permission.MANAGE_OBJECTS,
+        MAINT,
+        url_path="objects",
+        probes=(("office", "office"),),
+    ),
+    PageSpec(
+        "views/meters.py",
+        "selfservice.nav.meters",
+        ":material/electric_meter:",
+        Permission.MANAGE_METERS,
+        "energy_ui.nav.section_entry",
+        url_path="meters",
+        probes=(("office", "office"),),
+    ),
+    PageSpec(
+        "views/imports.py",
+        "selfservice.nav.imports",
+        ":material/upload_file:",
+        Permission.ENTER_READINGS,
+        ADMINISTRATION,
+        url_path="imports",
+    ),
 )
 
 

@@ -76,14 +76,20 @@ class FormRejected(DomainError):
     difference; with several its key is ``forms.rejected`` and its message a heading and one
     line per problem. Pages show :meth:`messages` as a list next to the form."""
 
-    def __init__(self, problems: Sequence[FieldProblem]) -> None:
-        if not problems:
+    def __init__(self, problems: Sequence[FieldProblem | DomainError]) -> None:
+        """``problems``: each a :class:`FieldProblem`, or a :class:`DomainError` whose message
+        names its field itself (``Term`` parameters)."""
+        listed: list[FieldProblem] = [
+            p if isinstance(p, FieldProblem) else FieldProblem("", p.key, p.params)
+            for p in problems
+        ]
+        if not listed:
             raise ValueError("a rejected form has at least one problem")
-        if len(problems) == 1:
-            super().__init__(problems[0].key, **problems[0].params)
+        if len(listed) == 1:
+            super().__init__(listed[0].key, **listed[0].params)
         else:
-            super().__init__("forms.rejected", count=len(problems))
-        self.problems = tuple(problems)
+            super().__init__("forms.rejected", count=len(listed))
+        self.problems = tuple(listed)
 
     def messages(self, language: str) -> list[str]:
         return [p.message(language) for p in self.problems]
@@ -129,9 +135,8 @@ class Problems:
     def raise_if_any(self) -> None:
         if self._items:
             rank = {name: i for i, name in enumerate(self._order)}
-            raise FormRejected(
-                sorted(self._items, key=lambda p: rank.get(p.field, len(self._order)))
-            )
+            ordered = sorted(self._items, key=lambda p: rank.get(p.field, len(self._order)))
+            raise FormRejected(ordered)
 
 
 class _Catch:

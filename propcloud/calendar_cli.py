@@ -13,7 +13,7 @@ import click
 
 from operational.calendars import MIDNIGHT, Interval
 from operational.db import create_db_engine, unit_of_work
-from operational.errors import DomainError
+from operational.errors import DomainError, FormRejected
 from operational.i18n import t
 from operational.imports.calendars import import_calendar_days_file, import_working_hours_file
 from operational.services import calendars
@@ -24,9 +24,9 @@ from propcloud.console import fail as fail_with_message
 
 def fail(error: DomainError, settings: Settings) -> NoReturn:
     """Refuse with the message, and every problem of a refused calendar edit."""
-    if isinstance(error, calendars.CalendarRefused):
+    if isinstance(error, FormRejected):
         click.echo(error.message(settings.language), err=True)
-        for line in error.report(settings.language):
+        for line in error.messages(settings.language):
             click.echo(line, err=True)
         sys.exit(1)
     fail_with_message(error, settings)

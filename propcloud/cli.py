@@ -100,7 +100,7 @@ def import_org(file: Path, encoding: str | None) -> None:
             session,
             path,
             group=ensure_group(session, settings.group_code, settings.group_name),
-            actor="cli",
+            actor=CLI,
             encoding=encoding,
         ),
     )

@@ -33,7 +33,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         initial_reading, and optional parent_point_code, building, serial, multiplier
         (default 1), digits. See docs/import-formats.md.
         """
-        run_import(file, lambda s, f: import_meters_file(s, f, actor="cli", encoding=encoding))
+        run_import(file, lambda s, f: import_meters_file(s, f, actor=CLI, encoding=encoding))
 
     @import_group.command("readings")
     @click.argument("file", type=click.Path(path_type=Path))
@@ -48,7 +48,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
             run_import(
                 file,
                 lambda s, f: import_readings_file(
-                    s, f, actor="cli", progress=progress, encoding=encoding
+                    s, f, actor=CLI, progress=progress, encoding=encoding
                 ),
             )
 
@@ -61,9 +61,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         Columns: point_code, replaced_at, old_final_reading, new_initial_reading, and optional
         new_serial, new_multiplier, new_digits (default: the old meter's).
         """
-        run_import(
-            file, lambda s, f: import_replacements_file(s, f, actor="cli", encoding=encoding)
-        )
+        run_import(file, lambda s, f: import_replacements_file(s, f, actor=CLI, encoding=encoding))
 
     @main.group()
     def labels() -> None:

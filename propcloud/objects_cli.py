@@ -32,7 +32,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
         type's attributes. All rows or none; importing the same file twice changes nothing.
         See docs/import-formats.md.
         """
-        run_import(file, lambda s, f: import_objects_file(s, f, actor="cli", encoding=encoding))
+        run_import(file, lambda s, f: import_objects_file(s, f, actor=CLI, encoding=encoding))
 
     @import_group.command("object-types")
     @click.argument("file", type=click.Path(path_type=Path))

@@ -34,7 +34,7 @@ def register(main: click.Group, import_group: click.Group) -> None:
             run_import(
                 file,
                 lambda s, f: import_work_orders_file(
-                    s, f, actor="cli", progress=progress, encoding=encoding
+                    s, f, actor=CLI, progress=progress, encoding=encoding
                 ),
             )
 

@@ -38,7 +38,7 @@ from dashboards.session import (
 from operational.auth import Permission, Principal
 from operational.calendars import Interval
 from operational.db import unit_of_work
-from operational.errors import DomainError
+from operational.errors import DomainError, FormRejected
 from operational.imports.calendars import (
     CALENDAR_DAYS_COLUMNS,
     WORKING_HOURS_COLUMNS,
@@ -51,7 +51,6 @@ from operational.services import calendars, lookup, orders
 from operational.services.calendars import (
     WEEKDAY_NAMES,
     CalendarChoice,
-    CalendarRefused,
     CalendarView,
     clock_text,
     intervals_text,
@@ -101,8 +100,8 @@ def _refuse(problems: Sequence[str]) -> None:
 
 
 def _problem_lines(error: DomainError) -> list[str]:
-    if isinstance(error, CalendarRefused):
-        return error.report(language())
+    if isinstance(error, FormRejected):
+        return error.messages(language())
     return [error_text(error)]
 
 

@@ -217,7 +217,7 @@ def _org_and_users(session: Session, options: DemoOptions, rng: random.Random) -
 def _add_org_and_users(session: Session, options: DemoOptions, rng: random.Random) -> None:
     group = ensure_group(session, "YY", "一应物业集团")
     rows = org_rows(options.offices, options.seed)
-    import_org_rows(session, rows, group=group, actor="demo")
+    import_org_rows(session, rows, group=group, actor=system_principal("demo"))
     first = rows[0][1]
     existing = set(session.scalars(select(User.username)))
     for username, role, level, code in demo_users(first["office_code"], first["city_code"]):

@@ -31,7 +31,7 @@ from sqlalchemy import exists, insert, select, true
 from sqlalchemy.orm import Session, aliased
 
 from operational import audit, entry
-from operational.auth import system_principal
+from operational.auth import Permission, Principal
 from operational.db import serialise
 from operational.energy import History, IntervalStatus, classify
 from operational.errors import DomainError
@@ -46,6 +46,7 @@ from operational.imports.table import read_columns as read_columns  # the readin
 from operational.models import Building, Meter, MeterPoint, Office, Reading, ReadingSource, utcnow
 from operational.models.energy import READING_TYPE
 from operational.progress import NO_PROGRESS, Advance, Progress, counted, stage
+from operational.scope import office_code_clause
 from operational.services.energy import (
     CLOCK_SKEW,
     MAX_DIGITS,
@@ -262,8 +263,15 @@ class _New:
 
 
 def _load_points(
-    session: Session, codes: Iterable[str], *, meters: bool = True
+    session: Session,
+    codes: Iterable[str],
+    actor: Principal,
+    permission: Permission,
+    *,
+    meters: bool = True,
 ) -> dict[str, _Point]:
+    """The points named, of the offices where ``actor`` holds ``permission`` (another
+    office's point reads as unknown, as in the forms)."""
     wanted = sorted(set(codes) - {""})
     zones: dict[str, ZoneInfo] = {}
     points: dict[str, _Point] = {}
@@ -272,7 +280,7 @@ def _load_points(
         for pid, code, zone in session.execute(
             select(MeterPoint.id, MeterPoint.code, Office.timezone)
             .join(Office, MeterPoint.office_id == Office.id)
-            .where(MeterPoint.code.in_(chunk))
+            .where(MeterPoint.code.in_(chunk), office_code_clause(actor, permission, Office.code))
         ):
             points[code] = _Point(pid, code, zones.setdefault(zone, ZoneInfo(zone)), [])
     if meters:
@@ -521,11 +529,14 @@ def import_reading_columns(
     numbers: Sequence[int],
     columns: Mapping[str, Sequence[str]],
     *,
-    actor: str,
+    actor: Principal,
     now: datetime | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> ImportSummary:
     """Validate every reading row, then insert them all; nothing if any row is bad.
+
+    ``actor`` reads points of the offices where it holds ``ENTER_READINGS`` only (a point of
+    another office is unknown); a name acts as that system principal (the command line).
 
     The import is the only writer of readings and meters meanwhile (:data:`POINTS`, taken
     before anything is read): a second import or a form waits, then validates against what
@@ -533,9 +544,12 @@ def import_reading_columns(
     the rows checked one by one, the points' earlier readings loaded, the rows checked against
     them point by point, the rows written."""
     now = now or utcnow()
+    principal = actor
     errors: list[RowError] = []
     serialise(session, POINTS)
-    points = _load_points(session, columns["point_code"], meters=False)
+    points = _load_points(
+        session, columns["point_code"], principal, Permission.ENTER_READINGS, meters=False
+    )
     with stage(progress, "ops.progress.import.rows", len(numbers)) as advance:
         by_point = _parse_reading_rows(numbers, columns, points, now, errors, advance)
     with stage(progress, "ops.progress.import.history"):
@@ -573,7 +587,7 @@ def import_reading_columns(
                     "source": n.source,
                     "flag": n.flag,
                     "supersedes_id": withdrawn.get((n.meter.id, n.read_at)) if n.meter else None,
-                    "entered_by": actor,
+                    "entered_by": principal.username,
                     "entered_at": entered_at,
                 }
                 for p, n in accepted
@@ -583,7 +597,7 @@ def import_reading_columns(
     if accepted:
         audit.record(
             session,
-            actor=actor,
+            actor=principal.username,
             action="import",
             entity="energy_reading",
             entity_key=f"{len(accepted)} readings",
@@ -618,7 +632,7 @@ def import_readings_file(
     session: Session,
     path: Path,
     *,
-    actor: str,
+    actor: Principal,
     now: datetime | None = None,
     progress: Progress = NO_PROGRESS,
     encoding: str | None = None,
@@ -664,7 +678,7 @@ def import_meters_file(
     session: Session,
     path: Path,
     *,
-    actor: str,
+    actor: Principal,
     now: datetime | None = None,
     encoding: str | None = None,
 ) -> ImportSummary:
@@ -678,11 +692,15 @@ def import_meter_rows(
     session: Session,
     rows: list[tuple[int, dict[str, str]]],
     *,
-    actor: str,
+    actor: Principal,
     now: datetime | None = None,
 ) -> ImportSummary:
-    """Create points and their first meters; parents first, whatever the order of the file."""
+    """Create points and their first meters; parents first, whatever the order of the file.
+
+    ``actor`` needs ``MANAGE_METERS`` at each row's office (another office's row is a bad
+    row); a name acts as that system principal (the command line)."""
     now = now or utcnow()
+    principal = actor
     errors: list[RowError] = []
     serialise(session, POINTS)
     by_code: dict[str, tuple[int, dict[str, str]]] = {}
@@ -758,6 +776,15 @@ def import_meter_rows(
             continue
         initial = parse_number(values["initial_reading"])
         assert initial is not None
+        if not principal.can(Permission.MANAGE_METERS, values["office_code"]):
+            errors.append(
+                RowError(
+                    number,
+                    "selfservice.import.office_not_allowed",
+                    {"code": values["office_code"]},
+                )
+            )
+            continue
         known = existing.get(code)
         if known is not None:
             if known[1:] == (values["office_code"], values["kind"], values["name"]):
@@ -804,7 +831,7 @@ def import_meter_rows(
         try:
             add_point(
                 session,
-                system_principal(actor),
+                principal,
                 office_code=office.code,
                 code=code,
                 name=values["name"],
@@ -814,7 +841,7 @@ def import_meter_rows(
             )
             add_meter(
                 session,
-                system_principal(actor),
+                principal,
                 point_code=code,
                 installed_at=installed_at,
                 initial_reading=initial,
@@ -841,7 +868,7 @@ def import_replacements_file(
     session: Session,
     path: Path,
     *,
-    actor: str,
+    actor: Principal,
     now: datetime | None = None,
     encoding: str | None = None,
 ) -> ImportSummary:
@@ -859,15 +886,21 @@ def import_replacement_rows(
     session: Session,
     rows: list[tuple[int, dict[str, str]]],
     *,
-    actor: str,
+    actor: Principal,
     now: datetime | None = None,
 ) -> ImportSummary:
-    """Record meter replacements in time order; one already recorded the same way is unchanged."""
+    """Record meter replacements in time order; one already recorded the same way is unchanged.
+
+    ``actor`` sees the points of the offices where it holds ``MANAGE_METERS`` (another office's
+    point is unknown); a name acts as that system principal (the command line)."""
     now = now or utcnow()
+    principal = actor
     errors: list[RowError] = []
     parsed: list[tuple[datetime, int, dict[str, str], _Point]] = []
     serialise(session, POINTS)
-    points = _load_points(session, (v["point_code"] for _, v in rows))
+    points = _load_points(
+        session, (v["point_code"] for _, v in rows), principal, Permission.MANAGE_METERS
+    )
     for number, values in rows:
         missing = [c for c in REPLACEMENT_REQUIRED if not values[c]]
         if missing:
@@ -938,7 +971,7 @@ def import_replacement_rows(
         try:
             replace_meter(
                 session,
-                system_principal(actor),
+                principal,
                 point.code,
                 at,
                 final,

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from operational import audit
+from operational.auth import Permission, Principal
 from operational.db import serialise
 from operational.imports.table import (
     CODE_PATTERN,
@@ -75,7 +76,7 @@ def _normalised(kind: AttributeKind, value: str) -> str:
 
 
 def _validate(
-    session: Session, rows: list[Row], columns: dict[str, str]
+    session: Session, rows: list[Row], columns: dict[str, str], actor: Principal
 ) -> tuple[list[_Valid], list[RowError]]:
     errors: list[RowError] = []
     valid: list[_Valid] = []
@@ -111,6 +112,10 @@ def _validate(
         if values["type_code"] and object_type is None:
             row_errors.append(
                 RowError(number, "objects.unknown_type", {"code": values["type_code"]})
+            )
+        if office is not None and not actor.can(Permission.MANAGE_OBJECTS, office.code):
+            row_errors.append(
+                RowError(number, "selfservice.import.office_not_allowed", {"code": office.code})
             )
         if row_errors or office is None or object_type is None:
             errors.extend(row_errors)
@@ -161,14 +166,22 @@ def _validate(
 
 
 def import_object_rows(
-    session: Session, rows: list[Row], *, actor: str, columns: dict[str, str] | None = None
+    session: Session,
+    rows: list[Row],
+    *,
+    actor: Principal,
+    columns: dict[str, str] | None = None,
 ) -> ImportSummary:
     """Validate every row, then create or update the objects; nothing if any row is bad.
 
+    ``actor`` needs ``MANAGE_OBJECTS`` at each row's office (a row of another office is a bad
+    row); a name acts as that system principal (the command line).
+
     The import is the only writer of objects meanwhile (:data:`OBJECTS`, taken before anything
     is read): the second of two concurrent imports validates against the first one's objects."""
+    principal = actor
     serialise(session, OBJECTS)
-    valid, errors = _validate(session, rows, columns or attribute_columns(session))
+    valid, errors = _validate(session, rows, columns or attribute_columns(session), principal)
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.row))
     summary = ImportSummary()
@@ -186,7 +199,7 @@ def import_object_rows(
             )
             audit.record(
                 session,
-                actor=actor,
+                actor=principal.username,
                 action="create",
                 entity="maint_object",
                 entity_key=f"{v.office.code}:{v.code}",
@@ -207,7 +220,7 @@ def import_object_rows(
         else:
             update_object(
                 session,
-                actor,
+                principal.username,
                 v.current,
                 office_code=v.office.code,
                 name=v.name,
@@ -220,7 +233,7 @@ def import_object_rows(
 
 
 def import_objects_file(
-    session: Session, path: Path, *, actor: str, encoding: str | None = None
+    session: Session, path: Path, *, actor: Principal, encoding: str | None = None
 ) -> ImportSummary:
     columns = attribute_columns(session)
     read = read_table(path, REQUIRED, (*OPTIONAL, *columns), encoding=encoding, lengths=LENGTHS)

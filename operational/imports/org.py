@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from operational import audit
+from operational.auth import Permission, Principal
+from operational.errors import PermissionDenied
 from operational.imports.table import (
     CODE_PATTERN,
     ImportRejected,
@@ -132,9 +134,16 @@ def ensure_group(session: Session, code: str, name: str) -> Group:
 
 
 def import_org_rows(
-    session: Session, rows: list[Row], *, group: Group, actor: str
+    session: Session, rows: list[Row], *, group: Group, actor: Principal
 ) -> ImportSummary:
-    """Validate every row, then create or update cities and offices; nothing if any row is bad."""
+    """Validate every row, then create or update cities and offices; nothing if any row is bad.
+
+    ``actor`` needs ``MANAGE_USERS`` (held group-wide only: the group administrator, or the
+    command line's system principal)."""
+    principal = actor
+    if not principal.can(Permission.MANAGE_USERS):
+        raise PermissionDenied("auth.not_allowed")
+    name = principal.username
     offices, errors = _validate(rows)
     cities = {c.code: c for c in session.scalars(select(CityCompany))}
     existing = {o.code: o for o in session.scalars(select(Office))}
@@ -162,7 +171,7 @@ def import_org_rows(
             cities[city.code] = city
             audit.record(
                 session,
-                actor=actor,
+                actor=name,
                 action="create",
                 entity="org_city_company",
                 entity_key=city.code,
@@ -173,7 +182,7 @@ def import_org_rows(
             city.name = office.city_name
             audit.record(
                 session,
-                actor=actor,
+                actor=name,
                 action="update",
                 entity="org_city_company",
                 entity_key=city.code,
@@ -186,7 +195,7 @@ def import_org_rows(
             session.add(Office(city_id=city.id, code=office.office_code, **fields))
             audit.record(
                 session,
-                actor=actor,
+                actor=name,
                 action="create",
                 entity="org_office",
                 entity_key=office.office_code,
@@ -198,7 +207,7 @@ def import_org_rows(
             current.name, current.timezone = office.office_name, office.timezone
             audit.record(
                 session,
-                actor=actor,
+                actor=name,
                 action="update",
                 entity="org_office",
                 entity_key=office.office_code,
@@ -213,7 +222,12 @@ def import_org_rows(
 
 
 def import_org_file(
-    session: Session, path: Path, *, group: Group, actor: str, encoding: str | None = None
+    session: Session,
+    path: Path,
+    *,
+    group: Group,
+    actor: Principal,
+    encoding: str | None = None,
 ) -> ImportSummary:
     read = read_table(path, REQUIRED, OPTIONAL, encoding=encoding, lengths=LENGTHS)
     return import_org_rows(session, read.rows, group=group, actor=actor).read_as(read.encoding)

@@ -757,3 +757,6 @@ def _frame_errors(frame: Any, names: Sequence[str], layout: _Layout) -> list[Row
                 if problem is not None:
                     errors.append(problem)
     return errors
+
+
+# ---------------------------------------------------------------- who imports

@@ -40,13 +40,19 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from operational import audit, entry, sla
-from operational.auth import hash_password, system_principal
+from operational.auth import Permission, Principal, hash_password, system_principal
 from operational.bulk import BackgroundWriter
 from operational.bulk import allocate_ids as allocate_ids  # re-exported: the demo's writer
 from operational.bulk import insert_rows as insert_rows
 from operational.db import WriteLock, serialise
 from operational.imports.energy import parse_time, time_refusal
-from operational.imports.table import ImportRejected, ImportSummary, Row, RowError, read_table
+from operational.imports.table import (
+    ImportRejected,
+    ImportSummary,
+    Row,
+    RowError,
+    read_table,
+)
 from operational.models import (
     CorrectiveOrder,
     Discipline,
@@ -607,18 +613,28 @@ def import_work_order_rows(
     session: Session,
     rows: list[Row],
     *,
-    actor: str,
+    actor: Principal,
     now: datetime | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> ImportSummary:
     """Validate every row, then write the new orders with their history; nothing if any is bad.
 
     One such import at a time (:data:`ORDER_HISTORY`, taken before anything is read): the second
-    of two concurrent imports validates against the first one's orders."""
+    of two concurrent imports validates against the first one's orders. ``actor`` needs
+    ``MANAGE_ORDERS`` at each row's office (another office's row is a bad row); a name acts as
+    that system principal (the command line)."""
     now = now or utcnow()
+    principal = actor
     serialise(session, ORDER_HISTORY)
     with stage(progress, "ops.progress.import.orders_rows", len(rows)) as advance:
         good, errors = _validate(session, rows, now, advance)
+    allowed = [r for r in good if principal.can(Permission.MANAGE_ORDERS, r.office.code)]
+    errors += [
+        RowError(r.row, "selfservice.import.office_not_allowed", {"code": r.office.code})
+        for r in good
+        if r not in allowed
+    ]
+    good = allowed
     existing = _existing(session, [r.order_no for r in good])
     new: list[OrderRow] = []
     summary = ImportSummary()
@@ -692,7 +708,7 @@ def import_work_order_rows(
     summary.created = len(orders)
     audit.record(
         session,
-        actor=actor,
+        actor=principal.username,
         action="import",
         entity="work_orders",
         entity_key=f"{min(r.order_no for r in new)}..{max(r.order_no for r in new)}",
@@ -706,7 +722,7 @@ def import_work_orders_file(
     session: Session,
     path: Path,
     *,
-    actor: str,
+    actor: Principal,
     now: datetime | None = None,
     progress: Progress = NO_PROGRESS,
     encoding: str | None = None,

@@ -35,7 +35,7 @@ from operational import audit, entry, sla
 from operational.auth import Permission, Principal
 from operational.calendars import MIDNIGHT, Interval, WorkCalendar
 from operational.calendars import years_without_holidays as _years_without
-from operational.errors import DomainError, NotFound, PermissionDenied, Term
+from operational.errors import DomainError, FormRejected, NotFound, PermissionDenied, Term
 from operational.models import (
     Office,
     OfficeCalendarDay,
@@ -272,17 +272,6 @@ def _manageable(session: Session, principal: Principal, office_code: str | None)
     return office
 
 
-class CalendarRefused(DomainError):
-    """A calendar edit refused for one or more reasons, all listed in ``problems``."""
-
-    def __init__(self, problems: Sequence[DomainError]) -> None:
-        super().__init__("calendars.refused", count=len(problems))
-        self.problems = list(problems)
-
-    def report(self, language: str) -> list[str]:
-        return [problem.message(language) for problem in self.problems]
-
-
 def _editable(session: Session, actor: Principal, office_code: str | None) -> Office | None:
     """The office to edit (None: the group's rows), if ``actor`` may."""
     office = None if office_code is None else office_by_code(session, office_code)
@@ -375,7 +364,7 @@ def validate_week(
     intervals_by_weekday: Mapping[int, Sequence[Interval]],
 ) -> dict[int, list[Interval]]:
     """Checked and sorted intervals by weekday (0 = Monday … 6 = Sunday); every problem found
-    is reported at once (:class:`CalendarRefused`)."""
+    is reported at once (:class:`FormRejected`)."""
     week: dict[int, list[Interval]] = {}
     problems: list[DomainError] = []
     for weekday, intervals in sorted(intervals_by_weekday.items()):
@@ -386,7 +375,7 @@ def validate_week(
         if intervals:
             week[weekday] = sorted(intervals, key=lambda i: i[0])
     if problems:
-        raise CalendarRefused(problems)
+        raise FormRejected(problems)
     return week
 
 
@@ -518,7 +507,7 @@ def add_day_override(
             DomainError("calendars.weekday_not_worked", weekday=WEEKDAY_NAMES[as_weekday or 0])
         )
     if problems:
-        raise CalendarRefused(problems)
+        raise FormRejected(problems)
     before = stored_day(session, office, day)
     row = _day_row(session, office, day)
     if row is None:

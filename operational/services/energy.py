@@ -45,7 +45,14 @@ from operational.energy import (
     history_until,
     register_size,
 )
-from operational.errors import DomainError, NotFound, PermissionDenied
+from operational.errors import (
+    DomainError,
+    FormRejected,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    Term,
+)
 from operational.models import (
     Building,
     EnergyKind,
@@ -1222,10 +1229,17 @@ def point_status(
 
 
 def meter_labels_pdf(
-    session: Session, principal: Principal, office_code: str, base_url: str, language: str
+    session: Session,
+    principal: Principal,
+    office_code: str,
+    base_url: str,
+    language: str,
+    *,
+    codes: Collection[str] | None = None,
 ) -> bytes:
-    """The office's A4 label sheet: one QR label per point, opening the reading form for it;
-    for a principal who manages the office's meters (another office is NotFound)."""
+    """The office's A4 label sheet: one QR label per point (of ``codes`` only, if given — the
+    points chosen on the meters page), opening the reading form for it; for a principal who
+    manages the office's meters (another office is NotFound)."""
     from urllib.parse import quote
 
     from operational.i18n import t
@@ -1235,6 +1249,9 @@ def meter_labels_pdf(
     if not principal.can(Permission.MANAGE_METERS, office.code):
         raise NotFound("energy.unknown_office", code=office_code)
     points = list_points(session, principal, Permission.MANAGE_METERS, [office.code])
+    if codes is not None:
+        chosen = {c.strip() for c in codes}
+        points = [p for p in points if p.code in chosen]
     if not points:
         raise DomainError("energy.labels.no_points", office=office.code)
     base = base_url.rstrip("/")
@@ -1254,3 +1271,360 @@ def meter_labels_pdf(
         heading=t("energy.labels.title", language, office=f"{office.code} {office.name}"),
         hint=t("energy.labels.scan_hint", language),
     )
+
+
+# ---------------------------------------------------------------- the meters page's forms
+# Metering points, their meters and buildings one at a time (docs/dashboards.md, "Meters
+# page"): the rules of ``propcloud import meters``, for the offices where the user holds
+# ``MANAGE_METERS``, every problem of a form at once (:class:`FormRejected`), nothing half-written.
+
+
+@dataclass(frozen=True)
+class PointEntry:
+    """What the point form holds (texts as typed)."""
+
+    office_code: str
+    code: str
+    name: str
+    kind: str
+    parent_code: str = ""
+    building: str = ""
+
+
+@dataclass(frozen=True)
+class MeterEntry:
+    """What the meter form holds: the installation instant (None: not given) and texts."""
+
+    installed_at: datetime | None
+    initial_reading: str
+    serial: str = ""
+    multiplier: str = "1"
+    digits: str = ""
+
+
+@dataclass(frozen=True)
+class BuildingView:
+    office_code: str
+    name: str
+    area_m2: Decimal | None
+    points: int
+
+
+def _term(name: str) -> Term:
+    return Term(f"selfservice.field.{name}")
+
+
+def _managed_office(session: Session, principal: Principal, office_code: str) -> Office:
+    """The office if ``principal`` manages its meters; else NotFound (as a missing one)."""
+    office = session.scalars(
+        select(Office).where(
+            Office.code == office_code.strip(),
+            office_code_clause(principal, Permission.MANAGE_METERS, Office.code),
+        )
+    ).one_or_none()
+    if office is None:
+        raise NotFound("energy.unknown_office", code=office_code)
+    return office
+
+
+def _text_problem(value: str, column: InstrumentedAttribute[Any], field: str) -> DomainError | None:
+    refusal = entry.text_refusal(value, column)
+    if refusal is None:
+        return None
+    return DomainError(refusal[0], column=_term(field), value=entry.short(value), **refusal[1])
+
+
+def _parent_problem(
+    session: Session, office: Office, kind: str, parent_code: str, point: MeterPoint | None
+) -> tuple[DomainError | None, int | None]:
+    """What is wrong with ``parent_code`` as the parent of a point of ``office`` and ``kind``
+    (``point``: the stored point being changed), and the parent's id."""
+    if not parent_code:
+        return None, None
+    parent = session.scalars(select(MeterPoint).where(MeterPoint.code == parent_code)).one_or_none()
+    if parent is None or parent.office_id != office.id:
+        # another office's point reads as unknown: the form names only the user's points
+        return DomainError("energy.unknown_parent", code=parent_code), None
+    if kind and parent.kind != kind:
+        kind_name = Term(f"energy.kind.{parent.kind}")
+        return DomainError("energy.parent_other_kind", code=parent_code, kind=kind_name), None
+    if point is not None:
+        ancestor: MeterPoint | None = parent
+        while ancestor is not None:
+            if ancestor.id == point.id:
+                return DomainError("selfservice.meters.parent_cycle", code=parent_code), None
+            ancestor = session.get(MeterPoint, ancestor.parent_id) if ancestor.parent_id else None
+    return None, parent.id
+
+
+def _meter_problems(meter: MeterEntry, zone: str, now: datetime) -> list[DomainError]:
+    """Every problem of a meter form (``add_meter``'s checks, each on its own)."""
+    problems: list[DomainError] = []
+    multiplier: Decimal | None = None
+    digits: int | None = None
+    text = meter.multiplier.strip() or "1"
+    try:
+        multiplier = _quantity(text, "energy.meter.bad_multiplier", Meter.multiplier, "multiplier")
+        if multiplier <= 0:
+            raise DomainError("energy.meter.bad_multiplier", value=entry.short(text))
+    except DomainError as problem:
+        problems.append(problem)
+    if meter.digits.strip():
+        try:
+            digits = int(meter.digits.strip())
+        except ValueError:
+            digits = None
+        if digits is None or not 1 <= digits <= MAX_DIGITS:
+            problems.append(
+                DomainError(
+                    "energy.meter.bad_digits", value=entry.short(meter.digits), max=MAX_DIGITS
+                )
+            )
+            digits = None
+    if not meter.initial_reading.strip():
+        problems.append(DomainError("selfservice.form.required", field=_term("initial_reading")))
+    else:
+        try:
+            initial = _quantity(
+                meter.initial_reading,
+                "energy.reading.bad_number",
+                Meter.initial_reading,
+                "initial_reading",
+            )
+            _check_register(initial, digits)
+        except DomainError as problem:
+            problems.append(problem)
+    if meter.installed_at is None:
+        problems.append(DomainError("selfservice.form.required", field=_term("installed_at")))
+    else:
+        instant = as_instant(meter.installed_at, zone)
+        try:
+            entry.check_instant(instant, now, "installed_at")
+            if instant > now + CLOCK_SKEW:
+                raise DomainError("energy.reading.future", time=local_text(instant, zone))
+        except DomainError as problem:
+            problems.append(problem)
+    if meter.serial.strip():
+        too_long = _text_problem(meter.serial.strip(), Meter.serial, "serial")
+        if too_long is not None:
+            problems.append(too_long)
+    return problems
+
+
+def _point_problems(
+    session: Session, office: Office, point: PointEntry, current: MeterPoint | None
+) -> tuple[list[DomainError], int | None]:
+    problems: list[DomainError] = []
+    code, name, kind = point.code.strip(), point.name.strip(), point.kind.strip()
+    for field_name, value in (("point_code", code), ("name", name), ("kind", kind)):
+        if not value:
+            problems.append(DomainError("selfservice.form.required", field=_term(field_name)))
+    if code and not POINT_CODE_PATTERN.match(code):
+        problems.append(DomainError("energy.bad_point_code", code=entry.short(code)))
+    if kind and kind not in {k.value for k in EnergyKind}:
+        problems.append(DomainError("energy.bad_kind", value=entry.short(kind)))
+    for value, stored_in, field_name in (
+        (name, MeterPoint.name, "name"),
+        (point.building.strip(), Building.name, "building"),
+    ):
+        too_long = _text_problem(value, stored_in, field_name)
+        if too_long is not None:
+            problems.append(too_long)
+    if (
+        current is None
+        and code
+        and session.scalar(select(MeterPoint.id).where(MeterPoint.code == code)) is not None
+    ):
+        problems.append(DomainError("selfservice.meters.point_exists", code=code))
+    parent_problem, parent_id = _parent_problem(
+        session, office, kind, point.parent_code.strip(), current
+    )
+    if parent_problem is not None:
+        problems.append(parent_problem)
+    return problems, parent_id
+
+
+def create_point(
+    session: Session,
+    actor: Principal,
+    point: PointEntry,
+    meter: MeterEntry,
+    *,
+    now: datetime | None = None,
+) -> PointSummary:
+    """A new metering point with its first meter, as a row of ``propcloud import meters``:
+    for an ``actor`` who manages the office's meters (another office is NotFound), every
+    problem of both at once (:class:`FormRejected`), both written or neither."""
+    office = _managed_office(session, actor, point.office_code)
+    serialise(session, POINTS)  # before looking for the code
+    now = now or utcnow()
+    problems, _ = _point_problems(session, office, point, None)
+    problems += _meter_problems(meter, office.timezone, now)
+    if problems:
+        raise FormRejected(problems)
+    assert meter.installed_at is not None
+    summary = add_point(
+        session,
+        actor,
+        office_code=office.code,
+        code=point.code.strip(),
+        name=point.name.strip(),
+        kind=point.kind.strip(),
+        parent_code=point.parent_code.strip() or None,
+        building=point.building.strip() or None,
+    )
+    add_meter(
+        session,
+        actor,
+        point_code=summary.code,
+        installed_at=meter.installed_at,
+        initial_reading=meter.initial_reading.strip(),
+        serial=meter.serial.strip() or None,
+        multiplier=meter.multiplier.strip() or "1",
+        digits=int(meter.digits) if meter.digits.strip() else None,
+        now=now,
+    )
+    return summary
+
+
+def update_point(
+    session: Session,
+    actor: Principal,
+    code: str,
+    *,
+    name: str,
+    parent_code: str = "",
+    building: str = "",
+    drawn: PointStatus | None = None,
+) -> str:
+    """Change a point's name, parent and building (its code, office and kind stay: readings,
+    labels and the warehouse name it by them); ``"updated"`` or ``"unchanged"``. ``drawn``:
+    the point as the form showed it — changed since, :class:`StaleVersion`."""
+    point, office = _point(session, code, actor, Permission.MANAGE_METERS)
+    serialise(session, POINTS, [point.id])
+    parent = session.get(MeterPoint, point.parent_id) if point.parent_id else None
+    stored_building = session.get(Building, point.building_id) if point.building_id else None
+    before = {
+        "name": point.name,
+        "parent_code": parent.code if parent else None,
+        "building": stored_building.name if stored_building else None,
+    }
+    if drawn is not None and (drawn.name, drawn.parent_code, drawn.building) != tuple(
+        before.values()
+    ):
+        raise StaleVersion("selfservice.meters.stale", code=point.code)
+    wanted = PointEntry(office.code, point.code, name, point.kind, parent_code, building)
+    problems, parent_id = _point_problems(session, office, wanted, point)
+    if problems:
+        raise FormRejected(problems)
+    after = {
+        "name": name.strip(),
+        "parent_code": parent_code.strip() or None,
+        "building": building.strip() or None,
+    }
+    if after == before:
+        return "unchanged"
+    point.name = after["name"] or point.name
+    point.parent_id = parent_id
+    point.building_id = (
+        ensure_building(session, office, building.strip()).id if building.strip() else None
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.username,
+        action="update",
+        entity="energy_point",
+        entity_key=point.code,
+        before=before,
+        after=after,
+    )
+    return "updated"
+
+
+def install_meter(
+    session: Session,
+    actor: Principal,
+    point_code: str,
+    meter: MeterEntry,
+    *,
+    now: datetime | None = None,
+) -> MeterView:
+    """Install a meter at a point that has none (``add_meter``), every problem at once."""
+    point, office = _point(session, point_code, actor, Permission.MANAGE_METERS)
+    now = now or utcnow()
+    problems = _meter_problems(meter, office.timezone, now)
+    if problems:
+        raise FormRejected(problems)
+    assert meter.installed_at is not None
+    return add_meter(
+        session,
+        actor,
+        point_code=point.code,
+        installed_at=meter.installed_at,
+        initial_reading=meter.initial_reading.strip(),
+        serial=meter.serial.strip() or None,
+        multiplier=meter.multiplier.strip() or "1",
+        digits=int(meter.digits) if meter.digits.strip() else None,
+        now=now,
+    )
+
+
+def save_building(
+    session: Session, actor: Principal, office_code: str, name: str, area_m2: str
+) -> None:
+    """Add a building of the office or set its floor area (``set_building``), every problem of
+    the form at once; an empty area keeps the stored one."""
+    office = _managed_office(session, actor, office_code)
+    problems: list[DomainError] = []
+    if not name.strip():
+        problems.append(DomainError("selfservice.form.required", field=_term("building")))
+    else:
+        too_long = _text_problem(name.strip(), Building.name, "building")
+        if too_long is not None:
+            problems.append(too_long)
+    area: Decimal | None = None
+    if area_m2.strip():
+        try:
+            area = _quantity(area_m2, "energy.building.bad_area", Building.area_m2, "area_m2")
+            if area <= 0:
+                raise DomainError("energy.building.bad_area", value=entry.short(area_m2))
+        except DomainError as problem:
+            problems.append(problem)
+    if problems:
+        raise FormRejected(problems)
+    set_building(session, actor, office.code, name.strip(), area)
+
+
+@scoped_read(Permission.MANAGE_METERS)
+def point_meters(session: Session, principal: Principal, point_code: str) -> list[MeterView]:
+    """Every meter installed at a point (first first), for a principal who manages the
+    point's meters; another office's point is NotFound."""
+    point, _ = _point(session, point_code, principal, Permission.MANAGE_METERS)
+    return [_meter_view(m, point.code) for m in _meters(session, point.id)]
+
+
+@scoped_read(Permission.MANAGE_METERS)
+def list_buildings(session: Session, principal: Principal, office_code: str) -> list[BuildingView]:
+    """The office's buildings with their floor area and number of points, by name, for a
+    principal who manages its meters; another office is NotFound."""
+    office = _managed_office(session, principal, office_code)
+    counts = dict(
+        session.execute(
+            select(MeterPoint.building_id, func.count())
+            .where(MeterPoint.office_id == office.id, MeterPoint.building_id.is_not(None))
+            .group_by(MeterPoint.building_id)
+        ).all()
+    )
+    return [
+        BuildingView(office.code, b.name, b.area_m2, counts.get(b.id, 0))
+        for b in session.scalars(
+            select(Building).where(Building.office_id == office.id).order_by(Building.name)
+        )
+    ]
+
+
+@scoped_read(Permission.MANAGE_METERS)
+def office_zone(session: Session, principal: Principal, office_code: str) -> str:
+    """The time zone of an office whose meters ``principal`` manages (its forms' clock)."""
+    return _managed_office(session, principal, office_code).timezone

@@ -12,6 +12,7 @@ maintainers (``MANAGE_OBJECT_TYPES``) read it with ``type_tree`` and change a st
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,7 +26,14 @@ from sqlalchemy.orm import Session
 from operational import audit, entry
 from operational.auth import Permission, Principal
 from operational.db import WriteLock, serialise
-from operational.errors import DomainError, NotFound, PermissionDenied
+from operational.errors import (
+    DomainError,
+    FormRejected,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    Term,
+)
 from operational.models import (
     AttributeKind,
     ChecklistAnswer,
@@ -302,9 +310,11 @@ def object_labels_pdf(
     language: str,
     *,
     type_code: str | None = None,
+    codes: Collection[str] | None = None,
 ) -> bytes:
     """The office's A4 QR label sheet, one label per object (of ``type_code`` and its
-    sub-types), for a principal who may see the office's object cards (else NotFound)."""
+    sub-types; of ``codes`` only, if given — the objects chosen on the objects page), for a
+    principal who may see the office's object cards (else NotFound)."""
     from operational.i18n import t
     from operational.labels import Label, label_sheet_pdf
 
@@ -319,6 +329,8 @@ def object_labels_pdf(
         query = query.where(
             MaintObject.type_id.in_(subtree_ids(session, type_by_code(session, type_code)))
         )
+    if codes is not None:
+        query = query.where(MaintObject.code.in_(sorted({c.strip() for c in codes})))
     rows = session.execute(query).all()
     if not rows:
         raise DomainError("objects.labels.no_objects", office=office.code)
@@ -776,3 +788,254 @@ def _type_snapshot(session: Session, object_type: ObjectType) -> dict[str, Any]:
         ],
         "checklist": list(checklist),
     }
+
+
+# --- the objects page: an office's objects, one at a time -----------------------------------
+# The forms of the objects page (docs/dashboards.md, "Objects page") follow the rules of
+# ``propcloud import objects`` (docs/import-formats.md) for one object, scoped to the offices
+# where the user holds ``MANAGE_OBJECTS``, and report every problem at once (``FormRejected``).
+
+OBJECT_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
+"""An object's code: the objects import's ``CODE_PATTERN`` (letters, digits, ``- _ .``)."""
+
+
+@dataclass(frozen=True)
+class ObjectRow:
+    """One object as the objects page lists and edits it."""
+
+    office_code: str
+    code: str
+    name: str
+    type_code: str
+    type_name: str
+    location: str
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ObjectPage:
+    total: int
+    rows: tuple[ObjectRow, ...]
+
+
+@dataclass(frozen=True)
+class ObjectEntry:
+    """What an object form holds (texts as typed)."""
+
+    office_code: str
+    code: str
+    name: str
+    type_code: str
+    location: str = ""
+    attributes: Mapping[str, str] | None = None
+
+
+def _managed_office(session: Session, principal: Principal, office_code: str) -> Office:
+    """The office if ``principal`` manages its objects; else NotFound (as a missing one)."""
+    office = session.scalars(
+        select(Office).where(
+            Office.code == office_code.strip(),
+            office_code_clause(principal, Permission.MANAGE_OBJECTS, Office.code),
+        )
+    ).one_or_none()
+    if office is None:
+        raise NotFound("users.unknown_office", code=office_code)
+    return office
+
+
+def _row(obj: MaintObject, office_code: str, type_code: str, type_name: str) -> ObjectRow:
+    return ObjectRow(
+        office_code, obj.code, obj.name, type_code, type_name, obj.location, dict(obj.attributes)
+    )
+
+
+@scoped_read(Permission.MANAGE_OBJECTS)
+def list_objects(
+    session: Session,
+    principal: Principal,
+    office_code: str,
+    *,
+    type_code: str | None = None,
+    text: str = "",
+    limit: int | None = None,
+    offset: int = 0,
+) -> ObjectPage:
+    """The office's objects by code (of ``type_code`` and its sub-types; whose code, name or
+    location holds ``text``, any case), one page of them and how many in all, for a principal
+    who manages the office's objects (another office is NotFound)."""
+    office = _managed_office(session, principal, office_code)
+    where = [MaintObject.office_id == office.id]
+    if type_code:
+        where.append(
+            MaintObject.type_id.in_(subtree_ids(session, type_by_code(session, type_code)))
+        )
+    words = text.strip().lower().split()
+    for word in words:
+        pattern = f"%{word}%"
+        where.append(
+            func.lower(MaintObject.code).like(pattern)
+            | func.lower(MaintObject.name).like(pattern)
+            | func.lower(MaintObject.location).like(pattern)
+        )
+    total = session.scalar(select(func.count()).select_from(MaintObject).where(*where)) or 0
+    query = (
+        select(MaintObject, ObjectType.code, ObjectType.name)
+        .join(ObjectType, ObjectType.id == MaintObject.type_id)
+        .where(*where)
+        .order_by(MaintObject.code)
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = tuple(_row(o, office.code, tc, tn) for o, tc, tn in session.execute(query))
+    return ObjectPage(total, rows)
+
+
+@scoped_read(Permission.MANAGE_OBJECTS)
+def object_for_edit(
+    session: Session, principal: Principal, office_code: str, code: str
+) -> ObjectRow:
+    """One object of an office whose objects ``principal`` manages, as its form shows it."""
+    office = _managed_office(session, principal, office_code)
+    obj = _object_in(session, office, code.strip())
+    object_type = session.get_one(ObjectType, obj.type_id)
+    return _row(obj, office.code, object_type.code, object_type.name)
+
+
+def attribute_fields(session: Session, type_code: str) -> list[AttributeView]:
+    """The attributes an object of ``type_code`` records (its own and its ancestors'), in the
+    order the form shows them; none for an unknown type."""
+    object_type = session.scalars(
+        select(ObjectType).where(ObjectType.code == type_code)
+    ).one_or_none()
+    if object_type is None:
+        return []
+    return [
+        AttributeView(a.code, a.name, a.kind, a.unit, a.required)
+        for a in type_attributes(session, object_type).values()
+    ]
+
+
+def _field(name: str) -> Term:
+    return Term(f"selfservice.field.{name}")
+
+
+def _entry_problems(
+    session: Session, entry_: ObjectEntry, current: MaintObject | None
+) -> tuple[list[DomainError], ObjectType | None, dict[str, str]]:
+    """Every problem of a form's object (the objects import's rules), the type, the values."""
+    problems: list[DomainError] = []
+    code, name, type_code = entry_.code.strip(), entry_.name.strip(), entry_.type_code.strip()
+    location = entry_.location.strip()
+    for field, value in (("object_code", code), ("name", name), ("type_code", type_code)):
+        if not value:
+            problems.append(DomainError("selfservice.form.required", field=_field(field)))
+    if code and not OBJECT_CODE_PATTERN.match(code):
+        problems.append(DomainError("selfservice.form.bad_code", field=_field("object_code")))
+    for field, value, column in (
+        ("name", name, MaintObject.name),
+        ("location", location, MaintObject.location),
+    ):
+        refusal = entry.text_refusal(value, column)
+        if refusal is not None:
+            problems.append(
+                DomainError(
+                    refusal[0], column=_field(field), value=entry.short(value), **refusal[1]
+                )
+            )
+    object_type: ObjectType | None = None
+    values = clean_attributes(entry_.attributes)
+    if type_code:
+        object_type = session.scalars(
+            select(ObjectType).where(ObjectType.code == type_code)
+        ).one_or_none()
+        if object_type is None:
+            problems.append(DomainError("objects.unknown_type", code=type_code))
+        elif current is not None and current.type_id != object_type.id:
+            stored = session.get_one(ObjectType, current.type_id)
+            problems.append(
+                DomainError(
+                    "objects.import.type_changed",
+                    code=current.code,
+                    office=entry_.office_code,
+                    type=stored.code,
+                )
+            )
+        else:
+            problems += attribute_problems(
+                type_attributes(session, object_type), values, object_type.code
+            )
+    return problems, object_type, values
+
+
+def save_object(
+    session: Session,
+    actor: Principal,
+    entry_: ObjectEntry,
+    *,
+    create: bool,
+    drawn: ObjectRow | None = None,
+) -> str:
+    """Add an object (``create``) or change a stored one's name, location and attributes, as
+    the objects page's forms do; ``"created"``, ``"updated"`` or ``"unchanged"``.
+
+    ``actor`` needs ``MANAGE_OBJECTS`` at the office (another office is NotFound, as a missing
+    one is). Every problem is raised at once (:class:`FormRejected`) and nothing is written. In a
+    form a blank location or attribute clears it (unlike a file's blank cell). ``drawn``: the
+    object as the form showed it — if it was changed since, :class:`StaleVersion`."""
+    office = _managed_office(session, actor, entry_.office_code)
+    serialise(session, OBJECTS, [office.id])  # before looking for the code
+    code = entry_.code.strip()
+    current = session.scalars(
+        select(MaintObject).where(MaintObject.office_id == office.id, MaintObject.code == code)
+    ).one_or_none()
+    if not create and current is None:
+        raise NotFound("orders.unknown_object", code=code, office=office.code)
+    if (
+        drawn is not None
+        and current is not None
+        and (drawn.name, drawn.location, drawn.attributes)
+        != (current.name, current.location, dict(current.attributes))
+    ):
+        raise StaleVersion("selfservice.objects.stale", code=code)
+    problems, object_type, values = _entry_problems(session, entry_, current)
+    if create and current is not None:
+        problems.insert(0, DomainError("objects.object_exists", code=code, office=office.code))
+    if problems:
+        raise FormRejected(problems)
+    assert object_type is not None
+    name, location = entry_.name.strip(), entry_.location.strip()
+    if current is None:
+        session.add(
+            MaintObject(
+                office_id=office.id,
+                type_id=object_type.id,
+                code=code,
+                name=name,
+                location=location,
+                attributes=values,
+            )
+        )
+        session.flush()
+        audit.record(
+            session,
+            actor=actor.username,
+            action="create",
+            entity="maint_object",
+            entity_key=f"{office.code}:{code}",
+            after={"type": object_type.code, "name": name, "location": location, **values},
+        )
+        return "created"
+    if (current.name, current.location, dict(current.attributes)) == (name, location, values):
+        return "unchanged"
+    update_object(
+        session,
+        actor.username,
+        current,
+        office_code=office.code,
+        name=name,
+        location=location,
+        attributes=values,
+    )
+    session.flush()
+    return "updated"

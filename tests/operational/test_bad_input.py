@@ -75,7 +75,7 @@ def _org(session: Session, office: str) -> None:
             )
         ],
         group=session.scalars(select(Group)).one(),
-        actor="test",
+        actor=system_principal("test"),
     )
 
 
@@ -84,7 +84,10 @@ def _energy(session: Session, tmp_path: Path, *, meters: bool = True) -> None:
     if meters:
         path = tmp_path / "meters.csv"
         path.write_text(METERS, encoding="utf-8")
-        assert import_meters_file(session, path, actor="t", now=ENERGY_NOW).created == 3
+        assert (
+            import_meters_file(session, path, actor=system_principal("t"), now=ENERGY_NOW).created
+            == 3
+        )
 
 
 def _objects(session: Session) -> None:
@@ -108,27 +111,35 @@ def _setup_and_run(name: str, session: Session, tmp_path: Path) -> tuple[Run, li
     if name == "readings":
         _energy(session, tmp_path)
         return (
-            lambda s, f: import_readings_file(s, f, actor="t", now=ENERGY_NOW),
+            lambda s, f: import_readings_file(s, f, actor=system_principal("t"), now=ENERGY_NOW),
             [Reading],
         )
     if name == "meters":
         _energy(session, tmp_path, meters=False)
-        return (lambda s, f: import_meters_file(s, f, actor="t", now=ENERGY_NOW), [MeterPoint])
+        return (
+            lambda s, f: import_meters_file(s, f, actor=system_principal("t"), now=ENERGY_NOW),
+            [MeterPoint],
+        )
     if name == "replacements":
         _energy(session, tmp_path)
         return (
-            lambda s, f: import_replacements_file(s, f, actor="t", now=ENERGY_NOW),
+            lambda s, f: import_replacements_file(
+                s, f, actor=system_principal("t"), now=ENERGY_NOW
+            ),
             [Meter],
         )
     if name == "work_orders":
         _objects(session)
         return (
-            lambda s, f: import_work_orders_file(s, f, actor="t", now=ORDERS_NOW),
+            lambda s, f: import_work_orders_file(s, f, actor=system_principal("t"), now=ORDERS_NOW),
             [WorkflowEvent],
         )
     if name == "org":
         group = session.scalars(select(Group)).one()
-        return (lambda s, f: import_org_file(s, f, group=group, actor="t"), [Office])
+        return (
+            lambda s, f: import_org_file(s, f, group=group, actor=system_principal("t")),
+            [Office],
+        )
     if name == "calendar_days":
         _org(session, "OF1")
         return (lambda s, f: import_calendar_days_file(s, f, actor=CLI), [OfficeCalendarDay])
@@ -136,7 +147,7 @@ def _setup_and_run(name: str, session: Session, tmp_path: Path) -> tuple[Run, li
         return (lambda s, f: import_object_types_file(s, f, actor=CLI), [ObjectType])
     assert name == "objects"
     _objects(session)
-    return (lambda s, f: import_objects_file(s, f, actor="t"), [MaintObject])
+    return (lambda s, f: import_objects_file(s, f, actor=system_principal("t")), [MaintObject])
 
 
 def _cases() -> list[Any]:

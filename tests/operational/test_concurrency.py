@@ -90,7 +90,7 @@ def race_url(
                     )
                 ],
                 group=group,
-                actor="test",
+                actor=system_principal("test"),
             )
             for code in ("RC-ELEV", "RC-PUMP"):
                 objects_services.add_object_type(
@@ -224,8 +224,8 @@ def test_the_same_readings_file_imported_twice_at_once_is_stored_once(
     _pause(monkeypatch, energy_imports, "insert_readings")
     results = _race(
         race_url,
-        lambda s: import_readings_file(s, path, actor="a", now=NOW),
-        lambda s: import_readings_file(s, path, actor="b", now=NOW),
+        lambda s: import_readings_file(s, path, actor=system_principal("a"), now=NOW),
+        lambda s: import_readings_file(s, path, actor=system_principal("b"), now=NOW),
     )
     assert all(isinstance(r, ImportSummary) for r in results), results
     assert sorted((r.created, r.unchanged) for r in results) == [(0, 15), (15, 0)]
@@ -253,8 +253,8 @@ def test_two_conflicting_readings_files_at_once_one_lands_the_other_is_refused_b
     _pause(monkeypatch, energy_imports, "insert_readings")
     results = _race(
         race_url,
-        lambda s: import_readings_file(s, low, actor="a", now=NOW),
-        lambda s: import_readings_file(s, high, actor="b", now=NOW),
+        lambda s: import_readings_file(s, low, actor=system_principal("a"), now=NOW),
+        lambda s: import_readings_file(s, high, actor=system_principal("b"), now=NOW),
     )
     summary, rejected = _one_of_each(results, (ImportSummary, ImportRejected))
     assert summary.created == 10
@@ -320,7 +320,10 @@ def test_a_form_waiting_for_a_large_import_gets_a_clear_message(
     outcome: list[Any] = []
     importer = threading.Thread(
         target=lambda: outcome.extend(
-            _race(race_url, lambda s: import_readings_file(s, path, actor="cli", now=NOW))
+            _race(
+                race_url,
+                lambda s: import_readings_file(s, path, actor=system_principal("cli"), now=NOW),
+            )
         )
     )
     importer.start()
@@ -360,8 +363,8 @@ def test_two_objects_imports_at_once_the_loser_gets_the_row_report(
     _pause(monkeypatch, objects_import, "_validate", after=True)
     results = _race(
         race_url,
-        lambda s: import_objects_file(s, files[0], actor="a"),
-        lambda s: import_objects_file(s, files[1], actor="b"),
+        lambda s: import_objects_file(s, files[0], actor=system_principal("a")),
+        lambda s: import_objects_file(s, files[1], actor=system_principal("b")),
     )
     summary, rejected = _one_of_each(results, (ImportSummary, ImportRejected))
     assert summary.created == 1
@@ -411,8 +414,8 @@ def test_two_work_order_imports_at_once_the_loser_gets_the_row_report(
     _pause(monkeypatch, work_orders_import, "_existing", after=True)
     results = _race(
         race_url,
-        lambda s: import_work_orders_file(s, files[0], actor="a", now=NOW),
-        lambda s: import_work_orders_file(s, files[1], actor="b", now=NOW),
+        lambda s: import_work_orders_file(s, files[0], actor=system_principal("a"), now=NOW),
+        lambda s: import_work_orders_file(s, files[1], actor=system_principal("b"), now=NOW),
     )
     summary, rejected = _one_of_each(results, (ImportSummary, ImportRejected))
     assert summary.created == 1

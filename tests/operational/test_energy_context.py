@@ -63,7 +63,7 @@ def setup(session: Session, points: Mapping[str, int | None]) -> dict[str, int]:
         "office_name": "窗口管理处",
         "timezone": "Asia/Shanghai",
     }
-    import_org_rows(session, [(2, row)], group=group, actor="test")
+    import_org_rows(session, [(2, row)], group=group, actor=system_principal("test"))
     ids = {}
     for code, digits in points.items():
         add_point(session, CLI, office_code="XC01", code=code, name=code, kind="electricity")
@@ -131,7 +131,11 @@ def outcome(session: Session, rows: list[tuple[str, datetime, float | str]]) -> 
     nested = session.begin_nested()
     try:
         summary = import_reading_columns(
-            session, list(range(2, len(rows) + 2)), columns(rows), actor="t", now=NOW
+            session,
+            list(range(2, len(rows) + 2)),
+            columns(rows),
+            actor=system_principal("t"),
+            now=NOW,
         )
     except ImportRejected as rejected:
         result: Any = [(e.row, e.key, e.params) for e in rejected.errors]

@@ -56,9 +56,11 @@ def setup(session: Session, tmp_path: Path) -> None:
             )
         ],
         group=group,
-        actor="test",
+        actor=system_principal("test"),
     )
-    summary = import_meters_file(session, write(tmp_path, "m.csv", METERS), actor="t", now=NOW)
+    summary = import_meters_file(
+        session, write(tmp_path, "m.csv", METERS), actor=system_principal("t"), now=NOW
+    )
     assert summary.created == 3
 
 
@@ -83,7 +85,7 @@ def test_meters_import_creates_tree_parent_later_and_is_idempotent(
     assert meter.installed_at == datetime(2026, 5, 31, 16, 0, tzinfo=UTC)  # local midnight
     water = point_status(session, CLI, "IM01-W-MAIN")
     assert water.meter is not None and water.meter.multiplier == 1
-    again = import_meters_file(session, tmp_path / "m.csv", actor="t", now=NOW)
+    again = import_meters_file(session, tmp_path / "m.csv", actor=system_principal("t"), now=NOW)
     assert (again.created, again.unchanged) == (0, 3)
 
 
@@ -102,7 +104,7 @@ def test_meters_import_reports_every_bad_row_and_writes_nothing(
         "IM01,IM01-X5,坏,water,someday,1,\n",
     )
     with pytest.raises(ImportRejected) as exc:
-        import_meters_file(session, bad, actor="t", now=NOW)
+        import_meters_file(session, bad, actor=system_principal("t"), now=NOW)
     report = exc.value.report("en")
     assert report[0].startswith("Nothing was imported: 4 problem(s)")
     assert report[1].startswith("Row 3: Unknown kind 'gas'")
@@ -128,7 +130,7 @@ def test_readings_import_local_and_offset_times_flags_and_reimport(
         "IM01-E-B1,2026-06-03 00:00,0.5\n"  # roll-over of the 5-digit register
     )
     path = write(tmp_path, "r.csv", text)
-    summary = import_readings_file(session, path, actor="t", now=NOW)
+    summary = import_readings_file(session, path, actor=system_principal("t"), now=NOW)
     assert (summary.created, summary.unchanged) == (6, 0)
     got = readings(session)
     assert got[0] == ("IM01-E-B1", datetime(2026, 6, 1, 16, tzinfo=UTC), Decimal(99995), None)
@@ -136,7 +138,7 @@ def test_readings_import_local_and_offset_times_flags_and_reimport(
     water = [g for g in got if g[0] == "IM01-W-MAIN"]
     assert water[1][1] == datetime(2026, 6, 2, 16, tzinfo=UTC)  # the offset is honoured
     assert water[-1][2:] == (Decimal(200), "high")
-    again = import_readings_file(session, path, actor="t", now=NOW)
+    again = import_readings_file(session, path, actor=system_principal("t"), now=NOW)
     assert (again.created, again.unchanged) == (0, 6)
     assert len(readings(session)) == 6
 
@@ -148,7 +150,7 @@ def test_readings_import_is_all_or_nothing_with_row_numbers(
     import_readings_file(
         session,
         write(tmp_path, "ok.csv", "point_code,read_at,reading\nIM01-W-MAIN,2026-06-02,60\n"),
-        actor="t",
+        actor=system_principal("t"),
         now=NOW,
     )
     text = (
@@ -163,7 +165,9 @@ def test_readings_import_is_all_or_nothing_with_row_numbers(
         "IM01-W-MAIN,2026-06-06,70,phone\n"
     )
     with pytest.raises(ImportRejected) as exc:
-        import_readings_file(session, write(tmp_path, "bad.csv", text), actor="t", now=NOW)
+        import_readings_file(
+            session, write(tmp_path, "bad.csv", text), actor=system_principal("t"), now=NOW
+        )
     rows = [(e.row, e.key) for e in exc.value.errors]
     assert rows == [
         (3, "import.energy.other_value_stored"),
@@ -194,11 +198,11 @@ def test_readings_import_xlsx(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "r.xlsx"
     book.save(path)
     with pytest.raises(ImportRejected) as exc:
-        import_readings_file(session, path, actor="t", now=NOW)
+        import_readings_file(session, path, actor=system_principal("t"), now=NOW)
     assert [e.row for e in exc.value.errors] == [5]  # the blank row 3 still counts
     sheet.delete_rows(5)
     book.save(path)
-    import_readings_file(session, path, actor="t", now=NOW)
+    import_readings_file(session, path, actor=system_principal("t"), now=NOW)
     assert [r[1:3] for r in readings(session)] == [
         (datetime(2026, 6, 2, 0, 30, tzinfo=UTC), Decimal("60.25")),
         (datetime(2026, 6, 3, 0, 30, tzinfo=UTC), Decimal(61)),
@@ -210,7 +214,7 @@ def test_replacements_import(session: Session, tmp_path: Path) -> None:
     import_readings_file(
         session,
         write(tmp_path, "r.csv", "point_code,read_at,reading\nIM01-W-MAIN,2026-06-02,60\n"),
-        actor="t",
+        actor=system_principal("t"),
         now=NOW,
     )
     text = (
@@ -218,8 +222,12 @@ def test_replacements_import(session: Session, tmp_path: Path) -> None:
         "IM01-W-MAIN,2026-06-03 10:00,65,0,W2,\n"
     )
     path = write(tmp_path, "rep.csv", text)
-    assert import_replacements_file(session, path, actor="t", now=NOW).created == 1
-    assert import_replacements_file(session, path, actor="t", now=NOW).unchanged == 1
+    assert (
+        import_replacements_file(session, path, actor=system_principal("t"), now=NOW).created == 1
+    )
+    assert (
+        import_replacements_file(session, path, actor=system_principal("t"), now=NOW).unchanged == 1
+    )
     status = point_status(session, CLI, "IM01-W-MAIN")
     assert status.meter is not None and status.meter.serial == "W2"
     assert status.last_reading == 0
@@ -232,7 +240,7 @@ def test_replacements_import(session: Session, tmp_path: Path) -> None:
         "IM01-E-MAIN,2026-06-02 10:00,100,0\n",
     )
     with pytest.raises(ImportRejected) as exc:
-        import_replacements_file(session, bad, actor="t", now=NOW)
+        import_replacements_file(session, bad, actor=system_principal("t"), now=NOW)
     assert [(e.row, e.key) for e in exc.value.errors] == [
         (3, "energy.reading.negative"),
     ]

@@ -67,7 +67,7 @@ def setup_office(session: Session, digits: int | None = 5) -> None:
             ),
         ],
         group=group,
-        actor="test",
+        actor=system_principal("test"),
     )
     add_point(
         session,

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from operational.auth import system_principal
 from operational.errors import DomainError
 from operational.imports.energy import import_readings_file
 from operational.imports.org import ensure_group, import_org_file
@@ -42,7 +43,9 @@ def _file(tmp_path: Path, content: bytes, name: str = "org.csv") -> Path:
 
 def _org(session: Session, path: Path, encoding: str | None = None) -> ImportSummary:
     group = ensure_group(session, "YY", "一应物业集团")
-    return import_org_file(session, path, group=group, actor="t", encoding=encoding)
+    return import_org_file(
+        session, path, group=group, actor=system_principal("t"), encoding=encoding
+    )
 
 
 def _names(session: Session) -> set[str]:
@@ -194,7 +197,7 @@ def test_readings_read_column_wise_follow_the_same_rules(session: Session, tmp_p
         b"IM01-W-MAIN,2026-06-02 00:00,60,\r\n,,,\r\nIM01-W-MAIN,2026-06-02 06:00,61,\r\n",
         "readings.csv",
     )
-    summary = import_readings_file(session, path, actor="t", now=ENERGY_NOW)
+    summary = import_readings_file(session, path, actor=system_principal("t"), now=ENERGY_NOW)
     assert (summary.created, summary.encoding) == (2, "utf-8-sig")
     assert session.scalar(select(func.count()).select_from(Reading).where(Reading.reading == 61))
 

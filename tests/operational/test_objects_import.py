@@ -78,7 +78,7 @@ def write_csv(tmp_path: Path, body: str, name: str = "objects.csv", header: str 
 
 
 def run(session: Session, path: Path) -> ImportSummary:
-    return import_objects_file(session, path, actor="tester")
+    return import_objects_file(session, path, actor=system_principal("tester"))
 
 
 def counts(summary: ImportSummary) -> tuple[int, int, int]:

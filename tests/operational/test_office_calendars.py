@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from operational.calendars import add_business_minutes, is_working_time
-from operational.errors import NotFound, PermissionDenied
+from operational.errors import FormRejected, NotFound, PermissionDenied
 from operational.i18n import LANGUAGES
 from operational.models import AuditEntry, ClockPolicy, Discipline, WorkflowClock
 from operational.services import calendars, orders
@@ -95,11 +95,11 @@ def test_bad_working_hours_are_refused_with_a_message(
     session: Session, hours: dict[int, list[tuple[time, time]]], key: str
 ) -> None:
     world = build_world(session)
-    with pytest.raises(calendars.CalendarRefused) as caught:
+    with pytest.raises(FormRejected) as caught:
         calendars.set_working_hours(session, world["mgr"], "OF1", hours)
     assert [problem.key for problem in caught.value.problems] == [key]
     for language in LANGUAGES:
-        assert all("{" not in line for line in caught.value.report(language))
+        assert all("{" not in line for line in caught.value.messages(language))
     assert dict(office_calendar(session, "OF1").weekly) == dict(DEFAULT_WEEKLY)
 
 
@@ -144,17 +144,17 @@ def test_day_overrides_win_over_chinas_list(session: Session) -> None:
 def test_bad_day_overrides_are_refused(session: Session) -> None:
     world = build_world(session)
     mgr = world["mgr"]
-    with pytest.raises(calendars.CalendarRefused) as caught:
+    with pytest.raises(FormRejected) as caught:
         calendars.add_day_override(session, mgr, "OF1", date(2026, 3, 8), "workday", as_weekday=5)
-    assert "sat" in caught.value.report("en")[0]
-    with pytest.raises(calendars.CalendarRefused) as caught:
+    assert "sat" in caught.value.messages("en")[0]
+    with pytest.raises(FormRejected) as caught:
         calendars.add_day_override(session, mgr, "OF1", date(2026, 3, 8), "holiday", as_weekday=1)
     assert [p.key for p in caught.value.problems] == ["calendars.holiday_has_no_weekday"]
-    with pytest.raises(calendars.CalendarRefused) as caught:
+    with pytest.raises(FormRejected) as caught:
         calendars.add_day_override(session, mgr, "OF1", date(2026, 3, 8), "weekend")  # type: ignore[arg-type]
     assert [p.key for p in caught.value.problems] == ["calendars.bad_kind"]
     # Every problem at once: own hours that overlap and end before they start.
-    with pytest.raises(calendars.CalendarRefused) as caught:
+    with pytest.raises(FormRejected) as caught:
         calendars.add_day_override(
             session,
             mgr,

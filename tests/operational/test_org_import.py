@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from operational.auth import system_principal
 from operational.imports.org import ensure_group, import_org_file
 from operational.imports.table import ImportRejected
 from operational.models import AuditEntry, CityCompany, Office
@@ -24,7 +25,7 @@ def write_csv(tmp_path: Path, body: str, name: str = "org.csv") -> Path:
 
 def run(session: Session, path: Path):  # type: ignore[no-untyped-def]
     group = ensure_group(session, "YY", "一应物业集团")
-    return import_org_file(session, path, group=group, actor="tester")
+    return import_org_file(session, path, group=group, actor=system_principal("tester"))
 
 
 def test_import_creates_cities_and_offices_with_default_time_zone(

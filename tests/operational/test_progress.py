@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from operational.auth import system_principal
 from operational.demo import DemoOptions, org_rows
 from operational.demo.energy import energy_step
 from operational.demo.orders import orders_step
@@ -43,7 +44,11 @@ def test_a_large_readings_import_reports_each_stage_chunk_by_chunk(
     per_point = 8_000  # 16 000 rows: more than one chunk, far fewer reports than rows
     recorder = Recorder()
     summary = import_readings_file(
-        session, _readings_csv(tmp_path, per_point), actor="t", now=NOW, progress=recorder
+        session,
+        _readings_csv(tmp_path, per_point),
+        actor=system_principal("t"),
+        now=NOW,
+        progress=recorder,
     )
     rows = 2 * per_point
     assert summary.created == rows
@@ -79,7 +84,7 @@ def test_a_rejected_import_reports_the_checks_and_writes_nothing(
     )
     recorder = Recorder()
     with pytest.raises(ImportRejected):
-        import_readings_file(session, path, actor="t", now=NOW, progress=recorder)
+        import_readings_file(session, path, actor=system_principal("t"), now=NOW, progress=recorder)
     assert "ops.progress.import.write" not in recorder.keys
     assert recorder.stage("ops.progress.import.points").done == 2
 
@@ -88,7 +93,7 @@ def test_the_demo_reports_its_steps_office_by_office(session: Session) -> None:
     recorder = Recorder()
     options = DemoOptions(offices=2, days=5, seed=3, now=datetime(2026, 3, 1, tzinfo=UTC))
     group = session.scalars(select(Group)).one()
-    import_org_rows(session, org_rows(2, 3), group=group, actor="test")
+    import_org_rows(session, org_rows(2, 3), group=group, actor=system_principal("test"))
     for step in (energy_step, orders_step):  # the org step hashes six demo passwords: slow
         step(session, replace(options, progress=recorder), random.Random(3))
     assert recorder.keys == [

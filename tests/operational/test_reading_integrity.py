@@ -57,7 +57,7 @@ def _point(session: Session, code: str = "RI-1") -> tuple[int, int]:
             )
         ],
         group=session.scalars(select(Group)).one(),
-        actor="test",
+        actor=system_principal("test"),
     )
     add_point(session, CLI, office_code="RI01", code=code, name=code, kind="water")
     meter = add_meter(session, CLI, point_code=code, installed_at=T0, initial_reading=0, now=NOW)
@@ -123,7 +123,7 @@ def test_a_reading_withdrawn_and_entered_again_continues_its_chain(
     second = correct_reading(session, CLI, again.reading.reading_id, None, now=NOW)
     path = tmp_path / "again.csv"
     path.write_text(f"point_code,read_at,reading\nRI-1,{day(1).isoformat()},14\n", encoding="utf-8")
-    assert import_readings_file(session, path, actor="t", now=NOW).created == 1
+    assert import_readings_file(session, path, actor=system_principal("t"), now=NOW).created == 1
     imported = session.scalars(
         select(Reading).where(Reading.point_id == point_id, Reading.reading == 14)
     ).one()

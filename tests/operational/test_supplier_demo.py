@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from operational.auth import system_principal
 from operational.demo import DemoOptions, org_rows
 from operational.demo.suppliers import suppliers_step
 from operational.imports.org import import_org_rows
@@ -34,7 +35,7 @@ def counts(session: Session) -> tuple[int, ...]:
 
 def test_the_demo_suppliers_and_a_second_run(session: Session) -> None:
     group = session.scalars(select(Group)).one()
-    import_org_rows(session, org_rows(2, 5), group=group, actor="test")
+    import_org_rows(session, org_rows(2, 5), group=group, actor=system_principal("test"))
     recorder = Recorder()
     suppliers_step(session, replace(OPTIONS, progress=recorder), random.Random(5))
     assert recorder.keys == ["ops.progress.demo.suppliers"]

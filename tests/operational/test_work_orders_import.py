@@ -81,7 +81,9 @@ def _write(tmp_path: Path, lines: list[str], name: str = "orders.csv") -> Path:
 
 def test_history_becomes_orders_events_and_clocks(session: Session, tmp_path: Path) -> None:
     _office(session)
-    summary = import_work_orders_file(session, _write(tmp_path, GOOD), actor="cli", now=NOW)
+    summary = import_work_orders_file(
+        session, _write(tmp_path, GOOD), actor=system_principal("cli"), now=NOW
+    )
     assert (summary.created, summary.unchanged) == (5, 0)
     p1 = session.scalars(select(PeriodicOrder).where(PeriodicOrder.document_no == "OLD-1")).one()
     p2 = session.scalars(select(PeriodicOrder).where(PeriodicOrder.document_no == "OLD-2")).one()
@@ -183,7 +185,9 @@ def test_imported_deadlines_are_the_shared_rules(session: Session, tmp_path: Pat
             expected[number] = (office, target, due)
     assert {t.calendar_kind for _, t in offices} == {"office", "24x7"}
     later = datetime(2027, 1, 1, tzinfo=UTC)
-    summary = import_work_orders_file(session, _write(tmp_path, lines), actor="cli", now=later)
+    summary = import_work_orders_file(
+        session, _write(tmp_path, lines), actor=system_principal("cli"), now=later
+    )
     assert summary.created == len(lines)
     clocks = session.scalars(
         select(WorkflowClock).where(WorkflowClock.document_no.like("V%"))
@@ -200,19 +204,23 @@ def test_imported_deadlines_are_the_shared_rules(session: Session, tmp_path: Pat
 def test_reimporting_the_same_file_changes_nothing(session: Session, tmp_path: Path) -> None:
     _office(session)
     path = _write(tmp_path, GOOD)
-    import_work_orders_file(session, path, actor="cli", now=NOW)
+    import_work_orders_file(session, path, actor=system_principal("cli"), now=NOW)
     before = session.scalar(select(func.count()).select_from(WorkflowEvent))
-    summary = import_work_orders_file(session, path, actor="cli", now=NOW)
+    summary = import_work_orders_file(session, path, actor=system_principal("cli"), now=NOW)
     assert (summary.created, summary.unchanged) == (0, 5)
     assert session.scalar(select(func.count()).select_from(WorkflowEvent)) == before
     # A further file adds orders on a day already used: the free history plan is reused.
     more = _write(tmp_path, ["OLD-6,OF1,engineering,periodic,2026-01-06 09:00,,,,"], "more.csv")
-    assert import_work_orders_file(session, more, actor="cli", now=NOW).created == 1
+    assert (
+        import_work_orders_file(session, more, actor=system_principal("cli"), now=NOW).created == 1
+    )
 
 
 def test_bad_rows_are_all_reported_and_nothing_is_written(session: Session, tmp_path: Path) -> None:
     _office(session)
-    import_work_orders_file(session, _write(tmp_path, GOOD[:1]), actor="cli", now=NOW)
+    import_work_orders_file(
+        session, _write(tmp_path, GOOD[:1]), actor=system_principal("cli"), now=NOW
+    )
     events = session.scalar(select(func.count()).select_from(WorkflowEvent))
     bad = [
         "NEW-1,XX9,engineering,periodic,2026-01-05 09:00,,,,",  # 2 unknown office
@@ -231,7 +239,9 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(session: Session, tmp_
         "NEW-10,OF1,cleaning,corrective,2026-01-05 09:00,,,,NOPE",  # 13 unknown object
     ]
     with pytest.raises(ImportRejected) as rejected:
-        import_work_orders_file(session, _write(tmp_path, bad), actor="cli", now=NOW)
+        import_work_orders_file(
+            session, _write(tmp_path, bad), actor=system_principal("cli"), now=NOW
+        )
     by_row = {e.row: e.key for e in rejected.value.errors}
     assert by_row == {
         2: "import.work_orders.unknown_office",
@@ -295,7 +305,9 @@ def test_a_completed_order_without_its_assignment_time_is_imported_without_inven
         "NA-2,OF1,cleaning,corrective,2026-01-07 09:00,,2026-01-07 15:00,2026-01-07 16:00,",
         "NA-3,OF1,security,corrective,2026-01-08 09:00,,2026-01-08 10:00,,",
     ]
-    summary = import_work_orders_file(session, _write(tmp_path, lines), actor="cli", now=NOW)
+    summary = import_work_orders_file(
+        session, _write(tmp_path, lines), actor=system_principal("cli"), now=NOW
+    )
     assert summary.created == 3
     moves = {
         no: [
@@ -338,5 +350,7 @@ def test_a_completed_order_without_its_assignment_time_is_imported_without_inven
         3,
         None,
     )
-    again = import_work_orders_file(session, _write(tmp_path, lines), actor="cli", now=NOW)
+    again = import_work_orders_file(
+        session, _write(tmp_path, lines), actor=system_principal("cli"), now=NOW
+    )
     assert (again.created, again.unchanged) == (0, 3)

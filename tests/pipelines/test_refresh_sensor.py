@@ -128,7 +128,10 @@ def test_an_edit_in_place_starts_a_refresh_a_login_does_not(tick: Tick, engine: 
     with unit_of_work(engine) as session:  # the office is renamed: no new row anywhere
         group = session.scalars(select(Group)).one()
         import_org_rows(
-            session, [office_row(2, "SZ001", "华侨城一期管理处")], group=group, actor="test"
+            session,
+            [office_row(2, "SZ001", "华侨城一期管理处")],
+            group=group,
+            actor=system_principal("test"),
         )
     assert len(tick()) == 1
     assert tick() == []
