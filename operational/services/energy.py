@@ -754,6 +754,7 @@ def record_reading(
         action="create",
         entity="energy_reading",
         entity_key=f"{point.code}@{instant.isoformat()}",
+        office_id=office.id,
         after={"id": row.id, "reading": value, "flag": row.flag, "source": source},
     )
     return RecordedReading(
@@ -815,6 +816,7 @@ def correct_reading(
             action="void",
             entity="energy_reading",
             entity_key=key,
+            office_id=office.id,
             before=before,
             after={"id": row.id, "void": True},
         )
@@ -851,6 +853,7 @@ def correct_reading(
         action="correct",
         entity="energy_reading",
         entity_key=key,
+        office_id=office.id,
         before=before,
         after={"id": row.id, "reading": value, "flag": row.flag},
     )
@@ -910,6 +913,7 @@ def set_building(
         action="update",
         entity="energy_building",
         entity_key=f"{office.code}/{name}",
+        office_id=office.id,
         after={"area_m2": area},
     )
 
@@ -970,6 +974,7 @@ def add_point(
         action="create",
         entity="energy_point",
         entity_key=code,
+        office_id=office.id,
         after={
             "office_code": office.code,
             "name": name,
@@ -1033,6 +1038,7 @@ def add_meter(
         action="install",
         entity="energy_meter",
         entity_key=point.code,
+        office_id=office.id,
         after={
             "meter_id": meter.id,
             "serial": meter.serial,
@@ -1133,6 +1139,7 @@ def replace_meter(
         action="replace",
         entity="energy_meter",
         entity_key=point.code,
+        office_id=office.id,
         before=before,
         after={
             "removed_meter_id": old.id,

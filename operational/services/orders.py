@@ -2,11 +2,15 @@
 
 Every function takes the ``expected_version`` the user's form was opened on; the engine refuses a
 stale form, a move from the wrong state and a move the user may not take. The caller commits.
+
+Marking an order done — :func:`process_corrective` and :func:`complete_periodic` — needs a work
+note (what was done); the go-live history import writes its events without one
+(docs/workflow.md, "Work notes").
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from operational import audit, entry
 from operational.auth import Grant, Permission, Principal
-from operational.errors import DomainError, NotFound, PermissionDenied
+from operational.errors import DomainError, NotFound, PermissionDenied, Term
 from operational.models import (
     ChecklistAnswer,
     ClockPolicy,
@@ -56,6 +60,38 @@ class Answer:
     ok: bool
     note: str = ""
     corrective: CorrectiveSpec | None = None
+
+
+class OrderRefused(DomainError):
+    """A step refused for more than one reason, all listed in ``problems`` (a single reason is
+    raised as itself)."""
+
+    def __init__(self, problems: Sequence[DomainError]) -> None:
+        super().__init__("orders_ui2.refused", count=len(problems))
+        self.problems = list(problems)
+
+    def message(self, language: str) -> str:
+        return " ".join(problem.message(language) for problem in self.problems)
+
+
+def _refuse(problems: Sequence[DomainError]) -> None:
+    """Raise every problem at once (nothing when there is none)."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise OrderRefused(problems)
+
+
+def work_note(note: str) -> str:
+    """The work note of a step that marks an order done, stripped; an empty one is refused."""
+    text = note.strip()
+    if not text:
+        raise _work_note_missing()
+    return text
+
+
+def _work_note_missing() -> DomainError:
+    return DomainError("orders_ui2.work_note_required", field=Term("orders_ui2.field.work_note"))
 
 
 def office_by_code(session: Session, code: str) -> Office:
@@ -223,23 +259,35 @@ def complete_periodic(
     answers: Mapping[int, Answer],
     expected_version: int,
     *,
+    note: str = "",
     at: datetime | None = None,
 ) -> list[CorrectiveOrder]:
-    """The handler submits the checklist (keyed by checklist-answer id) and closes the order.
+    """The handler submits the checklist (keyed by checklist-answer id) with a work note and
+    closes the order.
 
     Every item must be answered; every ✗ raises its linked corrective order in the same
-    transaction. Returns the corrective orders raised.
+    transaction; the work note is required. Every problem is reported at once. Returns the
+    corrective orders raised.
     """
     items = checklist(session, order)
     unknown = set(answers) - {i.id for i in items}
     if unknown:
         raise DomainError("orders.unknown_checklist_item")
+    problems: list[DomainError] = []
     missing = [i for i in items if i.id not in answers]
     if missing:
-        raise DomainError("orders.checklist_incomplete", count=len(missing))
-    without = [i.text for i in items if not answers[i.id].ok and answers[i.id].corrective is None]
+        problems.append(DomainError("orders.checklist_incomplete", count=len(missing)))
+    without = [
+        i.text
+        for i in items
+        if i.id in answers and not answers[i.id].ok and answers[i.id].corrective is None
+    ]
     if without:
-        raise DomainError("orders.failed_item_needs_corrective", item=without[0])
+        problems.append(DomainError("orders.failed_item_needs_corrective", item=without[0]))
+    if not note.strip():
+        problems.append(_work_note_missing())
+    _refuse(problems)
+    text = work_note(note)
     office = session.get_one(Office, order.office_id)
     raised: list[CorrectiveOrder] = []
 
@@ -264,6 +312,7 @@ def complete_periodic(
 
     corrective_nos: list[str] = []  # filled by apply(), before the engine writes the event
     payload = {
+        "note": text,
         "passed": sum(1 for a in answers.values() if a.ok),
         "failed": sum(1 for a in answers.values() if not a.ok),
         "corrective_orders": corrective_nos,
@@ -283,10 +332,10 @@ def process_corrective(
     *,
     at: datetime | None = None,
 ) -> None:
-    """The handler reports the work done; the order waits for the responsible person's check."""
-    engine.transition(
-        session, actor, order, "process", {"note": note.strip()}, expected_version, at=at
-    )
+    """The handler reports the work done, with a work note (required); the order waits for the
+    responsible person's check."""
+    text = work_note(note)
+    engine.transition(session, actor, order, "process", {"note": text}, expected_version, at=at)
 
 
 class WaitReason(StrEnum):
@@ -411,6 +460,7 @@ def set_target(
         action="update" if before else "create",
         entity="workflow_clock_policy",
         entity_key=f"{office.code}:{CORRECTIVE_ORDER.name}:{COMPLETION}:{discipline.value}",
+        office_id=office.id,
         before=before,
         after=_policy_snapshot(row),
     )
