@@ -266,8 +266,9 @@ def complete_periodic(
     closes the order.
 
     Every item must be answered; every ✗ raises its linked corrective order in the same
-    transaction; the work note is required. Every problem is reported at once. Returns the
-    corrective orders raised.
+    transaction; the work note is required. Every such problem is reported at once, after the
+    engine's own checks (a stale form, the wrong state, a user who may not complete it) and
+    before anything is written. Returns the corrective orders raised.
     """
     items = checklist(session, order)
     unknown = set(answers) - {i.id for i in items}
@@ -286,12 +287,11 @@ def complete_periodic(
         problems.append(DomainError("orders.failed_item_needs_corrective", item=without[0]))
     if not note.strip():
         problems.append(_work_note_missing())
-    _refuse(problems)
-    text = work_note(note)
     office = session.get_one(Office, order.office_id)
     raised: list[CorrectiveOrder] = []
 
     def apply() -> None:
+        _refuse(problems)  # the engine has checked the form, the state and the user
         for item in items:
             answer = answers[item.id]
             item.ok = answer.ok
@@ -312,7 +312,7 @@ def complete_periodic(
 
     corrective_nos: list[str] = []  # filled by apply(), before the engine writes the event
     payload = {
-        "note": text,
+        "note": note.strip(),
         "passed": sum(1 for a in answers.values() if a.ok),
         "failed": sum(1 for a in answers.values() if not a.ok),
         "corrective_orders": corrective_nos,
@@ -334,8 +334,14 @@ def process_corrective(
 ) -> None:
     """The handler reports the work done, with a work note (required); the order waits for the
     responsible person's check."""
-    text = work_note(note)
-    engine.transition(session, actor, order, "process", {"note": text}, expected_version, at=at)
+    text = note.strip()
+
+    def apply() -> None:
+        work_note(text)  # after the engine's checks of the form, the state and the user
+
+    engine.transition(
+        session, actor, order, "process", {"note": text}, expected_version, apply=apply, at=at
+    )
 
 
 class WaitReason(StrEnum):
