@@ -4,16 +4,19 @@ audit log reads — on SQLite and PostgreSQL (the ``session`` fixture runs on bo
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from test_work_orders_import import GOOD, NOW, _office, _write
 from test_workflow_support import T0, World, build_world
 
 from operational import audit, sla
-from operational.auth import Grant, Principal
+from operational.auth import Grant, Principal, system_principal
 from operational.errors import DomainError, Term
+from operational.imports.work_orders import import_work_orders_file
 from operational.models import (
     AuditEntry,
     CorrectiveOrder,
@@ -352,3 +355,23 @@ def test_the_audit_date_range_is_of_local_days(session: Session) -> None:
     assert count(local_day + day, None) == 0
     assert count(None, local_day - day) == 0
     assert count(local_day - day, local_day + day) == 1
+
+
+def test_imported_history_completes_orders_without_notes_and_reads_back(
+    session: Session, tmp_path: Path
+) -> None:
+    """The go-live import writes its process/complete events without a work note (only the
+    live form and service require one); the order page reads them like any other."""
+    _office(session)
+    summary = import_work_orders_file(session, _write(tmp_path, GOOD), actor="cli", now=NOW)
+    assert summary.created == 5
+    system = system_principal("cli")
+    closed = lookup.order_view(session, system, "OLD-3")
+    assert [line.transition for line in closed.history] == ["raise", "assign", "process", "verify"]
+    assert all(line.note == "" for line in closed.history)
+    assert closed.history[0].actor.username == "system"  # the import records the product
+    late = lookup.order_view(session, system, "OLD-2")  # completed after 72 h
+    assert late.clock is not None and late.clock.state is sla.ClockState.BREACHED
+    assert late.clock.late_minutes > 0
+    listed = lookup.order_list(session, system, lookup.OrderFilter(late=True), limit=None)
+    assert "OLD-2" in {r.document_no for r in listed.rows}
