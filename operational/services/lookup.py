@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     and_,
     exists,
     false,
@@ -27,7 +26,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from operational import sla
 from operational.auth import ROLE_PERMISSIONS, Permission, Principal
@@ -504,39 +503,6 @@ def _local_range(
     return or_(*conditions) if conditions else false()
 
 
-def _orders_union(principal: Principal, filters: OrderFilter) -> Any:
-    """Corrective and periodic orders as one selectable with the columns of :class:`OrderRow`
-    (without the office's), scope and the office/discipline/state filters applied in each."""
-    parts = []
-    for doc_type, model in (
-        (CORRECTIVE_ORDER.name, CorrectiveOrder),
-        (PERIODIC_ORDER.name, PeriodicOrder),
-    ):
-        title: Any = CorrectiveOrder.title if model is CorrectiveOrder else PeriodicPlan.name
-        query = select(
-            model.id.label("id"),
-            literal(doc_type).label("document_type"),
-            model.document_no.label("document_no"),
-            model.office_id.label("office_id"),
-            model.discipline.label("discipline"),
-            title.label("title"),
-            model.state.label("state"),
-            model.created_at.label("created_at"),
-        ).where(office_clause(principal, Permission.VIEW_ORDERS, model.office_id))
-        if model is PeriodicOrder:
-            query = query.join(PeriodicPlan, PeriodicPlan.id == PeriodicOrder.plan_id)
-        if filters.office_code:
-            query = query.where(
-                model.office_id.in_(select(Office.id).where(Office.code == filters.office_code))
-            )
-        if filters.discipline:
-            query = query.where(model.discipline == filters.discipline)
-        if filters.state:
-            query = query.where(model.state == filters.state)
-        parts.append(query)
-    return union_all(*parts).subquery("orders")
-
-
 def _late(clock: Any, now: datetime) -> ColumnElement[bool]:
     """The clock is breached (``docs/sla-clocks.md``): stopped after its deadline, or running
     past it — unless a pause that began before the deadline is still open (the deadline is
@@ -550,6 +516,92 @@ def _late(clock: Any, now: datetime) -> ColumnElement[bool]:
         and_(clock.stopped_at.is_not(None), clock.stopped_at > clock.due_at),
         and_(clock.stopped_at.is_(None), clock.due_at < now, ~open_pause),
     )
+
+
+def _order_branches(
+    session: Session,
+    principal: Principal,
+    filters: OrderFilter,
+    now: datetime,
+    *,
+    rows: bool,
+    top: int | None,
+) -> Any:
+    """Corrective and periodic orders as one selectable: scope and every filter applied in
+    each table's own query (so each can use its indexes). ``rows``: with the columns of
+    :class:`OrderRow` but the office's (else just ``id``); ``top``: only each table's newest
+    ``top`` orders (a page's worth, taken from the index before the union is sorted)."""
+    parts = []
+    for doc_type, model in (
+        (CORRECTIVE_ORDER.name, CorrectiveOrder),
+        (PERIODIC_ORDER.name, PeriodicOrder),
+    ):
+        clock = aliased(WorkflowClock)
+        late = _late(clock, now)
+        columns: list[Any] = [model.id.label("id")]
+        if rows:
+            title: Any = CorrectiveOrder.title if model is CorrectiveOrder else PeriodicPlan.name
+            columns += [
+                literal(doc_type).label("document_type"),
+                model.document_no.label("document_no"),
+                model.office_id.label("office_id"),
+                model.discipline.label("discipline"),
+                title.label("title"),
+                model.state.label("state"),
+                model.created_at.label("created_at"),
+                clock.due_at.label("due_at"),
+                clock.stopped_at.label("stopped_at"),
+                late.label("late"),
+            ]
+        query = select(*columns).where(
+            office_clause(principal, Permission.VIEW_ORDERS, model.office_id)
+        )
+        if rows and model is PeriodicOrder:
+            query = query.join(PeriodicPlan, PeriodicPlan.id == PeriodicOrder.plan_id)
+        if rows or filters.late is not None:
+            query = query.outerjoin(
+                clock,
+                and_(
+                    clock.document_type == doc_type,
+                    clock.document_id == model.id,
+                    clock.clock == COMPLETION,
+                ),
+            )
+        if filters.office_code:
+            query = query.where(
+                model.office_id.in_(select(Office.id).where(Office.code == filters.office_code))
+            )
+        if filters.discipline:
+            query = query.where(model.discipline == filters.discipline)
+        if filters.state:
+            query = query.where(model.state == filters.state)
+        if filters.month is not None:
+            query = query.where(_in_month(model, session, principal, filters.month))
+        if filters.late is not None:
+            query = query.where(late if filters.late else or_(clock.id.is_(None), ~late))
+        if top is not None:
+            query = query.order_by(model.created_at.desc(), model.document_no).limit(top)
+            query = select(*query.subquery().c)  # SQLite: a LIMIT inside a UNION needs a subquery
+        parts.append(query)
+    return union_all(*parts).subquery("orders")
+
+
+def _in_month(model: Any, session: Session, principal: Principal, month: date) -> Any:
+    """The order was created in ``month`` on its office's clock: one range per time zone of
+    the offices in scope, each on the offices of that zone."""
+    first = month.replace(day=1)
+    following = date.fromordinal(_last_day(first).toordinal() + 1)
+    conditions = []
+    for zone in sorted(_zones(session, principal, Permission.VIEW_ORDERS)):
+        tz = ZoneInfo(zone)
+        conditions.append(
+            and_(
+                model.office_id.in_(select(Office.id).where(Office.timezone == zone)),
+                model.created_at >= datetime.combine(first, time(), tz).astimezone(UTC),
+                model.created_at < datetime.combine(following, time(), tz).astimezone(UTC),
+            )
+        )
+    return or_(*conditions) if conditions else false()
 
 
 @scoped_read(Permission.VIEW_ORDERS)
@@ -567,57 +619,33 @@ def order_list(
     first: ``limit`` of them from ``offset`` (None: all; 0: none, only the count) and the total
     the filter keeps (0 without ``counted``: a page whose count the caller has).
 
-    Scope and every filter are inside the query (two statements: the count and the page).
-    The indexes on ``(office_id, created_at)`` of both order tables (migration
-    ``0012_audit_office``) and on the clock's document serve it."""
+    Scope and every filter are inside each table's query (docs/dashboards.md, "Order
+    search"): the count reads ids only; a page takes each table's newest ``offset + limit``
+    from the index on ``created_at`` (or ``(office_id, created_at)``, migration
+    ``0012_audit_office``), then sorts those few and joins their offices."""
     filters = filters or OrderFilter()
     now = now or utcnow()
-    orders = _orders_union(principal, filters)
-    clock = select(WorkflowClock).where(WorkflowClock.clock == COMPLETION).subquery("clock")
-    late = _late(clock.c, now)
-    conditions: list[ColumnElement[bool]] = []
-    if filters.month is not None:
-        first = filters.month.replace(day=1)
-        zones = _zones(session, principal, Permission.VIEW_ORDERS)
-        conditions.append(
-            _local_range(orders.c.created_at, Office.timezone, zones, first, _last_day(first))
-        )
-    if filters.late is not None:
-        conditions.append(late if filters.late else or_(clock.c.id.is_(None), ~late))
-
-    def joined(query: Select[Any], with_clock: bool) -> Select[Any]:
-        query = query.join(Office, Office.id == orders.c.office_id)
-        if with_clock:
-            query = query.outerjoin(
-                clock,
-                and_(
-                    clock.c.document_type == orders.c.document_type,
-                    clock.c.document_id == orders.c.id,
-                ),
-            )
-        return query.where(*conditions)
-
     total = 0
     if counted:
-        count = select(func.count()).select_from(orders)
-        total = session.scalar(joined(count, filters.late is not None)) or 0
+        ids = _order_branches(session, principal, filters, now, rows=False, top=None)
+        total = session.scalar(select(func.count()).select_from(ids)) or 0
     if limit == 0:
         return OrderList(total)
-    page = joined(
+    top = None if limit is None else offset + limit
+    orders = _order_branches(session, principal, filters, now, rows=True, top=top)
+    page = (
         select(
             orders,
             Office.code.label("office_code"),
             Office.name.label("office_name"),
             Office.timezone,
-            clock.c.due_at,
-            clock.c.stopped_at,
-            late.label("late"),
-        ).select_from(orders),
-        True,
-    ).order_by(orders.c.created_at.desc(), orders.c.document_no)
+        )
+        .join(Office, Office.id == orders.c.office_id)
+        .order_by(orders.c.created_at.desc(), orders.c.document_no)
+    )
     if limit is not None:
         page = page.limit(limit).offset(offset)
-    rows = tuple(
+    found = tuple(
         OrderRow(
             document_no=row.document_no,
             document_type=row.document_type,
@@ -634,7 +662,7 @@ def order_list(
         )
         for row in session.execute(page)
     )
-    return OrderList(total, rows)
+    return OrderList(total, found)
 
 
 def _last_day(first: date) -> date:

@@ -10,8 +10,9 @@ visible only at group scope. The table stays append-only: the column is added wi
 ``ALTER TABLE … ADD COLUMN`` on both backends, which keeps the triggers of ``0001_foundation``
 (SQLite's batch mode would rebuild the table and drop them). Existing entries keep NULL.
 
-Two indexes serve the order list (docs/dashboards.md, "Order list"): corrective and periodic
-orders by office and creation time.
+Four indexes serve the order search (docs/dashboards.md, "Order search"): corrective and
+periodic orders by creation time (the newest first, group-wide) and by office and creation time
+(one office, or the few of a city).
 """
 
 from collections.abc import Sequence
@@ -26,8 +27,13 @@ depends_on: str | Sequence[str] | None = None
 
 _FK = "fk_audit_log_office_id_org_office"
 _ORDER_INDEXES = {
-    "ix_maint_corrective_order_office_created": "maint_corrective_order",
-    "ix_maint_periodic_order_office_created": "maint_periodic_order",
+    "ix_maint_corrective_order_office_created": (
+        "maint_corrective_order",
+        ["office_id", "created_at"],
+    ),
+    "ix_maint_periodic_order_office_created": ("maint_periodic_order", ["office_id", "created_at"]),
+    "ix_maint_corrective_order_created": ("maint_corrective_order", ["created_at"]),
+    "ix_maint_periodic_order_created": ("maint_periodic_order", ["created_at"]),
 }
 _APPEND_ONLY_SQLITE = """
 CREATE TRIGGER audit_log_no_{op} BEFORE {OP} ON audit_log
@@ -43,12 +49,12 @@ def upgrade() -> None:
         # SQLite adds a column with an inline reference (NULL default) without rebuilding.
         op.execute("ALTER TABLE audit_log ADD COLUMN office_id INTEGER REFERENCES org_office (id)")
     op.create_index("ix_audit_log_office_at", "audit_log", ["office_id", "at"], unique=False)
-    for name, table in _ORDER_INDEXES.items():
-        op.create_index(name, table, ["office_id", "created_at"], unique=False)
+    for name, (table, columns) in _ORDER_INDEXES.items():
+        op.create_index(name, table, columns, unique=False)
 
 
 def downgrade() -> None:
-    for name, table in _ORDER_INDEXES.items():
+    for name, (table, _) in _ORDER_INDEXES.items():
         op.drop_index(name, table_name=table)
     op.drop_index("ix_audit_log_office_at", table_name="audit_log")
     if op.get_bind().dialect.name == "postgresql":
