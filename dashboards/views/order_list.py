@@ -92,8 +92,15 @@ def _local(moment: datetime | None, zone: str) -> datetime | None:
     return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
 
 
+def _shown(moment: datetime | None, zone: str) -> str:
+    """An instant as the office's wall-clock time on screen; none is a dash, never "None"."""
+    local = _local(moment, zone)
+    return "—" if local is None else local.strftime("%Y-%m-%d %H:%M")
+
+
 def order_table(rows: tuple[lookup.OrderRow, ...], *, links: bool) -> pl.DataFrame:
-    """The list as shown (``links``: the number column holds the order's address) or exported."""
+    """The list as shown (``links``: the number column holds the order's address, times are
+    text with a dash for none) or exported (numbers, and times as Excel dates)."""
     col = {
         name: tr(f"orders_ui2.list.col.{name}")
         for name in (
@@ -110,6 +117,14 @@ def order_table(rows: tuple[lookup.OrderRow, ...], *, links: bool) -> pl.DataFra
         )
     }
     yes, no = tr("orders_ui2.list.late_yes"), tr("orders_ui2.list.late_no")
+    times: dict[str, list[object]] = {
+        col[name]: [
+            _shown(getattr(r, name), r.timezone) if links else _local(getattr(r, name), r.timezone)
+            for r in rows
+        ]
+        for name in ("created_at", "due_at", "stopped_at")
+    }
+    time_type = pl.String if links else pl.Datetime("us")
     return pl.DataFrame(
         {
             col["document_no"]: [
@@ -120,9 +135,7 @@ def order_table(rows: tuple[lookup.OrderRow, ...], *, links: bool) -> pl.DataFra
             col["discipline"]: [tr(f"discipline.{r.discipline}") for r in rows],
             col["title"]: [r.title for r in rows],
             col["state"]: [tr(f"workflow.state.{r.state}") for r in rows],
-            col["created_at"]: [_local(r.created_at, r.timezone) for r in rows],
-            col["due_at"]: [_local(r.due_at, r.timezone) for r in rows],
-            col["stopped_at"]: [_local(r.stopped_at, r.timezone) for r in rows],
+            **times,
             col["late"]: [yes if r.late else no for r in rows],
         },
         schema={
@@ -132,9 +145,9 @@ def order_table(rows: tuple[lookup.OrderRow, ...], *, links: bool) -> pl.DataFra
             col["discipline"]: pl.String,
             col["title"]: pl.String,
             col["state"]: pl.String,
-            col["created_at"]: pl.Datetime("us"),
-            col["due_at"]: pl.Datetime("us"),
-            col["stopped_at"]: pl.Datetime("us"),
+            col["created_at"]: time_type,
+            col["due_at"]: time_type,
+            col["stopped_at"]: time_type,
             col["late"]: pl.String,
         },
     )
