@@ -61,6 +61,8 @@ def test_hq_lists_every_order_paged_with_the_count_and_exports_them_all(
     first_page = list(table.value["单号"])
     assert len(first_page) == 50
     assert first_page[0] == f"/orders?order={every.rows[0].document_no}"
+    finished = list(table.value["完成时间"])
+    assert "—" in finished and "None" not in table.value.to_csv()  # open orders: a dash
     assert f"第 1–50 行，共 {every.total} 行。" in [c.value for c in app.caption]
     app.number_input(key="ol_page").set_value(2).run()
     second = list(app.dataframe[0].value["单号"])

@@ -3,7 +3,7 @@ audit log reads — on SQLite and PostgreSQL (the ``session`` fixture runs on bo
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ from operational.models import (
     ScopeLevel,
     WorkflowEvent,
 )
-from operational.services import lookup, orders
+from operational.services import calendars, lookup, orders
 from operational.services.orders import Answer, CorrectiveSpec, OrderRefused
 from operational.sla import ClockTarget, ClockUnit
 
@@ -375,3 +375,26 @@ def test_imported_history_completes_orders_without_notes_and_reads_back(
     assert late.clock.late_minutes > 0
     listed = lookup.order_list(session, system, lookup.OrderFilter(late=True), limit=None)
     assert "OLD-2" in {r.document_no for r in listed.rows}
+
+
+def test_entries_about_an_office_name_it_and_group_entries_do_not(session: Session) -> None:
+    w = build_world(session)
+    s = w.session
+    of1 = s.scalars(select(Office.id).where(Office.code == "OF1")).one()
+    nine_to_five = {0: [(time(9), time(17))]}
+    calendars.set_working_hours(s, w["admin"], "OF1", nine_to_five)
+    calendars.set_working_hours(s, w["admin"], None, nine_to_five)  # the group's week
+    s.flush()
+    weeks = s.execute(
+        select(AuditEntry.entity_key, AuditEntry.office_id).where(
+            AuditEntry.entity == "org_calendar_interval"
+        )
+    ).all()
+    assert sorted(weeks, key=lambda e: e[0]) == [("*", None), ("OF1", of1)]
+    objects = s.execute(
+        select(AuditEntry.entity, AuditEntry.office_id).where(
+            AuditEntry.entity.in_(["maint_object", "maint_object_type"])
+        )
+    ).all()
+    assert {office for entity, office in objects if entity == "maint_object"} == {of1}
+    assert {office for entity, office in objects if entity == "maint_object_type"} == {None}
