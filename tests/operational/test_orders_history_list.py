@@ -8,13 +8,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from test_work_orders_import import GOOD, NOW, _office, _write
 from test_workflow_support import T0, World, build_world
 
 from operational import audit, sla
 from operational.auth import Grant, Principal, system_principal
+from operational.db import alembic_config, create_db_engine, upgrade
 from operational.errors import DomainError, Term
 from operational.imports.work_orders import import_work_orders_file
 from operational.models import (
@@ -29,6 +32,7 @@ from operational.models import (
 from operational.services import calendars, lookup, orders
 from operational.services.orders import Answer, CorrectiveSpec, OrderRefused
 from operational.sla import ClockTarget, ClockUnit
+from tests.conftest import BACKENDS, fresh_database_url
 
 H = timedelta(hours=1)
 
@@ -398,3 +402,34 @@ def test_entries_about_an_office_name_it_and_group_entries_do_not(session: Sessi
     ).all()
     assert {office for entity, office in objects if entity == "maint_object"} == {of1}
     assert {office for entity, office in objects if entity == "maint_object_type"} == {None}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_migration_0012_adds_the_office_and_keeps_the_audit_log_append_only(
+    backend: str, tmp_path: Path
+) -> None:
+    for url in fresh_database_url(backend, tmp_path):
+        upgrade(url, "0011_energy_followups")
+        db = create_db_engine(url)
+        try:
+            with db.begin() as c:
+                c.execute(
+                    text(
+                        "INSERT INTO audit_log (at, actor, action, entity, entity_key) "
+                        "VALUES ('2026-01-01 00:00:00', 'cli', 'create', 'auth_user', 'old')"
+                    )
+                )
+            upgrade(url)
+            columns = {c["name"] for c in inspect(db).get_columns("audit_log")}
+            assert "office_id" in columns
+            with db.connect() as c:
+                assert c.execute(text("SELECT office_id FROM audit_log")).all() == [(None,)]
+            for statement in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"):
+                with pytest.raises(DBAPIError), db.begin() as c:
+                    c.execute(text(statement))
+            command.downgrade(alembic_config(url), "0011_energy_followups")
+            assert "office_id" not in {c["name"] for c in inspect(db).get_columns("audit_log")}
+            with pytest.raises(DBAPIError), db.begin() as c:  # the triggers survive it too
+                c.execute(text("DELETE FROM audit_log"))
+        finally:
+            db.dispose()
