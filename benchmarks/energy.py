@@ -1,7 +1,7 @@
 """``propcloud bench energy``: the energy capability at group scale, timed and reported.
 
 For each backend (SQLite, PostgreSQL) the benchmark generates a group (:mod:`benchmarks.scale`),
-then measures, in one run on one machine (BENCHMARKS.md — figures are ratios, not absolutes):
+then measures, in one run on one machine (docs/benchmarks.md — figures are ratios, not absolutes):
 
 * **import** — readings/s through the real readings import (``import_readings_file``: CSV read,
   validation, insert, commit — what ``propcloud import readings FILE`` runs), on whole offices'

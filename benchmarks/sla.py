@@ -2,7 +2,7 @@
 
 For each backend (SQLite, PostgreSQL) the benchmark generates a group of ``offices`` offices
 and about ``orders`` work orders with their events and clocks, then measures, in one run on one
-machine (BENCHMARKS.md — figures are ratios, not absolutes):
+machine (docs/benchmarks.md — figures are ratios, not absolutes):
 
 * **generation** — objects, approved plans and the orders of each office written in bulk the
   way the demo writes them (``operational.demo.orders`` helpers and
@@ -34,7 +34,7 @@ machine (BENCHMARKS.md — figures are ratios, not absolutes):
   real principals), one transaction per move as a web request would; moves per second and
   SQL statements per move.
 
-Targets (reported, not asserted): build ≤ 2× floor (issue 4, as issue 3), refresh < 10 % of the
+Targets (reported, not asserted): build ≤ 2× floor, refresh < 10 % of the
 build, every query < 100 ms median.
 """
 

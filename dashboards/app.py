@@ -16,6 +16,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import browser_session, navigation
+from dashboards.build_status import running_build
 from dashboards.session import (
     error_text,
     language_switch,
@@ -76,6 +77,7 @@ def sidebar() -> None:
             tr("dashboards.sidebar.signed_in_as", name=user.display_name, username=user.username)
         )
         language_switch()
+        running_build()
         st.button(
             tr("dashboards.sidebar.logout"),
             icon=":material/logout:",

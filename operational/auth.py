@@ -68,7 +68,7 @@ _DISCIPLINE_SUPERVISORS = {
     Role.CLEANING_SUPERVISOR,
 }
 
-# Who works at an office and so may file a corrective order there (SPEC P5: "a guard sees
+# Who works at an office and so may file a corrective order there ("a guard sees
 # litter ... and files an order"). Supplier users are outsourced staff on site, and a handler
 # who answers a periodic checklist item ✗ must raise its corrective order. Not: the group
 # admin, HQ viewers and internal audit (they watch from head office; an admin who also works

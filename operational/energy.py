@@ -1,4 +1,4 @@
-"""The energy interval rule (DOMAIN §1) as pure functions, shared with the warehouse by test vectors.
+"""The energy interval rule (docs/energy-marts.md) as pure functions, shared with the warehouse by test vectors.
 
 Between two consecutive readings ``r0`` at ``t0`` and ``r1`` at ``t1`` of one installation
 (the initial and final readings included), with multiplier ``m`` and ``d`` register digits:

@@ -71,7 +71,7 @@ class ClockTarget:
 _H = ClockUnit.CALENDAR_HOURS
 DEFAULT_TARGETS: Final[Mapping[tuple[str, str], ClockTarget]] = MappingProxyType(
     {
-        # (document type, clock) -> target; offices override per discipline where DOMAIN §2 says so.
+        # (document type, clock) -> target; offices override per discipline where docs/sla-clocks.md says so.
         ("cs_task", "pickup"): ClockTarget(5, ClockUnit.BUSINESS_MINUTES, "office"),  # 接单
         ("repair", "resolution"): ClockTarget(72, _H, "24x7"),  # 报修处理
         ("urgent_repair", "on_site"): ClockTarget(30, ClockUnit.CALENDAR_MINUTES, "24x7"),  # 到场

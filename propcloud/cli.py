@@ -377,13 +377,21 @@ def _group_alive(p: subprocess.Popen[bytes]) -> bool:
 
 # Commands of each product area, attached to the groups above (one line per area).
 def _register_areas() -> None:
-    from propcloud import bench_cli, calendar_cli, energy_cli, objects_cli, orders_cli
+    from propcloud import (
+        bench_cli,
+        calendar_cli,
+        energy_cli,
+        objects_cli,
+        orders_cli,
+        suppliers_cli,
+    )
 
     energy_cli.register(main, import_)
     orders_cli.register(main, import_)
     objects_cli.register(main, import_)
     bench_cli.register(main)
     calendar_cli.register(main, import_)
+    suppliers_cli.register(main, import_)
 
 
 _register_areas()

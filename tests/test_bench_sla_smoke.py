@@ -1,6 +1,6 @@
 """The SLA benchmark at a tiny scale, so it cannot rot: every figure is there and positive.
 
-No timing is asserted (BENCHMARKS.md): speed is reported by ``propcloud bench sla``, not tested.
+No timing is asserted (docs/benchmarks.md): speed is reported by ``propcloud bench sla``, not tested.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The energy benchmark at a tiny scale, so it cannot rot: every figure is there and positive.
 
-No timing is asserted (BENCHMARKS.md): speed is reported by ``make bench``, not tested.
+No timing is asserted (docs/benchmarks.md): speed is reported by ``make bench``, not tested.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Energy consumption in the warehouse: intervals, office-local days, months, exceptions.
 
-The rules are DOMAIN §1 (documented for BI users in ``docs/energy-marts.md``):
+The rules are docs/energy-marts.md (documented for BI users in ``docs/energy-marts.md``):
 
 * an *interval* joins two consecutive effective readings of one installation (the installation's
   initial reading at ``installed_at`` and final reading at ``removed_at`` are readings too);

@@ -177,7 +177,7 @@ SOURCES: tuple[Source, ...] = (
     Source("org_calendar_interval"),
     Source("org_calendar_day"),
     Source("org_calendar_day_interval"),
-    # Maintenance and SLA (issue 4, see docs/sla-marts.md): events only grow; orders, clocks and
+    # Maintenance and SLA (see docs/sla-marts.md): events only grow; orders, clocks and
     # pauses change only together with an event of their document (the engine's rule), so they
     # are re-extracted for the documents with new events; plans and objects are small: whole.
     *(Source(t) for t in ("maint_object_type", "maint_object", "maint_periodic_plan")),
@@ -205,11 +205,22 @@ SOURCES: tuple[Source, ...] = (
             "clock_id", None, parent_table="workflow_clock", parent=_CLOCK_DOCUMENTS
         ),
     ),
-    # Energy (issue 3, see docs/energy-marts.md): readings only grow (corrections supersede).
+    # Energy (see docs/energy-marts.md): readings only grow (corrections supersede).
     *(Source(t) for t in ("energy_building", "energy_point", "energy_meter")),
     Source("energy_reading", key_column="id"),
     # The offices' follow-ups of energy exceptions (a note and done; small): whole.
     Source("energy_exception_followup"),
+    # Suppliers (see docs/supplier-marts.md): small tables the score reads whole.
+    *(
+        Source(t)
+        for t in (
+            "supplier",
+            "supplier_contract",
+            "supplier_deduction_standard",
+            "supplier_nonconformity",
+            "supplier_score_entry",
+        )
+    ),
 )
 
 

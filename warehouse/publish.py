@@ -4,6 +4,7 @@ Layout of a warehouse directory::
 
     building/<build_id>.duckdb   private files being built (one writer each)
     building/<build_id>.lock     held (``flock``) by the process building it, while it lives
+    building/<build_id>.progress the steps of the build done and in all (JSON), for the pages
     versions/<version>.duckdb    published files, never written again
     versions/<version>.format    the build format (a digest of the warehouse code) that made it
     CURRENT                      the published version readers open, replaced atomically
@@ -39,6 +40,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -47,6 +49,8 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -71,6 +75,19 @@ def code_format(package: Path = _PACKAGE) -> str:
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class RunningBuild:
+    """A build under way in some living process, as far as it has got."""
+
+    build_id: str
+    started_at: datetime
+    """When the build began (UTC)."""
+    done: int
+    """Steps finished (extraction, each layer of models, the Python marts, publishing)."""
+    total: int | None
+    """Steps in all; None when the build has not said."""
 
 
 class Warehouse:
@@ -174,6 +191,7 @@ class Warehouse:
         self.versions_dir.mkdir(parents=True, exist_ok=True)
         _write_atomically(target.with_suffix(".format"), self.build_format)
         path.replace(target)
+        path.with_suffix(".progress").unlink(missing_ok=True)
         _disown(_lock(path))
         os.utime(target)  # the modification time orders versions by publication
         _write_atomically(self.pointer, path.stem)
@@ -209,6 +227,38 @@ class Warehouse:
                 with _unowned(self.building_dir / name):
                     pass
         return removed
+
+    def report_progress(self, build_id: str, done: int, total: int | None) -> None:
+        """Record that build ``build_id`` has finished ``done`` of its ``total`` steps, for
+        :meth:`running_builds` in other processes (a page showing the build's progress)."""
+        path = self.build_path(build_id).with_suffix(".progress")
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        tmp.write_text(json.dumps({"done": done, "total": total}), encoding="utf-8")
+        tmp.replace(path)
+
+    def running_builds(self) -> list[RunningBuild]:
+        """The builds some living process is running now, oldest first (none if no build runs).
+
+        A build runs while its lock is held; what killed builds left behind is not running."""
+        try:
+            locks = sorted(self.building_dir.glob("*.lock"))
+        except FileNotFoundError:
+            return []
+        running = []
+        for lock in locks:
+            try:
+                started = datetime.fromtimestamp(lock.stat().st_mtime, UTC)
+            except FileNotFoundError:
+                continue
+            if not _held(lock):
+                continue
+            try:
+                said = json.loads(lock.with_suffix(".progress").read_text(encoding="utf-8"))
+                done, total = int(said["done"]), said["total"]
+            except (FileNotFoundError, ValueError, KeyError, TypeError):
+                done, total = 0, None
+            running.append(RunningBuild(lock.stem, started, done, int(total) if total else None))
+        return sorted(running, key=lambda build: build.started_at)
 
     def current_version(self) -> str | None:
         try:
@@ -324,7 +374,9 @@ def _wal(path: Path) -> Path:
 
 # ---------------------------------------------------------------- who owns a build
 
-_BUILD_FILE = re.compile(r"(?P<id>[A-Za-z0-9][A-Za-z0-9_.-]*?)\.(?:lock|duckdb(?:\.wal|\.tmp)?)")
+_BUILD_FILE = re.compile(
+    r"(?P<id>[A-Za-z0-9][A-Za-z0-9_.-]*?)\.(?:lock|progress|duckdb(?:\.wal|\.tmp)?)"
+)
 _owned: dict[Path, int] = {}  # lock file → the descriptor holding its flock, in this process
 _owned_lock = threading.Lock()
 
@@ -389,9 +441,28 @@ def _unowned(lock: Path) -> Iterator[bool]:
         os.close(fd)
 
 
+def _held(lock: Path) -> bool:
+    """Whether a living process holds ``lock`` (its build is running); the lock is only tested,
+    never taken or removed."""
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 def _remove_build(path: Path) -> None:
-    """Delete a build's file, its WAL and DuckDB's spill folder next to it."""
+    """Delete a build's file, its progress, its WAL and DuckDB's spill folder next to it."""
     path.unlink(missing_ok=True)
+    path.with_suffix(".progress").unlink(missing_ok=True)
     _wal(path).unlink(missing_ok=True)
     shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)
 

@@ -1,4 +1,4 @@
-"""Working calendars (工作日历, SPEC C2): an office's hours, holidays and working days, and its
+"""Working calendars (工作日历): an office's hours, holidays and working days, and its
 corrective-order targets.
 
 For the calendar chosen (an office the user may manage, or the whole group's for a group-scope

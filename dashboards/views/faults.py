@@ -1,4 +1,4 @@
-"""Fault library (故障库, SPEC P16): search and browse the group's known faults; add entries.
+"""Fault library (故障库): search and browse the group's known faults; add entries.
 
 Everyone who may read object cards (``VIEW_OBJECTS``) may search the library; group
 administrators and engineering supervisors (``MANAGE_FAULTS``) also add entries. A branch of the

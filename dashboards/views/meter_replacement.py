@@ -2,7 +2,7 @@
 
 The old meter's final reading, the replacement time (now on the office's clock by default), the
 new meter's serial, multiplier and register digits (the old one's unless changed) and its initial
-reading go to ``replace_meter`` together, which checks them (DOMAIN §1) and records both in one
+reading go to ``replace_meter`` together, which checks them (docs/energy-marts.md) and records both in one
 transaction; a refusal is shown in the user's language.
 """
 

@@ -1,4 +1,4 @@
-"""Object card (对象卡片, SPEC P2): what a technician sees after scanning an object's QR label.
+"""Object card (对象卡片): what a technician sees after scanning an object's QR label.
 
 The label opens ``/object?code=<object code>&office=<office code>`` (object codes are unique
 within an office, so the label names both; a link with the code alone works when the code is

@@ -1,4 +1,4 @@
-"""Object types (对象类型, SPEC P1): the group administrator maintains the object-type tree.
+"""Object types (对象类型): the group administrator maintains the object-type tree.
 
 The tree per discipline, each type with its attributes and work standard (作业标准, the
 checklist a periodic order answers); a form to add a type, one to change a type's name,

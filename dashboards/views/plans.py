@@ -1,19 +1,23 @@
-"""Periodic plans (周期计划): draft a plan with its objects, submit it, approve or return it.
+"""Periodic plans (周期计划): draft a plan, submit, approve or return it; edit a returned plan and
+submit it again; end an approved plan or draft its next version.
 
 Discipline supervisors and the office manager draft (``DRAFT_PLANS``); only the office manager
-approves or returns (``APPROVE_PLANS``) — the buttons a user sees are the engine's
+approves, returns and ends (``APPROVE_PLANS``) — the buttons a user sees are the engine's
 ``available`` steps, and the services check again. The office's objects that no plan covers yet
 (待建计划) are listed first. Reads through ``operational.services.lookup`` / ``plans``, writes
-only through ``operational.services.plans``.
+only through ``operational.services.plans``. A refused form lists every problem inside the form
+and keeps what was typed (``dashboards.forms``).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import polars as pl
 import streamlit as st
 
+from dashboards import forms
 from dashboards.export import excel_download
 from dashboards.session import (
     error_text,
@@ -23,22 +27,145 @@ from dashboards.session import (
     show_flash,
     tr,
 )
+from dashboards.text import md
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError
 from operational.models import Discipline, Frequency
 from operational.services import lookup
 from operational.services.plans import (
+    PlanDetail,
+    PlanVersion,
     approve_plan,
+    change_plan,
     draft_plan,
+    end_plan,
     get_plan,
     objects_without_plan,
+    plan_detail,
+    plan_versions,
     return_plan,
+    revise_plan,
     submit_plan,
 )
 
 OFFICE = "plan_office"
+OPEN = "plan_open"
+NEW_FORM = "plan_form"
 WIDTH = 560
+# The steps that put a plan in the "waiting for you" list (the to-do steps). No bare strings
+# in a page: Streamlit would show them.
+QUEUE_STEPS = ("submit", "approve", "return")
+
+
+# ---------------------------------------------------------------- the plan form's fields
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the plan form's select boxes offer, with their labels (computed during the run)."""
+
+    disciplines: dict[str, str]
+    frequencies: dict[str, str]
+    responsible: dict[str, str]
+    objects: dict[str, str]
+
+
+def choices(user: Principal, office_code: str) -> Choices:
+    with unit_of_work(operational_engine()) as db:
+        people = lookup.people_with(db, user, office_code, Permission.MANAGE_ORDERS)
+        objects = lookup.objects_of(db, user, office_code)
+    return Choices(
+        disciplines={d.value: tr(f"discipline.{d.value}") for d in Discipline},
+        frequencies={f.value: tr(f"plans.frequency.{f.value}") for f in Frequency},
+        responsible={p.username: f"{p.display_name} ({p.username})" for p in people},
+        objects={
+            o.code: f"{o.name} ({o.code}) · {tr(f'discipline.{o.discipline}')}" for o in objects
+        },
+    )
+
+
+def plan_fields(prefix: str, options: Choices, plan: PlanDetail | None = None) -> None:
+    """The plan's fields under keys ``{prefix}_name`` …; filled from ``plan`` when given (edit,
+    change). Widgets are only ever filled by their defaults, so a refused submit (which changes
+    nothing) keeps what was typed."""
+
+    def index(values: dict[str, str], chosen: str | None) -> int | None:
+        keys = list(values)
+        return keys.index(chosen) if chosen in keys else None
+
+    filled = {} if plan is None else {"value": plan.name}
+    st.text_input(tr("maint_ui.plans.name"), key=f"{prefix}_name", **filled)
+    st.selectbox(
+        tr("maint_ui.col.discipline"),
+        list(options.disciplines),
+        index=(index(options.disciplines, plan.discipline) or 0) if plan else 0,
+        format_func=options.disciplines.__getitem__,
+        key=f"{prefix}_discipline",
+    )
+    st.selectbox(
+        tr("maint_ui.order.responsible"),
+        list(options.responsible),
+        index=index(options.responsible, plan.responsible if plan else None),
+        format_func=options.responsible.__getitem__,
+        placeholder=tr("maint_ui.choose"),
+        key=f"{prefix}_responsible",
+    )
+    frequency, every = st.columns(2)
+    frequency.selectbox(
+        tr("maint_ui.plans.frequency"),
+        list(options.frequencies),
+        index=(index(options.frequencies, plan.frequency) or 0) if plan else 0,
+        format_func=options.frequencies.__getitem__,
+        key=f"{prefix}_frequency",
+    )
+    every.number_input(
+        tr("maint_ui.plans.interval"),
+        min_value=1,
+        max_value=366,
+        step=1,
+        key=f"{prefix}_every",
+        **({} if plan is None else {"value": plan.every}),
+    )
+    start, end = st.columns(2)
+    start.date_input(
+        tr("maint_ui.plans.start"),
+        key=f"{prefix}_start",
+        **({} if plan is None else {"value": plan.start_date}),
+    )
+    end.date_input(
+        tr("maint_ui.plans.end"),
+        value=None if plan is None else plan.end_date,
+        key=f"{prefix}_end",
+    )
+    st.checkbox(
+        tr("maint_ui.plans.has_end"),
+        key=f"{prefix}_has_end",
+        **({} if plan is None else {"value": plan.end_date is not None}),
+    )
+    st.multiselect(
+        tr("maint_ui.plans.objects"),
+        list(options.objects),
+        format_func=options.objects.__getitem__,
+        placeholder=tr("maint_ui.choose"),
+        key=f"{prefix}_objects",
+        **({} if plan is None else {"default": [c for c in plan.objects if c in options.objects]}),
+    )
+
+
+def typed(prefix: str) -> dict[str, object]:
+    """The plan's fields as typed under ``prefix``, as the services take them."""
+    state = st.session_state
+    return {
+        "name": str(state.get(f"{prefix}_name") or ""),
+        "discipline": str(state.get(f"{prefix}_discipline") or ""),
+        "responsible": str(state.get(f"{prefix}_responsible") or ""),
+        "frequency": str(state.get(f"{prefix}_frequency") or ""),
+        "every": int(state.get(f"{prefix}_every") or 1),
+        "start_date": state.get(f"{prefix}_start") or date.today(),
+        "end_date": state.get(f"{prefix}_end") if state.get(f"{prefix}_has_end") else None,
+        "object_codes": list(state.get(f"{prefix}_objects") or []),
+    }
 
 
 # ---------------------------------------------------------------- callbacks
@@ -48,23 +175,12 @@ def _draft(user: Principal, office_code: str) -> None:
     state = st.session_state
     try:
         with unit_of_work(operational_engine()) as db:
-            plan = draft_plan(
-                db,
-                user,
-                office_code=office_code,
-                name=str(state.get("plan_name") or ""),
-                discipline=Discipline(state["plan_discipline"]),
-                responsible=str(state.get("plan_responsible") or ""),
-                frequency=Frequency(state["plan_frequency"]),
-                every=int(state.get("plan_every") or 1),
-                start_date=state.get("plan_start") or date.today(),
-                end_date=state.get("plan_end") if state.get("plan_has_end") else None,
-                object_codes=list(state.get("plan_objects") or []),
-            )
+            plan = draft_plan(db, user, office_code=office_code, **typed("plan"))  # type: ignore[arg-type]
             number = plan.document_no
     except DomainError as refused:
-        flash(error_text(refused), ok=False)
+        forms.refuse(NEW_FORM, refused)
         return
+    forms.accept(NEW_FORM)
     state["plan_name"] = ""
     state["plan_objects"] = []
     flash(tr("maint_ui.plans.drafted", document_no=number))
@@ -87,10 +203,88 @@ def _move(user: Principal, document_no: str, version: int, step: str) -> None:
     flash(tr(f"maint_ui.plans.done_{step}", document_no=document_no))
 
 
+def _open(document_no: str) -> None:
+    st.session_state[OPEN] = document_no
+
+
+def _revise(user: Principal, document_no: str, version: int, prefix: str, submit: bool) -> None:
+    try:
+        with unit_of_work(operational_engine()) as db:
+            plan = get_plan(db, user, document_no)
+            day = st.session_state.get(f"{prefix}_takes_over")
+            revise_plan(
+                db,
+                user,
+                plan,
+                version,
+                **typed(prefix),  # type: ignore[arg-type]
+                takes_over_on=day if isinstance(day, date) else None,
+            )
+            if submit:
+                submit_plan(db, user, plan, plan.version)
+    except DomainError as refused:
+        forms.refuse(prefix, refused)
+        return
+    forms.accept(prefix)
+    key = "plans_ui2.resubmitted" if submit else "plans_ui2.revised"
+    flash(tr(key, document_no=document_no))
+
+
+def _end(user: Principal, document_no: str, version: int, prefix: str) -> None:
+    day = st.session_state.get(f"{prefix}_date")
+    try:
+        with unit_of_work(operational_engine()) as db:
+            plan = get_plan(db, user, document_no)
+            end_plan(db, user, plan, version, day if isinstance(day, date) else date.today())
+    except DomainError as refused:
+        forms.refuse(prefix, refused)
+        return
+    forms.accept(prefix)
+    flash(tr("plans_ui2.ended", document_no=document_no, day=str(day)))
+
+
+def _change(user: Principal, document_no: str, prefix: str) -> None:
+    day = st.session_state.get(f"{prefix}_takes_over")
+    try:
+        with unit_of_work(operational_engine()) as db:
+            plan = get_plan(db, user, document_no)
+            version = change_plan(
+                db,
+                user,
+                plan,
+                takes_over_on=day if isinstance(day, date) else date.today(),
+                **typed(prefix),  # type: ignore[arg-type]
+            )
+            number = version.document_no
+    except DomainError as refused:
+        forms.refuse(prefix, refused)
+        return
+    forms.accept(prefix)
+    st.session_state[OPEN] = number
+    flash(tr("plans_ui2.changed", document_no=number, replaced=document_no))
+
+
 # ---------------------------------------------------------------- parts of the page
 
 
-def plans_table(rows: list[lookup.PlanRow]) -> pl.DataFrame:
+def version_text(version: PlanVersion | None) -> str:
+    if version is None:
+        return ""
+    parts = [tr("plans_ui2.revision", revision=version.revision)]
+    if version.supersedes and version.takes_over_on:
+        parts.append(
+            tr(
+                "plans_ui2.replaces",
+                document_no=version.supersedes,
+                day=version.takes_over_on.isoformat(),
+            )
+        )
+    if version.next_version:
+        parts.append(tr("plans_ui2.replaced_by", document_no=version.next_version))
+    return " · ".join(parts)
+
+
+def plans_table(rows: list[lookup.PlanRow], versions: dict[str, PlanVersion]) -> pl.DataFrame:
     data = {
         tr("maint_ui.col.document_no"): [r.document_no for r in rows],
         tr("maint_ui.plans.name"): [r.name for r in rows],
@@ -108,6 +302,7 @@ def plans_table(rows: list[lookup.PlanRow]) -> pl.DataFrame:
             for r in rows
         ],
         tr("maint_ui.col.state"): [tr(f"workflow.state.{r.state}") for r in rows],
+        tr("plans_ui2.version"): [version_text(versions.get(r.document_no)) for r in rows],
         tr("maint_ui.order.responsible"): [r.responsible for r in rows],
         tr("maint_ui.plans.objects"): [", ".join(r.objects) for r in rows],
     }
@@ -136,56 +331,19 @@ def without_plan_section(user: Principal, office_code: str) -> None:
     excel_download(table, tr("maint_ui.plans.without_title"), key="plans_without_excel")
 
 
-def draft_section(user: Principal, office_code: str) -> None:
-    with unit_of_work(operational_engine()) as db:
-        people = lookup.people_with(db, user, office_code, Permission.MANAGE_ORDERS)
-        objects = lookup.objects_of(db, user, office_code)
-    disciplines = {d.value: tr(f"discipline.{d.value}") for d in Discipline}
-    frequencies = {f.value: tr(f"plans.frequency.{f.value}") for f in Frequency}
-    responsible = {p.username: f"{p.display_name} ({p.username})" for p in people}
-    object_labels = {
-        o.code: f"{o.name} ({o.code}) · {tr(f'discipline.{o.discipline}')}" for o in objects
-    }
+def draft_section(user: Principal, office_code: str, options: Choices) -> None:
     with (
-        st.expander(tr("maint_ui.plans.draft_title"), icon=":material/edit_calendar:"),
-        st.form("plan_form", width=WIDTH),
+        st.expander(
+            tr("maint_ui.plans.draft_title"),
+            expanded=forms.expanded(NEW_FORM),
+            icon=":material/edit_calendar:",
+            key="plan_draft_box",
+            width=WIDTH,
+        ),
+        st.form(NEW_FORM, width=WIDTH),
     ):
-        st.text_input(tr("maint_ui.plans.name"), key="plan_name")
-        st.selectbox(
-            tr("maint_ui.col.discipline"),
-            list(disciplines),
-            format_func=disciplines.__getitem__,
-            key="plan_discipline",
-        )
-        st.selectbox(
-            tr("maint_ui.order.responsible"),
-            list(responsible),
-            index=None,
-            format_func=responsible.__getitem__,
-            placeholder=tr("maint_ui.choose"),
-            key="plan_responsible",
-        )
-        frequency, every = st.columns(2)
-        frequency.selectbox(
-            tr("maint_ui.plans.frequency"),
-            list(frequencies),
-            format_func=frequencies.__getitem__,
-            key="plan_frequency",
-        )
-        every.number_input(
-            tr("maint_ui.plans.interval"), min_value=1, max_value=366, step=1, key="plan_every"
-        )
-        start, end = st.columns(2)
-        start.date_input(tr("maint_ui.plans.start"), key="plan_start")
-        end.date_input(tr("maint_ui.plans.end"), value=None, key="plan_end")
-        st.checkbox(tr("maint_ui.plans.has_end"), key="plan_has_end")
-        st.multiselect(
-            tr("maint_ui.plans.objects"),
-            list(object_labels),
-            format_func=object_labels.__getitem__,
-            placeholder=tr("maint_ui.choose"),
-            key="plan_objects",
-        )
+        plan_fields("plan", options)
+        forms.problems(NEW_FORM)
         st.form_submit_button(
             tr("workflow.transition.draft"),
             type="primary",
@@ -196,26 +354,48 @@ def draft_section(user: Principal, office_code: str) -> None:
         )
 
 
+def returned_reason(user: Principal, document_no: str) -> str | None:
+    with unit_of_work(operational_engine()) as db:
+        return plan_detail(db, user, document_no).returned_reason
+
+
 def actions_section(user: Principal, rows: list[lookup.PlanRow]) -> None:
-    waiting = [r for r in rows if r.actions]
+    waiting = [r for r in rows if set(r.actions) & set(QUEUE_STEPS)]
     if not waiting:
         return
     st.subheader(tr("maint_ui.plans.waiting_title"))
     for row in waiting:
+        steps = [s for s in row.actions if s in QUEUE_STEPS]
         with st.container(border=True, width=WIDTH):
             st.markdown(
-                f"**{row.document_no} · {row.name}** — {tr(f'workflow.state.{row.state}')}  \n"
+                f"**{md(row.document_no)} · {md(row.name)}** — "
+                f"{tr(f'workflow.state.{row.state}')}  \n"
                 + tr(
                     "maint_ui.plans.every",
                     every=row.every,
                     frequency=tr(f"plans.frequency.{row.frequency}"),
                 )
-                + f" · {', '.join(row.objects)}"
+                + f" · {md(', '.join(row.objects))}"
             )
-            if "return" in row.actions:
+            if row.state == "returned":
+                reason = returned_reason(user, row.document_no)
+                if reason:
+                    st.warning(tr("plans_ui2.returned_because", reason=md(reason)))
+            if "return" in steps:
                 st.text_input(tr("maint_ui.plans.reason"), key=f"plan_reason_{row.document_no}")
-            buttons = st.columns(len(row.actions))
-            for column, step in zip(buttons, row.actions, strict=True):
+            if "revise" in row.actions:
+                steps = ["revise", *steps]
+            buttons = st.columns(len(steps))
+            for column, step in zip(buttons, steps, strict=True):
+                if step == "revise":
+                    column.button(
+                        tr("plans_ui2.edit"),
+                        width="stretch",
+                        on_click=_open,
+                        args=(row.document_no,),
+                        key=f"plan_revise_{row.document_no}",
+                    )
+                    continue
                 column.button(
                     tr(f"workflow.transition.{step}"),
                     type="primary" if step in ("submit", "approve") else "secondary",
@@ -226,10 +406,152 @@ def actions_section(user: Principal, rows: list[lookup.PlanRow]) -> None:
                 )
 
 
+def open_section(user: Principal, rows: list[lookup.PlanRow], options: Choices) -> None:
+    """Open one plan: its fields and versions, the reason it was returned, and the forms for
+    what the user may do with it (edit and resubmit, end, draft its next version)."""
+    labels = {r.document_no: f"{r.document_no} · {r.name}" for r in rows}
+    if OPEN in st.session_state and st.session_state[OPEN] not in labels:
+        del st.session_state[OPEN]
+    st.subheader(tr("plans_ui2.open_title"))
+    chosen = st.selectbox(
+        tr("plans_ui2.open"),
+        list(labels),
+        index=None,
+        format_func=labels.__getitem__,
+        placeholder=tr("maint_ui.choose"),
+        key=OPEN,
+        width=WIDTH,
+    )
+    if chosen is None:
+        return
+    with unit_of_work(operational_engine()) as db:
+        plan = plan_detail(db, user, str(chosen))
+    with st.container(border=True, width=WIDTH):
+        st.markdown(
+            f"**{md(plan.document_no)} · {md(plan.name)}** — "
+            f"{tr(f'workflow.state.{plan.state}')}  \n"
+            + tr(
+                "maint_ui.plans.every",
+                every=plan.every,
+                frequency=tr(f"plans.frequency.{plan.frequency}"),
+            )
+            + f" · {md(', '.join(plan.objects))}  \n"
+            + tr(
+                "plans_ui2.period",
+                start=plan.start_date.isoformat(),
+                end=plan.end_date.isoformat() if plan.end_date else tr("plans_ui2.open_ended"),
+            )
+        )
+        st.caption(
+            md(
+                version_text(
+                    PlanVersion(
+                        plan.revision, plan.supersedes, plan.takes_over_on, plan.next_version
+                    )
+                )
+            )
+        )
+        if plan.returned_reason:
+            st.warning(tr("plans_ui2.returned_because", reason=md(plan.returned_reason)))
+        if plan.next_version and plan.next_state != "approved":
+            st.info(tr("plans_ui2.next_pending", document_no=md(plan.next_version)))
+    if "revise" in plan.actions:
+        edit_form(user, plan, options)
+    if "end" in plan.actions:
+        end_form(user, plan)
+    if plan.may_change:
+        change_form(user, plan, options)
+
+
+def edit_form(user: Principal, plan: PlanDetail, options: Choices) -> None:
+    prefix = f"plan_edit_{plan.document_no}_v{plan.version}"
+    st.markdown(f"**{tr('plans_ui2.edit_title')}**")
+    with st.form(prefix, width=WIDTH):
+        if plan.takes_over_on is not None:  # a version: the day it takes over may move too
+            st.date_input(
+                tr("plans_ui2.takes_over_on"),
+                value=plan.takes_over_on,
+                key=f"{prefix}_takes_over",
+            )
+        plan_fields(prefix, options, plan)
+        forms.problems(prefix)
+        save, resubmit = st.columns(2)
+        save.form_submit_button(
+            tr("plans_ui2.save"),
+            width="stretch",
+            on_click=_revise,
+            args=(user, plan.document_no, plan.version, prefix, False),
+            key=f"{prefix}_save",
+        )
+        resubmit.form_submit_button(
+            tr("plans_ui2.save_and_submit"),
+            type="primary",
+            width="stretch",
+            on_click=_revise,
+            args=(user, plan.document_no, plan.version, prefix, True),
+            key=f"{prefix}_resubmit",
+        )
+
+
+def end_form(user: Principal, plan: PlanDetail) -> None:
+    prefix = f"plan_end_{plan.document_no}_v{plan.version}"
+    with (
+        st.expander(
+            tr("plans_ui2.end_title"),
+            expanded=forms.expanded(prefix),
+            icon=":material/event_busy:",
+            key=f"{prefix}_box",
+            width=WIDTH,
+        ),
+        st.form(prefix, width=WIDTH),
+    ):
+        st.caption(tr("plans_ui2.end_help"))
+        st.date_input(tr("plans_ui2.end_on"), value=date.today(), key=f"{prefix}_date")
+        forms.problems(prefix)
+        st.form_submit_button(
+            tr("plans_ui2.end"),
+            width="stretch",
+            on_click=_end,
+            args=(user, plan.document_no, plan.version, prefix),
+            key=f"{prefix}_submit",
+        )
+
+
+def change_form(user: Principal, plan: PlanDetail, options: Choices) -> None:
+    prefix = f"plan_change_{plan.document_no}_v{plan.version}"
+    with (
+        st.expander(
+            tr("plans_ui2.change_title"),
+            expanded=forms.expanded(prefix),
+            icon=":material/difference:",
+            key=f"{prefix}_box",
+            width=WIDTH,
+        ),
+        st.form(prefix, width=WIDTH),
+    ):
+        st.caption(tr("plans_ui2.change_help"))
+        st.date_input(
+            tr("plans_ui2.takes_over_on"),
+            value=max(date.today(), plan.start_date + timedelta(days=1)),
+            key=f"{prefix}_takes_over",
+        )
+        plan_fields(prefix, options, plan)
+        forms.problems(prefix)
+        st.form_submit_button(
+            tr("plans_ui2.change"),
+            type="primary",
+            width="stretch",
+            on_click=_change,
+            args=(user, plan.document_no, prefix),
+            key=f"{prefix}_submit",
+        )
+
+
 def render() -> None:
     user = require(Permission.DRAFT_PLANS)
     st.title(tr("maint_ui.plans.title"))
-    show_flash()
+    with st.container():  # always here, so a message never moves the forms below it
+        show_flash()
     with unit_of_work(operational_engine()) as db:
         offices = lookup.offices(db, user, Permission.DRAFT_PLANS)
     labels = {o.code: f"{o.code} {o.name}" for o in offices}
@@ -248,11 +570,14 @@ def render() -> None:
     )
     with unit_of_work(operational_engine()) as db:
         rows = lookup.plans_of(db, user, {office_code})
+        versions = plan_versions(db, user, office_code)
+    options = choices(user, office_code)
     actions_section(user, rows)
     without_plan_section(user, office_code)
-    draft_section(user, office_code)
+    draft_section(user, office_code, options)
+    open_section(user, rows, options)
     st.subheader(tr("maint_ui.plans.list_title"))
-    table = plans_table(rows)
+    table = plans_table(rows, versions)
     st.dataframe(table, hide_index=True)
     excel_download(table, tr("maint_ui.plans.list_title"), key="plans_excel")
 

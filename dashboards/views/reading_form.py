@@ -3,7 +3,7 @@
 Choose a point (a searchable select of the user's points) or arrive from its QR label
 (``/reading?point=<code>``; a logged-out reader logs in first and lands back here). The page shows
 the point's last reading and typical daily use; the reader enters the value and the time (now on
-the office's clock by default). ``record_reading`` checks it (DOMAIN §1): a refusal is shown in
+the office's clock by default). ``record_reading`` checks it (docs/energy-marts.md): a refusal is shown in
 the user's language, a roll-over or an unusually high value needs an explicit confirmation and is
 then stored flagged. One of the recent readings can be corrected or withdrawn (``correct_reading``:
 the old row stays, superseded). Everything runs in widget callbacks, before the page is drawn.

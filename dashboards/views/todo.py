@@ -88,6 +88,7 @@ def render() -> None:
             width="stretch",
         ):
             if item.document_type == "periodic_plan":
+                st.session_state["plan_open"] = item.document_no  # views/plans.py opens it
                 st.switch_page("views/plans.py")
             st.session_state[OPEN_ORDER] = item.document_no
             st.switch_page("views/orders.py")

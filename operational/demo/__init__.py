@@ -20,6 +20,7 @@ from operational.auth import system_principal
 from operational.demo.energy import energy_step
 from operational.demo.faults import faults_step
 from operational.demo.orders import orders_step
+from operational.demo.suppliers import suppliers_step
 from operational.imports.org import ensure_group, import_org_rows
 from operational.imports.table import Row
 from operational.models import Office, Role, ScopeLevel, User
@@ -231,7 +232,7 @@ def _add_org_and_users(session: Session, options: DemoOptions, rng: random.Rando
             )
 
 
-STEPS: list[DemoStep] = [_org_and_users, energy_step, orders_step, faults_step]
+STEPS: list[DemoStep] = [_org_and_users, energy_step, orders_step, faults_step, suppliers_step]
 
 
 def load_demo(session: Session, options: DemoOptions) -> None:

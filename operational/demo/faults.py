@@ -1,4 +1,4 @@
-"""Demo step: the group's fault library (故障库, SPEC P16) for the demo's object types.
+"""Demo step: the group's fault library (故障库) for the demo's object types.
 
 Entries are the ones a property company's engineers actually write down: what is seen, the usual
 cause, and what to do. An entry already in the library (same type and symptom) is left as it is,

@@ -466,7 +466,7 @@ def _validate_point(
             continue
         n.meter = meter
         sequences[meter.id][n.read_at] = (n.reading, n)
-    # Walk the point's intervals in time order, with the history of DOMAIN §1.
+    # Walk the point's intervals in time order, with the history of docs/energy-marts.md.
     accepted: list[_New] = []
     for meter in meters:
         walk = sorted(sequences[meter.id].items(), key=lambda item: item[0])

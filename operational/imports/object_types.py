@@ -1,4 +1,4 @@
-"""``propcloud import object-types``: the group's object-type tree and work standards (SPEC P1).
+"""``propcloud import object-types``: the group's object-type tree and work standards.
 
 Columns: ``type_code, name`` and optional ``parent_type_code, discipline, attributes,
 checklist``. One row per type. A type without a parent is a discipline's root and names its

@@ -1,4 +1,4 @@
-"""``propcloud import objects``: an office's objects (对象) under the group's type tree (SPEC P1).
+"""``propcloud import objects``: an office's objects (对象) under the group's type tree.
 
 Columns: ``office_code, object_code, name, type_code`` and optional ``location`` and
 ``attr:<code>`` — one column per attribute of the tree (``attr:brand``, ``attr:rated_load``),

@@ -41,6 +41,14 @@ from operational.models.orders import (
 )
 from operational.models.org import CityCompany, Group, Office
 from operational.models.people import Role, RoleGrant, ScopeLevel, User
+from operational.models.suppliers import (
+    DeductionStandard,
+    Nonconformity,
+    NonconformityKind,
+    Supplier,
+    SupplierContract,
+    SupplierScoreEntry,
+)
 
 __all__ = [
     "AttributeKind",
@@ -52,6 +60,7 @@ __all__ = [
     "CityCompany",
     "ClockPolicy",
     "CorrectiveOrder",
+    "DeductionStandard",
     "Discipline",
     "EnergyKind",
     "ExceptionFollowUp",
@@ -61,6 +70,8 @@ __all__ = [
     "MaintObject",
     "Meter",
     "MeterPoint",
+    "Nonconformity",
+    "NonconformityKind",
     "ObjectType",
     "ObjectTypeAttribute",
     "Office",
@@ -75,6 +86,9 @@ __all__ = [
     "Role",
     "RoleGrant",
     "ScopeLevel",
+    "Supplier",
+    "SupplierContract",
+    "SupplierScoreEntry",
     "UTCDateTime",
     "User",
     "WorkflowClock",

@@ -1,4 +1,4 @@
-"""The fault library (故障库, SPEC P16): common faults per object type, with cause and remedy.
+"""The fault library (故障库): common faults per object type, with cause and remedy.
 
 Entries belong to the group (every office reads the same library) and to one object type; an
 object's card shows the entries of its type and of the type's ancestors, so an entry filed under

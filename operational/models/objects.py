@@ -1,4 +1,4 @@
-"""Object management (对象管理, SPEC P1): the group's object-type tree and each office's objects.
+"""Object management (对象管理): the group's object-type tree and each office's objects.
 
 The group defines one tree of object types under four discipline roots (engineering, landscaping,
 security, cleaning). A type carries typed attributes (an elevator: brand, model, rated load) and

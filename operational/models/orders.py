@@ -1,4 +1,4 @@
-"""Maintenance documents (SPEC P3–P5) and the two tables every workflow document shares.
+"""Maintenance documents and the two tables every workflow document shares.
 
 Plans, periodic orders and corrective orders are *workflow documents*: each has a state, a
 ``version`` (optimistic locking — a stale form is refused, never silently overwritten), an office
@@ -71,12 +71,25 @@ plan_object = Table(
 
 
 class PeriodicPlan(WorkflowDocument, Base):
-    """A periodic work plan (定期计划): who is responsible, how often, from when, for which objects."""
+    """A periodic work plan (定期计划): who is responsible, how often, from when, for which objects.
+
+    A change to an approved plan is a new plan, its next version: ``supersedes_id`` names the
+    plan it replaces (at most one next version per plan), ``revision`` counts the versions (1 for
+    a first plan; not the workflow ``version``, which counts the moves of one document) and
+    ``takes_over_on`` is the day the new version takes over; the old one then ends the day
+    before (docs/workflow.md, "Changing and ending an approved plan").
+    """
 
     __tablename__ = "maint_periodic_plan"
     __table_args__ = (
         CheckConstraint("every >= 1", name="every_positive"),
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="end_after_start"),
+        CheckConstraint(
+            "(supersedes_id IS NULL AND takes_over_on IS NULL)"
+            " OR (supersedes_id IS NOT NULL AND takes_over_on IS NOT NULL)",
+            name="version_takes_over",
+        ),
+        Index(None, "supersedes_id", unique=True),
     )
 
     name: Mapped[str] = mapped_column(String(200))
@@ -88,6 +101,11 @@ class PeriodicPlan(WorkflowDocument, Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date, default=None)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("maint_periodic_plan.id"), default=None
+    )
+    takes_over_on: Mapped[date | None] = mapped_column(Date, default=None)
 
 
 class PeriodicOrder(WorkflowDocument, Base):

@@ -12,7 +12,7 @@ from operational.models.base import Base, UTCDateTime, utcnow
 
 
 class Role(enum.StrEnum):
-    """The roles of SPEC §0; one person may hold several, each with its own scope."""
+    """The roles staff hold; `operational/auth.py` maps each to its permissions; one person may hold several, each with its own scope."""
 
     GROUP_ADMIN = "group_admin"
     HQ_VIEWER = "hq_viewer"

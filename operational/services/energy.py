@@ -1,6 +1,6 @@
 """Energy commands: metering points, meter installations and replacements, readings, corrections.
 
-Every command validates against DOMAIN §1, writes in the caller's transaction, appends audit
+Every command validates against docs/energy-marts.md, writes in the caller's transaction, appends audit
 entries and raises :class:`~operational.errors.DomainError` with a catalogue key (``energy.*``)
 so the form and the command line show the message in the user's language. A roll-over or an
 unusually high reading raises a :class:`ConfirmationNeeded` subclass naming the confirmation the
@@ -601,7 +601,7 @@ def _evaluate(
     confirm_high: bool,
     exclude_id: int | None = None,
 ) -> _Evaluation:
-    """Every entry check of DOMAIN §1 for one reading; raises the first that fails."""
+    """Every entry check of docs/energy-marts.md for one reading; raises the first that fails."""
     zone = office.timezone
     if read_at > now + CLOCK_SKEW:
         raise DomainError("energy.reading.future", time=local_text(read_at, zone))
@@ -1067,7 +1067,7 @@ def replace_meter(
     """End the installed meter (final reading) and start the next (initial reading), same instant.
 
     The new meter keeps the old one's multiplier and digits unless given. The final reading must
-    not be lower than the last reading unless that is a plausible roll-over (DOMAIN §1).
+    not be lower than the last reading unless that is a plausible roll-over (docs/energy-marts.md).
     """
     point, office = _point(session, point_code)
     actor_name = _actor_name(actor, Permission.MANAGE_METERS, office.code)

@@ -1,4 +1,4 @@
-"""The fault library (故障库, SPEC P16): add entries, search them, read them for an object's type.
+"""The fault library (故障库): add entries, search them, read them for an object's type.
 
 The library belongs to the group: every office reads the same entries, and only holders of
 ``MANAGE_FAULTS`` (group administrators, engineering supervisors) add to it. An entry filed under

@@ -1,4 +1,4 @@
-"""Object management (对象管理, SPEC P1–P2): the type tree, offices' objects, labels, object cards.
+"""Object management (对象管理): the type tree, offices' objects, labels, object cards.
 
 The group defines the type tree (``add_object_type``); offices add objects one by one
 (``add_object``) or by import (``operational.imports.objects``). An object records the attributes

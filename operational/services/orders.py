@@ -1,4 +1,4 @@
-"""Periodic and corrective orders (SPEC P4, P5): assign, process, verify — all through the engine.
+"""Periodic and corrective orders: assign, process, verify — all through the engine.
 
 Every function takes the ``expected_version`` the user's form was opened on; the engine refuses a
 stale form, a move from the wrong state and a move the user may not take. The caller commits.
@@ -10,7 +10,7 @@ note (what was done); the go-live history import writes its events without one
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from operational import audit, entry
 from operational.auth import Grant, Permission, Principal
-from operational.errors import DomainError, NotFound, PermissionDenied, Term
+from operational.errors import DomainError, NotFound, PermissionDenied, Problems, Term
 from operational.models import (
     ChecklistAnswer,
     ClockPolicy,
@@ -62,26 +62,6 @@ class Answer:
     corrective: CorrectiveSpec | None = None
 
 
-class OrderRefused(DomainError):
-    """A step refused for more than one reason, all listed in ``problems`` (a single reason is
-    raised as itself)."""
-
-    def __init__(self, problems: Sequence[DomainError]) -> None:
-        super().__init__("orders_ui2.refused", count=len(problems))
-        self.problems = list(problems)
-
-    def message(self, language: str) -> str:
-        return " ".join(problem.message(language) for problem in self.problems)
-
-
-def _refuse(problems: Sequence[DomainError]) -> None:
-    """Raise every problem at once (nothing when there is none)."""
-    if len(problems) == 1:
-        raise problems[0]
-    if problems:
-        raise OrderRefused(problems)
-
-
 def work_note(note: str) -> str:
     """The work note of a step that marks an order done, stripped; an empty one is refused."""
     text = note.strip()
@@ -90,8 +70,12 @@ def work_note(note: str) -> str:
     return text
 
 
+WORK_NOTE_REQUIRED = "orders_ui2.work_note_required"
+WORK_NOTE = Term("orders_ui2.field.work_note")
+
+
 def _work_note_missing() -> DomainError:
-    return DomainError("orders_ui2.work_note_required", field=Term("orders_ui2.field.work_note"))
+    return DomainError(WORK_NOTE_REQUIRED, column=WORK_NOTE)
 
 
 def office_by_code(session: Session, code: str) -> Office:
@@ -274,24 +258,24 @@ def complete_periodic(
     unknown = set(answers) - {i.id for i in items}
     if unknown:
         raise DomainError("orders.unknown_checklist_item")
-    problems: list[DomainError] = []
+    problems = Problems(order=("checklist", "work_note"))
     missing = [i for i in items if i.id not in answers]
     if missing:
-        problems.append(DomainError("orders.checklist_incomplete", count=len(missing)))
+        problems.add("checklist", "orders.checklist_incomplete", count=len(missing))
     without = [
         i.text
         for i in items
         if i.id in answers and not answers[i.id].ok and answers[i.id].corrective is None
     ]
     if without:
-        problems.append(DomainError("orders.failed_item_needs_corrective", item=without[0]))
+        problems.add("checklist", "orders.failed_item_needs_corrective", item=without[0])
     if not note.strip():
-        problems.append(_work_note_missing())
+        problems.add("work_note", WORK_NOTE_REQUIRED, column=WORK_NOTE)
     office = session.get_one(Office, order.office_id)
     raised: list[CorrectiveOrder] = []
 
     def apply() -> None:
-        _refuse(problems)  # the engine has checked the form, the state and the user
+        problems.raise_if_any()  # the engine has checked the form, the state and the user
         for item in items:
             answer = answers[item.id]
             item.ok = answer.ok

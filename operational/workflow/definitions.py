@@ -1,4 +1,4 @@
-"""The document types of maintenance control, as data for the engine (SPEC P3–P5).
+"""The document types of maintenance control, as data for the engine.
 
 Later documents (inspections, repairs, complaints, …) add their own :class:`DocumentType` here.
 """
@@ -19,6 +19,17 @@ PERIODIC_PLAN = register(
         states=("draft", "submitted", "approved", "returned"),
         transitions=(
             Transition("draft", (None,), "draft", Permission.DRAFT_PLANS),
+            # The next version of an approved plan, drafted as a new plan (plans.change_plan).
+            Transition("change", (None,), "draft", Permission.DRAFT_PLANS),
+            # The drafter edits a draft or a returned plan (then submits it again).
+            Transition(
+                "revise",
+                ("draft", "returned"),
+                "draft",
+                Permission.DRAFT_PLANS,
+                party="drafted_by_id",
+                todo=False,
+            ),
             Transition(
                 "submit",
                 ("draft", "returned"),
@@ -28,6 +39,12 @@ PERIODIC_PLAN = register(
             ),
             Transition("approve", ("submitted",), "approved", Permission.APPROVE_PLANS),
             Transition("return", ("submitted",), "returned", Permission.APPROVE_PLANS),
+            # An approved plan ends from a day on (no orders for later dates) ...
+            Transition("end", ("approved",), "approved", Permission.APPROVE_PLANS, todo=False),
+            # ... or, when its next version is approved, ends the day before that one takes over.
+            Transition(
+                "supersede", ("approved",), "approved", Permission.APPROVE_PLANS, todo=False
+            ),
         ),
     )
 )

@@ -28,7 +28,7 @@ from pipelines.defs.checking import checks_of, run_selected_checks
 from pipelines.defs.checks import all_checks
 from pipelines.defs.energy import PYTHON_TABLES as ENERGY_TABLES
 from pipelines.defs.energy import energy_assets
-from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseBuild
+from pipelines.defs.resources import BUILD_STEPS, WAREHOUSE_POOL, WarehouseBuild
 from pipelines.defs.sla import PYTHON_TABLES as SLA_TABLES
 from pipelines.defs.sla import sla_assets
 from warehouse.energy import REQUIRED_MODELS as ENERGY_INPUTS
@@ -201,6 +201,7 @@ def published_warehouse(
 
 
 all_assets = [raw_tables, *model_assets, *sla_assets, *energy_assets, published_warehouse]
+BUILD_STEPS.total = len(all_assets)  # each writes the build in one go: its progress, step by step
 
 # Every check runs in exactly the step that builds its table.
 if sorted(str(k) for a in all_assets for k in a.check_keys) != sorted(

@@ -12,6 +12,7 @@ from pipelines.defs.calendar import calendar_checks
 from pipelines.defs.checking import CheckOutcome, WarehouseCheck, warehouse_check
 from pipelines.defs.energy import energy_checks
 from pipelines.defs.sla import sla_checks
+from pipelines.defs.suppliers import supplier_checks
 
 DIM_OFFICE = dg.AssetKey(["marts", "dim_office"])
 
@@ -36,4 +37,10 @@ def dim_office_has_city(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
 
 
 org_checks = [dim_office_code_unique, dim_office_has_city]
-all_checks: list[WarehouseCheck] = [*org_checks, *sla_checks, *energy_checks, *calendar_checks]
+all_checks: list[WarehouseCheck] = [
+    *org_checks,
+    *sla_checks,
+    *energy_checks,
+    *calendar_checks,
+    *supplier_checks,
+]

@@ -1,4 +1,4 @@
-"""Energy (issue 3): the incremental ``marts/energy_*`` asset and its blocking checks.
+"""Energy: the incremental ``marts/energy_*`` asset and its blocking checks.
 
 The intervals, office-local days, months and exceptions are kept incrementally by
 :func:`warehouse.energy.build_energy` in the run's build file (which starts as a copy of the
@@ -172,7 +172,7 @@ energy_checks = [
     pool=WAREHOUSE_POOL,
 )
 def energy_marts(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  # type: ignore[no-untyped-def]
-    """Intervals, office-local days, months and exceptions of the meter readings (DOMAIN §1):
+    """Intervals, office-local days, months and exceptions of the meter readings (docs/energy-marts.md):
     incremental from the last published build, full on a first build (docs/energy-marts.md)."""
     run_id = context.op_execution_context.run_id
     with warehouse.connect(run_id) as con:

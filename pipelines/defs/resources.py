@@ -21,6 +21,17 @@ WAREHOUSE_POOL = "warehouse"  # every step that writes a build file runs in this
 # Build files held open for a whole in-process run (see ``shared_connections``): path → connection.
 _SHARED: dict[Path, duckdb.DuckDBPyConnection] = {}
 _SHARING: list[bool] = []
+_STEPS_DONE: dict[Path, int] = {}  # build file → steps of its run finished in this process
+
+
+@dataclass
+class BuildSteps:
+    """How many steps a whole build has (set where the assets are defined), for its progress."""
+
+    total: int | None = None
+
+
+BUILD_STEPS = BuildSteps()
 
 # Build settings: no insertion order to keep (every mart states its own order), so DuckDB may
 # stream and spill instead of buffering whole intermediate results.
@@ -154,6 +165,7 @@ class WarehouseBuild(dg.ConfigurableResource):  # type: ignore[type-arg]
             else duckdb.connect(str(path), config=_BUILD_CONFIG) as con
         ):
             if first:
+                _STEPS_DONE[path] = 0
                 write_run_params(
                     con,
                     version=run_id,
@@ -161,10 +173,15 @@ class WarehouseBuild(dg.ConfigurableResource):  # type: ignore[type-arg]
                     database_backend=database_backend(self.database_url),
                 )
             yield con
+        # A step has written its tables: say so for the pages (publishing is the last step).
+        _STEPS_DONE[path] = _STEPS_DONE.get(path, 0) + 1
+        if path.exists():
+            self.warehouse.report_progress(run_id, _STEPS_DONE[path], BUILD_STEPS.total)
 
     def release(self, run_id: str) -> None:
         """Close the run's shared connection, if any (before the file is published or discarded)."""
         close_shared(self.build_path(run_id))
+        _STEPS_DONE.pop(self.build_path(run_id), None)
 
     @contextmanager
     def read(self, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -1,4 +1,4 @@
-"""SLA (issue 4): the ``marts/sla_clocks`` asset, its blocking checks, and order generation.
+"""SLA: the ``marts/sla_clocks`` asset, its blocking checks, and order generation.
 
 ``marts/sla_clocks`` (with ``sla/order_events``) is built in Python
 (:func:`warehouse.sla.build_sla_clocks`: the shared business-time SQL needs its calendar expanded
@@ -62,7 +62,7 @@ def sla_clock_met_not_past_due(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
 @warehouse_check(SLA_CLOCKS)
 def sla_clock_matches_operational(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """The recomputed deadline equals the one the operational core stored: the warehouse and
-    the live system must show the same figures (DOMAIN §2)."""
+    the live system must show the same figures (docs/sla-clocks.md)."""
     count, sample = _documents(
         con,
         # The live deadline also counts pauses after as_of, and a paused clock has none yet.

@@ -1,4 +1,4 @@
-"""The working-calendar page (工作日历, SPEC C2) as an office manager and the group administrator
+"""The working-calendar page (工作日历) as an office manager and the group administrator
 use it: weekly hours with several intervals, holidays and working days, a preview of deadlines,
 imports with their row report and templates, corrective-order targets, and the warning that a
 coming year has no public holidays. The demo ``manager`` runs SH001 and must see and change no

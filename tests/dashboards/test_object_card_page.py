@@ -1,4 +1,4 @@
-"""The object card (/object?code=…, SPEC P2) and the fault library page (P16), on the demo site."""
+"""The object card (/object?code=…) and the fault library page (P16), on the demo site."""
 
 from __future__ import annotations
 

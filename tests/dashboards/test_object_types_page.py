@@ -1,4 +1,4 @@
-"""The object-types page (SPEC P1): the group administrator maintains the type tree.
+"""The object-types page: the group administrator maintains the type tree.
 
 The tree per discipline with attributes and work standards; adding a type; changing a type's
 name, attributes and checklist (issued orders keep theirs; a stale form is refused); uploading

@@ -1,4 +1,4 @@
-"""The fault library (故障库, SPEC P16): add, search (any case, Chinese), inherit, demo entries.
+"""The fault library (故障库): add, search (any case, Chinese), inherit, demo entries.
 
 Runs on SQLite and PostgreSQL (the ``session`` fixture), since the search is SQL on both.
 """

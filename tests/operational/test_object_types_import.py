@@ -1,4 +1,4 @@
-"""The object-type tree import (SPEC P1): ``propcloud import object-types``.
+"""The object-type tree import: ``propcloud import object-types``.
 
 All or nothing with row-numbered errors in both languages; parents anywhere in the file; a
 stored type renamed, given attributes and a new checklist but never moved; a checklist change

@@ -1,4 +1,4 @@
-"""The objects import (SPEC P1) and the object QR label sheet (P2).
+"""The objects import and the object QR label sheet (P2).
 
 All or nothing with row-numbered errors in both languages, attributes checked against the
 row's type (kind, required), idempotent, CSV and XLSX; labels open the object card.

@@ -1,4 +1,4 @@
-"""Corrective orders (纠正派工单, SPEC P5): raise → assign → process → verify, or sent back."""
+"""Corrective orders (纠正派工单): raise → assign → process → verify, or sent back."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from test_workflow_support import T0, World, build_world
 from operational import audit, sla
 from operational.auth import Grant, Principal, system_principal
 from operational.db import alembic_config, create_db_engine, upgrade
-from operational.errors import DomainError, Term
+from operational.errors import DomainError, FormRejected, Term
 from operational.imports.work_orders import import_work_orders_file
 from operational.models import (
     AuditEntry,
@@ -30,7 +31,7 @@ from operational.models import (
     WorkflowEvent,
 )
 from operational.services import calendars, lookup, orders
-from operational.services.orders import Answer, CorrectiveSpec, OrderRefused
+from operational.services.orders import Answer, CorrectiveSpec
 from operational.sla import ClockTarget, ClockUnit
 from tests.conftest import BACKENDS, fresh_database_url
 
@@ -69,7 +70,7 @@ def test_processing_without_a_work_note_is_refused_naming_the_field(
     with pytest.raises(DomainError) as refused:
         orders.process_corrective(w.session, w["tech"], order, order.version, note, at=T0 + 2 * H)
     assert refused.value.key == "orders_ui2.work_note_required"
-    assert refused.value.params == {"field": Term("orders_ui2.field.work_note")}
+    assert refused.value.params == {"column": Term("orders_ui2.field.work_note")}
     assert "处理情况" in refused.value.message("zh_CN")
     assert "What was done" in refused.value.message("en")
     assert order.state == "assigned"
@@ -100,7 +101,7 @@ def test_completing_a_periodic_order_lists_every_problem_and_needs_a_note(
     orders.assign(w.session, w["eng"], order, "tech", order.version)
     items = orders.checklist(w.session, order)
     partial = {items[0].id: Answer(ok=False)}  # a ✗ without its corrective, the rest missing
-    with pytest.raises(OrderRefused) as refused:
+    with pytest.raises(FormRejected) as refused:
         orders.complete_periodic(w.session, w["tech"], order, partial, order.version, note=" ")
     assert [p.key for p in refused.value.problems] == [
         "orders.checklist_incomplete",
@@ -409,7 +410,9 @@ def test_migration_0012_adds_the_office_and_keeps_the_audit_log_append_only(
     backend: str, tmp_path: Path
 ) -> None:
     for url in fresh_database_url(backend, tmp_path):
-        upgrade(url, "0011_energy_followups")
+        before = ScriptDirectory.from_config(alembic_config(url)).get_revision("0012_audit_office")
+        assert before is not None and isinstance(before.down_revision, str)
+        upgrade(url, before.down_revision)
         db = create_db_engine(url)
         try:
             with db.begin() as c:
@@ -427,7 +430,7 @@ def test_migration_0012_adds_the_office_and_keeps_the_audit_log_append_only(
             for statement in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"):
                 with pytest.raises(DBAPIError), db.begin() as c:
                     c.execute(text(statement))
-            command.downgrade(alembic_config(url), "0011_energy_followups")
+            command.downgrade(alembic_config(url), before.down_revision)
             assert "office_id" not in {c["name"] for c in inspect(db).get_columns("audit_log")}
             with pytest.raises(DBAPIError), db.begin() as c:  # the triggers survive it too
                 c.execute(text("DELETE FROM audit_log"))

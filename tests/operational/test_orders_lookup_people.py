@@ -1,4 +1,4 @@
-"""Finding an order by its number and checking the people named on it (SPEC P4, P5): any
+"""Finding an order by its number and checking the people named on it: any
 number the engine or the go-live import gave, and every scope a role can be held at."""
 
 from __future__ import annotations

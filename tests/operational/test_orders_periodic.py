@@ -1,4 +1,4 @@
-"""Periodic orders (定期工单, SPEC P4): issued → assigned → checklist answered → closed."""
+"""Periodic orders (定期工单): issued → assigned → checklist answered → closed."""
 
 from __future__ import annotations
 

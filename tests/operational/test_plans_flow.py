@@ -1,4 +1,4 @@
-"""Periodic plans (定期计划, SPEC P3), order generation (P4) and objects (P1)."""
+"""Periodic plans (定期计划), order generation (P4) and objects (P1)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from test_workflow_support import T0, World, build_world
 
 from operational.auth import system_principal
-from operational.errors import DomainError, PermissionDenied
+from operational.errors import DomainError, FormRejected, PermissionDenied
 from operational.models import Discipline, Frequency, PeriodicOrder
 from operational.services import objects, orders, plans
 from operational.workflow import engine
@@ -88,12 +88,18 @@ def test_a_plan_is_checked_before_it_is_drafted(session: Session) -> None:
     }
     with pytest.raises(DomainError) as unknown:
         plans.draft_plan(s, world["clean"], **common, object_codes=["LB-1", "LB-9"])  # type: ignore[arg-type]
-    assert unknown.value.params["code"] == "LB-9"
+    assert isinstance(unknown.value, FormRejected)
+    [problem] = unknown.value.problems
+    assert (problem.field, problem.key, problem.params["code"]) == (
+        "objects",
+        "orders.unknown_object",
+        "LB-9",
+    )
     with pytest.raises(DomainError) as ends_early:
         plans.draft_plan(
             s, world["clean"], **common, end_date=date(2026, 3, 1), object_codes=["LB-1"]
         )  # type: ignore[arg-type]
-    assert ends_early.value.key == "plans.end_before_start"
+    assert [p.key for p in ends_early.value.problems] == ["plans.end_before_start"]  # type: ignore[attr-defined]
 
 
 def test_generation_twice_gives_the_same_orders(session: Session) -> None:

@@ -57,9 +57,10 @@ def test_dim_office_has_blocking_checks() -> None:
     checks = {(k.asset_key, k.name) for k in graph.asset_check_keys}
     assert (key("marts/dim_office"), "dim_office_code_unique") in checks
     assert (key("marts/dim_office"), "dim_office_has_city") in checks
-    # every check blocks the publication, except the warning that next year has no holidays
+    # every check blocks the publication, except the warnings that next year has no holidays
+    # and that a nonconformity's breach points are not priced by its contract's standard
     warnings = {k.name for k in graph.asset_check_keys if not graph.get_check_spec(k).blocking}
-    assert warnings == {"holidays_loaded_for_next_year"}
+    assert warnings == {"holidays_loaded_for_next_year", "breach_points_priced_by_standard"}
 
 
 def test_a_schedule_refreshes_everything() -> None:
@@ -107,7 +108,7 @@ def test_a_run_has_a_step_per_layer_not_per_table() -> None:
             assert assets_def.can_subset
         for check_key in assets_def.check_keys:
             assert check_key.asset_key in assets_def.keys
-    assert len(graph.asset_check_keys) == 10
+    assert len(graph.asset_check_keys) == 13
 
 
 def test_every_asset_is_described_in_words_not_sql() -> None:

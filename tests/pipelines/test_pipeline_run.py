@@ -49,7 +49,7 @@ def test_materialize_all_assets(org_url: str, tmp_path: Path) -> None:
     assert Warehouse(tmp_path).current_version() == result.run_id
     evaluations = result.get_asset_check_evaluations()
     assert {e.check_name for e in evaluations} >= {"dim_office_code_unique", "dim_office_has_city"}
-    assert len(evaluations) == 10
+    assert len(evaluations) == 13
     assert all(e.passed for e in evaluations if e.check_name != "holidays_loaded_for_next_year")
     # every table is still its own asset, with its own row count
     counts = {

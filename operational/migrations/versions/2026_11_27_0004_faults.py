@@ -4,7 +4,7 @@ Revision ID: 0004_faults
 Revises: 0003_maintenance
 Create Date: 2026-11-27 14:00:00.000000
 
-``maint_fault`` holds the group's fault library (故障库, SPEC P16). Attributes of an object type
+``maint_fault`` holds the group's fault library (故障库). Attributes of an object type
 may now be required (``maint_object_type_attribute.required``, false for existing rows).
 """
 

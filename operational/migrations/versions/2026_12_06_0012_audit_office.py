@@ -1,7 +1,7 @@
 """audit office: the office an audit entry concerns, and indexes for the order list
 
 Revision ID: 0012_audit_office
-Revises: 0011_energy_followups
+Revises: 0016_suppliers
 Create Date: 2026-12-06 12:00:00.000000
 
 ``audit_log.office_id`` (nullable) names the office whose record an entry concerns; NULL is a
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_audit_office"
-down_revision: str | None = "0011_energy_followups"
+down_revision: str | None = "0016_suppliers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -128,7 +128,7 @@ exceptions as (
     group by office_code
 ),
 
--- The parent points' losses in the last complete month (complete data only, DOMAIN §1),
+-- The parent points' losses in the last complete month (complete data only, docs/energy-marts.md),
 -- beyond the watch threshold, with the month before for comparison.
 losses as (
     select
