@@ -563,7 +563,9 @@ def move_older_orders(
                     answers = {
                         a.id: orders.Answer(ok=True) for a in orders.checklist(session, order)
                     }
-                    orders.complete_periodic(session, worker, order, answers, order.version, at=at)
+                    orders.complete_periodic(
+                        session, worker, order, answers, order.version, note="ok", at=at
+                    )
                     moves += 1
                 else:
                     if order.state == "assigned":
@@ -576,7 +578,9 @@ def move_older_orders(
                             )
                             at, moves = at + 2 * step, moves + 2
                             counts["paused"] += 1
-                        orders.process_corrective(session, worker, order, order.version, at=at)
+                        orders.process_corrective(
+                            session, worker, order, order.version, "done", at=at
+                        )
                         at, moves = at + step, moves + 1
                     orders.verify_corrective(
                         session, boss, order, order.version, accepted=True, at=at

@@ -165,6 +165,23 @@ PAGES: tuple[PageSpec, ...] = (
         ADMINISTRATION,
         url_path="imports",
     ),
+    PageSpec(
+        "views/order_list.py",
+        "orders_ui2.nav.order_list",
+        ":material/manage_search:",
+        Permission.VIEW_ORDERS,
+        MAINT,
+        url_path="order_list",  # ?office=&discipline=&state=&month=&late= pre-fill the filters
+        probes=(("office", "office"),),
+    ),
+    PageSpec(
+        "views/audit_log.py",
+        "orders_ui2.nav.audit_log",
+        ":material/policy:",
+        Permission.VIEW_AUDIT_LOG,
+        "orders_ui2.nav.section_audit",
+        url_path="audit_log",
+    ),
 )
 
 

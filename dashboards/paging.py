@@ -22,6 +22,10 @@ NODES = 20
 """City companies or offices per page of a table or heat-map of them."""
 LATE_ORDERS = 50
 """Late orders per page of the SLA page's list."""
+ORDER_LIST = 50
+"""Orders per page of the order search."""
+AUDIT_ENTRIES = 50
+"""Entries per page of the audit log."""
 
 
 @dataclass(frozen=True)

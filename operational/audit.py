@@ -1,4 +1,11 @@
-"""Writing to the append-only audit log, in the same transaction as the change it records."""
+"""Writing to the append-only audit log, in the same transaction as the change it records.
+
+An entry that concerns one office's record (an object, a reading, an office's calendar or
+targets) names that office (``office_id``), so that a city's internal audit reads its offices'
+entries; an entry without one (users, the group's object-type tree and calendar, an import
+spanning offices) is group-level and read only at group scope
+(``operational.services.lookup.audit_entries``).
+"""
 
 from __future__ import annotations
 
@@ -34,8 +41,11 @@ def record(
     entity_key: str,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
+    office_id: int | None = None,
 ) -> AuditEntry:
-    """Append one audit entry; it commits or rolls back with the caller's transaction."""
+    """Append one audit entry; it commits or rolls back with the caller's transaction.
+
+    ``office_id``: the office whose record the entry concerns (None: a group-level entry)."""
     entry = AuditEntry(
         actor=actor,
         action=action,
@@ -43,6 +53,7 @@ def record(
         entity_key=entity_key,
         before=snapshot(before) if before is not None else None,
         after=snapshot(after) if after is not None else None,
+        office_id=office_id,
     )
     session.add(entry)
     return entry

@@ -45,6 +45,7 @@ class Permission(enum.StrEnum):
     VIEW_OBJECTS = "view_objects"  # an office's object cards (scan a label)
     MANAGE_FAULTS = "manage_faults"  # the group's fault library (故障库)
     MANAGE_CALENDARS = "manage_calendars"  # an office's working hours and holidays (工作日历)
+    VIEW_AUDIT_LOG = "view_audit_log"  # the audit log of the offices in scope (审计日志)
 
 
 _ANALYTICS_READERS = {
@@ -114,6 +115,11 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_OBJECTS: frozenset(Role) - {Role.SUPPLIER_USER},
     Permission.MANAGE_FAULTS: frozenset({Role.GROUP_ADMIN, Role.ENGINEERING_SUPERVISOR}),
     Permission.MANAGE_CALENDARS: frozenset({Role.OFFICE_MANAGER, Role.GROUP_ADMIN}),
+    # Internal audit reads who changed what; a city's audit manager its city's offices only
+    # (group-level entries, which name no office, only at group scope).
+    Permission.VIEW_AUDIT_LOG: frozenset(
+        {Role.GROUP_AUDIT_MANAGER, Role.CITY_AUDIT_MANAGER, Role.GROUP_ADMIN}
+    ),
 }
 
 

@@ -7,11 +7,17 @@ always passing the version the form was drawn from, so a form someone else overt
 (``StaleVersion``) with a message, as is a step the user's role may not take. Actions run in
 widget callbacks, so the form below already shows their result. The to-do page opens an order
 here (session key ``maint_open_order``); so does the address ``?order=<number>``.
+
+Below the form, the order's whole history (who raised, assigned, processed, verified, sent back,
+put on hold and resumed it, when, with their notes) from the engine's events, and its deadline:
+met, pending, or how late it is or was in its clock's time (``lookup.ClockSummary``, the rule of
+docs/sla-clocks.md). Every time is on the office's clock. Marking an order done needs a work
+note (the service refuses an empty one; the form keeps what was typed).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -26,6 +32,8 @@ from dashboards.session import (
     show_flash,
     tr,
 )
+from dashboards.text import md
+from operational import sla
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError
@@ -57,14 +65,55 @@ PHONE_CSS = """
 """
 
 
-def local_text(moment: datetime | None) -> str:
+def local_text(moment: datetime | None, zone: str = DISPLAY_ZONE) -> str:
     if moment is None:
         return "—"
-    return moment.astimezone(ZoneInfo(DISPLAY_ZONE)).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
 def person_text(person: lookup.Person | None) -> str:
-    return "—" if person is None else f"{person.display_name} ({person.username})"
+    if person is None:
+        return "—"
+    if person.display_name == person.username:  # a system actor (cli, demo, pipeline)
+        return person.username
+    return f"{person.display_name} ({person.username})"
+
+
+def duration_text(minutes: float) -> str:
+    """A span of clock time in hours and minutes (whole minutes, rounded up)."""
+    whole = int(-(-minutes // 1))
+    if whole < 1:
+        return tr("orders_ui2.duration.under_a_minute")
+    hours, rest = divmod(whole, 60)
+    if hours:
+        return tr("orders_ui2.duration.hours_minutes", hours=f"{hours:,}", minutes=rest)
+    return tr("orders_ui2.duration.minutes", minutes=rest)
+
+
+def deadline_text(clock: lookup.ClockSummary | None, zone: str) -> str:
+    """The deadline as a reader wants it: when, and met / not yet due / how late (in the
+    clock's time: working time on an office calendar, else round the clock)."""
+    if clock is None:
+        return tr("orders_ui2.order.no_deadline")
+    if clock.due_at is None:
+        return tr("orders_ui2.order.paused")
+    text = local_text(clock.due_at, zone)
+    if clock.started_at > datetime.now(UTC):
+        return f"{text} ({tr('orders_ui2.order.starts', start=local_text(clock.started_at, zone))})"
+    if clock.state is sla.ClockState.BREACHED:
+        calendar = (
+            "orders_ui2.order.business_time"
+            if clock.target.calendar_kind == "office"
+            else "orders_ui2.order.calendar_time"
+        )
+        late = tr(
+            "orders_ui2.order.late",
+            late=duration_text(clock.late_minutes),
+            calendar=tr(calendar),
+        )
+        return f"{text} · {late}"
+    word = "met" if clock.state is sla.ClockState.MET else "pending"
+    return f"{text} · {tr(f'orders_ui2.order.{word}')}"
 
 
 # ---------------------------------------------------------------- callbacks
@@ -143,11 +192,15 @@ def _complete(
     user: Principal, document_no: str, version: int, lines: tuple[lookup.ChecklistLine, ...]
 ) -> None:
     answers = _answers(document_no, lines)
+    note = str(st.session_state.get(f"complete_note_{document_no}") or "")
     try:
         with unit_of_work(operational_engine()) as db:
             order = get_order(db, user, document_no)
             assert isinstance(order, PeriodicOrder)
-            raised = [c.document_no for c in complete_periodic(db, user, order, answers, version)]
+            raised = [
+                c.document_no
+                for c in complete_periodic(db, user, order, answers, version, note=note)
+            ]
     except DomainError as refused:
         flash(error_text(refused), ok=False)
         return
@@ -220,23 +273,80 @@ def _resume(user: Principal, document_no: str, version: int) -> None:
 
 
 def show_details(view: lookup.OrderView) -> None:
-    st.subheader(f"{view.document_no} · {view.title}")
+    """The order's facts; stored text (title, names, description) is shown as text."""
+    zone = view.timezone
+    st.subheader(f"{md(view.document_no)} · {md(view.title)}")
     lines = [
         (tr("maint_ui.col.document_type"), tr(f"workflow.document.{view.document_type}")),
         (tr("maint_ui.col.state"), tr(f"workflow.state.{view.state}")),
-        (tr("maint_ui.col.office_code"), f"{view.office_code} {view.office_name}"),
+        (tr("maint_ui.col.office_code"), md(f"{view.office_code} {view.office_name}")),
         (tr("maint_ui.col.discipline"), tr(f"discipline.{view.discipline}")),
-        (tr("maint_ui.order.responsible"), person_text(view.responsible)),
-        (tr("maint_ui.order.handler"), person_text(view.handler)),
-        (tr("maint_ui.col.due_at"), f"{local_text(view.due_at)} ({DISPLAY_ZONE})"),
+        (tr("maint_ui.order.responsible"), md(person_text(view.responsible))),
+        (tr("maint_ui.order.handler"), md(person_text(view.handler))),
+        (tr("orders_ui2.order.deadline"), md(deadline_text(view.clock, zone))),
     ]
+    if view.clock is not None and view.clock.stopped_at is not None:
+        lines.append((tr("orders_ui2.order.finished"), local_text(view.clock.stopped_at, zone)))
     if view.scheduled_for is not None:
         lines.append((tr("maint_ui.order.scheduled_for"), view.scheduled_for.isoformat()))
     if view.object_label:
-        lines.append((tr("maint_ui.order.object"), view.object_label))
+        lines.append((tr("maint_ui.order.object"), md(view.object_label)))
     if view.description:
-        lines.append((tr("maint_ui.raise.description"), view.description))
+        lines.append((tr("maint_ui.raise.description"), md(view.description)))
     st.markdown("\n".join(f"- **{label}**: {value}" for label, value in lines))
+    st.caption(tr("orders_ui2.order.times_in", zone=zone))
+
+
+def history_details(line: lookup.HistoryLine) -> str:
+    """What a move's payload says, in words: the handler named, the reason of a wait, the
+    corrective orders a checklist raised, the note."""
+    parts: list[str] = []
+    if line.handler:
+        parts.append(tr("orders_ui2.history.handler", handler=line.handler))
+    if line.responsible:
+        parts.append(tr("orders_ui2.history.responsible", responsible=line.responsible))
+    if line.reason:
+        parts.append(
+            tr("orders_ui2.history.reason", reason=tr(f"orders.wait_reason.{line.reason}"))
+        )
+    if line.corrective_orders:
+        numbers = ", ".join(line.corrective_orders)
+        parts.append(tr("orders_ui2.history.corrective", numbers=numbers))
+    if line.note:
+        parts.append(line.note)
+    return "；".join(parts) if parts else "—"
+
+
+def history_table(view: lookup.OrderView) -> pl.DataFrame:
+    """The order's moves, oldest first, times on the office's clock."""
+    zone = view.timezone
+    when = f"{tr('orders_ui2.history.at')} ({zone})"
+    columns = {
+        when: [local_text(line.at, zone) for line in view.history],
+        tr("orders_ui2.history.actor"): [person_text(line.actor) for line in view.history],
+        tr("orders_ui2.history.step"): [
+            tr(f"workflow.transition.{line.transition}") for line in view.history
+        ],
+        tr("orders_ui2.history.state"): [
+            tr(f"workflow.state.{line.to_state}") for line in view.history
+        ],
+        tr("orders_ui2.history.details"): [history_details(line) for line in view.history],
+    }
+    return pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
+
+
+def show_history(view: lookup.OrderView) -> None:
+    st.markdown(f"**{tr('orders_ui2.history.title')}**")
+    if not view.history:
+        st.caption(tr("orders_ui2.history.empty"))
+        return
+    table = history_table(view)
+    st.dataframe(table, hide_index=True)
+    excel_download(
+        table,
+        f"{view.document_no}-{tr('orders_ui2.history.title')}",
+        key=f"history_excel_{view.document_no}",
+    )
 
 
 def assign_form(user: Principal, view: lookup.OrderView, handlers: list[lookup.Person]) -> None:
@@ -273,11 +383,11 @@ def checklist_form(
     for line in view.checklist:
         if line.object_code != current_object:
             current_object = line.object_code
-            st.markdown(f"*{line.object_name} ({line.object_code})*")
+            st.markdown(f"*{md(f'{line.object_name} ({line.object_code})')}*")
         key = f"ck_{view.document_no}_{line.answer_id}"
         with st.container(border=True):
             choice = st.radio(
-                line.text,
+                md(line.text),
                 list(choices),
                 index=None,
                 format_func=choices.__getitem__,
@@ -300,6 +410,11 @@ def checklist_form(
                 )
                 st.text_area(tr("maint_ui.raise.description"), key=f"{key}_description")
             st.text_input(tr("maint_ui.order.note"), key=f"{key}_note")
+    st.text_area(
+        tr("orders_ui2.field.work_note"),
+        placeholder=tr("orders_ui2.order.work_note_hint"),
+        key=f"complete_note_{view.document_no}",
+    )
     st.button(
         tr("workflow.transition.complete"),
         type="primary",
@@ -311,7 +426,11 @@ def checklist_form(
 
 
 def process_form(user: Principal, view: lookup.OrderView) -> None:
-    st.text_area(tr("maint_ui.order.work_note"), key=f"process_note_{view.document_no}")
+    st.text_area(
+        tr("orders_ui2.field.work_note"),
+        placeholder=tr("orders_ui2.order.work_note_hint"),
+        key=f"process_note_{view.document_no}",
+    )
     st.button(
         tr("workflow.transition.process"),
         type="primary",
@@ -429,6 +548,7 @@ def show_order(user: Principal, document_no: str) -> None:
         table = checklist_table(view)
         st.dataframe(table, hide_index=True)
         excel_download(table, view.document_no, key=f"checklist_excel_{view.document_no}")
+    show_history(view)
 
 
 # ---------------------------------------------------------------- raising a corrective order

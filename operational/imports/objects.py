@@ -203,6 +203,7 @@ def import_object_rows(
                 action="create",
                 entity="maint_object",
                 entity_key=f"{v.office.code}:{v.code}",
+                office_id=v.office.id,
                 after={
                     "type": v.object_type.code,
                     "name": v.name,

@@ -423,6 +423,7 @@ def set_working_hours(
         action="update",
         entity="org_calendar_interval",
         entity_key=_key(office),
+        office_id=None if office is None else office.id,
         before=_week_snapshot(before) if before else {"default": True},
         after=_week_snapshot(after) if after else {"default": True},
     )
@@ -529,6 +530,7 @@ def add_day_override(
         action="update" if before else "create",
         entity="org_calendar_day",
         entity_key=f"{_key(office)}:{day.isoformat()}",
+        office_id=None if office is None else office.id,
         before=_day_snapshot(before) if before else None,
         after=_day_snapshot(DayOverride(day, kind, as_weekday, ordered)),
     )
@@ -555,6 +557,7 @@ def remove_day_override(
         action="delete",
         entity="org_calendar_day",
         entity_key=f"{_key(office)}:{day.isoformat()}",
+        office_id=None if office is None else office.id,
         before=_day_snapshot(before),
     )
 

@@ -761,6 +761,7 @@ def record_reading(
         action="create",
         entity="energy_reading",
         entity_key=f"{point.code}@{instant.isoformat()}",
+        office_id=office.id,
         after={"id": row.id, "reading": value, "flag": row.flag, "source": source},
     )
     return RecordedReading(
@@ -822,6 +823,7 @@ def correct_reading(
             action="void",
             entity="energy_reading",
             entity_key=key,
+            office_id=office.id,
             before=before,
             after={"id": row.id, "void": True},
         )
@@ -858,6 +860,7 @@ def correct_reading(
         action="correct",
         entity="energy_reading",
         entity_key=key,
+        office_id=office.id,
         before=before,
         after={"id": row.id, "reading": value, "flag": row.flag},
     )
@@ -917,6 +920,7 @@ def set_building(
         action="update",
         entity="energy_building",
         entity_key=f"{office.code}/{name}",
+        office_id=office.id,
         after={"area_m2": area},
     )
 
@@ -977,6 +981,7 @@ def add_point(
         action="create",
         entity="energy_point",
         entity_key=code,
+        office_id=office.id,
         after={
             "office_code": office.code,
             "name": name,
@@ -1040,6 +1045,7 @@ def add_meter(
         action="install",
         entity="energy_meter",
         entity_key=point.code,
+        office_id=office.id,
         after={
             "meter_id": meter.id,
             "serial": meter.serial,
@@ -1140,6 +1146,7 @@ def replace_meter(
         action="replace",
         entity="energy_meter",
         entity_key=point.code,
+        office_id=office.id,
         before=before,
         after={
             "removed_meter_id": old.id,

@@ -122,6 +122,7 @@ def follow_up_exception(
         action="follow_up",
         entity="energy_exception",
         entity_key=f"{row.code}/{key.rule}@{start_at.isoformat()}",
+        office_id=session.scalar(select(MeterPoint.office_id).where(MeterPoint.id == row.id)),
         after={"id": entry.id, "note": text, "done": done},
     )
     return FollowUpView(

@@ -261,6 +261,7 @@ def add_object(
         action="create",
         entity="maint_object",
         entity_key=f"{office.code}:{code}",
+        office_id=office.id,
         after={"type": type_code, "name": obj.name, "location": obj.location, **values},
     )
     return obj
@@ -289,6 +290,7 @@ def update_object(
         action="update",
         entity="maint_object",
         entity_key=f"{office_code}:{obj.code}",
+        office_id=obj.office_id,
         before=before,
         after={"name": name, "location": location, "attributes": dict(attributes)},
     )

@@ -2,6 +2,10 @@
 
 Every function takes the ``expected_version`` the user's form was opened on; the engine refuses a
 stale form, a move from the wrong state and a move the user may not take. The caller commits.
+
+Marking an order done — :func:`process_corrective` and :func:`complete_periodic` — needs a work
+note (what was done); the go-live history import writes its events without one
+(docs/workflow.md, "Work notes").
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from operational import audit, entry
 from operational.auth import Grant, Permission, Principal
-from operational.errors import DomainError, NotFound, PermissionDenied
+from operational.errors import DomainError, NotFound, PermissionDenied, Problems, Term
 from operational.models import (
     ChecklistAnswer,
     ClockPolicy,
@@ -56,6 +60,22 @@ class Answer:
     ok: bool
     note: str = ""
     corrective: CorrectiveSpec | None = None
+
+
+def work_note(note: str) -> str:
+    """The work note of a step that marks an order done, stripped; an empty one is refused."""
+    text = note.strip()
+    if not text:
+        raise _work_note_missing()
+    return text
+
+
+WORK_NOTE_REQUIRED = "orders_ui2.work_note_required"
+WORK_NOTE = Term("orders_ui2.field.work_note")
+
+
+def _work_note_missing() -> DomainError:
+    return DomainError(WORK_NOTE_REQUIRED, column=WORK_NOTE)
 
 
 def office_by_code(session: Session, code: str) -> Office:
@@ -223,27 +243,39 @@ def complete_periodic(
     answers: Mapping[int, Answer],
     expected_version: int,
     *,
+    note: str = "",
     at: datetime | None = None,
 ) -> list[CorrectiveOrder]:
-    """The handler submits the checklist (keyed by checklist-answer id) and closes the order.
+    """The handler submits the checklist (keyed by checklist-answer id) with a work note and
+    closes the order.
 
     Every item must be answered; every ✗ raises its linked corrective order in the same
-    transaction. Returns the corrective orders raised.
+    transaction; the work note is required. Every such problem is reported at once, after the
+    engine's own checks (a stale form, the wrong state, a user who may not complete it) and
+    before anything is written. Returns the corrective orders raised.
     """
     items = checklist(session, order)
     unknown = set(answers) - {i.id for i in items}
     if unknown:
         raise DomainError("orders.unknown_checklist_item")
+    problems = Problems(order=("checklist", "work_note"))
     missing = [i for i in items if i.id not in answers]
     if missing:
-        raise DomainError("orders.checklist_incomplete", count=len(missing))
-    without = [i.text for i in items if not answers[i.id].ok and answers[i.id].corrective is None]
+        problems.add("checklist", "orders.checklist_incomplete", count=len(missing))
+    without = [
+        i.text
+        for i in items
+        if i.id in answers and not answers[i.id].ok and answers[i.id].corrective is None
+    ]
     if without:
-        raise DomainError("orders.failed_item_needs_corrective", item=without[0])
+        problems.add("checklist", "orders.failed_item_needs_corrective", item=without[0])
+    if not note.strip():
+        problems.add("work_note", WORK_NOTE_REQUIRED, column=WORK_NOTE)
     office = session.get_one(Office, order.office_id)
     raised: list[CorrectiveOrder] = []
 
     def apply() -> None:
+        problems.raise_if_any()  # the engine has checked the form, the state and the user
         for item in items:
             answer = answers[item.id]
             item.ok = answer.ok
@@ -264,6 +296,7 @@ def complete_periodic(
 
     corrective_nos: list[str] = []  # filled by apply(), before the engine writes the event
     payload = {
+        "note": note.strip(),
         "passed": sum(1 for a in answers.values() if a.ok),
         "failed": sum(1 for a in answers.values() if not a.ok),
         "corrective_orders": corrective_nos,
@@ -283,9 +316,15 @@ def process_corrective(
     *,
     at: datetime | None = None,
 ) -> None:
-    """The handler reports the work done; the order waits for the responsible person's check."""
+    """The handler reports the work done, with a work note (required); the order waits for the
+    responsible person's check."""
+    text = note.strip()
+
+    def apply() -> None:
+        work_note(text)  # after the engine's checks of the form, the state and the user
+
     engine.transition(
-        session, actor, order, "process", {"note": note.strip()}, expected_version, at=at
+        session, actor, order, "process", {"note": text}, expected_version, apply=apply, at=at
     )
 
 
@@ -411,6 +450,7 @@ def set_target(
         action="update" if before else "create",
         entity="workflow_clock_policy",
         entity_key=f"{office.code}:{CORRECTIVE_ORDER.name}:{COMPLETION}:{discipline.value}",
+        office_id=office.id,
         before=before,
         after=_policy_snapshot(row),
     )

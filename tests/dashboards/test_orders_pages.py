@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from operational.auth import system_principal
 from operational.db import unit_of_work
 from operational.models import (
     ChecklistAnswer,
@@ -19,6 +20,7 @@ from operational.models import (
     WorkflowClockPause,
     WorkflowEvent,
 )
+from operational.services import lookup
 
 if TYPE_CHECKING:
     from conftest import Dashboard
@@ -132,6 +134,13 @@ def test_a_failed_checklist_item_needs_its_corrective_order_in_the_same_submit(
     app.radio(key=f"ck_{PERIODIC}_{first}").set_value("fail").run()
     assert app.text_input(key=f"ck_{PERIODIC}_{first}_title")  # its corrective-order fields
     app.button(key=f"do_complete_{PERIODIC}").click().run()
+    # every problem at once: the ✗ without its corrective order and the missing work note
+    [both] = app.error
+    assert "「交接班记录完整」标记为 ✗：提交前请为其发起纠正派工单。" in both.value
+    assert "「处理情况」" in both.value
+    assert app.radio(key=f"ck_{PERIODIC}_{first}").value == "fail"  # what was chosen is kept
+    app.text_area(key=f"complete_note_{PERIODIC}").input("巡查完毕").run()
+    app.button(key=f"do_complete_{PERIODIC}").click().run()
     assert "「交接班记录完整」标记为 ✗：提交前请为其发起纠正派工单。" in messages(app)
     with unit_of_work(guard.engine) as db:
         assert db.get_one(PeriodicOrder, order_id).state == "assigned"  # nothing saved
@@ -176,6 +185,7 @@ def test_sending_back_without_a_reason_is_refused_in_english_too(dashboard: Make
     app = engineer.app
     app.selectbox(key=f"assign_handler_{number}").set_value("engineer")
     app.button(key=f"do_assign_{number}").click().run()
+    app.text_area(key=f"process_note_{number}").input("更换灯管")
     app.button(key=f"do_process_{number}").click().run()
     app.radio(key="language_switch").set_value("en").run()
     app = engineer.app.switch_page(ORDERS).run()
@@ -257,3 +267,62 @@ def test_the_to_do_list_shows_what_waits_oldest_deadline_first(dashboard: MakeDa
 
     empty = session(dashboard, "manager", TODO)
     assert any("暂无待办" in m for m in messages(empty.app))
+
+
+def test_marking_an_order_done_needs_a_work_note_and_keeps_what_was_typed(
+    dashboard: MakeDashboard,
+) -> None:
+    engineer = session(dashboard, "engineer")
+    app = engineer.app
+    number = raise_corrective(app, "地下室排水沟堵塞")
+    app.selectbox(key=f"assign_handler_{number}").set_value("engineer")
+    app.button(key=f"do_assign_{number}").click().run()
+    app.text_area(key=f"process_note_{number}").input("   ")
+    app.button(key=f"do_process_{number}").click().run()
+    assert not app.exception
+    [refused] = app.error
+    assert refused.value == "请填写「处理情况」：说明做了哪些工作，再标记完成。"
+    assert app.text_area(key=f"process_note_{number}").value == "   "  # kept as typed
+    with unit_of_work(engineer.engine) as db:
+        order = db.scalars(select(CorrectiveOrder).where(CorrectiveOrder.document_no == number))
+        assert order.one().state == "assigned"
+    app.text_area(key=f"process_note_{number}").input("疏通排水沟，清出淤泥两袋")
+    app.button(key=f"do_process_{number}").click().run()
+    assert f"{number} 已处理完毕，等待验收。" in messages(app)
+    # the history below the form says who did what, with the note
+    history = app.dataframe[-1].value
+    assert list(history["操作"]) == ["发起", "派工", "处理完成"]
+    assert list(history["说明"])[-1] == "疏通排水沟，清出淤泥两袋"
+    assert "负责人：engineer" in history["说明"].iloc[0]
+    assert list(history["操作人"])[-1].endswith("(engineer)")
+
+
+def test_head_office_reads_a_closed_late_orders_history_and_lateness(
+    dashboard: MakeDashboard,
+) -> None:
+    dash = session(dashboard, "hq")
+    with unit_of_work(dash.engine) as db:
+        system = system_principal("cli")
+        chosen = lookup.OrderFilter(state="closed", late=True)
+        row = next(
+            r
+            for r in lookup.order_list(db, system, chosen, limit=None).rows
+            if r.document_type == "corrective_order"
+        )
+        view = lookup.order_view(db, system, row.document_no)
+    app = open_order(dash.app, row.document_no)
+    assert not app.exception
+    details = "\n".join(m.value for m in app.markdown)
+    assert "**时限**" in details and "超时" in details and "**完成时间**" in details
+    assert "按自然时间计" in details or "按工作时间计" in details
+    assert "None" not in details and "无时限" not in details
+    assert any("时间均为管理处当地时间（Asia/Shanghai）" in c.value for c in app.caption)
+    history = app.dataframe[-1].value
+    assert list(history["操作"]) == [
+        {"raise": "发起", "assign": "派工", "process": "处理完成", "verify": "验证"}[
+            line.transition
+        ]
+        for line in view.history
+    ]
+    assert list(history["状态"])[-1] == "已关闭"
+    assert not [b for b in app.button if (b.key or "").startswith("do_")]  # HQ only reads

@@ -81,18 +81,19 @@ def test_handler_completes_with_every_item_answered(session: Session) -> None:
         orders.complete_periodic(s, world["tech2"], order, _all_ok(items), order.version)
     partial = dict(list(_all_ok(items).items())[:-1])
     with pytest.raises(DomainError) as incomplete:
-        orders.complete_periodic(s, world["tech"], order, partial, order.version)
+        orders.complete_periodic(s, world["tech"], order, partial, order.version, note="checked")
     assert incomplete.value.key == "orders.checklist_incomplete"
     assert incomplete.value.params == {"count": 1}
     done_at = DAY_START + timedelta(hours=30)
     raised = orders.complete_periodic(
-        s, world["tech"], order, _all_ok(items), order.version, at=done_at
+        s, world["tech"], order, _all_ok(items), order.version, note="all checked", at=done_at
     )
     assert raised == [] and order.state == "closed"
     assert all(i.ok for i in orders.checklist(s, order))
     assert engine.open_clocks(s, order) == []
     assert orders.todo_list(s, world["tech"]) == []
     assert engine.history(s, order)[-1].payload == {
+        "note": "all checked",
         "passed": 6,
         "failed": 0,
         "corrective_orders": [],
@@ -108,7 +109,7 @@ def test_a_failed_item_cannot_be_submitted_without_a_corrective_order(session: S
     answers = _all_ok(items)
     answers[items[1].id] = Answer(False, "door sensor dead")
     with pytest.raises(DomainError) as refused:
-        orders.complete_periodic(s, world["tech"], order, answers, order.version)
+        orders.complete_periodic(s, world["tech"], order, answers, order.version, note="checked")
     assert refused.value.key == "orders.failed_item_needs_corrective"
     assert refused.value.params == {"item": "Door sensors"}
     assert order.state == "assigned"
@@ -127,7 +128,9 @@ def test_a_failed_item_raises_a_linked_corrective_order_in_the_same_step(session
         "door sensor dead",
         CorrectiveSpec("eng", "Replace door sensor of EL-1", object_code="EL-1"),
     )
-    (corrective,) = orders.complete_periodic(s, world["tech"], order, answers, order.version)
+    (corrective,) = orders.complete_periodic(
+        s, world["tech"], order, answers, order.version, note="sensor failed"
+    )
     assert order.state == "closed"
     assert (corrective.state, corrective.discipline, corrective.source_order_id) == (
         "open",
@@ -142,6 +145,7 @@ def test_a_failed_item_raises_a_linked_corrective_order_in_the_same_step(session
     )
     complete = engine.history(s, order)[-1]
     assert complete.payload == {
+        "note": "sensor failed",
         "passed": 5,
         "failed": 1,
         "corrective_orders": [corrective.document_no],

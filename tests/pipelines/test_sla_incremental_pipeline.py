@@ -42,7 +42,7 @@ def wait_and_process(engine: Engine, document_no: str, at: datetime) -> None:
         order = orders.get_order(session, CLI, document_no)
         orders.wait_corrective(session, who["tech"], order, order.version, "owner", at=at)
         c3 = corrective(session)[2]
-        orders.process_corrective(session, who["tech"], c3, c3.version, at=at + H)
+        orders.process_corrective(session, who["tech"], c3, c3.version, "done", at=at + H)
 
 
 def test_refresh_through_the_pipeline_equals_a_fresh_build(

@@ -67,7 +67,13 @@ def load_scenario(session: Session) -> None:
     )
     answers = {item.id: Answer(ok=True) for item in orders.checklist(session, p1)}
     orders.complete_periodic(
-        session, w["tech"], p1, answers, p1.version, at=datetime(2026, 3, 11, 2, tzinfo=UTC)
+        session,
+        w["tech"],
+        p1,
+        answers,
+        p1.version,
+        note="checked",
+        at=datetime(2026, 3, 11, 2, tzinfo=UTC),
     )
 
 

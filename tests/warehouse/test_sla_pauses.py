@@ -132,7 +132,7 @@ def _load(session: Any) -> dict[str, str]:
             elif step == "resume":
                 orders.resume_corrective(session, w["tech"], order, order.version, at=at)
             else:
-                orders.process_corrective(session, w["tech"], order, order.version, at=at)
+                orders.process_corrective(session, w["tech"], order, order.version, "done", at=at)
                 orders.verify_corrective(
                     session, w[responsible], order, order.version, accepted=True, at=at
                 )

@@ -1,7 +1,7 @@
 """plan versions: a change to an approved plan is its next version, taking over from a day
 
 Revision ID: 0013_plan_versions
-Revises: 0011_energy_followups
+Revises: 0012_audit_office
 Create Date: 2026-12-06 12:00:00.000000
 
 ``maint_periodic_plan`` gains ``revision`` (1 for every existing plan), ``supersedes_id`` (the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_plan_versions"
-down_revision: str | None = "0011_energy_followups"
+down_revision: str | None = "0012_audit_office"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
