@@ -191,8 +191,11 @@ def drills(row: dict[str, Any]) -> list[Drill]:
             )
         ]
     if indicator in ("open_orders", "overdue_orders"):
-        state = "open" if indicator == "open_orders" else "overdue"
-        return [Drill(f"tower.link.{indicator}", ORDER_LIST, {"office": office, "state": state})]
+        # The order list's "unfinished": every order not closed, as the tower counts them.
+        wanted = {"office": office, "state": "unfinished"}
+        if indicator == "overdue_orders":
+            wanted["late"] = "1"
+        return [Drill(f"tower.link.{indicator}", ORDER_LIST, wanted)]
     if indicator == "plan_coverage":
         return [Drill("tower.link.plans", PLANS)]
     if indicator.startswith("energy_"):

@@ -37,6 +37,7 @@ FILTERS = {  # URL parameter → widget key
     "late": "ol_late",
 }
 LINKED = "ol_linked"
+UNFINISHED = "unfinished"  # not a workflow state: every order not closed yet
 MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 LATE_WORDS = {"yes": "yes", "true": "yes", "1": "yes", "no": "no", "false": "no", "0": "no"}
 
@@ -76,7 +77,7 @@ def _apply_link(offices: dict[str, str]) -> str | None:
             st.session_state[FILTERS["office"]] = ""
     if given["discipline"] in {d.value for d in Discipline}:
         st.session_state[FILTERS["discipline"]] = given["discipline"]
-    if given["state"] in lookup.ORDER_STATES:
+    if given["state"] in lookup.ORDER_STATES or given["state"] == UNFINISHED:
         st.session_state[FILTERS["state"]] = given["state"]
     if given["month"]:
         st.session_state[FILTERS["month"]] = given["month"]
@@ -158,7 +159,9 @@ def filters_form(offices: dict[str, str]) -> tuple[lookup.OrderFilter, bool]:
     everything = tr("orders_ui2.all")
     office_labels = {"": everything} | offices
     disciplines = {"": everything} | {d.value: tr(f"discipline.{d.value}") for d in Discipline}
-    states = {"": everything} | {s: tr(f"workflow.state.{s}") for s in lookup.ORDER_STATES}
+    states = {"": everything, UNFINISHED: tr("orders_ui2.list.unfinished")} | {
+        s: tr(f"workflow.state.{s}") for s in lookup.ORDER_STATES
+    }
     late = {
         "": everything,
         "yes": tr("orders_ui2.list.late_yes"),
@@ -211,9 +214,10 @@ def filters_form(offices: dict[str, str]) -> tuple[lookup.OrderFilter, bool]:
     chosen = lookup.OrderFilter(
         office_code=office or None,
         discipline=discipline or None,
-        state=state or None,
+        state=None if state in ("", UNFINISHED) else state,
         month=month,
         late=None if not lateness else lateness == "yes",
+        unfinished=state == UNFINISHED,
     )
     return chosen, valid
 

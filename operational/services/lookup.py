@@ -440,13 +440,16 @@ class OrderFilter:
 
     ``month`` is any day of the month, on the office's clock of the order's creation (raised
     or issued); ``late`` is whether its completion clock is breached (stopped after its
-    deadline, or still running past it) as ``docs/sla-clocks.md`` defines it."""
+    deadline, or still running past it) as ``docs/sla-clocks.md`` defines it; ``unfinished``
+    keeps the orders not closed yet (with ``late``: the overdue ones, as the control tower
+    counts them)."""
 
     office_code: str | None = None
     discipline: str | None = None
     state: str | None = None
     month: date | None = None
     late: bool | None = None
+    unfinished: bool = False
 
 
 @dataclass(frozen=True)
@@ -575,6 +578,8 @@ def _order_branches(
             query = query.where(model.discipline == filters.discipline)
         if filters.state:
             query = query.where(model.state == filters.state)
+        if filters.unfinished:
+            query = query.where(model.state != "closed")
         if filters.month is not None:
             query = query.where(_in_month(model, session, principal, filters.month))
         if filters.late is not None:

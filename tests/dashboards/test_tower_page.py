@@ -15,10 +15,10 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboards import navigation, paging
-from dashboards.navigation import HERE, MAINT, PageSpec
-from dashboards.tower_data import ORDER_LIST, Drill, drills
-from operational.auth import Grant, Permission, Principal
+from dashboards import paging
+from dashboards.navigation import HERE
+from dashboards.tower_data import Drill, drills
+from operational.auth import Grant, Principal
 from operational.models import Role, ScopeLevel
 from warehouse.publish import Warehouse
 from warehouse.queries_tower import TowerReader
@@ -156,15 +156,6 @@ def test_figures_link_to_the_orders_and_the_energy_behind_them(
 ) -> None:
     """The orders list (another page, at its own address) opens on the orders a figure counts;
     the energy page on the office."""
-    order_list = PageSpec(
-        "views/workload.py",
-        "maint_ui.nav.workload",
-        ":material/list:",
-        Permission.VIEW_ORDERS,
-        MAINT,
-        url_path=ORDER_LIST,
-    )
-    monkeypatch.setattr(navigation, "PAGES", (*navigation.PAGES, order_list))
     app = open_tower(dashboard, "hq")
     links = {(link.proto.page, link.proto.query_string) for link in app.get("page_link")}
     assert ("order_list", "office=BJ002&month=2026-11&late=1") in links
@@ -173,8 +164,8 @@ def test_figures_link_to_the_orders_and_the_energy_behind_them(
     app.selectbox(key="tower_office").set_value("SH002").run()
     links = {(link.proto.page, link.proto.query_string) for link in app.get("page_link")}
     assert {
-        ("order_list", "office=SH002&state=open"),
-        ("order_list", "office=SH002&state=overdue"),
+        ("order_list", "office=SH002&state=unfinished"),
+        ("order_list", "office=SH002&state=unfinished&late=1"),
     } <= links
 
 
@@ -197,7 +188,11 @@ def test_drills_of_every_kind_of_figure() -> None:
         )
     ]
     assert drills(row("overdue_orders")) == [
-        Drill("tower.link.overdue_orders", "order_list", {"office": "SH001", "state": "overdue"})
+        Drill(
+            "tower.link.overdue_orders",
+            "order_list",
+            {"office": "SH001", "state": "unfinished", "late": "1"},
+        )
     ]
     assert drills(row("energy_loss", "point")) == [
         Drill("tower.link.energy", "energy", {"office": "SH001"})

@@ -257,6 +257,11 @@ def test_the_order_list_filters_pages_and_counts_in_the_query(session: Session) 
     assert found(late=False) == {on_time.document_no}
     assert found(late=True) == numbers - {on_time.document_no}
     assert found(office_code="OF1", state="closed", late=True) == {late_closed.document_no}
+    # the control tower's open and overdue orders: not closed, and not closed and late
+    unfinished = numbers - {on_time.document_no, late_closed.document_no}
+    assert found(unfinished=True) == unfinished
+    assert found(unfinished=True, late=True) == unfinished
+    assert found(unfinished=True, late=False) == set()
     # scope inside the query: an office-scoped technician of OF1 sees only OF1's orders, and
     # naming OF2 finds nothing rather than OF2's orders
     assert found(w["tech"]) == numbers - {other_office.document_no}
@@ -368,7 +373,9 @@ def test_imported_history_completes_orders_without_notes_and_reads_back(
     """The go-live import writes its process/complete events without a work note (only the
     live form and service require one); the order page reads them like any other."""
     _office(session)
-    summary = import_work_orders_file(session, _write(tmp_path, GOOD), actor="cli", now=NOW)
+    summary = import_work_orders_file(
+        session, _write(tmp_path, GOOD), actor=system_principal("cli"), now=NOW
+    )
     assert summary.created == 5
     system = system_principal("cli")
     closed = lookup.order_view(session, system, "OLD-3")
