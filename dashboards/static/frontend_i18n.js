@@ -159,7 +159,7 @@
       window.setTimeout(function () {
         var sidebar = document.querySelector("[data-testid=stSidebar]");
         var close = document.querySelector("[data-testid=stSidebarCollapseButton] button");
-        if (sidebar && close && sidebar.getAttribute("aria-expanded") !== "false") close.click();
+        if (sidebar && close && sidebar.getAttribute("data-collapsed") === "false") close.click();
       }, 0);
     },
     true

@@ -58,8 +58,7 @@ from operational.services.calendars import (
 )
 from operational.sla import DEFAULT_TARGETS, CalendarKind, ClockTarget, ClockUnit
 
-GROUP = "*"
-"""The select box's value for the group's own calendar."""
+GROUP = "*"  # the select box's value for the group's own calendar (no bare string: magic shows it)
 GROUP_ZONE = ZoneInfo("Asia/Shanghai")
 OFFICE = "cal_office"
 WEEK = tuple(f"cal_week_{d}" for d in range(7))
@@ -71,8 +70,7 @@ IMPORT_KIND, UPLOAD, REPORT = "cal_import_kind", "cal_upload", "cal_report"
 IMPORT_KINDS = ("working-hours", "calendar-days")
 TARGETS_LOADED = "cal_targets_loaded"
 PROBLEMS = "cal_problems"
-UNITS = tuple(unit.value for unit in ClockUnit)
-"""Business minutes run in the office's calendar, calendar minutes and hours round the clock."""
+UNITS = tuple(unit.value for unit in ClockUnit)  # business minutes, calendar minutes, hours
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 

@@ -99,6 +99,40 @@ def test_switching_language_after_login_is_saved_in_the_account(dashboard: MakeD
     assert again.app.title[0].value == "Control tower"
 
 
+def test_a_language_chosen_on_the_login_page_survives_the_login_and_is_saved(
+    dashboard: MakeDashboard,
+) -> None:
+    dash = dashboard()
+    dash.app.run()
+    assert dash.user("hq").language == "zh_CN"
+    dash.app.radio(key="language_switch").set_value("en").run()
+    dash.log_in("hq")
+    assert not dash.app.exception
+    assert dash.app.title[0].value == "Control tower"
+    assert dash.app.sidebar.button[0].label == "Log out"
+    assert dash.user("hq").language == "en"
+
+    again = dashboard()  # the next login, in another tab, starts in it
+    again.app.run()
+    again.log_in("hq")
+    assert again.app.title[0].value == "Control tower"
+
+
+def test_without_a_choice_on_the_login_page_each_account_gets_its_own_language(
+    dashboard: MakeDashboard,
+) -> None:
+    dash = dashboard()
+    dash.app.run()
+    dash.log_in("hq")
+    dash.app.radio(key="language_switch").set_value("en").run()  # saved in hq's account
+    dash.app.sidebar.button[0].click().run()  # log out: the login page stays in English
+    assert dash.app.button(key="login_submit").label == "Sign in"
+    dash.log_in("manager")  # nothing chosen on this login page: the manager's Chinese
+    assert dash.app.title[0].value == "运营驾驶舱"
+    assert dash.user("manager").language == "zh_CN"
+    assert dash.user("hq").language == "en"
+
+
 @pytest.mark.parametrize(
     ("username", "sees_admin"),
     [("admin", True), ("hq", False), ("audit", False), ("manager", False), ("engineer", False)],
