@@ -296,7 +296,7 @@ def render() -> None:
     )
     with listing:
         table = users_table(users, org)
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
         excel_download(table, tr("dashboards.admin.title"), key="users_excel")
     with adding:
         add_user_form(org)

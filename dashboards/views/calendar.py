@@ -348,7 +348,12 @@ def days_tab(user: Principal, view: CalendarView) -> None:
         tr("calendar_ui.days.group_hint" if view.office_code is None else "calendar_ui.days.hint")
     )
     if view.days:
-        st.dataframe(_days_table(view), hide_index=True, key="cal_days_table")
+        st.dataframe(
+            _days_table(view),
+            hide_index=True,
+            placeholder=tr("finish.table.missing"),
+            key="cal_days_table",
+        )
     else:
         st.info(tr("calendar_ui.days.none"))
     with st.form("cal_day", width=560, border=False):
@@ -442,7 +447,9 @@ def preview_tab(
             ],
         }
     )
-    st.dataframe(table, hide_index=True, key="cal_preview_table")
+    st.dataframe(
+        table, hide_index=True, placeholder=tr("finish.table.missing"), key="cal_preview_table"
+    )
     started = f"{start:%Y-%m-%d %H:%M} ({_weekday(start.date())})"
     first = due[0].astimezone(zone)
     st.caption(
@@ -516,6 +523,7 @@ def import_tab(user: Principal, view: CalendarView) -> None:
                 orient="row",
             ),
             hide_index=True,
+            placeholder=tr("finish.table.missing"),
             key="cal_report_table",
         )
 

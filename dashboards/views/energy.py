@@ -237,7 +237,12 @@ def consumption_section(data: EnergyData, node: Node, kind: Kind, as_of: date, v
         }
     )
     with st.expander(tr("energy_ui.table.consumption")):
-        st.dataframe(table, hide_index=True, column_config={consumption: number_format(u)})
+        st.dataframe(
+            table,
+            hide_index=True,
+            placeholder=tr("finish.table.missing"),
+            column_config={consumption: number_format(u)},
+        )
         excel_download(table, tr("energy_ui.table.consumption"), key=f"energy_excel_{view}")
 
 
@@ -300,6 +305,7 @@ def year_over_year_section(data: EnergyData, node: Node, kind: Kind, year: int) 
     st.dataframe(
         table,
         hide_index=True,
+        placeholder=tr("finish.table.missing"),
         column_config={
             this_col: number_format(u),
             last_col: number_format(u),
@@ -354,7 +360,12 @@ def breakdown_section(
         .replace_strict({True: yes, False: no})
         .alias(tr("energy_ui.col.complete")),
     )
-    st.dataframe(table, hide_index=True, column_config={consumption: number_format(u)})
+    st.dataframe(
+        table,
+        hide_index=True,
+        placeholder=tr("finish.table.missing"),
+        column_config={consumption: number_format(u)},
+    )
     excel_download(table, tr("energy_ui.tab.breakdown"), key="energy_excel_breakdown")
 
 
@@ -398,6 +409,7 @@ def per_m2_section(
     st.dataframe(
         table,
         hide_index=True,
+        placeholder=tr("finish.table.missing"),
         column_config={
             area: number_format("m²", 0),
             consumption: number_format(u),
@@ -468,6 +480,7 @@ def loss_section(data: EnergyData, points: pl.DataFrame, node: Node, kind: Kind)
     st.dataframe(
         table,
         hide_index=True,
+        placeholder=tr("finish.table.missing"),
         column_config={
             parent_col: number_format(u),
             children_col: number_format(u),

@@ -228,7 +228,12 @@ def show_details(view: lookup.OrderView) -> None:
         (tr("maint_ui.col.discipline"), tr(f"discipline.{view.discipline}")),
         (tr("maint_ui.order.responsible"), person_text(view.responsible)),
         (tr("maint_ui.order.handler"), person_text(view.handler)),
-        (tr("maint_ui.col.due_at"), f"{local_text(view.due_at)} ({DISPLAY_ZONE})"),
+        (
+            tr("maint_ui.col.due_at"),
+            f"{local_text(view.due_at)} ({DISPLAY_ZONE})"
+            if view.due_at
+            else tr("maint_ui.todo.no_deadline"),
+        ),
     ]
     if view.scheduled_for is not None:
         lines.append((tr("maint_ui.order.scheduled_for"), view.scheduled_for.isoformat()))
@@ -427,7 +432,7 @@ def show_order(user: Principal, document_no: str) -> None:
         st.info(tr("maint_ui.order.nothing_to_do"))
     if view.checklist and "complete" not in actions:
         table = checklist_table(view)
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
         excel_download(table, view.document_no, key=f"checklist_excel_{view.document_no}")
 
 

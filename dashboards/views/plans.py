@@ -132,7 +132,7 @@ def without_plan_section(user: Principal, office_code: str) -> None:
         ],
         orient="row",
     )
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
     excel_download(table, tr("maint_ui.plans.without_title"), key="plans_without_excel")
 
 
@@ -253,7 +253,7 @@ def render() -> None:
     draft_section(user, office_code)
     st.subheader(tr("maint_ui.plans.list_title"))
     table = plans_table(rows)
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
     excel_download(table, tr("maint_ui.plans.list_title"), key="plans_excel")
 
 
