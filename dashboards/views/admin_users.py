@@ -239,6 +239,7 @@ def edit_user(users: list[UserView], org: Org) -> None:
             options=list(grants),
             default=list(grants),
             format_func=grants.__getitem__,
+            placeholder=tr("finish.placeholder.no_roles"),
             key="keep_" + "|".join([username, *(g.label() for g in user.grants)]),
         )
         st.button(
