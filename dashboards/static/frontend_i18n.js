@@ -17,6 +17,9 @@
   var DEFAULT_LANGUAGE = me.getAttribute("data-default") || "zh_CN";
   var COOKIE = "propcloud_lang";
   var ATTRIBUTES = ["placeholder", "aria-label", "title"];
+  var SKIP =
+    "script, style, textarea, [data-testid=stIconMaterial], [data-testid=stMarkdownContainer]," +
+    " [data-testid=stText], [data-testid=stCode]";
   var NARROW = "(max-width: 767.98px)"; // Streamlit's md breakpoint: below it the sidebar overlays
   var tables = null; // {language: {texts: {en: translated}, patterns: [[regex, template]]}}
   var shownText = new WeakMap(); // text node -> {source, shown}
@@ -98,7 +101,10 @@
 
   function skip(node) {
     var parent = node.parentElement;
-    return !parent || parent.closest("script, style, textarea, [data-testid=stIconMaterial]");
+    // never the app's own content (Markdown, text, code: already in the user's language and
+    // possibly a user's words that happen to be one of Streamlit's), nor icon ligatures
+    // (a tooltip's Markdown is Streamlit's own: the table toolbar's "Download as CSV", …)
+    return !parent || (parent.closest(SKIP) && !parent.closest("[data-testid=stTooltipContent]"));
   }
 
   function fixTree(root) {

@@ -24,6 +24,12 @@ def test_streamlits_own_texts_are_chinese_and_english_again_after_a_switch(page:
     # before login: the login page's own Streamlit texts are Chinese already
     expect(page.get_by_role("button", name="显示明文")).to_be_visible()
     log_in(page, "admin")
+    page.goto("/admin_users")  # a table: its toolbar's tooltips
+    table = page.get_by_test_id("stDataFrame").first
+    table.hover()
+    table.locator('[aria-label="下载为 CSV"]').hover()
+    expect(page.get_by_test_id("stTooltipContent")).to_have_text("下载为 CSV")
+
     page.goto("/calendar")
     main = page.get_by_test_id("stMain")
     main.get_by_role("tab", name="导入").click()
