@@ -17,9 +17,21 @@
   var DEFAULT_LANGUAGE = me.getAttribute("data-default") || "zh_CN";
   var COOKIE = "propcloud_lang";
   var ATTRIBUTES = ["placeholder", "aria-label", "title"];
-  var SKIP =
-    "script, style, textarea, [data-testid=stIconMaterial], [data-testid=stMarkdownContainer]," +
-    " [data-testid=stText], [data-testid=stCode]";
+  // the app's own elements: already in the user's language, and a user's words in them may
+  // happen to equal one of Streamlit's texts ("Open", "Search")
+  var SKIP = [
+    "script",
+    "style",
+    "textarea",
+    "[data-testid=stIconMaterial]",
+    "[data-testid=stMarkdown]",
+    "[data-testid=stCaptionContainer]",
+    "[data-testid=stHeading]",
+    "[data-testid=stAlert]",
+    "[data-testid=stText]",
+    "[data-testid=stCode]",
+    "[data-testid=stWidgetLabel]",
+  ].join(", ");
   var NARROW = "(max-width: 767.98px)"; // Streamlit's md breakpoint: below it the sidebar overlays
   var tables = null; // {language: {texts: {en: translated}, patterns: [[regex, template]]}}
   var shownText = new WeakMap(); // text node -> {source, shown}
@@ -101,10 +113,7 @@
 
   function skip(node) {
     var parent = node.parentElement;
-    // never the app's own content (Markdown, text, code: already in the user's language and
-    // possibly a user's words that happen to be one of Streamlit's), nor icon ligatures
-    // (a tooltip's Markdown is Streamlit's own: the table toolbar's "Download as CSV", …)
-    return !parent || (parent.closest(SKIP) && !parent.closest("[data-testid=stTooltipContent]"));
+    return !parent || parent.closest(SKIP);
   }
 
   function fixTree(root) {
