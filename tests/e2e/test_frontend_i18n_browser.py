@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from dashboards.frontend_i18n import script_tag
 from operational.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -17,6 +18,14 @@ def log_in(page: Page, username: str) -> None:
     page.get_by_role("textbox", name="密码").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("heading", name="运营驾驶舱")).to_be_visible()
+
+
+def test_the_server_adds_the_script_to_every_page(page: Page) -> None:
+    for path in ("/", "/energy", "/reading?point=SH001-W-MAIN"):
+        served = page.request.get(path)
+        assert served.ok and served.text().count(script_tag()) == 1, path
+    texts = page.request.get("/_propcloud/frontend-texts.json").json()
+    assert texts["zh_CN"]["texts"]["Drag and drop files here"] == "将文件拖放到此处"
 
 
 def test_streamlits_own_texts_are_chinese_and_english_again_after_a_switch(page: Page) -> None:
