@@ -150,3 +150,24 @@ def test_the_admin_page_is_in_the_menu_only_for_group_admins(
     else:
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             dash.app.switch_page("views/admin_users.py")
+
+
+def language_cookie_scripts(dash: Dashboard) -> list[str]:
+    return [e.proto.body for e in dash.app.get("html") if "propcloud_lang" in e.proto.body]
+
+
+def test_the_browser_is_told_the_language_for_streamlits_own_texts_on_each_change(
+    dashboard: MakeDashboard,
+) -> None:
+    """The script that translates Streamlit's own texts reads the ``propcloud_lang`` cookie."""
+    dash = dashboard()
+    dash.app.run()
+    [first] = language_cookie_scripts(dash)
+    assert 'document.cookie = "propcloud_lang=zh_CN; path=/;' in first
+    dash.app.run()
+    assert language_cookie_scripts(dash) == []  # told once, not on every run
+    dash.app.radio(key="language_switch").set_value("en").run()
+    [switched] = language_cookie_scripts(dash)
+    assert "propcloud_lang=en;" in switched
+    dash.log_in("manager")  # chosen on the login page: stays English, nothing new to tell
+    assert language_cookie_scripts(dash) == []
