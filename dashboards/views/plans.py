@@ -104,7 +104,8 @@ def plans_table(rows: list[lookup.PlanRow]) -> pl.DataFrame:
             for r in rows
         ],
         tr("maint_ui.plans.period"): [
-            f"{r.start_date.isoformat()} – {r.end_date.isoformat() if r.end_date else ''}"
+            f"{r.start_date.isoformat()} – "
+            + (r.end_date.isoformat() if r.end_date else tr("finish.plans.open_end"))
             for r in rows
         ],
         tr("maint_ui.col.state"): [tr(f"workflow.state.{r.state}") for r in rows],
