@@ -13,7 +13,7 @@ has ended meanwhile (logout elsewhere, disabled account, password reset, expiry)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -83,7 +83,6 @@ def _remember(user: Principal, session_id: int) -> None:
     if st.session_state.pop(LANGUAGE_CHOSEN_KEY, False):  # chosen on the login page: kept, saved
         with unit_of_work(operational_engine()) as db:
             set_language(db, user.user_id, language())
-        st.session_state[PRINCIPAL_KEY] = replace(user, language=language())
     else:
         st.session_state[LANGUAGE_KEY] = user.language if user.language in LANGUAGES else language()
 
