@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import browser_session, navigation
+from dashboards import browser_session, frontend_i18n, navigation
 from dashboards.build_status import running_build
 from dashboards.session import (
     error_text,
+    language,
     language_switch,
     log_in,
     log_out,
@@ -90,6 +91,7 @@ def sidebar() -> None:
 def main() -> None:
     restore_login()
     st.set_page_config(page_title=tr("app.title"), page_icon=":material/apartment:", layout="wide")
+    frontend_i18n.tell_language(language())  # Streamlit's own texts follow the session's
     user = principal()
     if user is None:
         # A link to a page with its own address (a meter label's /reading?point=…) shows the

@@ -39,6 +39,7 @@ COOKIE_TRIED_KEY = "login_cookie_tried"  # the cookie value already tried in thi
 SESSION_ENDED_KEY = "login_session_ended"  # tell the login page why the user is logged out
 LANGUAGE_KEY = "language"
 LANGUAGE_WIDGET_KEY = "language_switch"
+LANGUAGE_CHOSEN_KEY = "language_chosen_logged_out"  # switched on this tab's login page: it wins
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
 
@@ -78,8 +79,12 @@ def _lifetime() -> login_sessions.Lifetime:
 def _remember(user: Principal, session_id: int) -> None:
     st.session_state[PRINCIPAL_KEY] = user
     st.session_state[LOGIN_SESSION_KEY] = session_id
-    st.session_state[LANGUAGE_KEY] = user.language if user.language in LANGUAGES else language()
     st.session_state.pop(SESSION_ENDED_KEY, None)
+    if st.session_state.pop(LANGUAGE_CHOSEN_KEY, False):  # chosen on the login page: kept, saved
+        with unit_of_work(operational_engine()) as db:
+            set_language(db, user.user_id, language())
+    else:
+        st.session_state[LANGUAGE_KEY] = user.language if user.language in LANGUAGES else language()
 
 
 def _forget() -> None:
@@ -158,7 +163,9 @@ def _language_changed() -> None:
     chosen = st.session_state[LANGUAGE_WIDGET_KEY]
     st.session_state[LANGUAGE_KEY] = chosen
     user = principal()
-    if user is not None:
+    if user is None:
+        st.session_state[LANGUAGE_CHOSEN_KEY] = True
+    else:
         with unit_of_work(operational_engine()) as db:
             set_language(db, user.user_id, chosen)
 

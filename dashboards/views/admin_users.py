@@ -239,6 +239,7 @@ def edit_user(users: list[UserView], org: Org) -> None:
             options=list(grants),
             default=list(grants),
             format_func=grants.__getitem__,
+            placeholder=tr("finish.placeholder.no_roles"),
             key="keep_" + "|".join([username, *(g.label() for g in user.grants)]),
         )
         st.button(
@@ -296,7 +297,7 @@ def render() -> None:
     )
     with listing:
         table = users_table(users, org)
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
         excel_download(table, tr("dashboards.admin.title"), key="users_excel")
     with adding:
         add_user_form(org)

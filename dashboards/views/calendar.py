@@ -57,8 +57,7 @@ from operational.services.calendars import (
 )
 from operational.sla import DEFAULT_TARGETS, CalendarKind, ClockTarget, ClockUnit
 
-GROUP = "*"
-"""The select box's value for the group's own calendar."""
+GROUP = "*"  # the select box's value for the group's own calendar (no bare string: magic shows it)
 GROUP_ZONE = ZoneInfo("Asia/Shanghai")
 OFFICE = "cal_office"
 WEEK = tuple(f"cal_week_{d}" for d in range(7))
@@ -70,8 +69,7 @@ IMPORT_KIND, UPLOAD, REPORT = "cal_import_kind", "cal_upload", "cal_report"
 IMPORT_KINDS = ("working-hours", "calendar-days")
 TARGETS_LOADED = "cal_targets_loaded"
 PROBLEMS = "cal_problems"
-UNITS = tuple(unit.value for unit in ClockUnit)
-"""Business minutes run in the office's calendar, calendar minutes and hours round the clock."""
+UNITS = tuple(unit.value for unit in ClockUnit)  # business minutes, calendar minutes, hours
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
@@ -349,7 +347,12 @@ def days_tab(user: Principal, view: CalendarView) -> None:
         tr("calendar_ui.days.group_hint" if view.office_code is None else "calendar_ui.days.hint")
     )
     if view.days:
-        st.dataframe(_days_table(view), hide_index=True, key="cal_days_table")
+        st.dataframe(
+            _days_table(view),
+            hide_index=True,
+            placeholder=tr("finish.table.missing"),
+            key="cal_days_table",
+        )
     else:
         st.info(tr("calendar_ui.days.none"))
     with st.form("cal_day", width=560, border=False):
@@ -443,7 +446,9 @@ def preview_tab(
             ],
         }
     )
-    st.dataframe(table, hide_index=True, key="cal_preview_table")
+    st.dataframe(
+        table, hide_index=True, placeholder=tr("finish.table.missing"), key="cal_preview_table"
+    )
     started = f"{start:%Y-%m-%d %H:%M} ({_weekday(start.date())})"
     first = due[0].astimezone(zone)
     st.caption(
@@ -517,6 +522,7 @@ def import_tab(user: Principal, view: CalendarView) -> None:
                 orient="row",
             ),
             hide_index=True,
+            placeholder=tr("finish.table.missing"),
             key="cal_report_table",
         )
 

@@ -99,7 +99,7 @@ def render() -> None:
         schema={tr(f"objects.faults.col.{c}"): pl.String for c in COLUMNS},
         orient="row",
     )
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
     excel_download(table, tr("objects.faults.title"), key="faults_excel")
     if user.can(Permission.MANAGE_FAULTS):
         add_form(user, labels)

@@ -114,7 +114,7 @@ def show_card(card: ObjectCard) -> None:
     with pending:
         if card.pending:
             table = orders_table(card.pending, card.timezone)
-            st.dataframe(table, hide_index=True)
+            st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
             excel_download(table, f"{card.code}-{tr('objects.card.excel_pending')}", key="oc_p")
         else:
             st.caption(tr("objects.card.no_pending"))
@@ -124,7 +124,7 @@ def show_card(card: ObjectCard) -> None:
                 tr("objects.card.history_shown", shown=len(card.history), total=card.history_total)
             )
             table = orders_table(card.history, card.timezone)
-            st.dataframe(table, hide_index=True)
+            st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
             excel_download(table, f"{card.code}-{tr('objects.card.excel_history')}", key="oc_h")
         else:
             st.caption(tr("objects.card.no_history"))

@@ -546,7 +546,7 @@ def show_order(user: Principal, document_no: str) -> None:
         st.info(tr("maint_ui.order.nothing_to_do"))
     if view.checklist and "complete" not in actions:
         table = checklist_table(view)
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
         excel_download(table, view.document_no, key=f"checklist_excel_{view.document_no}")
     show_history(view)
 

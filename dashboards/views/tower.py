@@ -173,6 +173,7 @@ def node_list(rows: pl.DataFrame, *, key: str, title: str) -> pl.DataFrame:
     st.dataframe(
         shown(table.slice(page.offset, page.limit)),
         hide_index=True,
+        placeholder=tr("finish.table.missing"),
         column_config={
             c: st.column_config.NumberColumn(format="localized")
             for c, dtype in table.schema.items()

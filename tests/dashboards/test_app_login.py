@@ -99,6 +99,40 @@ def test_switching_language_after_login_is_saved_in_the_account(dashboard: MakeD
     assert again.app.title[0].value == "Control tower"
 
 
+def test_a_language_chosen_on_the_login_page_survives_the_login_and_is_saved(
+    dashboard: MakeDashboard,
+) -> None:
+    dash = dashboard()
+    dash.app.run()
+    assert dash.user("hq").language == "zh_CN"
+    dash.app.radio(key="language_switch").set_value("en").run()
+    dash.log_in("hq")
+    assert not dash.app.exception
+    assert dash.app.title[0].value == "Control tower"
+    assert dash.app.sidebar.button[0].label == "Log out"
+    assert dash.user("hq").language == "en"
+
+    again = dashboard()  # the next login, in another tab, starts in it
+    again.app.run()
+    again.log_in("hq")
+    assert again.app.title[0].value == "Control tower"
+
+
+def test_without_a_choice_on_the_login_page_each_account_gets_its_own_language(
+    dashboard: MakeDashboard,
+) -> None:
+    dash = dashboard()
+    dash.app.run()
+    dash.log_in("hq")
+    dash.app.radio(key="language_switch").set_value("en").run()  # saved in hq's account
+    dash.app.sidebar.button[0].click().run()  # log out: the login page stays in English
+    assert dash.app.button(key="login_submit").label == "Sign in"
+    dash.log_in("manager")  # nothing chosen on this login page: the manager's Chinese
+    assert dash.app.title[0].value == "运营驾驶舱"
+    assert dash.user("manager").language == "zh_CN"
+    assert dash.user("hq").language == "en"
+
+
 @pytest.mark.parametrize(
     ("username", "sees_admin"),
     [("admin", True), ("hq", False), ("audit", False), ("manager", False), ("engineer", False)],
@@ -116,3 +150,24 @@ def test_the_admin_page_is_in_the_menu_only_for_group_admins(
     else:
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             dash.app.switch_page("views/admin_users.py")
+
+
+def language_cookie_scripts(dash: Dashboard) -> list[str]:
+    return [e.proto.body for e in dash.app.get("html") if "propcloud_lang" in e.proto.body]
+
+
+def test_the_browser_is_told_the_language_for_streamlits_own_texts_on_each_change(
+    dashboard: MakeDashboard,
+) -> None:
+    """The script that translates Streamlit's own texts reads the ``propcloud_lang`` cookie."""
+    dash = dashboard()
+    dash.app.run()
+    [first] = language_cookie_scripts(dash)
+    assert 'document.cookie = "propcloud_lang=zh_CN; path=/;' in first
+    dash.app.run()
+    assert language_cookie_scripts(dash) == []  # told once, not on every run
+    dash.app.radio(key="language_switch").set_value("en").run()
+    [switched] = language_cookie_scripts(dash)
+    assert "propcloud_lang=en;" in switched
+    dash.log_in("manager")  # chosen on the login page: stays English, nothing new to tell
+    assert language_cookie_scripts(dash) == []

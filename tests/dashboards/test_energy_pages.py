@@ -354,3 +354,46 @@ def test_a_refused_replacement_is_explained(dashboard: MakeDashboard) -> None:
     [message] = errors(app)
     assert message == "表盘位数「x」必须是 1 至 12 的整数。"
     assert status_of(dash, code).meter.serial != "NEW-0001"  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- opened from a link
+
+
+def opened_at(dashboard: MakeDashboard, username: str, **query: str) -> Dashboard:
+    dash = opened(dashboard, username)
+    dash.app.switch_page(ENERGY)
+    for key, value in query.items():
+        dash.app.query_params[key] = value
+    dash.app.run()
+    assert not dash.app.exception, dash.app.exception
+    return dash
+
+
+def test_a_link_with_an_office_opens_the_page_on_that_office(dashboard: MakeDashboard) -> None:
+    dash = opened_at(dashboard, "hq", office="SH002")
+    app = dash.app
+    assert app.selectbox(key="energy_city").value == "SH"
+    assert app.selectbox(key="energy_office_SH").value == "SH002"
+    assert "SH002" in app.markdown[0].value
+    assert not app.warning
+    # the user may then choose another office: the link does not pull them back
+    app.selectbox(key="energy_office_SH").select("SH001").run()
+    assert app.selectbox(key="energy_office_SH").value == "SH001"
+
+
+def test_a_link_with_a_city_opens_the_page_on_that_city(dashboard: MakeDashboard) -> None:
+    dash = opened_at(dashboard, "hq", city="BJ")
+    assert dash.app.selectbox(key="energy_city").value == "BJ"
+    assert "北京城市公司" in dash.app.markdown[0].value
+
+
+def test_a_link_to_another_office_says_so_and_shows_only_ones_own(
+    dashboard: MakeDashboard,
+) -> None:
+    dash = opened_at(dashboard, "manager", office="BJ001")
+    app = dash.app
+    assert [w.value for w in app.warning] == [
+        "链接中的管理处 BJ001 不在您的权限范围内，以下为您有权查看的数据。"
+    ]
+    assert [o.split()[0] for o in app.selectbox(key="energy_office_scope").options] == ["SH001"]
+    assert "BJ001" not in app.markdown[0].value
