@@ -122,6 +122,7 @@ def _problems_table(rows: list[tuple[int | None, str, str]]) -> None:
         ),
         hide_index=True,
         width="stretch",
+        placeholder=tr("finish.table.missing"),
     )
 
 
@@ -138,7 +139,9 @@ def _show_preview(table: Table, columns: list[str]) -> None:
     data = {tr("selfservice.imports.col_row"): [n for n, _ in table.rows]}
     for column in shown:
         data[column] = [values.get(column, "") for _, values in table.rows]  # type: ignore[misc]
-    st.dataframe(pl.DataFrame(data), hide_index=True, width="stretch")
+    st.dataframe(
+        pl.DataFrame(data), hide_index=True, width="stretch", placeholder=tr("finish.table.missing")
+    )
     key = "selfservice.imports.preview_more" if table.more else "selfservice.imports.preview_all"
     st.caption(tr(key, count=len(table.rows)))
 

@@ -211,7 +211,7 @@ def points_tab(points: list[PointSummary], office_code: str) -> None:
         return
     table = _points_table(points)
     st.caption(tr("selfservice.meters.count", count=len(points)))
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", placeholder=tr("finish.table.missing"))
     excel_download(table, f"points-{office_code}", key="met_export")
 
 
@@ -374,6 +374,7 @@ def meters_tab(user: Principal, points: list[PointSummary], zone: str) -> None:
             ),
             hide_index=True,
             width="stretch",
+            placeholder=tr("finish.table.missing"),
         )
     if any(m.removed_at is None for m in meters):
         st.caption(tr("selfservice.meters.replace_hint"))
@@ -416,6 +417,7 @@ def buildings_tab(user: Principal, office_code: str) -> None:
             ),
             hide_index=True,
             width="stretch",
+            placeholder=tr("finish.table.missing"),
         )
     else:
         st.info(tr("selfservice.meters.no_buildings"))

@@ -198,7 +198,9 @@ def list_tab(user: Principal, office_code: str, types: dict[str, str]) -> None:
             limit=page.limit,
             offset=page.offset,
         ).rows
-    st.dataframe(_table(shown), hide_index=True, width="stretch")
+    st.dataframe(
+        _table(shown), hide_index=True, width="stretch", placeholder=tr("finish.table.missing")
+    )
 
     def everything() -> pl.DataFrame:
         with unit_of_work(operational_engine()) as db:

@@ -341,7 +341,7 @@ def show_history(view: lookup.OrderView) -> None:
         st.caption(tr("orders_ui2.history.empty"))
         return
     table = history_table(view)
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
     excel_download(
         table,
         f"{view.document_no}-{tr('orders_ui2.history.title')}",
