@@ -1,9 +1,9 @@
 """Login sessions: what lets a browser stay logged in across reloads and scanned links.
 
 After a successful login the dashboards :func:`start` a session. The page is given only a
-one-time **nonce** (``<id>.<random>``, good once for :data:`HANDOVER_LIFE`); the cookie route
-:func:`exchange`\ s it for the token, ``<id>.<secret>.<signature>``, which goes straight into the
-browser's HttpOnly cookie, so no page script ever sees it. The signature is an HMAC-SHA256 of
+one-time **nonce** (``<id>.<random>``, good once for :data:`HANDOVER_LIFE`); the cookie
+route exchanges it (:func:`exchange`) for the token, ``<id>.<secret>.<signature>``, which
+goes straight into the browser's HttpOnly cookie, so no page script ever sees it. The signature is an HMAC-SHA256 of
 ``<id>.<secret>`` with the installation's key (``settings.signing_key``); the database keeps
 only SHA-256 hashes of the secret and the nonce. :func:`resume` turns a token back into the
 user's :class:`~operational.auth.Principal`, read afresh from the database, or None when the

@@ -1,9 +1,10 @@
 """Staying logged in: the login's cookie, a reload that keeps the user, a logout that ends it.
 
 ``AppTest`` has no browser to keep cookies, so the tests read the script the page sends the
-browser (the token it would keep) and hand that token back as the cookie of a new browser
-session (``browser_session.read``). tests/e2e/test_login_session_browser.py does the same in
-real Chromium.
+browser (the one-time nonce it would POST), exchange it as the cookie route does
+(``login_sessions.exchange``) and hand the token back as the cookie of a new browser session
+(``browser_session.read``). tests/e2e/test_login_session_browser.py does the same in real
+Chromium.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from streamlit.testing.v1 import AppTest
 from dashboards import browser_session
 from operational.auth import system_principal
 from operational.db import unit_of_work
+from operational.login_sessions import Lifetime, exchange
 from operational.models.people import LoginSession
 from operational.services.users import set_active, set_password
+from operational.settings import load_settings, signing_key
 
 CLI = system_principal("cli")
 
@@ -39,8 +42,8 @@ def scripts(app: AppTest) -> list[str]:
     return [e.proto.body for e in app.get("html")]
 
 
-def kept_token(app: AppTest) -> str:
-    """The token the page asked the browser to keep (the POST body of its script)."""
+def sent_nonce(app: AppTest) -> str:
+    """What the page's script POSTs to the cookie route (the login's one-time nonce)."""
     [script] = [s for s in scripts(app) if '"POST"' in s]
     found = re.search(r"fetch\((\".*?\"), (\{.*\})\)\.catch", script)
     assert found, script
@@ -49,6 +52,21 @@ def kept_token(app: AppTest) -> str:
     assert options["headers"]["X-Propcloud-Session"] == "1"
     body: str = options["body"]
     return body
+
+
+def exchanged(dash: Dashboard, nonce: str) -> str | None:
+    """What the cookie route puts in the cookie for ``nonce`` (None: it refuses)."""
+    settings = load_settings()
+    lifetime = Lifetime(settings.session_idle, settings.session_max_age)
+    with unit_of_work(dash.engine) as db:
+        return exchange(db, signing_key(settings), nonce, lifetime)
+
+
+def kept_token(dash: Dashboard) -> str:
+    """The token the browser keeps after the login: the page's nonce, exchanged by the route."""
+    token = exchanged(dash, sent_nonce(dash.app))
+    assert token is not None
+    return token
 
 
 @pytest.fixture
@@ -67,7 +85,7 @@ def logged_in(dashboard: MakeDashboard, username: str) -> tuple[Dashboard, str]:
     dash.app.run()
     dash.log_in(username)
     assert not dash.app.exception
-    return dash, kept_token(dash.app)
+    return dash, kept_token(dash)
 
 
 def reloaded(dashboard: MakeDashboard) -> AppTest:
