@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from dashboards import browser_session
 from operational.auth import system_principal
 from operational.db import unit_of_work
-from operational.login_sessions import Lifetime, exchange
+from operational.login_sessions import Lifetime, exchange, verify
 from operational.models.people import LoginSession
 from operational.services.users import set_active, set_password
 from operational.settings import load_settings, signing_key
@@ -93,6 +93,26 @@ def reloaded(dashboard: MakeDashboard) -> AppTest:
     app = dashboard().app.run()
     assert not app.exception
     return app
+
+
+def test_a_login_hands_the_page_only_a_one_time_nonce(
+    dashboard: MakeDashboard, cookie: Callable[[str | None], None]
+) -> None:
+    """The page's script carries a nonce that the cookie route exchanges once; the token that
+    logs the browser in exists only in the route's answer, never on the page."""
+    dash = dashboard()
+    dash.app.run()
+    dash.log_in("hq")
+    nonce = sent_nonce(dash.app)
+    key = signing_key(load_settings())
+    assert verify(key, nonce) is None  # not a token: useless as a cookie
+    cookie(nonce)
+    assert reloaded(dashboard).button(key="login_submit").label == "登录"
+    token = exchanged(dash, nonce)
+    assert token is not None and nonce.split(".")[1] not in token
+    assert exchanged(dash, nonce) is None  # once only
+    cookie(token)
+    assert reloaded(dashboard).title[0].value == "运营驾驶舱"
 
 
 def test_a_login_hands_the_browser_a_token_once(
