@@ -27,10 +27,11 @@ from sqlalchemy import Engine
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboards import browser_session
+from dashboards.text import md
 from operational import login_sessions
 from operational.auth import Permission, Principal, authenticate
 from operational.db import engine_for, session_factory, unit_of_work
-from operational.errors import DomainError
+from operational.errors import DomainError, Term, render
 from operational.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from operational.models import Role
 from operational.services.users import set_language
@@ -71,7 +72,10 @@ def tr(key: str, /, **params: Any) -> str:
 
 
 def error_text(error: DomainError) -> str:
-    return error.message(language())
+    """A refusal in the session's language, for a Markdown element (``st.error``, a flash):
+    its parameters — often what the user typed — are shown as text (``dashboards.text.md``)."""
+    params = {k: v if isinstance(v, Term) else md(v) for k, v in error.params.items()}
+    return render(error.key, language(), params)
 
 
 @dataclass(frozen=True)

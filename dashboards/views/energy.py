@@ -30,6 +30,7 @@ from dashboards.energy_data import (
 )
 from dashboards.export import excel_download
 from dashboards.session import readers, require, tr
+from dashboards.text import md
 from operational.auth import Permission
 from warehouse.queries_energy import Kind
 
@@ -480,7 +481,7 @@ def render() -> None:
         st.info(tr("energy_ui.no_points"))
         return
     node, path = drill_down(data, points, kind)
-    st.markdown(f"**{' › '.join(path)}**")
+    st.markdown(f"**{' › '.join(map(md, path))}**")
 
     today = as_of.astimezone(ZoneInfo(DISPLAY_ZONE)).date()
     u = unit(kind)

@@ -28,6 +28,7 @@ from dashboards.session import (
     show_flash,
     tr,
 )
+from dashboards.text import code_span, md
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError, StaleVersion
@@ -148,9 +149,9 @@ def _kind(kind: str) -> str:
 
 def attribute_line(a: AttributeView) -> str:
     """``额定载重 (rated_load) · 数值 · kg · 必填``."""
-    parts = [f"{a.name} (`{a.code}`)", _kind(a.kind)]
+    parts = [f"{md(a.name)} ({code_span(a.code)})", _kind(a.kind)]
     if a.unit:
-        parts.append(a.unit)
+        parts.append(md(a.unit))
     if a.required:
         parts.append(tr("object_types.page.required"))
     return " · ".join(parts)
@@ -159,7 +160,7 @@ def attribute_line(a: AttributeView) -> str:
 def type_block(view: TypeView) -> None:
     with st.container(border=True):
         st.markdown(
-            f"**{' / '.join(view.path)}** · `{view.code}` · "
+            f"**{' / '.join(map(md, view.path))}** · {code_span(view.code)} · "
             + tr("object_types.page.objects", count=view.objects)
         )
         if view.attributes:
@@ -169,12 +170,12 @@ def type_block(view: TypeView) -> None:
             )
         if view.inherited:
             separator = tr("object_types.page.separator")
-            names = separator.join(a.name for a in view.inherited)
+            names = separator.join(md(a.name) for a in view.inherited)
             st.caption(tr("object_types.page.inherited", names=names))
         if view.checklist:
             st.markdown(
                 f"*{tr('object_types.page.checklist')}*\n\n"
-                + "\n".join(f"{i}. {text}" for i, text in enumerate(view.checklist, start=1))
+                + "\n".join(f"{i}. {md(text)}" for i, text in enumerate(view.checklist, start=1))
             )
         elif view.depth > 0:
             st.caption(tr("object_types.page.no_checklist"))

@@ -26,6 +26,7 @@ from dashboards.session import (
     show_flash,
     tr,
 )
+from dashboards.text import md
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError
@@ -220,7 +221,7 @@ def _resume(user: Principal, document_no: str, version: int) -> None:
 
 
 def show_details(view: lookup.OrderView) -> None:
-    st.subheader(f"{view.document_no} · {view.title}")
+    st.subheader(f"{md(view.document_no)} · {md(view.title)}")
     lines = [
         (tr("maint_ui.col.document_type"), tr(f"workflow.document.{view.document_type}")),
         (tr("maint_ui.col.state"), tr(f"workflow.state.{view.state}")),
@@ -236,7 +237,7 @@ def show_details(view: lookup.OrderView) -> None:
         lines.append((tr("maint_ui.order.object"), view.object_label))
     if view.description:
         lines.append((tr("maint_ui.raise.description"), view.description))
-    st.markdown("\n".join(f"- **{label}**: {value}" for label, value in lines))
+    st.markdown("\n".join(f"- **{label}**: {md(value)}" for label, value in lines))
 
 
 def assign_form(user: Principal, view: lookup.OrderView, handlers: list[lookup.Person]) -> None:
@@ -273,11 +274,11 @@ def checklist_form(
     for line in view.checklist:
         if line.object_code != current_object:
             current_object = line.object_code
-            st.markdown(f"*{line.object_name} ({line.object_code})*")
+            st.markdown(f"*{md(line.object_name)} ({md(line.object_code)})*")
         key = f"ck_{view.document_no}_{line.answer_id}"
         with st.container(border=True):
             choice = st.radio(
-                line.text,
+                md(line.text),
                 list(choices),
                 index=None,
                 format_func=choices.__getitem__,
