@@ -26,6 +26,7 @@ from dashboards.session import (
     show_flash,
     tr,
 )
+from dashboards.text import md
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError
@@ -122,7 +123,7 @@ def _add_user() -> None:
             password=state["new_password"],
             grants=[grant],
         )
-        return tr("dashboards.admin.added", username=view.username)
+        return tr("dashboards.admin.added", username=md(view.username))
 
     done = _run(action)
     state["new_password"] = ""
@@ -134,7 +135,7 @@ def _add_user() -> None:
 def _save_grants(username: str, grants: list[GrantSpec]) -> None:
     def action(db: Session, actor: Principal) -> str:
         set_grants(db, actor, username, grants)
-        return tr("dashboards.admin.roles_saved", username=username)
+        return tr("dashboards.admin.roles_saved", username=md(username))
 
     _run(action)
 
@@ -153,7 +154,7 @@ def _reset_password(username: str) -> None:
 
     def action(db: Session, actor: Principal) -> str:
         set_password(db, actor, username, password)
-        return tr("dashboards.admin.password_reset", username=username)
+        return tr("dashboards.admin.password_reset", username=md(username))
 
     _run(action)
     st.session_state["reset_password"] = ""

@@ -94,7 +94,7 @@ def _add(user: Principal) -> None:
         return
     for key in NEW:
         state[key] = ""
-    flash(tr("object_types.page.added", code=code.strip(), name=name.strip()))
+    flash(tr("object_types.page.added", code=md(code.strip()), name=md(name.strip())))
 
 
 def _save(user: Principal, drawn: TypeView) -> None:
@@ -122,7 +122,7 @@ def _save(user: Principal, drawn: TypeView) -> None:
         return
     state[EDIT_LOADED] = None  # draw the form again from what is stored now
     key = "object_types.page.saved" if summary.updated else "object_types.page.unchanged"
-    flash(tr(key, code=drawn.code))
+    flash(tr(key, code=md(drawn.code)))
 
 
 def _upload(user: Principal) -> None:
@@ -136,7 +136,9 @@ def _upload(user: Principal) -> None:
         path.write_bytes(uploaded.getvalue())
         summary = _run(lambda db: import_object_types_file(db, path, actor=user), rows=True)
     if summary is not None:
-        flash(tr("object_types.page.imported", file=uploaded.name) + summary.message(language()))
+        flash(
+            tr("object_types.page.imported", file=md(uploaded.name)) + summary.message(language())
+        )
     st.session_state[EDIT_LOADED] = None
 
 

@@ -109,7 +109,7 @@ def _assign(user: Principal, document_no: str, version: int) -> None:
     except DomainError as refused:
         flash(error_text(refused), ok=False)
         return
-    flash(tr("maint_ui.order.done_assign", document_no=document_no, handler=handler))
+    flash(tr("maint_ui.order.done_assign", document_no=document_no, handler=md(handler)))
 
 
 def _answers(document_no: str, lines: tuple[lookup.ChecklistLine, ...]) -> dict[int, Answer]:

@@ -23,6 +23,7 @@ from dashboards.session import (
     show_flash,
     tr,
 )
+from dashboards.text import md
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError
@@ -204,13 +205,13 @@ def actions_section(user: Principal, rows: list[lookup.PlanRow]) -> None:
     for row in waiting:
         with st.container(border=True, width=WIDTH):
             st.markdown(
-                f"**{row.document_no} · {row.name}** — {tr(f'workflow.state.{row.state}')}  \n"
+                f"**{row.document_no} · {md(row.name)}** — {tr(f'workflow.state.{row.state}')}  \n"
                 + tr(
                     "maint_ui.plans.every",
                     every=row.every,
                     frequency=tr(f"plans.frequency.{row.frequency}"),
                 )
-                + f" · {', '.join(row.objects)}"
+                + f" · {', '.join(map(md, row.objects))}"
             )
             if "return" in row.actions:
                 st.text_input(tr("maint_ui.plans.reason"), key=f"plan_reason_{row.document_no}")
