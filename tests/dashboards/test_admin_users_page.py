@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import shown
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from streamlit.testing.v1 import AppTest
@@ -66,7 +67,7 @@ def test_adding_a_user_with_an_office_role(admin: Dashboard) -> None:
     app.selectbox(key="new_code").set_value("BJ002")
     app.button(key="add_user_submit").click().run()
 
-    assert [s.value for s in app.success] == ["已新增用户 wang.fang。"]
+    assert [shown(s.value) for s in app.success] == ["已新增用户 wang.fang。"]
     assert "wang.fang" in app.dataframe[0].value["用户名"].tolist()
     assert app.text_input(key="new_username").value == ""
     assert roles_of(admin, "wang.fang") == ["cs_supervisor@office"]

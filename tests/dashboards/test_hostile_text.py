@@ -81,7 +81,7 @@ def hostile_site(demo_site: Site, tmp_path_factory: pytest.TempPathFactory) -> S
     shutil.copyfile(demo_site.database, database)
     with sqlite3.connect(database) as db:
         for table, column, value in HOSTILE_COLUMNS:
-            db.execute(f"UPDATE {table} SET {column} = {value}", {"h": HOSTILE})  # noqa: S608
+            db.execute(f"UPDATE {table} SET {column} = {value}", {"h": HOSTILE})
         db.execute(
             "INSERT INTO energy_exception_followup (point_id, rule, start_at, note, done,"
             " followed_up_by, followed_up_at)"
@@ -240,8 +240,6 @@ def test_no_page_renders_stored_or_linked_text_as_markup(
             where = (page.file, query)
             assert not app.exception, (*where, app.exception)
             problems += [(*where, found) for found in live(app)]
-            shown_hostile = shown_hostile or any(
-                "evil" in text for _, text in markdown_texts(app)
-            )
+            shown_hostile = shown_hostile or any("evil" in text for _, text in markdown_texts(app))
     assert not problems, "\n".join(map(str, problems))
     assert shown_hostile  # the walk did reach the hostile names
