@@ -39,6 +39,7 @@ from operational.services.users import (
     set_active,
     set_grants,
     set_password,
+    unlock,
 )
 
 
@@ -144,7 +145,15 @@ def _set_active(username: str, active: bool) -> None:
     def action(db: Session, actor: Principal) -> str:
         set_active(db, actor, username, active)
         key = "dashboards.admin.enabled" if active else "dashboards.admin.disabled"
-        return tr(key, username=username)
+        return tr(key, username=md(username))
+
+    _run(action)
+
+
+def _unlock(username: str) -> None:
+    def action(db: Session, actor: Principal) -> str:
+        count = unlock(db, actor, username)
+        return tr("doors.admin.unlocked", username=md(username), count=count)
 
     _run(action)
 
@@ -267,6 +276,13 @@ def edit_user(users: list[UserView], org: Org) -> None:
             on_click=_set_active,
             args=(username, not user.is_active),
             key="toggle_active",
+        )
+        st.button(
+            tr("doors.admin.unlock"),
+            help=tr("doors.admin.unlock_help"),
+            on_click=_unlock,
+            args=(username,),
+            key="unlock_logins",
         )
 
     with st.form("reset_password", width=560):

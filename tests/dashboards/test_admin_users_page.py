@@ -146,3 +146,24 @@ def test_the_page_refuses_a_user_without_the_right(dashboard: MakeDashboard) -> 
     assert [e.value for e in page.error] == ["您的角色无权执行此操作。"]
     assert not page.dataframe
     assert not page.text_input
+
+
+def test_the_admin_clears_a_names_failed_logins(admin: Dashboard) -> None:
+    from datetime import UTC, datetime
+
+    from operational.auth import FREE_FAILURES
+    from operational.errors import DomainError
+
+    now = datetime.now(UTC)
+    for _ in range(FREE_FAILURES):
+        with unit_of_work(admin.engine) as session, pytest.raises(DomainError):
+            authenticate(session, "manager", "wrong-password", now, source="198.51.100.7")
+    app = admin.app
+    app.selectbox(key="edit_user").set_value("manager").run()
+    app.button(key="unlock_logins").click().run()
+    assert [shown(s.value) for s in app.success] == [
+        f"已清除 manager 的登录失败记录（{FREE_FAILURES} 条）。"
+    ]
+    with unit_of_work(admin.engine) as session:
+        principal = authenticate(session, "manager", "propcloud", now, source="198.51.100.7")
+    assert principal.username == "manager"
