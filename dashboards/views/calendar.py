@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 
 from dashboards.export import XLSX_MIME, excel_bytes
 from dashboards.session import (
-    error_text,
     flash,
     language,
     operational_engine,
@@ -95,6 +94,11 @@ def _code(value: object) -> str | None:
     return None if value in (GROUP, None) else str(value)
 
 
+def _said(error: DomainError) -> str:
+    """A refusal as plain text: :func:`show_problems` escapes every problem line itself."""
+    return error.message(language())
+
+
 def _refuse(problems: Sequence[str]) -> None:
     """Keep every problem of a refused form for the page to list (the form keeps its values)."""
     st.session_state[PROBLEMS] = list(problems)
@@ -103,7 +107,7 @@ def _refuse(problems: Sequence[str]) -> None:
 def _problem_lines(error: DomainError) -> list[str]:
     if isinstance(error, CalendarRefused):
         return error.report(language())
-    return [error_text(error)]
+    return [_said(error)]
 
 
 def _save(action: Callable[[Session], None], done: str) -> bool:
@@ -130,11 +134,9 @@ def _save_week(user: Principal, office_code: str | None) -> None:
         try:
             intervals = calendars.parse_intervals(text)
         except DomainError as bad:
-            problems.append(
-                tr("calendar_ui.week.day_problem", weekday=name, problem=error_text(bad))
-            )
+            problems.append(tr("calendar_ui.week.day_problem", weekday=name, problem=_said(bad)))
             continue
-        problems += [error_text(p) for p in calendars.interval_problems(name, intervals)]
+        problems += [_said(p) for p in calendars.interval_problems(name, intervals)]
         if intervals:
             week[weekday] = list(intervals)
     if not week and not problems:
@@ -169,9 +171,9 @@ def _add_day(user: Principal, office_code: str | None) -> None:
         try:
             hours = calendars.parse_intervals(text)
         except DomainError as bad:
-            problems.append(error_text(bad))
+            problems.append(_said(bad))
         if isinstance(day, date):
-            problems += [error_text(p) for p in calendars.interval_problems(day.isoformat(), hours)]
+            problems += [_said(p) for p in calendars.interval_problems(day.isoformat(), hours)]
     elif text.strip():
         problems.append(tr("calendar_ui.days.holiday_hours"))
     if problems or not isinstance(day, date):
@@ -222,7 +224,7 @@ def _upload(user: Principal) -> None:
             )
             return
         except DomainError as refused:
-            _refuse([error_text(refused)])
+            _refuse([_said(refused)])
             return
     st.session_state[WEEK_LOADED] = None
     flash(tr("calendar_ui.import.done", file=plain(uploaded.name)) + summary.message(language()))
