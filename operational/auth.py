@@ -387,8 +387,9 @@ def authenticate(
     source and per source (:func:`throttle_wait`).
 
     An unknown name, a disabled account and a wrong password get the same answer in the same
-    time, and count the same; so does a throttled attempt, whether the name exists or not.
-    The caller commits the session whether this succeeds or raises, so failures are counted.
+    time, and count the same; a throttled attempt gets the same wait message whether the name
+    exists or not, is not checked and is not counted. The caller commits the session whether
+    this succeeds or raises, so failures are counted.
     """
     now = now or utcnow()
     name = username.strip()
