@@ -291,7 +291,7 @@ def edit_tab(user: Principal, tree: list[TypeView]) -> None:
     st.caption(
         tr(
             "object_types.page.edit_place",
-            path=" / ".join(view.path),
+            path=" / ".join(map(md, view.path)),
             discipline=tr(f"discipline.{view.discipline}"),
             count=view.objects,
         )
