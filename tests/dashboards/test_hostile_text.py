@@ -83,13 +83,6 @@ def hostile_site(demo_site: Site, tmp_path_factory: pytest.TempPathFactory) -> S
     with sqlite3.connect(database) as db:
         for table, column, value in HOSTILE_COLUMNS:
             db.execute(f"UPDATE {table} SET {column} = {value}", {"h": HOSTILE})
-        db.execute(
-            "INSERT INTO energy_exception_followup (point_id, rule, start_at, note, done,"
-            " followed_up_by, followed_up_at)"
-            " SELECT id, 'spike', '2026-11-10 00:00:00.000000', :h, 0, 'engineer',"
-            " '2026-11-19 00:00:00.000000' FROM energy_point ORDER BY id LIMIT 1",
-            {"h": HOSTILE},
-        )
     warehouse_dir = root / "warehouse"
     run_pipeline(f"sqlite:///{database}", warehouse_dir, AS_OF)
     return Site(database, warehouse_dir)
