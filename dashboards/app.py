@@ -28,6 +28,7 @@ from dashboards.session import (
     session_ended_notice,
     tr,
 )
+from dashboards.text import md
 from operational.errors import DomainError
 
 
@@ -75,7 +76,11 @@ def sidebar() -> None:
     assert user is not None
     with st.sidebar:
         st.caption(
-            tr("dashboards.sidebar.signed_in_as", name=user.display_name, username=user.username)
+            tr(
+                "dashboards.sidebar.signed_in_as",
+                name=md(user.display_name),
+                username=md(user.username),
+            )
         )
         language_switch()
         running_build()

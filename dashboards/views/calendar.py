@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 
 from dashboards.export import XLSX_MIME, excel_bytes
 from dashboards.session import (
-    error_text,
     flash,
     language,
     operational_engine,
@@ -92,6 +91,11 @@ def _code(value: object) -> str | None:
     return None if value in (GROUP, None) else str(value)
 
 
+def _said(error: DomainError) -> str:
+    """A refusal as plain text: :func:`show_problems` escapes every problem line itself."""
+    return error.message(language())
+
+
 def _refuse(problems: Sequence[str]) -> None:
     """Keep every problem of a refused form for the page to list (the form keeps its values)."""
     st.session_state[PROBLEMS] = list(problems)
@@ -100,7 +104,7 @@ def _refuse(problems: Sequence[str]) -> None:
 def _problem_lines(error: DomainError) -> list[str]:
     if isinstance(error, FormRejected):
         return error.messages(language())
-    return [error_text(error)]
+    return [_said(error)]
 
 
 def _save(action: Callable[[Session], None], done: str) -> bool:
@@ -127,11 +131,9 @@ def _save_week(user: Principal, office_code: str | None) -> None:
         try:
             intervals = calendars.parse_intervals(text)
         except DomainError as bad:
-            problems.append(
-                tr("calendar_ui.week.day_problem", weekday=name, problem=error_text(bad))
-            )
+            problems.append(tr("calendar_ui.week.day_problem", weekday=name, problem=_said(bad)))
             continue
-        problems += [error_text(p) for p in calendars.interval_problems(name, intervals)]
+        problems += [_said(p) for p in calendars.interval_problems(name, intervals)]
         if intervals:
             week[weekday] = list(intervals)
     if not week and not problems:
@@ -166,9 +168,9 @@ def _add_day(user: Principal, office_code: str | None) -> None:
         try:
             hours = calendars.parse_intervals(text)
         except DomainError as bad:
-            problems.append(error_text(bad))
+            problems.append(_said(bad))
         if isinstance(day, date):
-            problems += [error_text(p) for p in calendars.interval_problems(day.isoformat(), hours)]
+            problems += [_said(p) for p in calendars.interval_problems(day.isoformat(), hours)]
     elif text.strip():
         problems.append(tr("calendar_ui.days.holiday_hours"))
     if problems or not isinstance(day, date):
@@ -219,7 +221,7 @@ def _upload(user: Principal) -> None:
             )
             return
         except DomainError as refused:
-            _refuse([error_text(refused)])
+            _refuse([_said(refused)])
             return
     st.session_state[WEEK_LOADED] = None
     flash(tr("calendar_ui.import.done", file=plain(uploaded.name)) + summary.message(language()))

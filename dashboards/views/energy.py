@@ -524,7 +524,7 @@ def render() -> None:
         st.info(tr("energy_ui.no_points"))
         return
     node, path = drill_down(data, points, kind)
-    st.markdown(f"**{' › '.join(path)}**")
+    st.markdown(f"**{' › '.join(map(md, path))}**")
 
     today = as_of.astimezone(ZoneInfo(DISPLAY_ZONE)).date()
     u = unit(kind)

@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboards.export import excel_download
 from dashboards.session import error_text, flash, operational_engine, require, show_flash, tr
+from dashboards.text import md
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError
@@ -42,7 +43,7 @@ def _add(user: Principal) -> None:
         return
     for key in NEW_FIELDS:
         st.session_state[key] = ""
-    flash(tr("objects.faults.added", symptom=symptom.strip()))
+    flash(tr("objects.faults.added", symptom=md(symptom.strip())))
 
 
 def add_form(user: Principal, labels: dict[str, str]) -> None:

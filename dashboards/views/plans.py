@@ -376,7 +376,7 @@ def actions_section(user: Principal, rows: list[lookup.PlanRow]) -> None:
                     every=row.every,
                     frequency=tr(f"plans.frequency.{row.frequency}"),
                 )
-                + f" · {md(', '.join(row.objects))}"
+                + f" · {', '.join(map(md, row.objects))}"
             )
             if row.state == "returned":
                 reason = returned_reason(user, row.document_no)

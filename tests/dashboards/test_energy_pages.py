@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import shown
 from streamlit.testing.v1 import AppTest
 
 from operational.auth import Permission, system_principal
@@ -22,6 +23,7 @@ from operational.services.energy import (
 )
 
 CLI = system_principal("cli")
+
 
 if TYPE_CHECKING:
     from conftest import Dashboard
@@ -61,7 +63,7 @@ def status_of(dash: Dashboard, code: str) -> PointStatus:
 
 
 def errors(app: AppTest) -> list[str]:
-    return [e.value for e in app.error]
+    return [shown(e.value) for e in app.error]
 
 
 # ---------------------------------------------------------------- menu and gating
@@ -292,7 +294,9 @@ def test_a_link_to_someone_elses_point_is_refused_politely(dashboard: MakeDashbo
     dash = opened(dashboard, "manager")
     dash.app.query_params["point"] = "BJ001-E-MAIN"
     app = dash.app.switch_page(READING).run()
-    assert [w.value for w in app.warning] == ["链接中的计量点 BJ001-E-MAIN 不在您的计量点范围内。"]
+    assert [shown(w.value) for w in app.warning] == [
+        "链接中的计量点 BJ001-E-MAIN 不在您的计量点范围内。"
+    ]
     assert app.selectbox(key="reading_point").value is None
 
 
