@@ -19,6 +19,7 @@ belongs to, so a service called from a button checks the fresh grants too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ from dashboards.text import md
 from operational import login_sessions
 from operational.auth import Permission, Principal, authenticate
 from operational.db import engine_for, session_factory, unit_of_work
-from operational.errors import DomainError, Term, render
+from operational.errors import DomainError, FormRejected, Term, render
 from operational.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from operational.models import Role
 from operational.services.users import set_language
@@ -75,8 +76,15 @@ def tr(key: str, /, **params: Any) -> str:
 def error_text(error: DomainError) -> str:
     """A refusal in the session's language, for a Markdown element (``st.error``, a flash):
     its parameters — often what the user typed — are shown as text (``dashboards.text.md``)."""
-    params = {k: v if isinstance(v, Term) else md(v) for k, v in error.params.items()}
-    return render(error.key, language(), params)
+    if isinstance(error, FormRejected) and len(error.problems) > 1:  # a heading, then each
+        lines = [render(error.key, language(), _as_text(error.params))]
+        lines += [f"- {render(p.key, language(), _as_text(p.params))}" for p in error.problems]
+        return "\n".join(lines)
+    return render(error.key, language(), _as_text(error.params))
+
+
+def _as_text(params: Mapping[str, object]) -> dict[str, object]:
+    return {k: v if isinstance(v, Term) else md(v) for k, v in params.items()}
 
 
 @dataclass(frozen=True)

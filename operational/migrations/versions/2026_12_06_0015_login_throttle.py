@@ -41,9 +41,11 @@ def upgrade() -> None:
     with op.batch_alter_table("auth_session", schema=None) as batch_op:
         batch_op.add_column(sa.Column("handover_hash", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("handover_until", sa.DateTime(), nullable=True))
-    with op.batch_alter_table("auth_user", schema=None) as batch_op:
-        batch_op.drop_column("failed_logins")
-        batch_op.drop_column("locked_until")
+    # In place (ALTER TABLE … DROP COLUMN, SQLite 3.35+), never by copying auth_user: dropping
+    # the old copy of a table that sessions, grants and audit entries refer to fails with
+    # foreign keys on, as soon as the installation has users.
+    op.drop_column("auth_user", "failed_logins")
+    op.drop_column("auth_user", "locked_until")
 
 
 def downgrade() -> None:
@@ -52,9 +54,8 @@ def downgrade() -> None:
             sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0")
         )
         batch_op.add_column(sa.Column("locked_until", sa.DateTime(), nullable=True))
-    with op.batch_alter_table("auth_session", schema=None) as batch_op:
-        batch_op.drop_column("handover_until")
-        batch_op.drop_column("handover_hash")
+    op.drop_column("auth_session", "handover_until")
+    op.drop_column("auth_session", "handover_hash")
     with op.batch_alter_table("auth_login_failure", schema=None) as batch_op:
         batch_op.drop_index("ix_auth_login_failure_source")
         batch_op.drop_index("ix_auth_login_failure_name_source")
