@@ -26,13 +26,13 @@ from dashboards.energy_data import chosen_moment, local_text, moment_inputs, rea
 from dashboards.export import excel_download
 from dashboards.import_panel import upload_panel
 from dashboards.imports_registry import runnable
+from dashboards.label_sheets import label_sheet
 from dashboards.session import (
     error_text,
     flash,
     language,
     operational_engine,
     require,
-    settings,
     show_flash,
     tr,
 )
@@ -68,7 +68,6 @@ EDIT_NAME, EDIT_PARENT, EDIT_BUILDING = "met_edit_name", "met_edit_parent", "met
 METERS_PICK = "met_meters_pick"
 BUILDING_NAME, BUILDING_AREA = "met_building_name", "met_building_area"
 IMPORT_KIND = "met_import_kind"
-LABEL_CODES, LABEL_PDF = "met_label_codes", "met_label_pdf"
 NO_PARENT = ""
 
 
@@ -164,23 +163,6 @@ def _building(user: Principal, office_code: str) -> None:
         return
     state[BUILDING_NAME] = state[BUILDING_AREA] = ""
     flash(tr("selfservice.meters.building_saved", name=md(name.strip())))
-
-
-def _labels(user: Principal, office_code: str) -> None:
-    codes = list(st.session_state.get(LABEL_CODES) or [])
-    st.session_state[LABEL_PDF] = None
-    if not codes:
-        flash(tr("selfservice.labels.none_chosen"), ok=False)
-        return
-    try:
-        with unit_of_work(operational_engine()) as db:
-            pdf = meter_labels_pdf(
-                db, user, office_code, settings().base_url, language(), codes=codes
-            )
-    except DomainError as refused:
-        flash(md(error_text(refused)), ok=False)
-        return
-    st.session_state[LABEL_PDF] = (office_code, tuple(codes), pdf)
 
 
 # --- tabs -------------------------------------------------------------------------------------
@@ -454,32 +436,15 @@ def import_tab(user: Principal, office_code: str) -> None:
 
 
 def labels_tab(user: Principal, office_code: str, points: list[PointSummary]) -> None:
-    labels = _labels_of(points)
-    st.multiselect(
-        tr("selfservice.labels.choose_points"),
-        list(labels),
-        format_func=labels.__getitem__,
-        key=LABEL_CODES,
-        placeholder=tr("selfservice.labels.choose_hint"),
+    label_sheet(
+        prefix="met",
+        user=user,
+        office_code=office_code,
+        offered=_labels_of(points),
+        choose_key="selfservice.labels.choose_points",
+        maker=meter_labels_pdf,
+        file_stem="meter-labels",
     )
-    st.button(
-        tr("selfservice.labels.make"),
-        on_click=_labels,
-        args=(user, office_code),
-        key="met_label_make",
-        icon=":material/qr_code_2:",
-    )
-    made = st.session_state.get(LABEL_PDF)
-    if made and made[0] == office_code:
-        st.download_button(
-            tr("selfservice.labels.download", count=len(made[1])),
-            data=made[2],
-            file_name=f"meter-labels-{office_code}.pdf",
-            mime="application/pdf",
-            key="met_label_download",
-            icon=":material/download:",
-            on_click="ignore",
-        )
 
 
 def render() -> None:
