@@ -163,7 +163,7 @@ def _commit(spec: ImportSpec, user: Principal, key: str, uploaded: Any, encoding
         )
         return
     except DomainError as refused:
-        st.session_state[keys["outcome"]] = Outcome(False, md(error_text(refused)), source=source)
+        st.session_state[keys["outcome"]] = Outcome(False, error_text(refused), source=source)
         return
     done = tr("selfservice.imports.done", file=md(uploaded.name)) + summary.message(language())
     st.session_state[keys["outcome"]] = Outcome(True, done)
@@ -215,7 +215,7 @@ def upload_panel(spec: ImportSpec, user: Principal, key: str, office_code: str |
             st.error(tr("selfservice.imports.preview_refused", file=md(uploaded.name)))
             _problems_table(problem_rows(refused))
         except DomainError as refused:
-            st.error(md(error_text(refused)))  # it may quote the file's header
+            st.error(error_text(refused))  # it may quote the file's header
         else:
             st.markdown(tr("selfservice.imports.preview", file=md(uploaded.name)))
             _show_preview(table, columns)

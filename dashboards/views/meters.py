@@ -77,7 +77,7 @@ def problems_text(error: DomainError) -> str:
         lines = [tr("selfservice.form.refused", count=len(error.problems))]
         lines += [f"- {md(message)}" for message in error.messages(language())]
         return "\n".join(lines)
-    return md(error_text(error))
+    return error_text(error)
 
 
 def _kind(kind: str) -> str:
@@ -131,7 +131,7 @@ def _save(user: Principal, drawn: PointStatus) -> None:
             )
     except StaleVersion as stale:
         state[EDIT_LOADED] = None
-        flash(md(error_text(stale)), ok=False)
+        flash(error_text(stale), ok=False)
         return
     except DomainError as refused:
         flash(problems_text(refused), ok=False)
@@ -291,7 +291,7 @@ def edit_tab(user: Principal, points: list[PointSummary]) -> None:
         with unit_of_work(operational_engine()) as db:
             status = point_status(db, user, str(code), Permission.MANAGE_METERS)
     except DomainError as missing:
-        st.warning(md(error_text(missing)))
+        st.warning(error_text(missing))
         return
     loaded = st.session_state.get(EDIT_LOADED)
     if not isinstance(loaded, PointStatus) or loaded.code != status.code:

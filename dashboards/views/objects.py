@@ -71,7 +71,7 @@ def problems_text(error: DomainError) -> str:
         lines = [tr("selfservice.form.refused", count=len(error.problems))]
         lines += [f"- {md(message)}" for message in error.messages(language())]
         return "\n".join(lines)
-    return md(error_text(error))
+    return error_text(error)
 
 
 def _attribute_values(prefix: str, fields: list[AttributeView]) -> dict[str, str]:
@@ -121,7 +121,7 @@ def _save(user: Principal, drawn: ObjectRow, fields: list[AttributeView]) -> Non
             outcome = save_object(db, user, entry, create=False, drawn=drawn)
     except StaleVersion as stale:
         state[EDIT_LOADED] = None  # filled again from what is stored now
-        flash(md(error_text(stale)), ok=False)
+        flash(error_text(stale), ok=False)
         return
     except DomainError as refused:
         flash(problems_text(refused), ok=False)
@@ -264,7 +264,7 @@ def edit_tab(user: Principal, office_code: str) -> None:
         try:
             stored = object_for_edit(db, user, office_code, str(code))
         except DomainError as missing:
-            st.warning(md(error_text(missing)))
+            st.warning(error_text(missing))
             return
         fields = attribute_fields(db, stored.type_code)
     loaded = st.session_state.get(EDIT_LOADED)
