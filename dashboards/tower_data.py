@@ -72,6 +72,8 @@ def figure(value: float | None, unit: str | None, *, with_unit: bool = True) -> 
         return "—"
     if unit == "pct":
         return f"{value:.1f} %"
+    if unit == "score":  # a supplier score: to the hundredth, as scored
+        return f"{value:.2f}"
     if unit in ("kWh", "m3") and with_unit:
         return f"{value:,.0f} {unit_label(unit)}"
     return f"{value:,.0f}"

@@ -149,20 +149,18 @@ def evaluation_contracts(
     if office_code is not None:
         query = query.where(Office.code == office_code)
     query = query.order_by(Office.code, SupplierContract.contract_no)
-    return [_info(c, s, o) for c, s, o in session.execute(query).tuples()]
+    return [_info(c, s, o) for c, s, o in session.execute(query)]
 
 
 def _find(
     session: Session, principal: Principal, permission: Permission, contract_no: str
 ) -> tuple[SupplierContract, ContractInfo]:
     found = session.execute(
-        _contracts(principal, permission).where(
-            SupplierContract.contract_no == contract_no.strip()
-        )
+        _contracts(principal, permission).where(SupplierContract.contract_no == contract_no.strip())
     ).one_or_none()
     if found is None:
         raise NotFound("suppliers_ui.unknown_contract", contract=contract_no)
-    contract, supplier, office = found.tuple()
+    contract, supplier, office = found
     return contract, _info(contract, supplier, office)
 
 
@@ -289,7 +287,12 @@ def save_evaluation(
     month = first_of_month(month)
     problems = Problems(["month", *(name for name, _ in EVALUATION_ITEMS)])
     if month not in evaluable_months(info, as_of):
-        problems.add("month", "suppliers_ui.month_not_scored", month=f"{month:%Y-%m}")
+        problems.add(
+            "month",
+            "suppliers_ui.month_not_scored",
+            contract=info.contract_no,
+            month=f"{month:%Y-%m}",
+        )
     wanted: dict[str, Decimal | None] = {}
     for name, item in EVALUATION_ITEMS:
         label = Term(f"suppliers_ui.item.{name}")

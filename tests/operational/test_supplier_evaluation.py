@@ -80,9 +80,7 @@ def test_the_office_enters_points_and_sees_the_live_figures(session: Session) ->
     )
     assert _entries(session) == {"缺编 staffing shortfall": Decimal("-2.00")}
     [first, second] = session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.entity == "supplier_evaluation")
-        .order_by(AuditEntry.id)
+        select(AuditEntry).where(AuditEntry.entity == "supplier_evaluation").order_by(AuditEntry.id)
     ).all()
     assert (first.actor, first.entity_key) == ("mgr", "K1/2026-02")
     assert second.before == {
