@@ -73,7 +73,7 @@ def test_hq_ranks_suppliers_and_drills_into_a_contracts_month(
     statement = downloads(app, "supplier_statement_excel")
     sheet = load_workbook(io.BytesIO(statement)).active
     assert sheet is not None
-    values = [row for row in sheet.iter_rows(values_only=True)]
+    values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == "供方扣款单"
     assert ("合同", contract) in [(r[0], r[1]) for r in values]
     assert ("月份", f"{month:%Y-%m}") in [(r[0], r[1]) for r in values]
@@ -151,7 +151,7 @@ def test_the_office_evaluates_a_contracts_month(dashboard: MakeDashboard) -> Non
     assert audited == "manager"
     # the form shows what is stored now, and the score counts it
     assert app.text_input(key="supplier_eval_training").value == "+1.00"
-    score = [m for m in app.metric if m.label == "管理处评分"][0]
+    score = next(m for m in app.metric if m.label == "管理处评分")
     assert score.value == "-1.50"
 
 
