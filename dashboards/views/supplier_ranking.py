@@ -4,7 +4,8 @@ Reads the published warehouse through ``SupplierReader`` (``readers(VIEW_SUPPLIE
 the ranking is computed over the contracts of the offices the user may see — the group's ranking
 for a group-wide user, a city company's for its users (docs/supplier-marts.md, "Reads"). Choose a
 month or a year and a discipline; the ranked table (score, nonconformities, breach points,
-deduction) has its Excel download. Below it, the drill: one supplier's contracts and their months
+deduction) has its Excel download; ``?month=YYYY-MM`` (the control tower's link from an
+office's lowest supplier score) opens it on that month. Below it, the drill: one supplier's contracts and their months
 in the period, then one contract's month — its nonconformities and figures by the live rule
 (operational database, ``contract_month``, the same scope) and its deduction statement for
 finance as Excel and PDF.
@@ -62,6 +63,9 @@ choices = (
     if period_type == "month"
     else sorted({f"{m:%Y}" for m in months}, reverse=True)
 )
+asked = st.query_params.get("month")  # ?month=YYYY-MM: a control-tower link opens that month
+if "supplier_period" not in st.session_state and period_type == "month" and asked in choices:
+    st.session_state["supplier_period"] = asked
 period = middle.selectbox(tr("suppliers_ui.ranking.period"), choices, key="supplier_period")
 disciplines = sorted(set(periods["discipline"].to_list()))
 discipline = right.selectbox(
