@@ -144,16 +144,37 @@ excel_download(
 contracts = sorted(set(months_of["contract_no"].to_list()))
 if not contracts:
     st.stop()
-pick_contract, pick_month = st.columns(2)
-contract_no = pick_contract.selectbox(
+contract_no = st.selectbox(
     tr("suppliers_ui.drill.contract"), contracts, key="supplier_drill_contract"
 )
-contract_months = sorted(
+history = scoped.suppliers.contract_months(contract_no=str(contract_no))
+st.markdown(tr("suppliers_ui.drill.history", contract=md(contract_no)))
+history_table = _decimal_columns(history).select(
+    pl.col("month").dt.strftime("%Y-%m").alias(tr("suppliers_ui.col.month")),
+    pl.col("score").alias(tr("suppliers_ui.col.score")),
+    pl.col("nonconformities").alias(tr("suppliers_ui.col.nonconformities")),
+    pl.col("breach_points").alias(tr("suppliers_ui.col.breach_points")),
+    pl.col("deduction_amount").alias(tr("suppliers_ui.col.deduction")),
+    pl.col("manual_points").alias(tr("suppliers_ui.col.manual_points")),
+)
+st.dataframe(history_table, hide_index=True)
+excel_download(
+    history_table,
+    tr("suppliers_ui.drill.history_export", contract=str(contract_no)),
+    key="supplier_history_excel",
+)
+in_period = sorted(
     months_of.filter(pl.col("contract_no") == contract_no)["month"].to_list(), reverse=True
 )
-month = pick_month.selectbox(
+contract_months: list[date] = sorted(set(history["month"].to_list()), reverse=True)
+if "supplier_drill_month" in st.session_state and (
+    st.session_state["supplier_drill_month"] not in contract_months
+):
+    del st.session_state["supplier_drill_month"]
+month = st.selectbox(
     tr("suppliers_ui.drill.month"),
     contract_months,
+    index=contract_months.index(in_period[0]) if in_period else 0,
     format_func=lambda m: f"{m:%Y-%m}",
     key="supplier_drill_month",
 )

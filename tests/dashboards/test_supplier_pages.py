@@ -68,7 +68,11 @@ def test_hq_ranks_suppliers_and_drills_into_a_contracts_month(
     assert supplier
     month = app.selectbox(key="supplier_drill_month").value
     assert app.metric[0].label == "得分"
-    nonconformities = app.dataframe[2].value
+    history = app.dataframe[2].value  # every month the contract scores, newest first
+    assert f"{month:%Y-%m}" in set(history["月份"]) and list(history["月份"]) == sorted(
+        history["月份"], reverse=True
+    )
+    nonconformities = app.dataframe[3].value
     assert list(nonconformities.columns)[:2] == ["不合格单号", "类型"]
     statement = downloads(app, "supplier_statement_excel")
     sheet = load_workbook(io.BytesIO(statement)).active
