@@ -56,6 +56,8 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/bolt:",
         Permission.VIEW_ENERGY,
         ANALYTICS,
+        url_path="energy",  # the control tower's links open /energy?office=… (or ?city=…)
+        probes=(("office", "office"),),
     ),
     PageSpec(
         "views/reading_form.py",

@@ -40,7 +40,7 @@ from operational.models.orders import (
     plan_object,
 )
 from operational.models.org import CityCompany, Group, Office
-from operational.models.people import Role, RoleGrant, ScopeLevel, User
+from operational.models.people import LoginFailure, Role, RoleGrant, ScopeLevel, User
 from operational.models.suppliers import (
     DeductionStandard,
     Nonconformity,
@@ -67,6 +67,7 @@ __all__ = [
     "Fault",
     "Frequency",
     "Group",
+    "LoginFailure",
     "MaintObject",
     "Meter",
     "MeterPoint",

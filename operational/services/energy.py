@@ -674,6 +674,7 @@ def _evaluate(
         "previous": number_text(prev_r),
         "time": local_text(prev_t, zone),
     }
+    use_unit = {"unit": "kWh" if point.kind == EnergyKind.ELECTRICITY.value else "m³"}
     if interval.status is IntervalStatus.HELD:
         key = (
             "energy.reading.lower_than_previous"
@@ -686,7 +687,10 @@ def _evaluate(
         assert interval.delta is not None
         if not confirm_rollover:
             raise RolloverConfirmationNeeded(
-                "energy.reading.confirm_rollover", delta=number_text(interval.delta), **params
+                "energy.reading.confirm_rollover",
+                delta=number_text(interval.delta),
+                **params,
+                **use_unit,
             )
         flag = ReadingFlag.ROLLOVER.value
     elif interval.status is IntervalStatus.HIGH:
@@ -698,6 +702,7 @@ def _evaluate(
                 typical=number_text(round(typical, 2)),
                 days=number_text(round(interval.days, 2)),
                 **params,
+                **use_unit,
             )
         flag = ReadingFlag.HIGH.value
     return _Evaluation(meter, interval, flag)

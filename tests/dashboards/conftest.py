@@ -7,6 +7,7 @@ published warehouse is only ever read, so it is shared.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -119,3 +120,12 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Callable[[AppTest, str], bytes
         raise AssertionError(f"{key} has no deferred download")
 
     return fetch
+
+
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of a Markdown element's text: the backslash escapes that
+    ``dashboards.text.md`` puts before punctuation in user text do not show."""
+    return _ESCAPED.sub(r"\1", markdown)
