@@ -88,7 +88,7 @@ table = _decimal_columns(ranking).select(
     pl.col("breach_points").alias(tr("suppliers_ui.col.breach_points")),
     pl.col("deduction_amount").alias(tr("suppliers_ui.col.deduction")),
 )
-st.dataframe(table, hide_index=True)
+st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
 excel_download(
     table,
     tr("suppliers_ui.ranking.export", period=period, discipline=_discipline(str(discipline))),
@@ -132,7 +132,7 @@ contract_table = _decimal_columns(months_of).select(
     pl.col("deduction_amount").alias(tr("suppliers_ui.col.deduction")),
     pl.col("manual_points").alias(tr("suppliers_ui.col.manual_points")),
 )
-st.dataframe(contract_table, hide_index=True)
+st.dataframe(contract_table, hide_index=True, placeholder=tr("finish.table.missing"))
 excel_download(
     contract_table,
     tr("suppliers_ui.drill.export", supplier=str(supplier), period=period),
@@ -157,7 +157,7 @@ history_table = _decimal_columns(history).select(
     pl.col("deduction_amount").alias(tr("suppliers_ui.col.deduction")),
     pl.col("manual_points").alias(tr("suppliers_ui.col.manual_points")),
 )
-st.dataframe(history_table, hide_index=True)
+st.dataframe(history_table, hide_index=True, placeholder=tr("finish.table.missing"))
 excel_download(
     history_table,
     tr("suppliers_ui.drill.history_export", contract=str(contract_no)),
@@ -222,7 +222,7 @@ nc_table = pl.DataFrame(
         tr("suppliers_ui.col.amount"): pl.Float64,
     },
 )
-st.dataframe(nc_table, hide_index=True)
+st.dataframe(nc_table, hide_index=True, placeholder=tr("finish.table.missing"))
 stem = supplier_statement.file_stem(view)
 lang = language()
 excel_col, pdf_col = st.columns(2)
