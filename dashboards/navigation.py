@@ -40,6 +40,7 @@ class PageSpec:
 ANALYTICS = "dashboards.nav.section_analytics"
 ADMINISTRATION = "dashboards.nav.section_admin"
 MAINT = "maint_ui.nav.section"
+SUPPLIERS = "suppliers_ui.nav.section"
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(
@@ -183,6 +184,22 @@ PAGES: tuple[PageSpec, ...] = (
         Permission.VIEW_AUDIT_LOG,
         "orders_ui2.nav.section_audit",
         url_path="audit_log",
+    ),
+    PageSpec(
+        "views/supplier_ranking.py",
+        "suppliers_ui.nav.ranking",
+        ":material/leaderboard:",
+        Permission.VIEW_SUPPLIERS,
+        SUPPLIERS,
+        url_path="suppliers",
+    ),
+    PageSpec(
+        "views/supplier_evaluation.py",
+        "suppliers_ui.nav.evaluation",
+        ":material/rate_review:",
+        Permission.EVALUATE_SUPPLIERS,
+        SUPPLIERS,
+        url_path="supplier_evaluation",
     ),
 )
 

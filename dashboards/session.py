@@ -40,6 +40,7 @@ from operational.settings import Settings, load_settings, signing_key
 from warehouse.queries import WarehouseReader
 from warehouse.queries_energy import EnergyReader
 from warehouse.queries_sla import SlaReader
+from warehouse.queries_suppliers import SupplierReader
 from warehouse.queries_tower import TowerReader
 from warehouse.scope import OfficeScope
 
@@ -308,6 +309,7 @@ class Readers:
     sla: SlaReader
     energy: EnergyReader
     tower: TowerReader
+    suppliers: SupplierReader
 
 
 def readers(permission: Permission) -> Readers:
@@ -323,4 +325,5 @@ def readers(permission: Permission) -> Readers:
         SlaReader(directory, scope),
         EnergyReader(directory, scope),
         TowerReader(directory, scope),
+        SupplierReader(directory, scope),
     )

@@ -66,6 +66,9 @@ class Permission(enum.StrEnum):
     MANAGE_FAULTS = "manage_faults"  # the group's fault library (故障库)
     MANAGE_CALENDARS = "manage_calendars"  # an office's working hours and holidays (工作日历)
     VIEW_AUDIT_LOG = "view_audit_log"  # the audit log of the offices in scope (审计日志)
+    VIEW_SUPPLIERS = "view_suppliers"  # supplier scores, rankings, deduction statements
+    EVALUATE_SUPPLIERS = "evaluate_suppliers"  # an office's monthly supplier evaluation (供方评价)
+    MANAGE_SUPPLIERS = "manage_suppliers"  # the group's suppliers, contracts and standards
 
 
 _ANALYTICS_READERS = {
@@ -140,12 +143,18 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_AUDIT_LOG: frozenset(
         {Role.GROUP_AUDIT_MANAGER, Role.CITY_AUDIT_MANAGER, Role.GROUP_ADMIN}
     ),
+    # Supplier scores and rankings: whoever reads the analytics, at their scope.
+    Permission.VIEW_SUPPLIERS: frozenset(_ANALYTICS_READERS),
+    Permission.EVALUATE_SUPPLIERS: frozenset({Role.OFFICE_MANAGER, Role.GROUP_ADMIN}),
+    Permission.MANAGE_SUPPLIERS: frozenset({Role.GROUP_ADMIN}),
 }
 
 
-GROUP_WIDE: frozenset[Permission] = frozenset({Permission.MANAGE_USERS})
+GROUP_WIDE: frozenset[Permission] = frozenset(
+    {Permission.MANAGE_USERS, Permission.MANAGE_SUPPLIERS}
+)
 """Permissions over records of no single office, so held only through a group-scope grant: the
-users and their roles span every office (an administrator granted at one office would
+users and their roles, the group's suppliers and their contracts span every office (an administrator granted at one office would
 otherwise see and change the whole group's accounts)."""
 
 

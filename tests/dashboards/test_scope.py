@@ -231,9 +231,10 @@ def leaked(value: Any, records: Records, allowed: frozenset[str] | None) -> list
 
 # ---------------------------------------------------------------- operational reads
 
-TARGETS = {"document_no", "office_code", "point_code", "code"}
+TARGETS = {"document_no", "office_code", "point_code", "code", "contract_no"}
 EXTRA_ARGUMENTS: dict[str, Any] = {
     "start": datetime(2026, 11, 20, 1, 30, tzinfo=UTC),
+    "month": date(2026, 11, 1),
     "targets": [
         ClockTarget(5, ClockUnit.BUSINESS_MINUTES, "office"),
         ClockTarget(72, ClockUnit.CALENDAR_HOURS, "24x7"),
@@ -268,6 +269,8 @@ def _arguments(spec: ReadSpec, records: Records, office: str | None) -> dict[str
         args["point_code"] = records.points[office]
     if "code" in params:
         args["code"] = records.objects[office]
+    if "contract_no" in params:
+        args["contract_no"] = f"HT-{office}-CL"  # the demo's cleaning contract of the office
     return args | _extra(params, records, office)
 
 
