@@ -46,6 +46,9 @@ class Permission(enum.StrEnum):
     MANAGE_FAULTS = "manage_faults"  # the group's fault library (故障库)
     MANAGE_CALENDARS = "manage_calendars"  # an office's working hours and holidays (工作日历)
     VIEW_AUDIT_LOG = "view_audit_log"  # the audit log of the offices in scope (审计日志)
+    VIEW_PROPERTY = "view_property"  # an office's houses, customers, parking, fees (基础信息)
+    MANAGE_PROPERTY = "manage_property"  # add, change and import them
+    VIEW_CUSTOMER_PII = "view_customer_pii"  # customers' phone and ID numbers unmasked
 
 
 _ANALYTICS_READERS = {
@@ -119,6 +122,19 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     # (group-level entries, which name no office, only at group scope).
     Permission.VIEW_AUDIT_LOG: frozenset(
         {Role.GROUP_AUDIT_MANAGER, Role.CITY_AUDIT_MANAGER, Role.GROUP_ADMIN}
+    ),
+    # Property base data: read by whoever answers owners or watches the office (personal
+    # information masked, below); kept by the office's manager and customer service.
+    Permission.VIEW_PROPERTY: frozenset(
+        _ANALYTICS_READERS | {Role.CS_ASSISTANT, Role.CALL_CENTRE_AGENT, Role.RENOVATION_ADMIN}
+    ),
+    Permission.MANAGE_PROPERTY: frozenset(
+        {Role.OFFICE_MANAGER, Role.CS_SUPERVISOR, Role.CS_ASSISTANT}
+    ),
+    # Phone and ID numbers whole: only those who work with the owner at that office
+    # (docs/property.md); everyone else sees them masked (operational/pii.py).
+    Permission.VIEW_CUSTOMER_PII: frozenset(
+        {Role.OFFICE_MANAGER, Role.CS_SUPERVISOR, Role.CS_ASSISTANT, Role.CALL_CENTRE_AGENT}
     ),
 }
 
