@@ -144,9 +144,7 @@ class Occupancy(Base):
     __table_args__ = (
         UniqueConstraint("house_id", "customer_id", "role", "moved_in_on"),
         CheckConstraint(f"role IN ({_values(OccupantRole)})", name="role_known"),
-        CheckConstraint(
-            "moved_out_on IS NULL OR moved_out_on >= moved_in_on", name="out_after_in"
-        ),
+        CheckConstraint("moved_out_on IS NULL OR moved_out_on >= moved_in_on", name="out_after_in"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
