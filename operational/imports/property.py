@@ -71,15 +71,27 @@ class Format:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     lengths: Mapping[str, Any] = field(default_factory=dict)
+    order: tuple[str, ...] = ()
+    """Every column in the documented order (empty: the required ones, then the optional)."""
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return (*self.required, *self.optional)
+        return self.order or (*self.required, *self.optional)
 
 
 HOUSES = Format(
     ("office_code", "building", "floor", "room", "area_m2", "sale_status", "rental_status"),
     ("unit",),
+    order=(
+        "office_code",
+        "building",
+        "unit",
+        "floor",
+        "room",
+        "area_m2",
+        "sale_status",
+        "rental_status",
+    ),
 )
 CUSTOMERS = Format(
     ("office_code", "customer_code", "name"),
@@ -89,11 +101,30 @@ CUSTOMERS = Format(
 OCCUPANCIES = Format(
     ("office_code", "building", "room", "customer_code", "role", "moved_in_on"),
     ("unit", "moved_out_on"),
+    order=(
+        "office_code",
+        "building",
+        "unit",
+        "room",
+        "customer_code",
+        "role",
+        "moved_in_on",
+        "moved_out_on",
+    ),
 )
 PARKING = Format(
     ("office_code", "space_no", "area_m2", "sale_status", "rental_status"),
     ("location", "stacked"),
     {"location": ParkingSpace.location},
+    order=(
+        "office_code",
+        "space_no",
+        "location",
+        "area_m2",
+        "sale_status",
+        "rental_status",
+        "stacked",
+    ),
 )
 FEE_STANDARDS = Format(
     ("office_code", "fee_code", "name", "unit_price", "basis"),
