@@ -182,6 +182,15 @@ PAGES: tuple[PageSpec, ...] = (
         "orders_ui2.nav.section_audit",
         url_path="audit_log",
     ),
+    PageSpec(
+        "views/customers.py",
+        "property.nav",
+        ":material/contact_phone:",
+        Permission.VIEW_PROPERTY,
+        "property.nav_section",
+        url_path="customers",  # ?office= preselects one of the user's offices
+        probes=(("office", "office"),),
+    ),
 )
 
 

@@ -561,8 +561,8 @@ def save_house(
     else:
         before = {k: getattr(house, k) for k in values}
         if before != values:
-            for key, value in values.items():
-                setattr(house, key, value)
+            for attribute, new in values.items():
+                setattr(house, attribute, new)
             house.version += 1
             audit.record(
                 session,
