@@ -178,7 +178,7 @@ def _fees(user: Principal, office_code: str) -> None:
             pl.DataFrame(
                 [
                     [f.name for f in fees],
-                    [str(f.unit_price.normalize()) for f in fees],
+                    [f"{f.unit_price.normalize():f}" for f in fees],
                     [tr(f"property.basis.{f.basis}") for f in fees],
                 ],
                 schema={tr(f"property.page.col_{c}"): pl.String for c in ("fee", "price", "basis")},
