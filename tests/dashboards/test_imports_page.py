@@ -83,6 +83,12 @@ def open_page(dashboard: MakeDashboard, username: str) -> Dashboard:
                 "working-hours",
                 "calendar-days",
                 "work-orders",
+                "houses",
+                "customers",
+                "occupancies",
+                "parking",
+                "fee-standards",
+                "vehicles",
             ],
         ),
         (
