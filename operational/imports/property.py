@@ -51,7 +51,7 @@ from operational.models import (
 from operational.models.property import PRICE
 from operational.services.property import (
     PROPERTY,
-    _Refused,
+    Refused,
     area_of,
     house_name,
     id_number_refusal,
@@ -176,7 +176,7 @@ class _Rows:
             return None
         try:
             return area_of(text)
-        except _Refused as refused:
+        except Refused as refused:
             self.bad(row, refused.key, column=column, **refused.params)
             return None
 

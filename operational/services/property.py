@@ -80,17 +80,16 @@ def part_refusal(value: str) -> Refusal | None:
 
 
 def area_of(text: str) -> Decimal:
-    """A positive area in m² from ``text``; a DomainError-style refusal is raised as ValueError
-    carrying the catalogue key and parameters."""
+    """A positive area in m² from ``text`` (at most two decimals); else :class:`Refused`."""
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
-        raise _Refused("import.bad_number", {"value": text}) from None
+        raise Refused("import.bad_number", {"value": text}) from None
     refusal = entry.column_refusal(value, AREA)
     if refusal is not None:
-        raise _Refused(refusal[0], {"value": text, **refusal[1]})
+        raise Refused(refusal[0], {"value": text, **refusal[1]})
     if value <= 0:
-        raise _Refused("property.area_not_positive", {"value": text})
+        raise Refused("property.area_not_positive", {"value": text})
     return value
 
 
@@ -103,7 +102,10 @@ def choice_refusal(value: str, allowed: type[SaleStatus] | type[RentalStatus]) -
     return None
 
 
-class _Refused(Exception):
+class Refused(Exception):
+    """A value a check refused, as a catalogue key and its parameters (the imports report it
+    by row and column, the forms by field)."""
+
     def __init__(self, key: str, params: dict[str, object]) -> None:
         super().__init__(key)
         self.key = key
@@ -531,7 +533,7 @@ def save_house(
     area_value = Decimal(0)
     try:
         area_value = area_of(area)
-    except _Refused as refused:
+    except Refused as refused:
         _add(problems, "area", (refused.key, refused.params))
     _add(problems, "sale_status", choice_refusal(sale_status, SaleStatus))
     _add(problems, "rental_status", choice_refusal(rental_status, RentalStatus))
