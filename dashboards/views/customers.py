@@ -31,6 +31,8 @@ from operational.services.property import (
     customer_record,
     find_customers,
     office_fee_standards,
+    office_houses,
+    office_parking,
     save_customer,
     save_house,
 )
@@ -188,6 +190,55 @@ def _fees(user: Principal, office_code: str) -> None:
         )
 
 
+def _base_data(user: Principal, office_code: str) -> None:
+    """The office's houses and parking spaces (no personal information), with Excel exports."""
+    with unit_of_work(operational_engine()) as db:
+        houses = office_houses(db, user, office_code)
+        spaces = office_parking(db, user, office_code)
+    with st.expander(tr("property.page.house_list", count=len(houses))):
+        table = pl.DataFrame(
+            [
+                [h.name for h in houses],
+                [h.floor for h in houses],
+                [float(h.area) for h in houses],
+                [tr(f"property.sale.{h.sale_status}") for h in houses],
+                [tr(f"property.rental.{h.rental_status}") for h in houses],
+            ],
+            schema={
+                tr("property.page.col_house"): pl.String,
+                tr("property.field.floor"): pl.Int64,
+                tr("property.field.area"): pl.Float64,
+                tr("property.field.sale_status"): pl.String,
+                tr("property.field.rental_status"): pl.String,
+            },
+            orient="col",
+        )
+        st.dataframe(table, hide_index=True)
+        excel_download(table, f"houses-{office_code}", key="house_export")
+    with st.expander(tr("property.page.parking_list", count=len(spaces))):
+        table = pl.DataFrame(
+            [
+                [p.space_no for p in spaces],
+                [p.location for p in spaces],
+                [float(p.area) for p in spaces],
+                [tr(f"property.sale.{p.sale_status}") for p in spaces],
+                [tr(f"property.rental.{p.rental_status}") for p in spaces],
+                [tr("property.page.yes") if p.stacked else "" for p in spaces],
+            ],
+            schema={
+                tr("property.page.col_space"): pl.String,
+                tr("property.page.col_location"): pl.String,
+                tr("property.field.area"): pl.Float64,
+                tr("property.field.sale_status"): pl.String,
+                tr("property.field.rental_status"): pl.String,
+                tr("property.page.col_stacked"): pl.String,
+            },
+            orient="col",
+        )
+        st.dataframe(table, hide_index=True)
+        excel_download(table, f"parking-{office_code}", key="parking_export")
+
+
 # --- forms (widget callbacks) -------------------------------------------------------------------
 
 
@@ -329,6 +380,7 @@ def render() -> None:
                     _record(record)
     if office_code:
         _fees(user, str(office_code))
+        _base_data(user, str(office_code))
         if user.can(Permission.MANAGE_PROPERTY, str(office_code)):
             _customer_form(user, str(office_code))
             _house_form(user, str(office_code))

@@ -76,6 +76,8 @@ def test_the_manager_finds_a_caller_by_phone_and_sees_the_whole_record(
         ).all()
     assert [v.entity_key for v in views] == ["SH001:C00001"]
     assert views[0].after == {"masked": False}
+    labels = [e.proto.label for e in app.get("expander")]
+    assert "房产（48）" in labels and "车位（20）" in labels  # the office's base data
 
 
 def test_a_supervisor_sees_phone_and_id_numbers_masked_in_the_export_too(
