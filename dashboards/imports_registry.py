@@ -261,6 +261,7 @@ _PROPERTY_EXAMPLES: dict[str, tuple[str, ...]] = {
     "parking": (EXAMPLE_OFFICE, "B1-023", "地下一层 B 区", "13.20", "sold", "self_use", "no"),
     "fee-standards": (EXAMPLE_OFFICE, "MGMT", "物业管理费", "2.35", "per_m2_month"),
     "vehicles": (EXAMPLE_OFFICE, "C0001", "沪A12345", "310000123456"),
+    "pets": (EXAMPLE_OFFICE, "C0001", "犬", "豆豆", "犬证 2024-0012"),
 }
 
 IMPORTS = IMPORTS + tuple(

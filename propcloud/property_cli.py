@@ -1,5 +1,5 @@
 """Property commands: ``propcloud import houses|customers|occupancies|parking|fee-standards|
-vehicles`` (docs/import-formats.md, docs/property.md)."""
+vehicles|pets`` (docs/import-formats.md, docs/property.md)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ _HELP = {
     "unit_price, basis (per_m2_month, per_house_month, per_space_month, per_m2_once, per_use).",
     "vehicles": "Import customers' vehicles (CSV or XLSX): office_code, customer_code, plate, "
     "and optional licence_no.",
+    "pets": "Import customers' pets (CSV or XLSX): office_code, customer_code, kind, name, "
+    "and optional note.",
 }
 
 

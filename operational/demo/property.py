@@ -21,10 +21,11 @@ from operational.imports.property import (
     import_house_rows,
     import_occupancy_rows,
     import_parking_rows,
+    import_pet_rows,
     import_vehicle_rows,
 )
 from operational.imports.table import Row
-from operational.models import Office, Pet
+from operational.models import Office
 from operational.models.property import Customer
 from operational.progress import stage
 
@@ -83,7 +84,7 @@ def _load(session: Session, rng: random.Random, offices: list[Office]) -> None:
     parking: list[Row] = []
     fees: list[Row] = []
     vehicles: list[Row] = []
-    pets: list[tuple[str, str, str, str]] = []
+    pets: list[Row] = []
     for office in offices:
         number = 0
 
@@ -175,7 +176,14 @@ def _load(session: Session, rng: random.Random, offices: list[Office]) -> None:
                                 licence_no=f"{rng.randrange(10**11, 10**12)}",
                             )
                         if rng.random() < 0.15:
-                            pets.append((office.code, owner, rng.choice(("犬", "猫")), "豆豆"))
+                            _row(
+                                pets,
+                                office_code=office.code,
+                                customer_code=owner,
+                                kind=rng.choice(("犬", "猫")),
+                                name=rng.choice(("豆豆", "团团", "咪咪", "旺财")),
+                                note="",
+                            )
         for n in range(1, 21):
             _row(
                 parking,
@@ -203,15 +211,7 @@ def _load(session: Session, rng: random.Random, offices: list[Office]) -> None:
         (parking, import_parking_rows),
         (fees, import_fee_standard_rows),
         (vehicles, import_vehicle_rows),
+        (pets, import_pet_rows),
     ):
         run(session, rows, actor=DEMO)
-    ids = {
-        (o.code, c.code): c.id
-        for o in offices
-        for c in session.scalars(select(Customer).where(Customer.office_id == o.id))
-    }
-    session.add_all(
-        Pet(customer_id=ids[(office, owner)], kind=kind, name=name)
-        for office, owner, kind, name in pets
-    )
     session.flush()

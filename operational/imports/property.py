@@ -1,5 +1,5 @@
-"""``propcloud import houses|customers|occupancies|parking|fee-standards|vehicles``: an office's
-property base data (docs/import-formats.md, docs/property.md).
+"""``propcloud import houses|customers|occupancies|parking|fee-standards|vehicles|pets``: an
+office's property base data (docs/import-formats.md, docs/property.md).
 
 Every import reads its file with the shared reader (``operational.imports.table``), checks
 every row — each row's office against the actor's ``MANAGE_PROPERTY`` — and writes nothing if
@@ -43,6 +43,7 @@ from operational.models import (
     OccupantRole,
     Office,
     ParkingSpace,
+    Pet,
     PropBuilding,
     RentalStatus,
     SaleStatus,
@@ -135,6 +136,11 @@ VEHICLES = Format(
     ("office_code", "customer_code", "plate"),
     ("licence_no",),
     {"plate": Vehicle.plate, "licence_no": Vehicle.licence_no},
+)
+PETS = Format(
+    ("office_code", "customer_code", "kind", "name"),
+    ("note",),
+    {"kind": Pet.kind, "name": Pet.name, "note": Pet.note},
 )
 
 
@@ -680,6 +686,59 @@ def import_vehicle_rows(session: Session, rows: list[Row], *, actor: Principal) 
     return summary
 
 
+# ---------------------------------------------------------------- pets
+
+
+def import_pet_rows(session: Session, rows: list[Row], *, actor: Principal) -> ImportSummary:
+    """Customers' pets by office, customer code, kind and name: the note."""
+    serialise(session, PROPERTY)
+    check = _Rows(session, actor)
+    wanted = {
+        check.offices[v["office_code"]].id for _, v in rows if v["office_code"] in check.offices
+    }
+    customers = _customers_of(session, wanted)
+    valid: list[tuple[Office, Customer, str, str, str]] = []
+    seen: dict[Any, int] = {}
+    for row, v in rows:
+        before = len(check.errors)
+        office = check.office(row, v, PETS.required)
+        customer = None
+        if office is not None and v["customer_code"]:
+            customer = customers.get((office.id, v["customer_code"]))
+            if customer is None:
+                check.bad(
+                    row, "property.unknown_customer", code=v["customer_code"], office=office.code
+                )
+        if len(check.errors) > before or office is None or customer is None:
+            continue
+        key = (customer.id, v["kind"], v["name"])
+        if not check.once(seen, key, row, f"{customer.code} {v['kind']} {v['name']}"):
+            continue
+        valid.append((office, customer, v["kind"], v["name"], v["note"]))
+    check.finish()
+    summary = ImportSummary()
+    stored = {
+        (p.customer_id, p.kind, p.name): p
+        for p in session.scalars(
+            select(Pet).where(Pet.customer_id.in_(sorted({c.id for _, c, *_ in valid})))
+        )
+    }
+    for office, customer, kind, name, note in valid:
+        _apply(
+            session,
+            actor,
+            summary,
+            stored.get((customer.id, kind, name)),
+            partial(Pet, customer_id=customer.id, kind=kind, name=name, note=note),
+            {"note": note},
+            "prop_pet",
+            office,
+            f"{customer.code}:{kind}:{name}",
+        )
+    session.flush()
+    return summary
+
+
 # ---------------------------------------------------------------- files
 
 Importer = Callable[..., ImportSummary]
@@ -691,6 +750,7 @@ IMPORTS: dict[str, tuple[Format, Importer]] = {
     "parking": (PARKING, import_parking_rows),
     "fee-standards": (FEE_STANDARDS, import_fee_standard_rows),
     "vehicles": (VEHICLES, import_vehicle_rows),
+    "pets": (PETS, import_pet_rows),
 }
 """``propcloud import <name>`` → its columns and the function importing its rows."""
 

@@ -89,6 +89,7 @@ def open_page(dashboard: MakeDashboard, username: str) -> Dashboard:
                 "parking",
                 "fee-standards",
                 "vehicles",
+                "pets",
             ],
         ),
         (

@@ -42,7 +42,7 @@ from operational.services.property import (
 
 CLI = system_principal("cli")
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
-ORDER = ("houses", "customers", "occupancies", "parking", "fee-standards", "vehicles")
+ORDER = ("houses", "customers", "occupancies", "parking", "fee-standards", "vehicles", "pets")
 
 
 def person(role: Role, office: str = "SH001") -> Principal:
@@ -246,6 +246,7 @@ def test_the_customer_record_holds_houses_history_family_and_vehicles(
         ("C0002", "owner", None),
     ]
     assert record.vehicles == (("沪B6789C", ""),)
+    assert customer_record(session, CLI, "SH001", "C0003").pets == (("猫", "咪咪", ""),)
     owner = customer_record(session, CLI, "SH001", "C0001")
     assert [f.customer_code for f in owner.family] == ["C0004"]
 
