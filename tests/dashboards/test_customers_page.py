@@ -76,6 +76,9 @@ def test_the_manager_finds_a_caller_by_phone_and_sees_the_whole_record(
         ).all()
     assert [v.entity_key for v in views] == ["SH001:C00001"]
     assert views[0].after == {"masked": False}
+    # the customer form holds the opened customer, to change it
+    assert app.text_input(key="cust_f_code").value == "C00001"
+    assert app.text_input(key="cust_f_phone").value == owner.phone
     labels = [e.proto.label for e in app.get("expander")]
     assert "房产（48）" in labels and "车位（20）" in labels  # the office's base data
 
