@@ -43,8 +43,10 @@ from operational.models.org import CityCompany, Group, Office
 from operational.models.people import Role, RoleGrant, ScopeLevel, User
 from operational.models.property import (
     Customer,
+    Decoration,
     FeeBasis,
     FeeStandard,
+    Furnishing,
     House,
     Occupancy,
     OccupantRole,
@@ -75,6 +77,7 @@ __all__ = [
     "ClockPolicy",
     "CorrectiveOrder",
     "Customer",
+    "Decoration",
     "DeductionStandard",
     "Discipline",
     "EnergyKind",
@@ -83,6 +86,7 @@ __all__ = [
     "FeeBasis",
     "FeeStandard",
     "Frequency",
+    "Furnishing",
     "Group",
     "House",
     "MaintObject",

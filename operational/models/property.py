@@ -7,7 +7,8 @@ tenants 租户, family members 家庭成员) carry a name, a phone number and an
 personal information shown whole only to those who work with the owner at the office
 (docs/property.md). An occupancy (入住记录) says who lived in or owned a house, in which role and
 from when to when: every past and present occupant. Parking spaces (车位), fee standards
-(收费标准), vehicles (车辆) and pets (宠物) complete the record.
+(收费标准), vehicles (车辆), pets (宠物), furniture and appliances (家具家电) and decoration
+records (装修记录) complete the record.
 
 Enumerations are stored as their values, with check constraints (the warehouse reads them).
 """
@@ -217,3 +218,37 @@ class Pet(Base):
     kind: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(64), default="")
     note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Furnishing(Base):
+    """Furniture or an appliance (家具家电) a customer keeps on record: the item, its brand and a
+    note (e.g. under the developer's warranty until …)."""
+
+    __tablename__ = "prop_furnishing"
+    __table_args__ = (UniqueConstraint("customer_id", "item", "brand"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("prop_customer.id"), index=True)
+    item: Mapped[str] = mapped_column(String(64))
+    brand: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Decoration(Base):
+    """A home decoration (装修记录) of a house: from a day to a day (None: under way), by a
+    contractor, what was done."""
+
+    __tablename__ = "prop_decoration"
+    __table_args__ = (
+        UniqueConstraint("house_id", "started_on"),
+        CheckConstraint(
+            "finished_on IS NULL OR finished_on >= started_on", name="finished_after_start"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    house_id: Mapped[int] = mapped_column(ForeignKey("prop_house.id"), index=True)
+    started_on: Mapped[date] = mapped_column(Date)
+    finished_on: Mapped[date | None] = mapped_column(Date, default=None)
+    contractor: Mapped[str] = mapped_column(String(100), default="")
+    description: Mapped[str] = mapped_column(String(500), default="")

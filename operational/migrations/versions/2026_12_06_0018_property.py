@@ -1,4 +1,5 @@
-"""property: buildings, houses, customers, occupancies, parking spaces, fee standards, vehicles, pets
+"""property: buildings, houses, customers, occupancies, parking, fees, vehicles, pets, furnishings,
+decorations
 
 Revision ID: 0018_property
 Revises: 0016_suppliers
@@ -8,7 +9,8 @@ An office's property base data (docs/property.md): ``prop_building``, ``prop_hou
 unit, floor, room; area, sale and rental status), ``prop_customer`` (name, phone, ID number —
 personal information, indexed by phone for the caller lookup), ``prop_occupancy`` (every past and
 present owner, tenant and family member of a house), ``prop_parking_space``,
-``prop_fee_standard``, ``prop_vehicle`` and ``prop_pet``.
+``prop_fee_standard``, ``prop_vehicle``, ``prop_pet``, ``prop_furnishing`` (家具家电) and
+``prop_decoration`` (装修记录).
 """
 
 from collections.abc import Sequence
@@ -231,35 +233,61 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_prop_occupancy_house_id"), ["house_id"], unique=False)
 
-    with op.batch_alter_table("maint_corrective_order", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_maint_corrective_order_created"))
-        batch_op.drop_index(batch_op.f("ix_maint_corrective_order_office_created"))
+    op.create_table(
+        "prop_furnishing",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("item", sa.String(length=64), nullable=False),
+        sa.Column("brand", sa.String(length=64), nullable=False),
+        sa.Column("note", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["prop_customer.id"],
+            name=op.f("fk_prop_furnishing_customer_id_prop_customer"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prop_furnishing")),
+        sa.UniqueConstraint(
+            "customer_id", "item", "brand", name=op.f("uq_prop_furnishing_customer_id_item_brand")
+        ),
+    )
+    with op.batch_alter_table("prop_furnishing", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_prop_furnishing_customer_id"), ["customer_id"], unique=False
+        )
 
-    with op.batch_alter_table("maint_periodic_order", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_maint_periodic_order_created"))
-        batch_op.drop_index(batch_op.f("ix_maint_periodic_order_office_created"))
+    op.create_table(
+        "prop_decoration",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("house_id", sa.Integer(), nullable=False),
+        sa.Column("started_on", sa.Date(), nullable=False),
+        sa.Column("finished_on", sa.Date(), nullable=True),
+        sa.Column("contractor", sa.String(length=100), nullable=False),
+        sa.Column("description", sa.String(length=500), nullable=False),
+        sa.CheckConstraint(
+            "finished_on IS NULL OR finished_on >= started_on",
+            name=op.f("ck_prop_decoration_finished_after_start"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["house_id"], ["prop_house.id"], name=op.f("fk_prop_decoration_house_id_prop_house")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prop_decoration")),
+        sa.UniqueConstraint(
+            "house_id", "started_on", name=op.f("uq_prop_decoration_house_id_started_on")
+        ),
+    )
+    with op.batch_alter_table("prop_decoration", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_prop_decoration_house_id"), ["house_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("maint_periodic_order", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_maint_periodic_order_office_created"),
-            ["office_id", "created_at"],
-            unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_maint_periodic_order_created"), ["created_at"], unique=False
-        )
+    with op.batch_alter_table("prop_decoration", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prop_decoration_house_id"))
 
-    with op.batch_alter_table("maint_corrective_order", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_maint_corrective_order_office_created"),
-            ["office_id", "created_at"],
-            unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_maint_corrective_order_created"), ["created_at"], unique=False
-        )
+    op.drop_table("prop_decoration")
+    with op.batch_alter_table("prop_furnishing", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_prop_furnishing_customer_id"))
+
+    op.drop_table("prop_furnishing")
 
     with op.batch_alter_table("prop_occupancy", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_prop_occupancy_house_id"))
