@@ -262,6 +262,17 @@ _PROPERTY_EXAMPLES: dict[str, tuple[str, ...]] = {
     "fee-standards": (EXAMPLE_OFFICE, "MGMT", "物业管理费", "2.35", "per_m2_month"),
     "vehicles": (EXAMPLE_OFFICE, "C0001", "沪A12345", "310000123456"),
     "pets": (EXAMPLE_OFFICE, "C0001", "犬", "豆豆", "犬证 2024-0012"),
+    "furnishings": (EXAMPLE_OFFICE, "C0001", "空调", "格力", "开发商赠送，保修至 2026-05"),
+    "decorations": (
+        EXAMPLE_OFFICE,
+        "3",
+        "2",
+        "1201",
+        "2020-06-01",
+        "2020-08-15",
+        "某某装饰公司",
+        "全屋装修，更换厨卫",
+    ),
 }
 
 IMPORTS = IMPORTS + tuple(

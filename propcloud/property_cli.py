@@ -1,5 +1,5 @@
 """Property commands: ``propcloud import houses|customers|occupancies|parking|fee-standards|
-vehicles|pets`` (docs/import-formats.md, docs/property.md)."""
+vehicles|pets|furnishings|decorations`` (docs/import-formats.md, docs/property.md)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ _HELP = {
     "and optional licence_no.",
     "pets": "Import customers' pets (CSV or XLSX): office_code, customer_code, kind, name, "
     "and optional note.",
+    "furnishings": "Import customers' furniture and appliances (CSV or XLSX): office_code, "
+    "customer_code, item, and optional brand and note.",
+    "decorations": "Import houses' decoration records (CSV or XLSX): office_code, building, "
+    "room, started_on, and optional unit, finished_on, contractor and description.",
 }
 
 

@@ -125,6 +125,24 @@ def _record(record: CustomerRecord) -> None:
             ),
             hide_index=True,
         )
+        if house.decorations:
+            st.caption(tr("property.page.decorations"))
+            st.dataframe(
+                pl.DataFrame(
+                    [
+                        [d[0].isoformat() for d in house.decorations],
+                        [d[1].isoformat() if d[1] else "" for d in house.decorations],
+                        [d[2] for d in house.decorations],
+                        [d[3] for d in house.decorations],
+                    ],
+                    schema={
+                        tr(f"property.page.col_{c}"): pl.String
+                        for c in ("from", "to", "contractor", "work")
+                    },
+                    orient="col",
+                ),
+                hide_index=True,
+            )
     st.markdown(f"**{tr('property.page.family')}**")
     if record.family:
         st.dataframe(
@@ -167,6 +185,21 @@ def _record(record: CustomerRecord) -> None:
         )
     else:
         st.caption(tr("property.page.none"))
+
+
+def _furnishings(record: CustomerRecord) -> None:
+    st.markdown(f"**{tr('property.page.furnishings')}**")
+    if not record.furnishings:
+        st.caption(tr("property.page.none"))
+        return
+    st.dataframe(
+        pl.DataFrame(
+            [list(f) for f in zip(*record.furnishings, strict=True)],
+            schema={tr(f"property.page.col_{c}"): pl.String for c in ("item", "brand", "note")},
+            orient="col",
+        ),
+        hide_index=True,
+    )
 
 
 def _fees(user: Principal, office_code: str) -> None:
@@ -378,6 +411,7 @@ def render() -> None:
                 record = _open(user, hit.office_code, hit.code)
                 if record is not None:
                     _record(record)
+                    _furnishings(record)
     if office_code:
         _fees(user, str(office_code))
         _base_data(user, str(office_code))

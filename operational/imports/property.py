@@ -1,5 +1,5 @@
-"""``propcloud import houses|customers|occupancies|parking|fee-standards|vehicles|pets``: an
-office's property base data (docs/import-formats.md, docs/property.md).
+"""``propcloud import houses|customers|occupancies|parking|fee-standards|vehicles|pets|
+furnishings|decorations``: an office's property base data (docs/import-formats.md, docs/property.md).
 
 Every import reads its file with the shared reader (``operational.imports.table``), checks
 every row — each row's office against the actor's ``MANAGE_PROPERTY`` — and writes nothing if
@@ -36,8 +36,10 @@ from operational.imports.table import (
 )
 from operational.models import (
     Customer,
+    Decoration,
     FeeBasis,
     FeeStandard,
+    Furnishing,
     House,
     Occupancy,
     OccupantRole,
@@ -136,6 +138,26 @@ VEHICLES = Format(
     ("office_code", "customer_code", "plate"),
     ("licence_no",),
     {"plate": Vehicle.plate, "licence_no": Vehicle.licence_no},
+)
+FURNISHINGS = Format(
+    ("office_code", "customer_code", "item"),
+    ("brand", "note"),
+    {"item": Furnishing.item, "brand": Furnishing.brand, "note": Furnishing.note},
+)
+DECORATIONS = Format(
+    ("office_code", "building", "room", "started_on"),
+    ("unit", "finished_on", "contractor", "description"),
+    {"contractor": Decoration.contractor, "description": Decoration.description},
+    order=(
+        "office_code",
+        "building",
+        "unit",
+        "room",
+        "started_on",
+        "finished_on",
+        "contractor",
+        "description",
+    ),
 )
 PETS = Format(
     ("office_code", "customer_code", "kind", "name"),
@@ -739,6 +761,118 @@ def import_pet_rows(session: Session, rows: list[Row], *, actor: Principal) -> I
     return summary
 
 
+# ---------------------------------------------------------------- furniture and decorations
+
+
+def import_furnishing_rows(session: Session, rows: list[Row], *, actor: Principal) -> ImportSummary:
+    """Customers' furniture and appliances by office, customer code, item and brand: the note."""
+    serialise(session, PROPERTY)
+    check = _Rows(session, actor)
+    wanted = {
+        check.offices[v["office_code"]].id for _, v in rows if v["office_code"] in check.offices
+    }
+    customers = _customers_of(session, wanted)
+    valid: list[tuple[Office, Customer, str, str, str]] = []
+    seen: dict[Any, int] = {}
+    for row, v in rows:
+        before = len(check.errors)
+        office = check.office(row, v, FURNISHINGS.required)
+        customer = None
+        if office is not None and v["customer_code"]:
+            customer = customers.get((office.id, v["customer_code"]))
+            if customer is None:
+                check.bad(
+                    row, "property.unknown_customer", code=v["customer_code"], office=office.code
+                )
+        if len(check.errors) > before or office is None or customer is None:
+            continue
+        key = (customer.id, v["item"], v["brand"])
+        if not check.once(seen, key, row, f"{customer.code} {v['item']} {v['brand']}"):
+            continue
+        valid.append((office, customer, v["item"], v["brand"], v["note"]))
+    check.finish()
+    summary = ImportSummary()
+    stored = {
+        (f.customer_id, f.item, f.brand): f
+        for f in session.scalars(
+            select(Furnishing).where(
+                Furnishing.customer_id.in_(sorted({c.id for _, c, *_ in valid}))
+            )
+        )
+    }
+    for office, customer, item, brand, note in valid:
+        _apply(
+            session,
+            actor,
+            summary,
+            stored.get((customer.id, item, brand)),
+            partial(Furnishing, customer_id=customer.id, item=item, brand=brand, note=note),
+            {"note": note},
+            "prop_furnishing",
+            office,
+            f"{customer.code}:{item}:{brand}",
+        )
+    session.flush()
+    return summary
+
+
+def import_decoration_rows(session: Session, rows: list[Row], *, actor: Principal) -> ImportSummary:
+    """Houses' decoration records by house and start day: end day, contractor, what was done."""
+    serialise(session, PROPERTY)
+    check = _Rows(session, actor)
+    wanted = {
+        check.offices[v["office_code"]].id for _, v in rows if v["office_code"] in check.offices
+    }
+    houses = _houses_of(session, wanted)
+    valid: list[tuple[Office, House, str, date, dict[str, Any]]] = []
+    seen: dict[Any, int] = {}
+    for row, v in rows:
+        before = len(check.errors)
+        office = check.office(row, v, DECORATIONS.required)
+        started = check.day(row, "started_on", v["started_on"])
+        finished = check.day(row, "finished_on", v["finished_on"])
+        if started and finished and finished < started:
+            check.bad(row, "property.import.finished_before_start", finished_on=v["finished_on"])
+        house = None
+        name = house_name(v["building"], v["unit"], v["room"])
+        if office is not None and v["building"] and v["room"]:
+            house = houses.get((office.id, v["building"], v["unit"], v["room"]))
+            if house is None:
+                check.bad(row, "property.import.unknown_house", house=name, office=office.code)
+        if len(check.errors) > before or office is None or house is None or started is None:
+            continue
+        if not check.once(seen, (house.id, started), row, f"{name} {started}"):
+            continue
+        values = {
+            "finished_on": finished,
+            "contractor": v["contractor"],
+            "description": v["description"],
+        }
+        valid.append((office, house, name, started, values))
+    check.finish()
+    summary = ImportSummary()
+    stored = {
+        (d.house_id, d.started_on): d
+        for d in session.scalars(
+            select(Decoration).where(Decoration.house_id.in_(sorted({h.id for _, h, *_ in valid})))
+        )
+    }
+    for office, house, name, started, values in valid:
+        _apply(
+            session,
+            actor,
+            summary,
+            stored.get((house.id, started)),
+            partial(Decoration, house_id=house.id, started_on=started, **values),
+            values,
+            "prop_decoration",
+            office,
+            f"{name}:{started.isoformat()}",
+        )
+    session.flush()
+    return summary
+
+
 # ---------------------------------------------------------------- files
 
 Importer = Callable[..., ImportSummary]
@@ -751,6 +885,8 @@ IMPORTS: dict[str, tuple[Format, Importer]] = {
     "fee-standards": (FEE_STANDARDS, import_fee_standard_rows),
     "vehicles": (VEHICLES, import_vehicle_rows),
     "pets": (PETS, import_pet_rows),
+    "furnishings": (FURNISHINGS, import_furnishing_rows),
+    "decorations": (DECORATIONS, import_decoration_rows),
 }
 """``propcloud import <name>`` → its columns and the function importing its rows."""
 

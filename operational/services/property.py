@@ -25,7 +25,9 @@ from operational.db import WriteLock, serialise
 from operational.errors import NotFound, PermissionDenied, Problems, StaleVersion, Term
 from operational.models import (
     Customer,
+    Decoration,
     FeeStandard,
+    Furnishing,
     House,
     Occupancy,
     Office,
@@ -152,6 +154,8 @@ class HouseView:
     rental_status: str
     occupants: tuple[OccupancyLine, ...]
     """Every past and present occupant, latest first."""
+    decorations: tuple[tuple[date, date | None, str, str], ...] = ()
+    """Its decoration records (装修记录): start, end, contractor, what was done; latest first."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,8 @@ class CustomerRecord:
     """The other occupants of the customer's houses now (family members, tenants, owners)."""
     vehicles: tuple[tuple[str, str], ...]
     pets: tuple[tuple[str, str, str], ...]
+    furnishings: tuple[tuple[str, str, str], ...] = ()
+    """Furniture and appliances (家具家电): item, brand, note."""
 
 
 def _office_in_scope(
@@ -300,6 +306,12 @@ def customer_record(
         (p.kind, p.name, p.note)
         for p in session.scalars(select(Pet).where(Pet.customer_id == customer.id).order_by(Pet.id))
     )
+    furnishings = tuple(
+        (f.item, f.brand, f.note)
+        for f in session.scalars(
+            select(Furnishing).where(Furnishing.customer_id == customer.id).order_by(Furnishing.id)
+        )
+    )
     audit.record(
         session,
         actor=principal.username,
@@ -322,6 +334,7 @@ def customer_record(
         family,
         vehicles,
         pets,
+        furnishings,
     )
 
 
@@ -337,6 +350,15 @@ def _house_views(session: Session, house_ids: list[int]) -> tuple[HouseView, ...
     ):
         occupants.setdefault(occupancy.house_id, []).append(
             OccupancyLine(code, name, occupancy.role, occupancy.moved_in_on, occupancy.moved_out_on)
+        )
+    decorations: dict[int, list[tuple[date, date | None, str, str]]] = {}
+    for d in session.scalars(
+        select(Decoration)
+        .where(Decoration.house_id.in_(house_ids))
+        .order_by(Decoration.started_on.desc())
+    ):
+        decorations.setdefault(d.house_id, []).append(
+            (d.started_on, d.finished_on, d.contractor, d.description)
         )
     views = []
     for house, building in session.execute(
@@ -356,6 +378,7 @@ def _house_views(session: Session, house_ids: list[int]) -> tuple[HouseView, ...
                 house.sale_status,
                 house.rental_status,
                 tuple(occupants.get(house.id, ())),
+                tuple(decorations.get(house.id, ())),
             )
         )
     return tuple(views)

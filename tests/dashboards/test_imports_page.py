@@ -90,6 +90,8 @@ def open_page(dashboard: MakeDashboard, username: str) -> Dashboard:
                 "fee-standards",
                 "vehicles",
                 "pets",
+                "furnishings",
+                "decorations",
             ],
         ),
         (

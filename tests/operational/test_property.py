@@ -42,7 +42,17 @@ from operational.services.property import (
 
 CLI = system_principal("cli")
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
-ORDER = ("houses", "customers", "occupancies", "parking", "fee-standards", "vehicles", "pets")
+ORDER = (
+    "houses",
+    "customers",
+    "occupancies",
+    "parking",
+    "fee-standards",
+    "vehicles",
+    "pets",
+    "furnishings",
+    "decorations",
+)
 
 
 def person(role: Role, office: str = "SH001") -> Principal:
@@ -247,8 +257,13 @@ def test_the_customer_record_holds_houses_history_family_and_vehicles(
     ]
     assert record.vehicles == (("沪B6789C", ""),)
     assert customer_record(session, CLI, "SH001", "C0003").pets == (("猫", "咪咪", ""),)
+    assert house.decorations == ((date(2026, 10, 8), None, "", "阳台封窗"),)
     owner = customer_record(session, CLI, "SH001", "C0001")
     assert [f.customer_code for f in owner.family] == ["C0004"]
+    assert owner.furnishings == (
+        ("空调", "格力", "开发商赠送，保修至 2026-05"),
+        ("热水器", "A.O.史密斯", ""),
+    )
 
 
 def test_one_field_finds_by_phone_house_or_name(
