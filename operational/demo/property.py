@@ -1,5 +1,6 @@
 """Demo property base data: houses, owners with family, tenants past and present, vehicles,
-pets, parking spaces and fee standards for every demo office (docs/property.md).
+pets, furniture and appliances, decoration records, parking spaces and fee standards for
+every demo office (docs/property.md).
 
 Loaded through the property imports (the same checks, audited as ``demo``), with draws of its
 own so the steps before it stay as they were; a second run finds every row unchanged. Every
@@ -17,7 +18,9 @@ from sqlalchemy.orm import Session
 from operational.auth import system_principal
 from operational.imports.property import (
     import_customer_rows,
+    import_decoration_rows,
     import_fee_standard_rows,
+    import_furnishing_rows,
     import_house_rows,
     import_occupancy_rows,
     import_parking_rows,
@@ -59,6 +62,9 @@ FEES = (
     ("PARK", "停车费", "300", "per_space_month"),
     ("WATER", "二次供水费", "0.35", "per_m2_month"),
 )
+APPLIANCES = (("空调", "格力"), ("空调", "美的"), ("热水器", "海尔"), ("冰箱", "西门子"))
+CONTRACTORS = ("城建装饰", "东易日盛", "业之峰装饰")
+WORKS = ("全屋装修", "更换厨卫", "阳台封窗", "墙面翻新")
 DEMO = system_principal("demo")
 
 
@@ -85,6 +91,8 @@ def _load(session: Session, rng: random.Random, offices: list[Office]) -> None:
     fees: list[Row] = []
     vehicles: list[Row] = []
     pets: list[Row] = []
+    furnishings: list[Row] = []
+    decorations: list[Row] = []
     for office in offices:
         number = 0
 
@@ -175,6 +183,26 @@ def _load(session: Session, rng: random.Random, offices: list[Office]) -> None:
                                 plate=plate,
                                 licence_no=f"{rng.randrange(10**11, 10**12)}",
                             )
+                        if rng.random() < 0.3:
+                            item, brand = rng.choice(APPLIANCES)
+                            _row(
+                                furnishings,
+                                office_code=office.code,
+                                customer_code=owner,
+                                item=item,
+                                brand=brand,
+                                note="",
+                            )
+                        if rng.random() < 0.1:
+                            year = rng.randrange(2015, 2026)
+                            _row(
+                                decorations,
+                                **place,
+                                started_on=f"{year}-{rng.randrange(3, 10):02d}-01",
+                                finished_on=f"{year}-11-30",
+                                contractor=rng.choice(CONTRACTORS),
+                                description=rng.choice(WORKS),
+                            )
                         if rng.random() < 0.15:
                             _row(
                                 pets,
@@ -212,6 +240,8 @@ def _load(session: Session, rng: random.Random, offices: list[Office]) -> None:
         (fees, import_fee_standard_rows),
         (vehicles, import_vehicle_rows),
         (pets, import_pet_rows),
+        (furnishings, import_furnishing_rows),
+        (decorations, import_decoration_rows),
     ):
         run(session, rows, actor=DEMO)
     session.flush()
