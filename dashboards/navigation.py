@@ -201,6 +201,15 @@ PAGES: tuple[PageSpec, ...] = (
         SUPPLIERS,
         url_path="supplier_evaluation",
     ),
+    PageSpec(
+        "views/customers.py",
+        "property.nav",
+        ":material/contact_phone:",
+        Permission.VIEW_PROPERTY,
+        "property.nav_section",
+        url_path="customers",  # ?office= preselects one of the user's offices
+        probes=(("office", "office"),),
+    ),
 )
 
 

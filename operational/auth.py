@@ -69,6 +69,9 @@ class Permission(enum.StrEnum):
     VIEW_SUPPLIERS = "view_suppliers"  # supplier scores, rankings, deduction statements
     EVALUATE_SUPPLIERS = "evaluate_suppliers"  # an office's monthly supplier evaluation (供方评价)
     MANAGE_SUPPLIERS = "manage_suppliers"  # the group's suppliers, contracts and standards
+    VIEW_PROPERTY = "view_property"  # an office's houses, customers, parking, fees (基础信息)
+    MANAGE_PROPERTY = "manage_property"  # add, change and import them
+    VIEW_CUSTOMER_PII = "view_customer_pii"  # customers' phone and ID numbers unmasked
 
 
 _ANALYTICS_READERS = {
@@ -147,6 +150,19 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_SUPPLIERS: frozenset(_ANALYTICS_READERS),
     Permission.EVALUATE_SUPPLIERS: frozenset({Role.OFFICE_MANAGER, Role.GROUP_ADMIN}),
     Permission.MANAGE_SUPPLIERS: frozenset({Role.GROUP_ADMIN}),
+    # Property base data: read by whoever answers owners or watches the office (personal
+    # information masked, below); kept by the office's manager and customer service.
+    Permission.VIEW_PROPERTY: frozenset(
+        _ANALYTICS_READERS | {Role.CS_ASSISTANT, Role.CALL_CENTRE_AGENT, Role.RENOVATION_ADMIN}
+    ),
+    Permission.MANAGE_PROPERTY: frozenset(
+        {Role.OFFICE_MANAGER, Role.CS_SUPERVISOR, Role.CS_ASSISTANT}
+    ),
+    # Phone and ID numbers whole: only those who work with the owner at that office
+    # (docs/property.md); everyone else sees them masked (operational/pii.py).
+    Permission.VIEW_CUSTOMER_PII: frozenset(
+        {Role.OFFICE_MANAGER, Role.CS_SUPERVISOR, Role.CS_ASSISTANT, Role.CALL_CENTRE_AGENT}
+    ),
 }
 
 

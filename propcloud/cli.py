@@ -396,6 +396,7 @@ def _register_areas() -> None:
         energy_cli,
         objects_cli,
         orders_cli,
+        property_cli,
         suppliers_cli,
     )
 
@@ -405,6 +406,7 @@ def _register_areas() -> None:
     bench_cli.register(main)
     calendar_cli.register(main, import_)
     suppliers_cli.register(main, import_)
+    property_cli.register(main, import_)
 
 
 _register_areas()

@@ -242,6 +242,7 @@ EXTRA_ARGUMENTS: dict[str, Any] = {
 }
 """Values for a read's other required parameters, by name (a callable gets the demo's records
 and the office the call is about, or None)."""
+EXTRA_ARGUMENTS["customer_code"] = "C00001"  # every demo office's first owner (operational/demo)
 EXTRA_ARGUMENTS["keys"] = lambda records, office: [
     ExceptionKey(records.points[o], "point_held", datetime(2026, 11, 1, tzinfo=UTC))
     for o in OFFICES
