@@ -164,7 +164,7 @@ PAGES: tuple[PageSpec, ...] = (
         "views/imports.py",
         "selfservice.nav.imports",
         ":material/upload_file:",
-        Permission.ENTER_READINGS,
+        Permission.OPEN_IMPORTS,
         ADMINISTRATION,
         url_path="imports",
     ),

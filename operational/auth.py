@@ -72,6 +72,7 @@ class Permission(enum.StrEnum):
     VIEW_PROPERTY = "view_property"  # an office's houses, customers, parking, fees (基础信息)
     MANAGE_PROPERTY = "manage_property"  # add, change and import them
     VIEW_CUSTOMER_PII = "view_customer_pii"  # customers' phone and ID numbers unmasked
+    OPEN_IMPORTS = "open_imports"  # the imports page: whoever may run one of the imports
 
 
 _ANALYTICS_READERS = {
@@ -164,6 +165,26 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
         {Role.OFFICE_MANAGER, Role.CS_SUPERVISOR, Role.CS_ASSISTANT, Role.CALL_CENTRE_AGENT}
     ),
 }
+
+
+IMPORT_PERMISSIONS: frozenset[Permission] = frozenset(
+    {
+        Permission.ENTER_READINGS,
+        Permission.MANAGE_METERS,
+        Permission.MANAGE_OBJECTS,
+        Permission.MANAGE_OBJECT_TYPES,
+        Permission.MANAGE_CALENDARS,
+        Permission.MANAGE_ORDERS,
+        Permission.MANAGE_USERS,
+        Permission.MANAGE_PROPERTY,
+        Permission.MANAGE_SUPPLIERS,
+    }
+)
+"""The permissions the imports need (each import its own); holding one of them somewhere opens
+the imports page, which then offers only the imports the user may run."""
+ROLE_PERMISSIONS[Permission.OPEN_IMPORTS] = frozenset().union(
+    *(ROLE_PERMISSIONS[permission] for permission in IMPORT_PERMISSIONS)
+)
 
 
 GROUP_WIDE: frozenset[Permission] = frozenset(

@@ -341,3 +341,23 @@ def test_user_administration_needs_a_group_scope_grant() -> None:
     assert at_office.can(Permission.MANAGE_METERS, "SH001")  # office permissions are unchanged
     assert at_group.can(Permission.MANAGE_USERS)
     assert system_principal("cli").can(Permission.MANAGE_USERS)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_whoever_may_run_an_import_opens_the_imports_page(role: Role) -> None:
+    """A customer-service supervisor keeps the office's houses and owners (an import) without
+    entering readings: the page opens for them too, and for nobody who can run none."""
+    from operational.auth import IMPORT_PERMISSIONS
+
+    at_office = Principal(
+        1,
+        "someone",
+        "某人",
+        "zh_CN",
+        (Grant(role, ScopeLevel.OFFICE, "SH001", frozenset({"SH001"})),),
+    )
+    may_import = any(role in ROLE_PERMISSIONS[p] for p in IMPORT_PERMISSIONS)
+    assert at_office.can(Permission.OPEN_IMPORTS, "SH001") is may_import
+    assert not at_office.can(Permission.OPEN_IMPORTS, "BJ001")
+    if role is Role.CS_SUPERVISOR:
+        assert may_import and not at_office.can(Permission.ENTER_READINGS)
