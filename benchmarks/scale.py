@@ -29,6 +29,7 @@ import numpy as np
 import polars as pl
 from sqlalchemy import Engine, insert
 
+from operational.auth import system_principal
 from operational.db import create_db_engine, unit_of_work, upgrade
 from operational.imports.org import ensure_group, import_org_rows
 from operational.models import Building, Meter, MeterPoint, Office
@@ -165,7 +166,7 @@ def create_structure(url: str, plan: GroupPlan) -> None:
                 )
                 for n, o in enumerate(plan.offices)
             ]
-            import_org_rows(session, rows, group=group, actor=ENTERED_BY)
+            import_org_rows(session, rows, group=group, actor=system_principal(ENTERED_BY))
             session.flush()
             office_ids = dict(
                 session.execute(

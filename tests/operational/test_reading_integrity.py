@@ -5,15 +5,18 @@ the upgrade of a database that already holds duplicates."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from operational import audit
 from operational.auth import system_principal
 from operational.db import create_db_engine, unit_of_work, upgrade
 from operational.errors import DomainError
@@ -146,6 +149,14 @@ def at_0008(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[st
             engine.dispose()
 
 
+@contextmanager
+def _audit_of_0008() -> Iterator[None]:
+    """Set-up at revision 0008: its audit log has no office column yet, so the set-up's own
+    audit entries (the office and the point it creates) are left out."""
+    with patch.object(audit, "record", lambda *args, **kwargs: None):
+        yield
+
+
 def _store(engine: Engine, rows: list[tuple[int, int, dict[str, object]]]) -> list[int]:
     """Rows as the code before this rule could leave them: (day, value, extra columns)."""
     with unit_of_work(engine) as session:
@@ -163,7 +174,7 @@ def test_the_upgrade_repairs_duplicates_and_keeps_every_reading_status(
     at_0008: tuple[str, Engine],
 ) -> None:
     url, engine = at_0008
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine) as session, _audit_of_0008():
         point_id, _ = _point(session)
     a, _b = _store(engine, [(1, 10, {}), (1, 10, {})])  # the same file imported twice at once
     (c,) = _store(engine, [(2, 20, {})])
@@ -198,14 +209,15 @@ def test_the_upgrade_stops_on_different_duplicates_until_one_is_withdrawn(
     at_0008: tuple[str, Engine],
 ) -> None:
     url, engine = at_0008
-    with unit_of_work(engine) as session:
+    with unit_of_work(engine) as session, _audit_of_0008():
         point_id, _ = _point(session)
     _low, high = _store(engine, [(1, 10, {}), (1, 11, {})])  # two conflicting files both landed
     with pytest.raises(RuntimeError) as stopped:
         upgrade(url)
     assert "different values" in str(stopped.value)
     assert "10.000 (id" in str(stopped.value) or "10 (id" in str(stopped.value)
-    with unit_of_work(engine) as session:  # the operator withdraws the wrong one in the form
+    # the operator withdraws the wrong one in the form (still before 0012's audit office)
+    with unit_of_work(engine) as session, _audit_of_0008():
         correct_reading(session, CLI, high, None, now=NOW)
     upgrade(url)
     with unit_of_work(engine) as session:
