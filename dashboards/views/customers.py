@@ -124,6 +124,7 @@ def _record(record: CustomerRecord) -> None:
                 orient="col",
             ),
             hide_index=True,
+            placeholder=tr("finish.table.missing"),
         )
         if house.decorations:
             st.caption(tr("property.page.decorations"))
@@ -142,6 +143,7 @@ def _record(record: CustomerRecord) -> None:
                     orient="col",
                 ),
                 hide_index=True,
+                placeholder=tr("finish.table.missing"),
             )
     st.markdown(f"**{tr('property.page.family')}**")
     if record.family:
@@ -156,6 +158,7 @@ def _record(record: CustomerRecord) -> None:
                 orient="col",
             ),
             hide_index=True,
+            placeholder=tr("finish.table.missing"),
         )
     else:
         st.caption(tr("property.page.none"))
@@ -168,6 +171,7 @@ def _record(record: CustomerRecord) -> None:
                 orient="col",
             ),
             hide_index=True,
+            placeholder=tr("finish.table.missing"),
         )
     else:
         st.caption(tr("property.page.none"))
@@ -182,6 +186,7 @@ def _record(record: CustomerRecord) -> None:
                 orient="col",
             ),
             hide_index=True,
+            placeholder=tr("finish.table.missing"),
         )
     else:
         st.caption(tr("property.page.none"))
@@ -199,6 +204,7 @@ def _furnishings(record: CustomerRecord) -> None:
             orient="col",
         ),
         hide_index=True,
+        placeholder=tr("finish.table.missing"),
     )
 
 
@@ -220,6 +226,7 @@ def _fees(user: Principal, office_code: str) -> None:
                 orient="col",
             ),
             hide_index=True,
+            placeholder=tr("finish.table.missing"),
         )
 
 
@@ -246,7 +253,7 @@ def _base_data(user: Principal, office_code: str) -> None:
             },
             orient="col",
         )
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
         excel_download(table, f"houses-{office_code}", key="house_export")
     with st.expander(tr("property.page.parking_list", count=len(spaces))):
         table = pl.DataFrame(
@@ -268,7 +275,7 @@ def _base_data(user: Principal, office_code: str) -> None:
             },
             orient="col",
         )
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
         excel_download(table, f"parking-{office_code}", key="parking_export")
 
 
@@ -396,7 +403,7 @@ def render() -> None:
             if len(hits) >= SEARCH_LIMIT:
                 st.caption(tr("property.page.too_many", count=SEARCH_LIMIT))
             table = _hits_table(hits)
-            st.dataframe(table, hide_index=True)
+            st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
             excel_download(table, "customers", key="cust_export")
             choices = {f"{h.office_code}/{h.code}": h for h in hits}
             picked = st.selectbox(

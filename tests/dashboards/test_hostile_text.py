@@ -75,7 +75,7 @@ HOSTILE_COLUMNS = [
 @pytest.fixture(scope="module")
 def hostile_site(demo_site: Site, tmp_path_factory: pytest.TempPathFactory) -> Site:
     """The demo with hostile text in every name and note, and its warehouse built afresh."""
-    from conftest import AS_OF, Site
+    from tests.dashboards.conftest import AS_OF, Site
 
     root = tmp_path_factory.mktemp("hostile")
     database = root / "propcloud.db"
