@@ -46,6 +46,9 @@ class Permission(enum.StrEnum):
     MANAGE_FAULTS = "manage_faults"  # the group's fault library (故障库)
     MANAGE_CALENDARS = "manage_calendars"  # an office's working hours and holidays (工作日历)
     VIEW_AUDIT_LOG = "view_audit_log"  # the audit log of the offices in scope (审计日志)
+    VIEW_TICKETS = "view_tickets"  # customer-service tickets and their timelines (工单)
+    RECORD_TICKETS = "record_tickets"  # intake, dispatch and follow-up visits (呼叫中心, 客服)
+    HANDLE_TICKETS = "handle_tickets"  # pick up and work a ticket dispatched to oneself
 
 
 _ANALYTICS_READERS = {
@@ -119,6 +122,34 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     # (group-level entries, which name no office, only at group scope).
     Permission.VIEW_AUDIT_LOG: frozenset(
         {Role.GROUP_AUDIT_MANAGER, Role.CITY_AUDIT_MANAGER, Role.GROUP_ADMIN}
+    ),
+    # Tickets (工单): the call centre and the office's CS staff take calls, dispatch and visit
+    # back; technicians work repairs, the office manager complaints; audit watches escalations.
+    Permission.VIEW_TICKETS: frozenset(
+        {
+            Role.GROUP_ADMIN,
+            Role.HQ_VIEWER,
+            Role.GROUP_AUDIT_MANAGER,
+            Role.CITY_AUDIT_MANAGER,
+            Role.OFFICE_MANAGER,
+            Role.CS_SUPERVISOR,
+            Role.CS_ASSISTANT,
+            Role.CALL_CENTRE_AGENT,
+            Role.ENGINEERING_SUPERVISOR,
+            Role.TECHNICIAN,
+        }
+    ),
+    Permission.RECORD_TICKETS: frozenset(
+        {Role.CALL_CENTRE_AGENT, Role.CS_SUPERVISOR, Role.CS_ASSISTANT, Role.OFFICE_MANAGER}
+    ),
+    Permission.HANDLE_TICKETS: frozenset(
+        {
+            Role.OFFICE_MANAGER,
+            Role.CS_SUPERVISOR,
+            Role.CS_ASSISTANT,
+            Role.ENGINEERING_SUPERVISOR,
+            Role.TECHNICIAN,
+        }
     ),
 }
 

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0017_tickets"
 down_revision: str | None = "0016_suppliers"
 branch_labels: str | Sequence[str] | None = None
