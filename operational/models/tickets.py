@@ -85,7 +85,7 @@ class Ticket(WorkflowDocument, Base):
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
-        table = cls.__table__  # type: ignore[attr-defined]
+        table = cls.__table__
         return {
             "version_id_col": table.c.version,
             "version_id_generator": False,

@@ -78,7 +78,7 @@ def _office(session: Session, code: str) -> Office:
 E = TypeVar("E", TicketType, Urgency, Severity, FollowUpResult)
 
 
-def _enum(kind: type[E], value: object, key: str) -> E:
+def _enum(kind: type[E], value: str, key: str) -> E:
     try:
         return kind(value)
     except ValueError:
