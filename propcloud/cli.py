@@ -384,6 +384,7 @@ def _register_areas() -> None:
         objects_cli,
         orders_cli,
         suppliers_cli,
+        tickets_cli,
     )
 
     energy_cli.register(main, import_)
@@ -392,6 +393,7 @@ def _register_areas() -> None:
     bench_cli.register(main)
     calendar_cli.register(main, import_)
     suppliers_cli.register(main, import_)
+    tickets_cli.register(import_)
 
 
 _register_areas()
