@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from test_workflow_support import T0, World, build_world
 
 from operational import escalation, outbox
 from operational.auth import load_principal
@@ -33,6 +32,7 @@ from operational.models import (
 from operational.services import orders, tickets
 from operational.services.tickets import Intake
 from operational.workflow import engine
+from tests.operational.test_workflow_support import T0, World, build_world
 
 VECTORS = Path(__file__).parents[1] / "vectors" / "escalation_vectors.json"
 MIN = timedelta(minutes=1)

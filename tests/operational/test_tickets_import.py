@@ -10,13 +10,13 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from test_tickets import _clocks, _world
 
 from operational.auth import system_principal
 from operational.imports.table import ImportRejected
 from operational.imports.tickets import import_tickets_file
 from operational.models import Notice, Ticket
 from operational.workflow import engine
+from tests.operational.test_tickets import _clocks, _world
 
 HEADER = (
     "ticket_no,office_code,type,severity,urgency,appointment_at,received_at,dispatched_at,"
