@@ -8,6 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from operational.imports.table import ImportRejected
 from operational.imports.tickets import import_tickets_file
 from operational.models import Notice, Ticket
 from operational.workflow import engine
+from propcloud.cli import main
 from tests.operational.test_tickets import _clocks, _world
 
 HEADER = (
@@ -105,3 +107,25 @@ def test_an_xlsx_file_imports_the_same(session: Session, tmp_path: Path) -> None
     path = tmp_path / "tickets.xlsx"
     book.save(path)
     assert import_tickets_file(session, path, actor=system_principal("cli")).created == 1
+
+
+def test_the_command_imports_the_example_and_refuses_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROPCLOUD_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    monkeypatch.setenv("PROPCLOUD_LANG", "en")
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    org = tmp_path / "org.csv"
+    org.write_text(
+        "city_code,city_name,office_code,office_name\nSZ,深圳,SZ001,一号\nSZ,深圳,SZ002,二号\n",
+        encoding="utf-8",
+    )
+    assert runner.invoke(main, ["import", "org", str(org)]).exit_code == 0
+    example = Path(__file__).parents[2] / "docs" / "examples" / "tickets.csv"
+    result = runner.invoke(main, ["import", "tickets", str(example)])
+    assert result.exit_code == 0, result.output
+    assert "5 created" in result.output
+    again = runner.invoke(main, ["import", "tickets", str(example), "--encoding", "utf-8"])
+    assert again.exit_code == 1
+    assert "Row 2: Ticket TS-H1 is already stored." in again.output
