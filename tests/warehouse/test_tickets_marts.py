@@ -104,6 +104,9 @@ def _build(url: str, as_of: datetime) -> duckdb.DuckDBPyConnection:
         if model.name not in SLA_MARTS:
             run_model(con, model)
     sla.build_sla_clocks(con)
+    for model in models:
+        if model.name in SLA_MARTS:
+            run_model(con, model)
     return con
 
 
@@ -215,3 +218,25 @@ def test_ticket_clocks_join_sla_clocks_with_the_live_deadlines(worked_url: str) 
         ("repair", "pickup"),
         ("repair", "resolution"),
     }
+
+
+def test_ticket_compliance_counts_every_ticket_clock_by_day_and_night(worked_url: str) -> None:
+    con = _build(worked_url, datetime(2026, 3, 20, tzinfo=UTC))
+    clocks, total = con.sql(
+        "select (select count(*) from marts.sla_clocks"
+        " where document_type in ('inquiry', 'repair', 'complaint')),"
+        " (select sum(total) from marts.ticket_compliance)"
+    ).fetchall()[0]
+    assert clocks == total
+    # Both repairs were received outside working time (23:10, and 13:00 in the lunch break);
+    # one was never picked up, the other an hour after its dispatch: two night breaches.
+    night_pickups = con.sql(
+        "select night_service, total, met, breached, pending from marts.ticket_compliance"
+        " where type = 'repair' and clock = 'pickup' order by night_service"
+    ).fetchall()
+    assert night_pickups == [(True, 2, 0, 2, 0)]
+    complaint = con.sql(
+        "select night_service, met, breached, compliance_pct from marts.ticket_compliance"
+        " where type = 'complaint' and clock = 'resolution'"
+    ).fetchall()
+    assert complaint == [(False, 0, 1, 0.0)]
