@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from operational import entry, escalation, outbox
 from operational.auth import Permission, Principal, load_principal, system_principal
 from operational.calendars import is_working_time
-from operational.errors import DomainError, NotFound
+from operational.errors import DomainError, NotFound, StaleVersion
 from operational.models import (
     ComplaintTicket,
     FollowUpResult,
@@ -435,8 +435,9 @@ def _stop_escalated_clock(session: Session, ticket: ComplaintTicket, stopped_at:
 def check_escalations(session: Session, *, as_of: datetime | None = None) -> int:
     """The schedule's check (every 5 minutes): every complaint below level 2 whose current
     clock — ``resolution`` at level 0, ``escalated_resolution`` at level 1 — has breached by
-    ``as_of``, through :func:`check_complaint`. Returns how many levels fired. The caller
-    commits."""
+    ``as_of``, through :func:`check_complaint`, each complaint in a savepoint of its own (one
+    a user changed meanwhile is left for the next check). Returns how many levels fired. The
+    caller commits."""
     as_of = as_of or utcnow()
     breached = and_(
         WorkflowClock.due_at < as_of,
@@ -463,7 +464,14 @@ def check_escalations(session: Session, *, as_of: datetime | None = None) -> int
         )
         .order_by(ComplaintTicket.id)
     ).all()
-    return sum(len(check_complaint(session, ticket, as_of=as_of)) for ticket in candidates)
+    fired = 0
+    for ticket in candidates:
+        try:
+            with session.begin_nested():  # one complaint changed meanwhile spoils no other
+                fired += len(check_complaint(session, ticket, as_of=as_of))
+        except StaleVersion:
+            continue  # a user moved it since it was read: the next check escalates it
+    return fired
 
 
 # --- reads ----------------------------------------------------------------------------------

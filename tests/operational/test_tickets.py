@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from operational import escalation, outbox
 from operational.auth import load_principal
-from operational.errors import DomainError, NotFound, PermissionDenied
+from operational.errors import DomainError, NotFound, PermissionDenied, StaleVersion
 from operational.models import (
     ComplaintTicket,
     Notice,
@@ -335,3 +335,21 @@ def test_webhook_sender_retries_and_passes_the_idempotency_key(
     queued = w.session.scalars(select(Notice).where(Notice.sent_at.is_(None))).one()
     assert (queued.document_no, queued.attempts) == (other.document_no, 1)
     assert queued.last_error
+
+
+def test_a_complaint_changed_meanwhile_does_not_stop_the_check_of_the_others(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = _world(session)
+    first = _dispatched_complaint(w, T0)
+    second = _dispatched_complaint(w, T0 + MIN)
+    checked = tickets.check_complaint
+
+    def stale_first(s: Session, ticket: ComplaintTicket, **kw: object) -> object:
+        if ticket.id == first.id:
+            raise StaleVersion("workflow.stale", document_no=ticket.document_no, state="x")
+        return checked(s, ticket, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tickets, "check_complaint", stale_first)
+    assert tickets.check_escalations(w.session, as_of=T0 + 49 * H) == 1
+    assert (first.escalation_level, second.escalation_level) == (0, 1)
