@@ -176,6 +176,11 @@ def test_inquiry_to_do_open_reply_close(session: Session) -> None:
     ]
     with pytest.raises(NotFound):  # another office's manager does not see it
         tickets.get_ticket(s, w["mgr2"], inquiry.document_no)
+    with pytest.raises(NotFound):
+        tickets.timeline(s, w["mgr2"], inquiry.document_no)
+    assert tickets.list_tickets(s, w["mgr2"]) == []
+    assert [t.document_no for t in tickets.list_tickets(s, w["mgr"])] == [inquiry.document_no]
+    assert tickets.list_tickets(s, w["guard"]) == []  # no VIEW_TICKETS at all
 
 
 def _dispatched_complaint(w: World, received: datetime, severity: str = "minor") -> ComplaintTicket:
