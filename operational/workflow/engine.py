@@ -36,10 +36,10 @@ from operational.models import (
 from operational.services.calendars import calendar_for_office
 
 SYSTEM_ACTOR = "system"
+"""The actor recorded for moves made by the product itself (order generation, imports, CLI)."""
 KEEP = "="
 """A transition target meaning "stays in its state": an event that records something without
 moving the document (a complaint's escalation, whatever state it is in)."""
-"""The actor recorded for moves made by the product itself (order generation, imports, CLI)."""
 
 
 @dataclass(frozen=True)
