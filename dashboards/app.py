@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import browser_session, navigation
+from dashboards import browser_session, frontend_i18n, navigation
 from dashboards.build_status import running_build
 from dashboards.session import (
     error_text,
+    language,
     language_switch,
     log_in,
     log_out,
@@ -27,6 +28,7 @@ from dashboards.session import (
     session_ended_notice,
     tr,
 )
+from dashboards.text import md
 from operational.errors import DomainError
 
 
@@ -74,7 +76,11 @@ def sidebar() -> None:
     assert user is not None
     with st.sidebar:
         st.caption(
-            tr("dashboards.sidebar.signed_in_as", name=user.display_name, username=user.username)
+            tr(
+                "dashboards.sidebar.signed_in_as",
+                name=md(user.display_name),
+                username=md(user.username),
+            )
         )
         language_switch()
         running_build()
@@ -90,6 +96,7 @@ def sidebar() -> None:
 def main() -> None:
     restore_login()
     st.set_page_config(page_title=tr("app.title"), page_icon=":material/apartment:", layout="wide")
+    frontend_i18n.tell_language(language())  # Streamlit's own texts follow the session's
     user = principal()
     if user is None:
         # A link to a page with its own address (a meter label's /reading?point=…) shows the

@@ -12,6 +12,8 @@ from typing import Any
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboards.text import plot
+
 BRAND = "#1f6f8b"
 FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
 
@@ -24,8 +26,8 @@ ACCENT = "#e07b39"
 
 def _energy_layout(figure: go.Figure, *, title: str, y_label: str, height: int = 360) -> go.Figure:
     figure.update_layout(
-        title=title,
-        yaxis_title=y_label,
+        title=plot(title),
+        yaxis_title=plot(y_label),
         font_family=FONT,
         height=height,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
@@ -97,7 +99,7 @@ def energy_consumption(
             go.Bar(
                 x=part[x].to_list(),
                 y=part["consumption"].to_list(),
-                name=name,
+                name=plot(name),
                 marker={"color": colour, "opacity": 0.55 if pattern else 1.0},
                 marker_pattern_shape=pattern,
                 width=days * 86_400_000,
@@ -146,11 +148,11 @@ def energy_year_over_year(
             go.Bar(
                 x=months,
                 y=frame[column].to_list(),
-                name=name,
+                name=plot(name),
                 marker_color=colour,
                 marker_pattern_shape=["/" if r and marked else "" for r in running],
                 customdata=[f" · {in_progress_label}" if r and marked else "" for r in running],
-                hovertemplate=f"%{{y:,.1f}} {unit}%{{customdata}}<extra>{name}</extra>",
+                hovertemplate=f"%{{y:,.1f}} {unit}%{{customdata}}<extra>{plot(name)}</extra>",
             )
         )
     for month, value, marked in zip(months, frame["this_year"].to_list(), running, strict=True):
@@ -172,15 +174,15 @@ def energy_breakdown(
     figure = go.Figure(
         go.Bar(
             x=ordered[value].to_list(),
-            y=ordered[label].to_list(),
+            y=[plot(v) for v in ordered[label].to_list()],
             orientation="h",
             marker_color=BRAND,
             hovertemplate=f"%{{y}}: %{{x:,.2f}} {unit}<extra></extra>",
         )
     )
     figure.update_layout(
-        title=title,
-        xaxis_title=x_label,
+        title=plot(title),
+        xaxis_title=plot(x_label),
         font_family=FONT,
         height=max(260, 70 + 30 * ordered.height),
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
@@ -211,18 +213,18 @@ def energy_loss(
         go.Bar(
             x=months,
             y=frame["consumption"].to_list(),
-            name=parent_label,
+            name=plot(parent_label),
             marker_color=BRAND,
-            hovertemplate=f"%{{y:,.1f}} {unit}<extra>{parent_label}</extra>",
+            hovertemplate=f"%{{y:,.1f}} {unit}<extra>{plot(parent_label)}</extra>",
         )
     )
     figure.add_trace(
         go.Bar(
             x=months,
             y=frame["children_consumption"].to_list(),
-            name=children_label,
+            name=plot(children_label),
             marker_color=MUTED,
-            hovertemplate=f"%{{y:,.1f}} {unit}<extra>{children_label}</extra>",
+            hovertemplate=f"%{{y:,.1f}} {unit}<extra>{plot(children_label)}</extra>",
         )
     )
     pct = [None if p is None else p * 100 for p in frame["loss_pct"].to_list()]
@@ -230,12 +232,12 @@ def energy_loss(
         go.Scatter(
             x=months,
             y=pct,
-            name=loss_label,
+            name=plot(loss_label),
             yaxis="y2",
             mode="lines+markers",
             line={"color": ACCENT},
             connectgaps=False,
-            hovertemplate=f"%{{y:.1f}} %<extra>{loss_label}</extra>",
+            hovertemplate=f"%{{y:.1f}} %<extra>{plot(loss_label)}</extra>",
         )
     )
     incomplete = frame.filter(~pl.col("complete") | pl.col("loss_pct").is_null())
@@ -243,7 +245,7 @@ def energy_loss(
         go.Scatter(
             x=incomplete["month"].to_list(),
             y=[0] * incomplete.height,
-            name=incomplete_label,
+            name=plot(incomplete_label),
             yaxis="y2",
             mode="markers",
             marker={"symbol": "circle-open", "color": "#888888", "size": 10},
@@ -309,7 +311,7 @@ def sla_heatmap(
     figure = go.Figure(
         go.Heatmap(
             x=months,
-            y=rows,
+            y=[plot(r) for r in rows],
             z=z,
             text=text,
             texttemplate="%{text}",
@@ -328,9 +330,9 @@ def sla_heatmap(
         )
     )
     figure.update_layout(
-        title=title,
-        xaxis_title=x_label,
-        yaxis_title=y_label,
+        title=plot(title),
+        xaxis_title=plot(x_label),
+        yaxis_title=plot(y_label),
         font_family=FONT,
         height=max(300, 90 + 26 * len(rows)),
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
@@ -361,9 +363,9 @@ def order_throughput(
             go.Bar(
                 x=monthly["month"].to_list(),
                 y=monthly[column].to_list(),
-                name=name,
+                name=plot(name),
                 marker_color=colour,
-                hovertemplate=f"%{{x|%Y-%m}}: %{{y}}<extra>{name}</extra>",
+                hovertemplate=f"%{{x|%Y-%m}}: %{{y}}<extra>{plot(name)}</extra>",
             )
         )
     figure.update_layout(barmode="group")

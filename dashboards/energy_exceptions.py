@@ -186,7 +186,9 @@ def section(exceptions: Exceptions, unit: str, user: Principal) -> None:
         )
     )
     frame, config = table(exceptions, unit)
-    st.dataframe(frame, hide_index=True, column_config=config)
+    st.dataframe(
+        frame, hide_index=True, placeholder=tr("finish.table.missing"), column_config=config
+    )
     excel_download(frame, tr("energy_ui.tab.exceptions"), key="energy_excel_exceptions")
     follow_up_form(exceptions, user)
 

@@ -122,6 +122,7 @@ def _problems_table(rows: list[tuple[int | None, str, str]]) -> None:
         ),
         hide_index=True,
         width="stretch",
+        placeholder=tr("finish.table.missing"),
     )
 
 
@@ -138,7 +139,9 @@ def _show_preview(table: Table, columns: list[str]) -> None:
     data = {tr("selfservice.imports.col_row"): [n for n, _ in table.rows]}
     for column in shown:
         data[column] = [values.get(column, "") for _, values in table.rows]  # type: ignore[misc]
-    st.dataframe(pl.DataFrame(data), hide_index=True, width="stretch")
+    st.dataframe(
+        pl.DataFrame(data), hide_index=True, width="stretch", placeholder=tr("finish.table.missing")
+    )
     key = "selfservice.imports.preview_more" if table.more else "selfservice.imports.preview_all"
     st.caption(tr(key, count=len(table.rows)))
 
@@ -160,7 +163,7 @@ def _commit(spec: ImportSpec, user: Principal, key: str, uploaded: Any, encoding
         )
         return
     except DomainError as refused:
-        st.session_state[keys["outcome"]] = Outcome(False, md(error_text(refused)), source=source)
+        st.session_state[keys["outcome"]] = Outcome(False, error_text(refused), source=source)
         return
     done = tr("selfservice.imports.done", file=md(uploaded.name)) + summary.message(language())
     st.session_state[keys["outcome"]] = Outcome(True, done)
@@ -212,7 +215,7 @@ def upload_panel(spec: ImportSpec, user: Principal, key: str, office_code: str |
             st.error(tr("selfservice.imports.preview_refused", file=md(uploaded.name)))
             _problems_table(problem_rows(refused))
         except DomainError as refused:
-            st.error(md(error_text(refused)))  # it may quote the file's header
+            st.error(error_text(refused))  # it may quote the file's header
         else:
             st.markdown(tr("selfservice.imports.preview", file=md(uploaded.name)))
             _show_preview(table, columns)

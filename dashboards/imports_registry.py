@@ -21,7 +21,15 @@ import xlsxwriter
 from sqlalchemy.orm import Session
 
 from operational.auth import Permission, Principal
-from operational.imports import calendars, energy, object_types, objects, org, work_orders
+from operational.imports import (
+    calendars,
+    energy,
+    object_types,
+    objects,
+    org,
+    work_orders,
+)
+from operational.imports import property as property_imports
 from operational.imports.table import ImportSummary
 from operational.progress import Progress, stage
 from operational.settings import load_settings
@@ -237,6 +245,48 @@ IMPORTS: tuple[ImportSpec, ...] = (
         _quietly(_org),
         org.LENGTHS,
     ),
+)
+
+
+def _property(name: str) -> Runner:
+    return _quietly(
+        lambda s, p, u, e: property_imports.import_property_file(s, name, p, actor=u, encoding=e)
+    )
+
+
+_PROPERTY_EXAMPLES: dict[str, tuple[str, ...]] = {
+    "houses": (EXAMPLE_OFFICE, "3", "2", "12", "1201", "89.50", "sold", "self_use"),
+    "customers": (EXAMPLE_OFFICE, "C0001", "张伟", "13812345678", "110101199001011234"),
+    "occupancies": (EXAMPLE_OFFICE, "3", "2", "1201", "C0001", "owner", "2020-05-01", ""),
+    "parking": (EXAMPLE_OFFICE, "B1-023", "地下一层 B 区", "13.20", "sold", "self_use", "no"),
+    "fee-standards": (EXAMPLE_OFFICE, "MGMT", "物业管理费", "2.35", "per_m2_month"),
+    "vehicles": (EXAMPLE_OFFICE, "C0001", "沪A12345", "310000123456"),
+    "pets": (EXAMPLE_OFFICE, "C0001", "犬", "豆豆", "犬证 2024-0012"),
+    "furnishings": (EXAMPLE_OFFICE, "C0001", "空调", "格力", "开发商赠送，保修至 2026-05"),
+    "decorations": (
+        EXAMPLE_OFFICE,
+        "3",
+        "2",
+        "1201",
+        "2020-06-01",
+        "2020-08-15",
+        "某某装饰公司",
+        "全屋装修，更换厨卫",
+    ),
+}
+
+IMPORTS = IMPORTS + tuple(
+    ImportSpec(
+        name,
+        f"selfservice.imports.kind.{name.replace('-', '_')}",
+        Permission.MANAGE_PROPERTY,
+        layout.columns,
+        layout.required,
+        _PROPERTY_EXAMPLES[name],
+        _property(name),
+        layout.lengths or None,
+    )
+    for name, (layout, _) in property_imports.IMPORTS.items()
 )
 
 

@@ -40,6 +40,7 @@ class PageSpec:
 ANALYTICS = "dashboards.nav.section_analytics"
 ADMINISTRATION = "dashboards.nav.section_admin"
 MAINT = "maint_ui.nav.section"
+SUPPLIERS = "suppliers_ui.nav.section"
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(
@@ -55,6 +56,8 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/bolt:",
         Permission.VIEW_ENERGY,
         ANALYTICS,
+        url_path="energy",  # the control tower's links open /energy?office=… (or ?city=…)
+        probes=(("office", "office"),),
     ),
     PageSpec(
         "views/reading_form.py",
@@ -161,7 +164,7 @@ PAGES: tuple[PageSpec, ...] = (
         "views/imports.py",
         "selfservice.nav.imports",
         ":material/upload_file:",
-        Permission.ENTER_READINGS,
+        Permission.OPEN_IMPORTS,
         ADMINISTRATION,
         url_path="imports",
     ),
@@ -181,6 +184,31 @@ PAGES: tuple[PageSpec, ...] = (
         Permission.VIEW_AUDIT_LOG,
         "orders_ui2.nav.section_audit",
         url_path="audit_log",
+    ),
+    PageSpec(
+        "views/supplier_ranking.py",
+        "suppliers_ui.nav.ranking",
+        ":material/leaderboard:",
+        Permission.VIEW_SUPPLIERS,
+        SUPPLIERS,
+        url_path="suppliers",
+    ),
+    PageSpec(
+        "views/supplier_evaluation.py",
+        "suppliers_ui.nav.evaluation",
+        ":material/rate_review:",
+        Permission.EVALUATE_SUPPLIERS,
+        SUPPLIERS,
+        url_path="supplier_evaluation",
+    ),
+    PageSpec(
+        "views/customers.py",
+        "property.nav",
+        ":material/contact_phone:",
+        Permission.VIEW_PROPERTY,
+        "property.nav_section",
+        url_path="customers",  # ?office= preselects one of the user's offices
+        probes=(("office", "office"),),
     ),
 )
 

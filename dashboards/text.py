@@ -11,6 +11,8 @@ hover text (``<a href>`` becomes a link). So:
   for all of them), which turns off links, images, emphasis, code, headings, lists, tables,
   Streamlit's ``:icon:`` and ``:color[…]`` directives, LaTeX (``$``) and bare-URL autolinks;
   line breaks become spaces so a value cannot start a block of its own.
+- :func:`code_span` puts a value in an inline code span it cannot break out of (codes shown in
+  monospace: ``st.caption(f"{code_span(card.code)} · {md(card.office_name)}")``).
 - :func:`plot` escapes ``&``, ``<`` and ``>`` as HTML entities, which Plotly shows as the
   characters themselves.
 
@@ -33,6 +35,16 @@ def md(value: object) -> str:
     if value is None:
         return ""
     return _PUNCTUATION.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(value)))
+
+
+def code_span(value: object) -> str:
+    """``value`` as inline code in Markdown (a code, a serial number): fenced with more
+    backticks than any run inside it, so it cannot close the span and start Markdown."""
+    text = _LINE_BREAKS.sub(" ", "" if value is None else str(value))
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") or not text.strip() else text
+    return f"{fence}{padded}{fence}"
 
 
 def plot(value: object) -> str:

@@ -43,6 +43,8 @@ closed), ``month`` (YYYY-MM) and ``late`` (1) select the orders it lists."""
 ENERGY = "energy"
 """The energy page (its address): ``office`` opens it on that office."""
 PLANS = "plans"
+SUPPLIERS = "suppliers"
+"""The supplier ranking page (its address): ``month`` (YYYY-MM) opens it on that month."""
 STATUS_COLOURS = {"alert": "red", "watch": "orange", "ok": "green", "none": "gray"}
 ENERGY_INDICATORS = ("energy_electricity", "energy_water")
 
@@ -72,6 +74,8 @@ def figure(value: float | None, unit: str | None, *, with_unit: bool = True) -> 
         return "—"
     if unit == "pct":
         return f"{value:.1f} %"
+    if unit == "score":  # a supplier score: to the hundredth, as scored
+        return f"{value:.2f}"
     if unit in ("kWh", "m3") and with_unit:
         return f"{value:,.0f} {unit_label(unit)}"
     return f"{value:,.0f}"
@@ -200,6 +204,8 @@ def drills(row: dict[str, Any]) -> list[Drill]:
         return [Drill("tower.link.plans", PLANS)]
     if indicator.startswith("energy_"):
         return [Drill("tower.link.energy", ENERGY, {"office": office})]
+    if indicator == "supplier_score":
+        return [Drill("tower.link.suppliers", SUPPLIERS, {"month": month_text(row["period"])})]
     return []
 
 

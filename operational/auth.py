@@ -7,24 +7,44 @@ it may see or act on for a :class:`Permission`, never which roles it holds.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.exc import NoResultFound
+from sqlalchemy.orm import Session, aliased
 
 from operational import audit
 from operational.errors import DomainError
-from operational.models import CityCompany, Office, Role, ScopeLevel, User, utcnow
+from operational.models import (
+    CityCompany,
+    LoginFailure,
+    Office,
+    Role,
+    RoleGrant,
+    ScopeLevel,
+    User,
+    utcnow,
+)
 
 _hasher = PasswordHasher()
 
 MIN_PASSWORD_LENGTH = 8
 FREE_FAILURES = 5
+"""Failures of one name from one source before that source waits (:func:`lock_duration`)."""
 MAX_LOCK = timedelta(minutes=15)
+SOURCE_FREE_FAILURES = 20
+"""Failures from one source, whatever the names, within :data:`SOURCE_WINDOW` before the
+source waits for every name (someone trying many names)."""
+SOURCE_WINDOW = timedelta(hours=1)
+FAILURE_MEMORY = timedelta(days=1)
+"""Failures older than this are forgotten (and deleted as new ones are written)."""
+UNKNOWN_SOURCE = "-"
+"""The source of an attempt whose client address is unknown (a test, a local script)."""
 
 
 class Permission(enum.StrEnum):
@@ -46,6 +66,13 @@ class Permission(enum.StrEnum):
     MANAGE_FAULTS = "manage_faults"  # the group's fault library (故障库)
     MANAGE_CALENDARS = "manage_calendars"  # an office's working hours and holidays (工作日历)
     VIEW_AUDIT_LOG = "view_audit_log"  # the audit log of the offices in scope (审计日志)
+    VIEW_SUPPLIERS = "view_suppliers"  # supplier scores, rankings, deduction statements
+    EVALUATE_SUPPLIERS = "evaluate_suppliers"  # an office's monthly supplier evaluation (供方评价)
+    MANAGE_SUPPLIERS = "manage_suppliers"  # the group's suppliers, contracts and standards
+    VIEW_PROPERTY = "view_property"  # an office's houses, customers, parking, fees (基础信息)
+    MANAGE_PROPERTY = "manage_property"  # add, change and import them
+    VIEW_CUSTOMER_PII = "view_customer_pii"  # customers' phone and ID numbers unmasked
+    OPEN_IMPORTS = "open_imports"  # the imports page: whoever may run one of the imports
     VIEW_TICKETS = "view_tickets"  # customer-service tickets and their timelines (工单)
     RECORD_TICKETS = "record_tickets"  # intake, dispatch and follow-up visits (呼叫中心, 客服)
     HANDLE_TICKETS = "handle_tickets"  # pick up and work a ticket dispatched to oneself
@@ -123,6 +150,23 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_AUDIT_LOG: frozenset(
         {Role.GROUP_AUDIT_MANAGER, Role.CITY_AUDIT_MANAGER, Role.GROUP_ADMIN}
     ),
+    # Supplier scores and rankings: whoever reads the analytics, at their scope.
+    Permission.VIEW_SUPPLIERS: frozenset(_ANALYTICS_READERS),
+    Permission.EVALUATE_SUPPLIERS: frozenset({Role.OFFICE_MANAGER, Role.GROUP_ADMIN}),
+    Permission.MANAGE_SUPPLIERS: frozenset({Role.GROUP_ADMIN}),
+    # Property base data: read by whoever answers owners or watches the office (personal
+    # information masked, below); kept by the office's manager and customer service.
+    Permission.VIEW_PROPERTY: frozenset(
+        _ANALYTICS_READERS | {Role.CS_ASSISTANT, Role.CALL_CENTRE_AGENT, Role.RENOVATION_ADMIN}
+    ),
+    Permission.MANAGE_PROPERTY: frozenset(
+        {Role.OFFICE_MANAGER, Role.CS_SUPERVISOR, Role.CS_ASSISTANT}
+    ),
+    # Phone and ID numbers whole: only those who work with the owner at that office
+    # (docs/property.md); everyone else sees them masked (operational/pii.py).
+    Permission.VIEW_CUSTOMER_PII: frozenset(
+        {Role.OFFICE_MANAGER, Role.CS_SUPERVISOR, Role.CS_ASSISTANT, Role.CALL_CENTRE_AGENT}
+    ),
     # Tickets (工单): the call centre and the office's CS staff take calls, dispatch and visit
     # back; technicians work repairs, the office manager complaints; audit watches escalations.
     Permission.VIEW_TICKETS: frozenset(
@@ -154,9 +198,31 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
 }
 
 
-GROUP_WIDE: frozenset[Permission] = frozenset({Permission.MANAGE_USERS})
+IMPORT_PERMISSIONS: frozenset[Permission] = frozenset(
+    {
+        Permission.ENTER_READINGS,
+        Permission.MANAGE_METERS,
+        Permission.MANAGE_OBJECTS,
+        Permission.MANAGE_OBJECT_TYPES,
+        Permission.MANAGE_CALENDARS,
+        Permission.MANAGE_ORDERS,
+        Permission.MANAGE_USERS,
+        Permission.MANAGE_PROPERTY,
+        Permission.MANAGE_SUPPLIERS,
+    }
+)
+"""The permissions the imports need (each import its own); holding one of them somewhere opens
+the imports page, which then offers only the imports the user may run."""
+ROLE_PERMISSIONS[Permission.OPEN_IMPORTS] = frozenset().union(
+    *(ROLE_PERMISSIONS[permission] for permission in IMPORT_PERMISSIONS)
+)
+
+
+GROUP_WIDE: frozenset[Permission] = frozenset(
+    {Permission.MANAGE_USERS, Permission.MANAGE_SUPPLIERS}
+)
 """Permissions over records of no single office, so held only through a group-scope grant: the
-users and their roles span every office (an administrator granted at one office would
+users and their roles, the group's suppliers and their contracts span every office (an administrator granted at one office would
 otherwise see and change the whole group's accounts)."""
 
 
@@ -232,34 +298,149 @@ def system_principal(name: str = "system") -> Principal:
     return Principal(0, name, name, "zh_CN", (), is_system=True)
 
 
-def load_principal(session: Session, user_id: int) -> Principal:
-    user = session.scalars(
-        select(User).where(User.id == user_id).options(selectinload(User.grants))
-    ).one()
-    cities = {c.id: c.code for c in session.scalars(select(CityCompany))}
-    offices = {o.id: (o.code, o.city_id) for o in session.scalars(select(Office))}
-    grants: list[Grant] = []
-    for g in user.grants:
-        level = ScopeLevel(g.scope_level)
+def _principal_rows(session: Session, user_id: int) -> list[tuple[Any, ...]]:
+    """One query for a user and every grant, with the office codes each grant covers."""
+    covered = aliased(Office)
+    query = (
+        select(
+            User.id,
+            User.username,
+            User.display_name,
+            User.language,
+            User.is_active,
+            RoleGrant.id,
+            RoleGrant.role,
+            RoleGrant.scope_level,
+            CityCompany.code,
+            covered.code,
+        )
+        .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
+        .outerjoin(CityCompany, CityCompany.id == RoleGrant.city_id)
+        .outerjoin(
+            covered,
+            or_(
+                covered.id == RoleGrant.office_id,
+                and_(RoleGrant.city_id.is_not(None), covered.city_id == RoleGrant.city_id),
+            ),
+        )
+        .where(User.id == user_id)
+        .order_by(RoleGrant.id, covered.code)
+    )
+    return [tuple(row) for row in session.execute(query)]
+
+
+def _principal_from(rows: Sequence[tuple[Any, ...]], *, active_only: bool) -> Principal | None:
+    if not rows:
+        return None
+    user_id, username, display_name, language, active = rows[0][:5]
+    if active_only and not active:
+        return None
+    grants: dict[int, tuple[Role, ScopeLevel, str | None, set[str]]] = {}
+    for *_, grant_id, role, level, city_code, office_code in rows:
+        if grant_id is None:
+            continue
+        entry = grants.setdefault(grant_id, (Role(role), ScopeLevel(level), city_code, set()))
+        if office_code is not None:
+            entry[3].add(office_code)
+    result: list[Grant] = []
+    for role, level, city_code, offices in grants.values():
         if level is ScopeLevel.GROUP:
-            grants.append(Grant(Role(g.role), level, "", None))
+            result.append(Grant(role, level, "", None))
         elif level is ScopeLevel.CITY:
-            assert g.city_id is not None
-            covered = frozenset(code for code, city in offices.values() if city == g.city_id)
-            grants.append(Grant(Role(g.role), level, cities[g.city_id], covered))
+            result.append(Grant(role, level, city_code or "", frozenset(offices)))
         else:
-            assert g.office_id is not None
-            code = offices[g.office_id][0]
-            grants.append(Grant(Role(g.role), level, code, frozenset({code})))
-    return Principal(user.id, user.username, user.display_name, user.language, tuple(grants))
+            result.append(Grant(role, level, min(offices, default=""), frozenset(offices)))
+    return Principal(user_id, username, display_name, language, tuple(result))
 
 
-def lock_duration(failed_logins: int) -> timedelta:
-    """How long an account waits after ``failed_logins`` consecutive failures (0 if none)."""
-    if failed_logins < FREE_FAILURES:
+def active_principal(session: Session, user_id: int) -> Principal | None:
+    """The user as of now — their roles and scopes read afresh, in one query — or None if the
+    account is disabled or gone. The dashboards call it on every page run, so a withdrawn role
+    stops working at the next click of a tab already open."""
+    return _principal_from(_principal_rows(session, user_id), active_only=True)
+
+
+def load_principal(session: Session, user_id: int) -> Principal:
+    """The user ``user_id`` with their grants (disabled or not); raises if there is none."""
+    found = _principal_from(_principal_rows(session, user_id), active_only=False)
+    if found is None:
+        raise NoResultFound(f"no user {user_id}")
+    return found
+
+
+def lock_duration(failures: int) -> timedelta:
+    """How long a name from one source waits after ``failures`` failures in a row (0 if
+    fewer than :data:`FREE_FAILURES`): 30 s, doubling, at most :data:`MAX_LOCK`."""
+    if failures < FREE_FAILURES:
         return timedelta(0)
-    doublings = min(failed_logins - FREE_FAILURES, 10)  # 30 s · 2^10 is past the cap already
+    doublings = min(failures - FREE_FAILURES, 10)  # 30 s · 2^10 is past the cap already
     return min(timedelta(seconds=30 * 2**doublings), MAX_LOCK)
+
+
+def source_lock_duration(failures: int) -> timedelta:
+    """How long a source waits, whatever name it types, after ``failures`` failures within
+    :data:`SOURCE_WINDOW` (fewer than :data:`SOURCE_FREE_FAILURES`: none)."""
+    if failures < SOURCE_FREE_FAILURES:
+        return timedelta(0)
+    return lock_duration(FREE_FAILURES + failures - SOURCE_FREE_FAILURES)
+
+
+def _name_key(username: str) -> str:
+    return username.strip()[:64]
+
+
+def _source_key(source: str) -> str:
+    return (source.strip() or UNKNOWN_SOURCE)[:64]
+
+
+def throttle_wait(session: Session, username: str, source: str, now: datetime) -> int:
+    """Seconds ``source`` must wait before trying ``username`` again (0: it may try now).
+
+    Counts only failures: those of this name from this source since it last logged in from
+    there (within :data:`FAILURE_MEMORY`), and those of this source under any name within
+    :data:`SOURCE_WINDOW`. Failures from other sources never lock this one, so a person who
+    knows a colleague's name cannot lock the colleague out; whether the name exists plays no
+    part, so the answer tells nobody which names do.
+    """
+    name, where = _name_key(username), _source_key(source)
+    pair_count, pair_last = session.execute(
+        select(func.count(), func.max(LoginFailure.failed_at)).where(
+            LoginFailure.username == name,
+            LoginFailure.source == where,
+            LoginFailure.failed_at > now - FAILURE_MEMORY,
+        )
+    ).one()
+    source_count, source_last = session.execute(
+        select(func.count(), func.max(LoginFailure.failed_at)).where(
+            LoginFailure.source == where, LoginFailure.failed_at > now - SOURCE_WINDOW
+        )
+    ).one()
+    until = [
+        last + pause
+        for last, pause in (
+            (pair_last, lock_duration(pair_count)),
+            (source_last, source_lock_duration(source_count)),
+        )
+        if last is not None and pause
+    ]
+    latest = max(until, default=now)
+    return int((latest - now).total_seconds()) + 1 if latest > now else 0
+
+
+def _fail(session: Session, username: str, source: str, now: datetime) -> None:
+    session.add(
+        LoginFailure(username=_name_key(username), source=_source_key(source), failed_at=now)
+    )
+    session.execute(delete(LoginFailure).where(LoginFailure.failed_at < now - FAILURE_MEMORY))
+
+
+def clear_failures(session: Session, username: str, source: str | None = None) -> int:
+    """Forget the failed logins of ``username`` (from ``source`` only, if given): how many."""
+    condition = LoginFailure.username == _name_key(username)
+    if source is not None:
+        condition = and_(condition, LoginFailure.source == _source_key(source))
+    result = session.execute(delete(LoginFailure).where(condition))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def record_login(session: Session, username: str, action: str, **details: Any) -> None:
@@ -278,46 +459,41 @@ def record_login(session: Session, username: str, action: str, **details: Any) -
 
 
 def authenticate(
-    session: Session, username: str, password: str, now: datetime | None = None
+    session: Session,
+    username: str,
+    password: str,
+    now: datetime | None = None,
+    *,
+    source: str = UNKNOWN_SOURCE,
 ) -> Principal:
-    """Check a login. Repeated failures lock the account for a growing while.
+    """Check a login typed at ``source`` (the client's address), throttled per name and
+    source and per source (:func:`throttle_wait`).
 
-    The caller commits the session whether this succeeds or raises, so failures are counted.
+    An unknown name, a disabled account and a wrong password get the same answer in the same
+    time, and count the same; a throttled attempt gets the same wait message whether the name
+    exists or not, is not checked and is not counted. The caller commits the session whether
+    this succeeds or raises, so failures are counted.
     """
     now = now or utcnow()
     name = username.strip()
+    wait = throttle_wait(session, name, source, now)
+    if wait:
+        record_login(
+            session, name, "login_refused", reason="throttled", source=source, seconds=wait
+        )
+        raise DomainError("auth.locked", seconds=wait)
     user = session.scalars(select(User).where(User.username == name)).one_or_none()
     if user is None or not user.is_active:
         _hasher.hash(password)  # spend the same time as a real check
-        record_login(
-            session,
-            name,
-            "login_failed",
-            reason="unknown_user" if user is None else "disabled",
-        )
-        raise DomainError("auth.invalid_login")
-    if user.locked_until is not None and user.locked_until > now:
-        wait = int((user.locked_until - now).total_seconds()) + 1
-        record_login(
-            session, name, "login_refused", reason="locked", locked_until=user.locked_until
-        )
-        raise DomainError("auth.locked", seconds=wait)
-    if not _password_matches(user.password_hash, password):
-        user.failed_logins += 1
-        pause = lock_duration(user.failed_logins)
-        user.locked_until = now + pause if pause else None
-        record_login(
-            session,
-            name,
-            "login_failed",
-            reason="wrong_password",
-            failed_logins=user.failed_logins,
-            locked_until=user.locked_until,
-        )
-        raise DomainError("auth.invalid_login")
-    record_login(session, name, "login", reason="password")
-    user.failed_logins = 0
-    user.locked_until = None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    return load_principal(session, user.id)
+        reason = "unknown_user" if user is None else "disabled"
+    elif not _password_matches(user.password_hash, password):
+        reason = "wrong_password"
+    else:
+        clear_failures(session, name, source)
+        record_login(session, name, "login", reason="password", source=source)
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        return load_principal(session, user.id)
+    _fail(session, name, source, now)
+    record_login(session, name, "login_failed", reason=reason, source=source)
+    raise DomainError("auth.invalid_login")

@@ -1,11 +1,13 @@
 """Login sessions: what lets a browser stay logged in across reloads and scanned links.
 
-After a successful login the dashboards :func:`start` a session and hand the browser its
-token, ``<id>.<secret>.<signature>``, to keep in an HttpOnly cookie. The signature is an
-HMAC-SHA256 of ``<id>.<secret>`` with the installation's key (``settings.signing_key``); the
-database keeps only a SHA-256 of the secret. :func:`resume` turns a token back into the user's
-:class:`~operational.auth.Principal`, read afresh from the database, or None when the session
-has ended:
+After a successful login the dashboards :func:`start` a session. The page is given only a
+one-time **nonce** (``<id>.<random>``, good once for :data:`HANDOVER_LIFE`); the cookie
+route exchanges it (:func:`exchange`) for the token, ``<id>.<secret>.<signature>``, which
+goes straight into the browser's HttpOnly cookie, so no page script ever sees it. The signature is an HMAC-SHA256 of
+``<id>.<secret>`` with the installation's key (``settings.signing_key``); the database keeps
+only SHA-256 hashes of the secret and the nonce. :func:`resume` turns a token back into the
+user's :class:`~operational.auth.Principal`, read afresh from the database, or None when the
+session has ended:
 
 - logged out (:func:`end`), or revoked (:func:`end_all`: password reset, account disabled);
 - the account is disabled;
@@ -28,9 +30,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from operational.auth import Principal, load_principal, record_login
+from operational.auth import Principal, active_principal, load_principal, record_login
 from operational.models import User, utcnow
 from operational.models.people import LoginSession
+
+HANDOVER_LIFE = timedelta(minutes=2)
+"""How long a login's nonce may be exchanged for the cookie (the page sends it at once)."""
 
 TOUCH_EVERY = timedelta(minutes=5)
 """``last_seen_at`` is written at most this often per session, not on every page run."""
@@ -46,10 +51,11 @@ class Lifetime:
 
 @dataclass(frozen=True)
 class Started:
-    """A new session: its id and the token for the browser's cookie."""
+    """A new session: its id and the one-time nonce that the cookie route exchanges for the
+    token (:func:`exchange`)."""
 
     session_id: int
-    token: str
+    nonce: str
 
 
 @dataclass(frozen=True)
@@ -96,9 +102,11 @@ def _expired(row: LoginSession, lifetime: Lifetime, now: datetime) -> bool:
 def start(
     session: Session, key: bytes, user_id: int, lifetime: Lifetime, now: datetime | None = None
 ) -> Started:
-    """Start a session for ``user_id`` (just authenticated): its id and token.
+    """Start a session for ``user_id`` (just authenticated): its id and one-time nonce.
 
-    The user's ended and expired sessions are deleted on the way: the table holds live ones.
+    The secret made here is never shown to anyone: :func:`exchange` replaces it when the
+    browser's cookie is set. The user's ended and expired sessions are deleted on the way: the
+    table holds live ones.
     """
     now = now or utcnow()
     session.execute(
@@ -111,11 +119,44 @@ def start(
             ),
         )
     )
-    secret = secrets.token_urlsafe(32)
-    row = LoginSession(user_id=user_id, secret_hash=_hash(secret), created_at=now, last_seen_at=now)
+    nonce = secrets.token_urlsafe(32)
+    row = LoginSession(
+        user_id=user_id,
+        secret_hash=_hash(secrets.token_urlsafe(32)),
+        created_at=now,
+        last_seen_at=now,
+        handover_hash=_hash(nonce),
+        handover_until=now + HANDOVER_LIFE,
+    )
     session.add(row)
     session.flush()
-    return Started(row.id, sign(key, row.id, secret))
+    return Started(row.id, f"{row.id}.{nonce}")
+
+
+def exchange(
+    session: Session, key: bytes, nonce: str, lifetime: Lifetime, now: datetime | None = None
+) -> str | None:
+    """The cookie's token for a login's one-time ``nonce``; None if the nonce is not one that
+    is still good (unknown, used already, older than :data:`HANDOVER_LIFE`, or its session
+    ended). A new secret is made here, so the token exists only in the route's answer."""
+    now = now or utcnow()
+    parts = nonce.split(".")
+    if len(parts) != 2 or not parts[0].isdigit() or not parts[1] or len(nonce) > 200:
+        return None
+    row = _live(session, int(parts[0]), lifetime, now)
+    if (
+        row is None
+        or row.handover_hash is None
+        or row.handover_until is None
+        or row.handover_until < now
+        or not hmac.compare_digest(row.handover_hash, _hash(parts[1]))
+    ):
+        return None
+    secret = secrets.token_urlsafe(32)
+    row.secret_hash = _hash(secret)
+    row.handover_hash = None
+    row.handover_until = None
+    return sign(key, row.id, secret)
 
 
 def _live(
@@ -167,6 +208,29 @@ def still_live(
         return False
     _touch(row, now)
     return True
+
+
+def current(
+    session: Session,
+    user_id: int,
+    session_id: int | None,
+    lifetime: Lifetime,
+    now: datetime | None = None,
+    *,
+    touch: bool = True,
+) -> Principal | None:
+    """The user of a browser tab as of now — roles and scopes read afresh — or None if their
+    login session (when ``session_id`` is given) has ended or the account is disabled. Run on
+    every page run, so that a withdrawn role stops working at the next click; ``touch=False``
+    writes nothing (a check made in the middle of another transaction)."""
+    now = now or utcnow()
+    if session_id is not None:
+        row = _live(session, session_id, lifetime, now)
+        if row is None or row.user_id != user_id:
+            return None
+        if touch:
+            _touch(row, now)
+    return active_principal(session, user_id)
 
 
 def end(session: Session, session_id: int, now: datetime | None = None) -> None:

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, false, select, true
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from operational.auth import Permission, Principal
+from operational.errors import NotFound
 from operational.models import Office
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,6 +66,28 @@ def readable_offices(principal: Principal, permission: Permission) -> Select[Off
         .where(office_code_clause(principal, permission, Office.code))
         .order_by(Office.code)
     )
+
+
+def scoped_office(
+    session: Session,
+    principal: Principal,
+    permission: Permission,
+    office_code: str,
+    *,
+    unknown: str = "users.unknown_office",
+) -> Office:
+    """The office ``office_code`` if ``principal`` holds ``permission`` there; else
+    :class:`NotFound` with the catalogue key ``unknown`` — another office and a missing one
+    look alike."""
+    office = session.scalars(
+        select(Office).where(
+            Office.code == office_code.strip(),
+            office_code_clause(principal, permission, Office.code),
+        )
+    ).one_or_none()
+    if office is None:
+        raise NotFound(unknown, code=office_code)
+    return office
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from operational.errors import DomainError
 from operational.i18n import t
 from operational.imports.org import ensure_group, import_org_file
 from operational.models import Role, ScopeLevel
-from operational.services.users import GrantSpec, add_user, list_users
+from operational.services.users import GrantSpec, add_user, list_users, unlock
 from operational.settings import Settings, load_settings
 from propcloud.console import CLI, encoding_option, fail, progress_shown, run_import
 from propcloud.dagster_instance import dagster_home, prepare_instance
@@ -144,6 +144,19 @@ def user_add(
     except DomainError as error:
         fail(error, settings)
     click.echo(f"user {view.username} added: {', '.join(g.label() for g in view.grants)}")
+
+
+@user.command("unlock")
+@click.argument("username")
+def user_unlock(username: str) -> None:
+    """Forget a name's failed logins from every address, so the login throttle lets it in."""
+    settings = _settings()
+    try:
+        with unit_of_work(create_db_engine(settings.database_url)) as session:
+            forgotten = unlock(session, CLI, username)
+    except DomainError as error:
+        fail(error, settings)
+    click.echo(t("doors.cli.unlocked", settings.language, username=username, count=forgotten))
 
 
 @main.command()
@@ -383,6 +396,7 @@ def _register_areas() -> None:
         energy_cli,
         objects_cli,
         orders_cli,
+        property_cli,
         suppliers_cli,
         tickets_cli,
     )
@@ -393,6 +407,7 @@ def _register_areas() -> None:
     bench_cli.register(main)
     calendar_cli.register(main, import_)
     suppliers_cli.register(main, import_)
+    property_cli.register(main, import_)
     tickets_cli.register(import_)
 
 

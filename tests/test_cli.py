@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,6 +54,47 @@ def test_upgrade_import_org_twice_and_add_a_user(cli_env: Path) -> None:
     )
     assert code == 0, out
     assert "office_manager@office:SH001" in out
+
+
+def test_user_unlock_lets_a_held_back_name_in_from_anywhere(cli_env: Path) -> None:
+    from datetime import UTC, datetime
+
+    from operational.auth import FREE_FAILURES, authenticate
+    from operational.db import create_db_engine, unit_of_work
+    from operational.errors import DomainError
+
+    invoke("db", "upgrade")
+    invoke("import", "org", str(_org(cli_env)))
+    invoke(
+        "user",
+        "add",
+        "wang.fang",
+        "--name",
+        "王芳",
+        "--role",
+        "hq_viewer@group",
+        "--password",
+        "secret-123",
+    )
+    engine = create_db_engine(os.environ["PROPCLOUD_DATABASE_URL"])
+    now = datetime.now(UTC)
+    for _ in range(FREE_FAILURES):
+        with unit_of_work(engine) as db, pytest.raises(DomainError):
+            authenticate(db, "wang.fang", "wrong-password", now, source="198.51.100.7")
+    with unit_of_work(engine) as db, pytest.raises(DomainError) as held:
+        authenticate(db, "wang.fang", "secret-123", now, source="198.51.100.7")
+    assert held.value.key == "auth.locked"
+    code, out = invoke("user", "unlock", "wang.fang")
+    assert (code, out) == (0, f"Failed logins of wang.fang forgotten: {FREE_FAILURES}.\n")
+    with unit_of_work(engine) as db:
+        assert authenticate(db, "wang.fang", "secret-123", now, source="198.51.100.7")
+    engine.dispose()
+
+
+def _org(folder: Path) -> Path:
+    org = folder / "org.csv"
+    org.write_text("city_code,city_name,office_code,office_name\nSH,上海,SH001,上海管理处\n")
+    return org
 
 
 def test_a_bad_org_file_exits_non_zero_listing_every_bad_row(cli_env: Path) -> None:

@@ -26,6 +26,7 @@ from dashboards.session import (
     show_flash,
     tr,
 )
+from dashboards.text import md
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError
@@ -38,6 +39,7 @@ from operational.services.users import (
     set_active,
     set_grants,
     set_password,
+    unlock,
 )
 
 
@@ -122,7 +124,7 @@ def _add_user() -> None:
             password=state["new_password"],
             grants=[grant],
         )
-        return tr("dashboards.admin.added", username=view.username)
+        return tr("dashboards.admin.added", username=md(view.username))
 
     done = _run(action)
     state["new_password"] = ""
@@ -134,7 +136,7 @@ def _add_user() -> None:
 def _save_grants(username: str, grants: list[GrantSpec]) -> None:
     def action(db: Session, actor: Principal) -> str:
         set_grants(db, actor, username, grants)
-        return tr("dashboards.admin.roles_saved", username=username)
+        return tr("dashboards.admin.roles_saved", username=md(username))
 
     _run(action)
 
@@ -143,7 +145,15 @@ def _set_active(username: str, active: bool) -> None:
     def action(db: Session, actor: Principal) -> str:
         set_active(db, actor, username, active)
         key = "dashboards.admin.enabled" if active else "dashboards.admin.disabled"
-        return tr(key, username=username)
+        return tr(key, username=md(username))
+
+    _run(action)
+
+
+def _unlock(username: str) -> None:
+    def action(db: Session, actor: Principal) -> str:
+        count = unlock(db, actor, username)
+        return tr("doors.admin.unlocked", username=md(username), count=count)
 
     _run(action)
 
@@ -153,7 +163,7 @@ def _reset_password(username: str) -> None:
 
     def action(db: Session, actor: Principal) -> str:
         set_password(db, actor, username, password)
-        return tr("dashboards.admin.password_reset", username=username)
+        return tr("dashboards.admin.password_reset", username=md(username))
 
     _run(action)
     st.session_state["reset_password"] = ""
@@ -239,6 +249,7 @@ def edit_user(users: list[UserView], org: Org) -> None:
             options=list(grants),
             default=list(grants),
             format_func=grants.__getitem__,
+            placeholder=tr("finish.placeholder.no_roles"),
             key="keep_" + "|".join([username, *(g.label() for g in user.grants)]),
         )
         st.button(
@@ -266,6 +277,13 @@ def edit_user(users: list[UserView], org: Org) -> None:
             on_click=_set_active,
             args=(username, not user.is_active),
             key="toggle_active",
+        )
+        st.button(
+            tr("doors.admin.unlock"),
+            help=tr("doors.admin.unlock_help"),
+            on_click=_unlock,
+            args=(username,),
+            key="unlock_logins",
         )
 
     with st.form("reset_password", width=560):
@@ -296,7 +314,7 @@ def render() -> None:
     )
     with listing:
         table = users_table(users, org)
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
         excel_download(table, tr("dashboards.admin.title"), key="users_excel")
     with adding:
         add_user_form(org)

@@ -138,7 +138,7 @@ def show_entries(user: Principal, chosen: lookup.AuditFilter) -> None:
         rows = lookup.audit_entries(
             db, user, chosen, limit=page.limit, offset=page.offset, counted=False
         ).rows
-    st.dataframe(audit_table(rows), hide_index=True)
+    st.dataframe(audit_table(rows), hide_index=True, placeholder=tr("finish.table.missing"))
     st.caption(tr("orders_ui2.audit.times_local", zone=lookup.GROUP_ZONE))
 
     def everything() -> pl.DataFrame:

@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 
 from dashboards.export import XLSX_MIME, excel_bytes
 from dashboards.session import (
-    error_text,
     flash,
     language,
     operational_engine,
@@ -57,8 +56,7 @@ from operational.services.calendars import (
 )
 from operational.sla import DEFAULT_TARGETS, CalendarKind, ClockTarget, ClockUnit
 
-GROUP = "*"
-"""The select box's value for the group's own calendar."""
+GROUP = "*"  # the select box's value for the group's own calendar (no bare string: magic shows it)
 GROUP_ZONE = ZoneInfo("Asia/Shanghai")
 OFFICE = "cal_office"
 WEEK = tuple(f"cal_week_{d}" for d in range(7))
@@ -70,8 +68,7 @@ IMPORT_KIND, UPLOAD, REPORT = "cal_import_kind", "cal_upload", "cal_report"
 IMPORT_KINDS = ("working-hours", "calendar-days")
 TARGETS_LOADED = "cal_targets_loaded"
 PROBLEMS = "cal_problems"
-UNITS = tuple(unit.value for unit in ClockUnit)
-"""Business minutes run in the office's calendar, calendar minutes and hours round the clock."""
+UNITS = tuple(unit.value for unit in ClockUnit)  # business minutes, calendar minutes, hours
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
@@ -94,6 +91,11 @@ def _code(value: object) -> str | None:
     return None if value in (GROUP, None) else str(value)
 
 
+def _said(error: DomainError) -> str:
+    """A refusal as plain text: :func:`show_problems` escapes every problem line itself."""
+    return error.message(language())
+
+
 def _refuse(problems: Sequence[str]) -> None:
     """Keep every problem of a refused form for the page to list (the form keeps its values)."""
     st.session_state[PROBLEMS] = list(problems)
@@ -102,7 +104,7 @@ def _refuse(problems: Sequence[str]) -> None:
 def _problem_lines(error: DomainError) -> list[str]:
     if isinstance(error, FormRejected):
         return error.messages(language())
-    return [error_text(error)]
+    return [_said(error)]
 
 
 def _save(action: Callable[[Session], None], done: str) -> bool:
@@ -129,11 +131,9 @@ def _save_week(user: Principal, office_code: str | None) -> None:
         try:
             intervals = calendars.parse_intervals(text)
         except DomainError as bad:
-            problems.append(
-                tr("calendar_ui.week.day_problem", weekday=name, problem=error_text(bad))
-            )
+            problems.append(tr("calendar_ui.week.day_problem", weekday=name, problem=_said(bad)))
             continue
-        problems += [error_text(p) for p in calendars.interval_problems(name, intervals)]
+        problems += [_said(p) for p in calendars.interval_problems(name, intervals)]
         if intervals:
             week[weekday] = list(intervals)
     if not week and not problems:
@@ -168,9 +168,9 @@ def _add_day(user: Principal, office_code: str | None) -> None:
         try:
             hours = calendars.parse_intervals(text)
         except DomainError as bad:
-            problems.append(error_text(bad))
+            problems.append(_said(bad))
         if isinstance(day, date):
-            problems += [error_text(p) for p in calendars.interval_problems(day.isoformat(), hours)]
+            problems += [_said(p) for p in calendars.interval_problems(day.isoformat(), hours)]
     elif text.strip():
         problems.append(tr("calendar_ui.days.holiday_hours"))
     if problems or not isinstance(day, date):
@@ -221,7 +221,7 @@ def _upload(user: Principal) -> None:
             )
             return
         except DomainError as refused:
-            _refuse([error_text(refused)])
+            _refuse([_said(refused)])
             return
     st.session_state[WEEK_LOADED] = None
     flash(tr("calendar_ui.import.done", file=plain(uploaded.name)) + summary.message(language()))
@@ -349,7 +349,12 @@ def days_tab(user: Principal, view: CalendarView) -> None:
         tr("calendar_ui.days.group_hint" if view.office_code is None else "calendar_ui.days.hint")
     )
     if view.days:
-        st.dataframe(_days_table(view), hide_index=True, key="cal_days_table")
+        st.dataframe(
+            _days_table(view),
+            hide_index=True,
+            placeholder=tr("finish.table.missing"),
+            key="cal_days_table",
+        )
     else:
         st.info(tr("calendar_ui.days.none"))
     with st.form("cal_day", width=560, border=False):
@@ -443,7 +448,9 @@ def preview_tab(
             ],
         }
     )
-    st.dataframe(table, hide_index=True, key="cal_preview_table")
+    st.dataframe(
+        table, hide_index=True, placeholder=tr("finish.table.missing"), key="cal_preview_table"
+    )
     started = f"{start:%Y-%m-%d %H:%M} ({_weekday(start.date())})"
     first = due[0].astimezone(zone)
     st.caption(
@@ -517,6 +524,7 @@ def import_tab(user: Principal, view: CalendarView) -> None:
                 orient="row",
             ),
             hide_index=True,
+            placeholder=tr("finish.table.missing"),
             key="cal_report_table",
         )
 

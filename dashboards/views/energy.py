@@ -30,10 +30,12 @@ from dashboards.energy_data import (
 )
 from dashboards.export import excel_download
 from dashboards.session import readers, require, tr
+from dashboards.text import md
 from operational.auth import Permission
 from warehouse.queries_energy import Kind
 
 ALL = "__all__"
+LINK_KEY = "energy_link"  # the address's (city, office) last applied to the select boxes
 CHART_CONFIG = {"displayModeBar": False}
 DAY_WINDOW = 60
 
@@ -44,6 +46,34 @@ def pick(label: str, labels: dict[str, str], key: str) -> str:
     if st.session_state.get(key) not in options:
         st.session_state[key] = options[0]
     return str(st.selectbox(label, options, format_func=labels.__getitem__, key=key))
+
+
+def start_at_link(data: EnergyData) -> None:
+    """``?office=SH001`` (a control tower link) or ``?city=SH`` opens the page there: the select
+    boxes start on it when the page is opened or the address changes; the user may then choose
+    another. An office or city outside the user's scope gets a notice, never its data."""
+    city, office = st.query_params.get("city"), st.query_params.get("office")
+    if not city and not office:
+        return
+    org = data.org()  # the user's offices only (the reader is bound to them)
+    city_of = dict(zip(org["office_code"], org["city_code"], strict=False))
+    if office and office not in city_of:
+        st.warning(tr("finish.energy.office_not_in_scope", office=md(office)))
+        office = None
+    if city and city not in set(city_of.values()):
+        st.warning(tr("finish.energy.city_not_in_scope", city=md(city)))
+        city = None
+    fresh = "energy_kind" not in st.session_state  # the page's widgets are gone when left
+    link = (city, office)
+    if not fresh and st.session_state.get(LINK_KEY) == link:
+        return
+    st.session_state[LINK_KEY] = link
+    if office:
+        city = city_of[office]
+        st.session_state[f"energy_office_{city}"] = office  # below the city's select box
+        st.session_state["energy_office_scope"] = office  # an office-scope user's only box
+    if city:
+        st.session_state["energy_city"] = city
 
 
 def drill_down(data: EnergyData, points: pl.DataFrame, kind: Kind) -> tuple[Node, list[str]]:
@@ -207,7 +237,12 @@ def consumption_section(data: EnergyData, node: Node, kind: Kind, as_of: date, v
         }
     )
     with st.expander(tr("energy_ui.table.consumption")):
-        st.dataframe(table, hide_index=True, column_config={consumption: number_format(u)})
+        st.dataframe(
+            table,
+            hide_index=True,
+            placeholder=tr("finish.table.missing"),
+            column_config={consumption: number_format(u)},
+        )
         excel_download(table, tr("energy_ui.table.consumption"), key=f"energy_excel_{view}")
 
 
@@ -270,6 +305,7 @@ def year_over_year_section(data: EnergyData, node: Node, kind: Kind, year: int) 
     st.dataframe(
         table,
         hide_index=True,
+        placeholder=tr("finish.table.missing"),
         column_config={
             this_col: number_format(u),
             last_col: number_format(u),
@@ -324,7 +360,12 @@ def breakdown_section(
         .replace_strict({True: yes, False: no})
         .alias(tr("energy_ui.col.complete")),
     )
-    st.dataframe(table, hide_index=True, column_config={consumption: number_format(u)})
+    st.dataframe(
+        table,
+        hide_index=True,
+        placeholder=tr("finish.table.missing"),
+        column_config={consumption: number_format(u)},
+    )
     excel_download(table, tr("energy_ui.tab.breakdown"), key="energy_excel_breakdown")
 
 
@@ -368,6 +409,7 @@ def per_m2_section(
     st.dataframe(
         table,
         hide_index=True,
+        placeholder=tr("finish.table.missing"),
         column_config={
             area: number_format("m²", 0),
             consumption: number_format(u),
@@ -438,6 +480,7 @@ def loss_section(data: EnergyData, points: pl.DataFrame, node: Node, kind: Kind)
     st.dataframe(
         table,
         hide_index=True,
+        placeholder=tr("finish.table.missing"),
         column_config={
             parent_col: number_format(u),
             children_col: number_format(u),
@@ -462,6 +505,7 @@ def render() -> None:
         help=tr("energy_ui.version", version=info["version"]),
     )
     data = EnergyData(scoped.org, scoped.energy)
+    start_at_link(data)
 
     kind_labels = {k: tr(f"energy_ui.kind.{k}") for k in KINDS}
     kind: Kind = (
@@ -480,7 +524,7 @@ def render() -> None:
         st.info(tr("energy_ui.no_points"))
         return
     node, path = drill_down(data, points, kind)
-    st.markdown(f"**{' › '.join(path)}**")
+    st.markdown(f"**{' › '.join(map(md, path))}**")
 
     today = as_of.astimezone(ZoneInfo(DISPLAY_ZONE)).date()
     u = unit(kind)

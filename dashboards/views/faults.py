@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboards.export import excel_download
 from dashboards.session import error_text, flash, operational_engine, require, show_flash, tr
+from dashboards.text import md
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError
@@ -42,7 +43,7 @@ def _add(user: Principal) -> None:
         return
     for key in NEW_FIELDS:
         st.session_state[key] = ""
-    flash(tr("objects.faults.added", symptom=symptom.strip()))
+    flash(tr("objects.faults.added", symptom=md(symptom.strip())))
 
 
 def add_form(user: Principal, labels: dict[str, str]) -> None:
@@ -99,7 +100,7 @@ def render() -> None:
         schema={tr(f"objects.faults.col.{c}"): pl.String for c in COLUMNS},
         orient="row",
     )
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
     excel_download(table, tr("objects.faults.title"), key="faults_excel")
     if user.can(Permission.MANAGE_FAULTS):
         add_form(user, labels)

@@ -22,7 +22,7 @@ CHOICE = "imp_kind"
 
 
 def render() -> None:
-    user = require(Permission.ENTER_READINGS)
+    user = require(Permission.OPEN_IMPORTS)
     st.title(tr("selfservice.imports.title"))
     st.caption(tr("selfservice.imports.intro"))
     specs = runnable(user)

@@ -19,6 +19,7 @@ from dashboards.energy_data import (
     reading_text,
 )
 from dashboards.session import error_text, flash, operational_engine, require, show_flash, tr
+from dashboards.text import code_span, md
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError
@@ -103,11 +104,11 @@ def replacement_form(user: Principal, status: PointStatus) -> None:
     meter = status.meter
     assert meter is not None
     with st.container(border=True):
-        st.markdown(f"**{status.name}** · `{status.code}`")
+        st.markdown(f"**{md(status.name)}** · {code_span(status.code)}")
         st.caption(
             tr(
                 "energy_ui.replace.current",
-                serial=meter.serial or "—",
+                serial=md(meter.serial) or "—",
                 multiplier=reading_text(meter.multiplier),
                 digits=meter.digits or "—",
                 installed=local_text(meter.installed_at, status.timezone),

@@ -26,13 +26,13 @@ from dashboards.energy_data import chosen_moment, local_text, moment_inputs, rea
 from dashboards.export import excel_download
 from dashboards.import_panel import upload_panel
 from dashboards.imports_registry import runnable
+from dashboards.label_sheets import label_sheet
 from dashboards.session import (
     error_text,
     flash,
     language,
     operational_engine,
     require,
-    settings,
     show_flash,
     tr,
 )
@@ -68,7 +68,6 @@ EDIT_NAME, EDIT_PARENT, EDIT_BUILDING = "met_edit_name", "met_edit_parent", "met
 METERS_PICK = "met_meters_pick"
 BUILDING_NAME, BUILDING_AREA = "met_building_name", "met_building_area"
 IMPORT_KIND = "met_import_kind"
-LABEL_CODES, LABEL_PDF = "met_label_codes", "met_label_pdf"
 NO_PARENT = ""
 
 
@@ -78,7 +77,7 @@ def problems_text(error: DomainError) -> str:
         lines = [tr("selfservice.form.refused", count=len(error.problems))]
         lines += [f"- {md(message)}" for message in error.messages(language())]
         return "\n".join(lines)
-    return md(error_text(error))
+    return error_text(error)
 
 
 def _kind(kind: str) -> str:
@@ -132,7 +131,7 @@ def _save(user: Principal, drawn: PointStatus) -> None:
             )
     except StaleVersion as stale:
         state[EDIT_LOADED] = None
-        flash(md(error_text(stale)), ok=False)
+        flash(error_text(stale), ok=False)
         return
     except DomainError as refused:
         flash(problems_text(refused), ok=False)
@@ -166,23 +165,6 @@ def _building(user: Principal, office_code: str) -> None:
     flash(tr("selfservice.meters.building_saved", name=md(name.strip())))
 
 
-def _labels(user: Principal, office_code: str) -> None:
-    codes = list(st.session_state.get(LABEL_CODES) or [])
-    st.session_state[LABEL_PDF] = None
-    if not codes:
-        flash(tr("selfservice.labels.none_chosen"), ok=False)
-        return
-    try:
-        with unit_of_work(operational_engine()) as db:
-            pdf = meter_labels_pdf(
-                db, user, office_code, settings().base_url, language(), codes=codes
-            )
-    except DomainError as refused:
-        flash(md(error_text(refused)), ok=False)
-        return
-    st.session_state[LABEL_PDF] = (office_code, tuple(codes), pdf)
-
-
 # --- tabs -------------------------------------------------------------------------------------
 
 
@@ -211,7 +193,7 @@ def points_tab(points: list[PointSummary], office_code: str) -> None:
         return
     table = _points_table(points)
     st.caption(tr("selfservice.meters.count", count=len(points)))
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", placeholder=tr("finish.table.missing"))
     excel_download(table, f"points-{office_code}", key="met_export")
 
 
@@ -309,7 +291,7 @@ def edit_tab(user: Principal, points: list[PointSummary]) -> None:
         with unit_of_work(operational_engine()) as db:
             status = point_status(db, user, str(code), Permission.MANAGE_METERS)
     except DomainError as missing:
-        st.warning(md(error_text(missing)))
+        st.warning(error_text(missing))
         return
     loaded = st.session_state.get(EDIT_LOADED)
     if not isinstance(loaded, PointStatus) or loaded.code != status.code:
@@ -374,6 +356,7 @@ def meters_tab(user: Principal, points: list[PointSummary], zone: str) -> None:
             ),
             hide_index=True,
             width="stretch",
+            placeholder=tr("finish.table.missing"),
         )
     if any(m.removed_at is None for m in meters):
         st.caption(tr("selfservice.meters.replace_hint"))
@@ -416,6 +399,7 @@ def buildings_tab(user: Principal, office_code: str) -> None:
             ),
             hide_index=True,
             width="stretch",
+            placeholder=tr("finish.table.missing"),
         )
     else:
         st.info(tr("selfservice.meters.no_buildings"))
@@ -452,32 +436,15 @@ def import_tab(user: Principal, office_code: str) -> None:
 
 
 def labels_tab(user: Principal, office_code: str, points: list[PointSummary]) -> None:
-    labels = _labels_of(points)
-    st.multiselect(
-        tr("selfservice.labels.choose_points"),
-        list(labels),
-        format_func=labels.__getitem__,
-        key=LABEL_CODES,
-        placeholder=tr("selfservice.labels.choose_hint"),
+    label_sheet(
+        prefix="met",
+        user=user,
+        office_code=office_code,
+        offered=_labels_of(points),
+        choose_key="selfservice.labels.choose_points",
+        maker=meter_labels_pdf,
+        file_stem="meter-labels",
     )
-    st.button(
-        tr("selfservice.labels.make"),
-        on_click=_labels,
-        args=(user, office_code),
-        key="met_label_make",
-        icon=":material/qr_code_2:",
-    )
-    made = st.session_state.get(LABEL_PDF)
-    if made and made[0] == office_code:
-        st.download_button(
-            tr("selfservice.labels.download", count=len(made[1])),
-            data=made[2],
-            file_name=f"meter-labels-{office_code}.pdf",
-            mime="application/pdf",
-            key="met_label_download",
-            icon=":material/download:",
-            on_click="ignore",
-        )
 
 
 def render() -> None:

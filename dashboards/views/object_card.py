@@ -22,6 +22,7 @@ import streamlit as st
 
 from dashboards.export import excel_download
 from dashboards.session import operational_engine, require, tr
+from dashboards.text import code_span, md
 from operational.auth import Permission
 from operational.db import unit_of_work
 from operational.services.faults import FaultEntry, faults_for_type
@@ -84,25 +85,25 @@ def show_faults(entries: list[FaultEntry]) -> None:
         st.caption(tr("objects.faults.none"))
         return
     for entry in entries:
-        with st.expander(f"{entry.symptom} · {entry.type_name}"):
+        with st.expander(f"{md(entry.symptom)} · {md(entry.type_name)}"):
             if entry.cause:
-                st.markdown(f"**{tr('objects.faults.cause')}**：{entry.cause}")
+                st.markdown(f"**{tr('objects.faults.cause')}**：{md(entry.cause)}")
             if entry.remedy:
-                st.markdown(f"**{tr('objects.faults.remedy')}**：{entry.remedy}")
+                st.markdown(f"**{tr('objects.faults.remedy')}**：{md(entry.remedy)}")
 
 
 def show_card(card: ObjectCard) -> None:
     with st.container(border=True):
-        st.subheader(card.name)
-        st.caption(f"`{card.code}` · {card.office_code} {card.office_name}")
-        st.markdown(f"**{tr('objects.card.location')}**：{card.location or '—'}")
+        st.subheader(md(card.name))
+        st.caption(f"{code_span(card.code)} · {md(card.office_code)} {md(card.office_name)}")
+        st.markdown(f"**{tr('objects.card.location')}**：{md(card.location) or '—'}")
         st.markdown(
-            f"**{tr('objects.card.type')}**：{' / '.join(card.type_path)}"
+            f"**{tr('objects.card.type')}**：{' / '.join(map(md, card.type_path))}"
             f"（{tr(f'discipline.{card.discipline}')}）"
         )
         for a in card.attributes:
             unit = f" {a.unit}" if a.unit else ""
-            st.markdown(f"**{a.name}**：{a.value}{unit}")
+            st.markdown(f"**{md(a.name)}**：{md(a.value)}{md(unit)}")
     pending, history, guidance, faults = st.tabs(
         [
             tr("objects.card.pending", count=len(card.pending)),
@@ -114,7 +115,7 @@ def show_card(card: ObjectCard) -> None:
     with pending:
         if card.pending:
             table = orders_table(card.pending, card.timezone)
-            st.dataframe(table, hide_index=True)
+            st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
             excel_download(table, f"{card.code}-{tr('objects.card.excel_pending')}", key="oc_p")
         else:
             st.caption(tr("objects.card.no_pending"))
@@ -124,7 +125,7 @@ def show_card(card: ObjectCard) -> None:
                 tr("objects.card.history_shown", shown=len(card.history), total=card.history_total)
             )
             table = orders_table(card.history, card.timezone)
-            st.dataframe(table, hide_index=True)
+            st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
             excel_download(table, f"{card.code}-{tr('objects.card.excel_history')}", key="oc_h")
         else:
             st.caption(tr("objects.card.no_history"))
@@ -132,9 +133,9 @@ def show_card(card: ObjectCard) -> None:
         if not card.guidance:
             st.caption(tr("objects.card.no_guidance"))
         for number, line in enumerate(card.guidance, start=1):
-            st.markdown(f"{number}. {line.text}")
+            st.markdown(f"{number}. {md(line.text)}")
             if line.guidance:
-                st.caption(line.guidance)
+                st.caption(md(line.guidance))
     with faults:
         text = st.text_input(
             tr("objects.faults.search"),
@@ -168,7 +169,7 @@ def render() -> None:
     with unit_of_work(operational_engine()) as db:
         matches = find_objects(db, user, typed, asked_office)
     if not matches:
-        st.warning(tr("objects.card.not_found", code=typed))
+        st.warning(tr("objects.card.not_found", code=md(typed)))
         return
     chosen = matches[0]
     if len(matches) > 1:
@@ -176,7 +177,7 @@ def render() -> None:
         if st.session_state.get(OFFICE) not in by_office:
             st.session_state[OFFICE] = None
         picked = st.selectbox(
-            tr("objects.card.choose_office", code=typed),
+            tr("objects.card.choose_office", code=md(typed)),
             list(by_office),
             format_func=lambda c: f"{c} {by_office[c].office_name} · {by_office[c].name}",
             placeholder=tr("objects.card.choose_office_hint"),

@@ -28,6 +28,7 @@ from dashboards.session import (
     show_flash,
     tr,
 )
+from dashboards.text import code_span, md
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError, StaleVersion
@@ -93,7 +94,7 @@ def _add(user: Principal) -> None:
         return
     for key in NEW:
         state[key] = ""
-    flash(tr("object_types.page.added", code=code.strip(), name=name.strip()))
+    flash(tr("object_types.page.added", code=md(code.strip()), name=md(name.strip())))
 
 
 def _save(user: Principal, drawn: TypeView) -> None:
@@ -121,7 +122,7 @@ def _save(user: Principal, drawn: TypeView) -> None:
         return
     state[EDIT_LOADED] = None  # draw the form again from what is stored now
     key = "object_types.page.saved" if summary.updated else "object_types.page.unchanged"
-    flash(tr(key, code=drawn.code))
+    flash(tr(key, code=md(drawn.code)))
 
 
 def _upload(user: Principal) -> None:
@@ -135,7 +136,9 @@ def _upload(user: Principal) -> None:
         path.write_bytes(uploaded.getvalue())
         summary = _run(lambda db: import_object_types_file(db, path, actor=user), rows=True)
     if summary is not None:
-        flash(tr("object_types.page.imported", file=uploaded.name) + summary.message(language()))
+        flash(
+            tr("object_types.page.imported", file=md(uploaded.name)) + summary.message(language())
+        )
     st.session_state[EDIT_LOADED] = None
 
 
@@ -148,9 +151,9 @@ def _kind(kind: str) -> str:
 
 def attribute_line(a: AttributeView) -> str:
     """``额定载重 (rated_load) · 数值 · kg · 必填``."""
-    parts = [f"{a.name} (`{a.code}`)", _kind(a.kind)]
+    parts = [f"{md(a.name)} ({code_span(a.code)})", _kind(a.kind)]
     if a.unit:
-        parts.append(a.unit)
+        parts.append(md(a.unit))
     if a.required:
         parts.append(tr("object_types.page.required"))
     return " · ".join(parts)
@@ -159,7 +162,7 @@ def attribute_line(a: AttributeView) -> str:
 def type_block(view: TypeView) -> None:
     with st.container(border=True):
         st.markdown(
-            f"**{' / '.join(view.path)}** · `{view.code}` · "
+            f"**{' / '.join(map(md, view.path))}** · {code_span(view.code)} · "
             + tr("object_types.page.objects", count=view.objects)
         )
         if view.attributes:
@@ -169,12 +172,12 @@ def type_block(view: TypeView) -> None:
             )
         if view.inherited:
             separator = tr("object_types.page.separator")
-            names = separator.join(a.name for a in view.inherited)
+            names = separator.join(md(a.name) for a in view.inherited)
             st.caption(tr("object_types.page.inherited", names=names))
         if view.checklist:
             st.markdown(
                 f"*{tr('object_types.page.checklist')}*\n\n"
-                + "\n".join(f"{i}. {text}" for i, text in enumerate(view.checklist, start=1))
+                + "\n".join(f"{i}. {md(text)}" for i, text in enumerate(view.checklist, start=1))
             )
         elif view.depth > 0:
             st.caption(tr("object_types.page.no_checklist"))
@@ -288,7 +291,7 @@ def edit_tab(user: Principal, tree: list[TypeView]) -> None:
     st.caption(
         tr(
             "object_types.page.edit_place",
-            path=" / ".join(view.path),
+            path=" / ".join(map(md, view.path)),
             discipline=tr(f"discipline.{view.discipline}"),
             count=view.objects,
         )

@@ -24,6 +24,7 @@ import streamlit as st
 from dashboards.export import excel_download
 from dashboards.import_panel import upload_panel
 from dashboards.imports_registry import spec
+from dashboards.label_sheets import label_sheet
 from dashboards.paging import pager
 from dashboards.session import (
     error_text,
@@ -31,7 +32,6 @@ from dashboards.session import (
     language,
     operational_engine,
     require,
-    settings,
     show_flash,
     tr,
 )
@@ -59,7 +59,6 @@ NEW_TYPE = "obj_new_type"
 NEW = ("obj_new_code", "obj_new_name", "obj_new_location")
 EDIT_PICK, EDIT_LOADED = "obj_edit_pick", "obj_edit_loaded"
 EDIT = ("obj_edit_name", "obj_edit_location")
-LABEL_CODES, LABEL_PDF = "obj_label_codes", "obj_label_pdf"
 
 
 def _attr_key(prefix: str, code: str) -> str:
@@ -72,7 +71,7 @@ def problems_text(error: DomainError) -> str:
         lines = [tr("selfservice.form.refused", count=len(error.problems))]
         lines += [f"- {md(message)}" for message in error.messages(language())]
         return "\n".join(lines)
-    return md(error_text(error))
+    return error_text(error)
 
 
 def _attribute_values(prefix: str, fields: list[AttributeView]) -> dict[str, str]:
@@ -122,30 +121,13 @@ def _save(user: Principal, drawn: ObjectRow, fields: list[AttributeView]) -> Non
             outcome = save_object(db, user, entry, create=False, drawn=drawn)
     except StaleVersion as stale:
         state[EDIT_LOADED] = None  # filled again from what is stored now
-        flash(md(error_text(stale)), ok=False)
+        flash(error_text(stale), ok=False)
         return
     except DomainError as refused:
         flash(problems_text(refused), ok=False)
         return
     state[EDIT_LOADED] = None
     flash(tr(f"selfservice.objects.{outcome}", code=md(drawn.code)))
-
-
-def _labels(user: Principal, office_code: str) -> None:
-    codes = list(st.session_state.get(LABEL_CODES) or [])
-    st.session_state[LABEL_PDF] = None
-    if not codes:
-        flash(tr("selfservice.labels.none_chosen"), ok=False)
-        return
-    try:
-        with unit_of_work(operational_engine()) as db:
-            pdf = object_labels_pdf(
-                db, user, office_code, settings().base_url, language(), codes=codes
-            )
-    except DomainError as refused:
-        flash(md(error_text(refused)), ok=False)
-        return
-    st.session_state[LABEL_PDF] = (office_code, tuple(codes), pdf)
 
 
 # --- tabs -------------------------------------------------------------------------------------
@@ -198,7 +180,9 @@ def list_tab(user: Principal, office_code: str, types: dict[str, str]) -> None:
             limit=page.limit,
             offset=page.offset,
         ).rows
-    st.dataframe(_table(shown), hide_index=True, width="stretch")
+    st.dataframe(
+        _table(shown), hide_index=True, width="stretch", placeholder=tr("finish.table.missing")
+    )
 
     def everything() -> pl.DataFrame:
         with unit_of_work(operational_engine()) as db:
@@ -280,7 +264,7 @@ def edit_tab(user: Principal, office_code: str) -> None:
         try:
             stored = object_for_edit(db, user, office_code, str(code))
         except DomainError as missing:
-            st.warning(md(error_text(missing)))
+            st.warning(error_text(missing))
             return
         fields = attribute_fields(db, stored.type_code)
     loaded = st.session_state.get(EDIT_LOADED)
@@ -311,32 +295,15 @@ def edit_tab(user: Principal, office_code: str) -> None:
 def labels_tab(user: Principal, office_code: str) -> None:
     with unit_of_work(operational_engine()) as db:
         every = list_objects(db, user, office_code).rows
-    labels = {r.code: f"{r.code} · {r.name}" for r in every}
-    st.multiselect(
-        tr("selfservice.labels.choose_objects"),
-        list(labels),
-        format_func=labels.__getitem__,
-        key=LABEL_CODES,
-        placeholder=tr("selfservice.labels.choose_hint"),
+    label_sheet(
+        prefix="obj",
+        user=user,
+        office_code=office_code,
+        offered={r.code: f"{r.code} · {r.name}" for r in every},
+        choose_key="selfservice.labels.choose_objects",
+        maker=object_labels_pdf,
+        file_stem="object-labels",
     )
-    st.button(
-        tr("selfservice.labels.make"),
-        on_click=_labels,
-        args=(user, office_code),
-        key="obj_label_make",
-        icon=":material/qr_code_2:",
-    )
-    made = st.session_state.get(LABEL_PDF)
-    if made and made[0] == office_code:
-        st.download_button(
-            tr("selfservice.labels.download", count=len(made[1])),
-            data=made[2],
-            file_name=f"object-labels-{office_code}.pdf",
-            mime="application/pdf",
-            key="obj_label_download",
-            icon=":material/download:",
-            on_click="ignore",
-        )
 
 
 def render() -> None:

@@ -241,6 +241,7 @@ def show_list(user: Principal, chosen: lookup.OrderFilter) -> None:
         table,
         hide_index=True,
         column_config={number: st.column_config.LinkColumn(display_text=r"order=(.*)$")},
+        placeholder=tr("finish.table.missing"),
     )
     st.caption(tr("orders_ui2.list.times_local"))
 

@@ -157,7 +157,7 @@ def _assign(user: Principal, document_no: str, version: int) -> None:
     except DomainError as refused:
         flash(error_text(refused), ok=False)
         return
-    flash(tr("maint_ui.order.done_assign", document_no=document_no, handler=handler))
+    flash(tr("maint_ui.order.done_assign", document_no=document_no, handler=md(handler)))
 
 
 def _answers(document_no: str, lines: tuple[lookup.ChecklistLine, ...]) -> dict[int, Answer]:
@@ -341,7 +341,7 @@ def show_history(view: lookup.OrderView) -> None:
         st.caption(tr("orders_ui2.history.empty"))
         return
     table = history_table(view)
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
     excel_download(
         table,
         f"{view.document_no}-{tr('orders_ui2.history.title')}",
@@ -383,7 +383,7 @@ def checklist_form(
     for line in view.checklist:
         if line.object_code != current_object:
             current_object = line.object_code
-            st.markdown(f"*{md(f'{line.object_name} ({line.object_code})')}*")
+            st.markdown(f"*{md(line.object_name)} ({md(line.object_code)})*")
         key = f"ck_{view.document_no}_{line.answer_id}"
         with st.container(border=True):
             choice = st.radio(
@@ -546,7 +546,7 @@ def show_order(user: Principal, document_no: str) -> None:
         st.info(tr("maint_ui.order.nothing_to_do"))
     if view.checklist and "complete" not in actions:
         table = checklist_table(view)
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
         excel_download(table, view.document_no, key=f"checklist_excel_{view.document_no}")
     show_history(view)
 

@@ -298,7 +298,8 @@ def plans_table(rows: list[lookup.PlanRow], versions: dict[str, PlanVersion]) ->
             for r in rows
         ],
         tr("maint_ui.plans.period"): [
-            f"{r.start_date.isoformat()} – {r.end_date.isoformat() if r.end_date else ''}"
+            f"{r.start_date.isoformat()} – "
+            + (r.end_date.isoformat() if r.end_date else tr("finish.plans.open_end"))
             for r in rows
         ],
         tr("maint_ui.col.state"): [tr(f"workflow.state.{r.state}") for r in rows],
@@ -327,7 +328,7 @@ def without_plan_section(user: Principal, office_code: str) -> None:
         ],
         orient="row",
     )
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
     excel_download(table, tr("maint_ui.plans.without_title"), key="plans_without_excel")
 
 
@@ -375,7 +376,7 @@ def actions_section(user: Principal, rows: list[lookup.PlanRow]) -> None:
                     every=row.every,
                     frequency=tr(f"plans.frequency.{row.frequency}"),
                 )
-                + f" · {md(', '.join(row.objects))}"
+                + f" · {', '.join(map(md, row.objects))}"
             )
             if row.state == "returned":
                 reason = returned_reason(user, row.document_no)
@@ -578,7 +579,7 @@ def render() -> None:
     open_section(user, rows, options)
     st.subheader(tr("maint_ui.plans.list_title"))
     table = plans_table(rows, versions)
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
     excel_download(table, tr("maint_ui.plans.list_title"), key="plans_excel")
 
 

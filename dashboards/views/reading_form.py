@@ -32,6 +32,7 @@ from dashboards.session import (
     show_flash,
     tr,
 )
+from dashboards.text import code_span, md
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError
@@ -177,7 +178,7 @@ def choose_point(user: Principal) -> str | None:
             st.session_state[POINT] = asked
             st.session_state[SCANNED] = asked
     if asked and asked not in labels:
-        st.warning(tr("energy_ui.reading.link_unknown", code=asked))
+        st.warning(tr("energy_ui.reading.link_unknown", code=md(asked)))
     if not labels:
         st.info(tr("energy_ui.reading.no_points"))
         return None
@@ -199,10 +200,13 @@ def choose_point(user: Principal) -> str | None:
 def show_status(status: PointStatus) -> None:
     u = unit(status.kind)
     with st.container(border=True):
-        st.markdown(f"**{status.name}** · `{status.code}`")
-        place = [f"{status.office_code} {status.office_name}", tr(f"energy_ui.kind.{status.kind}")]
+        st.markdown(f"**{md(status.name)}** · {code_span(status.code)}")
+        place = [
+            md(f"{status.office_code} {status.office_name}"),
+            tr(f"energy_ui.kind.{status.kind}"),
+        ]
         if status.building:
-            place.append(status.building)
+            place.append(md(status.building))
         st.caption(" · ".join(place))
         st.markdown(
             tr(
@@ -221,7 +225,7 @@ def show_status(status: PointStatus) -> None:
             st.caption(
                 tr(
                     "energy_ui.reading.meter",
-                    serial=status.meter.serial or "—",
+                    serial=md(status.meter.serial) or "—",
                     multiplier=reading_text(status.meter.multiplier),
                     digits=status.meter.digits or "—",
                 )

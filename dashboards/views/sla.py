@@ -278,7 +278,7 @@ def drill_down(
     st.caption(tr("maint_ui.sla.late_count", count=count))
     page = paging.pager(count, size=paging.LATE_ORDERS, key="sla_late_page")
     late = reader.late_orders(**chosen.params(), limit=page.limit, offset=page.offset)
-    st.dataframe(late_table(late), hide_index=True)
+    st.dataframe(late_table(late), hide_index=True, placeholder=tr("finish.table.missing"))
     excel_download(
         lambda: late_table(reader.late_orders(**chosen.params(), limit=count)),
         tr("sla.late_orders"),
@@ -309,7 +309,7 @@ def city_level(reader: SlaReader, cities: pl.DataFrame) -> str:
     )
     with st.expander(tr("sla_page.cities_table")):
         table = cities_table(cities)
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
         excel_download(table, tr("sla_page.cities_table"), key="sla_cities_excel")
     return str(
         st.selectbox(tr("sla_page.city"), order, format_func=labels.__getitem__, key="sla_city")
@@ -334,7 +334,7 @@ def office_level(offices: pl.DataFrame) -> str:
     )
     with st.expander(tr("sla_page.offices_table")):
         table = offices_table(offices)
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
         excel_download(table, tr("sla_page.offices_table"), key="sla_offices_excel")
     if st.session_state.get("sla_office") not in order:
         st.session_state.pop("sla_office", None)  # another city company since: its worst
@@ -355,7 +355,7 @@ def discipline_level(heat: pl.DataFrame, office_code: str) -> None:
     )
     with st.expander(tr("sla_page.cells_table")):
         table = cells_table(heat)
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
         excel_download(table, tr("sla_page.cells_table"), key="sla_cells_excel")
 
 

@@ -75,10 +75,14 @@ def render() -> None:
     st.caption(tr("maint_ui.todo.count", count=len(items), zone=DISPLAY_ZONE))
     for item in items:
         overdue = item.due_at is not None and item.due_at < now
-        due = local_text(item.due_at) or tr("maint_ui.todo.no_deadline")
+        due = (  # "due …" or "no deadline", never "due —"
+            tr("maint_ui.todo.due", due=local_text(item.due_at))
+            if item.due_at is not None
+            else tr("maint_ui.todo.no_deadline")
+        )
         label = (
             f"{item.document_no} · {tr(f'workflow.state.{item.state}')} · "
-            f"{actions_text(item)} · {tr('maint_ui.todo.due', due=due)}"
+            f"{actions_text(item)} · {due}"
         )
         if st.button(
             label,
@@ -94,7 +98,7 @@ def render() -> None:
             st.switch_page("views/orders.py")
     with st.expander(tr("maint_ui.todo.table_title")):
         table = todo_table(items, now)
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
         excel_download(table, tr("maint_ui.todo.table_title"), key="todo_excel")
 
 

@@ -29,6 +29,7 @@ from dashboards import navigation, paging
 from dashboards import tower_data as td
 from dashboards.export import excel_download
 from dashboards.session import principal, readers, tr
+from dashboards.text import md
 from operational.auth import Permission, Principal
 from warehouse.queries_tower import TowerReader
 
@@ -173,6 +174,7 @@ def node_list(rows: pl.DataFrame, *, key: str, title: str) -> pl.DataFrame:
     st.dataframe(
         shown(table.slice(page.offset, page.limit)),
         hide_index=True,
+        placeholder=tr("finish.table.missing"),
         column_config={
             c: st.column_config.NumberColumn(format="localized")
             for c, dtype in table.schema.items()
@@ -204,7 +206,7 @@ def choose_city(org: pl.DataFrame, cities: pl.DataFrame) -> str:
 
 def office_detail(reader: TowerReader, user: Principal, office_code: str, name: str) -> None:
     rows = reader.offices(office_code=office_code, points=True)
-    st.subheader(tr("tower.office_detail", code=office_code), anchor=False)
+    st.subheader(tr("tower.office_detail", code=md(office_code)), anchor=False)
     st.text(name)
     if rows.is_empty():
         st.info(tr("tower.no_rows"))

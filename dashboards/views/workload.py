@@ -67,7 +67,7 @@ def render() -> None:
 
     st.subheader(tr("maint_ui.workload.table_title"))
     table = workload_table(workload)
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
     excel_download(table, tr("maint_ui.workload.table_title"), key="workload_excel")
 
     throughput = reader.order_throughput()
@@ -85,7 +85,7 @@ def render() -> None:
         )
         with st.expander(tr("maint_ui.workload.throughput_title")):
             months = throughput_table(throughput)
-            st.dataframe(months, hide_index=True)
+            st.dataframe(months, hide_index=True, placeholder=tr("finish.table.missing"))
             excel_download(months, tr("maint_ui.workload.throughput_title"), key="throughput_excel")
 
 

@@ -20,6 +20,7 @@ from operational.auth import system_principal
 from operational.demo.energy import energy_step
 from operational.demo.faults import faults_step
 from operational.demo.orders import orders_step
+from operational.demo.property import property_step
 from operational.demo.suppliers import suppliers_step
 from operational.imports.org import ensure_group, import_org_rows
 from operational.imports.table import Row
@@ -232,7 +233,14 @@ def _add_org_and_users(session: Session, options: DemoOptions, rng: random.Rando
             )
 
 
-STEPS: list[DemoStep] = [_org_and_users, energy_step, orders_step, faults_step, suppliers_step]
+STEPS: list[DemoStep] = [
+    _org_and_users,
+    energy_step,
+    orders_step,
+    faults_step,
+    suppliers_step,
+    property_step,  # appended last: the steps before it draw what they always drew
+]
 
 
 def load_demo(session: Session, options: DemoOptions) -> None:

@@ -287,7 +287,6 @@ def _set_up_office(
                         "password_hash": password_hash,
                         "is_active": True,
                         "language": "zh_CN",
-                        "failed_logins": 0,
                     }
                 ],
             ).scalar_one()

@@ -90,9 +90,9 @@ KINDS = frozenset(k.value for k in NonconformityKind)
 
 
 def may_import(actor: Principal) -> bool:
-    """Supplier data is the group's: a group-wide administrator (and the command line) loads it.
-    (Suppliers get a permission of their own with the pages that edit them.)"""
-    return actor.offices_for(Permission.MANAGE_USERS) is None
+    """Supplier data is the group's: whoever manages the group's suppliers group-wide (the group
+    administrator, and the command line) loads it."""
+    return actor.offices_for(Permission.MANAGE_SUPPLIERS) is None
 
 
 def _check_actor(actor: Principal) -> None:

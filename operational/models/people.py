@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from operational.models.base import Base, UTCDateTime, utcnow
@@ -50,8 +50,6 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(String(8), default="zh_CN")
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     grants: Mapped[list[RoleGrant]] = relationship(
@@ -98,3 +96,28 @@ class LoginSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    handover_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    """SHA-256 of the one-time nonce the page hands the cookie route after a login; the route
+    exchanges it (once, before ``handover_until``) for the cookie's token."""
+    handover_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class LoginFailure(Base):
+    """One failed login (失败登录): the user name as typed, where it came from, when.
+
+    The throttle (``operational.auth``) counts these per name *and source* and per source, so
+    that whoever knows a name cannot lock its owner out from elsewhere. Names that do not exist
+    are counted exactly like real ones. A name's rows from one source are deleted when that
+    source logs in with it; an administrator clears a name's rows (``users unlock``).
+    """
+
+    __tablename__ = "auth_login_failure"
+    __table_args__ = (
+        Index("ix_auth_login_failure_name_source", "username", "source", "failed_at"),
+        Index("ix_auth_login_failure_source", "source", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -65,7 +65,7 @@ from operational.models import (
     UTCDateTime,
     utcnow,
 )
-from operational.scope import office_code_clause, scoped_read
+from operational.scope import office_code_clause, scoped_office, scoped_read
 
 POINT_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 CLOCK_SKEW = timedelta(minutes=5)
@@ -674,6 +674,7 @@ def _evaluate(
         "previous": number_text(prev_r),
         "time": local_text(prev_t, zone),
     }
+    use_unit = {"unit": "kWh" if point.kind == EnergyKind.ELECTRICITY.value else "m³"}
     if interval.status is IntervalStatus.HELD:
         key = (
             "energy.reading.lower_than_previous"
@@ -686,7 +687,10 @@ def _evaluate(
         assert interval.delta is not None
         if not confirm_rollover:
             raise RolloverConfirmationNeeded(
-                "energy.reading.confirm_rollover", delta=number_text(interval.delta), **params
+                "energy.reading.confirm_rollover",
+                delta=number_text(interval.delta),
+                **params,
+                **use_unit,
             )
         flag = ReadingFlag.ROLLOVER.value
     elif interval.status is IntervalStatus.HIGH:
@@ -698,6 +702,7 @@ def _evaluate(
                 typical=number_text(round(typical, 2)),
                 days=number_text(round(interval.days, 2)),
                 **params,
+                **use_unit,
             )
         flag = ReadingFlag.HIGH.value
     return _Evaluation(meter, interval, flag)
@@ -1321,19 +1326,6 @@ def _term(name: str) -> Term:
     return Term(f"selfservice.field.{name}")
 
 
-def _managed_office(session: Session, principal: Principal, office_code: str) -> Office:
-    """The office if ``principal`` manages its meters; else NotFound (as a missing one)."""
-    office = session.scalars(
-        select(Office).where(
-            Office.code == office_code.strip(),
-            office_code_clause(principal, Permission.MANAGE_METERS, Office.code),
-        )
-    ).one_or_none()
-    if office is None:
-        raise NotFound("energy.unknown_office", code=office_code)
-    return office
-
-
 def _text_problem(value: str, column: InstrumentedAttribute[Any], field: str) -> DomainError | None:
     refusal = entry.text_refusal(value, column)
     if refusal is None:
@@ -1462,7 +1454,9 @@ def create_point(
     """A new metering point with its first meter, as a row of ``propcloud import meters``:
     for an ``actor`` who manages the office's meters (another office is NotFound), every
     problem of both at once (:class:`FormRejected`), both written or neither."""
-    office = _managed_office(session, actor, point.office_code)
+    office = scoped_office(
+        session, actor, Permission.MANAGE_METERS, point.office_code, unknown="energy.unknown_office"
+    )
     serialise(session, POINTS)  # before looking for the code
     now = now or utcnow()
     problems, _ = _point_problems(session, office, point, None)
@@ -1582,7 +1576,9 @@ def save_building(
 ) -> None:
     """Add a building of the office or set its floor area (``set_building``), every problem of
     the form at once; an empty area keeps the stored one."""
-    office = _managed_office(session, actor, office_code)
+    office = scoped_office(
+        session, actor, Permission.MANAGE_METERS, office_code, unknown="energy.unknown_office"
+    )
     problems: list[DomainError] = []
     if not name.strip():
         problems.append(DomainError("selfservice.form.required", field=_term("building")))
@@ -1615,7 +1611,9 @@ def point_meters(session: Session, principal: Principal, point_code: str) -> lis
 def list_buildings(session: Session, principal: Principal, office_code: str) -> list[BuildingView]:
     """The office's buildings with their floor area and number of points, by name, for a
     principal who manages its meters; another office is NotFound."""
-    office = _managed_office(session, principal, office_code)
+    office = scoped_office(
+        session, principal, Permission.MANAGE_METERS, office_code, unknown="energy.unknown_office"
+    )
     counts = dict(
         session.execute(
             select(MeterPoint.building_id, func.count())
@@ -1634,4 +1632,6 @@ def list_buildings(session: Session, principal: Principal, office_code: str) -> 
 @scoped_read(Permission.MANAGE_METERS)
 def office_zone(session: Session, principal: Principal, office_code: str) -> str:
     """The time zone of an office whose meters ``principal`` manages (its forms' clock)."""
-    return _managed_office(session, principal, office_code).timezone
+    return scoped_office(
+        session, principal, Permission.MANAGE_METERS, office_code, unknown="energy.unknown_office"
+    ).timezone

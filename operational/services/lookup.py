@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session, aliased
 
 from operational import sla
 from operational.auth import ROLE_PERMISSIONS, Permission, Principal
-from operational.errors import NotFound
 from operational.models import (
     AuditEntry,
     ChecklistAnswer,
@@ -49,7 +48,7 @@ from operational.models import (
     plan_object,
     utcnow,
 )
-from operational.scope import office_clause, office_code_clause, scoped_read
+from operational.scope import office_clause, office_code_clause, scoped_office, scoped_read
 from operational.services.orders import get_order
 from operational.workflow import engine
 from operational.workflow.definitions import COMPLETION, CORRECTIVE_ORDER, PERIODIC_ORDER
@@ -175,19 +174,6 @@ def offices(session: Session, principal: Principal, permission: Permission) -> l
     return [OfficeChoice(code, name) for code, name in session.execute(query.order_by(Office.code))]
 
 
-def _visible_office(session: Session, principal: Principal, office_code: str) -> Office:
-    """The office ``office_code`` if ``principal`` may see its orders; else NotFound."""
-    office = session.scalars(
-        select(Office).where(
-            Office.code == office_code,
-            office_code_clause(principal, Permission.VIEW_ORDERS, Office.code),
-        )
-    ).one_or_none()
-    if office is None:
-        raise NotFound("users.unknown_office", code=office_code)
-    return office
-
-
 @scoped_read(Permission.VIEW_ORDERS)
 def people_with(
     session: Session, principal: Principal, office_code: str, permission: Permission
@@ -195,7 +181,7 @@ def people_with(
     """Active users who hold ``permission`` at the office (through an office, city or group
     grant): the handlers or responsible persons a form may name. The office must be one whose
     orders ``principal`` sees."""
-    office = _visible_office(session, principal, office_code)
+    office = scoped_office(session, principal, Permission.VIEW_ORDERS, office_code)
     roles = sorted(r.value for r in ROLE_PERMISSIONS[permission])
     query = (
         select(User.username, User.display_name)
@@ -223,7 +209,7 @@ def objects_of(
 ) -> list[ObjectChoice]:
     """The office's objects (of one discipline if given), by code; an office whose orders
     ``principal`` does not see is NotFound."""
-    office = _visible_office(session, principal, office_code)
+    office = scoped_office(session, principal, Permission.VIEW_ORDERS, office_code)
     query = (
         select(MaintObject, ObjectType)
         .join(ObjectType, ObjectType.id == MaintObject.type_id)

@@ -48,7 +48,7 @@ from operational.models import (
     PeriodicPlan,
     WorkflowClock,
 )
-from operational.scope import office_code_clause, scoped_read
+from operational.scope import office_code_clause, scoped_office, scoped_read
 from operational.services.orders import office_by_code
 
 HISTORY_LIMIT = 20
@@ -320,7 +320,7 @@ def object_labels_pdf(
     from operational.i18n import t
     from operational.labels import Label, label_sheet_pdf
 
-    office = _visible_office(session, principal, office_code)
+    office = scoped_office(session, principal, Permission.VIEW_OBJECTS, office_code)
     query = (
         select(MaintObject, ObjectType.name)
         .join(ObjectType, ObjectType.id == MaintObject.type_id)
@@ -406,20 +406,6 @@ class ObjectCard:
     guidance: tuple[GuidanceLine, ...]
 
 
-def _visible_office(session: Session, principal: Principal, office_code: str) -> Office:
-    """The office ``office_code`` if ``principal`` may see its object cards; else NotFound
-    (another office and a missing one look alike)."""
-    office = session.scalars(
-        select(Office).where(
-            Office.code == office_code.strip(),
-            office_code_clause(principal, Permission.VIEW_OBJECTS, Office.code),
-        )
-    ).one_or_none()
-    if office is None:
-        raise NotFound("users.unknown_office", code=office_code)
-    return office
-
-
 @scoped_read(Permission.VIEW_OBJECTS)
 def find_objects(
     session: Session, principal: Principal, code: str, office_code: str | None = None
@@ -499,7 +485,7 @@ def _orders(session: Session, obj: MaintObject) -> tuple[list[OrderLine], list[O
 def object_card(session: Session, actor: Principal, office_code: str, code: str) -> ObjectCard:
     """Everything the object card shows, for an ``actor`` who holds ``VIEW_OBJECTS`` at the
     office; another office's object is NotFound, as a missing one is."""
-    office = _visible_office(session, actor, office_code)
+    office = scoped_office(session, actor, Permission.VIEW_OBJECTS, office_code)
     obj = _object_in(session, office, code)
     object_type = session.get_one(ObjectType, obj.type_id)
     chain = lineage(session, object_type)
@@ -832,19 +818,6 @@ class ObjectEntry:
     attributes: Mapping[str, str] | None = None
 
 
-def _managed_office(session: Session, principal: Principal, office_code: str) -> Office:
-    """The office if ``principal`` manages its objects; else NotFound (as a missing one)."""
-    office = session.scalars(
-        select(Office).where(
-            Office.code == office_code.strip(),
-            office_code_clause(principal, Permission.MANAGE_OBJECTS, Office.code),
-        )
-    ).one_or_none()
-    if office is None:
-        raise NotFound("users.unknown_office", code=office_code)
-    return office
-
-
 def _row(obj: MaintObject, office_code: str, type_code: str, type_name: str) -> ObjectRow:
     return ObjectRow(
         office_code, obj.code, obj.name, type_code, type_name, obj.location, dict(obj.attributes)
@@ -865,7 +838,7 @@ def list_objects(
     """The office's objects by code (of ``type_code`` and its sub-types; whose code, name or
     location holds ``text``, any case), one page of them and how many in all, for a principal
     who manages the office's objects (another office is NotFound)."""
-    office = _managed_office(session, principal, office_code)
+    office = scoped_office(session, principal, Permission.MANAGE_OBJECTS, office_code)
     where = [MaintObject.office_id == office.id]
     if type_code:
         where.append(
@@ -898,7 +871,7 @@ def object_for_edit(
     session: Session, principal: Principal, office_code: str, code: str
 ) -> ObjectRow:
     """One object of an office whose objects ``principal`` manages, as its form shows it."""
-    office = _managed_office(session, principal, office_code)
+    office = scoped_office(session, principal, Permission.MANAGE_OBJECTS, office_code)
     obj = _object_in(session, office, code.strip())
     object_type = session.get_one(ObjectType, obj.type_id)
     return _row(obj, office.code, object_type.code, object_type.name)
@@ -985,7 +958,7 @@ def save_object(
     one is). Every problem is raised at once (:class:`FormRejected`) and nothing is written. In a
     form a blank location or attribute clears it (unlike a file's blank cell). ``drawn``: the
     object as the form showed it — if it was changed since, :class:`StaleVersion`."""
-    office = _managed_office(session, actor, entry_.office_code)
+    office = scoped_office(session, actor, Permission.MANAGE_OBJECTS, entry_.office_code)
     serialise(session, OBJECTS, [office.id])  # before looking for the code
     code = entry_.code.strip()
     current = session.scalars(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from operational import audit, login_sessions
-from operational.auth import Permission, Principal, hash_password
+from operational.auth import Permission, Principal, clear_failures, hash_password
 from operational.errors import DomainError, NotFound, PermissionDenied
 from operational.models import CityCompany, Office, Role, RoleGrant, ScopeLevel, User
 
@@ -190,13 +190,12 @@ def set_active(session: Session, actor: Principal, username: str, active: bool) 
 
 
 def set_password(session: Session, actor: Principal, username: str, password: str) -> None:
-    """Set a new password, clear any lock and end the user's login sessions; the audit log
-    records that, never the password."""
+    """Set a new password, clear the name's failed logins (:func:`unlock`) and end the user's
+    login sessions; the audit log records that, never the password."""
     actor_name = _require_admin(actor)
     user = _load(session, username)
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    clear_failures(session, username)
     login_sessions.end_all(session, user.id)  # whoever knew the old password is logged out
     audit.record(
         session,
@@ -205,6 +204,23 @@ def set_password(session: Session, actor: Principal, username: str, password: st
         entity="auth_user",
         entity_key=username,
     )
+
+
+def unlock(session: Session, actor: Principal, username: str) -> int:
+    """Forget every failed login of ``username`` from every source, so that no throttle holds
+    it back (``propcloud users unlock``); how many were forgotten. Audited. Works for any name
+    typed, existing or not, since the throttle counts both alike."""
+    actor_name = _require_admin(actor)
+    forgotten = clear_failures(session, username)
+    audit.record(
+        session,
+        actor=actor_name,
+        action="unlock",
+        entity="auth_user",
+        entity_key=username.strip()[:128] or "-",
+        after={"failures_cleared": forgotten},
+    )
+    return forgotten
 
 
 def set_language(session: Session, user_id: int, language: str) -> None:

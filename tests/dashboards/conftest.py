@@ -7,6 +7,7 @@ published warehouse is only ever read, so it is shared.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -93,7 +94,8 @@ def dashboard(
 
 @pytest.fixture
 def downloads(monkeypatch: pytest.MonkeyPatch) -> Callable[[AppTest, str], bytes]:
-    """What a page's download button (by its key) hands over when clicked.
+    """What a page's download button (by its key) hands over when clicked: the bytes it was
+    given, or those its function builds.
 
     A button whose data is a function (a paged list's export of every row) builds its file only
     on the click, which AppTest cannot make; its media file manager keeps the function, so this
@@ -110,6 +112,9 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Callable[[AppTest, str], bytes
     def fetch(app: AppTest, key: str) -> bytes:
         [button] = [b for b in app.download_button if b.key == key]
         file_id = button.proto.deferred_file_id
+        if not file_id:  # bytes handed over when the page ran
+            stored = managers[-1]._storage.get_file(button.proto.url.rsplit("/", 1)[1])  # type: ignore[attr-defined]
+            return bytes(stored.content)
         for manager in reversed(managers):
             deferred = manager._deferred_callables.get(file_id)
             if deferred is not None:
@@ -119,3 +124,12 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Callable[[AppTest, str], bytes
         raise AssertionError(f"{key} has no deferred download")
 
     return fetch
+
+
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of a Markdown element's text: the backslash escapes that
+    ``dashboards.text.md`` puts before punctuation in user text do not show."""
+    return _ESCAPED.sub(r"\1", markdown)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import shown
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from streamlit.testing.v1 import AppTest
@@ -66,7 +67,7 @@ def test_adding_a_user_with_an_office_role(admin: Dashboard) -> None:
     app.selectbox(key="new_code").set_value("BJ002")
     app.button(key="add_user_submit").click().run()
 
-    assert [s.value for s in app.success] == ["已新增用户 wang.fang。"]
+    assert [shown(s.value) for s in app.success] == ["已新增用户 wang.fang。"]
     assert "wang.fang" in app.dataframe[0].value["用户名"].tolist()
     assert app.text_input(key="new_username").value == ""
     assert roles_of(admin, "wang.fang") == ["cs_supervisor@office"]
@@ -145,3 +146,24 @@ def test_the_page_refuses_a_user_without_the_right(dashboard: MakeDashboard) -> 
     assert [e.value for e in page.error] == ["您的角色无权执行此操作。"]
     assert not page.dataframe
     assert not page.text_input
+
+
+def test_the_admin_clears_a_names_failed_logins(admin: Dashboard) -> None:
+    from datetime import UTC, datetime
+
+    from operational.auth import FREE_FAILURES
+    from operational.errors import DomainError
+
+    now = datetime.now(UTC)
+    for _ in range(FREE_FAILURES):
+        with unit_of_work(admin.engine) as session, pytest.raises(DomainError):
+            authenticate(session, "manager", "wrong-password", now, source="198.51.100.7")
+    app = admin.app
+    app.selectbox(key="edit_user").set_value("manager").run()
+    app.button(key="unlock_logins").click().run()
+    assert [shown(s.value) for s in app.success] == [
+        f"已清除 manager 的登录失败记录（{FREE_FAILURES} 条）。"
+    ]
+    with unit_of_work(admin.engine) as session:
+        principal = authenticate(session, "manager", "propcloud", now, source="198.51.100.7")
+    assert principal.username == "manager"

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import shown
 from streamlit.testing.v1 import AppTest
 
 from operational.auth import Permission, system_principal
@@ -22,6 +23,7 @@ from operational.services.energy import (
 )
 
 CLI = system_principal("cli")
+
 
 if TYPE_CHECKING:
     from conftest import Dashboard
@@ -61,7 +63,7 @@ def status_of(dash: Dashboard, code: str) -> PointStatus:
 
 
 def errors(app: AppTest) -> list[str]:
-    return [e.value for e in app.error]
+    return [shown(e.value) for e in app.error]
 
 
 # ---------------------------------------------------------------- menu and gating
@@ -292,7 +294,9 @@ def test_a_link_to_someone_elses_point_is_refused_politely(dashboard: MakeDashbo
     dash = opened(dashboard, "manager")
     dash.app.query_params["point"] = "BJ001-E-MAIN"
     app = dash.app.switch_page(READING).run()
-    assert [w.value for w in app.warning] == ["链接中的计量点 BJ001-E-MAIN 不在您的计量点范围内。"]
+    assert [shown(w.value) for w in app.warning] == [
+        "链接中的计量点 BJ001-E-MAIN 不在您的计量点范围内。"
+    ]
     assert app.selectbox(key="reading_point").value is None
 
 
@@ -354,3 +358,46 @@ def test_a_refused_replacement_is_explained(dashboard: MakeDashboard) -> None:
     [message] = errors(app)
     assert message == "表盘位数「x」必须是 1 至 12 的整数。"
     assert status_of(dash, code).meter.serial != "NEW-0001"  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- opened from a link
+
+
+def opened_at(dashboard: MakeDashboard, username: str, **query: str) -> Dashboard:
+    dash = opened(dashboard, username)
+    dash.app.switch_page(ENERGY)
+    for key, value in query.items():
+        dash.app.query_params[key] = value
+    dash.app.run()
+    assert not dash.app.exception, dash.app.exception
+    return dash
+
+
+def test_a_link_with_an_office_opens_the_page_on_that_office(dashboard: MakeDashboard) -> None:
+    dash = opened_at(dashboard, "hq", office="SH002")
+    app = dash.app
+    assert app.selectbox(key="energy_city").value == "SH"
+    assert app.selectbox(key="energy_office_SH").value == "SH002"
+    assert "SH002" in app.markdown[0].value
+    assert not app.warning
+    # the user may then choose another office: the link does not pull them back
+    app.selectbox(key="energy_office_SH").select("SH001").run()
+    assert app.selectbox(key="energy_office_SH").value == "SH001"
+
+
+def test_a_link_with_a_city_opens_the_page_on_that_city(dashboard: MakeDashboard) -> None:
+    dash = opened_at(dashboard, "hq", city="BJ")
+    assert dash.app.selectbox(key="energy_city").value == "BJ"
+    assert "北京城市公司" in dash.app.markdown[0].value
+
+
+def test_a_link_to_another_office_says_so_and_shows_only_ones_own(
+    dashboard: MakeDashboard,
+) -> None:
+    dash = opened_at(dashboard, "manager", office="BJ001")
+    app = dash.app
+    assert [w.value for w in app.warning] == [
+        "链接中的管理处 BJ001 不在您的权限范围内，以下为您有权查看的数据。"
+    ]
+    assert [o.split()[0] for o in app.selectbox(key="energy_office_scope").options] == ["SH001"]
+    assert "BJ001" not in app.markdown[0].value

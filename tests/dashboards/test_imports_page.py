@@ -22,6 +22,7 @@ from sqlalchemy import select
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from dashboards.imports_registry import IMPORTS, template_bytes
+from operational.auth import IMPORT_PERMISSIONS
 from operational.db import unit_of_work
 from operational.imports.objects import attribute_columns
 from operational.models import MeterPoint, Reading
@@ -49,6 +50,10 @@ def documented_columns() -> dict[str, list[str]]:
         elif name and line.startswith("| `"):
             found[name].append(line.split("`")[1])
     return found
+
+
+def test_every_import_of_the_registry_opens_the_page_for_who_may_run_it() -> None:
+    assert {spec.permission for spec in IMPORTS} <= IMPORT_PERMISSIONS
 
 
 def test_the_registry_holds_every_documented_import_and_its_columns() -> None:
@@ -83,6 +88,15 @@ def open_page(dashboard: MakeDashboard, username: str) -> Dashboard:
                 "working-hours",
                 "calendar-days",
                 "work-orders",
+                "houses",
+                "customers",
+                "occupancies",
+                "parking",
+                "fee-standards",
+                "vehicles",
+                "pets",
+                "furnishings",
+                "decorations",
             ],
         ),
         (

@@ -1,9 +1,10 @@
 """Staying logged in: the login's cookie, a reload that keeps the user, a logout that ends it.
 
 ``AppTest`` has no browser to keep cookies, so the tests read the script the page sends the
-browser (the token it would keep) and hand that token back as the cookie of a new browser
-session (``browser_session.read``). tests/e2e/test_login_session_browser.py does the same in
-real Chromium.
+browser (the one-time nonce it would POST), exchange it as the cookie route does
+(``login_sessions.exchange``) and hand the token back as the cookie of a new browser session
+(``browser_session.read``). tests/e2e/test_login_session_browser.py does the same in real
+Chromium.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from streamlit.testing.v1 import AppTest
 from dashboards import browser_session
 from operational.auth import system_principal
 from operational.db import unit_of_work
+from operational.login_sessions import Lifetime, exchange, verify
 from operational.models.people import LoginSession
 from operational.services.users import set_active, set_password
+from operational.settings import load_settings, signing_key
 
 CLI = system_principal("cli")
 
@@ -35,12 +38,12 @@ ORDERS = "views/orders.py"
 
 
 def scripts(app: AppTest) -> list[str]:
-    """The bodies of the cookie scripts this run sent (main area and sidebar)."""
-    return [e.proto.body for e in app.get("html")]
+    """The bodies of the login-cookie scripts this run sent (main area and sidebar)."""
+    return [e.proto.body for e in app.get("html") if "_propcloud/session" in e.proto.body]
 
 
-def kept_token(app: AppTest) -> str:
-    """The token the page asked the browser to keep (the POST body of its script)."""
+def sent_nonce(app: AppTest) -> str:
+    """What the page's script POSTs to the cookie route (the login's one-time nonce)."""
     [script] = [s for s in scripts(app) if '"POST"' in s]
     found = re.search(r"fetch\((\".*?\"), (\{.*\})\)\.catch", script)
     assert found, script
@@ -49,6 +52,21 @@ def kept_token(app: AppTest) -> str:
     assert options["headers"]["X-Propcloud-Session"] == "1"
     body: str = options["body"]
     return body
+
+
+def exchanged(dash: Dashboard, nonce: str) -> str | None:
+    """What the cookie route puts in the cookie for ``nonce`` (None: it refuses)."""
+    settings = load_settings()
+    lifetime = Lifetime(settings.session_idle, settings.session_max_age)
+    with unit_of_work(dash.engine) as db:
+        return exchange(db, signing_key(settings), nonce, lifetime)
+
+
+def kept_token(dash: Dashboard) -> str:
+    """The token the browser keeps after the login: the page's nonce, exchanged by the route."""
+    token = exchanged(dash, sent_nonce(dash.app))
+    assert token is not None
+    return token
 
 
 @pytest.fixture
@@ -67,7 +85,7 @@ def logged_in(dashboard: MakeDashboard, username: str) -> tuple[Dashboard, str]:
     dash.app.run()
     dash.log_in(username)
     assert not dash.app.exception
-    return dash, kept_token(dash.app)
+    return dash, kept_token(dash)
 
 
 def reloaded(dashboard: MakeDashboard) -> AppTest:
@@ -75,6 +93,26 @@ def reloaded(dashboard: MakeDashboard) -> AppTest:
     app = dashboard().app.run()
     assert not app.exception
     return app
+
+
+def test_a_login_hands_the_page_only_a_one_time_nonce(
+    dashboard: MakeDashboard, cookie: Callable[[str | None], None]
+) -> None:
+    """The page's script carries a nonce that the cookie route exchanges once; the token that
+    logs the browser in exists only in the route's answer, never on the page."""
+    dash = dashboard()
+    dash.app.run()
+    dash.log_in("hq")
+    nonce = sent_nonce(dash.app)
+    key = signing_key(load_settings())
+    assert verify(key, nonce) is None  # not a token: useless as a cookie
+    cookie(nonce)
+    assert reloaded(dashboard).button(key="login_submit").label == "登录"
+    token = exchanged(dash, nonce)
+    assert token is not None and nonce.split(".")[1] not in token
+    assert exchanged(dash, nonce) is None  # once only
+    cookie(token)
+    assert reloaded(dashboard).title[0].value == "运营驾驶舱"
 
 
 def test_a_login_hands_the_browser_a_token_once(

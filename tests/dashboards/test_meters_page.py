@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, time
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import pytest
-import streamlit.testing.v1.app_test as app_test
 from sqlalchemy import select
-from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
 
 from operational.db import unit_of_work
 from operational.models import AuditEntry, Building, Meter, MeterPoint
@@ -27,25 +25,6 @@ if TYPE_CHECKING:
     MakeDashboard = Callable[..., Dashboard]
 
 PAGE = "views/meters.py"
-
-
-@pytest.fixture
-def media(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], bytes]:
-    """The bytes a download button (by its media URL) hands over."""
-    managers: list[MediaFileManager] = []
-
-    class Recording(MediaFileManager):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            managers.append(self)
-
-    monkeypatch.setattr(app_test, "MediaFileManager", Recording)
-
-    def fetch(url: str) -> bytes:
-        stored = managers[-1]._storage.get_file(url.rsplit("/", 1)[1])  # type: ignore[attr-defined]
-        return bytes(stored.content)
-
-    return fetch
 
 
 def open_page(dashboard: MakeDashboard, username: str = "manager") -> Dashboard:
@@ -206,14 +185,14 @@ def test_a_bad_readings_file_is_reported_row_by_row(dashboard: MakeDashboard) ->
 
 
 def test_a_label_sheet_of_the_chosen_points(
-    dashboard: MakeDashboard, media: Callable[[str], bytes]
+    dashboard: MakeDashboard, downloads: Callable[[AppTest, str], bytes]
 ) -> None:
     app = open_page(dashboard).app
     app.button(key="met_label_make").click().run()
     assert app.error[0].value == "请先选择要打印标签的项目。"
     app.multiselect(key="met_label_codes").set_value(["SH001-E-MAIN", "SH001-W-MAIN"]).run()
     app.button(key="met_label_make").click().run()
-    [button] = [b for b in app.get("download_button") if "met_label" in b.proto.id]
+    [button] = [b for b in app.download_button if b.key == "met_label_download"]
     assert "2 个标签" in button.proto.label
-    pdf = media(button.proto.url)
+    pdf = downloads(app, "met_label_download")
     assert pdf.startswith(b"%PDF") and b"/Type /Page" in pdf

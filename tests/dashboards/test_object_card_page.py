@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from conftest import shown
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
@@ -64,7 +65,9 @@ def test_the_fault_search_on_the_card(dashboard: MakeDashboard) -> None:
 
 def test_an_object_of_another_office_is_not_shown(dashboard: MakeDashboard) -> None:
     app = scanned(dashboard, "manager", code="EL-1", office="BJ001")
-    assert [w.value for w in app.warning] == ["找不到对象 EL-1，或该对象不在您的管理处范围内。"]
+    assert [shown(w.value) for w in app.warning] == [
+        "找不到对象 EL-1，或该对象不在您的管理处范围内。"
+    ]
     assert not app.subheader
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import shown
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -99,7 +100,7 @@ def test_the_admin_adds_a_type_under_a_parent(dashboard: MakeDashboard) -> None:
     app.text_area(key="ot_new_checklist").input("梯级无破损\n扶手带运行同步\n")
     app.button(key="ot_new_submit").click().run()
     assert not app.exception
-    assert [s.value for s in app.success] == ["已新增类型 自动扶梯（escalator）。"]
+    assert [shown(s.value) for s in app.success] == ["已新增类型 自动扶梯（escalator）。"]
     assert stored(dash, "escalator") == (
         "自动扶梯",
         ["step_width", "brand"],
@@ -182,7 +183,7 @@ def test_changing_a_checklist_keeps_issued_orders_and_refuses_removing_used_item
         "曳引机运行无异响\n轿厢平层准确（误差≤10mm）\n紧急呼叫对讲可用\n底坑清洁无积水"
     )
     app.button(key="ot_edit_submit").click().run()
-    assert [s.value for s in app.success] == ["类型 elevator 已保存。"]
+    assert [shown(s.value) for s in app.success] == ["类型 elevator 已保存。"]
     assert stored(dash, "elevator") == (
         "垂直电梯",
         ["brand", "rated_load", "serial"],
@@ -240,7 +241,7 @@ def test_uploading_an_import_file(dashboard: MakeDashboard) -> None:
     ).encode("gb18030")  # as Excel in China saves a CSV
     app.file_uploader(key="ot_upload").set_value(("types.csv", good, "text/csv"))
     app.button(key="ot_import_submit").click().run()
-    assert [s.value for s in app.success] == [
+    assert [shown(s.value) for s in app.success] == [
         "types.csv：导入完成：新增 1 条，更新 0 条，未变 1 条。文件按 GBK/GB18030 编码读取。"
     ]
     assert stored(dash, "pump_room") == ("泵房", ["power"], ["水泵运行无异响", "阀门无渗漏"])

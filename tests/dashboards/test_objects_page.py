@@ -9,12 +9,10 @@ refused; the label sheet holds the objects chosen.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import pytest
-import streamlit.testing.v1.app_test as app_test
 from sqlalchemy import select
-from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
 
 from operational.db import unit_of_work
 from operational.models import AuditEntry, MaintObject, Office
@@ -25,25 +23,6 @@ if TYPE_CHECKING:
     MakeDashboard = Callable[..., Dashboard]
 
 PAGE = "views/objects.py"
-
-
-@pytest.fixture
-def media(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], bytes]:
-    """The bytes a download button (by its media URL) hands over."""
-    managers: list[MediaFileManager] = []
-
-    class Recording(MediaFileManager):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            managers.append(self)
-
-    monkeypatch.setattr(app_test, "MediaFileManager", Recording)
-
-    def fetch(url: str) -> bytes:
-        stored = managers[-1]._storage.get_file(url.rsplit("/", 1)[1])  # type: ignore[attr-defined]
-        return bytes(stored.content)
-
-    return fetch
 
 
 def open_page(dashboard: MakeDashboard, username: str = "manager") -> Dashboard:
@@ -186,14 +165,14 @@ def test_upload_preview_then_a_bad_file_is_reported_row_by_row(dashboard: MakeDa
 
 
 def test_a_label_sheet_of_the_chosen_objects(
-    dashboard: MakeDashboard, media: Callable[[str], bytes]
+    dashboard: MakeDashboard, downloads: Callable[[AppTest, str], bytes]
 ) -> None:
     app = open_page(dashboard).app
     app.multiselect(key="obj_label_codes").set_value(["EL-1", "EL-2"]).run()
     app.button(key="obj_label_make").click().run()
-    [button] = [b for b in app.get("download_button") if b.proto.id and "obj_label" in b.proto.id]
+    [button] = [b for b in app.download_button if b.key == "obj_label_download"]
     assert "2 个标签" in button.proto.label
-    pdf = media(button.proto.url)
+    pdf = downloads(app, "obj_label_download")
     assert pdf.startswith(b"%PDF") and b"/Type /Page" in pdf
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import shown
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -47,7 +48,7 @@ def open_order(app: AppTest, number: str) -> AppTest:
 
 
 def messages(app: AppTest) -> list[str]:
-    return [m.value for m in (*app.success, *app.error, *app.warning, *app.info)]
+    return [shown(m.value) for m in (*app.success, *app.error, *app.warning, *app.info)]
 
 
 def raise_corrective(app: AppTest, title: str, responsible: str = "engineer") -> str:
@@ -171,7 +172,7 @@ def test_a_form_someone_else_overtook_is_refused_with_a_message(dashboard: MakeD
     other.button(key=f"do_assign_{number}").click().run()
     assert not other.exception
     [refused] = other.error
-    assert refused.value.startswith(f"{number} 在您打开后已被他人修改")
+    assert shown(refused.value).startswith(f"{number} 在您打开后已被他人修改")
     with unit_of_work(first.engine) as db:
         order = db.scalars(select(CorrectiveOrder).where(CorrectiveOrder.document_no == number))
         assert order.one().handler_id == first.user("sh001.tech1").id  # not overwritten
@@ -241,7 +242,7 @@ def test_the_handler_puts_an_order_on_hold_and_resumes_it(dashboard: MakeDashboa
 
 def test_an_order_of_another_office_does_not_open(dashboard: MakeDashboard) -> None:
     app = open_order(session(dashboard, "sh001.tech1").app, "CM-BJ002-000012")
-    assert "CM-BJ002-000012" in app.warning[0].value
+    assert "CM-BJ002-000012" in shown(app.warning[0].value)
     assert not [b for b in app.button if (b.key or "").startswith("do_")]
 
 

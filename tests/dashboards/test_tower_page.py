@@ -197,6 +197,9 @@ def test_drills_of_every_kind_of_figure() -> None:
     assert drills(row("energy_loss", "point")) == [
         Drill("tower.link.energy", "energy", {"office": "SH001"})
     ]
+    assert drills(row("supplier_score")) == [
+        Drill("tower.link.suppliers", "suppliers", {"month": "2026-11"})
+    ]
     assert drills(row("sla_compliance", "city")) == []  # a city drills into its offices
     assert drills(row("owner_complaints")) == []  # a new indicator: no page behind it yet
 

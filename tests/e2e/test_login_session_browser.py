@@ -32,13 +32,15 @@ def session_cookie(context: BrowserContext) -> dict[str, object] | None:
     return found[0] if found else None
 
 
-def log_in_here(page: Page, username: str) -> None:
-    """Fill in the login form shown at the current address; wait for the cookie to be set."""
+def log_in_here(page: Page, username: str) -> str:
+    """Fill in the login form shown at the current address; wait for the cookie to be set.
+    What the page's script sent (the login's one-time nonce)."""
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     with page.expect_response(is_cookie_call("POST")) as stored:
         page.get_by_role("button", name="登录", exact=True).click()
     assert stored.value.status == 204
+    return stored.value.request.post_data or ""
 
 
 def logged_in_as(page: Page, username: str) -> None:
@@ -52,7 +54,7 @@ def test_a_login_survives_reloads_and_links_until_logout(page: Page) -> None:
     # a scanned label, opened while logged out: the login form at the label's address
     page.goto(CARD)
     expect(page.get_by_role("button", name="登录", exact=True)).to_be_visible()
-    log_in_here(page, "engineer")
+    sent = log_in_here(page, "engineer")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="1号电梯")).to_be_visible()
     assert "code=EL-1" in page.url and "office=SH001" in page.url
@@ -62,6 +64,9 @@ def test_a_login_survives_reloads_and_links_until_logout(page: Page) -> None:
     assert cookie is not None
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax"
     assert COOKIE not in page.evaluate("document.cookie")  # no script on the page can read it
+    # the page only ever held a one-time nonce, not the token the cookie carries
+    assert sent and sent not in str(cookie["value"])
+    assert str(cookie["value"]) not in page.content()
 
     page.reload()  # F5
     expect(main.get_by_role("heading", name="1号电梯")).to_be_visible()

@@ -182,21 +182,26 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             _stop(process)
 
 
-def log_in(site: Site, username: str) -> login_sessions.Started:
-    """A login session of ``username``, started as the login form starts one."""
+@dataclass(frozen=True)
+class Login:
+    session_id: int
+    token: str
+
+
+def log_in(site: Site, username: str) -> Login:
+    """A login session of ``username``, started as the login form starts one, its nonce
+    exchanged for the cookie's token as the cookie route does."""
     settings = load_settings()
+    lifetime = login_sessions.Lifetime(settings.session_idle, settings.session_max_age)
     engine = create_db_engine(site.database_url)
     with unit_of_work(engine) as session:
         user_id = session.scalar(select(User.id).where(User.username == username))
         assert user_id is not None
-        started = login_sessions.start(
-            session,
-            site.key.encode(),
-            user_id,
-            login_sessions.Lifetime(settings.session_idle, settings.session_max_age),
-        )
+        started = login_sessions.start(session, site.key.encode(), user_id, lifetime)
+        token = login_sessions.exchange(session, site.key.encode(), started.nonce, lifetime)
+        assert token is not None
     engine.dispose()
-    return started
+    return Login(started.session_id, token)
 
 
 def open_page(base: str, cookies: dict[str, str], page: str = "") -> Opened:

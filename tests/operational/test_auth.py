@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from operational.auth import (
+    FREE_FAILURES,
+    MAX_LOCK,
     ROLE_PERMISSIONS,
+    SOURCE_FREE_FAILURES,
+    SOURCE_WINDOW,
     Grant,
     Permission,
     Principal,
     authenticate,
     lock_duration,
+    source_lock_duration,
     system_principal,
 )
 from operational.demo import DemoOptions, load_demo
 from operational.errors import DomainError, PermissionDenied
-from operational.models import AuditEntry, Role, ScopeLevel, User, utcnow
-from operational.services.users import GrantSpec, add_user, list_users, set_active, set_grants
+from operational.models import AuditEntry, LoginFailure, Role, ScopeLevel, utcnow
+from operational.services.users import (
+    GrantSpec,
+    add_user,
+    list_users,
+    set_active,
+    set_grants,
+    set_password,
+    unlock,
+)
 
 CLI = system_principal("cli")
 
@@ -52,38 +66,120 @@ def test_wrong_password_and_unknown_user_give_the_same_message(demo: Session) ->
         assert caught.value.message("en") == "Wrong user name or password."
 
 
-def test_repeated_failures_lock_the_account_for_a_growing_while(demo: Session) -> None:
-    now = utcnow()
-    for _ in range(5):
-        with pytest.raises(DomainError):
-            authenticate(demo, "hq", "bad-password", now)
+HOME = "10.1.1.7"  # the real user's desk
+STRANGER = "203.0.113.9"  # someone who knows the name
+
+
+def _fail(session: Session, username: str, source: str, now: datetime, times: int = 1) -> None:
+    for _ in range(times):
+        with pytest.raises(DomainError) as caught:
+            authenticate(session, username, "bad-password", now, source=source)
+        assert caught.value.key == "auth.invalid_login"
+
+
+def _refusal(session: Session, username: str, password: str, source: str, now: datetime) -> str:
     with pytest.raises(DomainError) as caught:
-        authenticate(demo, "hq", "propcloud", now + timedelta(seconds=5))
-    assert caught.value.key == "auth.locked"
-    assert "秒后再试" in caught.value.message("zh_CN")
-    # after the pause the right password works again and clears the counter
-    principal = authenticate(demo, "hq", "propcloud", now + timedelta(seconds=31))
-    assert principal.username == "hq"
-    user = demo.scalars(select(User).where(User.username == "hq")).one()
-    assert user.failed_logins == 0
+        authenticate(session, username, password, now, source=source)
+    return caught.value.message("en")
+
+
+def test_failures_from_one_source_hold_back_that_source_only(demo: Session) -> None:
+    now = utcnow()
+    _fail(demo, "hq", STRANGER, now, FREE_FAILURES)
+    # the stranger now waits, even with the right password
+    message = _refusal(demo, "hq", "propcloud", STRANGER, now + timedelta(seconds=5))
+    assert message == "Too many failed attempts. Try again in 26 seconds."
+    # the real user at their own desk is let in at once
+    assert authenticate(demo, "hq", "propcloud", now, source=HOME).username == "hq"
+    # after the pause the stranger's source may try again; each failure doubles the wait
+    _fail(demo, "hq", STRANGER, now + timedelta(seconds=31))
+    assert "61 seconds" in _refusal(demo, "hq", "x", STRANGER, now + timedelta(seconds=31))
     assert lock_duration(4) == timedelta(0)
     assert lock_duration(6) == timedelta(seconds=60)
     assert lock_duration(50) == timedelta(minutes=15)
 
 
+def test_a_success_forgets_that_sources_failures_of_the_name(demo: Session) -> None:
+    now = utcnow()
+    _fail(demo, "hq", HOME, now, FREE_FAILURES - 1)
+    authenticate(demo, "hq", "propcloud", now, source=HOME)
+    _fail(demo, "hq", HOME, now, FREE_FAILURES - 1)  # four again: still free
+    assert authenticate(demo, "hq", "propcloud", now, source=HOME).username == "hq"
+    assert demo.scalar(select(func.count()).select_from(LoginFailure)) == 0
+
+
+def test_unknown_names_are_answered_exactly_like_real_ones(demo: Session) -> None:
+    """Neither the message, nor the throttle, nor the lock says whether a name exists."""
+    now = utcnow()
+    for name in ("hq", "nobody.here"):
+        assert _refusal(demo, name, "bad-password", STRANGER, now) == "Wrong user name or password."
+        _fail(demo, name, STRANGER, now, FREE_FAILURES - 1)
+    real = _refusal(demo, "hq", "propcloud", STRANGER, now + timedelta(seconds=3))
+    unknown = _refusal(demo, "nobody.here", "propcloud", STRANGER, now + timedelta(seconds=3))
+    assert real == unknown == "Too many failed attempts. Try again in 28 seconds."
+
+
+def test_an_unknown_name_takes_as_long_as_a_wrong_password(demo: Session) -> None:
+    def typical(username: str) -> float:
+        times = []
+        for source in range(5):
+            started = time.perf_counter()
+            with pytest.raises(DomainError):
+                authenticate(demo, username, "bad-password", source=f"198.51.100.{source}")
+            times.append(time.perf_counter() - started)
+        return sorted(times)[2]
+
+    real, unknown = typical("hq"), typical("nobody.here")
+    assert 0.5 < unknown / real < 2, (real, unknown)  # both spend one password hash
+
+
+def test_a_source_trying_many_names_is_held_back_for_every_name(demo: Session) -> None:
+    now = utcnow()
+    for number in range(SOURCE_FREE_FAILURES):
+        _fail(demo, f"guess{number}", STRANGER, now)
+    assert "Too many failed attempts" in _refusal(demo, "admin", "propcloud", STRANGER, now)
+    # the administrator, from anywhere else, always gets in
+    assert authenticate(demo, "admin", "propcloud", now, source=HOME).username == "admin"
+    assert source_lock_duration(SOURCE_FREE_FAILURES - 1) == timedelta(0)
+    later = now + SOURCE_WINDOW + MAX_LOCK
+    assert authenticate(demo, "admin", "propcloud", later, source=STRANGER).username == "admin"
+
+
+def test_the_administrator_unlocks_a_name_from_every_source(demo: Session) -> None:
+    now = utcnow()
+    _fail(demo, "manager", STRANGER, now, FREE_FAILURES)
+    _fail(demo, "manager", HOME, now, FREE_FAILURES)
+    admin = authenticate(demo, "admin", "propcloud", now, source=HOME)
+    with pytest.raises(PermissionDenied):
+        unlock(demo, authenticate(demo, "hq", "propcloud", now), "manager")
+    assert unlock(demo, admin, "manager") == 2 * FREE_FAILURES
+    assert authenticate(demo, "manager", "propcloud", now, source=STRANGER).username == "manager"
+    entry = demo.scalars(
+        select(AuditEntry).where(AuditEntry.action == "unlock").order_by(AuditEntry.id.desc())
+    ).first()
+    assert entry is not None and entry.entity_key == "manager" and entry.actor == "admin"
+
+
+def test_a_new_password_clears_the_names_failures(demo: Session) -> None:
+    now = utcnow()
+    _fail(demo, "engineer", HOME, now, FREE_FAILURES)
+    set_password(demo, CLI, "engineer", "a-brand-new-password")
+    principal = authenticate(demo, "engineer", "a-brand-new-password", now, source=HOME)
+    assert principal.username == "engineer"
+
+
 def test_every_login_attempt_and_logout_is_audited(demo: Session) -> None:
-    """Internal audit sees who got in, who was refused and why, and who logged out."""
+    """Internal audit sees who got in, who was refused and why, from where, and who logged
+    out."""
     from operational import login_sessions
 
     now = utcnow()
-    principal = authenticate(demo, "hq", "propcloud", now)
-    for _ in range(5):
-        with pytest.raises(DomainError):
-            authenticate(demo, "manager", "wrong-password", now)
+    principal = authenticate(demo, "hq", "propcloud", now, source=HOME)
+    _fail(demo, "manager", STRANGER, now, 5)
     with pytest.raises(DomainError):
-        authenticate(demo, "manager", "propcloud", now + timedelta(seconds=1))
+        authenticate(demo, "manager", "propcloud", now + timedelta(seconds=1), source=STRANGER)
     with pytest.raises(DomainError):
-        authenticate(demo, " nobody ", "propcloud", now)
+        authenticate(demo, " nobody ", "propcloud", now, source=HOME)
     started = login_sessions.start(
         demo,
         b"k" * 32,
@@ -95,13 +191,19 @@ def test_every_login_attempt_and_logout_is_audited(demo: Session) -> None:
     entries = demo.scalars(
         select(AuditEntry).where(AuditEntry.entity == "login").order_by(AuditEntry.id)
     ).all()
-    assert [(e.entity_key, e.action, e.after["reason"]) for e in entries[:1]] == [
-        ("hq", "login", "password")
-    ]
-    assert [e.action for e in entries[1:6]] == ["login_failed"] * 5
-    assert [e.after["failed_logins"] for e in entries[1:6]] == [1, 2, 3, 4, 5]
-    assert "locked_until" in entries[5].after and "wrong-password" not in str(entries[5].after)
-    assert (entries[6].action, entries[6].after["reason"]) == ("login_refused", "locked")
+    first = entries[0]
+    assert (first.entity_key, first.action, first.after["reason"], first.after["source"]) == (
+        "hq",
+        "login",
+        "password",
+        HOME,
+    )
+    assert [(e.action, e.after["reason"]) for e in entries[1:6]] == [
+        ("login_failed", "wrong_password")
+    ] * 5
+    assert all(e.after["source"] == STRANGER for e in entries[1:7])
+    assert "bad-password" not in str([e.after for e in entries])
+    assert (entries[6].action, entries[6].after["reason"]) == ("login_refused", "throttled")
     assert (entries[7].entity_key, entries[7].after["reason"]) == ("nobody", "unknown_user")
     assert [(e.entity_key, e.action) for e in entries[8:]] == [("hq", "logout")]
 
@@ -239,3 +341,23 @@ def test_user_administration_needs_a_group_scope_grant() -> None:
     assert at_office.can(Permission.MANAGE_METERS, "SH001")  # office permissions are unchanged
     assert at_group.can(Permission.MANAGE_USERS)
     assert system_principal("cli").can(Permission.MANAGE_USERS)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_whoever_may_run_an_import_opens_the_imports_page(role: Role) -> None:
+    """A customer-service supervisor keeps the office's houses and owners (an import) without
+    entering readings: the page opens for them too, and for nobody who can run none."""
+    from operational.auth import IMPORT_PERMISSIONS
+
+    at_office = Principal(
+        1,
+        "someone",
+        "某人",
+        "zh_CN",
+        (Grant(role, ScopeLevel.OFFICE, "SH001", frozenset({"SH001"})),),
+    )
+    may_import = any(role in ROLE_PERMISSIONS[p] for p in IMPORT_PERMISSIONS)
+    assert at_office.can(Permission.OPEN_IMPORTS, "SH001") is may_import
+    assert not at_office.can(Permission.OPEN_IMPORTS, "BJ001")
+    if role is Role.CS_SUPERVISOR:
+        assert may_import and not at_office.can(Permission.ENTER_READINGS)

@@ -186,7 +186,8 @@ def test_rollover_needs_confirmation_then_is_flagged(session: Session) -> None:
     with pytest.raises(RolloverConfirmationNeeded) as exc:
         record_reading(session, CLI, "EC01-E-B1", day(10), 5, now=NOW)
     assert exc.value.confirmation == "rollover"
-    assert "105" in exc.value.message("en")
+    assert "the use would be 105 kWh." in exc.value.message("en")
+    assert "用量为 105 kWh" in exc.value.message("zh_CN")
     result = record_reading(session, CLI, "EC01-E-B1", day(10), 5, confirm_rollover=True, now=NOW)
     assert result.reading.flag == "rollover" and result.delta == Decimal(105)
 
@@ -198,6 +199,8 @@ def test_high_reading_needs_confirmation_then_is_flagged(session: Session) -> No
         record_reading(session, CLI, "EC01-E-B1", day(4), 99700, now=NOW)
     assert exc.value.confirmation == "high"
     assert "400" in exc.value.message("en") and "100" in exc.value.message("zh_CN")
+    assert "would be 400 kWh" in exc.value.message("en")  # quantities carry their unit
+    assert "每天约 100 kWh" in exc.value.message("zh_CN")
     result = record_reading(session, CLI, "EC01-E-B1", day(4), 99700, confirm_high=True, now=NOW)
     assert result.reading.flag == "high"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,6 +52,23 @@ def _user(session: Session, username: str = "zhang.wei") -> User:
     return user
 
 
+@dataclass(frozen=True)
+class Begun:
+    session_id: int
+    token: str
+
+
+def _begin(
+    session: Session, user_id: int, *, key: bytes = KEY, now: datetime | None = None
+) -> Begun:
+    """A login as the dashboards make it: the session started, its nonce exchanged for the
+    cookie's token by the route."""
+    started = login_sessions.start(session, key, user_id, LIFE, now=now)
+    token = login_sessions.exchange(session, key, started.nonce, LIFE, now=now)
+    assert token is not None
+    return Begun(started.session_id, token)
+
+
 def _resume(session: Session, token: str, at: datetime) -> str | None:
     """The username a token logs in as at ``at``, or None."""
     found = login_sessions.resume(session, KEY, token, LIFE, now=at)
@@ -60,7 +77,7 @@ def _resume(session: Session, token: str, at: datetime) -> str | None:
 
 def test_a_token_logs_its_user_back_in_with_their_roles(session: Session) -> None:
     user = _user(session)
-    started = login_sessions.start(session, KEY, user.id, LIFE, now=T0)
+    started = _begin(session, user.id, now=T0)
     found = login_sessions.resume(session, KEY, started.token, LIFE, now=T0 + timedelta(hours=1))
     assert found is not None and found.session_id == started.session_id
     assert found.principal.username == "zhang.wei"
@@ -84,7 +101,7 @@ def test_a_token_logs_its_user_back_in_with_their_roles(session: Session) -> Non
 )
 def test_a_forged_or_damaged_token_is_refused(session: Session, forge: object) -> None:
     user = _user(session)
-    token = login_sessions.start(session, KEY, user.id, LIFE, now=T0).token
+    token = _begin(session, user.id, now=T0).token
     assert callable(forge)
     assert _resume(session, forge(token), T0) is None
     assert _resume(session, token, T0) == "zhang.wei"
@@ -92,13 +109,13 @@ def test_a_forged_or_damaged_token_is_refused(session: Session, forge: object) -
 
 def test_a_token_signed_with_another_key_is_refused(session: Session) -> None:
     user = _user(session)
-    token = login_sessions.start(session, b"another key" * 4, user.id, LIFE, now=T0).token
+    token = _begin(session, user.id, key=b"another key" * 4, now=T0).token
     assert _resume(session, token, T0) is None
 
 
 def test_a_genuine_signature_over_a_wrong_secret_is_refused(session: Session) -> None:
     user = _user(session)
-    started = login_sessions.start(session, KEY, user.id, LIFE, now=T0)
+    started = _begin(session, user.id, now=T0)
     other = login_sessions.sign(KEY, started.session_id, "not-the-secret")
     assert _resume(session, other, T0) is None
 
@@ -107,7 +124,7 @@ def test_idle_sessions_end_and_use_keeps_them_alive_up_to_the_maximum_age(
     session: Session,
 ) -> None:
     user = _user(session)
-    token = login_sessions.start(session, KEY, user.id, LIFE, now=T0).token
+    token = _begin(session, user.id, now=T0).token
     assert _resume(session, token, T0 + timedelta(hours=11)) == "zhang.wei"
     # used at +11 h, so +22 h is only 11 h idle
     assert _resume(session, token, T0 + timedelta(hours=22)) == "zhang.wei"
@@ -118,13 +135,13 @@ def test_idle_sessions_end_and_use_keeps_them_alive_up_to_the_maximum_age(
     # however often used, a week after the login it has ended
     assert _resume(session, token, T0 + LIFE.max_age + timedelta(seconds=1)) is None
 
-    idle = login_sessions.start(session, KEY, user.id, LIFE, now=T0).token
+    idle = _begin(session, user.id, now=T0).token
     assert _resume(session, idle, T0 + LIFE.idle + timedelta(seconds=1)) is None
 
 
 def test_use_is_written_at_most_every_few_minutes(session: Session) -> None:
     user = _user(session)
-    started = login_sessions.start(session, KEY, user.id, LIFE, now=T0)
+    started = _begin(session, user.id, now=T0)
     row = session.get_one(LoginSession, started.session_id)
     login_sessions.still_live(session, started.session_id, LIFE, now=T0 + timedelta(minutes=1))
     assert row.last_seen_at == T0
@@ -135,8 +152,8 @@ def test_use_is_written_at_most_every_few_minutes(session: Session) -> None:
 
 def test_logout_ends_that_session_only(session: Session) -> None:
     user = _user(session)
-    phone = login_sessions.start(session, KEY, user.id, LIFE, now=T0)
-    desk = login_sessions.start(session, KEY, user.id, LIFE, now=T0)
+    phone = _begin(session, user.id, now=T0)
+    desk = _begin(session, user.id, now=T0)
     login_sessions.end(session, phone.session_id, now=T0 + timedelta(minutes=1))
     assert _resume(session, phone.token, T0 + timedelta(minutes=2)) is None
     assert not login_sessions.still_live(session, phone.session_id, LIFE, now=T0)
@@ -145,13 +162,13 @@ def test_logout_ends_that_session_only(session: Session) -> None:
 
 def test_a_password_reset_or_a_disabled_account_ends_every_session(session: Session) -> None:
     user = _user(session)
-    first = login_sessions.start(session, KEY, user.id, LIFE)
-    second = login_sessions.start(session, KEY, user.id, LIFE)
+    first = _begin(session, user.id)
+    second = _begin(session, user.id)
     set_password(session, CLI, "zhang.wei", "a-new-long-password")
     assert _resume(session, first.token, datetime.now(UTC)) is None
     assert _resume(session, second.token, datetime.now(UTC)) is None
 
-    third = login_sessions.start(session, KEY, user.id, LIFE)
+    third = _begin(session, user.id)
     set_active(session, CLI, "zhang.wei", False)
     assert _resume(session, third.token, datetime.now(UTC)) is None
     set_active(session, CLI, "zhang.wei", True)  # enabling again does not revive it
@@ -160,7 +177,7 @@ def test_a_password_reset_or_a_disabled_account_ends_every_session(session: Sess
 
 def test_a_disabled_account_cannot_resume_even_a_live_session(session: Session) -> None:
     user = _user(session)
-    started = login_sessions.start(session, KEY, user.id, LIFE, now=T0)
+    started = _begin(session, user.id, now=T0)
     user.is_active = False  # e.g. switched off in the database directly
     session.flush()
     assert _resume(session, started.token, T0) is None
@@ -170,12 +187,12 @@ def test_a_disabled_account_cannot_resume_even_a_live_session(session: Session) 
 def test_starting_a_session_clears_the_users_ended_and_expired_ones(session: Session) -> None:
     user = _user(session)
     other = _user(session, "li.na")
-    ended = login_sessions.start(session, KEY, user.id, LIFE, now=T0)
+    ended = _begin(session, user.id, now=T0)
     login_sessions.end(session, ended.session_id, now=T0)
-    login_sessions.start(session, KEY, user.id, LIFE, now=T0)  # expired by the next login
-    theirs = login_sessions.start(session, KEY, other.id, LIFE, now=T0)
+    _begin(session, user.id, now=T0)  # expired by the next login
+    theirs = _begin(session, other.id, now=T0)
     login_sessions.end(session, theirs.session_id, now=T0)
-    fresh = login_sessions.start(session, KEY, user.id, LIFE, now=T0 + timedelta(days=1))
+    fresh = _begin(session, user.id, now=T0 + timedelta(days=1))
 
     def count(user_id: int) -> int:
         return (
@@ -266,7 +283,7 @@ def test_migration_0008_adds_and_removes_the_session_table(backend: str, tmp_pat
         engine = create_db_engine(url)
         try:
             assert "auth_session" not in inspect(engine).get_table_names()
-            upgrade(url)
+            upgrade(url, "0008_login_sessions")
             inspector = inspect(engine)
             assert {c["name"] for c in inspector.get_columns("auth_session")} == {
                 "id",
@@ -284,3 +301,60 @@ def test_migration_0008_adds_and_removes_the_session_table(backend: str, tmp_pat
             assert "auth_session" in inspect(engine).get_table_names()
         finally:
             engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_migration_0015_moves_the_lock_from_the_account_to_name_and_source(
+    backend: str, tmp_path: Path
+) -> None:
+    for url in fresh_database_url(backend, tmp_path):
+        upgrade(url, "0011_energy_followups")
+        engine = create_db_engine(url)
+        try:
+            upgrade(url, "0015_login_throttle")
+            inspector = inspect(engine)
+            assert {c["name"] for c in inspector.get_columns("auth_login_failure")} == {
+                "id",
+                "username",
+                "source",
+                "failed_at",
+            }
+            user_columns = {c["name"] for c in inspector.get_columns("auth_user")}
+            assert not {"failed_logins", "locked_until"} & user_columns
+            session_columns = {c["name"] for c in inspector.get_columns("auth_session")}
+            assert {"handover_hash", "handover_until"} <= session_columns
+            command.downgrade(alembic_config(url), "0011_energy_followups")
+            inspector = inspect(engine)
+            assert "auth_login_failure" not in inspector.get_table_names()
+            assert {"failed_logins", "locked_until"} <= {
+                c["name"] for c in inspector.get_columns("auth_user")
+            }
+            upgrade(url, "0015_login_throttle")
+        finally:
+            engine.dispose()
+
+
+def test_a_nonce_is_exchanged_once_within_its_life_for_a_working_token(session: Session) -> None:
+    user = _user(session)
+    started = login_sessions.start(session, KEY, user.id, LIFE, now=T0)
+    late = login_sessions.exchange(
+        session, KEY, started.nonce, LIFE, now=T0 + login_sessions.HANDOVER_LIFE + timedelta(1)
+    )
+    assert late is None
+    # before any exchange, no token works: the session's first secret was never shown
+    row = session.get_one(LoginSession, started.session_id)
+    assert row.handover_hash is not None and started.nonce.split(".")[1] not in row.handover_hash
+    token = login_sessions.exchange(
+        session, KEY, started.nonce, LIFE, now=T0 + timedelta(minutes=1)
+    )
+    assert token is not None and token.startswith(f"{started.session_id}.")
+    assert _resume(session, token, T0 + timedelta(minutes=2)) == "zhang.wei"
+    # single use: the same nonce again gives nothing
+    assert login_sessions.exchange(session, KEY, started.nonce, LIFE, now=T0) is None
+    # a forged nonce, another session's id, or an ended session's nonce give nothing
+    other = login_sessions.start(session, KEY, user.id, LIFE, now=T0)
+    session_id, secret = other.nonce.split(".")
+    for forged in (f"{session_id}.x{secret}", f"{started.session_id}.{secret}", "junk"):
+        assert login_sessions.exchange(session, KEY, forged, LIFE, now=T0) is None
+    login_sessions.end(session, other.session_id)
+    assert login_sessions.exchange(session, KEY, other.nonce, LIFE, now=T0) is None

@@ -153,6 +153,19 @@ def warehouse(as_of: datetime, zones: dict[str, str] | None = None) -> duckdb.Du
             ("office", "SH001", "electricity", OCT, 1000.0, None, None, None, "SH001", True, False),
         ],
     )  # fmt: skip
+    _table(
+        con,
+        "marts.contract_scores",
+        "contract_no varchar, supplier_code varchar, office_code varchar, discipline varchar,"
+        " month date, nonconformities bigint, breach_points bigint,"
+        " deduction_amount decimal(18, 2), manual_points decimal(18, 2), score decimal(18, 2)",
+        [
+            ("HT-BJ001-CL", "SUP-CL01", "BJ001", "cleaning", OCT, 3, 20, 900, -2, 78),
+            ("HT-BJ001-SE", "SUP-SE01", "BJ001", "security", OCT, 0, 0, 0, 0, 100),
+            ("HT-BJ001-CL", "SUP-CL01", "BJ001", "cleaning", NOV, 5, 60, 3000, 0, 40),  # running
+            ("HT-BJ001-CL", "SUP-CL01", "BJ001", "cleaning", SEP, 6, 70, 3500, 0, 30),  # before
+        ],
+    )
     [model] = [m for m in load_models() if m.table == "marts.control_tower"]
     run_model(con, model)
     return con
@@ -358,3 +371,19 @@ def test_office_local_months_at_a_month_end() -> None:
     assert (bj_energy["period_end"], bj_energy["in_progress"]) == (date(2026, 11, 29), True)
     losses = rows[("office", "SH001", "energy_losses")]
     assert (losses["period"], losses["value"]) == (NOV, 0.0)  # November has no loss data
+
+
+def test_the_lowest_supplier_contract_score_of_the_last_complete_month(
+    rows: dict[Any, dict[str, Any]],
+) -> None:
+    """An office's supplier figure is its worst contract of October (November is running);
+    a total's is its offices' worst; offices without contracts have none."""
+    bj = rows[("office", "BJ001", "supplier_score")]
+    assert (bj["value"], bj["basis"], bj["unit"], bj["status"]) == (78.0, 2, "score", "alert")
+    assert (bj["period"], bj["period_end"], bj["in_progress"]) == (OCT, date(2026, 10, 31), False)
+    assert (bj["threshold"], bj["alert_threshold"], bj["direction"]) == (90.0, 80.0, "below")
+    assert bj["score"] == 1.0256  # 80 ÷ 78
+    assert figures(rows, "city", "BJ")["supplier_score"] == (78.0, None, "alert")
+    assert figures(rows, "group", "YY")["supplier_score"] == (78.0, None, "alert")
+    assert ("office", "SH001", "supplier_score") not in rows
+    assert ("city", "SH", "supplier_score") not in rows

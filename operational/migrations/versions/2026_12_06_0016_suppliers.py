@@ -1,7 +1,7 @@
 """suppliers: suppliers, contracts, deduction standards, nonconformities, manual score entries
 
 Revision ID: 0016_suppliers
-Revises: 0013_plan_versions
+Revises: 0015_login_throttle
 Create Date: 2026-12-06 07:13:57.874450
 
 ``supplier`` (unique code per group), ``supplier_contract`` (one office and discipline, a period,
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_suppliers"
-down_revision: str | None = "0013_plan_versions"
+down_revision: str | None = "0015_login_throttle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

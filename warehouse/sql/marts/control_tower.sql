@@ -4,7 +4,8 @@
 -- with, the threshold it is judged by, and a status (alert, watch, ok, none) with a score that
 -- ranks it. Indicators: SLA compliance this month against last month, open and overdue orders,
 -- plan coverage, electricity and water this month so far against the same days a year before,
--- energy exceptions to follow up, losses past the threshold in the last complete month. The
+-- energy exceptions to follow up, losses past the threshold in the last complete month, the
+-- lowest supplier contract score of the last complete month (marts.contract_scores). The
 -- thresholds are the named values of the first step (docs/dashboards.md, "Control tower").
 -- Contract: docs/control-tower.md.
 with
@@ -25,7 +26,9 @@ thresholds as (
         1 as exceptions_watch,  -- energy exceptions to follow up: watch from this many
         10 as exceptions_alert,  -- alert from this many
         10.0 as loss_watch_pct,  -- a parent point's loss beyond ± this % of its consumption: watch
-        20.0 as loss_alert_pct  -- beyond ± this %: alert
+        20.0 as loss_alert_pct,  -- beyond ± this %: alert
+        90.0 as supplier_score_watch,  -- an office's lowest contract score below it: watch
+        80.0 as supplier_score_alert  -- below it: alert
 ),
 
 -- How each indicator is judged: 'below' (lower is worse) or 'above' (higher is worse) the
@@ -50,6 +53,8 @@ rules as (
     select 'energy_losses', 'above', loss_watch_pct, loss_alert_pct from thresholds
     union all
     select 'energy_loss', 'above', loss_watch_pct, loss_alert_pct from thresholds
+    union all
+    select 'supplier_score', 'below', supplier_score_watch, supplier_score_alert from thresholds
 ),
 
 params as (select as_of from raw.run_params),
@@ -168,6 +173,19 @@ loss_counts as (
     group by losses.office_code
 ),
 
+-- The lowest score of an office's supplier contracts in the last complete month (office-local),
+-- and how many contracts scored then (docs/supplier-marts.md).
+supplier_scores as (
+    select
+        periods.office_code,
+        min(scores.score) as supplier_score,
+        count(*) as supplier_contracts
+    from periods
+    inner join marts.contract_scores as scores
+        on scores.office_code = periods.office_code and scores.month = periods.last_month
+    group by periods.office_code
+),
+
 per_office as (
     select
         periods.group_code,
@@ -194,7 +212,9 @@ per_office as (
             as open_exceptions,
         case when metered.points > 0 then coalesce(loss_counts.past_watch, 0) end as losses,
         case when metered.points > 0 then coalesce(loss_counts.past_alert, 0) end
-            as losses_alert
+            as losses_alert,
+        supplier_scores.supplier_score,
+        supplier_scores.supplier_contracts
     from periods
     left join finished on finished.office_code = periods.office_code
     left join marts.office_workload as workload on workload.office_code = periods.office_code
@@ -204,6 +224,7 @@ per_office as (
     left join metered on metered.office_code = periods.office_code
     left join exceptions on exceptions.office_code = periods.office_code
     left join loss_counts on loss_counts.office_code = periods.office_code
+    left join supplier_scores on supplier_scores.office_code = periods.office_code
 ),
 
 -- Offices, their city companies and their group: a total is the sum of its offices' counts
@@ -238,7 +259,9 @@ rolled as (
         sum(water_last_year) as water_last_year,
         sum(open_exceptions) as open_exceptions,
         sum(losses) as losses,
-        sum(losses_alert) as losses_alert
+        sum(losses_alert) as losses_alert,
+        min(supplier_score) as supplier_score,  -- a total's: its worst contract's
+        sum(supplier_contracts) as supplier_contracts
     from per_office
     group by grouping sets ((group_code, city_code, office_code), (group_code, city_code), (group_code))
 ),
@@ -295,6 +318,13 @@ figures as (
         last_day(last_month), losses, null, null, 'points', null, losses_alert
     from rolled
     where losses is not null
+    union all
+    select
+        level, node_code, group_code, city_code, office_code, 'supplier_score', null, 'month',
+        last_month, last_day(last_month), supplier_score, null, null, 'score',
+        supplier_contracts, null
+    from rolled
+    where supplier_score is not null
     union all
     select
         'point', point_code, group_code, city_code, office_code, 'energy_loss', point_name, 'month', period,
