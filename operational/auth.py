@@ -73,6 +73,9 @@ class Permission(enum.StrEnum):
     MANAGE_PROPERTY = "manage_property"  # add, change and import them
     VIEW_CUSTOMER_PII = "view_customer_pii"  # customers' phone and ID numbers unmasked
     OPEN_IMPORTS = "open_imports"  # the imports page: whoever may run one of the imports
+    VIEW_TICKETS = "view_tickets"  # customer-service tickets and their timelines (工单)
+    RECORD_TICKETS = "record_tickets"  # intake, dispatch and follow-up visits (呼叫中心, 客服)
+    HANDLE_TICKETS = "handle_tickets"  # pick up and work a ticket dispatched to oneself
 
 
 _ANALYTICS_READERS = {
@@ -163,6 +166,34 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     # (docs/property.md); everyone else sees them masked (operational/pii.py).
     Permission.VIEW_CUSTOMER_PII: frozenset(
         {Role.OFFICE_MANAGER, Role.CS_SUPERVISOR, Role.CS_ASSISTANT, Role.CALL_CENTRE_AGENT}
+    ),
+    # Tickets (工单): the call centre and the office's CS staff take calls, dispatch and visit
+    # back; technicians work repairs, the office manager complaints; audit watches escalations.
+    Permission.VIEW_TICKETS: frozenset(
+        {
+            Role.GROUP_ADMIN,
+            Role.HQ_VIEWER,
+            Role.GROUP_AUDIT_MANAGER,
+            Role.CITY_AUDIT_MANAGER,
+            Role.OFFICE_MANAGER,
+            Role.CS_SUPERVISOR,
+            Role.CS_ASSISTANT,
+            Role.CALL_CENTRE_AGENT,
+            Role.ENGINEERING_SUPERVISOR,
+            Role.TECHNICIAN,
+        }
+    ),
+    Permission.RECORD_TICKETS: frozenset(
+        {Role.CALL_CENTRE_AGENT, Role.CS_SUPERVISOR, Role.CS_ASSISTANT, Role.OFFICE_MANAGER}
+    ),
+    Permission.HANDLE_TICKETS: frozenset(
+        {
+            Role.OFFICE_MANAGER,
+            Role.CS_SUPERVISOR,
+            Role.CS_ASSISTANT,
+            Role.ENGINEERING_SUPERVISOR,
+            Role.TECHNICIAN,
+        }
     ),
 }
 

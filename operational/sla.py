@@ -78,6 +78,10 @@ DEFAULT_TARGETS: Final[Mapping[tuple[str, str], ClockTarget]] = MappingProxyType
         ("complaint_minor", "resolution"): ClockTarget(48, _H, "24x7"),  # 投诉
         ("complaint_general", "resolution"): ClockTarget(72, _H, "24x7"),
         ("complaint_major", "resolution"): ClockTarget(120, _H, "24x7"),
+        # A complaint escalated to level 1 gets a fresh clock with the same target (docs/tickets.md).
+        ("complaint_minor", "escalated_resolution"): ClockTarget(48, _H, "24x7"),
+        ("complaint_general", "escalated_resolution"): ClockTarget(72, _H, "24x7"),
+        ("complaint_major", "escalated_resolution"): ClockTarget(120, _H, "24x7"),
         ("periodic_order", "completion"): ClockTarget(72, _H, "24x7"),  # 周期性工单
         ("corrective_order", "completion"): ClockTarget(72, _H, "24x7"),  # 整改单 (default)
     }

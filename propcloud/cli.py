@@ -398,6 +398,7 @@ def _register_areas() -> None:
         orders_cli,
         property_cli,
         suppliers_cli,
+        tickets_cli,
     )
 
     energy_cli.register(main, import_)
@@ -407,6 +408,7 @@ def _register_areas() -> None:
     calendar_cli.register(main, import_)
     suppliers_cli.register(main, import_)
     property_cli.register(main, import_)
+    tickets_cli.register(import_)
 
 
 _register_areas()

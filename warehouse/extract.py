@@ -221,6 +221,14 @@ SOURCES: tuple[Source, ...] = (
             "supplier_score_entry",
         )
     ),
+    # Customer-service tickets (see docs/tickets.md): documents of three types in one table,
+    # re-extracted with their events. No free text and no caller details (personal
+    # information never reaches the warehouse); the notice outbox stays behind too.
+    Source(
+        "cs_ticket",
+        documents=Documents("id", "ticket_type"),
+        left_out=("subject", "description", "house_ref", "caller_name", "caller_phone"),
+    ),
 )
 
 

@@ -87,6 +87,7 @@ _CODE = (
             "stg_orders_corrective",
             "stg_orders_plans",
             "stg_offices",
+            "stg_tickets",
         )
     ),
 )
@@ -99,6 +100,7 @@ DEPENDS_ON = frozenset(
         "staging.stg_orders_corrective",
         "staging.stg_orders_plans",
         "staging.stg_offices",
+        "staging.stg_tickets",
         "raw.org_calendar_interval",
         "raw.org_calendar_day",
         "raw.org_calendar_day_interval",
@@ -476,6 +478,11 @@ def _fill(sql: str, *, touched: bool = False, **parts: str) -> str:
             if touched
             else ""
         )
+    parts["tickets_filter"] = (
+        "where (ticket_type, ticket_id) in (select document_type, document_id from sla.touched)"
+        if touched
+        else ""
+    )
     for name, text in parts.items():
         sql = sql.replace("{" + name + "}", text)
     return sql

@@ -6,8 +6,16 @@ Later documents (inspections, repairs, complaints, …) add their own :class:`Do
 from __future__ import annotations
 
 from operational.auth import Permission
-from operational.models import CorrectiveOrder, PeriodicOrder, PeriodicPlan
-from operational.workflow.engine import ClockSpec, DocumentType, Transition, register
+from operational.models import (
+    ComplaintTicket,
+    CorrectiveOrder,
+    InquiryTicket,
+    PeriodicOrder,
+    PeriodicPlan,
+    RepairTicket,
+    Ticket,
+)
+from operational.workflow.engine import KEEP, ClockSpec, DocumentType, Transition, register
 
 COMPLETION = "completion"
 
@@ -144,5 +152,167 @@ CORRECTIVE_ORDER = register(
             ),
         ),
         clocks=(ClockSpec(COMPLETION),),
+    )
+)
+
+
+# --- customer-service tickets (docs/tickets.md) ----------------------------------------------
+
+PICKUP = "pickup"  # 接单: dispatch → the handler opens the task
+ON_SITE = "on_site"  # 到场: urgent and appointment repairs
+RESOLUTION = "resolution"  # 处理: receipt → resolved
+ESCALATED_RESOLUTION = "escalated_resolution"  # a complaint escalated to level 1
+
+_CS_TASK = "cs_task"  # the targets' document type of every pickup clock
+
+
+def _pickup_target(_: object) -> str:
+    return _CS_TASK
+
+
+def _on_site_target(ticket: Ticket) -> str | None:
+    """Urgent repairs run 30 calendar minutes; appointment ones are due at the appointed time
+    (``due_field``); normal repairs have no on-site clock."""
+    return {"urgent": "urgent_repair", "appointment": "appointment_repair"}.get(
+        ticket.urgency or ""
+    )
+
+
+def _complaint_target(ticket: Ticket) -> str:
+    return f"complaint_{ticket.severity}"
+
+
+_TICKET_STATES = ("recorded", "dispatched", "in_progress", "resolved", "closed")
+
+INQUIRY = register(
+    DocumentType(
+        name="inquiry",
+        model=InquiryTicket,
+        number_prefix="ZX",
+        states=("todo", "open", "replied", "closed"),
+        transitions=(
+            # An inquiry goes to the office's CS staff as it is recorded (待办).
+            Transition("record", (None,), "todo", Permission.RECORD_TICKETS, starts=(PICKUP,)),
+            Transition("open", ("todo",), "open", Permission.HANDLE_TICKETS, stops=(PICKUP,)),
+            Transition("reply", ("open",), "replied", Permission.HANDLE_TICKETS),
+            Transition("close", ("replied",), "closed", Permission.HANDLE_TICKETS),
+        ),
+        clocks=(ClockSpec(PICKUP, target_type=_pickup_target),),
+        discipline_field=None,
+    )
+)
+
+REPAIR = register(
+    DocumentType(
+        name="repair",
+        model=RepairTicket,
+        number_prefix="BX",
+        states=_TICKET_STATES,
+        transitions=(
+            Transition(
+                "record", (None,), "recorded", Permission.RECORD_TICKETS, starts=(RESOLUTION,)
+            ),
+            # To a technician (handler_id); night tasks wait for the next working interval.
+            Transition(
+                "dispatch",
+                ("recorded",),
+                "dispatched",
+                Permission.RECORD_TICKETS,
+                starts=(PICKUP, ON_SITE),
+            ),
+            Transition(
+                "pick_up",
+                ("dispatched",),
+                "in_progress",
+                Permission.HANDLE_TICKETS,
+                party="handler_id",
+                stops=(PICKUP,),
+            ),
+            Transition(
+                "arrive",
+                ("in_progress",),
+                "in_progress",
+                Permission.HANDLE_TICKETS,
+                party="handler_id",
+                stops=(ON_SITE,),
+                todo=False,
+            ),
+            # Resolving also stops an on-site clock no arrival stopped: the technician was there.
+            Transition(
+                "resolve",
+                ("in_progress",),
+                "resolved",
+                Permission.HANDLE_TICKETS,
+                party="handler_id",
+                stops=(RESOLUTION, ON_SITE),
+            ),
+            # 回访 by the call centre; an unsatisfied one may open a rework (a new repair).
+            Transition("follow_up", ("resolved",), "closed", Permission.RECORD_TICKETS),
+        ),
+        clocks=(
+            ClockSpec(RESOLUTION),
+            ClockSpec(PICKUP, target_type=_pickup_target),
+            ClockSpec(ON_SITE, target_type=_on_site_target, due_field="appointment_at"),
+        ),
+        discipline_field=None,
+    )
+)
+
+COMPLAINT = register(
+    DocumentType(
+        name="complaint",
+        model=ComplaintTicket,
+        number_prefix="TS",
+        states=_TICKET_STATES,
+        transitions=(
+            Transition(
+                "record", (None,), "recorded", Permission.RECORD_TICKETS, starts=(RESOLUTION,)
+            ),
+            # To the office manager (handler_id), with a notice.
+            Transition(
+                "dispatch",
+                ("recorded",),
+                "dispatched",
+                Permission.RECORD_TICKETS,
+                starts=(PICKUP,),
+            ),
+            Transition(
+                "pick_up",
+                ("dispatched",),
+                "in_progress",
+                Permission.HANDLE_TICKETS,
+                party="handler_id",
+                stops=(PICKUP,),
+            ),
+            Transition(
+                "resolve",
+                ("in_progress",),
+                "resolved",
+                Permission.HANDLE_TICKETS,
+                party="handler_id",
+                stops=(RESOLUTION, ESCALATED_RESOLUTION),
+            ),
+            Transition("follow_up", ("resolved",), "closed", Permission.RECORD_TICKETS),
+            # An unsatisfied follow-up opens the complaint again (and escalates it, see
+            # operational/escalation.py).
+            Transition(
+                "follow_up_unsatisfied",
+                ("resolved",),
+                "in_progress",
+                Permission.RECORD_TICKETS,
+                todo=False,
+            ),
+            # The ladder's levels: events of the complaint, taken by the product alone.
+            Transition(
+                "escalate_1", _TICKET_STATES, KEEP, None, starts=(ESCALATED_RESOLUTION,), todo=False
+            ),
+            Transition("escalate_2", _TICKET_STATES, KEEP, None, todo=False),
+        ),
+        clocks=(
+            ClockSpec(RESOLUTION, target_type=_complaint_target),
+            ClockSpec(PICKUP, target_type=_pickup_target),
+            ClockSpec(ESCALATED_RESOLUTION, target_type=_complaint_target),
+        ),
+        discipline_field=None,
     )
 )

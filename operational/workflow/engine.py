@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, func, select
@@ -37,6 +37,9 @@ from operational.services.calendars import calendar_for_office
 
 SYSTEM_ACTOR = "system"
 """The actor recorded for moves made by the product itself (order generation, imports, CLI)."""
+KEEP = "="
+"""A transition target meaning "stays in its state": an event that records something without
+moving the document (a complaint's escalation, whatever state it is in)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,15 @@ class ClockSpec:
 
     name: str
     not_before: str | None = None
+    target_type: Callable[[Any], str | None] | None = None
+    """The document type under which the clock's target is looked up (policy and
+    ``operational.sla.DEFAULT_TARGETS``), from the document: a complaint's resolution target
+    depends on its severity (``complaint_major``). None from it: the clock does not run for
+    this document (a normal repair has no on-site clock). Default: the document type's name."""
+    due_field: str | None = None
+    """A column holding the instant the clock is due, when set (an appointment repair is due at
+    the appointed time): the clock then runs whole calendar minutes up to that instant, started
+    that many minutes before it (at most a minute after the event)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,7 @@ class DocumentType:
         if len(names) != len(set(names)):
             raise ValueError(f"{self.name}: duplicate transition names")
         for t in self.transitions:
-            if t.target not in self.states or any(
+            if (t.target != KEEP and t.target not in self.states) or any(
                 s is not None and s not in self.states for s in t.sources
             ):
                 raise ValueError(f"{self.name}.{t.name}: unknown state")
@@ -187,7 +199,7 @@ def create(
     doc_type = type_of(document)
     t = doc_type.get(transition_name)
     office = _office(session, document)
-    if None not in t.sources:
+    if None not in t.sources or t.target == KEEP:
         raise DomainError("workflow.not_a_creation", transition=t.name)
     if not may_take(actor, document, t, office.code):
         raise PermissionDenied("workflow.not_allowed", transition=t.name)
@@ -239,6 +251,8 @@ def create_many(
         raise DomainError("workflow.not_a_creation", transition=t.name)
     if t.stops or t.pauses or t.resumes:
         raise ValueError(f"{doc_type.name}.{t.name}: a creation only starts clocks")
+    if any(c.target_type or c.due_field for c in doc_type.clocks if c.name in t.starts):
+        raise ValueError(f"{doc_type.name}.{t.name}: per-document targets: use create()")
     if not documents:
         return []
     at = _moment(at)
@@ -362,7 +376,7 @@ def transition(
     if apply is not None:
         apply()
     from_state = document.state
-    document.state = t.target
+    document.state = from_state if t.target == KEEP else t.target
     document.version = expected_version + 1
     try:
         session.flush()
@@ -400,7 +414,7 @@ def _record(
         office_id=office.id,
         transition=t.name,
         from_state=from_state,
-        to_state=t.target,
+        to_state=document.state,
         actor=_actor_name(actor),
         at=at,
         payload=snapshot(payload or {}),
@@ -486,15 +500,24 @@ def _start_clock(
     office: Office,
     name: str,
     event: WorkflowEvent,
-) -> WorkflowClock:
+) -> WorkflowClock | None:
     spec = next(c for c in doc_type.clocks if c.name == name)
     discipline = (
         str(getattr(document, doc_type.discipline_field)) if doc_type.discipline_field else ""
     )
-    target = target_for(session, office.id, doc_type.name, name, discipline)
+    key = spec.target_type(document) if spec.target_type is not None else doc_type.name
+    if key is None:
+        return None
     started = _clock_start(
         event.at, getattr(document, spec.not_before) if spec.not_before is not None else None
     )
+    due: datetime | None = getattr(document, spec.due_field) if spec.due_field else None
+    if due is not None:
+        minutes = max(1, int((due - started).total_seconds() // 60))
+        target = sla.ClockTarget(minutes, sla.ClockUnit.CALENDAR_MINUTES, "24x7")
+        started = due - timedelta(minutes=minutes)
+    else:
+        target = target_for(session, office.id, key, name, discipline)
     clock = WorkflowClock(
         **_clock_row(
             doc_type,

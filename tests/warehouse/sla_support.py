@@ -77,7 +77,13 @@ def load_scenario(session: Session) -> None:
     )
 
 
-SLA_MARTS = {"sla_compliance", "office_workload", "order_throughput", "sla_late_clocks"}
+SLA_MARTS = {
+    "sla_compliance",
+    "office_workload",
+    "order_throughput",
+    "sla_late_clocks",
+    "ticket_compliance",
+}
 
 
 def build(url: str, as_of: datetime) -> duckdb.DuckDBPyConnection:

@@ -33,6 +33,12 @@ corrective as (
     select order_id, discipline from staging.stg_orders_corrective {corrective_filter}
 ),
 
+-- Tickets (docs/tickets.md): discipline customer_service; an appointment repair's on-site
+-- clock runs whole minutes up to the appointed time, so it starts that many minutes before it.
+tickets as (
+    select ticket_id, ticket_type, appointment_at from staging.stg_tickets {tickets_filter}
+),
+
 rebuilt as (
     select
         clocks.clock_id,
@@ -43,13 +49,22 @@ rebuilt as (
         offices.office_code,
         coalesce(offices.timezone, 'Asia/Shanghai') as timezone,
         offices.offset_seconds,
-        coalesce(periodic.discipline, corrective.discipline) as discipline,
+        coalesce(
+            periodic.discipline,
+            corrective.discipline,
+            case when tickets.ticket_id is not null then 'customer_service' end
+        ) as discipline,
         clocks.clock,
         clocks.target_amount,
         clocks.target_unit,
         clocks.calendar_kind,
-        greatest(start_event.event_at, coalesce(periodic.work_starts_at, start_event.event_at))
-            as started_at,
+        case
+            when clocks.clock = 'on_site' and tickets.appointment_at is not null
+                then tickets.appointment_at - to_minutes(clocks.target_amount)
+            else greatest(
+                start_event.event_at, coalesce(periodic.work_starts_at, start_event.event_at)
+            )
+        end as started_at,
         stop_event.event_at as stop_event_at,
         clocks.stored_due_at
     from clocks
@@ -59,6 +74,10 @@ rebuilt as (
         on clocks.document_type = 'periodic_order' and periodic.order_id = clocks.document_id
     left join corrective
         on clocks.document_type = 'corrective_order' and corrective.order_id = clocks.document_id
+    left join tickets
+        on clocks.document_type in ('inquiry', 'repair', 'complaint')
+        and tickets.ticket_type = clocks.document_type
+        and tickets.ticket_id = clocks.document_id
     left join offices on offices.office_id = clocks.office_id
 )
 

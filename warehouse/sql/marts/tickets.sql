@@ -1,0 +1,41 @@
+-- One row per ticket received by the build's as_of (docs/tickets.md): its office, type,
+-- severity (complaints), urgency (repairs), night service (夜间服务), when it was received and
+-- last resolved (replied, for an inquiry) by as_of, the ticket it reworks, and the escalation
+-- level reached by as_of (marts.complaint_escalations; 0 for none and for other types).
+with
+
+params as (select as_of from raw.run_params),
+
+resolved as (
+    select e.document_type, e.document_id, max(e.event_at) as resolved_at
+    from staging.stg_workflow_events as e, params
+    where e.to_state in ('resolved', 'replied') and e.event_at <= params.as_of
+        and e.document_type in ('inquiry', 'repair', 'complaint')
+    group by e.document_type, e.document_id
+),
+
+levels as (
+    select ticket_no, max(level) as escalation_level
+    from marts.complaint_escalations
+    group by ticket_no
+)
+
+select
+    t.ticket_no,
+    o.office_code,
+    t.ticket_type as type,
+    t.severity,
+    t.urgency,
+    t.night_service,
+    t.received_at,
+    r.resolved_at,
+    first_of.ticket_no as reopened_from,
+    cast(coalesce(l.escalation_level, 0) as integer) as escalation_level
+from staging.stg_tickets as t
+cross join params
+inner join staging.stg_offices as o on o.office_id = t.office_id
+left join resolved as r on r.document_type = t.ticket_type and r.document_id = t.ticket_id
+left join staging.stg_tickets as first_of on first_of.ticket_id = t.reopened_from_id
+left join levels as l on l.ticket_no = t.ticket_no
+where t.received_at <= params.as_of
+order by t.ticket_no
