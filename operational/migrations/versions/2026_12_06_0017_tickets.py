@@ -1,7 +1,7 @@
 """tickets: customer-service tickets (inquiry, repair, complaint) and the notice outbox
 
 Revision ID: 0017_tickets
-Revises: 0018_property
+Revises: 0016_suppliers
 Create Date: 2026-12-06 08:07:00
 
 ``cs_ticket`` holds the three ticket types (``ticket_type``) as workflow documents; their events
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017_tickets"
-down_revision: str | None = "0018_property"
+down_revision: str | None = "0016_suppliers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

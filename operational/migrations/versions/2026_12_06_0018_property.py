@@ -2,7 +2,7 @@
 decorations
 
 Revision ID: 0018_property
-Revises: 0016_suppliers
+Revises: 0017_tickets
 Create Date: 2026-12-06 07:57:43.407501
 
 An office's property base data (docs/property.md): ``prop_building``, ``prop_house`` (building,
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018_property"
-down_revision: str | None = "0016_suppliers"
+down_revision: str | None = "0017_tickets"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
