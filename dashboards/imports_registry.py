@@ -27,6 +27,7 @@ from operational.imports import (
     object_types,
     objects,
     org,
+    tickets,
     work_orders,
 )
 from operational.imports import property as property_imports
@@ -244,6 +245,48 @@ IMPORTS: tuple[ImportSpec, ...] = (
         ("XX", "示例城市公司", "XX001", "示例管理处", "Asia/Shanghai"),
         _quietly(_org),
         org.LENGTHS,
+    ),
+)
+
+
+IMPORTS = (
+    *IMPORTS,
+    ImportSpec(
+        "tickets",
+        "selfservice.imports.kind.tickets",
+        Permission.RECORD_TICKETS,
+        (  # as docs/import-formats.md lists them
+            "ticket_no",
+            "office_code",
+            "type",
+            "received_at",
+            "severity",
+            "urgency",
+            "appointment_at",
+            "dispatched_at",
+            "picked_up_at",
+            "on_site_at",
+            "resolved_at",
+            "follow_up_at",
+            "follow_up_result",
+        ),
+        tickets.REQUIRED,
+        (
+            "TS-2025-0001",
+            EXAMPLE_OFFICE,
+            "complaint",
+            "2025-03-02 09:00",
+            "general",
+            "",
+            "",
+            "2025-03-02 09:01",
+            "2025-03-02 09:03",
+            "",
+            "2025-03-04 11:00",
+            "2025-03-04 15:00",
+            "satisfied",
+        ),
+        _quietly(lambda s, p, u, e: tickets.import_tickets_file(s, p, actor=u, encoding=e)),
     ),
 )
 

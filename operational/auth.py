@@ -209,6 +209,7 @@ IMPORT_PERMISSIONS: frozenset[Permission] = frozenset(
         Permission.MANAGE_USERS,
         Permission.MANAGE_PROPERTY,
         Permission.MANAGE_SUPPLIERS,
+        Permission.RECORD_TICKETS,
     }
 )
 """The permissions the imports need (each import its own); holding one of them somewhere opens

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from operational import entry
-from operational.auth import Permission, Principal
+from operational.auth import Permission, Principal, system_principal
 from operational.errors import PermissionDenied
 from operational.imports.energy import parse_time, time_refusal
 from operational.imports.table import ImportRejected, ImportSummary, Row, RowError, read_table
@@ -233,8 +233,12 @@ def _write(session: Session, actor: Principal, row: HistoryTicket) -> None:
         document_no=row.ticket_no,
     )
 
+    # Who took each past step is not in the file: the steps are the system's (as for the
+    # work-order history); the importing user is checked per row for RECORD_TICKETS.
+    past = system_principal(engine.SYSTEM_ACTOR)
+
     def move(name: str, column: str, payload: dict[str, object] | None = None) -> None:
-        engine.transition(session, actor, ticket, name, payload or {}, ticket.version, at=t[column])
+        engine.transition(session, past, ticket, name, payload or {}, ticket.version, at=t[column])
 
     inquiry = row.kind is TicketType.INQUIRY
     if "dispatched_at" in t:

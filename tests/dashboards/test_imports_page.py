@@ -88,6 +88,7 @@ def open_page(dashboard: MakeDashboard, username: str) -> Dashboard:
                 "working-hours",
                 "calendar-days",
                 "work-orders",
+                "tickets",
                 "houses",
                 "customers",
                 "occupancies",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from operational.i18n import t
 from tests.e2e.test_orders_browser import choose, log_in, open_menu_page, wait_for_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -27,6 +28,8 @@ def test_a_manager_uploads_readings_and_audit_finds_it(
     open_menu_page(page, "数据导入")
     main = page.get_by_test_id("stMain")
     choose(main, "导入内容", "抄表读数")
+    # the readings' own uploader is drawn (another import's would take the file)
+    expect(main.get_by_text(t("selfservice.imports.about.readings", "zh_CN"))).to_be_visible()
     wait_for_run(page)
 
     bad = tmp_path / "readings-bad.csv"

@@ -127,6 +127,10 @@ def test_default_targets_follow_domain_table() -> None:
         ("complaint_minor", "resolution"): 48,
         ("complaint_general", "resolution"): 72,
         ("complaint_major", "resolution"): 120,
+        # at level 1 of the ladder a fresh clock with the same target (docs/tickets.md)
+        ("complaint_minor", "escalated_resolution"): 48,
+        ("complaint_general", "escalated_resolution"): 72,
+        ("complaint_major", "escalated_resolution"): 120,
         ("periodic_order", "completion"): 72,
         ("corrective_order", "completion"): 72,
     }
