@@ -13,12 +13,21 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from operational import auth
 from operational.db import create_db_engine, upgrade
 from operational.imports.org import ensure_group
+
+# Password hashing at production cost (argon2's defaults, ≈ 0.25 s a hash and check) is what
+# makes logins slow to guess; tests log in and create demo users by the hundred, so in this
+# process they hash at the lowest cost. Hashes carry their parameters, so checking, re-hashing
+# and the equal work for unknown names behave as in production. Servers the browser tests start
+# are other processes and keep the production cost.
+auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 _MAIN_MODULE = sys.modules["__main__"]
 

@@ -102,8 +102,9 @@ PRINCIPALS = [
 
 
 def page_principals() -> list[Principal]:
-    """One principal per distinct set of permissions and scope: pages test permissions, never
-    role names, so two roles with the same permissions see the same pages."""
+    """One principal per distinct set of permissions and scope: pages and reads test
+    permissions, never role names (docs/architecture.md), so two roles with the same
+    permissions see the same pages and records."""
     seen: dict[tuple[frozenset[Permission], str], Principal] = {}
     for role in Role:
         for scope in SCOPES:
@@ -303,32 +304,30 @@ def test_an_operational_read_keeps_to_every_scope(
     params = inspect.signature(spec.function).parameters
     targeted = bool(TARGETS & set(params))
     found_in_scope = 0
-    for role in Role:
-        for scope in SCOPES:
-            who = principal(role, scope)
-            permissions = [spec.permission] if spec.permission else list(Permission)
-            for permission in permissions:
-                allowed = who.offices_for(permission)
-                for office in OFFICES if targeted else (None,):
-                    args = _arguments(spec, records, office)
-                    if "permission" in params:
-                        args["permission"] = (
-                            permission if spec.permission is None else Permission.HANDLE_ORDERS
-                        )
-                    inside = office is None or allowed is None or office in allowed
-                    with Session(engine) as s:
-                        try:
-                            result = spec.function(s, who, **args)
-                        except NotFound:
-                            assert not inside, (who.username, permission, office, "not found")
-                            continue
-                        seen = leaked(result, records, allowed)
-                        s.rollback()
-                    assert not seen, (who.username, permission, office, seen)
-                    # A record of another office is NotFound or nothing: what it holds may
-                    # carry no marker (an object named 1号电梯 exists at every office).
-                    assert inside or not result, (who.username, permission, office, result)
-                    found_in_scope += inside and office is not None
+    for who in page_principals():
+        permissions = [spec.permission] if spec.permission else list(Permission)
+        for permission in permissions:
+            allowed = who.offices_for(permission)
+            for office in OFFICES if targeted else (None,):
+                args = _arguments(spec, records, office)
+                if "permission" in params:
+                    args["permission"] = (
+                        permission if spec.permission is None else Permission.HANDLE_ORDERS
+                    )
+                inside = office is None or allowed is None or office in allowed
+                with Session(engine) as s:
+                    try:
+                        result = spec.function(s, who, **args)
+                    except NotFound:
+                        assert not inside, (who.username, permission, office, "not found")
+                        continue
+                    seen = leaked(result, records, allowed)
+                    s.rollback()
+                assert not seen, (who.username, permission, office, seen)
+                # A record of another office is NotFound or nothing: what it holds may
+                # carry no marker (an object named 1号电梯 exists at every office).
+                assert inside or not result, (who.username, permission, office, result)
+                found_in_scope += inside and office is not None
     assert found_in_scope or not targeted, "no principal found any record: the test is vacuous"
 
 

@@ -55,6 +55,10 @@ from operational.services.energy import (
 from operational.services.objects import AttributeSpec
 from tests.conftest import BACKENDS, fresh_database_url
 
+pytestmark = (
+    pytest.mark.slow
+)  # two writers in threads, each paused for the other: `make test` runs them, `make check` does not
+
 CLI = system_principal("cli")
 
 PAUSE = 2.0

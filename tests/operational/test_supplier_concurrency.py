@@ -23,6 +23,10 @@ from tests.operational.test_concurrency import (
     race_url,
 )
 
+pytestmark = (
+    pytest.mark.slow
+)  # two writers in threads, each paused for the other: `make test` runs them, `make check` does not
+
 __all__ = ["race_url"]  # the fixture, shared with the other races
 
 ACTOR = system_principal("test")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 import pipelines.defs.assets
 from operational.auth import system_principal
@@ -16,6 +17,8 @@ from pipelines.defs.calendar import holidays_loaded_for_next_year
 from pipelines.defs.checks import all_checks
 from pipelines.defs.resources import WarehouseBuild
 from warehouse.publish import Warehouse
+
+pytestmark = pytest.mark.slow  # pipeline builds: `make test` runs them, `make check` does not
 
 LATE_2026 = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)  # 2027 is not in chinese_calendar 1.11
 

@@ -19,6 +19,10 @@ from tests.conftest import BACKENDS
 from tests.warehouse.sla_support import AS_OF_1, scenario_database
 from tests.warehouse.test_sla_incremental import MARTS, corrective, people, raise_order
 
+pytestmark = (
+    pytest.mark.slow
+)  # several pipeline builds each: `make test` runs them, `make check` does not
+
 CLI = system_principal("cli")
 
 H = timedelta(hours=1)

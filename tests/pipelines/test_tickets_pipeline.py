@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 from sqlalchemy import select
 
 from operational.db import create_db_engine, unit_of_work, upgrade
@@ -16,6 +17,8 @@ from operational.services.tickets import Intake
 from pipelines.run import run_pipeline
 from tests.operational.test_tickets import _world
 from tests.operational.test_workflow_support import T0
+
+pytestmark = pytest.mark.slow  # pipeline builds: `make test` runs them, `make check` does not
 
 H = timedelta(hours=1)
 

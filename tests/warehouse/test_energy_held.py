@@ -18,6 +18,8 @@ from test_energy_vectors import insert, prepare
 from pipelines.defs.energy import CHECK_NO_NEGATIVE, CHECK_OFFICE_IS_ROOTS, days_add_up_sql
 from warehouse.energy import build_energy
 
+pytestmark = pytest.mark.slow  # pipeline builds: `make test` runs them, `make check` does not
+
 # X (point 4, meter 4) is the only point of office O2; O1 holds M, S1, S2.
 BAD_READINGS = {
     "not_finite": ("2026-01-10 18:00:00", float("inf"), "reading_not_finite"),

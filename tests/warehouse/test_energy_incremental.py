@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_energy_vectors import add_org, create_raw, insert, prepare
 
 from warehouse import energy
 from warehouse.energy import build_energy
+
+pytestmark = pytest.mark.slow  # builds the energy marts again and again: `make test` runs them
 
 AS_OF = date(2026, 3, 1)
 
