@@ -27,6 +27,7 @@ from dashboards.export import excel_download
 from dashboards.import_panel import upload_panel
 from dashboards.imports_registry import runnable
 from dashboards.label_sheets import label_sheet
+from dashboards.office_choice import office_choice
 from dashboards.session import (
     error_text,
     flash,
@@ -41,7 +42,6 @@ from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError, FormRejected, StaleVersion
 from operational.models import EnergyKind
-from operational.services import lookup
 from operational.services.energy import (
     MeterEntry,
     PointEntry,
@@ -452,21 +452,9 @@ def render() -> None:
     st.title(tr("selfservice.meters.title"))
     st.caption(tr("selfservice.meters.intro"))
     show_flash()
-    with unit_of_work(operational_engine()) as db:
-        offices = lookup.offices(db, user, Permission.MANAGE_METERS)
-    if not offices:
-        st.info(tr("selfservice.no_offices"))
+    office_code = office_choice(user, Permission.MANAGE_METERS, OFFICE)
+    if office_code is None:
         return
-    names = {o.code: f"{o.code} {o.name}" for o in offices}
-    asked = st.query_params.get("office")
-    if asked in names and OFFICE not in st.session_state:
-        st.session_state[OFFICE] = asked  # a link naming one of the user's offices
-    office_code = str(
-        st.selectbox(
-            tr("selfservice.office"), list(names), format_func=names.__getitem__, key=OFFICE
-        )
-        or offices[0].code
-    )
     with unit_of_work(operational_engine()) as db:
         points = list_points(db, user, Permission.MANAGE_METERS, [office_code])
         zone = office_zone(db, user, office_code)

@@ -25,6 +25,7 @@ from dashboards.export import excel_download
 from dashboards.import_panel import upload_panel
 from dashboards.imports_registry import spec
 from dashboards.label_sheets import label_sheet
+from dashboards.office_choice import office_choice
 from dashboards.paging import pager
 from dashboards.session import (
     error_text,
@@ -39,7 +40,6 @@ from dashboards.text import md
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError, FormRejected, StaleVersion
-from operational.services import lookup
 from operational.services.objects import (
     AttributeView,
     ObjectEntry,
@@ -311,20 +311,11 @@ def render() -> None:
     st.title(tr("selfservice.objects.title"))
     st.caption(tr("selfservice.objects.intro"))
     show_flash()
-    with unit_of_work(operational_engine()) as db:
-        offices = lookup.offices(db, user, Permission.MANAGE_OBJECTS)
-        types = {c.code: c.label for c in type_choices(db)}
-    if not offices:
-        st.info(tr("selfservice.no_offices"))
+    office_code = office_choice(user, Permission.MANAGE_OBJECTS, OFFICE)
+    if office_code is None:
         return
-    names = {o.code: f"{o.code} {o.name}" for o in offices}
-    asked = st.query_params.get("office")
-    if asked in names and OFFICE not in st.session_state:
-        st.session_state[OFFICE] = asked  # a link naming one of the user's offices
-    office_code = st.selectbox(
-        tr("selfservice.office"), list(names), format_func=names.__getitem__, key=OFFICE
-    )
-    office_code = str(office_code or offices[0].code)
+    with unit_of_work(operational_engine()) as db:
+        types = {c.code: c.label for c in type_choices(db)}
     tabs = st.tabs(
         [
             tr("selfservice.objects.tab_list"),
