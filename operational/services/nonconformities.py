@@ -434,3 +434,76 @@ def contract_choices(
 def available_steps(session: Session, actor: Principal, nc: Nonconformity) -> list[str]:
     """The steps ``actor`` may take on ``nc`` now (the buttons of its page)."""
     return [t.name for t in engine.available(session, actor, nc)]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One event of a nonconformity's history."""
+
+    at: datetime
+    transition: str
+    actor: str
+    note: str
+
+
+@dataclass(frozen=True)
+class NonconformityView:
+    """A nonconformity as its page shows it: details, who it is with, the steps the reader may
+    take now, its running deadline and its history."""
+
+    nc_no: str
+    kind: str
+    state: str
+    version: int
+    office_code: str
+    office_name: str
+    timezone: str
+    discipline: str
+    description: str
+    opened_at: datetime
+    closed_at: datetime | None
+    contract_no: str | None
+    breach_points: int | None
+    assignee: str | None  # "display name (username)"
+    texts: dict[str, str]  # step column → its text (cause, correction, …), those written
+    due_at: datetime | None
+    actions: tuple[str, ...]
+    history: tuple[Step, ...]
+
+
+@scoped_read(Permission.VIEW_NONCONFORMITIES)
+def nonconformity_view(session: Session, principal: Principal, nc_no: str) -> NonconformityView:
+    """:func:`get_nonconformity` with all its page shows, for ``principal``."""
+    nc = get_nonconformity(session, principal, nc_no)
+    office = session.get_one(Office, nc.office_id)
+    contract = session.get(SupplierContract, nc.contract_id) if nc.contract_id else None
+    user = session.get(User, nc.assignee_id) if nc.assignee_id else None
+    clocks = engine.open_clocks(session, nc)
+    texts = {
+        column: str(getattr(nc, column))
+        for column in ("cause", "correction", "prevention", "handling_note", "verification_note")
+        if getattr(nc, column)
+    }
+    return NonconformityView(
+        nc_no=nc.document_no,
+        kind=nc.kind,
+        state=nc.state,
+        version=nc.version,
+        office_code=office.code,
+        office_name=office.name,
+        timezone=office.timezone,
+        discipline=nc.discipline,
+        description=nc.description,
+        opened_at=nc.opened_at,
+        closed_at=nc.closed_at,
+        contract_no=contract.contract_no if contract is not None else None,
+        breach_points=nc.breach_points,
+        assignee=f"{user.display_name} ({user.username})" if user is not None else None,
+        texts=texts,
+        due_at=clocks[0].due_at if clocks else None,
+        actions=tuple(available_steps(session, principal, nc)),
+        history=tuple(
+            Step(e.at, e.transition, e.actor, str((e.payload or {}).get("note") or ""))
+            for e in engine.history(session, nc)
+        ),
+    )
