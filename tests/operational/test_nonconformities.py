@@ -212,3 +212,40 @@ def test_a_live_ticket_feeds_the_contract_score_like_an_imported_one(
         (nc.document_no, 2, 100)
     ]
     assert view.figures is not None and view.figures.score == 98
+
+
+def test_an_office_sets_its_own_target_for_a_kind_and_discipline(
+    session: Session, world: World
+) -> None:
+    from operational.models import Discipline
+    from operational.services import orders
+    from operational.sla import ClockTarget, ClockUnit
+
+    target = ClockTarget(24, ClockUnit.CALENDAR_HOURS, "24x7")
+    with pytest.raises(PermissionDenied):
+        orders.set_target(
+            session,
+            world["clean"],
+            "OF1",
+            Discipline.CLEANING,
+            target,
+            document_type="nonconformity_handling",
+        )
+    orders.set_target(
+        session,
+        world["mgr"],
+        "OF1",
+        Discipline.CLEANING,
+        target,
+        document_type="nonconformity_handling",
+    )
+    shown = orders.corrective_targets(
+        session, world["mgr"], "OF1", document_type="nonconformity_handling"
+    )
+    assert shown[Discipline.CLEANING] == (target, True)
+    assert shown[Discipline.SECURITY][1] is False  # the default elsewhere
+    nc = _open(session, world)
+    clock = session.scalars(select(WorkflowClock).where(WorkflowClock.document_id == nc.id)).one()
+    assert clock.due_at == AT + timedelta(hours=24)
+    # Corrective orders keep theirs.
+    assert orders.corrective_targets(session, world["mgr"], "OF1")[Discipline.CLEANING][1] is False
