@@ -557,9 +557,7 @@ def targets_tab(
     document_type = _target_type()
     if document_type != "corrective_order":
         with unit_of_work(operational_engine()) as db:
-            targets = orders.corrective_targets(
-                db, user, office_code, document_type=document_type
-            )
+            targets = orders.corrective_targets(db, user, office_code, document_type=document_type)
     loaded = st.session_state.get(TARGETS_LOADED)
     if loaded != (office_code, document_type):
         for discipline, (target, _) in targets.items():
