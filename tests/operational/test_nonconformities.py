@@ -310,3 +310,31 @@ def test_migration_0020_puts_the_imported_history_into_its_states(
             upgrade(url, "0020_nonconformity_flows")
         finally:
             engine.dispose()
+
+
+def test_the_history_import_keeps_states_in_step_and_leaves_live_tickets_alone(
+    session: Session, world: World
+) -> None:
+    import warnings
+
+    from operational.imports.suppliers import import_nonconformity_rows
+    from operational.imports.table import ImportRejected
+    from tests.operational.test_supplier_imports import NC_COLUMNS, rows
+
+    admin = world["admin"]
+
+    def load(*line: str) -> None:
+        import_nonconformity_rows(session, rows(NC_COLUMNS, line), actor=admin)
+
+    load("NC-1", "OF1", "notice", "cleaning", "2026-02-01 09:00", "", "", "")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no flush of a row under the wrong class
+        load("NC-1", "OF1", "handling", "cleaning", "2026-02-01 09:00", "2026-02-03 09:00", "", "")
+    session.expunge_all()
+    nc = session.scalars(select(Nonconformity).where(Nonconformity.document_no == "NC-1")).one()
+    assert (type(nc), nc.state) == (NonconformityHandling, "verified")
+    live = _open(session, world)
+    with pytest.raises(ImportRejected) as refused:
+        load(live.document_no, "OF1", "notice", "cleaning", "2026-02-01 09:00", "", "", "")
+    [line] = refused.value.report("en")[1:]
+    assert live.document_no in line and "live nonconformity" in line
