@@ -494,7 +494,7 @@ def ticket_view(session: Session, principal: Principal, document_no: str) -> Tic
             select(User.username, User.display_name).where(
                 User.username.in_({e.actor for e in events})
             )
-        ).tuples()
+        ).all()
     )
     timeline = tuple(
         TimelineLine(
