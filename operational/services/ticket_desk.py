@@ -54,6 +54,30 @@ CALLER_LIMIT = 30
 """At most this many callers a search shows (by office, name and house)."""
 
 
+# ---------------------------------------------------------------- offices
+
+
+@dataclass(frozen=True)
+class DeskOffice:
+    code: str
+    name: str
+    timezone: str
+
+
+@scoped_read(Permission.RECORD_TICKETS)
+def intake_offices(session: Session, principal: Principal) -> list[DeskOffice]:
+    """The offices where ``principal`` records tickets, by code, with their time zones (the
+    form's appointed times are on the office's clock)."""
+    return [
+        DeskOffice(code, name, zone)
+        for code, name, zone in session.execute(
+            select(Office.code, Office.name, Office.timezone)
+            .where(office_code_clause(principal, Permission.RECORD_TICKETS, Office.code))
+            .order_by(Office.code)
+        )
+    ]
+
+
 # ---------------------------------------------------------------- caller lookup
 
 
