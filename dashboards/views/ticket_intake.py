@@ -37,6 +37,7 @@ from operational.services.ticket_desk import (
 
 FORM = "intake"
 QUERY, PICK, OFFICE = "intake_query", "intake_pick", "intake_office"
+PICK_FOR = "intake_pick_for"
 TYPE, SUBJECT, DESCRIPTION = "intake_type", "intake_subject", "intake_description"
 CALLER_NAME, CALLER_PHONE = "intake_caller_name", "intake_caller_phone"
 PLACE, URGENCY, DAY, TIME = "intake_place", "intake_urgency", "intake_day", "intake_time"
@@ -124,8 +125,13 @@ def _caller_section(user: Principal) -> Caller | None:
         else:
             st.caption(tr("ticketdesk.intake.results", count=len(hits)))
     st.session_state[CALLERS] = callers
-    if st.session_state.get(PICK) not in (*callers, UNKNOWN):
+    searched = query.strip()
+    if st.session_state.get(PICK_FOR) != searched or st.session_state.get(PICK) not in (
+        *callers,
+        UNKNOWN,
+    ):  # a new search: its one hit is the caller, else the user picks
         st.session_state[PICK] = next(iter(callers)) if len(callers) == 1 else UNKNOWN
+        st.session_state[PICK_FOR] = searched
     st.selectbox(
         tr("ticketdesk.intake.pick"),
         [*callers, UNKNOWN],
