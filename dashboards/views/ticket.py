@@ -265,6 +265,7 @@ def render() -> None:
         st.session_state[ASK] = asked
     number = st.text_input(tr("ticketdesk.ticket.ask"), key=ASK).strip()
     if not number:
+        st.title(tr("ticketdesk.ticket.nav"))
         st.info(tr("ticketdesk.ticket.enter"))
         return
     if st.query_params.get("ticket") != number:
