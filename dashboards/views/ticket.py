@@ -32,7 +32,7 @@ from operational.services import lookup, tickets
 from operational.services.clock_views import ClockSummary
 from operational.services.ticket_desk import TicketView, TimelineLine, ticket_view
 
-ASK = "ticket_ask"
+ASK, ASKED = "ticket_ask", "ticket_asked"
 NOTE, RESULT, REWORK, HANDLER = "ticket_note", "ticket_result", "ticket_rework", "ticket_handler"
 
 
@@ -261,15 +261,17 @@ def render() -> None:
     user = require(Permission.VIEW_TICKETS)
     show_flash()
     asked = st.query_params.get("ticket")
-    if asked and ASK not in st.session_state:
+    if asked and asked != st.session_state.get(ASKED):  # a link (to-do list, intake) opened it
         st.session_state[ASK] = asked
+        st.session_state[ASKED] = asked
     number = st.text_input(tr("ticketdesk.ticket.ask"), key=ASK).strip()
     if not number:
         st.title(tr("ticketdesk.ticket.nav"))
         st.info(tr("ticketdesk.ticket.enter"))
         return
-    if st.query_params.get("ticket") != number:
+    if asked != number:  # typed: the address names it, so a reload or a shared link opens it
         st.query_params["ticket"] = number
+        st.session_state[ASKED] = number
     try:
         with unit_of_work(operational_engine()) as db:
             view = ticket_view(db, user, number)

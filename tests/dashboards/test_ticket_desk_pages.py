@@ -208,7 +208,9 @@ def test_the_ticket_page_takes_a_repair_through_its_steps_to_a_rework(
     assert rework.document_no in text(app)
 
 
-def test_another_offices_ticket_shows_nothing(dashboard: MakeDashboard) -> None:
+def test_a_link_opens_its_ticket_and_another_offices_shows_nothing(
+    dashboard: MakeDashboard,
+) -> None:
     dash = dashboard()
     with unit_of_work(dash.engine) as db:
         foreign = take_call(
@@ -216,10 +218,12 @@ def test_another_offices_ticket_shows_nothing(dashboard: MakeDashboard) -> None:
             system_principal("cli"),
             TicketForm("BJ001", "inquiry", "北京的咨询"),
         ).document_no
+    own = _repair(dash)
     dash.app.run()
     dash.log_in("manager")
-    app = open_ticket(dash, foreign)
-    assert "北京的咨询" not in text(app)
+    assert "电梯异响" in text(open_ticket(dash, own))
+    app = open_ticket(dash, foreign)  # the next link opens the next ticket, in the same session
+    assert "北京的咨询" not in text(app) and "电梯异响" not in text(app)
     assert app.warning and foreign in app.warning[0].value.replace("\\", "")
 
 
