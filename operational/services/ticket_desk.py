@@ -337,8 +337,11 @@ def take_call(
     now = now or utcnow()
     problems = Problems(FORM_FIELDS)
     office: Office | None = None
-    with problems.field("office"):
-        office = scoped_office(session, actor, Permission.RECORD_TICKETS, form.office_code)
+    if not form.office_code.strip():
+        problems.add("office", "ticketdesk.required", what=Term("ticketdesk.field.office"))
+    else:
+        with problems.field("office"):
+            office = scoped_office(session, actor, Permission.RECORD_TICKETS, form.office_code)
     house: House | None = None
     customer: Customer | None = None
     if office is not None and form.house_id is not None:

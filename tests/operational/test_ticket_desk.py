@@ -202,6 +202,9 @@ def test_the_intake_refuses_with_every_problem_and_writes_nothing(
             now=MONDAY,
         )
     assert [p.field for p in refused.value.problems] == ["office"]
+    with pytest.raises(FormRejected) as refused:  # no caller picked and no office chosen
+        take_call(session, agent, TicketForm("", "inquiry", "物业费"), now=MONDAY)
+    assert refused.value.messages("zh_CN") == ["管理处：请选择。"]
     with pytest.raises(FormRejected) as refused:  # an appointment before now
         take_call(
             session,
