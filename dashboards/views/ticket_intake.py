@@ -46,7 +46,8 @@ PROPOSED_FOR = "intake_proposed_for"
 CALLERS = "intake_callers"
 RECORDED = "intake_recorded"
 UNKNOWN = "unknown"
-CLEARED = (SUBJECT, DESCRIPTION, CALLER_NAME, CALLER_PHONE, DAY, TIME, CATEGORY, SEVERITY)
+TEXTS = (SUBJECT, DESCRIPTION, CALLER_NAME, CALLER_PHONE)
+CLEARED = (*TEXTS, PLACE, URGENCY, DAY, TIME, CATEGORY, SEVERITY)
 
 
 def caller_key(caller: Caller) -> str:
@@ -104,8 +105,9 @@ def _record(user: Principal) -> None:
         forms.refuse(FORM, refused)  # every problem listed, everything typed kept
         return
     forms.accept(FORM)
-    for key in CLEARED:
-        state.pop(key, None)
+    for key in CLEARED:  # set, not removed: the browser would send a removed value back
+        state[key] = "" if key in TEXTS else None
+    state[QUERY] = ""
     state.pop(PROPOSED_FOR, None)
     state[RECORDED] = number
     flash(tr("ticketdesk.intake.recorded", document_no=md(number)))

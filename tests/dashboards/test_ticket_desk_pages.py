@@ -89,6 +89,7 @@ def test_the_call_centre_finds_the_caller_by_phone_and_records_a_repair(
     assert number in text(app)  # "工单 … 已登记"
     assert any(number in link.proto.label.replace("\\", "") for link in app.get("page_link"))
     assert app.text_input(key="intake_subject").value == ""  # ready for the next call
+    assert app.text_input(key="intake_query").value == ""
 
 
 def test_the_intake_lists_every_problem_keeps_what_was_typed_and_writes_nothing(

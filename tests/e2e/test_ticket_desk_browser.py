@@ -40,6 +40,7 @@ def test_the_manager_takes_a_repair_call_on_a_phone(page: Page, screenshots: Pat
     found = re.search(r"BX-SH001-\d+", done.inner_text())
     assert found
     number = found.group()
+    expect(main.get_by_label("主题")).to_have_value("")  # cleared for the next call
     page.screenshot(path=str(screenshots / "ticket_intake_phone.png"), full_page=True)
     main.get_by_role("link", name=re.compile(f"打开工单 {number}")).click()
     expect(page.get_by_role("heading", name=f"客服工单 {number}")).to_be_visible()
