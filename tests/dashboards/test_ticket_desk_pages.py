@@ -248,6 +248,10 @@ def test_the_todo_list_shows_tickets_waiting_and_marks_night_service(
     assert "夜间服务" in labels[f"todo_open_{night}"]
     assert "夜间服务" not in labels[f"todo_open_{day}"]
     assert "接单" in labels[f"todo_open_{day}"]
+    app.button(key=f"todo_open_{night}").click().run()  # opens the ticket's page
+    assert not app.exception, app.exception
+    assert [t.value.replace("\\", "") for t in app.title] == [f"客服工单 {night}"]
+    assert app.button(key="ticket_step_pick_up")
 
 
 def test_the_customer_view_lists_the_tickets_of_the_customers_houses(
