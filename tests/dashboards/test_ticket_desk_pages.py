@@ -272,3 +272,27 @@ def test_the_customer_view_lists_the_tickets_of_the_customers_houses(
     app.text_input(key="cust_query").input(phone).run()
     assert not app.exception, app.exception
     assert number in text(app)
+
+
+def test_an_inquiry_is_opened_answered_and_closed_on_its_page(dashboard: MakeDashboard) -> None:
+    dash = dashboard()
+    with unit_of_work(dash.engine) as db:
+        number = take_call(
+            db, system_principal("cli"), TicketForm("SH001", "inquiry", "车位月租多少")
+        ).document_no
+    dash.app.run()
+    dash.log_in("manager")
+    app = open_ticket(dash, number)
+    app.button(key="ticket_step_open").click().run()
+    app.text_area(key="ticket_note").input("每月 300 元")
+    app.button(key="ticket_step_reply").click().run()
+    app.button(key="ticket_step_close").click().run()
+    assert not app.exception, app.exception
+    with unit_of_work(dash.engine) as db:
+        assert db.scalars(select(Ticket.state).where(Ticket.document_no == number)).one() == (
+            "closed"
+        )
+    steps = list(app.dataframe[1].value["操作"])
+    assert steps == ["登记", "打开", "答复", "关闭"]
+    assert "每月 300 元" in app.dataframe[1].value.to_csv()
+    assert "该工单目前没有等待您处理的步骤" in text(app)
