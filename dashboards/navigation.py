@@ -219,6 +219,23 @@ PAGES: tuple[PageSpec, ...] = (
         url_path="nonconformity",  # ?nc=<number> opens that nonconformity
         probes=(("nc", "nonconformity"),),
     ),
+    PageSpec(
+        "views/ticket_intake.py",
+        "ticketdesk.intake.nav",
+        ":material/support_agent:",
+        Permission.RECORD_TICKETS,
+        "property.nav_section",
+        url_path="ticket_intake",
+    ),
+    PageSpec(
+        "views/ticket.py",
+        "ticketdesk.ticket.nav",
+        ":material/confirmation_number:",
+        Permission.VIEW_TICKETS,
+        "property.nav_section",
+        url_path="ticket",  # ?ticket=<number> opens that ticket
+        probes=(("ticket", "ticket"),),
+    ),
 )
 
 

@@ -128,9 +128,11 @@ class Records:
     buildings: dict[str, str]  # office code → "office/building" node of the energy marts
     objects: dict[str, str]
     nonconformities: dict[str, str] = dataclasses.field(default_factory=dict)
+    tickets: dict[str, str] = dataclasses.field(default_factory=dict)  # a ticket number
 
     def record(self, kind: str, office: str) -> str:
         return {
+            "ticket": self.tickets.get(office, ""),
             "order": self.orders[office][-1],
             "plan": self.plans[office],
             "point": self.points[office],
@@ -140,9 +142,61 @@ class Records:
         }[kind]
 
 
+def _with_tickets(database: Path) -> None:
+    """A ticket at every office of the demo (a repair of its customer C00001's house), unless
+    the demo has tickets already: the ticket reads and the ticket page join the test."""
+    from operational.auth import system_principal
+    from operational.db import unit_of_work
+    from operational.models import Customer, Occupancy, Ticket
+    from operational.services.ticket_desk import TicketForm, take_call
+
+    engine = create_db_engine(f"sqlite:///{database}")
+    with unit_of_work(engine) as s:
+        have = {o for (o,) in s.execute(select(Ticket.office_id).distinct())}
+        for office in s.scalars(select(Office)):
+            if office.id in have:
+                continue
+            customer = s.scalars(
+                select(Customer).where(Customer.office_id == office.id, Customer.code == "C00001")
+            ).first()
+            house = (
+                s.scalars(
+                    select(Occupancy.house_id).where(Occupancy.customer_id == customer.id)
+                ).first()
+                if customer is not None
+                else None
+            )
+            take_call(
+                s,
+                system_principal("demo"),
+                TicketForm(
+                    office.code,
+                    "repair",
+                    f"{office.name} 水管漏水",
+                    house_id=house,
+                    customer_id=customer.id if customer is not None else None,
+                    place="in_home" if house is not None else "common_area",
+                    urgency="urgent",
+                ),
+                now=datetime(2026, 11, 20, 1, 30, tzinfo=UTC),
+            )
+    engine.dispose()
+
+
 @pytest.fixture(scope="module")
-def engine(demo_site: Site) -> Iterator[Engine]:
-    engine = create_db_engine(f"sqlite:///{demo_site.database}")
+def scope_database(demo_site: Site, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo, with a ticket at every office (:func:`_with_tickets`)."""
+    import shutil
+
+    database = tmp_path_factory.mktemp("scope_db") / "propcloud.db"
+    shutil.copyfile(demo_site.database, database)
+    _with_tickets(database)
+    return database
+
+
+@pytest.fixture(scope="module")
+def engine(scope_database: Path) -> Iterator[Engine]:
+    engine = create_db_engine(f"sqlite:///{scope_database}")
     yield engine
     engine.dispose()
 
@@ -160,6 +214,8 @@ def records(engine: Engine) -> Records:
             ):
                 found.setdefault(codes[office_id], value)
             return found
+
+        from operational.models import Ticket
 
         periodic = first(PeriodicOrder, PeriodicOrder.document_no)
         corrective = first(CorrectiveOrder, CorrectiveOrder.document_no)
@@ -194,6 +250,7 @@ def records(engine: Engine) -> Records:
             nonconformities=first(
                 operational.models.Nonconformity, operational.models.Nonconformity.document_no
             ),
+            tickets=first(Ticket, Ticket.document_no),
         )
 
 
@@ -267,9 +324,15 @@ def _arguments(spec: ReadSpec, records: Records, office: str | None) -> dict[str
     if office is None:
         return _extra(params, records, office)
     if "document_no" in params:
-        args["document_no"] = records.record(
-            "plan" if "plan" in spec.function.__name__ else "order", office
+        module = spec.function.__module__.rsplit(".", 1)[-1]
+        kind = (
+            "plan"
+            if "plan" in spec.function.__name__
+            else "ticket"
+            if module in ("tickets", "ticket_desk")
+            else "order"
         )
+        args["document_no"] = records.record(kind, office)
     if "office_code" in params:
         args["office_code"] = office
     if "point_code" in params:
@@ -486,13 +549,15 @@ def rendered(app: AppTest) -> str:
 
 
 @pytest.fixture(scope="module")
-def site_env(demo_site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def site_env(
+    demo_site: Site, scope_database: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
     """The app's settings, pointed at a copy of the demo (pages may write: a form, a login)."""
     import os
     import shutil
 
     database = tmp_path_factory.mktemp("scope") / "propcloud.db"
-    shutil.copyfile(demo_site.database, database)
+    shutil.copyfile(scope_database, database)
     saved = {k: os.environ.get(k) for k in ("PROPCLOUD_DATABASE_URL", "PROPCLOUD_WAREHOUSE_DIR")}
     os.environ["PROPCLOUD_DATABASE_URL"] = f"sqlite:///{database}"
     os.environ["PROPCLOUD_WAREHOUSE_DIR"] = str(demo_site.warehouse_dir)
