@@ -210,6 +210,15 @@ PAGES: tuple[PageSpec, ...] = (
         url_path="customers",  # ?office= preselects one of the user's offices
         probes=(("office", "office"),),
     ),
+    PageSpec(
+        "views/escalations.py",
+        "ticketboard.nav",
+        ":material/campaign:",
+        Permission.VIEW_ESCALATIONS,
+        ANALYTICS,
+        url_path="escalations",  # the control tower's links open /escalations?office=…&level=…
+        probes=(("office", "office"), ("city", "city")),
+    ),
 )
 
 

@@ -76,6 +76,7 @@ class Permission(enum.StrEnum):
     VIEW_TICKETS = "view_tickets"  # customer-service tickets and their timelines (工单)
     RECORD_TICKETS = "record_tickets"  # intake, dispatch and follow-up visits (呼叫中心, 客服)
     HANDLE_TICKETS = "handle_tickets"  # pick up and work a ticket dispatched to oneself
+    VIEW_ESCALATIONS = "view_escalations"  # the complaint escalation board (投诉升级看板)
 
 
 _ANALYTICS_READERS = {
@@ -193,6 +194,17 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
             Role.CS_ASSISTANT,
             Role.ENGINEERING_SUPERVISOR,
             Role.TECHNICIAN,
+        }
+    ),
+    # The complaint escalation board: headquarters and internal audit watch complaints climb
+    # to them (a city's audit manager his city's offices), the office manager his office's.
+    Permission.VIEW_ESCALATIONS: frozenset(
+        {
+            Role.GROUP_ADMIN,
+            Role.HQ_VIEWER,
+            Role.GROUP_AUDIT_MANAGER,
+            Role.CITY_AUDIT_MANAGER,
+            Role.OFFICE_MANAGER,
         }
     ),
 }

@@ -33,6 +33,7 @@ OPEN_COMPLAINTS_SCHEMA = pl.Schema(
         "age_hours": pl.Float64(),
         "age_bucket": pl.String(),
         "age_order": pl.Int32(),
+        "timezone": pl.String(),
     }
 )
 SUMMARY_SCHEMA = pl.Schema(

@@ -4,7 +4,7 @@
 -- $limit rows from row $offset.
 select c.ticket_no, c.office_code, o.office_name, c.city_code, o.city_name, c.severity, c.state,
     c.night_service, c.received_at, c.received_month, c.escalation_level, c.holder_role,
-    c.escalated_at, c.age_hours, c.age_bucket, c.age_order
+    c.escalated_at, c.age_hours, c.age_bucket, c.age_order, o.timezone
 from marts.open_complaints as c
 left join marts.dim_office as o on o.office_code = c.office_code
 where in_scope(c.office_code)
