@@ -359,6 +359,13 @@ def board(
         placeholder=tr("finish.table.missing"),
     )
     st.caption(tr("ticketboard.drill_hint"))
+    numbers = rows["ticket_no"].to_list()
+    pick_box, open_box = st.columns([3, 1], vertical_alignment="bottom")
+    picked = pick_box.selectbox(tr("ticketboard.pick"), numbers, key="esc_pick")
+    if picked:
+        open_box.link_button(
+            tr("ticketboard.timeline"), ticket_link(str(picked)), icon=":material/timeline:"
+        )
     excel_download(
         lambda: complaints_table(reader.open_complaints(**chosen, limit=total), links=False),
         tr("ticketboard.file"),

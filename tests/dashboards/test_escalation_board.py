@@ -200,6 +200,10 @@ def test_each_complaint_links_to_its_timeline_and_the_address_filters(
         "ticket_no"
     ]
     assert link == f"/ticket?ticket={number}"
+    # and the chosen complaint's timeline, as a button (a phone's thumb misses table links)
+    assert app.selectbox(key="esc_pick").value == number
+    [button] = app.get("link_button")
+    assert button.proto.url == f"/ticket?ticket={number}"
 
 
 def test_the_export_holds_every_filtered_complaint(

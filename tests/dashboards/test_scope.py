@@ -135,6 +135,7 @@ class Records:
             "point": self.points[office],
             "object": self.objects[office],
             "office": office,
+            "city": self.cities[office],
         }[kind]
 
 
