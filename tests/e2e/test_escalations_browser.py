@@ -75,9 +75,11 @@ def test_the_city_auditor_works_the_board(board_page: Page, screenshots: Path) -
     # the control tower's link: level 2 of the city's offices, by address
     page.goto("/escalations?level=2")
     expect(main.get_by_role("heading", name="投诉升级看板")).to_be_visible()
-    expect(page.get_by_test_id("stSelectbox").filter(has_text="级别")).to_contain_text(
-        "2 级（集团内审）"
-    )
+    expect(page.get_by_role("combobox", name="级别")).to_be_visible()
+    expect(page.get_by_text("2 级（集团内审）").first).to_be_visible()
+    expect(
+        page.get_by_test_id("stMetric").filter(has_text="未结投诉").get_by_test_id("stMetricValue")
+    ).to_have_text("1")  # the level-2 complaint only
     expect(main.get_by_test_id("stDataFrame").first).to_be_visible()
     timeline = main.get_by_role("link", name="查看处理时间线")
     expect(timeline).to_have_attribute("href", re.compile(r"/ticket\?ticket=TS-SH001-\d+$"))
