@@ -287,3 +287,46 @@ def test_the_tower_shows_owner_service_figures_with_links_to_the_board(
     links = {(link.proto.label, link.proto.query_string) for link in app.get("page_link")}
     assert ("本城市公司的投诉升级看板", "city=SH") in links
     assert ("2 级投诉", "office=SH001&level=2") in links
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "open_complaints",
+        "open_complaints_summary",
+        "escalation_trend",
+        "escalation_months",
+        "ticket_compliance",
+        "ticket_months",
+    ],
+)
+@pytest.mark.parametrize(
+    ("scope", "cities"),
+    [({"SH001"}, {"SH"}), ({"SH001", "SH002"}, {"SH"}), ({"BJ001", "BJ002"}, {"BJ"})],
+)
+def test_every_read_keeps_to_its_scope_on_a_site_with_tickets(
+    ticket_site: Site, method: str, scope: set[str], cities: set[str]
+) -> None:
+    """The role × scope test's warehouse has no tickets; here every read of the reader, asked
+    about each office, finds only offices in its scope (and something in it)."""
+    bound = reader(ticket_site, scope)
+    read = getattr(bound, method)
+    outside = {"SH001", "SH002", "BJ001", "BJ002"} - scope
+    found_any = False
+    for office in ("SH001", "SH002", "BJ001", "BJ002", None):
+        if "office_code" in read.__code__.co_varnames and office is not None:
+            result = read(office_code=office)
+        elif office is None:
+            result = read()
+        else:
+            continue
+        if isinstance(result, pl.DataFrame):
+            text = result.write_csv()
+            found_any = found_any or not result.is_empty()
+            if "city_code" in result.columns:
+                assert set(result["city_code"].drop_nulls()) <= cities
+        else:
+            found_any = found_any or bool(result)
+            text = str(result)
+        assert not [o for o in outside if o in text], (method, scope, office)
+    assert found_any, (method, scope)
