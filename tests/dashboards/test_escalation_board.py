@@ -248,6 +248,22 @@ def rendered_menu(app: AppTest) -> str:
     return str(app.get("navigation")[0].proto) if app.get("navigation") else ""
 
 
+def test_the_board_speaks_english(dashboard: MakeDashboard, ticket_site: Site) -> None:
+    app = open_board(dashboard, ticket_site, "manager")
+    app.radio(key="language_switch").set_value("en").run()
+    assert not app.exception
+    assert app.title[0].value == "Complaint escalation board"
+    assert {m.label: m.value for m in app.metric}["Level 2 (group audit)"] == "1"
+    table = complaints_en(app)
+    assert sorted(table["Held by"]) == ["Group internal-audit manager", "Office manager"]
+    assert sorted(table["Age"]) == ["5–10 days", "Under 1 day"]
+
+
+def complaints_en(app: AppTest) -> pl.DataFrame:
+    [table] = [t.value for t in app.dataframe if "Ticket" in t.value.columns]
+    return pl.from_pandas(table)
+
+
 # ---------------------------------------------------------------- SLA page and control tower
 
 
