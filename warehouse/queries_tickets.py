@@ -72,6 +72,18 @@ TICKET_COMPLIANCE_SCHEMA = pl.Schema(
         "compliance_pct": pl.Float64(),
     }
 )
+CELLS_SCHEMA = pl.Schema(
+    {
+        "clock": pl.String(),
+        "month": pl.Date(),
+        "night_service": pl.Boolean(),
+        "total": pl.Int64(),
+        "met": pl.Int64(),
+        "breached": pl.Int64(),
+        "pending": pl.Int64(),
+        "compliance_pct": pl.Float64(),
+    }
+)
 MONTHS_SCHEMA = pl.Schema({"month": pl.Date()})
 
 AGE_BUCKETS = ("under_1d", "d1_2", "d2_3", "d3_5", "d5_10", "over_10d")
@@ -193,3 +205,23 @@ class TicketReader(WarehouseReader):
             "last_month": last_month or LAST_MONTH,
         }
         return self.frame("ticket_compliance", params, TICKET_COMPLIANCE_SCHEMA)
+
+    def ticket_compliance_cells(
+        self,
+        *,
+        office_code: str | None = None,
+        ticket_type: str | None = None,
+        clock: str | None = None,
+        first_month: date | None = None,
+        last_month: date | None = None,
+    ) -> pl.DataFrame:
+        """The same clocks summed over the offices in scope (of one office if given) per clock,
+        month and day or night service: a few rows whatever the number of offices."""
+        params: dict[str, ParamValue] = {
+            "office_code": office_code or "",
+            "type": ticket_type or "",
+            "clock": clock or "",
+            "first_month": first_month or FIRST_MONTH,
+            "last_month": last_month or LAST_MONTH,
+        }
+        return self.frame("ticket_compliance_cells", params, CELLS_SCHEMA)

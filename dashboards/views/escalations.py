@@ -42,6 +42,8 @@ LINKED = "esc_linked"
 ALL = ""
 MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 PAGE_SIZE = 50
+TREND_OFFICES = 10
+"""Offices drawn in the trend by office at most: those with the most escalations in view."""
 DEFAULT_ZONE = "Asia/Shanghai"
 
 
@@ -302,10 +304,20 @@ def trend(reader: TicketReader, city: str | None, office: str | None, level: int
     by_office = fired.with_columns(
         (pl.col("office_code") + " " + pl.col("office_name").fill_null("")).alias("series")
     )
+    title = tr("ticketboard.trend_offices")
+    if by_office["office_code"].n_unique() > TREND_OFFICES:  # lines a reader can tell apart
+        most = (
+            by_office.group_by("office_code")
+            .agg(pl.col("escalations").sum())
+            .sort(["escalations", "office_code"], descending=[True, False])
+            .head(TREND_OFFICES)["office_code"]
+        )
+        by_office = by_office.filter(pl.col("office_code").is_in(most.to_list()))
+        title = tr("ticketboard.trend_offices_top", count=TREND_OFFICES)
     st.plotly_chart(
         charts.monthly_counts(
             by_office,
-            title=tr("ticketboard.trend_offices"),
+            title=title,
             y_label=tr("ticketboard.col.escalations"),
         ),
         config={"displayModeBar": False},

@@ -497,13 +497,14 @@ def ticket_clocks(reader: TicketReader) -> None:
     )
     if first > last:
         first, last = last, first
-    found = reader.ticket_compliance(
-        office_code=office or None,
-        ticket_type=ticket_type or None,
-        clock=clock or None,
-        first_month=first,
-        last_month=last,
-    )
+    chosen: dict[str, Any] = {
+        "office_code": office or None,
+        "ticket_type": ticket_type or None,
+        "clock": clock or None,
+        "first_month": first,
+        "last_month": last,
+    }
+    found = reader.ticket_compliance_cells(**chosen)
     if found.is_empty():
         st.info(tr("maint_ui.sla.no_data_filtered"))
         return
@@ -517,22 +518,14 @@ def ticket_clocks(reader: TicketReader) -> None:
             border=True,
         )
     pending_box.metric(tr("sla.pending"), int(found["pending"].sum()), border=True)
-    cells = (
-        found.group_by("clock", "night_service", "month")
-        .agg(pl.col("met").sum(), pl.col("breached").sum(), pl.col("pending").sum())
-        .with_columns(
-            pl.when(pl.col("met") + pl.col("breached") > 0)
-            .then(100.0 * pl.col("met") / (pl.col("met") + pl.col("breached")))
-            .alias("compliance_pct"),
-            pl.struct("clock", "night_service")
-            .map_elements(clock_row, return_dtype=pl.String)
-            .alias("row"),
-            pl.col("clock")
-            .replace_strict({c: i for i, c in enumerate(TICKET_CLOCKS)}, return_dtype=pl.Int64)
-            .alias("_order"),
-        )
-        .sort("_order", "night_service", "month")
-    )
+    cells = found.with_columns(
+        pl.struct("clock", "night_service")
+        .map_elements(clock_row, return_dtype=pl.String)
+        .alias("row"),
+        pl.col("clock")
+        .replace_strict({c: i for i, c in enumerate(TICKET_CLOCKS)}, return_dtype=pl.Int64)
+        .alias("_order"),
+    ).sort("_order", "night_service", "month")
     heatmap(
         cells,
         title=tr("ticketboard.sla.chart"),
@@ -540,9 +533,16 @@ def ticket_clocks(reader: TicketReader) -> None:
         key="sla_ticket_heatmap",
     )
     with st.expander(tr("ticketboard.sla.table")):
-        table = ticket_table(found)
-        st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
-        excel_download(table, tr("ticketboard.sla.table"), key="sla_ticket_excel")
+        if office:  # one office's rows on screen; every office's only in the export
+            table = ticket_table(reader.ticket_compliance(**chosen))
+            st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
+        else:
+            st.caption(tr("ticketboard.sla.table_hint"))
+        excel_download(
+            lambda: ticket_table(reader.ticket_compliance(**chosen)),
+            tr("ticketboard.sla.table"),
+            key="sla_ticket_excel",
+        )
 
 
 render()

@@ -129,6 +129,14 @@ def test_ticket_clocks_by_day_and_night(ticket_site: Site) -> None:
     assert repair.select("type", "night_service", "met", "breached").rows() == [
         ("repair", True, 1, 0)  # resolved in 10 hours of its 72
     ]
+    # the SLA page's cells: the same clocks summed over the offices per clock, month, shift
+    cells = reader(ticket_site).ticket_compliance_cells()
+    summed = (
+        clocks.group_by("clock", "month", "night_service")
+        .agg(pl.col("total", "met", "breached", "pending").sum())
+        .sort("clock", "month", "night_service")
+    )
+    assert cells.select(summed.columns).rows() == summed.rows()
     sh001 = reader(ticket_site).ticket_compliance(office_code="SH001", clock="resolution")
     assert sh001.select("met", "breached", "pending").sum().rows() == [(0, 1, 1)]
 
@@ -313,6 +321,7 @@ def test_the_tower_shows_owner_service_figures_with_links_to_the_board(
         "escalation_trend",
         "escalation_months",
         "ticket_compliance",
+        "ticket_compliance_cells",
         "ticket_months",
     ],
 )

@@ -5,11 +5,8 @@ select distinct month from (
     from marts.open_complaints
     where in_scope(office_code)
     union
-    select cast(date_trunc(
-        'month', timezone(coalesce(o.timezone, 'Asia/Shanghai'), timezone('UTC', e.escalated_at))
-    ) as date)
-    from marts.complaint_escalations as e
-    left join marts.dim_office as o on o.office_code = e.office_code
-    where in_scope(e.office_code)
+    select month
+    from marts.escalation_monthly
+    where in_scope(office_code)
 )
 order by month
