@@ -31,7 +31,15 @@ from dashboards import navigation
 from dashboards.text import md, plot
 from operational.auth import Grant, Principal
 from operational.db import create_db_engine
-from operational.models import CorrectiveOrder, MaintObject, MeterPoint, Office, Role, ScopeLevel
+from operational.models import (
+    CityCompany,
+    CorrectiveOrder,
+    MaintObject,
+    MeterPoint,
+    Office,
+    Role,
+    ScopeLevel,
+)
 from operational.models import User as UserRow
 from pipelines.run import run_pipeline
 
@@ -125,6 +133,9 @@ def real_records(hostile_site: Site) -> dict[str, str]:
                 select(MaintObject.code)
                 .where(MaintObject.office_id == office.id)
                 .order_by(MaintObject.code)
+            ).first(),
+            "city": s.scalars(
+                select(CityCompany.code).where(CityCompany.id == office.city_id)
             ).first(),
         }
     engine.dispose()
