@@ -236,6 +236,15 @@ PAGES: tuple[PageSpec, ...] = (
         url_path="ticket",  # ?ticket=<number> opens that ticket
         probes=(("ticket", "ticket"),),
     ),
+    PageSpec(
+        "views/escalations.py",
+        "ticketboard.nav",
+        ":material/campaign:",
+        Permission.VIEW_ESCALATIONS,
+        ANALYTICS,
+        url_path="escalations",  # the control tower's links open /escalations?office=…&level=…
+        probes=(("office", "office"), ("city", "city")),
+    ),
 )
 
 

@@ -80,6 +80,7 @@ class Permission(enum.StrEnum):
     OPEN_NONCONFORMITIES = "open_nonconformities"  # open one (notice, handling, corrective)
     HANDLE_NONCONFORMITIES = "handle_nonconformities"  # act on one assigned to oneself
     VERIFY_NONCONFORMITIES = "verify_nonconformities"  # verify (or reassign) one opened oneself
+    VIEW_ESCALATIONS = "view_escalations"  # the complaint escalation board (投诉升级看板)
 
 
 _ANALYTICS_READERS = {
@@ -197,6 +198,17 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
             Role.CS_ASSISTANT,
             Role.ENGINEERING_SUPERVISOR,
             Role.TECHNICIAN,
+        }
+    ),
+    # The complaint escalation board: headquarters and internal audit watch complaints climb
+    # to them (a city's audit manager his city's offices), the office manager his office's.
+    Permission.VIEW_ESCALATIONS: frozenset(
+        {
+            Role.GROUP_ADMIN,
+            Role.HQ_VIEWER,
+            Role.GROUP_AUDIT_MANAGER,
+            Role.CITY_AUDIT_MANAGER,
+            Role.OFFICE_MANAGER,
         }
     ),
 }

@@ -32,6 +32,7 @@ from dashboards.text import md, plot
 from operational.auth import Grant, Principal
 from operational.db import create_db_engine
 from operational.models import (
+    CityCompany,
     CorrectiveOrder,
     MaintObject,
     MeterPoint,
@@ -166,6 +167,9 @@ def real_records(hostile_site: Site) -> dict[str, str]:
             ).first(),
             "ticket": s.scalars(
                 select(Ticket.document_no).where(Ticket.office_id == office.id).order_by(Ticket.id)
+            ).first(),
+            "city": s.scalars(
+                select(CityCompany.code).where(CityCompany.id == office.city_id)
             ).first(),
         }
     engine.dispose()

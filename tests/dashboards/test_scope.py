@@ -139,6 +139,7 @@ class Records:
             "object": self.objects[office],
             "office": office,
             "nonconformity": self.nonconformities.get(office, ""),
+            "city": self.cities[office],
         }[kind]
 
 
