@@ -18,6 +18,17 @@ from operational.models.energy import (
     ReadingSource,
 )
 from operational.models.faults import Fault
+from operational.models.inspections import (
+    InspectionCheckpoint,
+    InspectionItem,
+    InspectionKind,
+    InspectionOrder,
+    InspectionPhoto,
+    InspectionPlan,
+    InspectionScore,
+    ProfessionalInspectionPlan,
+    QualityInspectionPlan,
+)
 from operational.models.objects import (
     AttributeKind,
     ChecklistItem,
@@ -103,6 +114,13 @@ __all__ = [
     "Group",
     "House",
     "InquiryTicket",
+    "InspectionCheckpoint",
+    "InspectionItem",
+    "InspectionKind",
+    "InspectionOrder",
+    "InspectionPhoto",
+    "InspectionPlan",
+    "InspectionScore",
     "LoginFailure",
     "MaintObject",
     "Meter",
@@ -122,7 +140,9 @@ __all__ = [
     "PeriodicOrder",
     "PeriodicPlan",
     "Pet",
+    "ProfessionalInspectionPlan",
     "PropBuilding",
+    "QualityInspectionPlan",
     "Reading",
     "ReadingFlag",
     "ReadingSource",
