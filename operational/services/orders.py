@@ -394,9 +394,16 @@ def verify_corrective(
 
 
 def set_deadline(
-    session: Session, actor: Principal, office_code: str, discipline: Discipline, hours: int
+    session: Session,
+    actor: Principal,
+    office_code: str,
+    discipline: Discipline,
+    hours: int,
+    *,
+    document_type: str = "corrective_order",
 ) -> None:
-    """An office's completion target for corrective orders of one discipline, in calendar hours."""
+    """An office's completion target for corrective orders (or another ``document_type`` with
+    a completion clock: ``inspection``) of one discipline, in calendar hours."""
     if hours <= 0:
         raise DomainError("orders.bad_deadline")
     entry.check_integer(hours, "hours", high=entry.INT32_MAX // 60)
@@ -406,6 +413,7 @@ def set_deadline(
         office_code,
         discipline,
         ClockTarget(hours, ClockUnit.CALENDAR_HOURS, "24x7"),
+        document_type=document_type,
     )
 
 
@@ -415,11 +423,16 @@ def set_target(
     office_code: str,
     discipline: Discipline,
     target: ClockTarget,
+    *,
+    document_type: str = "corrective_order",
 ) -> None:
     """An office's completion target for corrective orders of one discipline: calendar hours or
     minutes round the clock, or business minutes of the office's working calendar (e.g. 480
     business minutes, ``ClockTarget(480, BUSINESS_MINUTES, "office")``). Clocks already started
-    keep their deadlines."""
+    keep their deadlines. ``document_type``: another document type with a completion clock
+    (``inspection``: inspection orders, docs/inspections.md)."""
+    if (document_type, COMPLETION) not in DEFAULT_TARGETS:
+        raise ValueError(f"{document_type} has no completion clock")
     office = office_by_code(session, office_code)
     if not actor.can(Permission.MANAGE_DEADLINES, office.code):
         raise PermissionDenied("auth.not_allowed")
@@ -427,7 +440,7 @@ def set_target(
     row = session.scalars(
         select(ClockPolicy).where(
             ClockPolicy.office_id == office.id,
-            ClockPolicy.document_type == CORRECTIVE_ORDER.name,
+            ClockPolicy.document_type == document_type,
             ClockPolicy.clock == COMPLETION,
             ClockPolicy.discipline == discipline.value,
         )
@@ -436,7 +449,7 @@ def set_target(
     if row is None:
         row = ClockPolicy(
             office_id=office.id,
-            document_type=CORRECTIVE_ORDER.name,
+            document_type=document_type,
             clock=COMPLETION,
             discipline=discipline.value,
         )
@@ -449,7 +462,7 @@ def set_target(
         actor=actor.username,
         action="update" if before else "create",
         entity="workflow_clock_policy",
-        entity_key=f"{office.code}:{CORRECTIVE_ORDER.name}:{COMPLETION}:{discipline.value}",
+        entity_key=f"{office.code}:{document_type}:{COMPLETION}:{discipline.value}",
         office_id=office.id,
         before=before,
         after=_policy_snapshot(row),
@@ -458,7 +471,11 @@ def set_target(
 
 @scoped_read(Permission.MANAGE_DEADLINES)
 def corrective_targets(
-    session: Session, principal: Principal, office_code: str
+    session: Session,
+    principal: Principal,
+    office_code: str,
+    *,
+    document_type: str = "corrective_order",
 ) -> dict[Discipline, tuple[ClockTarget, bool]]:
     """Each discipline's completion target for corrective orders at the office, and whether it
     is the office's own (else the default). Only where ``principal`` may set targets (else
@@ -471,14 +488,14 @@ def corrective_targets(
     ).one_or_none()
     if office is None:
         raise NotFound("users.unknown_office", code=office_code)
-    default = DEFAULT_TARGETS[(CORRECTIVE_ORDER.name, COMPLETION)]
+    default = DEFAULT_TARGETS[(document_type, COMPLETION)]
     targets: dict[Discipline, tuple[ClockTarget, bool]] = dict.fromkeys(
         Discipline, (default, False)
     )
     for row in session.scalars(
         select(ClockPolicy).where(
             ClockPolicy.office_id == office.id,
-            ClockPolicy.document_type == CORRECTIVE_ORDER.name,
+            ClockPolicy.document_type == document_type,
             ClockPolicy.clock == COMPLETION,
         )
     ):

@@ -133,6 +133,7 @@ def test_default_targets_follow_domain_table() -> None:
         ("complaint_major", "escalated_resolution"): 120,
         ("periodic_order", "completion"): 72,
         ("corrective_order", "completion"): 72,
+        ("inspection", "completion"): 72,  # as corrective orders (docs/inspections.md)
     }
     assert DEFAULT_TARGETS["cs_task", "pickup"].minutes == 5
     assert PICKUP.unit is ClockUnit.BUSINESS_MINUTES
