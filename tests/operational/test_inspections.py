@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from test_workflow_support import T0, World, build_world
 
 from operational.auth import load_principal
 from operational.errors import DomainError, FormRejected, NotFound, PermissionDenied
@@ -34,6 +33,7 @@ from operational.services import inspections as insp
 from operational.services import orders
 from operational.services.inspections import Checkpoint, Item
 from operational.workflow import engine
+from tests.operational.test_workflow_support import T0, World, build_world
 
 ROUTE = (Checkpoint("CP-1", object_code="EL-1"), Checkpoint("CP-2", area="Lobby, building 15"))
 ITEMS = (
