@@ -1181,26 +1181,30 @@ def inspection_order_view(session: Session, principal: Principal, document_no: s
 
 
 @scoped_read(Permission.VIEW_INSPECTIONS)
-def inspection_photo(
-    session: Session, principal: Principal, document_no: str, score_id: int
-) -> tuple[bytes, str] | None:
-    """The photo of one item of an order in scope (bytes and type), None without one."""
+def inspection_photos(
+    session: Session, principal: Principal, document_no: str
+) -> dict[int, tuple[bytes, str]]:
+    """The photos of an order in scope: by score id, the bytes and the image type."""
     order = get_inspection_order(session, principal, document_no)
-    row = session.execute(
-        select(InspectionPhoto.data, InspectionPhoto.content_type)
-        .join(InspectionScore, InspectionScore.id == InspectionPhoto.score_id)
-        .where(InspectionScore.order_id == order.id, InspectionScore.id == score_id)
-    ).one_or_none()
-    return (bytes(row[0]), str(row[1])) if row is not None else None
+    return {
+        score_id: (bytes(data), str(content_type))
+        for score_id, data, content_type in session.execute(
+            select(InspectionPhoto.score_id, InspectionPhoto.data, InspectionPhoto.content_type)
+            .join(InspectionScore, InspectionScore.id == InspectionPhoto.score_id)
+            .where(InspectionScore.order_id == order.id)
+        )
+    }
 
 
 @scoped_read(Permission.VIEW_INSPECTIONS)
-def order_for_checkpoint(
-    session: Session, principal: Principal, plan_no: str, checkpoint: str
+def order_for_plan(
+    session: Session, principal: Principal, document_no: str, checkpoint: str = ""
 ) -> str:
-    """The order a checkpoint's label opens: the plan's oldest order not yet submitted that
-    ``principal`` walks (issued or in progress), else its latest order. NotFound for a plan
-    outside scope, an unknown checkpoint, or a plan with no order yet."""
+    """The order a checkpoint's label (plan ``document_no``, ``checkpoint``) opens: the plan's
+    oldest order not yet submitted that ``principal`` walks (issued or in progress), else its
+    latest order. NotFound for a plan outside scope, a checkpoint the plan does not have, or a
+    plan with no order yet."""
+    plan_no = document_no
     plan = get_inspection_plan(session, principal, plan_no)
     known = session.scalar(
         select(func.count())
@@ -1209,7 +1213,7 @@ def order_for_checkpoint(
             InspectionCheckpoint.plan_id == plan.id, InspectionCheckpoint.code == checkpoint.strip()
         )
     )
-    if not known:
+    if checkpoint.strip() and not known:
         raise NotFound("inspections.unknown_checkpoint", code=checkpoint, document_no=plan_no)
     open_no = session.scalar(
         select(InspectionOrder.document_no)

@@ -351,13 +351,12 @@ def test_a_photo_is_kept_with_its_item_and_replaced_by_a_new_one(session: Sessio
     assert too_big.value.key == "inspections.photo_size"
     insp.attach_photo(s, world["eng"], order, row.id, data=b"first", content_type="image/jpeg")
     insp.attach_photo(s, world["eng"], order, row.id, data=b"second", content_type="image/png")
-    assert insp.inspection_photo(s, world["mgr"], order.document_no, row.id) == (
-        b"second",
-        "image/png",
-    )
+    assert insp.inspection_photos(s, world["mgr"], order.document_no) == {
+        row.id: (b"second", "image/png")
+    }
     assert insp.inspection_order_view(s, world["eng"], order.document_no).scores[2].has_photo
     with pytest.raises(NotFound):
-        insp.inspection_photo(s, world["mgr2"], order.document_no, row.id)
+        insp.inspection_photos(s, world["mgr2"], order.document_no)
 
 
 def test_a_nonconformity_against_a_contract_takes_points_from_its_standard(
@@ -434,10 +433,10 @@ def test_a_checkpoint_label_opens_the_inspectors_open_order(session: Session) ->
     s = world.session
     plan = _approved(world, end=date(2026, 3, 9))
     first, second = insp.generate_inspection_orders(s, None, date(2026, 3, 31), at=T0)
-    assert insp.order_for_checkpoint(s, world["eng"], plan.document_no, "CP-2") == first.document_no
+    assert insp.order_for_plan(s, world["eng"], plan.document_no, "CP-2") == first.document_no
     with pytest.raises(NotFound):
-        insp.order_for_checkpoint(s, world["eng"], plan.document_no, "CP-9")
+        insp.order_for_plan(s, world["eng"], plan.document_no, "CP-9")
     with pytest.raises(NotFound):
-        insp.order_for_checkpoint(s, world["mgr2"], plan.document_no, "CP-2")
+        insp.order_for_plan(s, world["mgr2"], plan.document_no, "CP-2")
     todo = [i.document_no for i in orders.todo_list(s, world["eng"])]
     assert todo[:2] == [first.document_no, second.document_no]
