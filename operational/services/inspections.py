@@ -1271,3 +1271,42 @@ def inspection_orders(
         OrderLine(o.document_no, o.kind, code, o.discipline, o.scheduled_for, o.state)
         for o, code in session.execute(query)
     ]
+
+
+def checkpoint_url(base_url: str, plan_no: str, checkpoint: str) -> str:
+    """What a checkpoint's QR label opens: the inspection page at that checkpoint's step."""
+    from urllib.parse import urlencode
+
+    query = urlencode({"plan": plan_no, "checkpoint": checkpoint})
+    return f"{base_url.rstrip('/')}/inspection?{query}"
+
+
+def checkpoint_labels_pdf(
+    session: Session, principal: Principal, document_no: str, base_url: str, language: str
+) -> bytes:
+    """The A4 QR label sheet of a plan's route, one label per checkpoint, for a principal who
+    reads the plan's office's inspections (else NotFound)."""
+    from operational.i18n import t
+    from operational.labels import Label, label_sheet_pdf
+
+    plan = get_inspection_plan(session, principal, document_no)
+    office = session.get_one(Office, plan.office_id)
+    labels = [
+        Label(
+            code=c.code,
+            title=c.object_name or c.area or c.code,
+            subtitle=" / ".join(x for x in (c.object_code, plan.name) if x),
+            url=checkpoint_url(base_url, plan.document_no, c.code),
+        )
+        for c in _route_of(session, plan.id)
+    ]
+    return label_sheet_pdf(
+        labels,
+        heading=t(
+            "inspections.labels.title",
+            language,
+            plan=f"{plan.document_no} {plan.name}",
+            office=office.code,
+        ),
+        hint=t("inspections.labels.scan_hint", language),
+    )
