@@ -44,8 +44,9 @@ def _start(user: Principal, number: str, version: int) -> None:
     flash(tr("insp_ui.started", document_no=number))
 
 
-def _score(user: Principal, number: str, score_id: int, form: str) -> None:
+def _score(user: Principal, number: str, score_id: int, form: str, checkpoint: str) -> None:
     state = st.session_state
+    state[STEP] = checkpoint
     value = state.get(f"{form}_score")
     try:
         with unit_of_work(operational_engine()) as db:
@@ -192,7 +193,7 @@ def item_block(
             tr("insp_ui.save_score"),
             width="stretch",
             on_click=_score,
-            args=(user, view.document_no, item.id, form),
+            args=(user, view.document_no, item.id, form, item.checkpoint),
             key=f"{form}_save",
         )
     with st.popover(tr("insp_ui.photo"), icon=":material/photo_camera:", width="stretch"):
@@ -226,12 +227,14 @@ def route_section(user: Principal, view: insp.OrderView, opened: str | None) -> 
             if checkpoint.object_code
             else str(checkpoint.area or "")
         )
-        title = f"{checkpoint.position}. {checkpoint.code} · {where} · {done}/{len(items)}"
+        # A stable label and key: the step stays open while its items are scored.
         with st.expander(
-            md(title),
-            expanded=checkpoint.code == opened,
-            icon=":material/check_circle:" if done == len(items) else ":material/pin_drop:",
+            md(f"{checkpoint.position}. {checkpoint.code} · {where}"),
+            expanded=checkpoint.code in (opened, st.session_state.get(STEP)),
+            icon=":material/pin_drop:",
+            key=f"insp_cp_{view.document_no}_{checkpoint.code}",
         ):
+            st.caption(tr("insp_ui.progress", scored=done, total=len(items)))
             for item in items:
                 item_block(user, view, item, walking, photos.get(item.id))
 
