@@ -2,8 +2,8 @@
 inspection plan (two objects and the lobby area); an office's manager (the demo has one) walks a
 monthly quality inspection plan. Up to eight weeks of orders up to ``options.now``, each walked
 through the services (started, scored, a nonconformity opened for every failed item, submitted
-— some late), the newest left issued. Deterministic for the seed; skipped when the group has
-inspection plans already (docs/inspections.md).
+— some late), the newest professional one left issued. Deterministic for the seed; skipped when
+the group has inspection plans already (docs/inspections.md).
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def inspections_step(session: Session, options: DemoOptions, _rng: random.Random
                 QUALITY_ITEMS,
                 approved,
             )
-            _walk(session, plan, today, now, rng)
+            _walk(session, plan, today, now, rng, newest_open=False)
 
 
 def _plan(
@@ -156,9 +156,16 @@ def _plan(
 
 
 def _walk(
-    session: Session, plan: InspectionPlan, today: object, now: datetime, rng: random.Random
+    session: Session,
+    plan: InspectionPlan,
+    today: object,
+    now: datetime,
+    rng: random.Random,
+    *,
+    newest_open: bool = True,
 ) -> None:
-    """Issue the plan's orders up to today and walk all but the newest."""
+    """Issue the plan's orders up to today and walk them, all but the newest if
+    ``newest_open`` (the quality plan's manager is left nothing waiting)."""
     assert plan.approved_at is not None
     issued = insp.generate_inspection_orders(
         session,
@@ -166,10 +173,12 @@ def _walk(
         today,  # type: ignore[arg-type]
         at=plan.approved_at,
     )
-    for order in issued[:-1]:
+    for order in issued[:-1] if newest_open else issued:
         began = max(order.work_starts_at, plan.approved_at) + timedelta(hours=rng.randint(1, 6))
         done = began + timedelta(hours=rng.choice((1, 2, 3, 30, 90)))
-        if done > now:
+        if not newest_open:
+            began, done = min(began, now), min(done, now)
+        if done > now or began < plan.approved_at:
             continue
         _score(session, order, began, done, rng)
 
