@@ -158,7 +158,11 @@ def item_block(
     walking: bool,
     photo: tuple[bytes, str] | None,
 ) -> None:
-    mark = "⬜" if item.score is None else ("❌" if item.failed else "✅")
+    mark = (  # Material icons: they show on every phone, emoji fonts do not
+        ":material/radio_button_unchecked:"
+        if item.score is None
+        else (":red[:material/cancel:]" if item.failed else ":green[:material/check_circle:]")
+    )
     scored = "—" if item.score is None else str(item.score)
     st.markdown(
         f"{mark} **{md(item.name)}** — "
