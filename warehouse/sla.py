@@ -481,8 +481,7 @@ def _fill(sql: str, *, touched: bool = False, **parts: str) -> str:
             else ""
         )
     parts["inspection_filter"] = (
-        "where order_id in (select document_id from sla.touched"
-        " where document_type = 'inspection')"
+        "where order_id in (select document_id from sla.touched where document_type = 'inspection')"
         if touched
         else ""
     )
