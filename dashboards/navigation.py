@@ -229,6 +229,15 @@ PAGES: tuple[PageSpec, ...] = (
         url_path="inspection",  # ?order=IO-…; checkpoint labels open ?plan=IP-…&checkpoint=CP-1
         probes=(("order", "inspection_order"), ("plan", "inspection_plan")),
     ),
+    PageSpec(
+        "views/nonconformity.py",
+        "ncflows_ui.nav",
+        ":material/report:",
+        Permission.VIEW_ORDERS,  # everyone: the reads show each user what they may see
+        SUPPLIERS,
+        url_path="nonconformity",  # ?nc=<number> opens that nonconformity
+        probes=(("nc", "nonconformity"),),
+    ),
 )
 
 

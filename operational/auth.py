@@ -82,6 +82,10 @@ class Permission(enum.StrEnum):
     DRAFT_QUALITY_INSPECTIONS = "draft_quality_inspections"  # draft quality inspection plans
     APPROVE_QUALITY_INSPECTIONS = "approve_quality_inspections"  # approve or return them
     INSPECT = "inspect"  # walk an inspection order issued to oneself: score, submit
+    VIEW_NONCONFORMITIES = "view_nonconformities"  # an office's nonconformities (不合格单据)
+    OPEN_NONCONFORMITIES = "open_nonconformities"  # open one (notice, handling, corrective)
+    HANDLE_NONCONFORMITIES = "handle_nonconformities"  # act on one assigned to oneself
+    VERIFY_NONCONFORMITIES = "verify_nonconformities"  # verify (or reassign) one opened oneself
 
 
 _ANALYTICS_READERS = {
@@ -214,6 +218,18 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
         {Role.OFFICE_MANAGER, *_DISCIPLINE_SUPERVISORS, Role.CS_SUPERVISOR}
     ),
 }
+
+# Nonconformities (不合格): opened by whoever inspects — the discipline supervisors, the customer
+# service supervisor and the office manager (quality inspections) — who then verifies the
+# outcome; acted on by whoever it is assigned to: office staff or a supplier user (who sees the
+# nonconformities assigned to them, no others). docs/nonconformities.md.
+_NC_OPENERS = frozenset({Role.OFFICE_MANAGER, *_DISCIPLINE_SUPERVISORS, Role.CS_SUPERVISOR})
+ROLE_PERMISSIONS[Permission.VIEW_NONCONFORMITIES] = frozenset(
+    (_ANALYTICS_READERS | _OFFICE_STAFF) - {Role.SUPPLIER_USER}
+)
+ROLE_PERMISSIONS[Permission.OPEN_NONCONFORMITIES] = _NC_OPENERS
+ROLE_PERMISSIONS[Permission.HANDLE_NONCONFORMITIES] = frozenset(_OFFICE_STAFF)
+ROLE_PERMISSIONS[Permission.VERIFY_NONCONFORMITIES] = _NC_OPENERS
 
 
 IMPORT_PERMISSIONS: frozenset[Permission] = frozenset(

@@ -89,6 +89,7 @@ _CODE = (
             "stg_offices",
             "stg_tickets",
             "stg_inspection_orders",
+            "stg_supplier_nonconformities",
         )
     ),
 )
@@ -103,6 +104,7 @@ DEPENDS_ON = frozenset(
         "staging.stg_offices",
         "staging.stg_tickets",
         "staging.stg_inspection_orders",
+        "staging.stg_supplier_nonconformities",
         "raw.org_calendar_interval",
         "raw.org_calendar_day",
         "raw.org_calendar_day_interval",
@@ -482,6 +484,12 @@ def _fill(sql: str, *, touched: bool = False, **parts: str) -> str:
         )
     parts["inspection_filter"] = (
         "where order_id in (select document_id from sla.touched where document_type = 'inspection')"
+        if touched
+        else ""
+    )
+    parts["nonconformities_filter"] = (
+        "where nonconformity_id in (select document_id from sla.touched"
+        " where document_type like 'nonconformity_%')"
         if touched
         else ""
     )

@@ -12,7 +12,6 @@ nonconformity (:func:`open_item_nonconformity`). See ``docs/inspections.md``.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -32,7 +31,6 @@ from operational.errors import (
     Term,
 )
 from operational.models import (
-    DeductionStandard,
     Discipline,
     Frequency,
     InspectionCheckpoint,
@@ -44,16 +42,15 @@ from operational.models import (
     InspectionScore,
     MaintObject,
     Nonconformity,
-    NonconformityKind,
     Office,
     ProfessionalInspectionPlan,
     QualityInspectionPlan,
-    SupplierContract,
     User,
     WorkflowDocument,
     utcnow,
 )
 from operational.scope import office_code_clause, scoped_read
+from operational.services.nonconformities import open_nonconformity
 from operational.services.orders import office_by_code, person_for
 from operational.services.plans import occurrences
 from operational.workflow import engine
@@ -753,7 +750,9 @@ def open_item_nonconformity(
     at: datetime | None = None,
 ) -> Nonconformity:
     """Open a nonconformity for a failed item of an order in progress and link it to the item
-    (at most one per item). The nonconformity is of the order's office and discipline."""
+    (at most one per item): :func:`operational.services.nonconformities.open_nonconformity`,
+    of the order's office and discipline, assigned to the inspector (its rules: who may open
+    one, the contract and its breach points; every problem at once)."""
     _walking(session, actor, order)
     row = _score_row(session, order, score_id)
     if not failed(row):
@@ -829,107 +828,6 @@ def submit_inspection(
         apply=apply,
         at=moment,
     )
-
-
-# --- nonconformities (until operational/services/nonconformities.py is merged) --------------
-
-
-def open_nonconformity(
-    session: Session,
-    actor: Principal,
-    *,
-    office_code: str,
-    kind: str,
-    discipline: str,
-    description: str,
-    contract_no: str | None = None,
-    breach_points: int | None = None,
-    at: datetime | None = None,
-) -> Nonconformity:
-    """Open a nonconformity (不合格) at an office: a notice, a handling ticket or a
-    corrective-and-preventive ticket, optionally against a supplier contract of the same office
-    and discipline with breach points from that contract's deduction standard (required for a
-    corrective-and-preventive ticket naming a contract). Numbered ``NC-<office>-<id>``.
-
-    The signature of the nonconformity flows' own service, which replaces this one when it is
-    merged (docs/inspections.md)."""
-    office = office_by_code(session, office_code)
-    _require(actor, Permission.INSPECT, office, "open_nonconformity")
-    problems = Problems(order=("kind", "description", "contract", "breach_points"))
-    if kind not in {k.value for k in NonconformityKind}:
-        problems.add("kind", "inspections.nc_bad_kind", value=entry.short(kind))
-    if discipline not in {d.value for d in Discipline}:
-        problems.add("kind", "orders.discipline_required")
-    if not description.strip():
-        problems.add("description", "inspections.nc_description_required")
-    contract: SupplierContract | None = None
-    if contract_no:
-        contract = session.scalars(
-            select(SupplierContract).where(SupplierContract.contract_no == contract_no.strip())
-        ).one_or_none()
-        if contract is None or contract.office_id != office.id or contract.discipline != discipline:
-            problems.add(
-                "contract",
-                "inspections.nc_bad_contract",
-                contract_no=entry.short(contract_no),
-                office=office.code,
-                discipline=discipline,
-            )
-            contract = None
-    if breach_points is not None:
-        if contract is None:
-            if not problems.has("contract"):
-                problems.add("breach_points", "inspections.nc_points_need_contract")
-        else:
-            allowed = set(
-                session.scalars(
-                    select(DeductionStandard.points).where(
-                        DeductionStandard.contract_id == contract.id
-                    )
-                )
-            )
-            if breach_points not in allowed:
-                problems.add(
-                    "breach_points",
-                    "inspections.nc_points_not_in_standard",
-                    points=breach_points,
-                    allowed=", ".join(str(p) for p in sorted(allowed)) or "—",
-                )
-    elif contract is not None and kind == NonconformityKind.CORRECTIVE_PREVENTIVE.value:
-        problems.add("breach_points", "inspections.nc_points_required")
-    problems.raise_if_any()
-    moment = at or utcnow()
-    if at is not None:
-        entry.check_instant(at, utcnow(), "at")
-    nc = Nonconformity(
-        nc_no="tmp-" + uuid.uuid4().hex[:24],
-        office_id=office.id,
-        kind=kind,
-        discipline=discipline,
-        opened_at=moment,
-        contract_id=contract.id if contract is not None else None,
-        breach_points=breach_points,
-    )
-    session.add(nc)
-    session.flush()
-    nc.nc_no = f"NC-{office.code}-{nc.id:06d}"
-    audit.record(
-        session,
-        actor=actor.username,
-        action="create",
-        entity="supplier_nonconformity",
-        entity_key=nc.nc_no,
-        after={
-            "kind": kind,
-            "discipline": discipline,
-            "description": description.strip(),
-            "contract_no": contract.contract_no if contract is not None else None,
-            "breach_points": breach_points,
-        },
-        office_id=office.id,
-    )
-    session.flush()
-    return nc
 
 
 # --- reads -----------------------------------------------------------------------------------

@@ -402,8 +402,8 @@ def set_deadline(
     *,
     document_type: str = "corrective_order",
 ) -> None:
-    """An office's completion target for corrective orders (or another ``document_type`` with
-    a completion clock: ``inspection``) of one discipline, in calendar hours."""
+    """An office's completion target for corrective orders (or another of
+    :data:`TARGET_DOCUMENT_TYPES`: ``inspection``) of one discipline, in calendar hours."""
     if hours <= 0:
         raise DomainError("orders.bad_deadline")
     entry.check_integer(hours, "hours", high=entry.INT32_MAX // 60)
@@ -417,6 +417,18 @@ def set_deadline(
     )
 
 
+TARGET_DOCUMENT_TYPES = frozenset(
+    {
+        CORRECTIVE_ORDER.name,
+        "nonconformity_notice",
+        "nonconformity_handling",
+        "nonconformity_corrective",
+        "inspection",  # inspection orders (docs/inspections.md)
+    }
+)
+"""The document types whose ``completion`` target an office sets per discipline."""
+
+
 def set_target(
     session: Session,
     actor: Principal,
@@ -424,15 +436,15 @@ def set_target(
     discipline: Discipline,
     target: ClockTarget,
     *,
-    document_type: str = "corrective_order",
+    document_type: str = CORRECTIVE_ORDER.name,
 ) -> None:
-    """An office's completion target for corrective orders of one discipline: calendar hours or
-    minutes round the clock, or business minutes of the office's working calendar (e.g. 480
-    business minutes, ``ClockTarget(480, BUSINESS_MINUTES, "office")``). Clocks already started
-    keep their deadlines. ``document_type``: another document type with a completion clock
-    (``inspection``: inspection orders, docs/inspections.md)."""
-    if (document_type, COMPLETION) not in DEFAULT_TARGETS:
-        raise ValueError(f"{document_type} has no completion clock")
+    """An office's completion target for documents of ``document_type`` (default corrective
+    orders; also the three nonconformity types, :data:`TARGET_DOCUMENT_TYPES`) of one
+    discipline: calendar hours or minutes round the clock, or business minutes of the office's
+    working calendar (e.g. 480 business minutes, ``ClockTarget(480, BUSINESS_MINUTES,
+    "office")``). Clocks already started keep their deadlines."""
+    if document_type not in TARGET_DOCUMENT_TYPES:
+        raise ValueError(f"no office targets for {document_type}")
     office = office_by_code(session, office_code)
     if not actor.can(Permission.MANAGE_DEADLINES, office.code):
         raise PermissionDenied("auth.not_allowed")
@@ -475,11 +487,14 @@ def corrective_targets(
     principal: Principal,
     office_code: str,
     *,
-    document_type: str = "corrective_order",
+    document_type: str = CORRECTIVE_ORDER.name,
 ) -> dict[Discipline, tuple[ClockTarget, bool]]:
-    """Each discipline's completion target for corrective orders at the office, and whether it
-    is the office's own (else the default). Only where ``principal`` may set targets (else
-    :class:`NotFound`, as for a missing office)."""
+    """Each discipline's completion target for corrective orders (or another of
+    :data:`TARGET_DOCUMENT_TYPES`) at the office, and whether it is the office's own (else the
+    default). Only where ``principal`` may set targets (else :class:`NotFound`, as for a
+    missing office)."""
+    if document_type not in TARGET_DOCUMENT_TYPES:
+        raise ValueError(f"no office targets for {document_type}")
     office = session.scalars(
         select(Office).where(
             Office.code == office_code,

@@ -129,6 +129,7 @@ class Records:
     objects: dict[str, str]
     inspections: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
     """office code → an inspection plan's number and one of its orders' (docs/inspections.md)"""
+    nonconformities: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def record(self, kind: str, office: str) -> str:
         return {
@@ -139,6 +140,7 @@ class Records:
             "office": office,
             "inspection_plan": self.inspections[office][0],
             "inspection_order": self.inspections[office][1],
+            "nonconformity": self.nonconformities.get(office, ""),
         }[kind]
 
 
@@ -194,6 +196,9 @@ def records(engine: Engine) -> Records:
             buildings={c: f"{c}/{building_names[int(b)]}" for c, b in buildings.items()},
             objects=first(MaintObject, MaintObject.code),
             inspections=_inspections(s, codes),
+            nonconformities=first(
+                operational.models.Nonconformity, operational.models.Nonconformity.document_no
+            ),
         )
 
 
@@ -251,7 +256,7 @@ def leaked(value: Any, records: Records, allowed: frozenset[str] | None) -> list
 
 # ---------------------------------------------------------------- operational reads
 
-TARGETS = {"document_no", "office_code", "point_code", "code", "contract_no"}
+TARGETS = {"document_no", "office_code", "point_code", "code", "contract_no", "nc_no"}
 EXTRA_ARGUMENTS: dict[str, Any] = {
     "start": datetime(2026, 11, 20, 1, 30, tzinfo=UTC),
     "month": date(2026, 11, 1),
@@ -293,6 +298,8 @@ def _arguments(spec: ReadSpec, records: Records, office: str | None) -> dict[str
         args["code"] = records.objects[office]
     if "contract_no" in params:
         args["contract_no"] = f"HT-{office}-CL"  # the demo's cleaning contract of the office
+    if "nc_no" in params:
+        args["nc_no"] = records.nonconformities[office]
     return args | _extra(params, records, office)
 
 

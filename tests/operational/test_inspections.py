@@ -290,7 +290,8 @@ def test_a_failed_item_cannot_be_submitted_without_a_nonconformity(session: Sess
     nc = insp.open_item_nonconformity(
         s, world["eng"], order, floor.id, kind="notice", description="Wet floor at the entrance"
     )
-    assert (nc.nc_no, nc.kind, nc.discipline) == (f"NC-OF1-{nc.id:06d}", "notice", "engineering")
+    assert (nc.nc_no, nc.kind, nc.discipline) == (f"NCN-OF1-{nc.id:06d}", "notice", "engineering")
+    assert (nc.state, nc.assignee_id) == ("issued", world["eng"].user_id)
     assert floor.nonconformity_id == nc.id
     with pytest.raises(DomainError) as twice:
         insp.open_item_nonconformity(
@@ -399,10 +400,7 @@ def test_a_nonconformity_against_a_contract_takes_points_from_its_standard(
             contract_no="C-1",
             breach_points=3,
         )
-    assert [p.key for p in refused.value.problems] == [
-        "inspections.nc_description_required",
-        "inspections.nc_points_not_in_standard",
-    ]
+    assert [p.field for p in refused.value.problems] == ["description", "breach_points"]
     with pytest.raises(FormRejected) as no_points:
         insp.open_item_nonconformity(
             s,
@@ -413,7 +411,7 @@ def test_a_nonconformity_against_a_contract_takes_points_from_its_standard(
             description="Lift pit flooded",
             contract_no="C-1",
         )
-    assert no_points.value.key == "inspections.nc_points_required"
+    assert [p.field for p in no_points.value.problems] == ["breach_points"]
     nc = insp.open_item_nonconformity(
         s,
         world["eng"],
