@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from operational.auth import system_principal
 from operational.demo.energy import energy_step
 from operational.demo.faults import faults_step
+from operational.demo.inspections import inspections_step
 from operational.demo.orders import orders_step
 from operational.demo.property import property_step
 from operational.demo.suppliers import suppliers_step
@@ -240,6 +241,7 @@ STEPS: list[DemoStep] = [
     faults_step,
     suppliers_step,
     property_step,  # appended last: the steps before it draw what they always drew
+    inspections_step,  # draws from its own generator
 ]
 
 
