@@ -22,6 +22,7 @@ from operational.demo.faults import faults_step
 from operational.demo.orders import orders_step
 from operational.demo.property import property_step
 from operational.demo.suppliers import suppliers_step
+from operational.demo.tickets import tickets_step
 from operational.imports.org import ensure_group, import_org_rows
 from operational.imports.table import Row
 from operational.models import Office, Role, ScopeLevel, User
@@ -240,6 +241,7 @@ STEPS: list[DemoStep] = [
     faults_step,
     suppliers_step,
     property_step,  # appended last: the steps before it draw what they always drew
+    tickets_step,  # after the houses: callers are their occupants (draws of its own)
 ]
 
 
