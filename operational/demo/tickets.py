@@ -32,21 +32,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from operational.auth import Principal, hash_password, load_principal
 from operational.calendars import WorkCalendar, next_working_instant, working_intervals
+from operational.demo.staff import office_staff
 from operational.models import (
     ComplaintTicket,
     Notice,
     Office,
     RepairTicket,
     Role,
-    RoleGrant,
-    ScopeLevel,
     Ticket,
-    User,
 )
 from operational.models.property import Customer, House, Occupancy, PropBuilding
 from operational.progress import stage
@@ -168,49 +166,11 @@ def _demo_password() -> str:
 def _set_up_office(
     session: Session, office: Office, rng: random.Random, password_hash: str
 ) -> _Office:
-    prefix = office.code.lower()
-    known = {
-        u.username: u.id
-        for u in session.scalars(select(User).where(User.username.like(f"{prefix}.%")))
+    # The demo login "manager" manages the first office.
+    ids = office_staff(session, office, STAFF, rng, password_hash, {"mgr": "manager"})
+    staff = {
+        duty: (name, load_principal(session, user_id)) for duty, (user_id, name) in ids.items()
     }
-    manager = session.execute(
-        select(User.id)
-        .join(RoleGrant, RoleGrant.user_id == User.id)
-        .where(User.username == "manager", RoleGrant.office_id == office.id)
-    ).first()
-    staff: dict[str, tuple[str, Principal]] = {}
-    if manager is not None:  # the demo login manages the first office
-        staff["mgr"] = ("manager", load_principal(session, manager[0]))
-    for key, role in STAFF.items():
-        if key in staff:
-            continue
-        username = f"{prefix}.{key}"
-        user_id = known.get(username)
-        if user_id is None:
-            user_id = session.execute(
-                insert(User).returning(User.id),
-                [
-                    {
-                        "username": username,
-                        "display_name": _name(rng),
-                        "password_hash": password_hash,
-                        "is_active": True,
-                        "language": "zh_CN",
-                    }
-                ],
-            ).scalar_one()
-            session.execute(
-                insert(RoleGrant),
-                [
-                    {
-                        "user_id": user_id,
-                        "role": role.value,
-                        "scope_level": ScopeLevel.OFFICE.value,
-                        "office_id": office.id,
-                    }
-                ],
-            )
-        staff[key] = (username, load_principal(session, user_id))
     callers = [
         Caller(f"{building}-{unit}-{room}", name, phone)
         for building, unit, room, name, phone in session.execute(
@@ -235,12 +195,6 @@ def _set_up_office(
         callers,
         lateness,
     )
-
-
-def _name(rng: random.Random) -> str:
-    from operational.demo import person_name
-
-    return person_name(rng)
 
 
 def _arrivals(
@@ -459,7 +413,11 @@ def _complaint(
     place: _Office,
     ticket: ComplaintTicket,
     received: datetime,
+    *,
+    worked: bool = True,
 ) -> Steps:
+    """Dispatch to the office manager, pickup, then (``worked``) up to three rounds of
+    resolution and follow-up; not ``worked``: it stays unresolved."""
     agent = place.staff["agent"][1]
     username, manager = place.staff["mgr"]
     target = TARGET_HOURS[ticket.severity or "general"] * HOUR
@@ -475,7 +433,7 @@ def _complaint(
     yield at
     tickets.pick_up(session, manager, ticket, ticket.version, at=at)
     start, median = received, 0.3
-    for round_ in range(3):
+    for round_ in range(3 if worked else 0):
         share = _lognormal(rng, median * place.lateness, 0.7)
         at = max(at + 10 * MINUTE, start + target * share) + _jitter(rng)
         yield at
@@ -518,20 +476,13 @@ def _stuck_complaints(number: int, now: datetime) -> list[_Stuck]:
 
 
 def _stuck(session: Session, rng: random.Random, place: _Office, stuck: _Stuck) -> Steps:
-    agent = place.staff["agent"][1]
-    username, manager = place.staff["mgr"]
     caller = rng.choice(place.callers) if place.callers else None
-    received = stuck.received
-    yield received
+    yield stuck.received
     ticket = tickets.record_ticket(
         session,
-        agent,
+        place.staff["agent"][1],
         _intake(place, "complaint", rng.choice(COMPLAINTS), caller, severity=stuck.severity),
-        received_at=received,
+        received_at=stuck.received,
     )
-    at = received + timedelta(minutes=rng.uniform(1, 20))
-    yield at
-    tickets.dispatch(session, agent, ticket, username, ticket.version, at=at)
-    at = _pickup(rng, place, at)
-    yield at
-    tickets.pick_up(session, manager, ticket, ticket.version, at=at)
+    assert isinstance(ticket, ComplaintTicket)
+    yield from _complaint(session, rng, place, ticket, stuck.received, worked=False)
