@@ -34,7 +34,6 @@ lookup median < 50 ms, build ≤ 2× floor, refresh < 10 % of the build.
 from __future__ import annotations
 
 import os
-import platform
 import random
 import shutil
 import statistics
@@ -46,10 +45,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from sqlalchemy import Table, func, select
 
-from benchmarks.common import measure_floor, rate, run_build_child, summary_ms, time_model
+from benchmarks.common import (
+    machine,
+    measure_floor,
+    rate,
+    run_build_child,
+    summary_ms,
+    time_model,
+)
 from benchmarks.common import quiet as _quiet
 from benchmarks.common import rounded as _r
 from benchmarks.energy import DEFAULT_PG_ADMIN_URL, _database, _engine, _settle
@@ -97,13 +102,7 @@ def run_benchmark(options: Options, log: Log = _quiet) -> dict[str, Any]:
     report: dict[str, Any] = {
         "benchmark": "tickets",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "duckdb": duckdb.__version__,
-            "load_average": list(os.getloadavg()),
-        },
+        "machine": machine(),
         "scale": {
             "offices": options.offices,
             "days": options.days,
