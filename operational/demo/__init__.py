@@ -23,6 +23,7 @@ from operational.demo.inspections import inspections_step
 from operational.demo.orders import orders_step
 from operational.demo.property import property_step
 from operational.demo.suppliers import suppliers_step
+from operational.demo.tickets import tickets_step
 from operational.imports.org import ensure_group, import_org_rows
 from operational.imports.table import Row
 from operational.models import Office, Role, ScopeLevel, User
@@ -242,6 +243,7 @@ STEPS: list[DemoStep] = [
     suppliers_step,
     property_step,  # appended last: the steps before it draw what they always drew
     inspections_step,  # draws from its own generator
+    tickets_step,  # after the houses: callers are their occupants (draws of its own)
 ]
 
 

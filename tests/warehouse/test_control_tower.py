@@ -82,6 +82,10 @@ def warehouse(as_of: datetime, zones: dict[str, str] | None = None) -> duckdb.Du
             ("SH002", "security", "corrective_order", "completion", OCT, 10, 10, 0, 0, 100.0),
             ("BJ001", "cleaning", "periodic_order", "completion", NOV, 31, 27, 3, 1, 90.0),
             ("BJ001", "cleaning", "periodic_order", "completion", OCT, 20, 20, 0, 0, 100.0),
+            # Ticket clocks: not work orders, so not in the tower's order compliance (every
+            # figure below would move if they were counted).
+            ("SH001", "customer_service", "complaint", "resolution", NOV, 20, 0, 20, 0, 0.0),
+            ("BJ001", "customer_service", "repair", "pickup", OCT, 9, 0, 9, 0, 0.0),
         ],
     )
     _table(

@@ -111,6 +111,8 @@ finished as (
     inner join marts.sla_compliance as compliance
         on compliance.office_code = periods.office_code
         and compliance.month in (periods.this_month, periods.last_month)
+        -- work orders only: the figure is the orders list's; tickets have figures of their own
+        and compliance.discipline <> 'customer_service'
     group by periods.office_code
 ),
 
