@@ -162,6 +162,9 @@ class DemoOptions:
     now: datetime
     progress: Progress = NO_PROGRESS
     """Where the steps report how far they are (``operational.progress``)."""
+    tickets: bool = True
+    """Work two years of tickets through the ticket services (the slowest step); a test site
+    that works its own hand-counted tickets leaves them out."""
 
 
 DemoStep = Callable[[Session, DemoOptions, random.Random], None]

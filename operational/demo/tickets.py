@@ -111,6 +111,8 @@ Steps = Iterator[datetime]
 
 def tickets_step(session: Session, options: DemoOptions, _rng: random.Random) -> None:
     """``options.days`` of tickets up to ``options.now`` for every office without tickets."""
+    if not options.tickets:
+        return
     with_tickets = set(session.scalars(select(Ticket.office_id).distinct()))
     offices = [
         o for o in session.scalars(select(Office).order_by(Office.code)) if o.id not in with_tickets

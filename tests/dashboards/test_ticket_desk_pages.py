@@ -293,6 +293,6 @@ def test_an_inquiry_is_opened_answered_and_closed_on_its_page(dashboard: MakeDas
             "closed"
         )
     steps = list(app.dataframe[1].value["操作"])
-    assert steps == ["登记", "打开", "答复", "关闭"]
+    assert steps == ["登记", "开启", "答复", "关闭"]
     assert "每月 300 元" in app.dataframe[1].value.to_csv()
     assert "该工单目前没有等待您处理的步骤" in text(app)

@@ -111,8 +111,9 @@ finished as (
     inner join marts.sla_compliance as compliance
         on compliance.office_code = periods.office_code
         and compliance.month in (periods.this_month, periods.last_month)
-        -- work orders only: the figure is the orders list's; tickets have figures of their own
-        and compliance.discipline <> 'customer_service'
+        -- work orders only: the figure is the orders list's; tickets, inspections and
+        -- nonconformities have figures of their own
+        and compliance.document_type in ('corrective_order', 'periodic_order')
     group by periods.office_code
 ),
 
