@@ -210,6 +210,15 @@ PAGES: tuple[PageSpec, ...] = (
         url_path="customers",  # ?office= preselects one of the user's offices
         probes=(("office", "office"),),
     ),
+    PageSpec(
+        "views/nonconformity.py",
+        "ncflows_ui.nav",
+        ":material/report:",
+        Permission.VIEW_ORDERS,  # everyone: the reads show each user what they may see
+        SUPPLIERS,
+        url_path="nonconformity",  # ?nc=<number> opens that nonconformity
+        probes=(("nc", "nonconformity"),),
+    ),
 )
 
 

@@ -217,9 +217,21 @@ SOURCES: tuple[Source, ...] = (
             "supplier",
             "supplier_contract",
             "supplier_deduction_standard",
-            "supplier_nonconformity",
             "supplier_score_entry",
         )
+    ),
+    # Nonconformities are workflow documents too (docs/nonconformities.md), still small: whole,
+    # without the texts of their steps (no model reads them).
+    Source(
+        "supplier_nonconformity",
+        left_out=(
+            "description",
+            "cause",
+            "correction",
+            "prevention",
+            "handling_note",
+            "verification_note",
+        ),
     ),
     # Customer-service tickets (see docs/tickets.md): documents of three types in one table,
     # re-extracted with their events. No free text and no caller details (personal

@@ -94,6 +94,9 @@ def render() -> None:
             if item.document_type == "periodic_plan":
                 st.session_state["plan_open"] = item.document_no  # views/plans.py opens it
                 st.switch_page("views/plans.py")
+            if item.document_type.startswith("nonconformity_"):
+                st.session_state["nc_open"] = item.document_no  # views/nonconformity.py
+                st.switch_page("views/nonconformity.py")
             st.session_state[OPEN_ORDER] = item.document_no
             st.switch_page("views/orders.py")
     with st.expander(tr("maint_ui.todo.table_title")):

@@ -37,6 +37,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from operational import audit, entry
+from operational import suppliers as rules
 from operational.auth import Permission, Principal
 from operational.db import WriteLock, serialise
 from operational.errors import DomainError, PermissionDenied
@@ -51,6 +52,7 @@ from operational.imports.table import (
     read_table,
 )
 from operational.models import (
+    NONCONFORMITY_MODELS,
     DeductionStandard,
     Discipline,
     Group,
@@ -63,6 +65,7 @@ from operational.models import (
     utcnow,
 )
 from operational.progress import NO_PROGRESS, Progress, counted, stage
+from operational.suppliers import history_state
 
 SUPPLIERS = WriteLock("suppliers", 16)
 """One supplier import at a time (:func:`operational.db.serialise`), taken before anything is
@@ -566,48 +569,36 @@ def import_nonconformity_rows(
         row.code("contract_no", DOCUMENT_NO)
         contract = _unknown_contract(row, contracts)
         points = row.points("breach_points")
+        rule_contract = None
         if contract is not None and office is not None:
-            if contract.office_id != office.id:
-                row.fail(
-                    "import.suppliers.contract_other_office",
-                    column="contract_no",
-                    no=contract.contract_no,
-                    office=office_codes[contract.office_id],
-                )
-            if discipline and contract.discipline != discipline:
-                row.fail(
-                    "import.suppliers.contract_other_discipline",
-                    column="contract_no",
-                    no=contract.contract_no,
-                    discipline=contract.discipline,
-                )
-            if opened_at is not None and zone is not None:
-                day = opened_at.astimezone(zone).date()
-                if not contract.starts_on <= day <= contract.ends_on:
-                    row.fail(
-                        "import.suppliers.opened_outside_contract",
-                        column="opened_at",
-                        no=contract.contract_no,
-                        starts=contract.starts_on.isoformat(),
-                        ends=contract.ends_on.isoformat(),
-                    )
-            known = standards.get(contract.id, {})
-            if points is not None and points not in known:
-                row.fail(
-                    "import.suppliers.points_not_in_standard",
-                    column="breach_points",
-                    no=contract.contract_no,
-                    points=points,
-                    known=", ".join(str(p) for p in sorted(known)) or "—",
-                )
-        if points is not None and not row.values["contract_no"]:
-            row.fail("import.suppliers.points_need_contract", column="contract_no")
-        if (
-            kind == NonconformityKind.CORRECTIVE_PREVENTIVE
-            and row.values["contract_no"]
-            and not row.values["breach_points"]
+            rule_contract = rules.Contract(
+                contract_no=contract.contract_no,
+                supplier_code="",
+                discipline=contract.discipline,
+                starts_on=contract.starts_on,
+                ends_on=contract.ends_on,
+                office_code=office_codes[contract.office_id],
+                standard=standards.get(contract.id, {}),
+            )
+        for problem in rules.charge_problems(
+            kind=kind,
+            office_code=office.code if office is not None else "",
+            discipline=discipline,
+            opened_on=(
+                opened_at.astimezone(zone).date()
+                if opened_at is not None and zone is not None
+                else None
+            ),
+            contract_no=row.values["contract_no"],
+            contract=rule_contract,
+            points=points,
         ):
-            row.fail("import.suppliers.corrective_needs_points", column="breach_points")
+            if (
+                problem.key == "import.suppliers.corrective_needs_points"
+                and row.values["breach_points"]
+            ):
+                continue  # the cell is there but bad: refused by its own message
+            row.fail(problem.key, column=problem.field, **problem.params)
         if number:
             row.once(number, number, first)
         if row.done():
@@ -631,8 +622,14 @@ def import_nonconformity_rows(
             summary,
             actor,
             current=stored.get(number),
-            model=Nonconformity,
-            identity={"nc_no": number},
+            model=NONCONFORMITY_MODELS[str(fields["kind"])],
+            # History enters its kind's first state, or its last when closed (never moved by
+            # the engine: no events, no clocks — docs/nonconformities.md).
+            identity={
+                "document_no": number,
+                "state": history_state(str(fields["kind"]), fields["closed_at"] is not None),
+                "version": 1,
+            },
             fields=fields,
             entity="supplier_nonconformity",
             key=number,

@@ -127,6 +127,7 @@ class Records:
     points: dict[str, str]
     buildings: dict[str, str]  # office code → "office/building" node of the energy marts
     objects: dict[str, str]
+    nonconformities: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def record(self, kind: str, office: str) -> str:
         return {
@@ -135,6 +136,7 @@ class Records:
             "point": self.points[office],
             "object": self.objects[office],
             "office": office,
+            "nonconformity": self.nonconformities.get(office, ""),
         }[kind]
 
 
@@ -189,6 +191,9 @@ def records(engine: Engine) -> Records:
             points=first(MeterPoint, MeterPoint.code),
             buildings={c: f"{c}/{building_names[int(b)]}" for c, b in buildings.items()},
             objects=first(MaintObject, MaintObject.code),
+            nonconformities=first(
+                operational.models.Nonconformity, operational.models.Nonconformity.document_no
+            ),
         )
 
 
@@ -232,7 +237,7 @@ def leaked(value: Any, records: Records, allowed: frozenset[str] | None) -> list
 
 # ---------------------------------------------------------------- operational reads
 
-TARGETS = {"document_no", "office_code", "point_code", "code", "contract_no"}
+TARGETS = {"document_no", "office_code", "point_code", "code", "contract_no", "nc_no"}
 EXTRA_ARGUMENTS: dict[str, Any] = {
     "start": datetime(2026, 11, 20, 1, 30, tzinfo=UTC),
     "month": date(2026, 11, 1),
@@ -273,6 +278,8 @@ def _arguments(spec: ReadSpec, records: Records, office: str | None) -> dict[str
         args["code"] = records.objects[office]
     if "contract_no" in params:
         args["contract_no"] = f"HT-{office}-CL"  # the demo's cleaning contract of the office
+    if "nc_no" in params:
+        args["nc_no"] = records.nonconformities[office]
     return args | _extra(params, records, office)
 
 
