@@ -210,6 +210,14 @@ PAGES: tuple[PageSpec, ...] = (
         url_path="customers",  # ?office= preselects one of the user's offices
         probes=(("office", "office"),),
     ),
+    PageSpec(
+        "views/supplier_todo.py",
+        "supplierusers.nav.todo",
+        ":material/assignment_ind:",
+        Permission.VIEW_SUPPLIER_WORK,
+        MAINT,
+        url_path="supplier_todo",
+    ),
 )
 
 
