@@ -219,6 +219,14 @@ PAGES: tuple[PageSpec, ...] = (
         url_path="nonconformity",  # ?nc=<number> opens that nonconformity
         probes=(("nc", "nonconformity"),),
     ),
+    PageSpec(
+        "views/supplier_todo.py",
+        "supplierusers.nav.todo",
+        ":material/assignment_ind:",
+        Permission.VIEW_SUPPLIER_WORK,
+        MAINT,
+        url_path="supplier_todo",
+    ),
 )
 
 

@@ -97,7 +97,15 @@ class SessionPrincipal(Principal):
 
     @classmethod
     def of(cls, user: Principal) -> SessionPrincipal:
-        return cls(user.user_id, user.username, user.display_name, user.language, user.grants)
+        return cls(
+            user.user_id,
+            user.username,
+            user.display_name,
+            user.language,
+            user.grants,
+            supplier_id=user.supplier_id,
+            supplier_code=user.supplier_code,
+        )
 
     def offices_for(self, permission: Permission) -> frozenset[str] | None:
         current = fresh_principal(self.user_id)
@@ -317,7 +325,7 @@ def readers(permission: Permission) -> Readers:
     ``permission`` — the one place the dashboards turn a user into an office scope, so a page
     never works it out itself. Stops the page (as :func:`require`) if the user lacks it."""
     user = require(permission)
-    scope = OfficeScope.of(user.offices_for(permission))
+    scope = OfficeScope.of(user.offices_for(permission), supplier=user.supplier_code)
     directory = settings().warehouse_dir
     return Readers(
         scope,

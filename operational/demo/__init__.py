@@ -21,6 +21,7 @@ from operational.demo.energy import energy_step
 from operational.demo.faults import faults_step
 from operational.demo.orders import orders_step
 from operational.demo.property import property_step
+from operational.demo.supplier_users import supplier_users_step
 from operational.demo.suppliers import suppliers_step
 from operational.imports.org import ensure_group, import_org_rows
 from operational.imports.table import Row
@@ -240,6 +241,7 @@ STEPS: list[DemoStep] = [
     faults_step,
     suppliers_step,
     property_step,  # appended last: the steps before it draw what they always drew
+    supplier_users_step,  # after it, with its own draws
 ]
 
 

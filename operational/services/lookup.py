@@ -48,7 +48,13 @@ from operational.models import (
     plan_object,
     utcnow,
 )
-from operational.scope import office_clause, office_code_clause, scoped_office, scoped_read
+from operational.scope import (
+    office_clause,
+    office_code_clause,
+    people_clause,
+    scoped_office,
+    scoped_read,
+)
 from operational.services.orders import get_order
 from operational.workflow import engine
 from operational.workflow.definitions import COMPLETION, CORRECTIVE_ORDER, PERIODIC_ORDER
@@ -188,6 +194,7 @@ def people_with(
         .join(RoleGrant, RoleGrant.user_id == User.id)
         .where(
             User.is_active.is_(True),
+            people_clause(principal),
             RoleGrant.role.in_(roles),
             or_(
                 RoleGrant.scope_level == ScopeLevel.GROUP.value,
