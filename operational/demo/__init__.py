@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from operational.auth import system_principal
 from operational.demo.energy import energy_step
 from operational.demo.faults import faults_step
+from operational.demo.inspections import inspections_step
 from operational.demo.orders import orders_step
 from operational.demo.property import property_step
 from operational.demo.supplier_users import supplier_users_step
@@ -242,6 +243,7 @@ STEPS: list[DemoStep] = [
     suppliers_step,
     property_step,  # appended last: the steps before it draw what they always drew
     supplier_users_step,  # after it, with its own draws
+    inspections_step,  # after the suppliers: failed items charge their contracts
 ]
 
 
