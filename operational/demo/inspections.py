@@ -264,7 +264,10 @@ def _write_office(
             day = day + timedelta(days=7) if frequency == "weekly" else _next_month(day)
     orders.sort(key=lambda o: (o["day"], o["plan_id"]))
     order_ids = allocate_ids(session, _table(InspectionOrder), len(orders))
-    order_rows, score_rows, clock_rows, failures = [], [], [], []
+    order_rows: list[dict[str, Any]] = []
+    score_rows: list[dict[str, Any]] = []
+    clock_rows: list[dict[str, Any]] = []
+    failures: list[tuple[dict[str, Any], dict[str, Any], datetime]] = []
     for order_id, o in zip(order_ids, orders, strict=True):
         starts = datetime.combine(o["day"], time(0), zone).astimezone(UTC)
         issued = starts - timedelta(days=1) + timedelta(minutes=30)
@@ -273,7 +276,9 @@ def _write_office(
             minutes=rng.randint(40, 48 * 60 if rng.random() < 0.06 else 240)
         )
         number = f"IO-{office.code}-{order_id:06d}"
-        moves = [("issue", None, "issued", issued, "system")]
+        moves: list[tuple[str, str | None, str, datetime, str]] = [
+            ("issue", None, "issued", issued, "system")
+        ]
         if started <= now:
             moves.append(("start", "issued", "in_progress", started, inspector))
         if submitted <= now:
@@ -365,6 +370,7 @@ def _write_office(
             points = rng.choice(allowed[:2]) if allowed else None
         hours = rng.lognormvariate(math.log(20 if kind == "notice" else 60), 0.7)
         closed = opened + timedelta(hours=min(hours, 24 * 30))
+        steps: list[tuple[str, str | None, str, datetime]]
         if kind == "notice":
             steps = [
                 ("issue", None, "issued", opened),
@@ -377,9 +383,9 @@ def _write_office(
                 ("handle", "assigned", "handled", handled),
                 ("verify", "handled", "verified", closed),
             ]
-        moves = [s for s in steps if s[3] <= now]
+        nc_moves = [s for s in steps if s[3] <= now]
         first_event = len(events)
-        for name, source, target, at in moves:
+        for name, source, target, at in nc_moves:
             events.append(
                 _event(
                     NC_TYPES[kind], nc_id, number, office.id, name, source, target, inspector, at
@@ -391,8 +397,8 @@ def _write_office(
                 "id": nc_id,
                 "nc_no": number,
                 "office_id": office.id,
-                "state": moves[-1][2],
-                "version": len(moves),
+                "state": nc_moves[-1][2],
+                "version": len(nc_moves),
                 "created_at": opened,
                 "kind": kind,
                 "discipline": o["discipline"],
@@ -420,7 +426,7 @@ def _write_office(
                 "due_at": deadlines(office.id, target, opened),
                 "stopped_at": closed if is_closed else None,
                 "_start": first_event,
-                "_stop": first_event + len(moves) - 1 if is_closed else None,
+                "_stop": first_event + len(nc_moves) - 1 if is_closed else None,
             }
         )
     # Events in time order, as the engine writes them; the clocks then name their events.
@@ -436,7 +442,8 @@ def _write_office(
     insert_rows(session, _table(InspectionOrder), order_rows)
     insert_rows(session, _table(InspectionScore), score_rows)
     for clock in clock_rows:
-        start, stop = clock.pop("_start"), clock.pop("_stop")
+        start: int = clock.pop("_start")
+        stop: int | None = clock.pop("_stop")
         clock["started_event_id"] = id_of[start]
         clock["stopped_event_id"] = None if stop is None else id_of[stop]
     insert_rows(session, _table(WorkflowClock), clock_rows)
