@@ -44,6 +44,7 @@ ENERGY = "energy"
 """The energy page (its address): ``office`` opens it on that office."""
 PLANS = "plans"
 SUPPLIERS = "suppliers"
+QUALITY = "quality_review"  # the quality review page (docs/dashboards.md, "Quality review")
 """The supplier ranking page (its address): ``month`` (YYYY-MM) opens it on that month."""
 STATUS_COLOURS = {"alert": "red", "watch": "orange", "ok": "green", "none": "gray"}
 ENERGY_INDICATORS = ("energy_electricity", "energy_water")
@@ -206,6 +207,8 @@ def drills(row: dict[str, Any]) -> list[Drill]:
         return [Drill("tower.link.energy", ENERGY, {"office": office})]
     if indicator == "supplier_score":
         return [Drill("tower.link.suppliers", SUPPLIERS, {"month": month_text(row["period"])})]
+    if indicator in ("inspection_score", "open_nonconformities", "nonconformity_closure"):
+        return [Drill("tower.link.quality", QUALITY, {"office": office})]
     return []
 
 
