@@ -227,6 +227,15 @@ PAGES: tuple[PageSpec, ...] = (
         MAINT,
         url_path="supplier_todo",
     ),
+    PageSpec(
+        "views/quality_review.py",
+        "quality.nav",
+        ":material/fact_check:",
+        Permission.VIEW_QUALITY_REVIEW,
+        ANALYTICS,
+        url_path="quality_review",  # the control tower's links open /quality_review?office=…
+        probes=(("office", "office"),),
+    ),
 )
 
 

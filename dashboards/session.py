@@ -39,6 +39,7 @@ from operational.services.users import set_language
 from operational.settings import Settings, load_settings, signing_key
 from warehouse.queries import WarehouseReader
 from warehouse.queries_energy import EnergyReader
+from warehouse.queries_quality import QualityReader
 from warehouse.queries_sla import SlaReader
 from warehouse.queries_suppliers import SupplierReader
 from warehouse.queries_tower import TowerReader
@@ -318,6 +319,7 @@ class Readers:
     energy: EnergyReader
     tower: TowerReader
     suppliers: SupplierReader
+    quality: QualityReader
 
 
 def readers(permission: Permission) -> Readers:
@@ -334,4 +336,5 @@ def readers(permission: Permission) -> Readers:
         EnergyReader(directory, scope),
         TowerReader(directory, scope),
         SupplierReader(directory, scope),
+        QualityReader(directory, scope),
     )

@@ -82,6 +82,7 @@ class Permission(enum.StrEnum):
     HANDLE_NONCONFORMITIES = "handle_nonconformities"  # act on one assigned to oneself
     VERIFY_NONCONFORMITIES = "verify_nonconformities"  # verify (or reassign) one opened oneself
     VIEW_SUPPLIER_WORK = "view_supplier_work"  # a supplier user's own to-do list (供方待办)
+    VIEW_QUALITY_REVIEW = "view_quality_review"  # inspections and nonconformities (品质审核)
 
 
 _ANALYTICS_READERS = {
@@ -210,6 +211,9 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
 # outcome; acted on by whoever it is assigned to: office staff or a supplier user (who sees the
 # nonconformities assigned to them, no others). docs/nonconformities.md.
 _NC_OPENERS = frozenset({Role.OFFICE_MANAGER, *_DISCIPLINE_SUPERVISORS, Role.CS_SUPERVISOR})
+# The quality review (品质审核): internal audit first — the group's sees every office, a city's
+# its city — and whoever reads the analytics, at their scope (docs/quality-marts.md).
+ROLE_PERMISSIONS[Permission.VIEW_QUALITY_REVIEW] = frozenset(_ANALYTICS_READERS)
 ROLE_PERMISSIONS[Permission.VIEW_NONCONFORMITIES] = frozenset(
     (_ANALYTICS_READERS | _OFFICE_STAFF) - {Role.SUPPLIER_USER}
 )
