@@ -89,6 +89,7 @@ _CODE = (
             "stg_offices",
             "stg_tickets",
             "stg_supplier_nonconformities",
+            "stg_inspection_orders",
         )
     ),
 )
@@ -103,6 +104,7 @@ DEPENDS_ON = frozenset(
         "staging.stg_offices",
         "staging.stg_tickets",
         "staging.stg_supplier_nonconformities",
+        "staging.stg_inspection_orders",
         "raw.org_calendar_interval",
         "raw.org_calendar_day",
         "raw.org_calendar_day_interval",
@@ -483,6 +485,12 @@ def _fill(sql: str, *, touched: bool = False, **parts: str) -> str:
     parts["nonconformities_filter"] = (
         "where nonconformity_id in (select document_id from sla.touched"
         " where document_type like 'nonconformity_%')"
+        if touched
+        else ""
+    )
+    parts["inspections_filter"] = (
+        "where order_id in (select document_id from sla.touched"
+        " where document_type = 'inspection')"
         if touched
         else ""
     )

@@ -1,5 +1,5 @@
 -- Each clock's inputs rebuilt from the event log: start and stop from its events (a periodic
--- order's clock not before the order's work start), target and stored deadline from its row,
+-- or inspection order's clock not before the order's work start), target and stored deadline from its row,
 -- office, time zone and discipline. Written to sla.clock_inputs by warehouse/sla.py, which fills
 -- the {name} slots with which rows to read (filters on ids and sla.touched; no values).
 with
@@ -46,6 +46,13 @@ nonconformities as (
     from staging.stg_supplier_nonconformities {nonconformities_filter}
 ),
 
+-- Inspection orders (docs/quality-marts.md): a completion clock not before the order's work
+-- start, as a periodic order's; the discipline of the order (its plan's).
+inspections as (
+    select order_id, discipline, work_starts_at
+    from staging.stg_inspection_orders {inspections_filter}
+),
+
 rebuilt as (
     select
         clocks.clock_id,
@@ -60,6 +67,7 @@ rebuilt as (
             periodic.discipline,
             corrective.discipline,
             nonconformities.discipline,
+            inspections.discipline,
             case when tickets.ticket_id is not null then 'customer_service' end
         ) as discipline,
         clocks.clock,
@@ -70,7 +78,8 @@ rebuilt as (
             when clocks.clock = 'on_site' and tickets.appointment_at is not null
                 then tickets.appointment_at - to_minutes(clocks.target_amount)
             else greatest(
-                start_event.event_at, coalesce(periodic.work_starts_at, start_event.event_at)
+                start_event.event_at,
+                coalesce(periodic.work_starts_at, inspections.work_starts_at, start_event.event_at)
             )
         end as started_at,
         stop_event.event_at as stop_event_at,
@@ -91,6 +100,8 @@ rebuilt as (
             'nonconformity_notice', 'nonconformity_handling', 'nonconformity_corrective'
         )
         and nonconformities.nonconformity_id = clocks.document_id
+    left join inspections
+        on clocks.document_type = 'inspection' and inspections.order_id = clocks.document_id
     left join offices on offices.office_id = clocks.office_id
 )
 

@@ -9,6 +9,7 @@ select
     cast(kind as varchar) as kind,
     cast(discipline as varchar) as discipline,
     cast(scheduled_for as date) as scheduled_for,
+    cast(work_starts_at as timestamp) as work_starts_at,
     cast(state as varchar) as state,
     cast(submitted_at as timestamp) as submitted_at
 from raw.insp_order
