@@ -333,7 +333,7 @@ def _write_office(
                 if rng.random() < fail_rate:
                     score = rng.randint(1, PASS_MARK - 1)
                 else:
-                    score = rng.choices((6, 7, 8, 9, 10), (1, 2, 4, 5, 4))[0]
+                    score = rng.choices((7, 8, 9, 10), (1, 3, 5, 6))[0]
             row = {
                 "order_id": order_id,
                 "item_id": item["id"],
