@@ -136,9 +136,13 @@ def write_inspection_history(
     now: datetime,
     *,
     seed: int = 1,
+    plans_per_discipline: int = 1,
+    items: int = ITEMS,
 ) -> dict[str, int]:
-    """Write ``days`` of inspection history up to ``now`` for ``offices`` (see the module);
-    return the counts written (plans, orders, scores, failed items, nonconformities, events)."""
+    """Write ``days`` of inspection history up to ``now`` for ``offices`` (see the module):
+    ``plans_per_discipline`` weekly professional plans per discipline (the benchmark's scale
+    knob) of ``items`` items each; return the counts written (plans, orders, scores, failed
+    items, nonconformities, events)."""
     now = now.astimezone(UTC)
     written = _Written()
     contracts: dict[tuple[int, str], SupplierContract] = {
@@ -160,7 +164,16 @@ def write_inspection_history(
     deadlines = engine.office_deadlines({o.id: o for o in offices})
     for office in offices:
         _write_office(
-            session, office, days, now, seed, contracts, points_of, nc_targets, deadlines, written
+            session,
+            office,
+            days,
+            now,
+            (seed, plans_per_discipline, items),
+            contracts,
+            points_of,
+            nc_targets,
+            deadlines,
+            written,
         )
     return written.counts
 
@@ -170,13 +183,14 @@ def _write_office(
     office: Office,
     days: int,
     now: datetime,
-    seed: int,
+    knobs: tuple[int, int, int],
     contracts: dict[tuple[int, str], SupplierContract],
     points_of: dict[int, set[int]],
     nc_targets: dict[str, Any],
     deadlines: sla.Deadlines[int],
     written: _Written,
 ) -> None:
+    seed, per_discipline, n_items = knobs
     rng = random.Random(f"{seed}:inspections:{office.code}")
     zone = ZoneInfo(office.timezone)
     today = now.astimezone(zone).date()
@@ -184,13 +198,13 @@ def _write_office(
     inspector_id, inspector = _inspector(session, office)
     approved = datetime.combine(first - timedelta(days=3), time(10), zone).astimezone(UTC)
     # -- plans: a weekly professional one per discipline, a monthly quality one
-    specs = [("professional", d, "weekly") for d in DISCIPLINES]
+    specs = [("professional", d, "weekly") for d in DISCIPLINES for _ in range(per_discipline)]
     specs.append(("quality", DISCIPLINES[rng.randrange(len(DISCIPLINES))], "monthly"))
     plan_ids = allocate_ids(session, _table(InspectionPlan), len(specs))
     plan_rows, checkpoint_rows, item_rows, events = [], [], [], []
     items_of: dict[int, list[dict[str, Any]]] = {}
     checkpoint_ids = iter(allocate_ids(session, _table(InspectionCheckpoint), len(specs) * 3))
-    item_ids = iter(allocate_ids(session, _table(InspectionItem), len(specs) * ITEMS))
+    item_ids = iter(allocate_ids(session, _table(InspectionItem), len(specs) * n_items))
     for plan_id, (kind, discipline, frequency) in zip(plan_ids, specs, strict=True):
         number = f"{'IP' if kind == 'professional' else 'QP'}-{office.code}-{plan_id:06d}"
         plan_rows.append(
@@ -237,14 +251,14 @@ def _write_office(
                     "area": CHECKPOINT_AREAS[position - 1],
                 }
             )
-        for position in range(1, ITEMS + 1):
-            checkpoint_id, code = positions[(position - 1) * CHECKPOINTS // ITEMS]
+        for position in range(1, n_items + 1):
+            checkpoint_id, code = positions[(position - 1) * CHECKPOINTS // n_items]
             row = {
                 "id": next(item_ids),
                 "plan_id": plan_id,
                 "checkpoint_id": checkpoint_id,
                 "position": position,
-                "name": ITEM_NAMES[discipline][position - 1],
+                "name": _item_name(discipline, position),
                 "max_score": MAX_SCORE,
                 "pass_mark": PASS_MARK,
             }
@@ -337,7 +351,7 @@ def _write_office(
             row = {
                 "order_id": order_id,
                 "item_id": item["id"],
-                "checkpoint_position": (item["position"] - 1) * CHECKPOINTS // ITEMS + 1,
+                "checkpoint_position": (item["position"] - 1) * CHECKPOINTS // n_items + 1,
                 "checkpoint_code": item["checkpoint_code"],
                 "position": item["position"],
                 "name": item["name"],
@@ -452,6 +466,12 @@ def _write_office(
     written.add("failed_items", len(failures))
     written.add("nonconformities", len(nc_rows))
     written.add("events", len(events))
+
+
+def _item_name(discipline: str, position: int) -> str:
+    names = ITEM_NAMES[discipline]
+    base = names[(position - 1) % len(names)]
+    return base if position <= len(names) else f"{base} {(position - 1) // len(names) + 1}"
 
 
 def _next_month(day: date) -> date:
