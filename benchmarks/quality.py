@@ -5,7 +5,7 @@ Reported, never asserted (docs/benchmarks.md). One run on one backend:
 * **generation** — ``--offices`` offices in city companies of up to 20, a contract per office and
   discipline (``--contracts`` in all, at most four per office) of twelve suppliers with the usual
   deduction standard, then ``--days`` of inspection history written by
-  ``operational.demo.inspections.write_inspection_history`` (the demo's writer, in bulk, with the
+  ``operational.demo.inspection_history.write_inspection_history`` (the demo's writer, in bulk, with the
   services' rules: events, order and nonconformity clocks, failed items opening nonconformities
   charged to the contracts): ``--plans`` weekly professional plans per discipline and a monthly
   quality plan per office, ``--items`` items each. Orders ≈ offices × (plans × 4 × days ÷ 7 +
@@ -163,7 +163,7 @@ def generate(url: str, options: Options, history_now: datetime, log: Log) -> dic
     from operational.bulk import insert_rows
     from operational.db import unit_of_work, upgrade
     from operational.demo import org_rows
-    from operational.demo.inspections import write_inspection_history
+    from operational.demo.inspection_history import write_inspection_history
     from operational.imports.org import ensure_group, import_org_rows
     from operational.models import (
         DeductionStandard,
@@ -282,7 +282,7 @@ def new_day(url: str, options: Options, now: datetime) -> dict[str, Any]:
 
     from benchmarks.energy import _engine, _settle
     from operational.db import unit_of_work
-    from operational.demo.inspections import write_inspection_history
+    from operational.demo.inspection_history import write_inspection_history
     from operational.models import Office
 
     engine = _engine(url)

@@ -77,6 +77,12 @@ class Permission(enum.StrEnum):
     VIEW_TICKETS = "view_tickets"  # customer-service tickets and their timelines (工单)
     RECORD_TICKETS = "record_tickets"  # intake, dispatch and follow-up visits (呼叫中心, 客服)
     HANDLE_TICKETS = "handle_tickets"  # pick up and work a ticket dispatched to oneself
+    VIEW_INSPECTIONS = "view_inspections"  # inspection plans and orders of the office (检查)
+    DRAFT_INSPECTIONS = "draft_inspections"  # draft and submit professional inspection plans
+    APPROVE_INSPECTIONS = "approve_inspections"  # approve or return professional plans
+    DRAFT_QUALITY_INSPECTIONS = "draft_quality_inspections"  # draft quality inspection plans
+    APPROVE_QUALITY_INSPECTIONS = "approve_quality_inspections"  # approve or return them
+    INSPECT = "inspect"  # walk an inspection order issued to oneself: score, submit
     VIEW_NONCONFORMITIES = "view_nonconformities"  # an office's nonconformities (不合格单据)
     OPEN_NONCONFORMITIES = "open_nonconformities"  # open one (notice, handling, corrective)
     HANDLE_NONCONFORMITIES = "handle_nonconformities"  # act on one assigned to oneself
@@ -204,6 +210,18 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
         }
     ),
     Permission.VIEW_SUPPLIER_WORK: frozenset({Role.SUPPLIER_USER}),
+    # Inspections (docs/inspections.md): each discipline supervisor (customer service too)
+    # drafts the professional plans the office manager approves; the office manager drafts the
+    # quality plans the city company's internal-audit manager approves. Orders are walked by
+    # the plan's inspector; audit reads them at its scope.
+    Permission.VIEW_INSPECTIONS: frozenset(_ANALYTICS_READERS),
+    Permission.DRAFT_INSPECTIONS: frozenset({*_DISCIPLINE_SUPERVISORS, Role.CS_SUPERVISOR}),
+    Permission.APPROVE_INSPECTIONS: frozenset({Role.OFFICE_MANAGER}),
+    Permission.DRAFT_QUALITY_INSPECTIONS: frozenset({Role.OFFICE_MANAGER}),
+    Permission.APPROVE_QUALITY_INSPECTIONS: frozenset({Role.CITY_AUDIT_MANAGER}),
+    Permission.INSPECT: frozenset(
+        {Role.OFFICE_MANAGER, *_DISCIPLINE_SUPERVISORS, Role.CS_SUPERVISOR}
+    ),
 }
 
 # Nonconformities (不合格): opened by whoever inspects — the discipline supervisors, the customer

@@ -198,6 +198,9 @@ SOURCES: tuple[Source, ...] = (
         documents=Documents("id", None, "corrective_order"),
         left_out=("title", "description"),  # free text no model reads (up to 2 000 characters)
     ),
+    # Inspection orders (docs/inspections.md): documents of type ``inspection``, re-extracted
+    # with their events, as the maintenance orders.
+    Source("insp_order", documents=Documents("id", None, "inspection")),
     Source("workflow_clock", documents=_CLOCK_DOCUMENTS),
     Source(
         "workflow_clock_pause",
@@ -234,11 +237,10 @@ SOURCES: tuple[Source, ...] = (
         ),
     ),
     # Inspections (see docs/quality-marts.md): plans are few, copied whole without their names;
-    # orders are workflow documents (type ``inspection``), re-extracted with their events, and
-    # their item scores with them (an item is scored before the order's ``submit`` event, which
-    # re-extracts the order's scores as submitted). Photos (bytes) and notes stay behind.
+    # the item scores follow their order (``insp_order`` above: an item is scored before the
+    # order's ``submit`` event, which re-extracts the order's scores as submitted). Photos
+    # (bytes) and notes stay behind.
     Source("insp_plan", left_out=("name",)),
-    Source("insp_order", documents=Documents("id", None, "inspection")),
     Source(
         "insp_score",
         documents=Documents(

@@ -88,8 +88,8 @@ _CODE = (
             "stg_orders_plans",
             "stg_offices",
             "stg_tickets",
-            "stg_supplier_nonconformities",
             "stg_inspection_orders",
+            "stg_supplier_nonconformities",
         )
     ),
 )
@@ -103,8 +103,8 @@ DEPENDS_ON = frozenset(
         "staging.stg_orders_plans",
         "staging.stg_offices",
         "staging.stg_tickets",
-        "staging.stg_supplier_nonconformities",
         "staging.stg_inspection_orders",
+        "staging.stg_supplier_nonconformities",
         "raw.org_calendar_interval",
         "raw.org_calendar_day",
         "raw.org_calendar_day_interval",
@@ -482,15 +482,14 @@ def _fill(sql: str, *, touched: bool = False, **parts: str) -> str:
             if touched
             else ""
         )
-    parts["nonconformities_filter"] = (
-        "where nonconformity_id in (select document_id from sla.touched"
-        " where document_type like 'nonconformity_%')"
+    parts["inspection_filter"] = (
+        "where order_id in (select document_id from sla.touched where document_type = 'inspection')"
         if touched
         else ""
     )
-    parts["inspections_filter"] = (
-        "where order_id in (select document_id from sla.touched"
-        " where document_type = 'inspection')"
+    parts["nonconformities_filter"] = (
+        "where nonconformity_id in (select document_id from sla.touched"
+        " where document_type like 'nonconformity_%')"
         if touched
         else ""
     )

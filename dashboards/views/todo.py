@@ -91,6 +91,12 @@ def render() -> None:
             type="primary" if overdue else "secondary",
             width="stretch",
         ):
+            if item.document_type == "inspection":  # views/inspection.py, on a phone
+                st.session_state["insp_open_order"] = item.document_no
+                st.switch_page("views/inspection.py")
+            if item.document_type.endswith("inspection_plan"):
+                st.session_state["insp_plan_open"] = item.document_no
+                st.switch_page("views/inspection_plans.py")
             if item.document_type == "periodic_plan":
                 st.session_state["plan_open"] = item.document_no  # views/plans.py opens it
                 st.switch_page("views/plans.py")

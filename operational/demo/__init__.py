@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from operational.auth import system_principal
 from operational.demo.energy import energy_step
 from operational.demo.faults import faults_step
+from operational.demo.inspection_history import inspection_history_step
 from operational.demo.inspections import inspections_step
 from operational.demo.orders import orders_step
 from operational.demo.property import property_step
@@ -243,7 +244,8 @@ STEPS: list[DemoStep] = [
     suppliers_step,
     property_step,  # appended last: the steps before it draw what they always drew
     supplier_users_step,  # after it, with its own draws
-    inspections_step,  # after the suppliers: failed items charge their contracts
+    inspections_step,  # draws from its own generator
+    inspection_history_step,  # two years before it, in bulk: failed items charge the contracts
 ]
 
 

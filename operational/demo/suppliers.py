@@ -7,7 +7,7 @@ every month so far brings a few nonconformities — some against the supplier wi
 and the office's manual points (staffing shortfall 缺编, training, tools and materials). Suppliers
 differ in quality and each drifts month to month on a cycle of its own, so the ranking has
 something to show and changes from month to month (the inspections step adds the nonconformities
-of failed items, charged to the contracts too: ``operational.demo.inspections``). Everything goes through the supplier
+of failed items, charged to the contracts too: ``operational.demo.inspection_history``). Everything goes through the supplier
 imports (the same checks, audited as ``demo``); a second run finds every row unchanged.
 """
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from operational import audit, entry
@@ -62,6 +62,7 @@ from operational.models import (
     Supplier,
     SupplierContract,
     SupplierScoreEntry,
+    WorkflowEvent,
     utcnow,
 )
 from operational.progress import NO_PROGRESS, Progress, counted, stage
@@ -90,6 +91,12 @@ DOCUMENT_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,39}$")
 MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-01(?: 00:00:00)?)?$")
 DISCIPLINES = frozenset(d.value for d in Discipline)
 KINDS = frozenset(k.value for k in NonconformityKind)
+NONCONFORMITY_DOCUMENT_TYPES = (
+    "nonconformity_notice",
+    "nonconformity_handling",
+    "nonconformity_corrective",
+)
+"""The workflow document types of the three kinds (operational/workflow/definitions.py)."""
 
 
 def may_import(actor: Principal) -> bool:
@@ -546,6 +553,18 @@ def import_nonconformity_rows(
     for s in session.scalars(select(DeductionStandard)):
         standards.setdefault(s.contract_id, {})[s.points] = s.amount
     stored = {n.nc_no: n for n in session.scalars(select(Nonconformity))}
+    live = set(
+        session.scalars(
+            select(Nonconformity.document_no).where(
+                Nonconformity.id.in_(
+                    select(WorkflowEvent.document_id).where(
+                        WorkflowEvent.document_type.in_(NONCONFORMITY_DOCUMENT_TYPES)
+                    )
+                )
+            )
+        )
+    )
+    """Tickets worked through the engine: the history import does not overwrite them."""
     errors: list[RowError] = []
     good: list[tuple[str, Office, dict[str, Any]]] = []
     first: dict[Any, int] = {}
@@ -601,6 +620,8 @@ def import_nonconformity_rows(
             row.fail(problem.key, column=problem.field, **problem.params)
         if number:
             row.once(number, number, first)
+        if number in live:
+            row.fail("ncflows.import_live", column="nc_no", no=number)
         if row.done():
             assert office is not None
             fields = {
@@ -617,25 +638,51 @@ def import_nonconformity_rows(
         raise _rejected(errors)
     summary = ImportSummary()
     for number, _office, fields in good:
+        # History enters its kind's first state, or its last when closed (never moved by the
+        # engine: no events, no clocks — docs/nonconformities.md).
+        state = history_state(str(fields["kind"]), fields["closed_at"] is not None)
+        current = stored.get(number)
+        if current is not None and current.kind != fields["kind"]:
+            current = _change_kind(session, actor, current, str(fields["kind"]), state)
         _upsert(
             session,
             summary,
             actor,
-            current=stored.get(number),
+            current=current,
             model=NONCONFORMITY_MODELS[str(fields["kind"])],
-            # History enters its kind's first state, or its last when closed (never moved by
-            # the engine: no events, no clocks — docs/nonconformities.md).
-            identity={
-                "document_no": number,
-                "state": history_state(str(fields["kind"]), fields["closed_at"] is not None),
-                "version": 1,
-            },
-            fields=fields,
+            identity={"document_no": number, "version": 1},
+            fields={**fields, "state": state},
             entity="supplier_nonconformity",
             key=number,
         )
     session.flush()
     return summary
+
+
+def _change_kind(
+    session: Session, actor: Principal, current: Nonconformity, kind: str, state: str
+) -> Nonconformity:
+    """A history row imported again with another kind: the row becomes a document of that kind
+    (its class follows ``kind``), audited; returns it loaded as such."""
+    before = {"kind": current.kind, "state": current.state}
+    session.flush()
+    session.execute(
+        update(Nonconformity.__table__)  # type: ignore[arg-type]
+        .where(Nonconformity.__table__.c.id == current.id)
+        .values(kind=kind, state=state)
+    )
+    audit.record(
+        session,
+        actor=actor.username,
+        action="update",
+        entity="supplier_nonconformity",
+        entity_key=current.document_no,
+        before=before,
+        after={"kind": kind, "state": state},
+    )
+    identity = current.id
+    session.expunge(current)
+    return session.get_one(Nonconformity, identity)
 
 
 # --- manual scores ------------------------------------------------------------------------------

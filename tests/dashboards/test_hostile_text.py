@@ -31,7 +31,15 @@ from dashboards import navigation
 from dashboards.text import md, plot
 from operational.auth import Grant, Principal
 from operational.db import create_db_engine
-from operational.models import CorrectiveOrder, MaintObject, MeterPoint, Office, Role, ScopeLevel
+from operational.models import (
+    CorrectiveOrder,
+    MaintObject,
+    MeterPoint,
+    Nonconformity,
+    Office,
+    Role,
+    ScopeLevel,
+)
 from operational.models import User as UserRow
 from pipelines.run import run_pipeline
 
@@ -69,6 +77,8 @@ HOSTILE_COLUMNS = [
     ("energy_point", "name", "name || ' ' || :h"),
     ("energy_building", "name", "substr(name, 1, 10) || :h"),
     ("auth_user", "display_name", ":h"),
+    ("supplier_nonconformity", "description", ":h"),
+    ("supplier_nonconformity", "cause", ":h"),
 ]
 
 
@@ -125,6 +135,11 @@ def real_records(hostile_site: Site) -> dict[str, str]:
                 select(MaintObject.code)
                 .where(MaintObject.office_id == office.id)
                 .order_by(MaintObject.code)
+            ).first(),
+            "nonconformity": s.scalars(
+                select(Nonconformity.document_no)
+                .where(Nonconformity.office_id == office.id)
+                .order_by(Nonconformity.id)
             ).first(),
         }
     engine.dispose()

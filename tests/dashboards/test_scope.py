@@ -127,6 +127,8 @@ class Records:
     points: dict[str, str]
     buildings: dict[str, str]  # office code → "office/building" node of the energy marts
     objects: dict[str, str]
+    inspections: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    """office code → an inspection plan's number and one of its orders' (docs/inspections.md)"""
     nonconformities: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def record(self, kind: str, office: str) -> str:
@@ -136,6 +138,8 @@ class Records:
             "point": self.points[office],
             "object": self.objects[office],
             "office": office,
+            "inspection_plan": self.inspections[office][0],
+            "inspection_order": self.inspections[office][1],
             "nonconformity": self.nonconformities.get(office, ""),
         }[kind]
 
@@ -191,10 +195,25 @@ def records(engine: Engine) -> Records:
             points=first(MeterPoint, MeterPoint.code),
             buildings={c: f"{c}/{building_names[int(b)]}" for c, b in buildings.items()},
             objects=first(MaintObject, MaintObject.code),
+            inspections=_inspections(s, codes),
             nonconformities=first(
                 operational.models.Nonconformity, operational.models.Nonconformity.document_no
             ),
         )
+
+
+def _inspections(s: Session, codes: dict[int, str]) -> dict[str, tuple[str, str]]:
+    """Each office's first inspection plan and that plan's first order."""
+    from operational.models import InspectionOrder, InspectionPlan
+
+    found: dict[str, tuple[str, str]] = {}
+    for office_id, plan_no, order_no in s.execute(
+        select(InspectionPlan.office_id, InspectionPlan.document_no, InspectionOrder.document_no)
+        .join(InspectionOrder, InspectionOrder.plan_id == InspectionPlan.id)
+        .order_by(InspectionPlan.office_id, InspectionPlan.id, InspectionOrder.id)
+    ):
+        found.setdefault(codes[office_id], (plan_no, order_no))
+    return found
 
 
 def markers(records: Records, allowed: frozenset[str] | None) -> list[str]:
@@ -267,9 +286,10 @@ def _arguments(spec: ReadSpec, records: Records, office: str | None) -> dict[str
     if office is None:
         return _extra(params, records, office)
     if "document_no" in params:
-        args["document_no"] = records.record(
-            "plan" if "plan" in spec.function.__name__ else "order", office
-        )
+        kind = "plan" if "plan" in spec.function.__name__ else "order"
+        if spec.function.__module__.endswith(".inspections"):
+            kind = f"inspection_{kind}"
+        args["document_no"] = records.record(kind, office)
     if "office_code" in params:
         args["office_code"] = office
     if "point_code" in params:

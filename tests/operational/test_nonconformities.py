@@ -7,12 +7,15 @@ PostgreSQL (docs/nonconformities.md)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from operational.auth import load_principal
+from operational.db import alembic_config, create_db_engine, upgrade
 from operational.errors import FormRejected, NotFound, PermissionDenied, StaleVersion
 from operational.models import (
     Nonconformity,
@@ -28,6 +31,7 @@ from operational.models import (
 from operational.services import nonconformities as ncs
 from operational.services.orders import todo_list
 from operational.services.suppliers import contract_month
+from tests.conftest import BACKENDS, fresh_database_url
 from tests.operational.test_supplier_imports import load_contracts
 from tests.operational.test_workflow_support import World, build_world
 
@@ -212,3 +216,125 @@ def test_a_live_ticket_feeds_the_contract_score_like_an_imported_one(
         (nc.document_no, 2, 100)
     ]
     assert view.figures is not None and view.figures.score == 98
+
+
+def test_an_office_sets_its_own_target_for_a_kind_and_discipline(
+    session: Session, world: World
+) -> None:
+    from operational.models import Discipline
+    from operational.services import orders
+    from operational.sla import ClockTarget, ClockUnit
+
+    target = ClockTarget(24, ClockUnit.CALENDAR_HOURS, "24x7")
+    with pytest.raises(PermissionDenied):
+        orders.set_target(
+            session,
+            world["clean"],
+            "OF1",
+            Discipline.CLEANING,
+            target,
+            document_type="nonconformity_handling",
+        )
+    orders.set_target(
+        session,
+        world["mgr"],
+        "OF1",
+        Discipline.CLEANING,
+        target,
+        document_type="nonconformity_handling",
+    )
+    shown = orders.corrective_targets(
+        session, world["mgr"], "OF1", document_type="nonconformity_handling"
+    )
+    assert shown[Discipline.CLEANING] == (target, True)
+    assert shown[Discipline.SECURITY][1] is False  # the default elsewhere
+    nc = _open(session, world)
+    clock = session.scalars(select(WorkflowClock).where(WorkflowClock.document_id == nc.id)).one()
+    assert clock.due_at == AT + timedelta(hours=24)
+    # Corrective orders keep theirs.
+    assert orders.corrective_targets(session, world["mgr"], "OF1")[Discipline.CLEANING][1] is False
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_migration_0020_puts_the_imported_history_into_its_states(
+    backend: str, tmp_path: Path
+) -> None:
+    """Rows of the go-live import before 0020 become documents of their kind: closed ones in
+    their kind's last state, open ones in its first; the way back drops the new columns."""
+    for url in fresh_database_url(backend, tmp_path):
+        upgrade(url, "0018_property")
+        engine = create_db_engine(url)
+        try:
+            with engine.begin() as con:
+                con.execute(text("insert into org_group (id, code, name) values (1, 'G', 'G')"))
+                con.execute(
+                    text(
+                        "insert into org_city_company (id, group_id, code, name)"
+                        " values (1, 1, 'C', 'C')"
+                    )
+                )
+                con.execute(
+                    text(
+                        "insert into org_office (id, city_id, code, name, timezone)"
+                        " values (1, 1, 'OF1', 'OF1', 'Asia/Shanghai')"
+                    )
+                )
+                for i, (kind, closed) in enumerate(
+                    [("notice", True), ("handling", False), ("corrective_preventive", True)]
+                ):
+                    con.execute(
+                        text(
+                            "insert into supplier_nonconformity (id, nc_no, office_id, kind,"
+                            " discipline, opened_at, closed_at, created_at) values (:i, :no, 1,"
+                            " :kind, 'cleaning', :opened, :closed, :opened)"
+                        ),
+                        {
+                            "i": i + 1,
+                            "no": f"NC-{i}",
+                            "kind": kind,
+                            "opened": datetime(2026, 1, 5, 2),
+                            "closed": datetime(2026, 1, 6, 2) if closed else None,
+                        },
+                    )
+            upgrade(url, "0020_nonconformity_flows")
+            with Session(engine) as s:
+                rows = s.scalars(select(Nonconformity).order_by(Nonconformity.id)).all()
+                assert [(type(n).__name__, n.nc_no, n.state, n.version) for n in rows] == [
+                    ("NonconformityNotice", "NC-0", "acknowledged", 1),
+                    ("NonconformityHandling", "NC-1", "assigned", 1),
+                    ("NonconformityCorrective", "NC-2", "verified", 1),
+                ]
+            command.downgrade(alembic_config(url), "0018_property")
+            columns = {c["name"] for c in inspect(engine).get_columns("supplier_nonconformity")}
+            assert "state" not in columns and "assignee_id" not in columns
+            upgrade(url, "0020_nonconformity_flows")
+        finally:
+            engine.dispose()
+
+
+def test_the_history_import_keeps_states_in_step_and_leaves_live_tickets_alone(
+    session: Session, world: World
+) -> None:
+    import warnings
+
+    from operational.imports.suppliers import import_nonconformity_rows
+    from operational.imports.table import ImportRejected
+    from tests.operational.test_supplier_imports import NC_COLUMNS, rows
+
+    admin = world["admin"]
+
+    def load(*line: str) -> None:
+        import_nonconformity_rows(session, rows(NC_COLUMNS, line), actor=admin)
+
+    load("NC-1", "OF1", "notice", "cleaning", "2026-02-01 09:00", "", "", "")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no flush of a row under the wrong class
+        load("NC-1", "OF1", "handling", "cleaning", "2026-02-01 09:00", "2026-02-03 09:00", "", "")
+    session.expunge_all()
+    nc = session.scalars(select(Nonconformity).where(Nonconformity.document_no == "NC-1")).one()
+    assert (type(nc), nc.state) == (NonconformityHandling, "verified")
+    live = _open(session, world)
+    with pytest.raises(ImportRejected) as refused:
+        load(live.document_no, "OF1", "notice", "cleaning", "2026-02-01 09:00", "", "", "")
+    [line] = refused.value.report("en")[1:]
+    assert live.document_no in line and "live nonconformity" in line

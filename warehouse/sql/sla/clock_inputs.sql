@@ -33,6 +33,13 @@ corrective as (
     select order_id, discipline from staging.stg_orders_corrective {corrective_filter}
 ),
 
+-- Inspection orders (docs/inspections.md): like a periodic order, the clock starts not before
+-- the scheduled day's start.
+inspection as (
+    select order_id, discipline, work_starts_at
+    from staging.stg_inspection_orders {inspection_filter}
+),
+
 -- Tickets (docs/tickets.md): discipline customer_service; an appointment repair's on-site
 -- clock runs whole minutes up to the appointed time, so it starts that many minutes before it.
 tickets as (
@@ -44,13 +51,6 @@ tickets as (
 nonconformities as (
     select nonconformity_id, discipline
     from staging.stg_supplier_nonconformities {nonconformities_filter}
-),
-
--- Inspection orders (docs/quality-marts.md): a completion clock not before the order's work
--- start, as a periodic order's; the discipline of the order (its plan's).
-inspections as (
-    select order_id, discipline, work_starts_at
-    from staging.stg_inspection_orders {inspections_filter}
 ),
 
 rebuilt as (
@@ -66,8 +66,8 @@ rebuilt as (
         coalesce(
             periodic.discipline,
             corrective.discipline,
+            inspection.discipline,
             nonconformities.discipline,
-            inspections.discipline,
             case when tickets.ticket_id is not null then 'customer_service' end
         ) as discipline,
         clocks.clock,
@@ -79,7 +79,7 @@ rebuilt as (
                 then tickets.appointment_at - to_minutes(clocks.target_amount)
             else greatest(
                 start_event.event_at,
-                coalesce(periodic.work_starts_at, inspections.work_starts_at, start_event.event_at)
+                coalesce(periodic.work_starts_at, inspection.work_starts_at, start_event.event_at)
             )
         end as started_at,
         stop_event.event_at as stop_event_at,
@@ -91,6 +91,8 @@ rebuilt as (
         on clocks.document_type = 'periodic_order' and periodic.order_id = clocks.document_id
     left join corrective
         on clocks.document_type = 'corrective_order' and corrective.order_id = clocks.document_id
+    left join inspection
+        on clocks.document_type = 'inspection' and inspection.order_id = clocks.document_id
     left join tickets
         on clocks.document_type in ('inquiry', 'repair', 'complaint')
         and tickets.ticket_type = clocks.document_type
@@ -100,8 +102,6 @@ rebuilt as (
             'nonconformity_notice', 'nonconformity_handling', 'nonconformity_corrective'
         )
         and nonconformities.nonconformity_id = clocks.document_id
-    left join inspections
-        on clocks.document_type = 'inspection' and inspections.order_id = clocks.document_id
     left join offices on offices.office_id = clocks.office_id
 )
 
