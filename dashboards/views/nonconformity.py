@@ -22,6 +22,8 @@ import polars as pl
 import streamlit as st
 
 from dashboards import forms
+from dashboards.export import excel_download
+from dashboards.paging import NONCONFORMITIES, pager
 from dashboards.session import error_text, flash, operational_engine, require, show_flash, tr
 from dashboards.text import md
 from operational.auth import Permission, Principal
@@ -35,6 +37,7 @@ NC = "nc_no"
 OPEN_NC = "nc_open"  # set by views/todo.py
 OPEN_FORM = "nc_open_form"
 WIDTH = 560
+DISPLAY_ZONE = "Asia/Shanghai"  # the list's times (one office's own clock on its page)
 PHONE_CSS = """
 <style>
 .st-key-nc_entry input, .st-key-nc_entry textarea { font-size: 1.1rem; }
@@ -198,6 +201,7 @@ def show_nc(user: Principal, nc_no: str) -> None:
         schema={tr(f"ncflows_ui.col.{c}"): pl.String for c in ("at", "step", "actor", "note")},
     )
     st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
+    excel_download(table, view.nc_no, key=f"nc_history_excel_{nc_no}")
 
 
 # ---------------------------------------------------------------- opening one
@@ -297,12 +301,9 @@ def open_form(user: Principal) -> None:
 # ---------------------------------------------------------------- the list
 
 
-def list_tab(user: Principal) -> None:
-    open_only = st.toggle(tr("ncflows_ui.open_only"), value=True, key="nc_list_open")
-    with unit_of_work(operational_engine()) as db:
-        rows = ncs.list_nonconformities(db, user, open_only=open_only, limit=200)
-    now = datetime.now(UTC)
-    table = pl.DataFrame(
+def list_table(rows: list[ncs.NonconformityRow], now: datetime) -> pl.DataFrame:
+    columns = ("no", "kind", "office", "state", "contract", "breach_points", "due_at", "overdue")
+    return pl.DataFrame(
         {
             tr("ncflows_ui.col.no"): [r.nc_no for r in rows],
             tr("ncflows_ui.col.kind"): [kind_text(r.kind) for r in rows],
@@ -313,19 +314,37 @@ def list_tab(user: Principal) -> None:
                 str(r.breach_points) if r.breach_points else "" for r in rows
             ],
             tr("ncflows_ui.col.due_at"): [
-                local_text(r.due_at, "Asia/Shanghai") if r.due_at else "" for r in rows
+                local_text(r.due_at, DISPLAY_ZONE) if r.due_at else "" for r in rows
             ],
             tr("ncflows_ui.col.overdue"): [
                 tr("maint_ui.yes") if r.due_at is not None and r.due_at < now else "" for r in rows
             ],
         },
-        schema={
-            tr(f"ncflows_ui.col.{c}"): pl.String
-            for c in ("no", "kind", "office", "state", "contract", "breach_points", "due_at")
-        }
-        | {tr("ncflows_ui.col.overdue"): pl.String},
+        schema={tr(f"ncflows_ui.col.{c}"): pl.String for c in columns},
     )
-    st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
+
+
+def list_tab(user: Principal) -> None:
+    open_only = st.toggle(tr("ncflows_ui.open_only"), value=True, key="nc_list_open")
+    st.caption(tr("ncflows_ui.zone", zone=DISPLAY_ZONE))
+    engine = operational_engine()
+    with unit_of_work(engine) as db:
+        total = ncs.count_nonconformities(db, user, open_only=open_only)
+    page = pager(total, size=NONCONFORMITIES, key="nc_list_page")
+    with unit_of_work(engine) as db:
+        rows = ncs.list_nonconformities(
+            db, user, open_only=open_only, limit=page.limit, offset=page.offset
+        )
+    now = datetime.now(UTC)
+    st.dataframe(list_table(rows, now), hide_index=True, placeholder=tr("finish.table.missing"))
+
+    def everything() -> pl.DataFrame:
+        with unit_of_work(engine) as db:
+            return list_table(
+                ncs.list_nonconformities(db, user, open_only=open_only, limit=None), now
+            )
+
+    excel_download(everything, tr("ncflows_ui.title"), key="nc_list_excel")
 
 
 # ---------------------------------------------------------------- the page

@@ -21,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from operational import entry
@@ -328,6 +328,30 @@ class NonconformityRow:
     due_at: datetime | None
 
 
+def _listed(principal: Principal, kind: str | None, open_only: bool) -> ColumnElement[bool]:
+    clause = _visible(principal)
+    if kind is not None:
+        clause = and_(clause, Nonconformity.kind == kind)
+    if open_only:
+        clause = and_(clause, Nonconformity.closed_at.is_(None))
+    return clause
+
+
+@scoped_read(Permission.VIEW_NONCONFORMITIES)
+def count_nonconformities(
+    session: Session, principal: Principal, *, kind: str | None = None, open_only: bool = False
+) -> int:
+    """How many nonconformities :func:`list_nonconformities` has in all (for its pager)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Nonconformity)
+            .where(_listed(principal, kind, open_only))
+        )
+        or 0
+    )
+
+
 @scoped_read(Permission.VIEW_NONCONFORMITIES)
 def list_nonconformities(
     session: Session,
@@ -335,9 +359,11 @@ def list_nonconformities(
     *,
     kind: str | None = None,
     open_only: bool = False,
-    limit: int = 200,
+    limit: int | None = 200,
+    offset: int = 0,
 ) -> list[NonconformityRow]:
-    """Nonconformities the principal may read, newest first (with the running clock's due)."""
+    """Nonconformities the principal may read, newest first (with the running clock's due):
+    ``limit`` of them from ``offset`` (None: all)."""
     query = (
         select(Nonconformity, Office.code, SupplierContract.contract_no, WorkflowClock.due_at)
         .join(Office, Office.id == Nonconformity.office_id)
@@ -350,15 +376,13 @@ def list_nonconformities(
                 WorkflowClock.stopped_at.is_(None),
             ),
         )
-        .where(_visible(principal))
+        .where(_listed(principal, kind, open_only))
+        .order_by(Nonconformity.opened_at.desc(), Nonconformity.id.desc())
+        .offset(offset)
     )
-    if kind is not None:
-        query = query.where(Nonconformity.kind == kind)
-    if open_only:
-        query = query.where(Nonconformity.closed_at.is_(None))
-    rows = session.execute(
-        query.order_by(Nonconformity.opened_at.desc(), Nonconformity.id.desc()).limit(limit)
-    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = session.execute(query)
     return [
         NonconformityRow(
             nc.document_no,

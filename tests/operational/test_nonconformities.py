@@ -338,3 +338,26 @@ def test_the_history_import_keeps_states_in_step_and_leaves_live_tickets_alone(
         load(live.document_no, "OF1", "notice", "cleaning", "2026-02-01 09:00", "", "", "")
     [line] = refused.value.report("en")[1:]
     assert live.document_no in line and "live nonconformity" in line
+
+
+def test_the_list_pages_through_what_the_reader_may_see(session: Session, world: World) -> None:
+    opened = [
+        _open(session, world, at=AT + timedelta(minutes=i), assignee="sup" if i % 2 else "tech")
+        for i in range(5)
+    ]
+    clean, sup = world["clean"], world["sup"]
+    assert ncs.count_nonconformities(session, clean) == 5
+    newest_first = [n.document_no for n in reversed(opened)]
+    first = ncs.list_nonconformities(session, clean, limit=3)
+    rest = ncs.list_nonconformities(session, clean, limit=3, offset=3)
+    assert [r.nc_no for r in first + rest] == newest_first
+    # the supplier user: the two assigned to them
+    assert ncs.count_nonconformities(session, sup) == 2
+    assert {r.nc_no for r in ncs.list_nonconformities(session, sup, limit=None)} == {
+        opened[1].document_no,
+        opened[3].document_no,
+    }
+    ncs.act(session, world["tech"], opened[0], "handle", opened[0].version, text="done")
+    ncs.act(session, clean, opened[0], "verify", opened[0].version)
+    assert ncs.count_nonconformities(session, clean, open_only=True) == 4
+    assert ncs.count_nonconformities(session, world["mgr2"]) == 0

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, timedelta
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from operational.auth import Principal
@@ -19,6 +21,7 @@ from operational.services import nonconformities as ncs
 from tests.conftest import BACKENDS, fresh_database_url
 from tests.operational.test_supplier_imports import load_contracts
 from tests.operational.test_workflow_support import T0, build_world
+from tests.warehouse.test_sla_incremental import assert_same_as_scratch, people, refresh
 from tests.warehouse.test_tickets_marts import _build
 
 H = timedelta(hours=1)
@@ -89,3 +92,56 @@ def test_each_kind_has_its_clock_in_sla_clocks(worked_url: str) -> None:
         " where contract_no = 'K1' and month = date '2026-03-01'"
     ).fetchall()
     assert scores == [(2, 3)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_incremental_refresh_follows_the_tickets_steps(backend: str, tmp_path: Path) -> None:
+    """Tickets opened and worked between two builds: the refresh recomputes their clocks
+    incrementally and gives what a build from scratch gives."""
+    for url in fresh_database_url(backend, tmp_path):
+        upgrade(url)
+        engine = create_db_engine(url)
+        try:
+            with unit_of_work(engine) as session:
+                ensure_group(session, "YY", "一应物业集团")
+                w = build_world(session)
+                load_contracts(session, w)
+                nc = ncs.open_nonconformity(
+                    session,
+                    w["clean"],
+                    office_code="OF1",
+                    kind="handling",
+                    discipline="cleaning",
+                    description="x",
+                    at=T0,
+                    assignee="tech",
+                )
+                number = nc.document_no
+            con = duckdb.connect(str(tmp_path / f"{backend}.duckdb"))
+            first = refresh(url, con, T0 + H)
+            assert first.mode == "full"
+            with unit_of_work(engine) as session:
+                w = people(session)
+                nc = ncs.get_nonconformity(session, w["clean"], number)
+                ncs.act(session, w["tech"], nc, "handle", nc.version, text="done", at=T0 + 2 * H)
+                ncs.act(session, w["clean"], nc, "verify", nc.version, at=T0 + 3 * H)
+                ncs.open_nonconformity(
+                    session,
+                    w["clean"],
+                    office_code="OF1",
+                    kind="notice",
+                    discipline="cleaning",
+                    description="y",
+                    at=T0 + 3 * H,
+                    assignee="tech",
+                )
+            stats = refresh(url, con, T0 + 4 * H)
+            assert (stats.mode, stats.documents) == ("incremental", 2)
+            assert con.sql(
+                "select document_type, state from marts.sla_clocks order by 1"
+            ).fetchall() == [("nonconformity_handling", "met"), ("nonconformity_notice", "pending")]
+            assert_same_as_scratch(url, con, T0 + 4 * H)
+            con.close()
+        finally:
+            engine.dispose()
