@@ -179,6 +179,7 @@ def warehouse(as_of: datetime, zones: dict[str, str] | None = None) -> duckdb.Du
             ("SH001", "cleaning", "professional", OCT, 5, 270, 300, 2, 3, 4, 0),
             ("SH001", "cleaning", "other", SEP, 0, 0, 0, 2, 1, 0, 0),
             ("BJ001", "engineering", "professional", OCT, 2, 110, 120, 0, 0, 0, 0),
+            ("SH002", "cleaning", "quality", NOV, 2, 50, 100, 0, 0, 0, 0),
         ],
     )
     [model] = [m for m in load_models() if m.table == "marts.control_tower"]
@@ -306,7 +307,7 @@ def test_city_and_group_totals_are_recomputed_from_the_counts(
         "energy_water": (50.0, None, "none"),
         "energy_exceptions": (2.0, None, "watch"),
         "energy_losses": (2.0, None, "alert"),
-        "inspection_score": (66.6667, 90.0, "alert"),
+        "inspection_score": (62.5, 90.0, "alert"),  # (150 + 50 + 50) of (240 + 60 + 100)
         "open_nonconformities": (2.0, None, "none"),
         "nonconformity_closure": (33.3333, 100.0, "alert"),
     }
@@ -430,7 +431,8 @@ def test_quality_figures_this_month_open_and_closed_in_time(
     assert bj["inspection_score"] == (None, 91.6667, "none")  # nothing executed this month
     assert bj["open_nonconformities"] == (0.0, None, "none")
     assert "nonconformity_closure" not in bj
-    assert ("office", "SH002", "inspection_score") not in rows  # no inspections at all
+    # two inspections scored 50 %: too few to judge
+    assert figures(rows, "office", "SH002")["inspection_score"] == (50.0, None, "none")
     group = figures(rows, "group", "YY")
-    assert group["inspection_score"] == (66.6667, 90.4762, "alert")  # 380 of 420 in October
+    assert group["inspection_score"] == (62.5, 90.4762, "alert")  # 250 of 400; 380 of 420
     assert group["open_nonconformities"] == (2.0, None, "none")

@@ -32,6 +32,7 @@ thresholds as (
         80.0 as supplier_score_alert,  -- below it: alert
         85.0 as inspection_score_watch,  -- this month's inspection score below it: watch
         70.0 as inspection_score_alert,  -- below it: alert
+        3 as inspection_min_orders,  -- fewer inspections executed this month: not judged
         90.0 as nc_closure_watch_pct,  -- nonconformities closed in time below it: watch
         80.0 as nc_closure_alert_pct,  -- below it: alert
         3 as nc_closure_min_clocks  -- fewer finished nonconformity clocks: not judged
@@ -442,6 +443,8 @@ judged as (
                 and measured.basis < thresholds.compliance_min_clocks then 'none'
             when measured.indicator = 'nonconformity_closure'
                 and measured.basis < thresholds.nc_closure_min_clocks then 'none'
+            when measured.indicator = 'inspection_score'
+                and measured.basis < thresholds.inspection_min_orders then 'none'
             when measured.indicator = 'energy_losses'  -- its worst meter's status
                 then case
                     when measured.alerts > 0 then 'alert'
