@@ -88,6 +88,7 @@ def test_filters_and_the_tower_link_narrow_the_review(dashboard: MakeDashboard) 
     app.selectbox(key="quality_office").set_value("").run()
     app.selectbox(key="quality_city").set_value("BJ").run()
     assert set(app.dataframe[1].value["管理处编码"]) == {"BJ001", "BJ002"}
+    app.selectbox(key="quality_city").set_value("").run()
     app.selectbox(key="quality_kind").set_value("quality").run()
     kinds = app.dataframe[2].value["类别"].to_list()
     assert kinds and set(kinds) == {"品质检验"}
