@@ -302,7 +302,7 @@ def requested(user: Principal) -> tuple[str | None, str | None]:
             with unit_of_work(operational_engine()) as db:
                 number = insp.order_for_plan(db, user, str(params["plan"]), checkpoint or "")
         except DomainError as refused:
-            st.warning(md(error_text(refused)))
+            st.warning(error_text(refused))
             return None, None
         return number, checkpoint
     kept = st.session_state.get(OPEN)
@@ -323,7 +323,7 @@ def render() -> None:
         with unit_of_work(operational_engine()) as db:
             view = insp.inspection_order_view(db, user, number)
     except DomainError as refused:
-        st.warning(md(error_text(refused)))
+        st.warning(error_text(refused))
         return
     st.session_state[OPEN] = view.document_no
     due = (

@@ -339,8 +339,6 @@ def _inspection_plan_transitions(draft: Permission, approve: Permission) -> tupl
         Transition("submit", ("draft", "returned"), "submitted", draft, party="drafted_by_id"),
         Transition("approve", ("submitted",), "approved", approve),
         Transition("return", ("submitted",), "returned", approve),
-        # An approved plan ends from a day on: no orders for later dates.
-        Transition("end", ("approved",), "approved", approve, todo=False),
     )
 
 

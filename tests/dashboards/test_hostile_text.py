@@ -33,6 +33,8 @@ from operational.auth import Grant, Principal
 from operational.db import create_db_engine
 from operational.models import (
     CorrectiveOrder,
+    InspectionOrder,
+    InspectionPlan,
     MaintObject,
     MeterPoint,
     Nonconformity,
@@ -79,6 +81,11 @@ HOSTILE_COLUMNS = [
     ("auth_user", "display_name", ":h"),
     ("supplier_nonconformity", "description", ":h"),
     ("supplier_nonconformity", "cause", ":h"),
+    ("insp_plan", "name", "substr(name, 1, 100) || ' ' || :h"),
+    ("insp_checkpoint", "area", "CASE WHEN area IS NULL THEN NULL ELSE :h END"),
+    ("insp_item", "name", "substr(name, 1, 100) || ' ' || :h"),
+    ("insp_score", "name", "substr(name, 1, 100) || ' ' || :h"),
+    ("insp_score", "note", ":h"),
 ]
 
 
@@ -140,6 +147,16 @@ def real_records(hostile_site: Site) -> dict[str, str]:
                 select(Nonconformity.document_no)
                 .where(Nonconformity.office_id == office.id)
                 .order_by(Nonconformity.id)
+            ).first(),
+            "inspection_order": s.scalars(
+                select(InspectionOrder.document_no)
+                .where(InspectionOrder.office_id == office.id)
+                .order_by(InspectionOrder.id)
+            ).first(),
+            "inspection_plan": s.scalars(
+                select(InspectionPlan.document_no)
+                .where(InspectionPlan.office_id == office.id)
+                .order_by(InspectionPlan.id)
             ).first(),
         }
     engine.dispose()
