@@ -11,7 +11,8 @@ Reported, never asserted (docs/benchmarks.md). One run on one backend:
   quality plan per office, ``--items`` items each. Orders ≈ offices × (plans × 4 × days ÷ 7 +
   days ÷ 30);
 * **floor** — ADBC fetch of ``insp_score`` (the largest table) + a DuckDB CTAS (``benchmarks
-  .common.measure_floor``), before and after the build, the faster counting;
+  .common.measure_floor``), before and after the build, the faster counting; the same of
+  ``workflow_event``, and the build's ratio to both floors together;
 * **full build** — ``pipelines.run.run_pipeline`` into an empty warehouse in a child process
   (every asset); its ratio to the floor;
 * **refresh after a day** — one more day of inspections (the writer again on the next day, for
@@ -53,6 +54,7 @@ TARGETS = {
     "query_median_ms_max": 100.0,
 }
 FLOOR_TABLE = "insp_score"
+EVENTS_TABLE = "workflow_event"
 OFFICES_PER_CITY = 20
 DISCIPLINES = ("engineering", "landscaping", "security", "cleaning")
 Log = Callable[[str], None]
@@ -125,12 +127,19 @@ def _run(url: str, workdir: Path, options: Options, log: Log) -> dict[str, Any]:
         f"{g['nonconformities']:,} nonconformities in {g['seconds']:.1f} s"
     )
     floor_before = measure_floor(url, workdir / "floor.duckdb", FLOOR_TABLE)
+    events_before = measure_floor(url, workdir / "floor.duckdb", EVENTS_TABLE)
     warehouse_dir = workdir / "warehouse"
     build = child_build(url, warehouse_dir)
     floor_after = measure_floor(url, workdir / "floor.duckdb", FLOOR_TABLE)
+    events_after = measure_floor(url, workdir / "floor.duckdb", EVENTS_TABLE)
     floor = min(floor_before, floor_after, key=lambda f: f["seconds"])
+    events = min(events_before, events_after, key=lambda f: f["seconds"])
     result["floor"] = floor | {"runs_seconds": [floor_before["seconds"], floor_after["seconds"]]}
+    result["floor_events"] = events
     build["over_floor"] = _r(build["seconds"] / floor["seconds"])
+    # The build extracts the events too (the SLA clocks of every document read them): the floor
+    # of both tables is the fairer measure of what the build must at least copy.
+    build["over_floor_with_events"] = _r(build["seconds"] / (floor["seconds"] + events["seconds"]))
     result["build"] = build
     log(f"floor {floor['seconds']:.2f} s, build {build['seconds']:.2f} s")
     result["quality_mart"] = time_model(Path(build["published"]), "marts.quality_review")
@@ -421,6 +430,11 @@ def format_report(report: dict[str, Any]) -> str:
     add("floor total, s", lambda b: f"{b['floor']['seconds']:.2f}")
     add("full build (run_pipeline), s", lambda b: f"{b['build']['seconds']:.2f}")
     add("build ÷ floor (≤ 2)", lambda b: f"{b['build']['over_floor']:.2f}")
+    add("floor of workflow_event, s", lambda b: f"{b['floor_events']['seconds']:.2f}")
+    add(
+        "build ÷ (insp_score + workflow_event floors)",
+        lambda b: f"{b['build']['over_floor_with_events']:.2f}",
+    )
     add("peak RSS of build, MB", lambda b: f"{b['build']['peak_rss_mb']:,.0f}")
     add("quality mart (its SELECT alone), s", lambda b: f"{b['quality_mart']['best_seconds']:.3f}")
     add(

@@ -53,6 +53,8 @@ def test_bench_quality_reports_every_figure(tmp_path: Path) -> None:
     assert b["refresh"]["raw_scores_rows"] == generation["scores"] + b["new_day"]["scores"]
     assert _positive(b["new_day"]["orders"])
     assert _positive(b["build"]["over_floor"]) and _positive(b["refresh"]["over_build"])
+    assert b["floor_events"]["rows"] >= generation["events"]
+    assert 0 < b["build"]["over_floor_with_events"] < b["build"]["over_floor"]
     assert _positive(b["quality_mart"]["rows"])
     assert set(b["queries"]) == set(query_calls())
     for name, q in b["queries"].items():
