@@ -400,3 +400,74 @@ def monthly_counts(frame: pl.DataFrame, *, title: str, y_label: str) -> go.Figur
     figure.update_xaxes(tickformat="%Y-%m", dtick="M1")
     figure.update_yaxes(rangemode="tozero")
     return _energy_layout(figure, title=title, y_label=y_label)
+
+
+# ---------------------------------------------------------------- quality review
+
+
+def quality_trend(
+    frame: pl.DataFrame,
+    *,
+    title: str,
+    y_label: str,
+    score_label: str,
+    execution_label: str,
+    compliance_label: str,
+) -> go.Figure:
+    """The quality review by month: the inspection score, the share of inspection orders
+    executed and of nonconformities closed in time (0–100): ``frame`` has ``month`` (real
+    dates), ``inspection_score``, ``execution_pct`` and ``closure_compliance_pct`` (nulls are
+    gaps)."""
+    monthly = frame.sort("month")
+    figure = go.Figure()
+    for column, name, colour in (
+        ("inspection_score", score_label, BRAND),
+        ("execution_pct", execution_label, MUTED),
+        ("closure_compliance_pct", compliance_label, ACCENT),
+    ):
+        figure.add_trace(
+            go.Scatter(
+                x=monthly["month"].to_list(),
+                y=monthly[column].to_list(),
+                name=plot(name),
+                mode="lines+markers",
+                line={"color": colour},
+                hovertemplate=f"%{{x|%Y-%m}}: %{{y:.1f}}<extra>{plot(name)}</extra>",
+            )
+        )
+    figure.update_xaxes(tickformat="%Y-%m", dtick="M1")
+    figure.update_yaxes(rangemode="tozero")
+    return _energy_layout(figure, title=title, y_label=y_label)
+
+
+def quality_nonconformities(
+    frame: pl.DataFrame,
+    *,
+    title: str,
+    y_label: str,
+    failed_label: str,
+    opened_label: str,
+    closed_label: str,
+) -> go.Figure:
+    """Failed inspection items, nonconformities opened and closed per month: ``frame`` has
+    ``month`` (real dates), ``items_failed``, ``nonconformities_opened`` and
+    ``nonconformities_closed``."""
+    monthly = frame.sort("month")
+    figure = go.Figure()
+    for column, name, colour in (
+        ("items_failed", failed_label, ACCENT),
+        ("nonconformities_opened", opened_label, MUTED),
+        ("nonconformities_closed", closed_label, BRAND),
+    ):
+        figure.add_trace(
+            go.Bar(
+                x=monthly["month"].to_list(),
+                y=monthly[column].to_list(),
+                name=plot(name),
+                marker_color=colour,
+                hovertemplate=f"%{{x|%Y-%m}}: %{{y}}<extra>{plot(name)}</extra>",
+            )
+        )
+    figure.update_layout(barmode="group")
+    figure.update_xaxes(tickformat="%Y-%m", dtick="M1")
+    return _energy_layout(figure, title=title, y_label=y_label)

@@ -264,6 +264,23 @@ PAGES: tuple[PageSpec, ...] = (
         url_path="escalations",  # the control tower's links open /escalations?office=…&level=…
         probes=(("office", "office"), ("city", "city")),
     ),
+    PageSpec(
+        "views/supplier_todo.py",
+        "supplierusers.nav.todo",
+        ":material/assignment_ind:",
+        Permission.VIEW_SUPPLIER_WORK,
+        MAINT,
+        url_path="supplier_todo",
+    ),
+    PageSpec(
+        "views/quality_review.py",
+        "quality.nav",
+        ":material/fact_check:",
+        Permission.VIEW_QUALITY_REVIEW,
+        ANALYTICS,
+        url_path="quality_review",  # the control tower's links open /quality_review?office=…
+        probes=(("office", "office"),),
+    ),
 )
 
 

@@ -39,6 +39,7 @@ from operational.services.users import set_language
 from operational.settings import Settings, load_settings, signing_key
 from warehouse.queries import WarehouseReader
 from warehouse.queries_energy import EnergyReader
+from warehouse.queries_quality import QualityReader
 from warehouse.queries_sla import SlaReader
 from warehouse.queries_suppliers import SupplierReader
 from warehouse.queries_tickets import TicketReader
@@ -98,7 +99,15 @@ class SessionPrincipal(Principal):
 
     @classmethod
     def of(cls, user: Principal) -> SessionPrincipal:
-        return cls(user.user_id, user.username, user.display_name, user.language, user.grants)
+        return cls(
+            user.user_id,
+            user.username,
+            user.display_name,
+            user.language,
+            user.grants,
+            supplier_id=user.supplier_id,
+            supplier_code=user.supplier_code,
+        )
 
     def offices_for(self, permission: Permission) -> frozenset[str] | None:
         current = fresh_principal(self.user_id)
@@ -312,6 +321,7 @@ class Readers:
     tower: TowerReader
     suppliers: SupplierReader
     tickets: TicketReader
+    quality: QualityReader
 
 
 def readers(permission: Permission) -> Readers:
@@ -319,7 +329,7 @@ def readers(permission: Permission) -> Readers:
     ``permission`` — the one place the dashboards turn a user into an office scope, so a page
     never works it out itself. Stops the page (as :func:`require`) if the user lacks it."""
     user = require(permission)
-    scope = OfficeScope.of(user.offices_for(permission))
+    scope = OfficeScope.of(user.offices_for(permission), supplier=user.supplier_code)
     directory = settings().warehouse_dir
     return Readers(
         scope,
@@ -329,4 +339,5 @@ def readers(permission: Permission) -> Readers:
         TowerReader(directory, scope),
         SupplierReader(directory, scope),
         TicketReader(directory, scope),
+        QualityReader(directory, scope),
     )

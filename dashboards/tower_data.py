@@ -53,6 +53,7 @@ ESCALATIONS = "escalations"
 """The complaint escalation board (its address): ``office``, ``city`` and ``level`` (0, 1, 2)
 choose the open complaints it lists."""
 ESCALATION_LEVELS = {"open_complaints": None, "escalated_level1": "1", "escalated_level2": "2"}
+QUALITY = "quality_review"  # the quality review page (docs/dashboards.md, "Quality review")
 """The supplier ranking page (its address): ``month`` (YYYY-MM) opens it on that month."""
 STATUS_COLOURS = {"alert": "red", "watch": "orange", "ok": "green", "none": "gray"}
 ENERGY_INDICATORS = ("energy_electricity", "energy_water")
@@ -220,6 +221,8 @@ def drills(row: dict[str, Any]) -> list[Drill]:
         return [Drill(f"tower.link.{indicator}", ESCALATIONS, wanted)]
     if indicator == "supplier_score":
         return [Drill("tower.link.suppliers", SUPPLIERS, {"month": month_text(row["period"])})]
+    if indicator in ("inspection_score", "open_nonconformities", "nonconformity_closure"):
+        return [Drill("tower.link.quality", QUALITY, {"office": office})]
     return []
 
 

@@ -27,6 +27,7 @@ from operational.models import (
     Role,
     RoleGrant,
     ScopeLevel,
+    Supplier,
     User,
     utcnow,
 )
@@ -87,6 +88,8 @@ class Permission(enum.StrEnum):
     HANDLE_NONCONFORMITIES = "handle_nonconformities"  # act on one assigned to oneself
     VERIFY_NONCONFORMITIES = "verify_nonconformities"  # verify (or reassign) one opened oneself
     VIEW_ESCALATIONS = "view_escalations"  # the complaint escalation board (投诉升级看板)
+    VIEW_SUPPLIER_WORK = "view_supplier_work"  # a supplier user's own to-do list (供方待办)
+    VIEW_QUALITY_REVIEW = "view_quality_review"  # inspections and nonconformities (品质审核)
 
 
 _ANALYTICS_READERS = {
@@ -161,8 +164,9 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_AUDIT_LOG: frozenset(
         {Role.GROUP_AUDIT_MANAGER, Role.CITY_AUDIT_MANAGER, Role.GROUP_ADMIN}
     ),
-    # Supplier scores and rankings: whoever reads the analytics, at their scope.
-    Permission.VIEW_SUPPLIERS: frozenset(_ANALYTICS_READERS),
+    # Supplier scores and rankings: whoever reads the analytics, at their scope; a supplier
+    # user their own supplier's only (operational/scope.py, warehouse/scope.py).
+    Permission.VIEW_SUPPLIERS: frozenset(_ANALYTICS_READERS | {Role.SUPPLIER_USER}),
     Permission.EVALUATE_SUPPLIERS: frozenset({Role.OFFICE_MANAGER, Role.GROUP_ADMIN}),
     Permission.MANAGE_SUPPLIERS: frozenset({Role.GROUP_ADMIN}),
     # Property base data: read by whoever answers owners or watches the office (personal
@@ -217,6 +221,7 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
             Role.OFFICE_MANAGER,
         }
     ),
+    Permission.VIEW_SUPPLIER_WORK: frozenset({Role.SUPPLIER_USER}),
     # Inspections (docs/inspections.md): each discipline supervisor (customer service too)
     # drafts the professional plans the office manager approves; the office manager drafts the
     # quality plans the city company's internal-audit manager approves. Orders are walked by
@@ -236,6 +241,9 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
 # outcome; acted on by whoever it is assigned to: office staff or a supplier user (who sees the
 # nonconformities assigned to them, no others). docs/nonconformities.md.
 _NC_OPENERS = frozenset({Role.OFFICE_MANAGER, *_DISCIPLINE_SUPERVISORS, Role.CS_SUPERVISOR})
+# The quality review (品质审核): internal audit first — the group's sees every office, a city's
+# its city — and whoever reads the analytics, at their scope (docs/quality-marts.md).
+ROLE_PERMISSIONS[Permission.VIEW_QUALITY_REVIEW] = frozenset(_ANALYTICS_READERS)
 ROLE_PERMISSIONS[Permission.VIEW_NONCONFORMITIES] = frozenset(
     (_ANALYTICS_READERS | _OFFICE_STAFF) - {Role.SUPPLIER_USER}
 )
@@ -308,15 +316,23 @@ class Principal:
     is_system: bool = False
     """The command line, the pipeline or the demo loader acting as the operator
     (:func:`system_principal`): every permission at every office, recorded under its name."""
+    supplier_id: int | None = None
+    """The supplier this account belongs to (供方用户), or None. A supplier-bound principal
+    holds only its supplier-user grants, and every read keeps to its supplier's work
+    (``operational.scope.office_clause``, ``warehouse.scope.OfficeScope.supplier``)."""
+    supplier_code: str | None = None
 
     def offices_for(self, permission: Permission) -> frozenset[str] | None:
-        """Office codes this user may use ``permission`` on; None means every office."""
+        """Office codes this user may use ``permission`` on; None means every office.
+
+        The supplier-user role counts only for an account tied to a supplier, and such an
+        account holds nothing else (:func:`holds`)."""
         if self.is_system:
             return None
         allowed = ROLE_PERMISSIONS[permission]
         offices: set[str] = set()
         for grant in self.grants:
-            if grant.role in allowed:
+            if grant.role in allowed and holds(self.supplier_id, grant.role):
                 if grant.offices is None:
                     return None
                 offices |= grant.offices
@@ -337,6 +353,12 @@ class Principal:
         return frozenset(grant.role for grant in self.grants)
 
 
+def holds(supplier_id: int | None, role: Role) -> bool:
+    """Whether an account tied to ``supplier_id`` (None: to no supplier) holds ``role``: the
+    supplier-user role only with a supplier, and with a supplier nothing else."""
+    return (role is Role.SUPPLIER_USER) == (supplier_id is not None)
+
+
 def system_principal(name: str = "system") -> Principal:
     """The principal of work no logged-in user starts: the command line (``cli``), the
     pipeline's timed rules (``pipeline``), the demo loader (``demo``). It may do everything,
@@ -355,12 +377,15 @@ def _principal_rows(session: Session, user_id: int) -> list[tuple[Any, ...]]:
             User.display_name,
             User.language,
             User.is_active,
+            User.supplier_id,
+            Supplier.supplier_code,
             RoleGrant.id,
             RoleGrant.role,
             RoleGrant.scope_level,
             CityCompany.code,
             covered.code,
         )
+        .outerjoin(Supplier, Supplier.id == User.supplier_id)
         .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
         .outerjoin(CityCompany, CityCompany.id == RoleGrant.city_id)
         .outerjoin(
@@ -379,7 +404,7 @@ def _principal_rows(session: Session, user_id: int) -> list[tuple[Any, ...]]:
 def _principal_from(rows: Sequence[tuple[Any, ...]], *, active_only: bool) -> Principal | None:
     if not rows:
         return None
-    user_id, username, display_name, language, active = rows[0][:5]
+    user_id, username, display_name, language, active, supplier_id, supplier_code = rows[0][:7]
     if active_only and not active:
         return None
     grants: dict[int, tuple[Role, ScopeLevel, str | None, set[str]]] = {}
@@ -397,7 +422,15 @@ def _principal_from(rows: Sequence[tuple[Any, ...]], *, active_only: bool) -> Pr
             result.append(Grant(role, level, city_code or "", frozenset(offices)))
         else:
             result.append(Grant(role, level, min(offices, default=""), frozenset(offices)))
-    return Principal(user_id, username, display_name, language, tuple(result))
+    return Principal(
+        user_id,
+        username,
+        display_name,
+        language,
+        tuple(result),
+        supplier_id=supplier_id,
+        supplier_code=supplier_code,
+    )
 
 
 def active_principal(session: Session, user_id: int) -> Principal | None:

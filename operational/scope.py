@@ -14,6 +14,13 @@ module is the one way a query applies it, in SQL, as polar's ``readable_*(user)`
   record of an office outside the scope appears — a new read joins that test by being
   registered here.
 
+A supplier user (供方用户, a principal tied to a supplier) is a scope within its offices:
+:func:`office_clause` also keeps only that supplier's work — orders dispatched to one of its
+users, nonconformities against its contracts, its contracts and their evaluations
+(:func:`supplier_clause`) — and nothing of any other kind of record. A read that joins
+``Office`` and filters with :func:`office_code_clause` filters offices, not records: a read of
+records keeps to the scope with :func:`office_clause` on the record's own ``office_id``.
+
 Command-line and pipeline work runs as an explicit system principal
 (:func:`operational.auth.system_principal`), never as "no actor".
 """
@@ -24,12 +31,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from operational.auth import Permission, Principal
 from operational.errors import NotFound
-from operational.models import Office
+from operational.models import (
+    CorrectiveOrder,
+    Nonconformity,
+    Office,
+    PeriodicOrder,
+    SupplierContract,
+    SupplierScoreEntry,
+    User,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,13 +53,54 @@ def office_clause(
     principal: Principal, permission: Permission, office_id: InstrumentedAttribute[int]
 ) -> ColumnElement[bool]:
     """The condition on an ``office_id`` column that keeps the offices where ``principal``
-    holds ``permission`` (every office for the group scope and the system, none without it)."""
+    holds ``permission`` (every office for the group scope and the system, none without it);
+    for a supplier user, of those only its supplier's records (:func:`supplier_clause` on the
+    column's table)."""
     offices = principal.offices_for(permission)
-    if offices is None:
-        return true()
-    if not offices:
+    if offices is not None and not offices:
         return false()
-    return office_id.in_(select(Office.id).where(Office.code.in_(sorted(offices))))
+    clause = (
+        true()
+        if offices is None
+        else office_id.in_(select(Office.id).where(Office.code.in_(sorted(offices))))
+    )
+    if principal.supplier_id is None:
+        return clause
+    return and_(clause, supplier_clause(principal.supplier_id, office_id.class_))
+
+
+def _supplier_users(supplier_id: int) -> Select[int]:
+    return select(User.id).where(User.supplier_id == supplier_id)
+
+
+def _supplier_contracts(supplier_id: int) -> Select[int]:
+    return select(SupplierContract.id).where(SupplierContract.supplier_id == supplier_id)
+
+
+def people_clause(principal: Principal) -> ColumnElement[bool]:
+    """The users ``principal`` may see named in a form (``User`` rows): for a supplier user,
+    the group's own staff and its own supplier's users, never another supplier's."""
+    if principal.supplier_id is None:
+        return true()
+    return or_(User.supplier_id.is_(None), User.supplier_id == principal.supplier_id)
+
+
+def supplier_clause(supplier_id: int, record: object) -> ColumnElement[bool]:
+    """The records of kind ``record`` that are the work of supplier ``supplier_id`` (供方):
+    an order whose handler is one of its users, a nonconformity against one of its contracts,
+    its contracts and their evaluation entries. Every other kind of record is no supplier's
+    work: false (a supplier user sees nothing of the offices' energy, tickets, audit log …)."""
+    if record is PeriodicOrder:
+        return PeriodicOrder.handler_id.in_(_supplier_users(supplier_id))
+    if record is CorrectiveOrder:
+        return CorrectiveOrder.handler_id.in_(_supplier_users(supplier_id))
+    if record is Nonconformity:
+        return Nonconformity.contract_id.in_(_supplier_contracts(supplier_id))
+    if record is SupplierContract:
+        return SupplierContract.supplier_id == supplier_id
+    if record is SupplierScoreEntry:
+        return SupplierScoreEntry.contract_id.in_(_supplier_contracts(supplier_id))
+    return false()
 
 
 def office_code_clause(

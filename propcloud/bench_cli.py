@@ -28,6 +28,14 @@ def _sla_benchmark():  # type: ignore[no-untyped-def]
     return sla
 
 
+def _quality_benchmark():  # type: ignore[no-untyped-def]
+    """``benchmarks.quality`` (see :func:`_benchmarks`)."""
+    _benchmarks()
+    from benchmarks import quality
+
+    return quality
+
+
 def register(main: click.Group) -> None:
     """Attach ``propcloud bench`` and its commands."""
 
@@ -205,6 +213,81 @@ def register(main: click.Group) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         click.echo(sla.format_report(report))
+        click.echo(f"\nreport written to {out}")
+
+    @bench.command("quality")
+    @click.option("--offices", default=50, show_default=True, help="Offices in the group.")
+    @click.option(
+        "--contracts",
+        default=200,
+        show_default=True,
+        help="Supplier contracts in all (one per office and discipline, at most four an office).",
+    )
+    @click.option("--days", default=730, show_default=True, help="Days of inspection history.")
+    @click.option(
+        "--plans",
+        default=2,
+        show_default=True,
+        help="Weekly professional inspection plans per office and discipline (the scale knob).",
+    )
+    @click.option("--items", default=10, show_default=True, help="Items per inspection plan.")
+    @click.option(
+        "--backend",
+        type=click.Choice(["sqlite", "postgresql"]),
+        default="sqlite",
+        show_default=True,
+    )
+    @click.option("--query-runs", default=20, show_default=True, help="Timed runs per query.")
+    @click.option("--pg-url", default=None, help="PostgreSQL admin URL (as for bench sla).")
+    @click.option(
+        "--workdir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Where the database and warehouse go (default: a temporary folder, removed).",
+    )
+    @click.option("--keep", is_flag=True, help="Keep the database and warehouse.")
+    @click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default=Path("var/bench/quality.json"),
+        show_default=True,
+        help="JSON report to write.",
+    )
+    def bench_quality(
+        offices: int,
+        contracts: int,
+        days: int,
+        plans: int,
+        items: int,
+        backend: str,
+        query_runs: int,
+        pg_url: str | None,
+        workdir: Path | None,
+        keep: bool,
+        out: Path,
+    ) -> None:
+        """Inspections, nonconformities and supplier scores at group scale: generation, floor,
+        full build, refresh after a day, the quality review's and the ranking's queries.
+
+        Target scale: --offices 500 --contracts 2000 --plans 10 --items 10 (≈ 2 M orders,
+        20 M item scores)."""
+        quality = _quality_benchmark()
+        options = quality.Options(
+            offices=offices,
+            contracts=contracts,
+            days=days,
+            plans=plans,
+            items=items,
+            backend=backend,
+            query_runs=query_runs,
+            workdir=workdir,
+            keep=keep,
+            **({"pg_admin_url": pg_url} if pg_url else {}),
+        )
+        report = quality.run_benchmark(options, log=lambda m: click.echo(m, err=True))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        click.echo(quality.format_report(report))
         click.echo(f"\nreport written to {out}")
 
     @bench.command("load")

@@ -123,9 +123,21 @@ def user() -> None:
     + ", ".join(r.value for r in Role),
 )
 @click.option("--language", type=click.Choice(["zh_CN", "en"]), default="zh_CN")
+@click.option(
+    "--supplier",
+    "supplier_code",
+    default="",
+    help="A supplier user's supplier code (供方用户): the account sees only that supplier's "
+    "work, and its roles are supplier_user only.",
+)
 @click.password_option(help="Asked for at the prompt when not given.")
 def user_add(
-    username: str, display_name: str, roles: tuple[str, ...], language: str, password: str
+    username: str,
+    display_name: str,
+    roles: tuple[str, ...],
+    language: str,
+    supplier_code: str,
+    password: str,
 ) -> None:
     """Add a user who can log in to the dashboards."""
     settings = _settings()
@@ -140,10 +152,12 @@ def user_add(
                 password=password,
                 grants=grants,
                 language=language,
+                supplier_code=supplier_code,
             )
     except DomainError as error:
         fail(error, settings)
-    click.echo(f"user {view.username} added: {', '.join(g.label() for g in view.grants)}")
+    supplier = f" (supplier {view.supplier_code})" if view.supplier_code else ""
+    click.echo(f"user {view.username} added: {', '.join(g.label() for g in view.grants)}{supplier}")
 
 
 @user.command("unlock")

@@ -236,6 +236,18 @@ SOURCES: tuple[Source, ...] = (
             "verification_note",
         ),
     ),
+    # Inspections (see docs/quality-marts.md): plans are few, copied whole without their names;
+    # the item scores follow their order (``insp_order`` above: an item is scored before the
+    # order's ``submit`` event, which re-extracts the order's scores as submitted). Photos
+    # (bytes) and notes stay behind.
+    Source("insp_plan", left_out=("name",)),
+    Source(
+        "insp_score",
+        documents=Documents(
+            "order_id", None, parent_table="insp_order", parent=Documents("id", None, "inspection")
+        ),
+        left_out=("note",),
+    ),
     # Customer-service tickets (see docs/tickets.md): documents of three types in one table,
     # re-extracted with their events. No free text and no caller details (personal
     # information never reaches the warehouse); the notice outbox stays behind too.

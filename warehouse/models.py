@@ -12,6 +12,11 @@ A first line ``-- materialized: view`` makes the model a view: a large staging m
 reads once, or an incremental build only in part (filters go through a view to the raw table),
 is not copied. Default: a table rebuilt on each run.
 
+A line ``-- macros: <name>, …`` in the header makes the model use the macros defined in
+``sql/macros/<name>.sql``: they are created on the connection before the model runs, and the
+tables they read count among the model's dependencies. One rule can so serve a mart and a
+dashboard query (``warehouse.queries`` honours the same line): ``supplier_ranking``.
+
 Every build also holds one row of parameters, ``raw.run_params`` (version, built_at, as_of,
 database_backend), written when the build begins; models that evaluate anything "now" (open SLA
 clocks, for instance) read ``as_of`` from it instead of calling ``now()``.
@@ -33,6 +38,24 @@ RUN_PARAMS = "raw.run_params"
 _REFERENCE = re.compile(r"\b(raw|staging|marts|sla)\.([a-z_][a-z0-9_]*)\b")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
 _MATERIALIZED = re.compile(r"--\s*materialized:\s*(table|view)\s*$")
+_MACROS = re.compile(r"^--\s*macros:\s*(.+?)\s*$", re.MULTILINE)
+MACROS_DIR = SQL_DIR / "macros"
+
+
+def macros_named(sql: str) -> tuple[str, ...]:
+    """The macro files a model or query names in its ``-- macros: a, b`` lines."""
+    return tuple(
+        name.strip() for line in _MACROS.findall(sql) for name in line.split(",") if name.strip()
+    )
+
+
+def macro_statements(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The statements of ``sql/macros/<name>.sql`` for each name, comments removed."""
+    statements: list[str] = []
+    for name in names:
+        text = _LINE_COMMENT.sub("", (MACROS_DIR / f"{name}.sql").read_text(encoding="utf-8"))
+        statements += [s.strip() for s in text.split(";") if s.strip()]
+    return tuple(statements)
 
 
 @dataclass(frozen=True)
@@ -44,6 +67,8 @@ class Model:
     sql: str
     depends_on: frozenset[str]
     materialized: str = "table"  # 'table' | 'view'
+    macros: tuple[str, ...] = ()
+    """The macro files (``sql/macros/<name>.sql``) created on the connection before it runs."""
 
     @property
     def table(self) -> str:
@@ -56,7 +81,7 @@ class Model:
         for line in self.sql.splitlines():
             if not line.startswith("--"):
                 break
-            if not _MATERIALIZED.match(line):
+            if not _MATERIALIZED.match(line) and not _MACROS.match(line):
                 header.append(line.removeprefix("--").strip())
         return " ".join(part for part in header if part)
 
@@ -67,11 +92,12 @@ def load_models(sql_dir: Path = SQL_DIR) -> list[Model]:
     for layer in LAYERS:
         for path in sorted((sql_dir / layer).glob("*.sql")):
             sql = path.read_text(encoding="utf-8").strip().rstrip(";")
-            code = _LINE_COMMENT.sub("", sql)
+            macros = macros_named(sql)
+            code = _LINE_COMMENT.sub("", sql) + "\n".join(macro_statements(macros))
             refs = frozenset(f"{s}.{t}" for s, t in _REFERENCE.findall(code))
             first = _MATERIALIZED.match(sql.splitlines()[0]) if sql else None
             kind = "table" if first is None else first.group(1)
-            model = Model(layer, path.stem, sql, refs - {f"{layer}.{path.stem}"}, kind)
+            model = Model(layer, path.stem, sql, refs - {f"{layer}.{path.stem}"}, kind, macros)
             models[model.table] = model
     graph = {table: model.depends_on & models.keys() for table, model in models.items()}
     return [models[table] for table in TopologicalSorter(graph).static_order()]
@@ -80,6 +106,8 @@ def load_models(sql_dir: Path = SQL_DIR) -> list[Model]:
 def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> int:
     """(Re)create the model's table (or view) from its SELECT; return its row count."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {model.schema}")
+    for statement in macro_statements(model.macros):
+        con.execute(statement)
     existing = _kind_of(con, model)
     wanted = "VIEW" if model.materialized == "view" else "BASE TABLE"
     if existing is not None and existing != wanted:  # materialised otherwise before

@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from warehouse.models import macro_statements, macros_named
 from warehouse.publish import Warehouse, published_cursor
 from warehouse.scope import OfficeScope
 
@@ -33,6 +34,7 @@ QUERIES_DIR = Path(__file__).parent / "sql" / "queries"
 SCOPE_FILE = "scope"
 UNSCOPED = "-- scope: none"
 SCOPE_MACROS = ("in_scope(", "city_in_scope(", "group_in_scope(")
+SUPPLIER_MACRO = "supplier_in_scope("
 
 ParamValue = str | bool | int | float | date | tuple[str, ...]
 Params = tuple[tuple[str, ParamValue], ...]
@@ -89,14 +91,23 @@ def _bound(sql: str, values: Mapping[str, Any]) -> dict[str, Any]:
 
 @lru_cache(maxsize=512)
 def _cached_query(
-    path: Path, name: str, params: Params, scope: tuple[bool, tuple[str, ...]]
+    path: Path, name: str, params: Params, scope: tuple[bool, tuple[str, ...], str | None]
 ) -> pl.DataFrame:
     sql = query_text(name)
     values = {k: list(v) if isinstance(v, tuple) else v for k, v in params}
-    scope_values = {"scope_all": scope[0], "scope_offices": list(scope[1])}
+    every, offices, supplier = scope
+    if supplier is not None and SUPPLIER_MACRO not in sql:
+        every, offices = False, ()  # a supplier's reader sees no office in other queries
+    scope_values = {
+        "scope_all": every,
+        "scope_offices": list(offices),
+        "scope_supplier": supplier,
+    }
     with published_cursor(path) as cursor:
         for statement in _scope_statements():
             cursor.execute(statement, _bound(statement, scope_values))
+        for statement in macro_statements(macros_named(sql)):
+            cursor.execute(statement)
         frame: pl.DataFrame = cursor.sql(sql, params=_bound(sql, values)).pl()
     return frame
 

@@ -30,7 +30,7 @@ from dashboards.text import md
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError
-from operational.models import CityCompany, Office, Role, ScopeLevel
+from operational.models import CityCompany, Office, Role, ScopeLevel, Supplier
 from operational.services.users import (
     GrantSpec,
     UserView,
@@ -49,6 +49,8 @@ class Org:
 
     cities: dict[str, str]
     offices: dict[str, str]
+    suppliers: dict[str, str]
+    """Supplier code → name: a supplier user's account belongs to one (供方用户)."""
 
     def scope_codes(self, level: ScopeLevel) -> dict[str, str]:
         """Code → name of the city companies or the offices (a group scope names no code)."""
@@ -58,7 +60,11 @@ class Org:
 def load_org(db: Session) -> Org:
     cities = {c.code: c.name for c in db.scalars(select(CityCompany).order_by(CityCompany.code))}
     offices = {o.code: o.name for o in db.scalars(select(Office).order_by(Office.code))}
-    return Org(cities, offices)
+    suppliers = {
+        s.supplier_code: s.name
+        for s in db.scalars(select(Supplier).order_by(Supplier.supplier_code))
+    }
+    return Org(cities, offices, suppliers)
 
 
 def grant_text(grant: GrantSpec, org: Org) -> str:
@@ -78,6 +84,12 @@ def users_table(users: list[UserView], org: Org) -> pl.DataFrame:
             tr("dashboards.admin.col.display_name"): [u.display_name for u in users],
             tr("dashboards.admin.col.roles"): [
                 "；".join(grant_text(g, org) for g in u.grants) for u in users
+            ],
+            tr("supplierusers.admin.col.supplier"): [
+                f"{org.suppliers.get(u.supplier_code, '')} ({u.supplier_code})"
+                if u.supplier_code
+                else ""
+                for u in users
             ],
             tr("dashboards.admin.col.active"): [yes if u.is_active else no for u in users],
             tr("dashboards.admin.col.language"): [
@@ -123,6 +135,7 @@ def _add_user() -> None:
             display_name=state["new_display_name"],
             password=state["new_password"],
             grants=[grant],
+            supplier_code=state.get("new_supplier") or "",
         )
         return tr("dashboards.admin.added", username=md(view.username))
 
@@ -210,6 +223,20 @@ def scope_code_select(prefix: str, level: ScopeLevel, org: Org) -> None:
     )
 
 
+def supplier_select(org: Org) -> None:
+    """The supplier of a supplier user (供方用户); none for the group's own staff."""
+    labels = {code: f"{name} ({code})" for code, name in org.suppliers.items()}
+    st.selectbox(
+        tr("supplierusers.admin.supplier"),
+        options=list(labels),
+        index=None,
+        format_func=labels.__getitem__,
+        placeholder=tr("supplierusers.admin.no_supplier"),
+        help=tr("supplierusers.admin.supplier_help"),
+        key="new_supplier",
+    )
+
+
 def add_user_form(org: Org) -> None:
     st.caption(tr("dashboards.admin.add_hint"))
     level = scope_level_select("new")
@@ -219,6 +246,7 @@ def add_user_form(org: Org) -> None:
         st.text_input(tr("dashboards.login.password"), type="password", key="new_password")
         role_select("new")
         scope_code_select("new", level, org)
+        supplier_select(org)
         st.form_submit_button(
             tr("dashboards.admin.add"),
             type="primary",

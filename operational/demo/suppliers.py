@@ -5,12 +5,15 @@ office and discipline from the start of the demo's history; each contract has th
 deduction standard (1 point ¥50, 2 points ¥100, 3 points ¥200 — doubled for engineering), and
 every month so far brings a few nonconformities — some against the supplier with breach points —
 and the office's manual points (staffing shortfall 缺编, training, tools and materials). Suppliers
-differ in quality, so the ranking has something to show. Everything goes through the supplier
+differ in quality and each drifts month to month on a cycle of its own, so the ranking has
+something to show and changes from month to month (the inspections step adds the nonconformities
+of failed items, charged to the contracts too: ``operational.demo.inspection_history``). Everything goes through the supplier
 imports (the same checks, audited as ``demo``); a second run finds every row unchanged.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -62,7 +65,8 @@ SUPPLIERS: dict[str, list[tuple[str, str]]] = {
         ("SUP-EN03", "宏力暖通设备安装有限公司"),
     ],
 }
-# quality: expected nonconformities a month per supplier rank (best first)
+# quality: expected nonconformities a month per supplier rank (best first), each supplier's
+# drifting month to month (_drift), so the monthly ranking changes
 RATES = (0.4, 0.9, 1.6)
 ITEMS = (
     ("缺编 staffing shortfall", (Decimal(0), Decimal(0), Decimal(-1), Decimal(-2))),
@@ -81,6 +85,15 @@ def _months(first: date, last: date) -> list[date]:
         months.append(month)
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     return months
+
+
+def _drift(seed: int, supplier_code: str, month: date) -> float:
+    """How a supplier's month compares with its usual quality: a cycle of its own (5–13
+    months, its own phase), so that suppliers overtake each other from month to month."""
+    own = random.Random(f"{seed}:drift:{supplier_code}")
+    phase, period = own.uniform(0.0, 2 * math.pi), own.uniform(5.0, 13.0)
+    months = month.year * 12 + month.month
+    return 1.0 + 0.9 * math.sin(2 * math.pi * months / period + phase)
 
 
 def _poisson(rng: random.Random, rate: float) -> int:
@@ -171,7 +184,8 @@ def _load(
         local_now = now.astimezone(c["zone"])
         last = min(local_now.date(), c["ends_on"]).replace(day=1)
         for month in _months(c["starts_on"], last):
-            for k in range(_poisson(rng, RATES[c["rank"]])):
+            rate = RATES[c["rank"]] * _drift(options.seed, c["supplier_code"], month)
+            for k in range(_poisson(rng, rate)):
                 day = month + timedelta(days=rng.randrange(28))
                 opened = datetime(
                     day.year, day.month, day.day, rng.randrange(8, 18), 0, tzinfo=c["zone"]

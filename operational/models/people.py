@@ -51,6 +51,11 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(String(8), default="zh_CN")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    supplier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("supplier.id"), default=None, index=True
+    )
+    """The supplier whose staff this account belongs to (供方用户): it then holds only the
+    supplier-user role and sees only that supplier's work (``operational.scope``)."""
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", lazy="raise", cascade="all, delete-orphan"

@@ -65,7 +65,7 @@ from operational.models import (
     UTCDateTime,
     utcnow,
 )
-from operational.scope import office_code_clause, scoped_office, scoped_read
+from operational.scope import office_clause, scoped_office, scoped_read
 
 POINT_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 CLOCK_SKEW = timedelta(minutes=5)
@@ -506,7 +506,7 @@ def _point(
         .where(MeterPoint.code == code.strip())
     )
     if principal is not None:
-        query = query.where(office_code_clause(principal, permission, Office.code))
+        query = query.where(office_clause(principal, permission, MeterPoint.office_id))
     row = session.execute(query).one_or_none()
     if row is None:
         raise NotFound("energy.unknown_point", code=code)
@@ -1185,7 +1185,7 @@ def list_points(
         .join(Office, MeterPoint.office_id == Office.id)
         .outerjoin(Building, MeterPoint.building_id == Building.id)
         .outerjoin(parent, MeterPoint.parent_id == parent.id)
-        .where(office_code_clause(principal, permission, Office.code))
+        .where(office_clause(principal, permission, MeterPoint.office_id))
         .order_by(Office.code, MeterPoint.code)
     )
     if office_codes is not None:

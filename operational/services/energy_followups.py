@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from operational import audit
 from operational.auth import Permission, Principal
 from operational.errors import DomainError, NotFound
-from operational.models import ExceptionFollowUp, MeterPoint, Office, utcnow
-from operational.scope import office_code_clause, scoped_read
+from operational.models import ExceptionFollowUp, MeterPoint, utcnow
+from operational.scope import office_clause, scoped_read
 
 FOLLOW_UP_PERMISSION = Permission.ENTER_READINGS
 """Who may record a follow-up: those who may enter and correct readings at the office."""
@@ -69,10 +69,8 @@ def _utc(instant: datetime) -> datetime:
 
 def _points_in_scope(principal: Principal, permission: Permission) -> Select[int, str]:
     """The ids and codes of the points at the offices where ``principal`` holds ``permission``."""
-    return (
-        select(MeterPoint.id, MeterPoint.code)
-        .join(Office, MeterPoint.office_id == Office.id)
-        .where(office_code_clause(principal, permission, Office.code))
+    return select(MeterPoint.id, MeterPoint.code).where(
+        office_clause(principal, permission, MeterPoint.office_id)
     )
 
 

@@ -47,7 +47,13 @@ from operational.models import (
     plan_object,
     utcnow,
 )
-from operational.scope import office_clause, office_code_clause, scoped_office, scoped_read
+from operational.scope import (
+    office_clause,
+    office_code_clause,
+    people_clause,
+    scoped_office,
+    scoped_read,
+)
 from operational.services.clock_views import ClockSummary, clock_summary
 from operational.services.orders import get_order
 from operational.workflow import engine
@@ -171,6 +177,7 @@ def people_with(
         .join(RoleGrant, RoleGrant.user_id == User.id)
         .where(
             User.is_active.is_(True),
+            people_clause(principal),
             RoleGrant.role.in_(roles),
             or_(
                 RoleGrant.scope_level == ScopeLevel.GROUP.value,

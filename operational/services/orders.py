@@ -33,7 +33,7 @@ from operational.models import (
     ScopeLevel,
     User,
 )
-from operational.scope import office_code_clause, scoped_read
+from operational.scope import office_clause, office_code_clause, scoped_read
 from operational.sla import DEFAULT_TARGETS, CalendarKind, ClockTarget, ClockUnit
 from operational.workflow import engine
 from operational.workflow.definitions import COMPLETION, CORRECTIVE_ORDER
@@ -109,7 +109,14 @@ def person_for(session: Session, username: str, permission: Permission, office: 
             level is ScopeLevel.OFFICE and g.office_id == office.id
         ):
             covering.append(Grant(Role(g.role), level, "", frozenset({office.code})))
-    principal = Principal(user.id, user.username, user.display_name, user.language, tuple(covering))
+    principal = Principal(
+        user.id,
+        user.username,
+        user.display_name,
+        user.language,
+        tuple(covering),
+        supplier_id=user.supplier_id,
+    )
     if not principal.can(permission, office.code):
         key = (
             "orders.not_a_handler"
@@ -146,7 +153,7 @@ def get_order(session: Session, principal: Principal, document_no: str) -> Order
             .join(Office, Office.id == model.office_id)
             .where(
                 model.document_no == document_no,
-                office_code_clause(principal, Permission.VIEW_ORDERS, Office.code),
+                office_clause(principal, Permission.VIEW_ORDERS, model.office_id),
             )
         ).one_or_none()
         if row is not None:

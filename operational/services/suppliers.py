@@ -36,7 +36,7 @@ from operational.models import (
     SupplierContract,
     SupplierScoreEntry,
 )
-from operational.scope import office_code_clause, scoped_read
+from operational.scope import office_clause, scoped_read
 from operational.suppliers import (
     Breach,
     Contract,
@@ -120,7 +120,7 @@ def _contracts(
         select(SupplierContract, Supplier, Office)
         .join(Supplier, Supplier.id == SupplierContract.supplier_id)
         .join(Office, Office.id == SupplierContract.office_id)
-        .where(office_code_clause(principal, permission, Office.code))
+        .where(office_clause(principal, permission, SupplierContract.office_id))
     )
 
 

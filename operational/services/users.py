@@ -1,4 +1,9 @@
-"""Managing users and their role grants (group admin's work), every change audited."""
+"""Managing users and their role grants (group admin's work), every change audited.
+
+A supplier user (供方用户) is an account tied to exactly one supplier when it is created: it
+holds the supplier-user role and no other, and every read keeps it to its supplier's work
+(``operational.scope``); an account tied to no supplier cannot hold that role
+(:func:`operational.auth.holds`)."""
 
 from __future__ import annotations
 
@@ -9,9 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from operational import audit, login_sessions
-from operational.auth import Permission, Principal, clear_failures, hash_password
+from operational.auth import Permission, Principal, clear_failures, hash_password, holds
 from operational.errors import DomainError, NotFound, PermissionDenied
-from operational.models import CityCompany, Office, Role, RoleGrant, ScopeLevel, User
+from operational.models import (
+    CityCompany,
+    Office,
+    Role,
+    RoleGrant,
+    ScopeLevel,
+    Supplier,
+    User,
+)
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{1,63}$")
 
@@ -38,6 +51,8 @@ class UserView:
     is_active: bool
     language: str
     grants: tuple[GrantSpec, ...]
+    supplier_code: str = ""
+    """The supplier a supplier user belongs to (empty: none)."""
 
 
 def _require_admin(actor: Principal) -> str:
@@ -80,6 +95,31 @@ def _specs(session: Session, user: User) -> tuple[GrantSpec, ...]:
     return tuple(sorted(specs, key=lambda s: s.label()))
 
 
+def _supplier(session: Session, code: str) -> Supplier:
+    supplier = session.scalars(
+        select(Supplier).where(Supplier.supplier_code == code.strip())
+    ).one_or_none()
+    if supplier is None:
+        raise NotFound("supplierusers.unknown_supplier", code=code)
+    return supplier
+
+
+def _check_roles(supplier_id: int | None, grants: list[GrantSpec]) -> None:
+    """A supplier's account holds the supplier-user role only; no other account holds it."""
+    for grant in grants:
+        if not holds(supplier_id, grant.role):
+            key = (
+                "supplierusers.supplier_role_only"
+                if supplier_id is not None
+                else "supplierusers.supplier_required"
+            )
+            raise DomainError(key, role=grant.role.value)
+
+
+def _supplier_codes(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Supplier.id, Supplier.supplier_code)).tuples())
+
+
 def _load(session: Session, username: str) -> User:
     user = session.scalars(
         select(User).where(User.username == username).options(selectinload(User.grants))
@@ -98,8 +138,10 @@ def add_user(
     password: str,
     grants: list[GrantSpec],
     language: str = "zh_CN",
+    supplier_code: str = "",
 ) -> UserView:
-    """Create a user with at least one role."""
+    """Create a user with at least one role; with ``supplier_code``, a supplier user of that
+    supplier (its roles: the supplier-user role only)."""
     actor_name = _require_admin(actor)
     username = username.strip()
     if not USERNAME_PATTERN.match(username):
@@ -110,16 +152,27 @@ def add_user(
         raise DomainError("users.display_name_required")
     if not grants:
         raise DomainError("users.role_required")
+    supplier = _supplier(session, supplier_code) if supplier_code.strip() else None
+    _check_roles(supplier.id if supplier else None, grants)
     user = User(
         username=username,
         display_name=display_name.strip(),
         password_hash=hash_password(password),
         language=language,
         grants=[_grant_row(session, g) for g in grants],
+        supplier_id=supplier.id if supplier else None,
     )
     session.add(user)
     session.flush()
-    view = UserView(user.id, username, user.display_name, True, language, _specs(session, user))
+    view = UserView(
+        user.id,
+        username,
+        user.display_name,
+        True,
+        language,
+        _specs(session, user),
+        supplier.supplier_code if supplier else "",
+    )
     audit.record(
         session,
         actor=actor_name,
@@ -129,6 +182,7 @@ def add_user(
         after={
             "display_name": view.display_name,
             "roles": [g.label() for g in view.grants],
+            **({"supplier": view.supplier_code} if view.supplier_code else {}),
         },
     )
     return view
@@ -139,8 +193,17 @@ def list_users(session: Session, actor: Principal) -> list[UserView]:
     users = session.scalars(
         select(User).options(selectinload(User.grants)).order_by(User.username)
     ).all()
+    suppliers = _supplier_codes(session)
     return [
-        UserView(u.id, u.username, u.display_name, u.is_active, u.language, _specs(session, u))
+        UserView(
+            u.id,
+            u.username,
+            u.display_name,
+            u.is_active,
+            u.language,
+            _specs(session, u),
+            suppliers.get(u.supplier_id, "") if u.supplier_id is not None else "",
+        )
         for u in users
     ]
 
@@ -153,6 +216,7 @@ def set_grants(
     if not grants:
         raise DomainError("users.role_required")
     user = _load(session, username)
+    _check_roles(user.supplier_id, grants)
     before = [g.label() for g in _specs(session, user)]
     user.grants = [_grant_row(session, g) for g in grants]
     session.flush()
@@ -166,7 +230,10 @@ def set_grants(
         before={"roles": before},
         after={"roles": [g.label() for g in specs]},
     )
-    return UserView(user.id, username, user.display_name, user.is_active, user.language, specs)
+    supplier = _supplier_codes(session).get(user.supplier_id, "") if user.supplier_id else ""
+    return UserView(
+        user.id, username, user.display_name, user.is_active, user.language, specs, supplier
+    )
 
 
 def set_active(session: Session, actor: Principal, username: str, active: bool) -> None:

@@ -33,6 +33,7 @@ from operational.models import (
     WorkflowEvent,
     utcnow,
 )
+from operational.scope import office_clause
 from operational.services.calendars import calendar_for_office
 
 SYSTEM_ACTOR = "system"
@@ -764,9 +765,8 @@ def waiting_for(session: Session, principal: Principal) -> list[TodoItem]:
                 .join(Office, Office.id == model.office_id)
                 .outerjoin(due, due.c.document_id == model.id)
                 .where(model.state.in_(states))
+                .where(office_clause(principal, t.permission, model.office_id))
             )
-            if offices is not None:
-                query = query.where(Office.code.in_(sorted(offices)))
             if t.party is not None:
                 query = query.where(getattr(model, t.party) == principal.user_id)
             for document, office_code, due_at in session.execute(query):

@@ -83,6 +83,7 @@ SLA_MARTS = {
     "order_throughput",
     "sla_late_clocks",
     "ticket_compliance",
+    "quality_review",  # reads the nonconformities' clocks (docs/quality-marts.md)
 }
 
 

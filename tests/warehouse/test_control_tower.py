@@ -171,6 +171,22 @@ def warehouse(as_of: datetime, zones: dict[str, str] | None = None) -> duckdb.Du
         ],
     )
     tickets(con)
+    _table(
+        con,
+        "marts.quality_review",
+        "office_code varchar, discipline varchar, kind varchar, month date,"
+        " orders_executed bigint, score_points bigint, max_points bigint,"
+        " nonconformities_opened bigint, nonconformities_closed bigint,"
+        " nc_clocks_met bigint, nc_clocks_breached bigint",
+        [
+            ("SH001", "cleaning", "professional", NOV, 4, 150, 240, 3, 1, 1, 2),
+            ("SH001", "security", "quality", NOV, 1, 50, 60, 0, 0, 0, 0),
+            ("SH001", "cleaning", "professional", OCT, 5, 270, 300, 2, 3, 4, 0),
+            ("SH001", "cleaning", "other", SEP, 0, 0, 0, 2, 1, 0, 0),
+            ("BJ001", "engineering", "professional", OCT, 2, 110, 120, 0, 0, 0, 0),
+            ("SH002", "cleaning", "quality", NOV, 2, 50, 100, 0, 0, 0, 0),
+        ],
+    )
     [model] = [m for m in load_models() if m.table == "marts.control_tower"]
     run_model(con, model)
     return con
@@ -279,6 +295,9 @@ def test_an_office_in_trouble_has_every_figure_judged(rows: dict[Any, dict[str, 
         "energy_water": (50.0, None, "none"),  # nothing a year before: not judged
         "energy_exceptions": (2.0, None, "watch"),
         "energy_losses": (2.0, None, "alert"),  # two meters past ±10 %, one past ±20 %
+        "inspection_score": (66.6667, 90.0, "alert"),
+        "open_nonconformities": (2.0, None, "none"),
+        "nonconformity_closure": (33.3333, 100.0, "alert"),
     }
 
 
@@ -346,6 +365,9 @@ def test_city_and_group_totals_are_recomputed_from_the_counts(
         "energy_water": (50.0, None, "none"),
         "energy_exceptions": (2.0, None, "watch"),
         "energy_losses": (2.0, None, "alert"),
+        "inspection_score": (62.5, 90.0, "alert"),  # (150 + 50 + 50) of (240 + 60 + 100)
+        "open_nonconformities": (2.0, None, "none"),
+        "nonconformity_closure": (33.3333, 100.0, "alert"),
     }
     group = figures(rows, "group", "YY")
     assert group["sla_compliance"] == (82.6087, 97.5, "watch")  # 38 of 46; 39 of 40
@@ -489,3 +511,30 @@ def test_the_board_ages_open_complaints_in_business_buckets() -> None:
         ("TS-2", 1, "city_audit_manager", "d5_10", NOV),  # 239.5 hours: under 10 days
         ("TS-3", 0, "office_manager", "d1_2", NOV),  # 34.5 hours
     ]
+
+
+def test_quality_figures_this_month_open_and_closed_in_time(
+    rows: dict[Any, dict[str, Any]],
+) -> None:
+    """An office's inspection score is its points of this month over their maximum (last
+    month's to compare); open nonconformities are every one opened less every one closed;
+    closure in time is judged only from three finished clocks; totals are recomputed."""
+    sh = rows[("office", "SH001", "inspection_score")]
+    # (150 + 50) of (240 + 60) this month; 270 of 300 in October
+    assert (sh["value"], sh["previous_value"], sh["basis"]) == (66.6667, 90.0, 5)
+    assert (sh["unit"], sh["status"], sh["direction"]) == ("pct", "alert", "below")
+    assert (sh["period"], sh["in_progress"]) == (NOV, True)
+    assert figures(rows, "office", "SH001")["open_nonconformities"] == (2.0, None, "none")  # 7 - 5
+    closure = rows[("office", "SH001", "nonconformity_closure")]
+    # 1 met of 3 finished this month: judged (alert); October 4 of 4
+    assert (closure["value"], closure["previous_value"], closure["basis"]) == (33.3333, 100.0, 3)
+    assert closure["status"] == "alert"
+    bj = figures(rows, "office", "BJ001")
+    assert bj["inspection_score"] == (None, 91.6667, "none")  # nothing executed this month
+    assert bj["open_nonconformities"] == (0.0, None, "none")
+    assert "nonconformity_closure" not in bj
+    # two inspections scored 50 %: too few to judge
+    assert figures(rows, "office", "SH002")["inspection_score"] == (50.0, None, "none")
+    group = figures(rows, "group", "YY")
+    assert group["inspection_score"] == (62.5, 90.4762, "alert")  # 250 of 400; 380 of 420
+    assert group["open_nonconformities"] == (2.0, None, "none")

@@ -5,11 +5,13 @@
 -- ranks it. Indicators: SLA compliance this month against last month, open and overdue orders,
 -- plan coverage, electricity and water this month so far against the same days a year before,
 -- energy exceptions to follow up, losses past the threshold in the last complete month, the
--- lowest supplier contract score of the last complete month (marts.contract_scores); and the
--- owner-service figures of offices with tickets: open complaints, those escalated to level 1
--- and 2 (marts.open_complaints), ticket resolution compliance this month against last month
--- (marts.ticket_compliance, clock `resolution`) and the night-service share of the tickets
--- received this month (marts.tickets). The thresholds are the named values of the first step (docs/dashboards.md, "Control tower").
+-- lowest supplier contract score of the last complete month (marts.contract_scores); this
+-- month's inspection score, open nonconformities and their closure in time
+-- (marts.quality_review); and the owner-service figures of offices with tickets: open
+-- complaints, those escalated to level 1 and 2 (marts.open_complaints), ticket resolution
+-- compliance this month against last month (marts.ticket_compliance, clock `resolution`) and
+-- the night-service share of the tickets received this month (marts.tickets). The thresholds
+-- are the named values of the first step (docs/dashboards.md, "Control tower").
 -- Contract: docs/control-tower.md.
 with
 
@@ -35,7 +37,13 @@ thresholds as (
         1 as escalated_1_watch,  -- open complaints at level 1 (city audit): watch from this many
         5 as escalated_1_alert,  -- alert from this many
         1 as escalated_2_watch,  -- open complaints at level 2 (group audit): watch from this many
-        3 as escalated_2_alert  -- alert from this many
+        3 as escalated_2_alert,  -- alert from this many
+        85.0 as inspection_score_watch,  -- this month's inspection score below it: watch
+        70.0 as inspection_score_alert,  -- below it: alert
+        3 as inspection_min_orders,  -- fewer inspections executed this month: not judged
+        90.0 as nc_closure_watch_pct,  -- nonconformities closed in time below it: watch
+        80.0 as nc_closure_alert_pct,  -- below it: alert
+        3 as nc_closure_min_clocks  -- fewer finished nonconformity clocks: not judged
 ),
 
 -- How each indicator is judged: 'below' (lower is worse) or 'above' (higher is worse) the
@@ -70,6 +78,12 @@ rules as (
     select 'escalated_level1', 'above', escalated_1_watch, escalated_1_alert from thresholds
     union all
     select 'escalated_level2', 'above', escalated_2_watch, escalated_2_alert from thresholds
+    union all
+    select 'inspection_score', 'below', inspection_score_watch, inspection_score_alert
+    from thresholds
+    union all
+    select 'nonconformity_closure', 'below', nc_closure_watch_pct, nc_closure_alert_pct
+    from thresholds
 ),
 
 params as (select as_of from raw.run_params),
@@ -254,6 +268,30 @@ ticket_finished as (
     group by periods.office_code
 ),
 
+-- Quality (marts.quality_review, docs/quality-marts.md): inspection points this month and last,
+-- nonconformities open at as_of (all opened minus all closed), and the nonconformities'
+-- completion clocks started this month and last (met, finished).
+quality as (
+    select
+        periods.office_code,
+        sum(review.score_points) filter (where review.month = periods.this_month) as points_this,
+        sum(review.max_points) filter (where review.month = periods.this_month) as max_this,
+        sum(review.orders_executed) filter (where review.month = periods.this_month)
+            as inspections_this,
+        sum(review.score_points) filter (where review.month = periods.last_month) as points_last,
+        sum(review.max_points) filter (where review.month = periods.last_month) as max_last,
+        sum(review.nonconformities_opened) - sum(review.nonconformities_closed) as open_ncs,
+        sum(review.nc_clocks_met) filter (where review.month = periods.this_month) as nc_met_this,
+        sum(review.nc_clocks_met + review.nc_clocks_breached)
+            filter (where review.month = periods.this_month) as nc_finished_this,
+        sum(review.nc_clocks_met) filter (where review.month = periods.last_month) as nc_met_last,
+        sum(review.nc_clocks_met + review.nc_clocks_breached)
+            filter (where review.month = periods.last_month) as nc_finished_last
+    from periods
+    inner join marts.quality_review as review on review.office_code = periods.office_code
+    group by periods.office_code
+),
+
 per_office as (
     select
         periods.group_code,
@@ -297,7 +335,17 @@ per_office as (
         ticket_finished.met_this as ticket_met_this,
         ticket_finished.finished_this as ticket_finished_this,
         ticket_finished.met_last as ticket_met_last,
-        ticket_finished.finished_last as ticket_finished_last
+        ticket_finished.finished_last as ticket_finished_last,
+        quality.points_this,
+        quality.max_this,
+        quality.inspections_this,
+        quality.points_last,
+        quality.max_last,
+        quality.open_ncs,
+        quality.nc_met_this,
+        quality.nc_finished_this,
+        quality.nc_met_last,
+        quality.nc_finished_last
     from periods
     left join finished on finished.office_code = periods.office_code
     left join marts.office_workload as workload on workload.office_code = periods.office_code
@@ -311,6 +359,7 @@ per_office as (
     left join received on received.office_code = periods.office_code
     left join complaints_open on complaints_open.office_code = periods.office_code
     left join ticket_finished on ticket_finished.office_code = periods.office_code
+    left join quality on quality.office_code = periods.office_code
 ),
 
 -- Offices, their city companies and their group: a total is the sum of its offices' counts
@@ -359,7 +408,17 @@ rolled as (
         sum(ticket_met_this) as ticket_met_this,
         sum(ticket_finished_this) as ticket_finished_this,
         sum(ticket_met_last) as ticket_met_last,
-        sum(ticket_finished_last) as ticket_finished_last
+        sum(ticket_finished_last) as ticket_finished_last,
+        sum(points_this) as points_this,
+        sum(max_this) as max_this,
+        sum(inspections_this) as inspections_this,
+        sum(points_last) as points_last,
+        sum(max_last) as max_last,
+        sum(open_ncs) as open_ncs,
+        sum(nc_met_this) as nc_met_this,
+        sum(nc_finished_this) as nc_finished_this,
+        sum(nc_met_last) as nc_met_last,
+        sum(nc_finished_last) as nc_finished_last
     from per_office
     group by grouping sets ((group_code, city_code, office_code), (group_code, city_code), (group_code))
 ),
@@ -463,6 +522,32 @@ figures as (
     where tickets > 0
     union all
     select
+        level, node_code, group_code, city_code, office_code, 'inspection_score', null, 'month',
+        this_month, today,
+        case when max_this > 0 then 100.0 * points_this / max_this end,
+        last_month,
+        case when max_last > 0 then 100.0 * points_last / max_last end,
+        'pct', inspections_this, null
+    from rolled
+    where max_this > 0 or max_last > 0
+    union all
+    select
+        level, node_code, group_code, city_code, office_code, 'open_nonconformities', null,
+        'as_of', today, today, open_ncs, null, null, 'nonconformities', null, null
+    from rolled
+    where open_ncs is not null
+    union all
+    select
+        level, node_code, group_code, city_code, office_code, 'nonconformity_closure', null,
+        'month', this_month, today,
+        case when nc_finished_this > 0 then 100.0 * nc_met_this / nc_finished_this end,
+        last_month,
+        case when nc_finished_last > 0 then 100.0 * nc_met_last / nc_finished_last end,
+        'pct', nc_finished_this, null
+    from rolled
+    where nc_finished_this > 0 or nc_finished_last > 0
+    union all
+    select
         'point', point_code, group_code, city_code, office_code, 'energy_loss', point_name, 'month', period,
         period_end, value, previous_period, previous_value, 'pct', null, null
     from losses
@@ -493,6 +578,10 @@ judged as (
             when rules.indicator is null or measured.measure is null then 'none'
             when measured.indicator in ('sla_compliance', 'ticket_resolution_compliance')
                 and measured.basis < thresholds.compliance_min_clocks then 'none'
+            when measured.indicator = 'nonconformity_closure'
+                and measured.basis < thresholds.nc_closure_min_clocks then 'none'
+            when measured.indicator = 'inspection_score'
+                and measured.basis < thresholds.inspection_min_orders then 'none'
             when measured.indicator = 'energy_losses'  -- its worst meter's status
                 then case
                     when measured.alerts > 0 then 'alert'

@@ -6,6 +6,9 @@ set variable scope_all = $scope_all::boolean;
 
 set variable scope_offices = $scope_offices::varchar[];
 
+-- The supplier a supplier user's reader is bound to (NULL: none).
+set variable scope_supplier = $scope_supplier::varchar;
+
 -- City companies and groups whose every office is in scope: their totals may be shown.
 set variable scope_cities = (
     select coalesce(list(city_code), []::varchar[])
@@ -37,4 +40,8 @@ create or replace temp macro city_in_scope(city_code) as (
 
 create or replace temp macro group_in_scope(group_code) as (
     getvariable('scope_all') or list_contains(getvariable('scope_groups'), group_code)
+);
+
+create or replace temp macro supplier_in_scope(supplier_code) as (
+    getvariable('scope_supplier') is null or supplier_code = getvariable('scope_supplier')
 );

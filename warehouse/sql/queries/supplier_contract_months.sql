@@ -18,6 +18,7 @@ from marts.contract_scores as scores
 left join marts.dim_office as offices on offices.office_code = scores.office_code
 left join staging.stg_suppliers as suppliers on suppliers.supplier_code = scores.supplier_code
 where in_scope(scores.office_code)
+    and supplier_in_scope(scores.supplier_code)
     and ($supplier_code = '' or scores.supplier_code = $supplier_code)
     and ($contract_no = '' or scores.contract_no = $contract_no)
     and ($discipline = '' or scores.discipline = $discipline)

@@ -1,122 +1,22 @@
 -- The supplier ranking of the reader's offices (docs/supplier-marts.md, "Reads"): the rule of
--- marts.supplier_ranking applied to the contracts of the offices in scope only, so a city
--- company's user ranks suppliers by their work for that city; for the whole group it equals the
--- mart. $period_type 'month' (periods 'YYYY-MM') or 'year' ('YYYY'); $period one period ('' =
--- every period); $discipline one discipline ('' = every one). Means in whole hundredths, halves
--- away from zero; ties by the lower deduction amount, then the same rank (1, 2, 2, 4).
-with
-
-contract_months as (
-    select
-        *,
-        strftime(month, '%Y-%m') as month_text,
-        cast(year(month) as varchar) as year_text,
-        cast(score * 100 as bigint) as score_cents
-    from marts.contract_scores
-    where in_scope(office_code)
-        and ($discipline = '' or discipline = $discipline)
-        and (
-            $period = ''
-            or ($period_type = 'month' and strftime(month, '%Y-%m') = $period)
-            or ($period_type = 'year' and cast(year(month) as varchar) = $period)
-        )
-),
-
-monthly as (
-    select
-        month_text as period,
-        year_text,
-        discipline,
-        supplier_code,
-        count(distinct contract_no) as contracts,
-        sum(score_cents) as cents,
-        count(*) as scores,
-        sum(nonconformities) as nonconformities,
-        sum(breach_points) as breach_points,
-        sum(deduction_amount) as deduction_amount
-    from contract_months
-    group by all
-),
-
-monthly_means as (
-    select
-        *,
-        case
-            when cents >= 0 then (2 * cents + scores) // (2 * scores)
-            else -((-2 * cents + scores) // (2 * scores))
-        end as mean_cents
-    from monthly
-),
-
-yearly_scores as (
-    select year_text as period, discipline, supplier_code, sum(mean_cents) as cents,
-        count(*) as scores
-    from monthly_means
-    group by all
-),
-
-yearly_totals as (
-    select
-        year_text as period,
-        discipline,
-        supplier_code,
-        count(distinct contract_no) as contracts,
-        sum(nonconformities) as nonconformities,
-        sum(breach_points) as breach_points,
-        sum(deduction_amount) as deduction_amount
-    from contract_months
-    group by all
-),
-
-periods as (
-    select
-        'month' as period_type, period, discipline, supplier_code, contracts, mean_cents,
-        nonconformities, breach_points, deduction_amount
-    from monthly_means
-    where $period_type = 'month'
-    union all
-    select
-        'year' as period_type,
-        yearly_totals.period,
-        yearly_totals.discipline,
-        yearly_totals.supplier_code,
-        yearly_totals.contracts,
-        case
-            when yearly_scores.cents >= 0
-                then (2 * yearly_scores.cents + yearly_scores.scores) // (2 * yearly_scores.scores)
-            else -((-2 * yearly_scores.cents + yearly_scores.scores) // (2 * yearly_scores.scores))
-        end as mean_cents,
-        yearly_totals.nonconformities,
-        yearly_totals.breach_points,
-        yearly_totals.deduction_amount
-    from yearly_totals
-    inner join yearly_scores
-        on yearly_scores.period = yearly_totals.period
-        and yearly_scores.discipline = yearly_totals.discipline
-        and yearly_scores.supplier_code = yearly_totals.supplier_code
-    where $period_type = 'year'
-),
-
-final as (
-    select
-        periods.period_type,
-        periods.period,
-        periods.discipline,
-        periods.supplier_code,
-        suppliers.supplier_name,
-        cast(periods.contracts as bigint) as contracts,
-        cast(cast(periods.mean_cents as decimal(18, 0)) * 0.01 as decimal(18, 2)) as score,
-        cast(periods.nonconformities as bigint) as nonconformities,
-        cast(periods.breach_points as bigint) as breach_points,
-        cast(periods.deduction_amount as decimal(18, 2)) as deduction_amount
-    from periods
-    left join staging.stg_suppliers as suppliers on suppliers.supplier_code = periods.supplier_code
-)
-
-select
-    *,
-    rank() over (
-        partition by period_type, period, discipline order by score desc, deduction_amount asc
-    ) as rank
-from final
-order by period_type, period desc, discipline, rank, supplier_code
+-- marts.supplier_ranking (the macro supplier_ranking_of, sql/macros/supplier_ranking.sql) over
+-- the contracts of the offices in scope only, so a city company's user ranks suppliers by their
+-- work for that city; for the whole group it equals the mart. A supplier user's reader keeps its
+-- own supplier's rows (its rank among the suppliers of its offices). $period_type 'month'
+-- (periods 'YYYY-MM') or 'year' ('YYYY'); $period one period ('' = every period); $discipline
+-- one discipline ('' = every one).
+-- macros: supplier_ranking
+select ranking.*
+from supplier_ranking_of(
+    (
+        select coalesce(list(office_code), []::varchar[])
+        from marts.dim_office
+        where in_scope(office_code)
+    )
+) as ranking
+where ranking.period_type = $period_type
+    and ($period = '' or ranking.period = $period)
+    and ($discipline = '' or ranking.discipline = $discipline)
+    and supplier_in_scope(ranking.supplier_code)
+order by ranking.period_type, ranking.period desc, ranking.discipline, ranking.rank,
+    ranking.supplier_code

@@ -1,0 +1,524 @@
+"""Demo step: the inspection history (检查) before the live demo weeks, with failures and the
+nonconformities they opened.
+
+``operational.demo.inspections`` walks the last weeks of the demo through the services; this
+step writes the ``options.days`` before them, in bulk (two years through the services would take
+the demo minutes): every office gets, per discipline, a weekly professional inspection plan
+(专业检查计划, walked by the office's user) and a monthly quality inspection plan (品质检验计划)
+of one discipline, each approved at the start of the history and ended at its last day, with a route of three checkpoints and six items (maximum 10
+points, pass mark 6). Each plan's orders (检查工单) of the history are issued the day before,
+started and submitted within hours; every item is scored, and an item below its pass mark opened
+a nonconformity (不合格: a notice or a handling ticket — against the office's supplier contract of
+that discipline, with breach points, when it has one), linked from the item's score. Offices,
+disciplines and months differ in how often items fail (an office's quality drifts month to
+month), so the quality review and the supplier ranking change over time.
+
+The rows are written in bulk with the same rules as the services (operational.services
+.inspections, .nonconformities): the plan's and order's states and versions, one
+``workflow_event`` per move, each order's completion clock (the office's target) and each
+nonconformity's completion clock (its kind's target, office calendar) started and stopped by the
+moves' events. :func:`write_inspection_history` is what the benchmark (``propcloud bench
+quality``) uses at scale. A second run of the demo adds nothing (offices with history plans are skipped).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from operational import sla
+from operational.bulk import allocate_ids, insert_rows
+from operational.models import (
+    DeductionStandard,
+    Discipline,
+    InspectionCheckpoint,
+    InspectionItem,
+    InspectionOrder,
+    InspectionPlan,
+    InspectionScore,
+    Nonconformity,
+    Office,
+    RoleGrant,
+    SupplierContract,
+    User,
+    WorkflowClock,
+    WorkflowEvent,
+)
+from operational.progress import stage
+from operational.workflow import engine
+
+if TYPE_CHECKING:
+    from operational.demo import DemoOptions
+
+COMPLETION = "completion"
+INSPECTION = "inspection"  # the inspection order's document type (docs/inspections.md)
+HISTORY_MARK = "（历史）"
+"""The start of a history plan's name: what a second run of the demo step recognises."""
+ITEMS = 6
+CHECKPOINTS = 3
+MAX_SCORE, PASS_MARK = 10, 6
+DISCIPLINES = tuple(d.value for d in Discipline)
+ITEM_NAMES = {
+    "engineering": ("设备房整洁", "配电柜温度", "水泵运行", "电梯轿厢", "消防设施", "记录完整"),
+    "landscaping": ("草坪修剪", "绿篱造型", "病虫害", "浇灌", "枯枝清理", "工具摆放"),
+    "security": ("岗亭值守", "仪容仪表", "巡更记录", "车辆秩序", "消防通道", "对讲机"),
+    "cleaning": ("大堂地面", "电梯轿厢", "垃圾桶", "楼梯扶手", "卫生间", "玻璃门"),
+}
+CHECKPOINT_AREAS = ("大堂", "地下车库", "中心花园")
+NC_KINDS = ("notice", "handling")
+NC_TYPES = {"notice": "nonconformity_notice", "handling": "nonconformity_handling"}
+NC_PREFIX = {"notice": "NCN", "handling": "NCH"}
+
+
+@dataclass
+class _Written:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, key: str, n: int) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+
+def inspection_history_step(session: Session, options: DemoOptions, _rng: random.Random) -> None:
+    """The history of every office without one: ``options.days`` up to the start of the weeks
+    that ``operational.demo.inspections`` walks through the services (its plans and orders are
+    the live ones), in bulk; history plans end on their last day, so the live order generation
+    never continues them."""
+    days = options.days - 7 * live_weeks(options.days)
+    if days <= 0:
+        return
+    done = set(
+        session.scalars(
+            select(InspectionPlan.office_id)
+            .where(InspectionPlan.name.startswith(HISTORY_MARK))
+            .distinct()
+        )
+    )
+    offices = [o for o in session.scalars(select(Office).order_by(Office.code)) if o.id not in done]
+    if not offices:
+        return
+    end = options.now - timedelta(days=7 * live_weeks(options.days))
+    with stage(options.progress, "quality.progress.demo", len(offices)) as advance:
+        for office in offices:
+            write_inspection_history(session, [office], days, end, seed=options.seed, ended=True)
+            advance(1, office.code)
+
+
+def live_weeks(days: int) -> int:
+    """The weeks ``operational.demo.inspections`` walks through the services."""
+    return max(1, min(8, days // 7))
+
+
+def _inspector(session: Session, office: Office) -> tuple[int, str]:
+    """A user who works at ``office`` (its first grant holder), else the first user."""
+    row = session.execute(
+        select(User.id, User.username)
+        .join(RoleGrant, RoleGrant.user_id == User.id)
+        .where(RoleGrant.office_id == office.id, User.supplier_id.is_(None))
+        .order_by(User.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        row = session.execute(select(User.id, User.username).order_by(User.id).limit(1)).first()
+    if row is None:
+        raise LookupError("no user to inspect with")
+    return int(row[0]), str(row[1])
+
+
+def _quality(seed: int, office: Office, discipline: str, month: date) -> float:
+    """How often an item fails that month: the office's and discipline's level, drifting."""
+    base = random.Random(f"{seed}:quality:{office.code}:{discipline}")
+    level, phase, period = base.uniform(0.01, 0.08), base.uniform(0, 6.3), base.uniform(5, 13)
+    months = month.year * 12 + month.month
+    return max(0.002, level * (1 + 0.8 * math.sin(months * 2 * math.pi / period + phase)))
+
+
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def write_inspection_history(
+    session: Session,
+    offices: Sequence[Office],
+    days: int,
+    now: datetime,
+    *,
+    seed: int = 1,
+    plans_per_discipline: int = 1,
+    items: int = ITEMS,
+    ended: bool = False,
+) -> dict[str, int]:
+    """Write ``days`` of inspection history up to ``now`` for ``offices`` (see the module):
+    ``plans_per_discipline`` weekly professional plans per discipline (the benchmark's scale
+    knob) of ``items`` items each; return the counts written (plans, orders, scores, failed
+    items, nonconformities, events)."""
+    now = now.astimezone(UTC)
+    written = _Written()
+    contracts: dict[tuple[int, str], SupplierContract] = {
+        (c.office_id, c.discipline): c
+        for c in session.scalars(select(SupplierContract).order_by(SupplierContract.id))
+        if c.office_id in {o.id for o in offices}
+    }
+    points_of: dict[int, set[int]] = {}
+    for s in session.scalars(
+        select(DeductionStandard).where(
+            DeductionStandard.contract_id.in_([c.id for c in contracts.values()] or [0])
+        )
+    ):
+        points_of.setdefault(s.contract_id, set()).add(s.points)
+    nc_targets = {
+        kind: engine.targets_for(
+            session, {o.id for o in offices}, NC_TYPES.get(kind, kind), COMPLETION
+        )
+        for kind in (*NC_KINDS, INSPECTION)
+    }
+    deadlines = engine.office_deadlines({o.id: o for o in offices})
+    for office in offices:
+        _write_office(
+            session,
+            office,
+            days,
+            now,
+            (seed, plans_per_discipline, items, ended),
+            contracts,
+            points_of,
+            nc_targets,
+            deadlines,
+            written,
+        )
+    return written.counts
+
+
+def _write_office(
+    session: Session,
+    office: Office,
+    days: int,
+    now: datetime,
+    knobs: tuple[int, int, int, bool],
+    contracts: dict[tuple[int, str], SupplierContract],
+    points_of: dict[int, set[int]],
+    nc_targets: dict[str, Any],
+    deadlines: sla.Deadlines[int],
+    written: _Written,
+) -> None:
+    seed, per_discipline, n_items, ended = knobs
+    rng = random.Random(f"{seed}:inspections:{office.code}")
+    zone = ZoneInfo(office.timezone)
+    today = now.astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    inspector_id, inspector = _inspector(session, office)
+    approved = datetime.combine(first - timedelta(days=3), time(10), zone).astimezone(UTC)
+    # -- plans: a weekly professional one per discipline, a monthly quality one
+    specs = [("professional", d, "weekly") for d in DISCIPLINES for _ in range(per_discipline)]
+    specs.append(("quality", DISCIPLINES[rng.randrange(len(DISCIPLINES))], "monthly"))
+    plan_ids = allocate_ids(session, _table(InspectionPlan), len(specs))
+    plan_rows, checkpoint_rows, item_rows, events = [], [], [], []
+    items_of: dict[int, list[dict[str, Any]]] = {}
+    checkpoint_ids = iter(allocate_ids(session, _table(InspectionCheckpoint), len(specs) * 3))
+    item_ids = iter(allocate_ids(session, _table(InspectionItem), len(specs) * n_items))
+    for plan_id, (kind, discipline, frequency) in zip(plan_ids, specs, strict=True):
+        number = f"{'IP' if kind == 'professional' else 'QP'}-{office.code}-{plan_id:06d}"
+        plan_rows.append(
+            {
+                "id": plan_id,
+                "document_no": number,
+                "office_id": office.id,
+                "state": "approved",
+                "version": 3,
+                "created_at": approved - timedelta(days=2),
+                "kind": kind,
+                "name": f"{HISTORY_MARK}{'品质检验' if kind == 'quality' else '专业检查'} {discipline}",
+                "discipline": discipline,
+                "inspector_id": inspector_id,
+                "drafted_by_id": inspector_id,
+                "frequency": frequency,
+                "every": 1,
+                "start_date": first,
+                "end_date": today if ended else None,
+                "approved_at": approved,
+            }
+        )
+        doc_type = f"{kind}_inspection_plan"
+        for name, source, target, at in (
+            ("draft", None, "draft", approved - timedelta(days=2)),
+            ("submit", "draft", "submitted", approved - timedelta(days=1)),
+            ("approve", "submitted", "approved", approved),
+        ):
+            events.append(
+                _event(doc_type, plan_id, number, office.id, name, source, target, inspector, at)
+            )
+        positions: list[tuple[int, str]] = []
+        for position in range(1, CHECKPOINTS + 1):
+            checkpoint_id = next(checkpoint_ids)
+            code = f"{number}-C{position}"
+            positions.append((checkpoint_id, code))
+            checkpoint_rows.append(
+                {
+                    "id": checkpoint_id,
+                    "plan_id": plan_id,
+                    "position": position,
+                    "code": code,
+                    "object_id": None,
+                    "area": CHECKPOINT_AREAS[position - 1],
+                }
+            )
+        for position in range(1, n_items + 1):
+            checkpoint_id, code = positions[(position - 1) * CHECKPOINTS // n_items]
+            row = {
+                "id": next(item_ids),
+                "plan_id": plan_id,
+                "checkpoint_id": checkpoint_id,
+                "position": position,
+                "name": _item_name(discipline, position),
+                "max_score": MAX_SCORE,
+                "pass_mark": PASS_MARK,
+            }
+            item_rows.append(row)
+            items_of.setdefault(plan_id, []).append(row | {"checkpoint_code": code})
+    insert_rows(session, _table(InspectionPlan), plan_rows)
+    insert_rows(session, _table(InspectionCheckpoint), checkpoint_rows)
+    insert_rows(session, _table(InspectionItem), item_rows)
+    written.add("plans", len(plan_rows))
+
+    # -- orders: one per scheduled date, issued the day before, walked within the day
+    orders: list[dict[str, Any]] = []
+    for plan_id, (kind, discipline, frequency) in zip(plan_ids, specs, strict=True):
+        day = first + timedelta(days=rng.randrange(7)) if frequency == "weekly" else first
+        while day <= today:
+            orders.append({"plan_id": plan_id, "kind": kind, "discipline": discipline, "day": day})
+            day = day + timedelta(days=7) if frequency == "weekly" else _next_month(day)
+    orders.sort(key=lambda o: (o["day"], o["plan_id"]))
+    order_ids = allocate_ids(session, _table(InspectionOrder), len(orders))
+    order_rows: list[dict[str, Any]] = []
+    score_rows: list[dict[str, Any]] = []
+    clock_rows: list[dict[str, Any]] = []
+    failures: list[tuple[dict[str, Any], dict[str, Any], datetime]] = []
+    for order_id, o in zip(order_ids, orders, strict=True):
+        starts = datetime.combine(o["day"], time(0), zone).astimezone(UTC)
+        issued = starts - timedelta(days=1) + timedelta(minutes=30)
+        started = starts + timedelta(minutes=rng.randint(8 * 60, 10 * 60))
+        submitted = started + timedelta(
+            minutes=rng.randint(40, 48 * 60 if rng.random() < 0.06 else 240)
+        )
+        number = f"IO-{office.code}-{order_id:06d}"
+        moves: list[tuple[str, str | None, str, datetime, str]] = [
+            ("issue", None, "issued", issued, "system")
+        ]
+        if started <= now:
+            moves.append(("start", "issued", "in_progress", started, inspector))
+        if submitted <= now:
+            moves.append(("submit", "in_progress", "submitted", submitted, inspector))
+        if issued > now:
+            continue
+        first_event = len(events)
+        for name, source, target, at, actor in moves:
+            events.append(
+                _event(INSPECTION, order_id, number, office.id, name, source, target, actor, at)
+            )
+        done = submitted <= now
+        order_rows.append(
+            {
+                "id": order_id,
+                "document_no": number,
+                "office_id": office.id,
+                "state": moves[-1][2],
+                "version": len(moves),
+                "created_at": issued,
+                "plan_id": o["plan_id"],
+                "kind": o["kind"],
+                "discipline": o["discipline"],
+                "scheduled_for": o["day"],
+                "work_starts_at": starts,
+                "inspector_id": inspector_id,
+                "submitted_at": submitted if done else None,
+            }
+        )
+        clock_start = max(issued, starts)
+        order_target = nc_targets[INSPECTION](office.id, o["discipline"])
+        clock_rows.append(
+            {
+                "document_type": INSPECTION,
+                "document_id": order_id,
+                "document_no": number,
+                "office_id": office.id,
+                "clock": COMPLETION,
+                "target_amount": order_target.amount,
+                "target_unit": order_target.unit.value,
+                "calendar": order_target.calendar_kind,
+                "started_at": clock_start,
+                "due_at": deadlines(office.id, order_target, clock_start),
+                "stopped_at": max(submitted, clock_start) if done else None,
+                "_start": first_event,
+                "_stop": first_event + 2 if done else None,
+            }
+        )
+        fail_rate = _quality(seed, office, o["discipline"], o["day"].replace(day=1))
+        for item in items_of[o["plan_id"]]:
+            score = None
+            if done:
+                if rng.random() < fail_rate:
+                    score = rng.randint(1, PASS_MARK - 1)
+                else:
+                    score = rng.choices((7, 8, 9, 10), (1, 3, 5, 6))[0]
+            row = {
+                "order_id": order_id,
+                "item_id": item["id"],
+                "checkpoint_position": (item["position"] - 1) * CHECKPOINTS // n_items + 1,
+                "checkpoint_code": item["checkpoint_code"],
+                "position": item["position"],
+                "name": item["name"],
+                "max_score": MAX_SCORE,
+                "pass_mark": PASS_MARK,
+                "score": score,
+                "note": "" if score is None or score >= PASS_MARK else "现场不合格",
+                "scored_at": submitted - timedelta(minutes=5) if done else None,
+                "nonconformity_id": None,
+            }
+            score_rows.append(row)
+            if score is not None and score < PASS_MARK:
+                failures.append((row, o, submitted - timedelta(minutes=10)))
+
+    # -- nonconformities of the failed items, each with its moves and clock
+    nc_rows: list[dict[str, Any]] = []
+    nc_ids = allocate_ids(session, _table(Nonconformity), len(failures))
+    for nc_id, (row, o, opened) in zip(nc_ids, failures, strict=True):
+        kind = NC_KINDS[0] if rng.random() < 0.55 else NC_KINDS[1]
+        row["nonconformity_id"] = nc_id
+        number = f"{NC_PREFIX[kind]}-{office.code}-{nc_id:06d}"
+        contract = contracts.get((office.id, o["discipline"]))
+        points = None
+        if (
+            contract is not None
+            and kind == "handling"
+            and contract.starts_on <= opened.astimezone(zone).date() <= contract.ends_on
+        ):
+            allowed = sorted(points_of.get(contract.id, ()))
+            points = rng.choice(allowed[:2]) if allowed else None
+        hours = rng.lognormvariate(math.log(20 if kind == "notice" else 60), 0.7)
+        closed = opened + timedelta(hours=min(hours, 24 * 30))
+        steps: list[tuple[str, str | None, str, datetime]]
+        if kind == "notice":
+            steps = [
+                ("issue", None, "issued", opened),
+                ("acknowledge", "issued", "acknowledged", closed),
+            ]
+        else:
+            handled = opened + (closed - opened) * 0.8
+            steps = [
+                ("assign", None, "assigned", opened),
+                ("handle", "assigned", "handled", handled),
+                ("verify", "handled", "verified", closed),
+            ]
+        nc_moves = [s for s in steps if s[3] <= now]
+        first_event = len(events)
+        for name, source, target, at in nc_moves:
+            events.append(
+                _event(
+                    NC_TYPES[kind], nc_id, number, office.id, name, source, target, inspector, at
+                )
+            )
+        is_closed = closed <= now
+        nc_rows.append(
+            {
+                "id": nc_id,
+                "nc_no": number,
+                "office_id": office.id,
+                "state": nc_moves[-1][2],
+                "version": len(nc_moves),
+                "created_at": opened,
+                "kind": kind,
+                "discipline": o["discipline"],
+                "opened_at": opened,
+                "closed_at": closed if is_closed else None,
+                "contract_id": contract.id if points is not None and contract is not None else None,
+                "breach_points": points,
+                "description": f"{row['name']} {row['score']}/{MAX_SCORE}",
+                "assignee_id": inspector_id,
+                "opened_by_id": inspector_id,
+            }
+        )
+        target = nc_targets[kind](office.id, o["discipline"])
+        clock_rows.append(
+            {
+                "document_type": NC_TYPES[kind],
+                "document_id": nc_id,
+                "document_no": number,
+                "office_id": office.id,
+                "clock": COMPLETION,
+                "target_amount": target.amount,
+                "target_unit": target.unit.value,
+                "calendar": target.calendar_kind,
+                "started_at": opened,
+                "due_at": deadlines(office.id, target, opened),
+                "stopped_at": closed if is_closed else None,
+                "_start": first_event,
+                "_stop": first_event + len(nc_moves) - 1 if is_closed else None,
+            }
+        )
+    # Events in time order, as the engine writes them; the clocks then name their events.
+    order = sorted(range(len(events)), key=lambda i: events[i]["at"])
+    event_ids = allocate_ids(session, _table(WorkflowEvent), len(events))
+    id_of = {index: event_ids[k] for k, index in enumerate(order)}
+    insert_rows(
+        session,
+        _table(WorkflowEvent),
+        [events[index] | {"id": id_of[index]} for index in order],
+    )
+    insert_rows(session, _table(Nonconformity), nc_rows)
+    insert_rows(session, _table(InspectionOrder), order_rows)
+    insert_rows(session, _table(InspectionScore), score_rows)
+    for clock in clock_rows:
+        start: int = clock.pop("_start")
+        stop: int | None = clock.pop("_stop")
+        clock["started_event_id"] = id_of[start]
+        clock["stopped_event_id"] = None if stop is None else id_of[stop]
+    insert_rows(session, _table(WorkflowClock), clock_rows)
+    written.add("orders", len(order_rows))
+    written.add("scores", len(score_rows))
+    written.add("failed_items", len(failures))
+    written.add("nonconformities", len(nc_rows))
+    written.add("events", len(events))
+
+
+def _item_name(discipline: str, position: int) -> str:
+    names = ITEM_NAMES[discipline]
+    base = names[(position - 1) % len(names)]
+    return base if position <= len(names) else f"{base} {(position - 1) // len(names) + 1}"
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1).replace(day=min(day.day, 28))
+
+
+def _event(
+    document_type: str,
+    document_id: int,
+    number: str,
+    office_id: int,
+    name: str,
+    source: str | None,
+    target: str,
+    actor: str,
+    at: datetime,
+) -> dict[str, Any]:
+    return {
+        "document_type": document_type,
+        "document_id": document_id,
+        "document_no": number,
+        "office_id": office_id,
+        "transition": name,
+        "from_state": source,
+        "to_state": target,
+        "actor": actor,
+        "at": at,
+        "payload": {},
+    }

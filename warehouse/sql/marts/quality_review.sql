@@ -1,0 +1,216 @@
+-- The quality review for internal audit (品质审核), one row per office, discipline, inspection
+-- kind and office-local month with anything to count, at the build's as_of (raw.run_params).
+-- kind: professional or quality for inspections and the nonconformities their failed items
+-- opened; other for nonconformities not opened from an inspection item. plans_approved: approved
+-- plans whose schedule covers a day of the month; orders_due: orders scheduled in the month up
+-- to as_of's office-local day; orders_executed: those submitted by as_of; items_scored,
+-- items_failed (below the pass mark), score_points and max_points over the executed orders'
+-- items, inspection_score = 100 × score_points ÷ max_points. nonconformities_opened and
+-- nonconformities_closed in the month (office-local), closure_hours the hours from opening to
+-- closing of those closed; nc_clocks_met and nc_clocks_breached: the nonconformities' completion
+-- clocks started in the month (marts.sla_clocks), closure_compliance_pct = 100 × met ÷ (met +
+-- breached). Contract: docs/quality-marts.md.
+with
+
+params as (select as_of from raw.run_params),
+
+offices as (
+    select
+        offices.office_id,
+        offices.office_code,
+        coalesce(offices.timezone, 'Asia/Shanghai') as timezone,
+        cast(
+            timezone(coalesce(offices.timezone, 'Asia/Shanghai'), timezone('UTC', params.as_of))
+            as date
+        ) as today
+    from staging.stg_offices as offices
+    cross join params
+),
+
+-- Approved plans, one row per month their schedule covers (from the later of their start and
+-- their approval day, to their end or as_of's month).
+plan_months as (
+    select
+        offices.office_code,
+        plans.discipline,
+        plans.kind,
+        cast(unnest(generate_series(
+            cast(date_trunc('month', greatest(
+                plans.start_date,
+                cast(timezone(offices.timezone, timezone('UTC', plans.approved_at)) as date)
+            )) as timestamp),
+            cast(date_trunc('month', least(coalesce(plans.end_date, offices.today), offices.today))
+                as timestamp),
+            interval 1 month
+        )) as date) as month
+    from staging.stg_inspection_plans as plans
+    inner join offices on offices.office_id = plans.office_id
+    cross join params
+    where plans.state = 'approved'
+        and plans.approved_at is not null
+        and plans.approved_at <= params.as_of
+),
+
+plans as (
+    select office_code, discipline, kind, month, count(*) as plans_approved
+    from plan_months
+    group by all
+),
+
+-- Orders scheduled up to today (office-local), executed if submitted by as_of.
+orders as (
+    select
+        orders.order_id,
+        offices.office_code,
+        orders.discipline,
+        orders.kind,
+        cast(date_trunc('month', orders.scheduled_for) as date) as month,
+        orders.state = 'submitted' and orders.submitted_at <= params.as_of as executed
+    from staging.stg_inspection_orders as orders
+    inner join offices on offices.office_id = orders.office_id
+    cross join params
+    where orders.scheduled_for <= offices.today
+),
+
+order_scores as (
+    select
+        scores.order_id,
+        count(scores.score) as items_scored,
+        count(*) filter (where scores.score < scores.pass_mark) as items_failed,
+        coalesce(sum(scores.score), 0) as score_points,
+        coalesce(sum(scores.max_score) filter (where scores.score is not null), 0) as max_points
+    from staging.stg_inspection_scores as scores
+    where scores.order_id in (select order_id from orders where executed)
+    group by scores.order_id
+),
+
+inspections as (
+    select
+        orders.office_code,
+        orders.discipline,
+        orders.kind,
+        orders.month,
+        count(*) as orders_due,
+        count(*) filter (where orders.executed) as orders_executed,
+        coalesce(sum(order_scores.items_scored), 0) as items_scored,
+        coalesce(sum(order_scores.items_failed), 0) as items_failed,
+        coalesce(sum(order_scores.score_points), 0) as score_points,
+        coalesce(sum(order_scores.max_points), 0) as max_points
+    from orders
+    left join order_scores on order_scores.order_id = orders.order_id and orders.executed
+    group by all
+),
+
+-- Each nonconformity with the kind of the inspection whose failed item opened it (other: none).
+raised_by as (
+    select scores.nonconformity_id, min(orders.kind) as kind
+    from staging.stg_inspection_scores as scores
+    inner join staging.stg_inspection_orders as orders on orders.order_id = scores.order_id
+    where scores.nonconformity_id is not null
+    group by scores.nonconformity_id
+),
+
+nonconformities as (
+    select
+        ncs.nonconformity_id,
+        offices.office_code,
+        ncs.discipline,
+        coalesce(raised_by.kind, 'other') as kind,
+        cast(date_trunc('month', timezone(offices.timezone, timezone('UTC', ncs.opened_at)))
+            as date) as opened_month,
+        case when ncs.closed_at <= params.as_of then
+            cast(date_trunc('month', timezone(offices.timezone, timezone('UTC', ncs.closed_at)))
+                as date)
+        end as closed_month,
+        case when ncs.closed_at <= params.as_of then
+            epoch(ncs.closed_at - ncs.opened_at) / 3600.0
+        end as closure_hours
+    from staging.stg_supplier_nonconformities as ncs
+    inner join offices on offices.office_id = ncs.office_id
+    left join raised_by on raised_by.nonconformity_id = ncs.nonconformity_id
+    cross join params
+    where ncs.opened_at <= params.as_of
+),
+
+opened as (
+    select office_code, discipline, kind, opened_month as month, count(*) as opened
+    from nonconformities
+    group by all
+),
+
+closed as (
+    select
+        office_code,
+        discipline,
+        kind,
+        closed_month as month,
+        count(*) as closed,
+        sum(closure_hours) as closure_hours
+    from nonconformities
+    where closed_month is not null
+    group by all
+),
+
+clocks as (
+    select
+        nonconformities.office_code,
+        nonconformities.discipline,
+        nonconformities.kind,
+        clocks.month,
+        count(*) filter (where clocks.state = 'met') as met,
+        count(*) filter (where clocks.state = 'breached') as breached
+    from marts.sla_clocks as clocks
+    inner join nonconformities on nonconformities.nonconformity_id = clocks.document_id
+    where clocks.document_type like 'nonconformity_%' and clocks.clock = 'completion'
+    group by all
+),
+
+keys as (
+    select office_code, discipline, kind, month from plans
+    union
+    select office_code, discipline, kind, month from inspections
+    union
+    select office_code, discipline, kind, month from opened
+    union
+    select office_code, discipline, kind, month from closed
+    union
+    select office_code, discipline, kind, month from clocks
+),
+
+final as (
+    select
+        keys.office_code,
+        keys.discipline,
+        keys.kind,
+        keys.month,
+        cast(coalesce(plans.plans_approved, 0) as bigint) as plans_approved,
+        cast(coalesce(inspections.orders_due, 0) as bigint) as orders_due,
+        cast(coalesce(inspections.orders_executed, 0) as bigint) as orders_executed,
+        case when inspections.orders_due > 0
+            then 100.0 * inspections.orders_executed / inspections.orders_due
+        end as execution_pct,
+        cast(coalesce(inspections.items_scored, 0) as bigint) as items_scored,
+        cast(coalesce(inspections.items_failed, 0) as bigint) as items_failed,
+        cast(coalesce(inspections.score_points, 0) as bigint) as score_points,
+        cast(coalesce(inspections.max_points, 0) as bigint) as max_points,
+        case when inspections.max_points > 0
+            then 100.0 * inspections.score_points / inspections.max_points
+        end as inspection_score,
+        cast(coalesce(opened.opened, 0) as bigint) as nonconformities_opened,
+        cast(coalesce(closed.closed, 0) as bigint) as nonconformities_closed,
+        cast(coalesce(closed.closure_hours, 0) as double) as closure_hours,
+        cast(coalesce(clocks.met, 0) as bigint) as nc_clocks_met,
+        cast(coalesce(clocks.breached, 0) as bigint) as nc_clocks_breached,
+        case when clocks.met + clocks.breached > 0
+            then 100.0 * clocks.met / (clocks.met + clocks.breached)
+        end as closure_compliance_pct
+    from keys
+    left join plans using (office_code, discipline, kind, month)
+    left join inspections using (office_code, discipline, kind, month)
+    left join opened using (office_code, discipline, kind, month)
+    left join closed using (office_code, discipline, kind, month)
+    left join clocks using (office_code, discipline, kind, month)
+)
+
+select * from final
+order by office_code, discipline, kind, month
