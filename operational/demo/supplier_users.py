@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
