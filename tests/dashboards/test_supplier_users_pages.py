@@ -75,7 +75,7 @@ def test_the_todo_lists_its_orders_and_nonconformities_and_opens_an_order_to_pro
     other = _orders_of(dash, "sh001.sup.se")[0]  # another supplier's, at the same office
     app = app.switch_page(TODO).run()
     assert not app.exception
-    assert app.title[0].value == "我的待办"
+    assert app.title[0].value == "我的供方待办"
     labels = [b.label for b in app.button]
     assert [b for b in labels if waiting.document_no in b]
     assert not [b for b in labels if done.document_no in b or other.document_no in b]
