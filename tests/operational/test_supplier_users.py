@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from operational.auth import Permission, Principal, load_principal
 from operational.errors import DomainError, NotFound
 from operational.imports.suppliers import (
+    CONTRACT_COLUMNS,
+    SUPPLIER_COLUMNS,
     import_contract_rows,
     import_nonconformity_rows,
     import_supplier_rows,
@@ -26,16 +28,6 @@ from operational.services.suppliers import contract_month
 from operational.services.users import GrantSpec, add_user, list_users, set_grants
 from tests.operational.test_supplier_imports import NC_COLUMNS, load_contracts, rows
 from tests.operational.test_workflow_support import T0, World, build_world
-
-CONTRACT_COLUMNS = (
-    "contract_no",
-    "supplier_code",
-    "office_code",
-    "discipline",
-    "starts_on",
-    "ends_on",
-    "amount",
-)
 
 
 def supplier_user(session: Session, world: World, username: str, supplier: str) -> Principal:
@@ -114,7 +106,7 @@ def test_a_supplier_user_sees_and_processes_only_its_suppliers_work(session: Ses
     admin = world["admin"]
     import_supplier_rows(
         session,
-        rows(("supplier_code", "name", "discipline"), ("S3", "净源清洁", "cleaning")),
+        rows(SUPPLIER_COLUMNS, ("S3", "净源清洁", "cleaning")),
         actor=admin,
     )
     import_contract_rows(
