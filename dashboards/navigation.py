@@ -211,6 +211,32 @@ PAGES: tuple[PageSpec, ...] = (
         probes=(("office", "office"),),
     ),
     PageSpec(
+        "views/nonconformity.py",
+        "ncflows_ui.nav",
+        ":material/report:",
+        Permission.VIEW_ORDERS,  # everyone: the reads show each user what they may see
+        SUPPLIERS,
+        url_path="nonconformity",  # ?nc=<number> opens that nonconformity
+        probes=(("nc", "nonconformity"),),
+    ),
+    PageSpec(
+        "views/ticket_intake.py",
+        "ticketdesk.intake.nav",
+        ":material/support_agent:",
+        Permission.RECORD_TICKETS,
+        "property.nav_section",
+        url_path="ticket_intake",
+    ),
+    PageSpec(
+        "views/ticket.py",
+        "ticketdesk.ticket.nav",
+        ":material/confirmation_number:",
+        Permission.VIEW_TICKETS,
+        "property.nav_section",
+        url_path="ticket",  # ?ticket=<number> opens that ticket
+        probes=(("ticket", "ticket"),),
+    ),
+    PageSpec(
         "views/supplier_todo.py",
         "supplierusers.nav.todo",
         ":material/assignment_ind:",

@@ -26,6 +26,8 @@ ORDER_LIST = 50
 """Orders per page of the order search."""
 AUDIT_ENTRIES = 50
 """Entries per page of the audit log."""
+NONCONFORMITIES = 50
+"""Nonconformities per page of their list."""
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,10 @@ class Permission(enum.StrEnum):
     RECORD_TICKETS = "record_tickets"  # intake, dispatch and follow-up visits (呼叫中心, 客服)
     HANDLE_TICKETS = "handle_tickets"  # pick up and work a ticket dispatched to oneself
     VIEW_SUPPLIER_WORK = "view_supplier_work"  # a supplier user's own to-do list (供方待办)
+    VIEW_NONCONFORMITIES = "view_nonconformities"  # an office's nonconformities (不合格单据)
+    OPEN_NONCONFORMITIES = "open_nonconformities"  # open one (notice, handling, corrective)
+    HANDLE_NONCONFORMITIES = "handle_nonconformities"  # act on one assigned to oneself
+    VERIFY_NONCONFORMITIES = "verify_nonconformities"  # verify (or reassign) one opened oneself
 
 
 _ANALYTICS_READERS = {
@@ -200,6 +204,18 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     ),
     Permission.VIEW_SUPPLIER_WORK: frozenset({Role.SUPPLIER_USER}),
 }
+
+# Nonconformities (不合格): opened by whoever inspects — the discipline supervisors, the customer
+# service supervisor and the office manager (quality inspections) — who then verifies the
+# outcome; acted on by whoever it is assigned to: office staff or a supplier user (who sees the
+# nonconformities assigned to them, no others). docs/nonconformities.md.
+_NC_OPENERS = frozenset({Role.OFFICE_MANAGER, *_DISCIPLINE_SUPERVISORS, Role.CS_SUPERVISOR})
+ROLE_PERMISSIONS[Permission.VIEW_NONCONFORMITIES] = frozenset(
+    (_ANALYTICS_READERS | _OFFICE_STAFF) - {Role.SUPPLIER_USER}
+)
+ROLE_PERMISSIONS[Permission.OPEN_NONCONFORMITIES] = _NC_OPENERS
+ROLE_PERMISSIONS[Permission.HANDLE_NONCONFORMITIES] = frozenset(_OFFICE_STAFF)
+ROLE_PERMISSIONS[Permission.VERIFY_NONCONFORMITIES] = _NC_OPENERS
 
 
 IMPORT_PERMISSIONS: frozenset[Permission] = frozenset(

@@ -84,6 +84,13 @@ DEFAULT_TARGETS: Final[Mapping[tuple[str, str], ClockTarget]] = MappingProxyType
         ("complaint_major", "escalated_resolution"): ClockTarget(120, _H, "24x7"),
         ("periodic_order", "completion"): ClockTarget(72, _H, "24x7"),  # 周期性工单
         ("corrective_order", "completion"): ClockTarget(72, _H, "24x7"),  # 整改单 (default)
+        # Nonconformities (docs/nonconformities.md): acknowledge a notice within a working day,
+        # handle and verify a handling order in 72 h, close a corrective-and-preventive one in a week.
+        ("nonconformity_notice", "completion"): ClockTarget(
+            480, ClockUnit.BUSINESS_MINUTES, "office"
+        ),
+        ("nonconformity_handling", "completion"): ClockTarget(72, _H, "24x7"),
+        ("nonconformity_corrective", "completion"): ClockTarget(168, _H, "24x7"),
     }
 )
 

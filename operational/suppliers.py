@@ -259,3 +259,111 @@ def evaluate(
         raise ValueError("as_of must carry a zone")
     months = contract_scores(contracts, breaches, manual, as_of.astimezone(UTC))
     return months, supplier_ranking(months)
+
+
+# --- which nonconformity may be charged to a contract (one rule: imports and the live form) ----
+
+
+@dataclass(frozen=True)
+class ChargeProblem:
+    """Why a nonconformity may not be charged as given: the field at fault (``contract_no``,
+    ``opened_at``, ``breach_points``), a catalogue key (its message names ``{column}``) and the
+    key's parameters."""
+
+    field: str
+    key: str
+    params: Mapping[str, object]
+
+
+CORRECTIVE_PREVENTIVE = "corrective_preventive"
+
+
+def charge_problems(
+    *,
+    kind: str,
+    office_code: str,
+    discipline: str | None,
+    opened_on: date | None,
+    contract_no: str | None,
+    contract: Contract | None,
+    points: int | None,
+) -> list[ChargeProblem]:
+    """The rule for the contract and breach points a nonconformity names (违约扣分), for the
+    go-live import and the live form alike (``docs/nonconformities.md``):
+
+    * the contract (when ``contract_no`` names one that exists: ``contract``) must be of the
+      nonconformity's office and discipline, and the nonconformity opened (office-local day
+      ``opened_on``) within its period;
+    * breach points must be a step of that contract's deduction standard, and need a contract;
+    * a corrective-and-preventive ticket (纠正预防单) naming a contract must carry breach points.
+
+    ``discipline`` / ``opened_on`` None: not known (already refused), not checked here.
+    """
+    problems: list[ChargeProblem] = []
+    if contract is not None:
+        if contract.office_code != office_code:
+            problems.append(
+                ChargeProblem(
+                    "contract_no",
+                    "import.suppliers.contract_other_office",
+                    {"no": contract.contract_no, "office": contract.office_code},
+                )
+            )
+        if discipline and contract.discipline != discipline:
+            problems.append(
+                ChargeProblem(
+                    "contract_no",
+                    "import.suppliers.contract_other_discipline",
+                    {"no": contract.contract_no, "discipline": contract.discipline},
+                )
+            )
+        if opened_on is not None and not contract.starts_on <= opened_on <= contract.ends_on:
+            problems.append(
+                ChargeProblem(
+                    "opened_at",
+                    "import.suppliers.opened_outside_contract",
+                    {
+                        "no": contract.contract_no,
+                        "starts": contract.starts_on.isoformat(),
+                        "ends": contract.ends_on.isoformat(),
+                    },
+                )
+            )
+        if points is not None and points not in contract.standard:
+            problems.append(
+                ChargeProblem(
+                    "breach_points",
+                    "import.suppliers.points_not_in_standard",
+                    {
+                        "no": contract.contract_no,
+                        "points": points,
+                        "known": ", ".join(str(p) for p in sorted(contract.standard)) or "—",
+                    },
+                )
+            )
+    if points is not None and not contract_no:
+        problems.append(ChargeProblem("contract_no", "import.suppliers.points_need_contract", {}))
+    if kind == CORRECTIVE_PREVENTIVE and contract_no and points is None:
+        problems.append(
+            ChargeProblem("breach_points", "import.suppliers.corrective_needs_points", {})
+        )
+    return problems
+
+
+FIRST_STATES: Mapping[str, str] = {
+    "notice": "issued",
+    "handling": "assigned",
+    CORRECTIVE_PREVENTIVE: "opened",
+}
+LAST_STATES: Mapping[str, str] = {
+    "notice": "acknowledged",
+    "handling": "verified",
+    CORRECTIVE_PREVENTIVE: "verified",
+}
+"""The first and last workflow state of each nonconformity kind (operational/workflow)."""
+
+
+def history_state(kind: str, closed: bool) -> str:
+    """The state a nonconformity of the go-live history is stored in: its kind's last state
+    when it was closed, else its first (migration ``0020_nonconformity_flows`` says the same)."""
+    return (LAST_STATES if closed else FIRST_STATES)[kind]

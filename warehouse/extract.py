@@ -217,9 +217,21 @@ SOURCES: tuple[Source, ...] = (
             "supplier",
             "supplier_contract",
             "supplier_deduction_standard",
-            "supplier_nonconformity",
             "supplier_score_entry",
         )
+    ),
+    # Nonconformities are workflow documents too (docs/nonconformities.md), still small: whole,
+    # without the texts of their steps (no model reads them).
+    Source(
+        "supplier_nonconformity",
+        left_out=(
+            "description",
+            "cause",
+            "correction",
+            "prevention",
+            "handling_note",
+            "verification_note",
+        ),
     ),
     # Customer-service tickets (see docs/tickets.md): documents of three types in one table,
     # re-extracted with their events. No free text and no caller details (personal
@@ -227,7 +239,18 @@ SOURCES: tuple[Source, ...] = (
     Source(
         "cs_ticket",
         documents=Documents("id", "ticket_type"),
-        left_out=("subject", "description", "house_ref", "caller_name", "caller_phone"),
+        left_out=(
+            "subject",
+            "description",
+            "house_ref",
+            "caller_name",
+            "caller_phone",
+            # the desk's links (docs/tickets.md, "The desk"): no model reads them yet
+            "house_id",
+            "customer_id",
+            "place",
+            "category",
+        ),
     ),
 )
 

@@ -88,6 +88,7 @@ _CODE = (
             "stg_orders_plans",
             "stg_offices",
             "stg_tickets",
+            "stg_supplier_nonconformities",
         )
     ),
 )
@@ -101,6 +102,7 @@ DEPENDS_ON = frozenset(
         "staging.stg_orders_plans",
         "staging.stg_offices",
         "staging.stg_tickets",
+        "staging.stg_supplier_nonconformities",
         "raw.org_calendar_interval",
         "raw.org_calendar_day",
         "raw.org_calendar_day_interval",
@@ -478,6 +480,12 @@ def _fill(sql: str, *, touched: bool = False, **parts: str) -> str:
             if touched
             else ""
         )
+    parts["nonconformities_filter"] = (
+        "where nonconformity_id in (select document_id from sla.touched"
+        " where document_type like 'nonconformity_%')"
+        if touched
+        else ""
+    )
     parts["tickets_filter"] = (
         "where (ticket_type, ticket_id) in (select document_type, document_id from sla.touched)"
         if touched

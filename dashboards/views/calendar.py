@@ -244,9 +244,13 @@ def _save_targets(user: Principal, office_code: str, stored: dict[str, ClockTarg
         return
     changed = {d: t for d, t in wanted.items() if stored.get(d.value) != t}
 
+    document_type = _target_type()
+
     def save(db: Session) -> None:
         for discipline, target in changed.items():
-            orders.set_target(db, user, office_code, discipline, target)
+            orders.set_target(
+                db, user, office_code, discipline, target, document_type=document_type
+            )
 
     if _save(save, tr("calendar_ui.targets.saved", count=len(changed))):
         st.session_state[TARGETS_LOADED] = None
@@ -529,16 +533,37 @@ def import_tab(user: Principal, view: CalendarView) -> None:
         )
 
 
+TARGET_TYPE = "cal_targets_type"
+
+
+def _target_type() -> str:
+    """The document type whose targets the tab shows (corrective orders unless chosen)."""
+    chosen = st.session_state.get(TARGET_TYPE)
+    return chosen if chosen in orders.TARGET_DOCUMENT_TYPES else "corrective_order"
+
+
 def targets_tab(
     user: Principal, office_code: str, targets: dict[Discipline, tuple[ClockTarget, bool]]
 ) -> None:
     st.caption(tr("calendar_ui.targets.hint"))
+    # Whose targets: corrective orders, or one of the nonconformity kinds (docs/nonconformities.md).
+    types = sorted(orders.TARGET_DOCUMENT_TYPES, key=lambda t: t != "corrective_order")
+    st.selectbox(
+        tr("ncflows_ui.targets_for"),
+        types,
+        format_func=lambda t: tr(f"workflow.document.{t}"),
+        key=TARGET_TYPE,
+    )
+    document_type = _target_type()
+    if document_type != "corrective_order":
+        with unit_of_work(operational_engine()) as db:
+            targets = orders.corrective_targets(db, user, office_code, document_type=document_type)
     loaded = st.session_state.get(TARGETS_LOADED)
-    if loaded != office_code:
+    if loaded != (office_code, document_type):
         for discipline, (target, _) in targets.items():
             st.session_state[_unit_key(discipline)] = target.unit.value
             st.session_state[_amount_key(discipline)] = target.amount
-        st.session_state[TARGETS_LOADED] = office_code
+        st.session_state[TARGETS_LOADED] = (office_code, document_type)
     stored = {d.value: t for d, (t, own) in targets.items()}
     unit_names = {u: tr(f"calendar_ui.targets.unit_{u}") for u in UNITS}
     with st.form("cal_targets", width=560, border=False):

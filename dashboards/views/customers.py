@@ -6,12 +6,15 @@ internal audit, at their offices). One search field finds a customer by phone nu
 preselects one of them). The results, and their Excel export, show phone numbers as the reader
 may see them: masked unless they hold ``VIEW_CUSTOMER_PII`` at the customer's office
 (docs/property.md). Opening a customer shows the customer view — details, houses with every past
-and present occupant, who lives with them, vehicles and pets — and is audited. The office's fee
+and present occupant, who lives with them, vehicles and pets, and every ticket of their houses
+(each linking to its ticket page, for users who see tickets there) — and is audited. The office's fee
 standards answer "how much is …". Users who maintain the office's data (``MANAGE_PROPERTY``) add
 or change a customer and a house in forms (every problem at once, what was typed kept).
 """
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import streamlit as st
@@ -20,6 +23,7 @@ from dashboards import forms
 from dashboards.export import excel_download
 from dashboards.session import flash, operational_engine, require, show_flash, tr
 from dashboards.text import md
+from dashboards.ticket_links import ticket_link
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError
@@ -36,6 +40,7 @@ from operational.services.property import (
     save_customer,
     save_house,
 )
+from operational.services.ticket_desk import customer_tickets
 
 OFFICE, QUERY, PICK = "cust_office", "cust_query", "cust_pick"
 OPENED = "cust_opened"
@@ -279,6 +284,42 @@ def _base_data(user: Principal, office_code: str) -> None:
         excel_download(table, f"parking-{office_code}", key="parking_export")
 
 
+def _tickets(user: Principal, record: CustomerRecord) -> None:
+    """Every ticket of the customer's houses (C9), newest first, each linking to its page."""
+    if not user.can(Permission.VIEW_TICKETS, record.office_code):
+        return
+    with unit_of_work(operational_engine()) as db:
+        lines = customer_tickets(db, user, record.office_code, record.code)
+    st.markdown(f"**{tr('ticketdesk.customer.tickets')}**")
+    if not lines:
+        st.caption(tr("ticketdesk.customer.none"))
+        return
+    zone = ZoneInfo(lines[0].timezone)
+    columns = ("no", "type", "state", "received", "house", "subject")
+    st.dataframe(
+        pl.DataFrame(
+            [
+                [t.document_no for t in lines],
+                [tr(f"ticketdesk.type.{t.ticket_type}") for t in lines],
+                [tr(f"workflow.state.{t.state}") for t in lines],
+                [t.received_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") for t in lines],
+                [t.house or "" for t in lines],
+                [t.subject for t in lines],
+            ],
+            schema={tr(f"ticketdesk.customer.col_{c}"): pl.String for c in columns},
+            orient="col",
+        ),
+        hide_index=True,
+        placeholder=tr("finish.table.missing"),
+    )
+    for t in lines[:20]:
+        ticket_link(
+            user,
+            t.document_no,
+            f"{t.document_no} · {tr(f'ticketdesk.type.{t.ticket_type}')} · {t.subject}",
+        )
+
+
 # --- forms (widget callbacks) -------------------------------------------------------------------
 
 
@@ -419,6 +460,7 @@ def render() -> None:
                 if record is not None:
                     _record(record)
                     _furnishings(record)
+                    _tickets(user, record)
     if office_code:
         _fees(user, str(office_code))
         _base_data(user, str(office_code))

@@ -33,10 +33,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from operational import audit, entry
+from operational import suppliers as rules
 from operational.auth import Permission, Principal
 from operational.db import WriteLock, serialise
 from operational.errors import DomainError, PermissionDenied
@@ -51,6 +52,7 @@ from operational.imports.table import (
     read_table,
 )
 from operational.models import (
+    NONCONFORMITY_MODELS,
     DeductionStandard,
     Discipline,
     Group,
@@ -60,9 +62,11 @@ from operational.models import (
     Supplier,
     SupplierContract,
     SupplierScoreEntry,
+    WorkflowEvent,
     utcnow,
 )
 from operational.progress import NO_PROGRESS, Progress, counted, stage
+from operational.suppliers import history_state
 
 SUPPLIERS = WriteLock("suppliers", 16)
 """One supplier import at a time (:func:`operational.db.serialise`), taken before anything is
@@ -87,6 +91,12 @@ DOCUMENT_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,39}$")
 MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-01(?: 00:00:00)?)?$")
 DISCIPLINES = frozenset(d.value for d in Discipline)
 KINDS = frozenset(k.value for k in NonconformityKind)
+NONCONFORMITY_DOCUMENT_TYPES = (
+    "nonconformity_notice",
+    "nonconformity_handling",
+    "nonconformity_corrective",
+)
+"""The workflow document types of the three kinds (operational/workflow/definitions.py)."""
 
 
 def may_import(actor: Principal) -> bool:
@@ -543,6 +553,18 @@ def import_nonconformity_rows(
     for s in session.scalars(select(DeductionStandard)):
         standards.setdefault(s.contract_id, {})[s.points] = s.amount
     stored = {n.nc_no: n for n in session.scalars(select(Nonconformity))}
+    live = set(
+        session.scalars(
+            select(Nonconformity.document_no).where(
+                Nonconformity.id.in_(
+                    select(WorkflowEvent.document_id).where(
+                        WorkflowEvent.document_type.in_(NONCONFORMITY_DOCUMENT_TYPES)
+                    )
+                )
+            )
+        )
+    )
+    """Tickets worked through the engine: the history import does not overwrite them."""
     errors: list[RowError] = []
     good: list[tuple[str, Office, dict[str, Any]]] = []
     first: dict[Any, int] = {}
@@ -566,50 +588,40 @@ def import_nonconformity_rows(
         row.code("contract_no", DOCUMENT_NO)
         contract = _unknown_contract(row, contracts)
         points = row.points("breach_points")
+        rule_contract = None
         if contract is not None and office is not None:
-            if contract.office_id != office.id:
-                row.fail(
-                    "import.suppliers.contract_other_office",
-                    column="contract_no",
-                    no=contract.contract_no,
-                    office=office_codes[contract.office_id],
-                )
-            if discipline and contract.discipline != discipline:
-                row.fail(
-                    "import.suppliers.contract_other_discipline",
-                    column="contract_no",
-                    no=contract.contract_no,
-                    discipline=contract.discipline,
-                )
-            if opened_at is not None and zone is not None:
-                day = opened_at.astimezone(zone).date()
-                if not contract.starts_on <= day <= contract.ends_on:
-                    row.fail(
-                        "import.suppliers.opened_outside_contract",
-                        column="opened_at",
-                        no=contract.contract_no,
-                        starts=contract.starts_on.isoformat(),
-                        ends=contract.ends_on.isoformat(),
-                    )
-            known = standards.get(contract.id, {})
-            if points is not None and points not in known:
-                row.fail(
-                    "import.suppliers.points_not_in_standard",
-                    column="breach_points",
-                    no=contract.contract_no,
-                    points=points,
-                    known=", ".join(str(p) for p in sorted(known)) or "—",
-                )
-        if points is not None and not row.values["contract_no"]:
-            row.fail("import.suppliers.points_need_contract", column="contract_no")
-        if (
-            kind == NonconformityKind.CORRECTIVE_PREVENTIVE
-            and row.values["contract_no"]
-            and not row.values["breach_points"]
+            rule_contract = rules.Contract(
+                contract_no=contract.contract_no,
+                supplier_code="",
+                discipline=contract.discipline,
+                starts_on=contract.starts_on,
+                ends_on=contract.ends_on,
+                office_code=office_codes[contract.office_id],
+                standard=standards.get(contract.id, {}),
+            )
+        for problem in rules.charge_problems(
+            kind=kind,
+            office_code=office.code if office is not None else "",
+            discipline=discipline,
+            opened_on=(
+                opened_at.astimezone(zone).date()
+                if opened_at is not None and zone is not None
+                else None
+            ),
+            contract_no=row.values["contract_no"],
+            contract=rule_contract,
+            points=points,
         ):
-            row.fail("import.suppliers.corrective_needs_points", column="breach_points")
+            if (
+                problem.key == "import.suppliers.corrective_needs_points"
+                and row.values["breach_points"]
+            ):
+                continue  # the cell is there but bad: refused by its own message
+            row.fail(problem.key, column=problem.field, **problem.params)
         if number:
             row.once(number, number, first)
+        if number in live:
+            row.fail("ncflows.import_live", column="nc_no", no=number)
         if row.done():
             assert office is not None
             fields = {
@@ -626,19 +638,51 @@ def import_nonconformity_rows(
         raise _rejected(errors)
     summary = ImportSummary()
     for number, _office, fields in good:
+        # History enters its kind's first state, or its last when closed (never moved by the
+        # engine: no events, no clocks — docs/nonconformities.md).
+        state = history_state(str(fields["kind"]), fields["closed_at"] is not None)
+        current = stored.get(number)
+        if current is not None and current.kind != fields["kind"]:
+            current = _change_kind(session, actor, current, str(fields["kind"]), state)
         _upsert(
             session,
             summary,
             actor,
-            current=stored.get(number),
-            model=Nonconformity,
-            identity={"nc_no": number},
-            fields=fields,
+            current=current,
+            model=NONCONFORMITY_MODELS[str(fields["kind"])],
+            identity={"document_no": number, "version": 1},
+            fields={**fields, "state": state},
             entity="supplier_nonconformity",
             key=number,
         )
     session.flush()
     return summary
+
+
+def _change_kind(
+    session: Session, actor: Principal, current: Nonconformity, kind: str, state: str
+) -> Nonconformity:
+    """A history row imported again with another kind: the row becomes a document of that kind
+    (its class follows ``kind``), audited; returns it loaded as such."""
+    before = {"kind": current.kind, "state": current.state}
+    session.flush()
+    session.execute(
+        update(Nonconformity.__table__)  # type: ignore[arg-type]
+        .where(Nonconformity.__table__.c.id == current.id)
+        .values(kind=kind, state=state)
+    )
+    audit.record(
+        session,
+        actor=actor.username,
+        action="update",
+        entity="supplier_nonconformity",
+        entity_key=current.document_no,
+        before=before,
+        after={"kind": kind, "state": state},
+    )
+    identity = current.id
+    session.expunge(current)
+    return session.get_one(Nonconformity, identity)
 
 
 # --- manual scores ------------------------------------------------------------------------------

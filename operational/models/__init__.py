@@ -58,9 +58,13 @@ from operational.models.property import (
     Vehicle,
 )
 from operational.models.suppliers import (
+    NONCONFORMITY_MODELS,
     DeductionStandard,
     Nonconformity,
+    NonconformityCorrective,
+    NonconformityHandling,
     NonconformityKind,
+    NonconformityNotice,
     Supplier,
     SupplierContract,
     SupplierScoreEntry,
@@ -78,6 +82,7 @@ from operational.models.tickets import (
 )
 
 __all__ = [
+    "NONCONFORMITY_MODELS",
     "AttributeKind",
     "AuditEntry",
     "Base",
@@ -108,7 +113,10 @@ __all__ = [
     "Meter",
     "MeterPoint",
     "Nonconformity",
+    "NonconformityCorrective",
+    "NonconformityHandling",
     "NonconformityKind",
+    "NonconformityNotice",
     "Notice",
     "ObjectType",
     "ObjectTypeAttribute",

@@ -18,12 +18,14 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, synonym
 
-from operational.models.base import Base, UTCDateTime, utcnow
+from operational.models.base import Base, UTCDateTime
 from operational.models.objects import Discipline
+from operational.models.orders import WorkflowDocument, _placeholder_no
 
 MONEY = Numeric(18, 2, asdecimal=True)
 """Yuan with fen: contract amounts and deduction amounts."""
@@ -98,15 +100,23 @@ class DeductionStandard(Base):
     amount: Mapped[Decimal] = mapped_column(DEDUCTION)
 
 
-class Nonconformity(Base):
+class Nonconformity(WorkflowDocument, Base):
     """A nonconformity (不合格) found at an office: a notice (不合格提示单), a handling ticket
-    (不合格处理单) or a corrective-and-preventive ticket (纠正预防单).
+    (不合格处理单) or a corrective-and-preventive ticket (纠正预防单) — one workflow document
+    type each (:class:`NonconformityNotice`, :class:`NonconformityHandling`,
+    :class:`NonconformityCorrective`), one table, ``kind`` telling them apart.
 
     One raised against a supplier names its ``contract`` (of the same office and discipline) and
     the ``breach_points`` (违约扣分) chosen from that contract's deduction standard; a
     corrective-and-preventive ticket naming a contract must carry them. It counts in the
-    office-local month of ``opened_at``. ``closed_at`` None: still open. Times are UTC instants.
-    The number ``nc_no`` is unique; a later workflow can number its own documents the same way.
+    office-local month of ``opened_at``. ``closed_at`` None: still open (the live workflow sets
+    it at its last step: acknowledged, verified). Times are UTC instants.
+
+    The number is the column ``nc_no`` (attribute :attr:`document_no`, the engine's name; also
+    readable as :attr:`nc_no`). ``assignee_id`` is the user who must act (any user: office staff
+    or a supplier user); ``opened_by_id`` who opened it (None: the go-live history import). The
+    workflow's step texts (cause, correction, prevention, handling, verification) are kept on
+    the row; every step is also an event of ``workflow_event`` (docs/nonconformities.md).
     """
 
     __tablename__ = "supplier_nonconformity"
@@ -122,9 +132,9 @@ class Nonconformity(Base):
         CheckConstraint("closed_at IS NULL OR closed_at >= opened_at", name="closed_after_open"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    nc_no: Mapped[str] = mapped_column(String(40), unique=True)
-    office_id: Mapped[int] = mapped_column(ForeignKey("org_office.id"), index=True)
+    document_no: Mapped[str] = mapped_column(
+        "nc_no", String(40), unique=True, default=_placeholder_no
+    )
     kind: Mapped[str] = mapped_column(String(24))
     discipline: Mapped[str] = mapped_column(String(20))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -133,7 +143,55 @@ class Nonconformity(Base):
         ForeignKey("supplier_contract.id"), default=None, index=True
     )
     breach_points: Mapped[int | None] = mapped_column(Integer, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    description: Mapped[str] = mapped_column(String(2000), default="", server_default="")
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("auth_user.id"), default=None, index=True
+    )
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("auth_user.id"), default=None)
+    cause: Mapped[str | None] = mapped_column(String(2000), default=None)
+    correction: Mapped[str | None] = mapped_column(String(2000), default=None)
+    prevention: Mapped[str | None] = mapped_column(String(2000), default=None)
+    handling_note: Mapped[str | None] = mapped_column(String(2000), default=None)
+    verification_note: Mapped[str | None] = mapped_column(String(2000), default=None)
+
+    nc_no: Mapped[str] = synonym("document_no")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        table = cls.__table__
+        return {
+            "version_id_col": table.c.version,
+            "version_id_generator": False,
+            "polymorphic_on": table.c.kind,
+        }
+
+
+class NonconformityNotice(Nonconformity):
+    """不合格提示单: issued → acknowledged."""
+
+    __mapper_args__ = {"polymorphic_identity": NonconformityKind.NOTICE.value}  # noqa: RUF012
+
+
+class NonconformityHandling(Nonconformity):
+    """不合格处理单: assigned → handled → verified."""
+
+    __mapper_args__ = {"polymorphic_identity": NonconformityKind.HANDLING.value}  # noqa: RUF012
+
+
+class NonconformityCorrective(Nonconformity):
+    """纠正预防单: opened → cause found → corrected → prevented → verified."""
+
+    __mapper_args__ = {  # noqa: RUF012
+        "polymorphic_identity": NonconformityKind.CORRECTIVE_PREVENTIVE.value
+    }
+
+
+NONCONFORMITY_MODELS: dict[str, type[Nonconformity]] = {
+    NonconformityKind.NOTICE.value: NonconformityNotice,
+    NonconformityKind.HANDLING.value: NonconformityHandling,
+    NonconformityKind.CORRECTIVE_PREVENTIVE.value: NonconformityCorrective,
+}
+"""The document class of each kind."""
 
 
 class SupplierScoreEntry(Base):

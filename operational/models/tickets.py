@@ -13,7 +13,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from operational.models.base import Base, UTCDateTime, utcnow
@@ -36,6 +36,26 @@ class Severity(enum.StrEnum):
     MINOR = "minor"  # 轻微
     GENERAL = "general"  # 一般
     MAJOR = "major"  # 重大
+
+
+class Place(enum.StrEnum):
+    """Where a repair is (报修位置)."""
+
+    IN_HOME = "in_home"  # 户内: in the caller's house
+    COMMON_AREA = "common_area"  # 公共区域
+
+
+class ComplaintCategory(enum.StrEnum):
+    """What a complaint is about (投诉类别): the "same matter" of the repeat-complaint rule."""
+
+    SERVICE = "service"  # 服务态度
+    ENVIRONMENT = "environment"  # 环境卫生
+    SECURITY = "security"  # 安全秩序
+    REPAIR_QUALITY = "repair_quality"  # 维修质量
+    NOISE = "noise"  # 噪音扰民
+    FEES = "fees"  # 收费
+    FACILITIES = "facilities"  # 公共设施
+    OTHER = "other"  # 其他
 
 
 class FollowUpResult(enum.StrEnum):
@@ -61,6 +81,14 @@ class Ticket(WorkflowDocument, Base):
             "severity IS NULL OR severity IN ('minor', 'general', 'major')", name="severity_known"
         ),
         CheckConstraint("escalation_level BETWEEN 0 AND 2", name="escalation_level_known"),
+        CheckConstraint("place IS NULL OR place IN ('in_home', 'common_area')", name="place_known"),
+        CheckConstraint(
+            "category IS NULL OR category IN ("
+            + ", ".join(f"'{c.value}'" for c in ComplaintCategory)
+            + ")",
+            name="category_known",
+        ),
+        Index("ix_cs_ticket_house_received", "house_id", "received_at"),
     )
 
     ticket_type: Mapped[str] = mapped_column(String(20))
@@ -82,6 +110,14 @@ class Ticket(WorkflowDocument, Base):
     house_ref: Mapped[str | None] = mapped_column(String(80), default=None)
     caller_name: Mapped[str | None] = mapped_column(String(80), default=None)
     caller_phone: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The desk's links to the property base data (docs/tickets.md, "The desk"): the house and
+    # the customer picked at intake; where a repair is; what a complaint is about.
+    house_id: Mapped[int | None] = mapped_column(ForeignKey("prop_house.id"), default=None)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("prop_customer.id"), default=None, index=True
+    )
+    place: Mapped[str | None] = mapped_column(String(20), default=None)
+    category: Mapped[str | None] = mapped_column(String(20), default=None)
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805

@@ -28,7 +28,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from operational import sla
 from operational.auth import ROLE_PERMISSIONS, Permission, Principal
 from operational.models import (
     AuditEntry,
@@ -55,6 +54,7 @@ from operational.scope import (
     scoped_office,
     scoped_read,
 )
+from operational.services.clock_views import ClockSummary, clock_summary
 from operational.services.orders import get_order
 from operational.workflow import engine
 from operational.workflow.definitions import COMPLETION, CORRECTIVE_ORDER, PERIODIC_ORDER
@@ -108,23 +108,6 @@ class HistoryLine:
     responsible: str = ""
     reason: str = ""
     corrective_orders: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ClockSummary:
-    """The order's completion clock as of now (or its stop): :func:`operational.sla.evaluate`.
-
-    ``due_at`` is the deadline moved by pauses (None while a pause that began before it is
-    open); ``late_minutes`` the running time past the target, in minutes of the clock's
-    calendar (business minutes on an office calendar), 0 unless breached."""
-
-    target: sla.ClockTarget
-    started_at: datetime
-    due_at: datetime | None
-    stopped_at: datetime | None
-    state: sla.ClockState
-    late_minutes: float
-    paused: bool
 
 
 @dataclass(frozen=True)
@@ -343,34 +326,7 @@ def _completion_clock(
     ).first()
     if clock is None:
         return None
-    pauses = engine.clock_pauses(session, clock)
-    paused = bool(pauses) and pauses[-1].resumed_at is None
-    target = engine.clock_target(clock)
-    as_of = clock.stopped_at or utcnow()
-    if as_of < clock.started_at:  # issued ahead: its clock starts on the scheduled day
-        return ClockSummary(
-            target, clock.started_at, clock.due_at, None, sla.ClockState.PENDING, 0.0, False
-        )
-    evaluation = sla.evaluate(
-        clock.started_at,
-        target,
-        engine.office_calendar(office, target),
-        as_of,
-        [(p.paused_at, p.resumed_at) for p in pauses],
-        clock.stopped_at,
-    )
-    late = 0.0
-    if evaluation.state is sla.ClockState.BREACHED:
-        late = max(0.0, evaluation.elapsed_minutes - target.minutes)
-    return ClockSummary(
-        target,
-        clock.started_at,
-        evaluation.due_at,
-        clock.stopped_at,
-        evaluation.state,
-        late,
-        paused,
-    )
+    return clock_summary(session, office, clock)
 
 
 @scoped_read(Permission.DRAFT_PLANS)

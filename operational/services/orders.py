@@ -416,17 +416,33 @@ def set_deadline(
     )
 
 
+TARGET_DOCUMENT_TYPES = frozenset(
+    {
+        CORRECTIVE_ORDER.name,
+        "nonconformity_notice",
+        "nonconformity_handling",
+        "nonconformity_corrective",
+    }
+)
+"""The document types whose ``completion`` target an office sets per discipline."""
+
+
 def set_target(
     session: Session,
     actor: Principal,
     office_code: str,
     discipline: Discipline,
     target: ClockTarget,
+    *,
+    document_type: str = CORRECTIVE_ORDER.name,
 ) -> None:
-    """An office's completion target for corrective orders of one discipline: calendar hours or
-    minutes round the clock, or business minutes of the office's working calendar (e.g. 480
-    business minutes, ``ClockTarget(480, BUSINESS_MINUTES, "office")``). Clocks already started
-    keep their deadlines."""
+    """An office's completion target for documents of ``document_type`` (default corrective
+    orders; also the three nonconformity types, :data:`TARGET_DOCUMENT_TYPES`) of one
+    discipline: calendar hours or minutes round the clock, or business minutes of the office's
+    working calendar (e.g. 480 business minutes, ``ClockTarget(480, BUSINESS_MINUTES,
+    "office")``). Clocks already started keep their deadlines."""
+    if document_type not in TARGET_DOCUMENT_TYPES:
+        raise ValueError(f"no office targets for {document_type}")
     office = office_by_code(session, office_code)
     if not actor.can(Permission.MANAGE_DEADLINES, office.code):
         raise PermissionDenied("auth.not_allowed")
@@ -434,7 +450,7 @@ def set_target(
     row = session.scalars(
         select(ClockPolicy).where(
             ClockPolicy.office_id == office.id,
-            ClockPolicy.document_type == CORRECTIVE_ORDER.name,
+            ClockPolicy.document_type == document_type,
             ClockPolicy.clock == COMPLETION,
             ClockPolicy.discipline == discipline.value,
         )
@@ -443,7 +459,7 @@ def set_target(
     if row is None:
         row = ClockPolicy(
             office_id=office.id,
-            document_type=CORRECTIVE_ORDER.name,
+            document_type=document_type,
             clock=COMPLETION,
             discipline=discipline.value,
         )
@@ -456,7 +472,7 @@ def set_target(
         actor=actor.username,
         action="update" if before else "create",
         entity="workflow_clock_policy",
-        entity_key=f"{office.code}:{CORRECTIVE_ORDER.name}:{COMPLETION}:{discipline.value}",
+        entity_key=f"{office.code}:{document_type}:{COMPLETION}:{discipline.value}",
         office_id=office.id,
         before=before,
         after=_policy_snapshot(row),
@@ -465,11 +481,18 @@ def set_target(
 
 @scoped_read(Permission.MANAGE_DEADLINES)
 def corrective_targets(
-    session: Session, principal: Principal, office_code: str
+    session: Session,
+    principal: Principal,
+    office_code: str,
+    *,
+    document_type: str = CORRECTIVE_ORDER.name,
 ) -> dict[Discipline, tuple[ClockTarget, bool]]:
-    """Each discipline's completion target for corrective orders at the office, and whether it
-    is the office's own (else the default). Only where ``principal`` may set targets (else
-    :class:`NotFound`, as for a missing office)."""
+    """Each discipline's completion target for corrective orders (or another of
+    :data:`TARGET_DOCUMENT_TYPES`) at the office, and whether it is the office's own (else the
+    default). Only where ``principal`` may set targets (else :class:`NotFound`, as for a
+    missing office)."""
+    if document_type not in TARGET_DOCUMENT_TYPES:
+        raise ValueError(f"no office targets for {document_type}")
     office = session.scalars(
         select(Office).where(
             Office.code == office_code,
@@ -478,14 +501,14 @@ def corrective_targets(
     ).one_or_none()
     if office is None:
         raise NotFound("users.unknown_office", code=office_code)
-    default = DEFAULT_TARGETS[(CORRECTIVE_ORDER.name, COMPLETION)]
+    default = DEFAULT_TARGETS[(document_type, COMPLETION)]
     targets: dict[Discipline, tuple[ClockTarget, bool]] = dict.fromkeys(
         Discipline, (default, False)
     )
     for row in session.scalars(
         select(ClockPolicy).where(
             ClockPolicy.office_id == office.id,
-            ClockPolicy.document_type == CORRECTIVE_ORDER.name,
+            ClockPolicy.document_type == document_type,
             ClockPolicy.clock == COMPLETION,
         )
     ):

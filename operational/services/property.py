@@ -193,16 +193,41 @@ def _office_in_scope(
     return office
 
 
+def phone_of(query: str) -> str | None:
+    """The phone number one search field means (7 or more digits, blanks, ``-`` and brackets
+    ignored), else None."""
+    digits = normal_phone(query.strip())
+    return digits if PHONE.match(digits) and len(digits) >= 7 else None
+
+
+def house_of(query: str) -> tuple[str, str, str] | None:
+    """The house (building, unit, room) one search field means — ``3-2-301``, ``3-301`` —
+    else None (a phone number is not a house)."""
+    text = query.strip()
+    parts = text.split("-")
+    if phone_of(text) is not None or len(parts) not in (2, 3):
+        return None
+    if not all(PART.match(p) for p in parts):
+        return None
+    return (parts[0], "", parts[1]) if len(parts) == 2 else (parts[0], parts[1], parts[2])
+
+
+def name_clause(query: str) -> ColumnElement[bool]:
+    """A name's beginning, or a customer code."""
+    text = query.strip()
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(Customer.name.like(f"{escaped}%", escape="\\"), Customer.code == text)
+
+
 def _search_clause(query: str) -> ColumnElement[bool]:
     """What one search field means: a phone number (digits), a house (``3-2-301``, ``3-301``),
     else a name (its beginning) or a customer code."""
-    text = query.strip()
-    digits = normal_phone(text)
-    if PHONE.match(digits) and len(digits) >= 7:
-        return Customer.phone == digits
-    parts = text.split("-")
-    if len(parts) in (2, 3) and all(PART.match(p) for p in parts):
-        building, unit, room = (parts[0], "", parts[1]) if len(parts) == 2 else parts
+    phone = phone_of(query)
+    if phone is not None:
+        return Customer.phone == phone
+    house = house_of(query)
+    if house is not None:
+        building, unit, room = house
         houses = (
             select(Occupancy.customer_id)
             .join(House, House.id == Occupancy.house_id)
@@ -210,8 +235,7 @@ def _search_clause(query: str) -> ColumnElement[bool]:
             .where(PropBuilding.code == building, House.unit == unit, House.room == room)
         )
         return Customer.id.in_(houses)
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return or_(Customer.name.like(f"{escaped}%", escape="\\"), Customer.code == text)
+    return name_clause(query)
 
 
 @scoped_read(Permission.VIEW_PROPERTY)

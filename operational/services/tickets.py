@@ -477,8 +477,7 @@ def check_escalations(session: Session, *, as_of: datetime | None = None) -> int
 # --- reads ----------------------------------------------------------------------------------
 
 
-# Scoped inside the query like every read; not registered with @scoped_read yet: the role ×
-# scope test names records of the demo by order number, and the demo has no tickets (yet).
+@scoped_read(Permission.VIEW_TICKETS)
 def get_ticket(session: Session, principal: Principal, document_no: str) -> Ticket:
     """One ticket by number, if the principal may see its office (else :class:`NotFound`)."""
     ticket = session.scalars(
@@ -512,6 +511,7 @@ def list_tickets(
     return list(session.scalars(query.order_by(Ticket.received_at.desc()).limit(limit)))
 
 
+@scoped_read(Permission.VIEW_TICKETS)
 def timeline(session: Session, principal: Principal, document_no: str) -> list[WorkflowEvent]:
     """A ticket's events in order (its timeline), scoped like :func:`get_ticket`."""
     return engine.history(session, get_ticket(session, principal, document_no))

@@ -10,6 +10,9 @@ from operational.models import (
     ComplaintTicket,
     CorrectiveOrder,
     InquiryTicket,
+    NonconformityCorrective,
+    NonconformityHandling,
+    NonconformityNotice,
     PeriodicOrder,
     PeriodicPlan,
     RepairTicket,
@@ -316,3 +319,156 @@ COMPLAINT = register(
         discipline_field=None,
     )
 )
+
+
+# --- nonconformities (不合格单据, docs/nonconformities.md) -------------------------------------
+# Each kind runs one clock, ``completion``: from opening to its last step (acknowledged,
+# verified), with the office's target per discipline (``ClockPolicy``) or the default of
+# ``operational.sla.DEFAULT_TARGETS``. Whoever the ticket is assigned to (``assignee_id``: office
+# staff or a supplier user) acts; whoever opened it verifies (and may reassign it).
+
+NC_NOTICE = register(
+    DocumentType(
+        name="nonconformity_notice",
+        model=NonconformityNotice,
+        number_prefix="NCN",
+        states=("issued", "acknowledged"),
+        transitions=(
+            Transition(
+                "issue", (None,), "issued", Permission.OPEN_NONCONFORMITIES, starts=(COMPLETION,)
+            ),
+            Transition(
+                "acknowledge",
+                ("issued",),
+                "acknowledged",
+                Permission.HANDLE_NONCONFORMITIES,
+                party="assignee_id",
+                stops=(COMPLETION,),
+            ),
+            Transition(
+                "reassign",
+                ("issued",),
+                KEEP,
+                Permission.VERIFY_NONCONFORMITIES,
+                party="opened_by_id",
+                todo=False,
+            ),
+        ),
+        clocks=(ClockSpec(COMPLETION),),
+    )
+)
+
+NC_HANDLING = register(
+    DocumentType(
+        name="nonconformity_handling",
+        model=NonconformityHandling,
+        number_prefix="NCH",
+        states=("assigned", "handled", "verified"),
+        transitions=(
+            Transition(
+                "assign",
+                (None,),
+                "assigned",
+                Permission.OPEN_NONCONFORMITIES,
+                starts=(COMPLETION,),
+            ),
+            Transition(
+                "handle",
+                ("assigned",),
+                "handled",
+                Permission.HANDLE_NONCONFORMITIES,
+                party="assignee_id",
+            ),
+            Transition(
+                "verify",
+                ("handled",),
+                "verified",
+                Permission.VERIFY_NONCONFORMITIES,
+                party="opened_by_id",
+                stops=(COMPLETION,),
+            ),
+            # Not good enough: back to whoever handled it (the clock keeps running).
+            Transition(
+                "send_back",
+                ("handled",),
+                "assigned",
+                Permission.VERIFY_NONCONFORMITIES,
+                party="opened_by_id",
+            ),
+            Transition(
+                "reassign",
+                ("assigned",),
+                KEEP,
+                Permission.VERIFY_NONCONFORMITIES,
+                party="opened_by_id",
+                todo=False,
+            ),
+        ),
+        clocks=(ClockSpec(COMPLETION),),
+    )
+)
+
+_CAPA_STATES = ("opened", "cause_found", "corrected", "prevented", "verified")
+
+NC_CORRECTIVE = register(
+    DocumentType(
+        name="nonconformity_corrective",
+        model=NonconformityCorrective,
+        number_prefix="NCP",
+        states=_CAPA_STATES,
+        transitions=(
+            Transition(
+                "open", (None,), "opened", Permission.OPEN_NONCONFORMITIES, starts=(COMPLETION,)
+            ),
+            # 原因分析 → 纠正措施 → 预防措施, by the assignee; 验证 by whoever opened it.
+            Transition(
+                "find_cause",
+                ("opened",),
+                "cause_found",
+                Permission.HANDLE_NONCONFORMITIES,
+                party="assignee_id",
+            ),
+            Transition(
+                "correct",
+                ("cause_found",),
+                "corrected",
+                Permission.HANDLE_NONCONFORMITIES,
+                party="assignee_id",
+            ),
+            Transition(
+                "prevent",
+                ("corrected",),
+                "prevented",
+                Permission.HANDLE_NONCONFORMITIES,
+                party="assignee_id",
+            ),
+            Transition(
+                "verify",
+                ("prevented",),
+                "verified",
+                Permission.VERIFY_NONCONFORMITIES,
+                party="opened_by_id",
+                stops=(COMPLETION,),
+            ),
+            Transition(
+                "send_back",
+                ("prevented",),
+                "cause_found",
+                Permission.VERIFY_NONCONFORMITIES,
+                party="opened_by_id",
+            ),
+            Transition(
+                "reassign",
+                ("opened", "cause_found", "corrected"),
+                KEEP,
+                Permission.VERIFY_NONCONFORMITIES,
+                party="opened_by_id",
+                todo=False,
+            ),
+        ),
+        clocks=(ClockSpec(COMPLETION),),
+    )
+)
+
+NC_TYPES = {"notice": NC_NOTICE, "handling": NC_HANDLING, "corrective_preventive": NC_CORRECTIVE}
+"""The document type of each nonconformity kind."""

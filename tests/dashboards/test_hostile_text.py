@@ -31,7 +31,16 @@ from dashboards import navigation
 from dashboards.text import md, plot
 from operational.auth import Grant, Principal
 from operational.db import create_db_engine
-from operational.models import CorrectiveOrder, MaintObject, MeterPoint, Office, Role, ScopeLevel
+from operational.models import (
+    CorrectiveOrder,
+    MaintObject,
+    MeterPoint,
+    Nonconformity,
+    Office,
+    Role,
+    ScopeLevel,
+    Ticket,
+)
 from operational.models import User as UserRow
 from pipelines.run import run_pipeline
 
@@ -69,7 +78,30 @@ HOSTILE_COLUMNS = [
     ("energy_point", "name", "name || ' ' || :h"),
     ("energy_building", "name", "substr(name, 1, 10) || :h"),
     ("auth_user", "display_name", ":h"),
+    ("supplier_nonconformity", "description", ":h"),
+    ("supplier_nonconformity", "cause", ":h"),
+    ("cs_ticket", "subject", "substr(subject, 1, 100) || ' ' || :h"),
+    ("cs_ticket", "description", ":h"),
 ]
+
+
+def _a_ticket(database: Path) -> None:
+    """A repair at SH001 (the desk's pages show its subject, description and timeline)."""
+    from datetime import UTC, datetime
+
+    from operational.auth import system_principal
+    from operational.db import unit_of_work
+    from operational.services.ticket_desk import TicketForm, take_call
+
+    engine = create_db_engine(f"sqlite:///{database}")
+    with unit_of_work(engine) as s:
+        take_call(
+            s,
+            system_principal("demo"),
+            TicketForm(AS_OF_OFFICE, "repair", "漏水", place="common_area", urgency="normal"),
+            now=datetime(2026, 11, 20, 1, 30, tzinfo=UTC),
+        )
+    engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +112,7 @@ def hostile_site(demo_site: Site, tmp_path_factory: pytest.TempPathFactory) -> S
     root = tmp_path_factory.mktemp("hostile")
     database = root / "propcloud.db"
     shutil.copyfile(demo_site.database, database)
+    _a_ticket(database)
     with sqlite3.connect(database) as db:
         for table, column, value in HOSTILE_COLUMNS:
             db.execute(f"UPDATE {table} SET {column} = {value}", {"h": HOSTILE})
@@ -125,6 +158,14 @@ def real_records(hostile_site: Site) -> dict[str, str]:
                 select(MaintObject.code)
                 .where(MaintObject.office_id == office.id)
                 .order_by(MaintObject.code)
+            ).first(),
+            "nonconformity": s.scalars(
+                select(Nonconformity.document_no)
+                .where(Nonconformity.office_id == office.id)
+                .order_by(Nonconformity.id)
+            ).first(),
+            "ticket": s.scalars(
+                select(Ticket.document_no).where(Ticket.office_id == office.id).order_by(Ticket.id)
             ).first(),
         }
     engine.dispose()

@@ -149,20 +149,76 @@ class Records:
     supplier_markers: tuple[str, ...]
     """What a supplier user must never see: other suppliers' codes, names, contracts,
     nonconformities and users, the orders not dispatched to its own users, meter points."""
+    nonconformities: dict[str, str] = dataclasses.field(default_factory=dict)
+    tickets: dict[str, str] = dataclasses.field(default_factory=dict)  # a ticket number
 
     def record(self, kind: str, office: str) -> str:
         return {
+            "ticket": self.tickets.get(office, ""),
             "order": self.orders[office][-1],
             "plan": self.plans[office],
             "point": self.points[office],
             "object": self.objects[office],
             "office": office,
+            "nonconformity": self.nonconformities.get(office, ""),
         }[kind]
 
 
+def _with_tickets(database: Path) -> None:
+    """A ticket at every office of the demo (a repair of its customer C00001's house), unless
+    the demo has tickets already: the ticket reads and the ticket page join the test."""
+    from operational.auth import system_principal
+    from operational.db import unit_of_work
+    from operational.models import Customer, Occupancy, Ticket
+    from operational.services.ticket_desk import TicketForm, take_call
+
+    engine = create_db_engine(f"sqlite:///{database}")
+    with unit_of_work(engine) as s:
+        have = {o for (o,) in s.execute(select(Ticket.office_id).distinct())}
+        for office in s.scalars(select(Office)):
+            if office.id in have:
+                continue
+            customer = s.scalars(
+                select(Customer).where(Customer.office_id == office.id, Customer.code == "C00001")
+            ).first()
+            house = (
+                s.scalars(
+                    select(Occupancy.house_id).where(Occupancy.customer_id == customer.id)
+                ).first()
+                if customer is not None
+                else None
+            )
+            take_call(
+                s,
+                system_principal("demo"),
+                TicketForm(
+                    office.code,
+                    "repair",
+                    f"{office.name} 水管漏水",
+                    house_id=house,
+                    customer_id=customer.id if customer is not None else None,
+                    place="in_home" if house is not None else "common_area",
+                    urgency="urgent",
+                ),
+                now=datetime(2026, 11, 20, 1, 30, tzinfo=UTC),
+            )
+    engine.dispose()
+
+
 @pytest.fixture(scope="module")
-def engine(demo_site: Site) -> Iterator[Engine]:
-    engine = create_db_engine(f"sqlite:///{demo_site.database}")
+def scope_database(demo_site: Site, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo, with a ticket at every office (:func:`_with_tickets`)."""
+    import shutil
+
+    database = tmp_path_factory.mktemp("scope_db") / "propcloud.db"
+    shutil.copyfile(demo_site.database, database)
+    _with_tickets(database)
+    return database
+
+
+@pytest.fixture(scope="module")
+def engine(scope_database: Path) -> Iterator[Engine]:
+    engine = create_db_engine(f"sqlite:///{scope_database}")
     yield engine
     engine.dispose()
 
@@ -180,6 +236,8 @@ def records(engine: Engine) -> Records:
             ):
                 found.setdefault(codes[office_id], value)
             return found
+
+        from operational.models import Ticket
 
         periodic = first(PeriodicOrder, PeriodicOrder.document_no)
         corrective = first(CorrectiveOrder, CorrectiveOrder.document_no)
@@ -213,6 +271,10 @@ def records(engine: Engine) -> Records:
             buildings={c: f"{c}/{building_names[int(b)]}" for c, b in buildings.items()},
             objects=first(MaintObject, MaintObject.code),
             **supplier_fields,
+            nonconformities=first(
+                operational.models.Nonconformity, operational.models.Nonconformity.document_no
+            ),
+            tickets=first(Ticket, Ticket.document_no),
         )
 
 
@@ -253,7 +315,13 @@ def _supplier_records(s: Session, codes: dict[int, str]) -> dict[str, Any]:
             select(model.document_no, model.handler_id, model.office_id).order_by(model.document_no)
         )
     ]
-    ncs = list(s.execute(select(Nonconformity.nc_no, Nonconformity.contract_id)))
+    ncs = [
+        (no, contract)
+        for no, contract, assignee in s.execute(
+            select(Nonconformity.document_no, Nonconformity.contract_id, Nonconformity.assignee_id)
+        )
+        if assignee not in own_users  # one assigned to its users is its work too
+    ]
     own_orders: dict[str, str] = {}
     foreign_orders: dict[str, str] = {}
     for no, handler, office in orders:
@@ -336,7 +404,7 @@ def leaked(
 
 # ---------------------------------------------------------------- operational reads
 
-TARGETS = {"document_no", "office_code", "point_code", "code", "contract_no"}
+TARGETS = {"document_no", "office_code", "point_code", "code", "contract_no", "nc_no"}
 EXTRA_ARGUMENTS: dict[str, Any] = {
     "start": datetime(2026, 11, 20, 1, 30, tzinfo=UTC),
     "month": date(2026, 11, 1),
@@ -366,9 +434,15 @@ def _arguments(spec: ReadSpec, records: Records, office: str | None) -> dict[str
     if office is None:
         return _extra(params, records, office)
     if "document_no" in params:
-        args["document_no"] = records.record(
-            "plan" if "plan" in spec.function.__name__ else "order", office
+        module = spec.function.__module__.rsplit(".", 1)[-1]
+        kind = (
+            "plan"
+            if "plan" in spec.function.__name__
+            else "ticket"
+            if module in ("tickets", "ticket_desk")
+            else "order"
         )
+        args["document_no"] = records.record(kind, office)
     if "office_code" in params:
         args["office_code"] = office
     if "point_code" in params:
@@ -377,6 +451,8 @@ def _arguments(spec: ReadSpec, records: Records, office: str | None) -> dict[str
         args["code"] = records.objects[office]
     if "contract_no" in params:
         args["contract_no"] = f"HT-{office}-CL"  # the demo's cleaning contract of the office
+    if "nc_no" in params:
+        args["nc_no"] = records.nonconformities[office]
     return args | _extra(params, records, office)
 
 
@@ -585,13 +661,15 @@ def rendered(app: AppTest) -> str:
 
 
 @pytest.fixture(scope="module")
-def site_env(demo_site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def site_env(
+    demo_site: Site, scope_database: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
     """The app's settings, pointed at a copy of the demo (pages may write: a form, a login)."""
     import os
     import shutil
 
     database = tmp_path_factory.mktemp("scope") / "propcloud.db"
-    shutil.copyfile(demo_site.database, database)
+    shutil.copyfile(scope_database, database)
     saved = {k: os.environ.get(k) for k in ("PROPCLOUD_DATABASE_URL", "PROPCLOUD_WAREHOUSE_DIR")}
     os.environ["PROPCLOUD_DATABASE_URL"] = f"sqlite:///{database}"
     os.environ["PROPCLOUD_WAREHOUSE_DIR"] = str(demo_site.warehouse_dir)

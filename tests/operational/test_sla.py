@@ -133,7 +133,13 @@ def test_default_targets_follow_domain_table() -> None:
         ("complaint_major", "escalated_resolution"): 120,
         ("periodic_order", "completion"): 72,
         ("corrective_order", "completion"): 72,
+        # nonconformities (docs/nonconformities.md; a notice: a working day, below)
+        ("nonconformity_handling", "completion"): 72,
+        ("nonconformity_corrective", "completion"): 168,
     }
+    assert DEFAULT_TARGETS["nonconformity_notice", "completion"] == ClockTarget(
+        480, ClockUnit.BUSINESS_MINUTES, "office"
+    )
     assert DEFAULT_TARGETS["cs_task", "pickup"].minutes == 5
     assert PICKUP.unit is ClockUnit.BUSINESS_MINUTES
     assert DEFAULT_TARGETS["urgent_repair", "on_site"] == ClockTarget(

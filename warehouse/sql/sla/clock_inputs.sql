@@ -39,6 +39,13 @@ tickets as (
     select ticket_id, ticket_type, appointment_at from staging.stg_tickets {tickets_filter}
 ),
 
+-- Nonconformities (docs/nonconformities.md): one table, three document types, the discipline
+-- of the row.
+nonconformities as (
+    select nonconformity_id, discipline
+    from staging.stg_supplier_nonconformities {nonconformities_filter}
+),
+
 rebuilt as (
     select
         clocks.clock_id,
@@ -52,6 +59,7 @@ rebuilt as (
         coalesce(
             periodic.discipline,
             corrective.discipline,
+            nonconformities.discipline,
             case when tickets.ticket_id is not null then 'customer_service' end
         ) as discipline,
         clocks.clock,
@@ -78,6 +86,11 @@ rebuilt as (
         on clocks.document_type in ('inquiry', 'repair', 'complaint')
         and tickets.ticket_type = clocks.document_type
         and tickets.ticket_id = clocks.document_id
+    left join nonconformities
+        on clocks.document_type in (
+            'nonconformity_notice', 'nonconformity_handling', 'nonconformity_corrective'
+        )
+        and nonconformities.nonconformity_id = clocks.document_id
     left join offices on offices.office_id = clocks.office_id
 )
 
