@@ -34,6 +34,7 @@ OWN_PAGES = {
     "views/order_list.py",
     RANKING,
     TODO,
+    "views/nonconformity.py",  # the nonconformities assigned to it (docs/nonconformities.md)
 }
 
 
