@@ -273,6 +273,19 @@ def _build_child(url: str, warehouse_dir: str) -> None:
     print(json.dumps({"seconds": seconds, "peak_rss_kb": peak, "published": str(published)}))
 
 
+def machine() -> dict[str, Any]:
+    """What a report says of the machine it ran on: cores first (figures are ratios on it)."""
+    import platform
+
+    return {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "load_average": list(os.getloadavg()),
+    }
+
+
 if __name__ == "__main__":  # the child process of a build: python -m benchmarks.common build-child
     if len(sys.argv) == 4 and sys.argv[1] == "build-child":
         _build_child(sys.argv[2], sys.argv[3])

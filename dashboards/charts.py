@@ -371,3 +371,32 @@ def order_throughput(
     figure.update_layout(barmode="group")
     figure.update_xaxes(tickformat="%Y-%m", dtick="M1")
     return _energy_layout(figure, title=title, y_label=y_label)
+
+
+# ---------------------------------------------------------------- owner service (tickets)
+
+
+def monthly_counts(frame: pl.DataFrame, *, title: str, y_label: str) -> go.Figure:
+    """A count per month and series, one line each (escalations per city company or office):
+    ``frame`` has ``month`` (real dates), ``series`` (its label, user text: escaped) and
+    ``escalations``; a series' months without a row count 0."""
+    totals = frame.group_by("series", "month").agg(pl.col("escalations").sum())
+    months = sorted(set(totals["month"].to_list()))
+    figure = go.Figure()
+    for series in sorted(set(totals["series"].to_list())):
+        counts = dict(
+            totals.filter(pl.col("series") == series).select("month", "escalations").iter_rows()
+        )
+        label = plot(series)
+        figure.add_trace(
+            go.Scatter(
+                x=months,
+                y=[counts.get(m, 0) for m in months],
+                name=label,
+                mode="lines+markers",
+                hovertemplate=f"%{{x|%Y-%m}}: %{{y}}<extra>{label}</extra>",
+            )
+        )
+    figure.update_xaxes(tickformat="%Y-%m", dtick="M1")
+    figure.update_yaxes(rangemode="tozero")
+    return _energy_layout(figure, title=title, y_label=y_label)

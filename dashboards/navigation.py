@@ -210,6 +210,25 @@ PAGES: tuple[PageSpec, ...] = (
         url_path="customers",  # ?office= preselects one of the user's offices
         probes=(("office", "office"),),
     ),
+    # Inspections (docs/inspections.md)
+    PageSpec(
+        "views/inspection_plans.py",
+        "insp_ui.nav_plans",
+        ":material/fact_check:",
+        Permission.VIEW_INSPECTIONS,
+        MAINT,
+        url_path="inspection_plans",
+        probes=(("office", "office"),),
+    ),
+    PageSpec(
+        "views/inspection.py",
+        "insp_ui.nav_order",
+        ":material/checklist_rtl:",
+        Permission.VIEW_INSPECTIONS,
+        MAINT,
+        url_path="inspection",  # ?order=IO-…; checkpoint labels open ?plan=IP-…&checkpoint=CP-1
+        probes=(("order", "inspection_order"), ("plan", "inspection_plan")),
+    ),
     PageSpec(
         "views/nonconformity.py",
         "ncflows_ui.nav",
@@ -235,6 +254,15 @@ PAGES: tuple[PageSpec, ...] = (
         "property.nav_section",
         url_path="ticket",  # ?ticket=<number> opens that ticket
         probes=(("ticket", "ticket"),),
+    ),
+    PageSpec(
+        "views/escalations.py",
+        "ticketboard.nav",
+        ":material/campaign:",
+        Permission.VIEW_ESCALATIONS,
+        ANALYTICS,
+        url_path="escalations",  # the control tower's links open /escalations?office=…&level=…
+        probes=(("office", "office"), ("city", "city")),
     ),
     PageSpec(
         "views/supplier_todo.py",

@@ -41,6 +41,7 @@ from warehouse.queries import WarehouseReader
 from warehouse.queries_energy import EnergyReader
 from warehouse.queries_sla import SlaReader
 from warehouse.queries_suppliers import SupplierReader
+from warehouse.queries_tickets import TicketReader
 from warehouse.queries_tower import TowerReader
 from warehouse.scope import OfficeScope
 
@@ -318,6 +319,7 @@ class Readers:
     energy: EnergyReader
     tower: TowerReader
     suppliers: SupplierReader
+    tickets: TicketReader
 
 
 def readers(permission: Permission) -> Readers:
@@ -334,4 +336,5 @@ def readers(permission: Permission) -> Readers:
         EnergyReader(directory, scope),
         TowerReader(directory, scope),
         SupplierReader(directory, scope),
+        TicketReader(directory, scope),
     )

@@ -34,6 +34,11 @@ INDICATORS = (
     "energy_exceptions",
     "energy_losses",
     "energy_loss",
+    "open_complaints",
+    "escalated_level1",
+    "escalated_level2",
+    "ticket_resolution_compliance",
+    "night_service_share",
 )
 """The order the indicators are shown in; indicators not listed come after them."""
 
@@ -44,6 +49,10 @@ ENERGY = "energy"
 """The energy page (its address): ``office`` opens it on that office."""
 PLANS = "plans"
 SUPPLIERS = "suppliers"
+ESCALATIONS = "escalations"
+"""The complaint escalation board (its address): ``office``, ``city`` and ``level`` (0, 1, 2)
+choose the open complaints it lists."""
+ESCALATION_LEVELS = {"open_complaints": None, "escalated_level1": "1", "escalated_level2": "2"}
 """The supplier ranking page (its address): ``month`` (YYYY-MM) opens it on that month."""
 STATUS_COLOURS = {"alert": "red", "watch": "orange", "ok": "green", "none": "gray"}
 ENERGY_INDICATORS = ("energy_electricity", "energy_water")
@@ -134,8 +143,8 @@ def reason(row: dict[str, Any]) -> str:
         else (f"{moved:+.1f}" if unit == "pct" else f"{moved:+.1f} %"),
     }
     key = f"tower.reason.{indicator}"
-    if indicator == "sla_compliance" and moved is None:
-        key = "tower.reason.sla_compliance_first"
+    if indicator in ("sla_compliance", "ticket_resolution_compliance") and moved is None:
+        key = f"tower.reason.{indicator}_first"
     elif indicator in ENERGY_INDICATORS and moved is None:
         key = f"tower.reason.{indicator}_new"
     elif indicator in ENERGY_INDICATORS:
@@ -204,6 +213,11 @@ def drills(row: dict[str, Any]) -> list[Drill]:
         return [Drill("tower.link.plans", PLANS)]
     if indicator.startswith("energy_"):
         return [Drill("tower.link.energy", ENERGY, {"office": office})]
+    if indicator in ESCALATION_LEVELS:
+        wanted = {"office": office}
+        if ESCALATION_LEVELS[indicator] is not None:
+            wanted["level"] = str(ESCALATION_LEVELS[indicator])
+        return [Drill(f"tower.link.{indicator}", ESCALATIONS, wanted)]
     if indicator == "supplier_score":
         return [Drill("tower.link.suppliers", SUPPLIERS, {"month": month_text(row["period"])})]
     return []

@@ -78,10 +78,17 @@ class Permission(enum.StrEnum):
     RECORD_TICKETS = "record_tickets"  # intake, dispatch and follow-up visits (呼叫中心, 客服)
     HANDLE_TICKETS = "handle_tickets"  # pick up and work a ticket dispatched to oneself
     VIEW_SUPPLIER_WORK = "view_supplier_work"  # a supplier user's own to-do list (供方待办)
+    VIEW_INSPECTIONS = "view_inspections"  # inspection plans and orders of the office (检查)
+    DRAFT_INSPECTIONS = "draft_inspections"  # draft and submit professional inspection plans
+    APPROVE_INSPECTIONS = "approve_inspections"  # approve or return professional plans
+    DRAFT_QUALITY_INSPECTIONS = "draft_quality_inspections"  # draft quality inspection plans
+    APPROVE_QUALITY_INSPECTIONS = "approve_quality_inspections"  # approve or return them
+    INSPECT = "inspect"  # walk an inspection order issued to oneself: score, submit
     VIEW_NONCONFORMITIES = "view_nonconformities"  # an office's nonconformities (不合格单据)
     OPEN_NONCONFORMITIES = "open_nonconformities"  # open one (notice, handling, corrective)
     HANDLE_NONCONFORMITIES = "handle_nonconformities"  # act on one assigned to oneself
     VERIFY_NONCONFORMITIES = "verify_nonconformities"  # verify (or reassign) one opened oneself
+    VIEW_ESCALATIONS = "view_escalations"  # the complaint escalation board (投诉升级看板)
 
 
 _ANALYTICS_READERS = {
@@ -203,6 +210,29 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
         }
     ),
     Permission.VIEW_SUPPLIER_WORK: frozenset({Role.SUPPLIER_USER}),
+    # The complaint escalation board: headquarters and internal audit watch complaints climb
+    # to them (a city's audit manager his city's offices), the office manager his office's.
+    Permission.VIEW_ESCALATIONS: frozenset(
+        {
+            Role.GROUP_ADMIN,
+            Role.HQ_VIEWER,
+            Role.GROUP_AUDIT_MANAGER,
+            Role.CITY_AUDIT_MANAGER,
+            Role.OFFICE_MANAGER,
+        }
+    ),
+    # Inspections (docs/inspections.md): each discipline supervisor (customer service too)
+    # drafts the professional plans the office manager approves; the office manager drafts the
+    # quality plans the city company's internal-audit manager approves. Orders are walked by
+    # the plan's inspector; audit reads them at its scope.
+    Permission.VIEW_INSPECTIONS: frozenset(_ANALYTICS_READERS),
+    Permission.DRAFT_INSPECTIONS: frozenset({*_DISCIPLINE_SUPERVISORS, Role.CS_SUPERVISOR}),
+    Permission.APPROVE_INSPECTIONS: frozenset({Role.OFFICE_MANAGER}),
+    Permission.DRAFT_QUALITY_INSPECTIONS: frozenset({Role.OFFICE_MANAGER}),
+    Permission.APPROVE_QUALITY_INSPECTIONS: frozenset({Role.CITY_AUDIT_MANAGER}),
+    Permission.INSPECT: frozenset(
+        {Role.OFFICE_MANAGER, *_DISCIPLINE_SUPERVISORS, Role.CS_SUPERVISOR}
+    ),
 }
 
 # Nonconformities (不合格): opened by whoever inspects — the discipline supervisors, the customer

@@ -7,17 +7,21 @@ sender returned — a crash in between sends it again with the same key, which t
 to drop the repeat (at least once here, exactly once at a receiver that honours the key).
 
 Senders are pluggable: :class:`LogSender` (the default: writes the notice to the log),
-:class:`WebhookSender` (HTTP POST with an ``Idempotency-Key`` header, retried). An SMS gateway is
-one more class with a ``send(notice)`` method (docs/tickets.md, "Notices").
+:class:`WebhookSender` (HTTP POST with an ``Idempotency-Key`` header, retried), :class:`SmsSender`
+(短信: a text per recipient through an :class:`SmsGateway` adapter, with a message id per notice
+and recipient, retried the same way). :func:`configured_sender` picks one from the environment
+(docs/tickets.md, "Notices").
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
+import os
 import time
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -25,7 +29,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from operational.audit import snapshot
+from operational.i18n import t
 from operational.models import Notice, utcnow
+from operational.settings import default_language
 
 log = logging.getLogger("propcloud.notices")
 
@@ -78,8 +84,8 @@ class WebhookSender:
             },
             ensure_ascii=False,
         ).encode()
-        wait = self.backoff
-        for attempt in range(self.retries + 1):
+
+        def post() -> None:
             request = urllib.request.Request(
                 self.url,
                 data=body,
@@ -89,16 +95,129 @@ class WebhookSender:
                     "Idempotency-Key": notice.idempotency_key,
                 },
             )
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    if 200 <= response.status < 300:
-                        return
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                if not 200 <= response.status < 300:
                     raise OSError(f"HTTP {response.status}")
-            except OSError:
-                if attempt == self.retries:
-                    raise
-                self._sleep(wait)
-                wait *= 2
+
+        with_retries(post, self.retries, self.backoff, self._sleep)
+
+
+def with_retries(
+    attempt: Callable[[], None], retries: int, backoff: float, sleep: Callable[[float], None]
+) -> None:
+    """Run ``attempt``; on an :class:`OSError` (a transient failure) try again up to ``retries``
+    times, waiting ``backoff`` seconds (doubling) in between; the last failure is raised. Any
+    other exception is raised at once. One retry rule for every sender."""
+    wait = backoff
+    for tried in range(retries + 1):
+        try:
+            attempt()
+            return
+        except OSError:
+            if tried == retries:
+                raise
+            sleep(wait)
+            wait *= 2
+
+
+class SmsGateway(Protocol):
+    """The adapter point for an SMS gateway (短信网关): a provider's client wrapped in these two
+    methods (docs/tickets.md, "Notices")."""
+
+    def recipients(self, role: str, office_id: int) -> Sequence[str]:
+        """The mobile numbers of the holders of ``role`` (``office_manager``,
+        ``city_audit_manager``, ``group_audit_manager``) for the office ``office_id``."""
+
+    def send_sms(self, phone: str, text: str, *, message_id: str) -> None:
+        """Send ``text`` to ``phone``, or raise: :class:`OSError` for a failure worth retrying
+        (network, a busy gateway), anything else for one that is not. ``message_id`` is the same
+        for every attempt at this notice and number: pass it as the provider's client message
+        id (out id, 外部流水号), so the gateway drops a repeat."""
+
+
+class SmsSender:
+    """Sends each notice as a text (in ``language``, from the catalogue) to every number
+    ``gateway.recipients`` gives for its recipient role and office, message id
+    ``<idempotency key>:<number>``; each text is retried like the webhook (:func:`with_retries`).
+    A notice with no recipient fails (it stays queued with the error, for the next drain)."""
+
+    def __init__(
+        self,
+        gateway: SmsGateway,
+        *,
+        language: str = "zh_CN",
+        retries: int = 3,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.gateway = gateway
+        self.language = language
+        self.retries = retries
+        self.backoff = backoff
+        self._sleep = sleep
+
+    def send(self, notice: Notice) -> None:
+        phones = list(self.gateway.recipients(notice.recipient_role, notice.office_id))
+        if not phones:
+            raise LookupError(
+                f"no SMS number for {notice.recipient_role} of office {notice.office_id}"
+            )
+        text = sms_text(notice, self.language)
+        for phone in phones:
+            message_id = f"{notice.idempotency_key}:{phone}"
+
+            def attempt(phone: str = phone, message_id: str = message_id) -> None:
+                self.gateway.send_sms(phone, text, message_id=message_id)
+
+            with_retries(attempt, self.retries, self.backoff, self._sleep)
+
+
+SMS_KINDS = ("complaint_dispatched", "complaint_escalated")
+"""The notice kinds with a text of their own (``outbox.sms.<kind>``); others get a plain one."""
+
+
+REASONS = ("timeout", "unsatisfied")
+
+
+def sms_text(notice: Notice, language: str) -> str:
+    """The text of ``notice`` in ``language``."""
+    p = notice.payload
+    kind = notice.kind if notice.kind in SMS_KINDS else "other"
+    return t(
+        f"outbox.sms.{kind}",
+        language,
+        document_no=notice.document_no,
+        kind=notice.kind,
+        subject=p.get("subject", ""),
+        severity=p.get("severity", ""),
+        level=p.get("level", ""),
+        reason=t(f"outbox.sms.reason.{p['reason']}", language)
+        if p.get("reason") in REASONS
+        else "",
+    )
+
+
+def configured_sender() -> Sender:
+    """The sender the environment names (docs/tickets.md, "Notices"): ``PROPCLOUD_NOTICE_SENDER``
+    ``log`` (default), ``webhook`` (to ``PROPCLOUD_NOTICE_WEBHOOK_URL``) or ``sms`` (through the
+    gateway ``PROPCLOUD_SMS_GATEWAY`` = ``package.module:factory`` returns, in the installation's
+    language)."""
+    kind = os.environ.get("PROPCLOUD_NOTICE_SENDER", "log").strip().lower() or "log"
+    if kind == "log":
+        return LogSender()
+    if kind == "webhook":
+        url = os.environ.get("PROPCLOUD_NOTICE_WEBHOOK_URL", "").strip()
+        if not url:
+            raise ValueError("PROPCLOUD_NOTICE_WEBHOOK_URL is not set")
+        return WebhookSender(url)
+    if kind == "sms":
+        target = os.environ.get("PROPCLOUD_SMS_GATEWAY", "").strip()
+        module, _, name = target.partition(":")
+        if not module or not name:
+            raise ValueError("PROPCLOUD_SMS_GATEWAY must be package.module:factory")
+        factory = getattr(importlib.import_module(module), name)
+        return SmsSender(factory(), language=default_language())
+    raise ValueError(f"PROPCLOUD_NOTICE_SENDER: unknown sender {kind!r} (log, webhook, sms)")
 
 
 def enqueue(

@@ -84,6 +84,7 @@ DEFAULT_TARGETS: Final[Mapping[tuple[str, str], ClockTarget]] = MappingProxyType
         ("complaint_major", "escalated_resolution"): ClockTarget(120, _H, "24x7"),
         ("periodic_order", "completion"): ClockTarget(72, _H, "24x7"),  # 周期性工单
         ("corrective_order", "completion"): ClockTarget(72, _H, "24x7"),  # 整改单 (default)
+        ("inspection", "completion"): ClockTarget(72, _H, "24x7"),  # 检查工单 (docs/inspections.md)
         # Nonconformities (docs/nonconformities.md): acknowledge a notice within a working day,
         # handle and verify a handling order in 72 h, close a corrective-and-preventive one in a week.
         ("nonconformity_notice", "completion"): ClockTarget(

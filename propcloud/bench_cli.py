@@ -332,3 +332,78 @@ def register(main: click.Group) -> None:
         out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         click.echo(memory.format_report(report))
         click.echo(f"\nreport written to {out}")
+
+    @bench.command("tickets")
+    @click.option("--offices", default=4, show_default=True, help="Demo offices in the group.")
+    @click.option(
+        "--days", default=60, show_default=True, help="Days of ticket history (the services)."
+    )
+    @click.option(
+        "--open-complaints",
+        default=5_000,
+        show_default=True,
+        help="Open complaints written in bulk for the escalation check (the issue: 50 000).",
+    )
+    @click.option(
+        "--breached",
+        default=200,
+        show_default=True,
+        help="Of the open complaints, those breaching in the hour the firing tick looks at.",
+    )
+    @click.option(
+        "--intake", default=100, show_default=True, help="Repairs recorded and worked through."
+    )
+    @click.option("--lookups", default=100, show_default=True, help="Caller lookups by phone.")
+    @click.option(
+        "--backend",
+        type=click.Choice(["sqlite", "postgresql", "both"]),
+        default="both",
+        show_default=True,
+    )
+    @click.option("--seed", default=15, show_default=True)
+    @click.option("--pg-url", default=None, help="PostgreSQL admin URL (see bench sla).")
+    @click.option("--workdir", type=click.Path(path_type=Path), default=None)
+    @click.option("--keep", is_flag=True, help="Keep the databases and warehouses.")
+    @click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default=Path("var/bench/tickets.json"),
+        show_default=True,
+    )
+    def bench_tickets(
+        offices: int,
+        days: int,
+        open_complaints: int,
+        breached: int,
+        intake: int,
+        lookups: int,
+        backend: str,
+        seed: int,
+        pg_url: str | None,
+        workdir: Path | None,
+        keep: bool,
+        out: Path,
+    ) -> None:
+        """Tickets: intake and transitions through the services, the escalation check over the
+        open complaints, caller lookup by phone, the ticket marts' build and refresh."""
+        _benchmarks()
+        from benchmarks import tickets
+
+        options = tickets.Options(
+            offices=offices,
+            days=days,
+            open_complaints=open_complaints,
+            breached=breached,
+            intake=intake,
+            lookups=lookups,
+            backends=("sqlite", "postgresql") if backend == "both" else (backend,),
+            seed=seed,
+            workdir=workdir,
+            keep=keep,
+            **({"pg_admin_url": pg_url} if pg_url else {}),
+        )
+        report = tickets.run_benchmark(options, log=lambda m: click.echo(m, err=True))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        click.echo(tickets.format_report(report))
+        click.echo(f"\nreport written to {out}")

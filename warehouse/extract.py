@@ -198,6 +198,9 @@ SOURCES: tuple[Source, ...] = (
         documents=Documents("id", None, "corrective_order"),
         left_out=("title", "description"),  # free text no model reads (up to 2 000 characters)
     ),
+    # Inspection orders (docs/inspections.md): documents of type ``inspection``, re-extracted
+    # with their events, as the maintenance orders.
+    Source("insp_order", documents=Documents("id", None, "inspection")),
     Source("workflow_clock", documents=_CLOCK_DOCUMENTS),
     Source(
         "workflow_clock_pause",

@@ -88,6 +88,7 @@ _CODE = (
             "stg_orders_plans",
             "stg_offices",
             "stg_tickets",
+            "stg_inspection_orders",
             "stg_supplier_nonconformities",
         )
     ),
@@ -102,6 +103,7 @@ DEPENDS_ON = frozenset(
         "staging.stg_orders_plans",
         "staging.stg_offices",
         "staging.stg_tickets",
+        "staging.stg_inspection_orders",
         "staging.stg_supplier_nonconformities",
         "raw.org_calendar_interval",
         "raw.org_calendar_day",
@@ -480,6 +482,11 @@ def _fill(sql: str, *, touched: bool = False, **parts: str) -> str:
             if touched
             else ""
         )
+    parts["inspection_filter"] = (
+        "where order_id in (select document_id from sla.touched where document_type = 'inspection')"
+        if touched
+        else ""
+    )
     parts["nonconformities_filter"] = (
         "where nonconformity_id in (select document_id from sla.touched"
         " where document_type like 'nonconformity_%')"

@@ -22,14 +22,17 @@ import streamlit as st
 
 from dashboards import charts, paging
 from dashboards.export import excel_download
-from dashboards.session import readers, tr
+from dashboards.session import language, readers, tr
 from operational.auth import Permission
+from operational.i18n import catalogue
 from operational.models import Discipline
 from warehouse.queries_sla import SlaReader
+from warehouse.queries_tickets import TicketReader
 
 DISPLAY_ZONE = "Asia/Shanghai"
 DOCUMENT_TYPES = ("", "periodic_order", "corrective_order")
 ALL = ""
+CUSTOMER_SERVICE = "customer_service"  # the ticket clocks' discipline (docs/tickets.md)
 
 
 def month_text(month: date) -> str:
@@ -49,6 +52,12 @@ def local_text(moment: datetime | None) -> str:
 
 def discipline_name(code: str | None) -> str:
     return tr(f"discipline.{code}") if code else "—"
+
+
+def document_name(code: str) -> str:
+    """A document type's name (a ticket type's too, once the catalogue names it)."""
+    key = f"workflow.document.{code}"
+    return tr(key) if key in catalogue(language()) else code
 
 
 def labelled(frame: pl.DataFrame, key: str, labels: dict[str, str]) -> pl.DataFrame:
@@ -156,7 +165,7 @@ def late_table(late: pl.DataFrame) -> pl.DataFrame:
                 discipline_name(d) for d in late["discipline"].to_list()
             ],
             tr("maint_ui.col.document_type"): [
-                tr(f"workflow.document.{d}") for d in late["document_type"].to_list()
+                document_name(d) for d in late["document_type"].to_list()
             ],
             tr("maint_ui.col.started_at"): [local_text(m) for m in late["started_at"].to_list()],
             tr("maint_ui.col.due_at"): [local_text(m) for m in late["due_at"].to_list()],
@@ -240,7 +249,7 @@ def drill_down(
         .iter_rows(named=True)
     }
     disciplines = {ALL: tr("maint_ui.all")} | {
-        d.value: discipline_name(d.value) for d in Discipline
+        d: discipline_name(d) for d in (*(d.value for d in Discipline), CUSTOMER_SERVICE)
     }
     months: dict[date | None, str] = {None: tr("maint_ui.all")} | {
         m: month_text(m) for m in sorted(set(offices["month"].to_list()))
@@ -360,17 +369,20 @@ def discipline_level(heat: pl.DataFrame, office_code: str) -> None:
 
 
 def render() -> None:
-    reader = readers(Permission.VIEW_OVERVIEW).sla
+    scoped = readers(Permission.VIEW_OVERVIEW)
+    reader, tickets = scoped.sla, scoped.tickets
     st.title(tr("maint_ui.sla.title"))
     months = reader.months()
     if not months:
         st.info(tr("maint_ui.sla.no_data"), icon=":material/hourglass_empty:")
+        ticket_clocks(tickets)
         return
     document_type, first, last = filters(months)
     chosen = {"first_month": first, "last_month": last, "document_type": document_type or None}
     cities = reader.compliance_by_city(**chosen)
     if cities.is_empty():
         st.info(tr("maint_ui.sla.no_data_filtered"))
+        ticket_clocks(tickets)
         return
 
     met, breached = int(cities["met"].sum()), int(cities["breached"].sum())
@@ -394,6 +406,143 @@ def render() -> None:
 
     everywhere = offices if city is None else reader.compliance_by_office(**chosen)
     drill_down(reader, everywhere, document_type, first, last)
+    ticket_clocks(tickets)
+
+
+TICKET_TYPES = ("", "inquiry", "repair", "complaint")
+TICKET_CLOCKS = ("", "pickup", "on_site", "resolution", "escalated_resolution")
+
+
+def shift_label(night: bool) -> str:
+    return tr("ticketboard.sla.night" if night else "ticketboard.sla.day")
+
+
+def clock_row(cell: dict[str, Any]) -> str:
+    """A heat-map row: the clock and day or night (``pickup · night``)."""
+    clock = tr(f"ticketboard.clock.{cell['clock']}")
+    return f"{clock} · {shift_label(cell['night_service'])}"
+
+
+def compliance(met: int, breached: int) -> float | None:
+    return 100.0 * met / (met + breached) if met + breached else None
+
+
+def ticket_table(clocks: pl.DataFrame) -> pl.DataFrame:
+    """Ticket clocks per office, type, clock, month and day or night, translated."""
+    return clocks.select(
+        pl.col("office_code").alias(tr("maint_ui.col.office_code")),
+        pl.col("office_name").alias(tr("maint_ui.col.office_name")),
+        pl.col("type")
+        .map_elements(lambda v: tr(f"ticketboard.type.{v}"), return_dtype=pl.String)
+        .alias(tr("ticketboard.sla.type")),
+        pl.col("clock")
+        .map_elements(lambda v: tr(f"ticketboard.clock.{v}"), return_dtype=pl.String)
+        .alias(tr("ticketboard.sla.clock")),
+        pl.col("night_service")
+        .map_elements(shift_label, return_dtype=pl.String)
+        .alias(tr("ticketboard.sla.shift")),
+        *counts_columns(),
+    )
+
+
+def ticket_clocks(reader: TicketReader) -> None:
+    """Ticket SLA compliance (customer service): clocks by office, type, clock and month, split
+    between tickets received in working hours (day) and outside them (night service)."""
+    st.subheader(tr("ticketboard.sla.title"), anchor=False)
+    months = reader.ticket_months()
+    if not months:
+        st.info(tr("ticketboard.sla.no_data"))
+        return
+    offices = reader.org_overview()
+    office_names = {ALL: tr("maint_ui.all")} | {
+        r["office_code"]: f"{r['office_code']} {r['office_name'] or ''}"
+        for r in offices.iter_rows(named=True)
+    }
+    types = {v: tr(f"ticketboard.type.{v}") if v else tr("maint_ui.all") for v in TICKET_TYPES}
+    clocks = {v: tr(f"ticketboard.clock.{v}") if v else tr("maint_ui.all") for v in TICKET_CLOCKS}
+    labels = {m: month_text(m) for m in months}
+    office_box, type_box, clock_box = st.columns(3)
+    office = office_box.selectbox(
+        tr("maint_ui.col.office_code"),
+        list(office_names),
+        format_func=office_names.__getitem__,
+        key="sla_ticket_office",
+    )
+    ticket_type = type_box.selectbox(
+        tr("ticketboard.sla.type"),
+        list(types),
+        format_func=types.__getitem__,
+        key="sla_ticket_type",
+    )
+    clock = clock_box.selectbox(
+        tr("ticketboard.sla.clock"),
+        list(clocks),
+        format_func=clocks.__getitem__,
+        key="sla_ticket_clock",
+    )
+    first_box, last_box = st.columns(2)
+    first = first_box.selectbox(
+        tr("maint_ui.sla.first_month"),
+        months,
+        index=max(0, len(months) - 12),
+        format_func=labels.__getitem__,
+        key="sla_ticket_first",
+    )
+    last = last_box.selectbox(
+        tr("maint_ui.sla.last_month"),
+        months,
+        index=len(months) - 1,
+        format_func=labels.__getitem__,
+        key="sla_ticket_last",
+    )
+    if first > last:
+        first, last = last, first
+    chosen: dict[str, Any] = {
+        "office_code": office or None,
+        "ticket_type": ticket_type or None,
+        "clock": clock or None,
+        "first_month": first,
+        "last_month": last,
+    }
+    found = reader.ticket_compliance_cells(**chosen)
+    if found.is_empty():
+        st.info(tr("maint_ui.sla.no_data_filtered"))
+        return
+    day_box, night_box, pending_box = st.columns(3)
+    for box, night in ((day_box, False), (night_box, True)):
+        shift = found.filter(pl.col("night_service") == night)
+        pct = compliance(int(shift["met"].sum()), int(shift["breached"].sum()))
+        box.metric(
+            tr("ticketboard.sla.compliance", shift=shift_label(night)),
+            "—" if pct is None else f"{pct:.1f} %",
+            border=True,
+        )
+    pending_box.metric(tr("sla.pending"), int(found["pending"].sum()), border=True)
+    cells = found.with_columns(
+        pl.struct("clock", "night_service")
+        .map_elements(clock_row, return_dtype=pl.String)
+        .alias("row"),
+        pl.col("clock")
+        .replace_strict({c: i for i, c in enumerate(TICKET_CLOCKS)}, return_dtype=pl.Int64)
+        .alias("_order"),
+    ).sort("_order", "night_service", "month")
+    heatmap(
+        cells,
+        title=tr("ticketboard.sla.chart"),
+        rows_label=tr("ticketboard.sla.clock"),
+        key="sla_ticket_heatmap",
+    )
+    with st.expander(tr("ticketboard.sla.table")):
+        if office:  # one office's rows on screen; every office's only in the export
+            table = ticket_table(reader.ticket_compliance(**chosen))
+            st.dataframe(table, hide_index=True, placeholder=tr("finish.table.missing"))
+        else:
+            st.caption(tr("ticketboard.sla.table_hint"))
+        excel_download(
+            lambda: ticket_table(reader.ticket_compliance(**chosen)),
+            tr("ticketboard.sla.table"),
+            key="sla_ticket_excel",
+        )
 
 
 render()

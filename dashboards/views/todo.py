@@ -111,6 +111,12 @@ def render() -> None:
         ):
             if ticket:
                 st.switch_page("views/ticket.py", query_params={"ticket": item.document_no})
+            if item.document_type == "inspection":  # views/inspection.py, on a phone
+                st.session_state["insp_open_order"] = item.document_no
+                st.switch_page("views/inspection.py")
+            if item.document_type.endswith("inspection_plan"):
+                st.session_state["insp_plan_open"] = item.document_no
+                st.switch_page("views/inspection_plans.py")
             if item.document_type == "periodic_plan":
                 st.session_state["plan_open"] = item.document_no  # views/plans.py opens it
                 st.switch_page("views/plans.py")

@@ -63,6 +63,20 @@ def drill_links(row: dict[str, Any], user: Principal) -> None:
             )
 
 
+def board_link(user: Principal, rows: pl.DataFrame, city: str) -> None:
+    """A link to the complaint escalation board of the chosen city company, when its offices
+    have owner-service figures and the user may open the board."""
+    spec = td.page_for(td.ESCALATIONS, user)
+    if spec is None or not city or "open_complaints" not in set(rows["indicator"].to_list()):
+        return
+    st.page_link(
+        navigation.page(spec),
+        label=tr("tower.link.city_escalations"),
+        icon=spec.icon,
+        query_params={"city": city},
+    )
+
+
 def periods_caption(rows: pl.DataFrame) -> None:
     """Which days each kind of figure covers; the month in progress marked."""
     by = {r["indicator"]: r for r in rows.iter_rows(named=True)}
@@ -260,6 +274,7 @@ def render() -> None:
         st.subheader(tr("tower.offices"), anchor=False)
         city = choose_city(org, cities)
         offices = reader.offices(city_code=city or None)
+        board_link(user, offices, city)
         st.caption(
             tr("tower.offices_count", count=offices["node_code"].n_unique())
             + " "

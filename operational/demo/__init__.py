@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session
 from operational.auth import system_principal
 from operational.demo.energy import energy_step
 from operational.demo.faults import faults_step
+from operational.demo.inspections import inspections_step
 from operational.demo.orders import orders_step
 from operational.demo.property import property_step
 from operational.demo.supplier_users import supplier_users_step
 from operational.demo.suppliers import suppliers_step
+from operational.demo.tickets import tickets_step
 from operational.imports.org import ensure_group, import_org_rows
 from operational.imports.table import Row
 from operational.models import Office, Role, ScopeLevel, User
@@ -241,7 +243,9 @@ STEPS: list[DemoStep] = [
     faults_step,
     suppliers_step,
     property_step,  # appended last: the steps before it draw what they always drew
-    supplier_users_step,  # after it, with its own draws
+    inspections_step,  # draws from its own generator
+    tickets_step,  # after the houses: callers are their occupants (draws of its own)
+    supplier_users_step,  # its own draws: after the others
 ]
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from operational.auth import Principal, hash_password, load_principal, system_principal
+from operational.demo.staff import office_staff
 from operational.imports.work_orders import HistoryOrder, insert_rows, write_orders
 from operational.models import (
     AttributeKind,
@@ -42,9 +43,6 @@ from operational.models import (
     Office,
     PeriodicPlan,
     Role,
-    RoleGrant,
-    ScopeLevel,
-    User,
     plan_object,
 )
 from operational.progress import stage
@@ -260,48 +258,8 @@ def _set_up_office(
     password_hash: str,
 ) -> _Office:
     zone = ZoneInfo(office.timezone)
-    staff: dict[str, tuple[int, str]] = {}
-    known = {
-        u.username: u.id
-        for u in session.scalars(select(User).where(User.username.like(f"{office.code.lower()}.%")))
-    }
-    engineer = session.execute(
-        select(User.id)
-        .join(RoleGrant, RoleGrant.user_id == User.id)
-        .where(User.username == "engineer", RoleGrant.office_id == office.id)
-    ).first()
-    if engineer is not None:  # the demo login supervises engineering at the first office
-        staff["eng"] = (engineer[0], "engineer")
-    for key, role in STAFF_ROLES.items():
-        username = f"{office.code.lower()}.{key}"
-        if key in staff:
-            continue
-        user_id = known.get(username)
-        if user_id is None:
-            user_id = session.execute(
-                insert(User).returning(User.id),
-                [
-                    {
-                        "username": username,
-                        "display_name": _name(rng),
-                        "password_hash": password_hash,
-                        "is_active": True,
-                        "language": "zh_CN",
-                    }
-                ],
-            ).scalar_one()
-            session.execute(
-                insert(RoleGrant),
-                [
-                    {
-                        "user_id": user_id,
-                        "role": role.value,
-                        "scope_level": ScopeLevel.OFFICE.value,
-                        "office_id": office.id,
-                    }
-                ],
-            )
-        staff[key] = (user_id, username)
+    # The demo login "engineer" supervises engineering at the first office.
+    staff = office_staff(session, office, STAFF_ROLES, rng, password_hash, {"eng": "engineer"})
     lateness = rng.choice([0.55, 0.7, 0.85, 1.0, 1.15, 1.35, 1.6, 1.9])
     counts = {
         "elevator": rng.randint(2, 4),

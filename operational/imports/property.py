@@ -13,7 +13,7 @@ the audit log). The imports are the only writers of property data meanwhile (:da
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -272,6 +272,94 @@ def _audit(
     )
 
 
+@dataclass(frozen=True)
+class _Write:
+    """One checked row, ready to be written: the stored record it updates (found by ``key``),
+    else a new one, ``build(**values)``; audited as ``entity`` ``audit_key`` of ``office``.
+    A blank value of a ``keep_stored`` field keeps the stored one."""
+
+    office: Office
+    key: tuple[Any, ...]
+    build: Callable[..., Any]
+    values: dict[str, Any]
+    audit_key: str
+    keep_stored: tuple[str, ...] = ()
+
+
+Checked = tuple[Any, str, _Write] | None
+RowCheck = Callable[[int, dict[str, str], Office | None], Checked]
+"""An import's own checks of one row (its number, its values, its office if that is good):
+problems go to the :class:`_Rows`; a row that may be written gives (the key it must be unique
+by in the file, the name a duplicate is reported by, its :class:`_Write`)."""
+
+
+def _checked_rows(
+    check: _Rows, rows: list[Row], required: Sequence[str], check_row: RowCheck
+) -> list[_Write]:
+    """Every row through the shared checks (required cells, office, permission), the import's
+    own (``check_row``) and the file's duplicates; :class:`ImportRejected` if any was bad."""
+    valid: list[_Write] = []
+    seen: dict[Any, int] = {}
+    for row, values in rows:
+        before = len(check.errors)
+        office = check.office(row, values, required)
+        found = check_row(row, values, office)
+        if len(check.errors) > before or office is None or found is None:
+            continue
+        unique, name, write = found
+        if check.once(seen, unique, row, name):
+            valid.append(write)
+    check.finish()
+    return valid
+
+
+def _stored(
+    session: Session, model: type[Any], key: Sequence[str], writes: list[_Write]
+) -> dict[tuple[Any, ...], Any]:
+    """The stored ``model`` records the writes may update, by ``key`` (column names; the first
+    one's values are those of the writes' keys)."""
+    column = getattr(model, key[0])
+    parents = sorted({w.key[0] for w in writes})
+    return {
+        tuple(getattr(r, k) for k in key): r
+        for r in session.scalars(select(model).where(column.in_(parents)))
+    }
+
+
+def _write_all(
+    session: Session,
+    actor: Principal,
+    writes: list[_Write],
+    stored: Mapping[tuple[Any, ...], Any],
+    entity: str,
+    shown: Callable[[dict[str, Any]], dict[str, Any]] = lambda v: v,
+) -> ImportSummary:
+    """Create or update every record (:func:`_apply`), then flush."""
+    summary = ImportSummary()
+    for w in writes:
+        current = stored.get(w.key)
+        values = {
+            name: getattr(current, name)
+            if current is not None and name in w.keep_stored and not value
+            else value
+            for name, value in w.values.items()
+        }
+        _apply(
+            session,
+            actor,
+            summary,
+            current,
+            partial(w.build, **values),
+            values,
+            entity,
+            w.office,
+            w.audit_key,
+            shown,
+        )
+    session.flush()
+    return summary
+
+
 def _apply(
     session: Session,
     actor: Principal,
@@ -322,6 +410,47 @@ def _customers_of(session: Session, office_ids: set[int]) -> dict[tuple[int, str
     }
 
 
+def _offices_named(check: _Rows, rows: list[Row]) -> set[int]:
+    """The ids of the known offices the rows name."""
+    return {
+        check.offices[v["office_code"]].id for _, v in rows if v["office_code"] in check.offices
+    }
+
+
+def _customer(
+    check: _Rows,
+    row: int,
+    v: dict[str, str],
+    office: Office | None,
+    customers: Mapping[tuple[int, str], Customer],
+) -> Customer | None:
+    """The row's customer (``customer_code``) of its office; a problem if there is none."""
+    if office is None or not v["customer_code"]:
+        return None
+    customer = customers.get((office.id, v["customer_code"]))
+    if customer is None:
+        check.bad(row, "property.unknown_customer", code=v["customer_code"], office=office.code)
+    return customer
+
+
+def _house(
+    check: _Rows,
+    row: int,
+    v: dict[str, str],
+    office: Office | None,
+    houses: Mapping[tuple[int, str, str, str], House],
+) -> House | None:
+    """The row's house (``building``, ``unit``, ``room``) of its office; a problem if there is
+    none."""
+    if office is None or not (v["building"] and v["room"]):
+        return None
+    house = houses.get((office.id, v["building"], v["unit"], v["room"]))
+    if house is None:
+        name = house_name(v["building"], v["unit"], v["room"])
+        check.bad(row, "property.import.unknown_house", house=name, office=office.code)
+    return house
+
+
 # ---------------------------------------------------------------- houses
 
 
@@ -329,11 +458,8 @@ def import_house_rows(session: Session, rows: list[Row], *, actor: Principal) ->
     """Houses by office, building, unit and room: floor, area (m²), sale and rental status."""
     serialise(session, PROPERTY)
     check = _Rows(session, actor)
-    valid: list[tuple[Office, str, str, str, dict[str, Any]]] = []
-    seen: dict[Any, int] = {}
-    for row, v in rows:
-        before = len(check.errors)
-        office = check.office(row, v, HOUSES.required)
+
+    def check_row(row: int, v: dict[str, str], office: Office | None) -> Checked:
         for column in ("building", "unit", "room"):
             check.refused(row, column, part_refusal(v[column]))
         floor = None
@@ -350,53 +476,45 @@ def import_house_rows(session: Session, rows: list[Row], *, actor: Principal) ->
         area = check.area(row, "area_m2", v["area_m2"])
         check.choice(row, "sale_status", v["sale_status"], SaleStatus)
         check.choice(row, "rental_status", v["rental_status"], RentalStatus)
-        if len(check.errors) > before or office is None or area is None or floor is None:
-            continue
+        if office is None or area is None or floor is None:
+            return None
         name = house_name(v["building"], v["unit"], v["room"])
-        if not check.once(seen, (office.code, name), row, f"{office.code} {name}"):
-            continue
         values = {
             "floor": floor,
             "area": area,
             "sale_status": v["sale_status"],
             "rental_status": v["rental_status"],
         }
-        valid.append((office, v["building"], v["unit"], v["room"], values))
-    check.finish()
-    summary = ImportSummary()
-    houses = _houses_of(session, {o.id for o, *_ in valid})
+        key = (office.id, v["building"], v["unit"], v["room"])
+        # ``build`` takes its building once the buildings are stored (below).
+        return (
+            (office.code, name),
+            f"{office.code} {name}",
+            _Write(office, key, House, values, name),
+        )
+
+    valid = _checked_rows(check, rows, HOUSES.required, check_row)
+    office_ids = {w.office.id for w in valid}
     buildings = {
         (b.office_id, b.code): b
         for b in session.scalars(
-            select(PropBuilding).where(
-                PropBuilding.office_id.in_(sorted({o.id for o, *_ in valid}))
-            )
+            select(PropBuilding).where(PropBuilding.office_id.in_(sorted(office_ids)))
         )
     }
-    for office, building, unit, room, values in valid:
-        place = buildings.get((office.id, building))
+    writes: list[_Write] = []
+    for w in valid:
+        office_id, building, unit, room = w.key
+        place = buildings.get((office_id, building))
         if place is None:
-            place = buildings[(office.id, building)] = PropBuilding(
-                office_id=office.id, code=building, name=""
+            place = buildings[(office_id, building)] = PropBuilding(
+                office_id=office_id, code=building, name=""
             )
             session.add(place)
             session.flush()
-        placed = place
-        _apply(
-            session,
-            actor,
-            summary,
-            houses.get((office.id, building, unit, room)),
-            partial(
-                House, office_id=office.id, building_id=placed.id, unit=unit, room=room, **values
-            ),
-            values,
-            "prop_house",
-            office,
-            house_name(building, unit, room),
-        )
-    session.flush()
-    return summary
+        build = partial(House, office_id=office_id, building_id=place.id, unit=unit, room=room)
+        writes.append(replace(w, build=build))
+    stored = _houses_of(session, office_ids)
+    return _write_all(session, actor, writes, stored, "prop_house")
 
 
 # ---------------------------------------------------------------- customers
@@ -416,45 +534,24 @@ def import_customer_rows(session: Session, rows: list[Row], *, actor: Principal)
     number keeps the stored one."""
     serialise(session, PROPERTY)
     check = _Rows(session, actor)
-    valid: list[tuple[Office, str, str, str, str]] = []
-    seen: dict[Any, int] = {}
-    for row, v in rows:
-        before = len(check.errors)
-        office = check.office(row, v, CUSTOMERS.required)
+
+    def check_row(row: int, v: dict[str, str], office: Office | None) -> Checked:
         check.code(row, "customer_code", v["customer_code"])
         phone = normal_phone(v["phone"])
         id_number = v["id_number"].upper()
         check.refused(row, "phone", phone_refusal(phone))
         check.refused(row, "id_number", id_number_refusal(id_number))
-        if len(check.errors) > before or office is None:
-            continue
-        if not check.once(seen, (office.code, v["customer_code"]), row, v["customer_code"]):
-            continue
-        valid.append((office, v["customer_code"], v["name"], phone, id_number))
-    check.finish()
-    summary = ImportSummary()
-    stored = _customers_of(session, {o.id for o, *_ in valid})
-    for office, code, name, phone, id_number in valid:
-        current = stored.get((office.id, code))
-        values = {
-            "name": name,
-            "phone": phone or (current.phone if current else ""),
-            "id_number": id_number or (current.id_number if current else ""),
-        }
-        _apply(
-            session,
-            actor,
-            summary,
-            current,
-            partial(Customer, office_id=office.id, code=code, **values),
-            values,
-            "prop_customer",
-            office,
-            code,
-            _no_pii,
-        )
-    session.flush()
-    return summary
+        if office is None:
+            return None
+        code = v["customer_code"]
+        values = {"name": v["name"], "phone": phone, "id_number": id_number}
+        build = partial(Customer, office_id=office.id, code=code)
+        write = _Write(office, (office.id, code), build, values, code, ("phone", "id_number"))
+        return (office.code, code), code, write
+
+    writes = _checked_rows(check, rows, CUSTOMERS.required, check_row)
+    stored = _customers_of(session, {w.office.id for w in writes})
+    return _write_all(session, actor, writes, stored, "prop_customer", _no_pii)
 
 
 # ---------------------------------------------------------------- occupancies
@@ -465,74 +562,34 @@ def import_occupancy_rows(session: Session, rows: list[Row], *, actor: Principal
     occupancy (same house, customer, role and move-in day) takes the row's move-out day."""
     serialise(session, PROPERTY)
     check = _Rows(session, actor)
-    wanted = {
-        check.offices[v["office_code"]].id for _, v in rows if v["office_code"] in check.offices
-    }
+    wanted = _offices_named(check, rows)
     houses = _houses_of(session, wanted)
     customers = _customers_of(session, wanted)
-    valid: list[tuple[Office, House, Customer, str, date, date | None]] = []
-    seen: dict[Any, int] = {}
-    for row, v in rows:
-        before = len(check.errors)
-        office = check.office(row, v, OCCUPANCIES.required)
+    names = {h.id: name for (_, b, u, r), h in houses.items() for name in [house_name(b, u, r)]}
+
+    def check_row(row: int, v: dict[str, str], office: Office | None) -> Checked:
         check.choice(row, "role", v["role"], OccupantRole)
         moved_in = check.day(row, "moved_in_on", v["moved_in_on"])
         moved_out = check.day(row, "moved_out_on", v["moved_out_on"])
         if moved_in and moved_out and moved_out < moved_in:
             check.bad(row, "property.import.out_before_in", moved_out_on=v["moved_out_on"])
-        house = customer = None
-        if office is not None and v["building"] and v["room"]:
-            name = house_name(v["building"], v["unit"], v["room"])
-            house = houses.get((office.id, v["building"], v["unit"], v["room"]))
-            if house is None:
-                check.bad(row, "property.import.unknown_house", house=name, office=office.code)
-        if office is not None and v["customer_code"]:
-            customer = customers.get((office.id, v["customer_code"]))
-            if customer is None:
-                check.bad(
-                    row,
-                    "property.unknown_customer",
-                    code=v["customer_code"],
-                    office=office.code,
-                )
-        if len(check.errors) > before or None in (office, house, customer, moved_in):
-            continue
-        assert office is not None and house is not None and customer is not None
-        assert moved_in is not None
-        key = (house.id, customer.id, v["role"], moved_in)
-        if not check.once(seen, key, row, f"{customer.code} {v['role']} {moved_in}"):
-            continue
-        valid.append((office, house, customer, v["role"], moved_in, moved_out))
-    check.finish()
-    summary = ImportSummary()
-    stored = {
-        (o.house_id, o.customer_id, o.role, o.moved_in_on): o
-        for o in session.scalars(
-            select(Occupancy).where(Occupancy.house_id.in_(sorted({h.id for _, h, *_ in valid})))
+        house = _house(check, row, v, office, houses)
+        customer = _customer(check, row, v, office, customers)
+        if office is None or house is None or customer is None or moved_in is None:
+            return None
+        role = v["role"]
+        key = (house.id, customer.id, role, moved_in)
+        build = partial(
+            Occupancy, house_id=house.id, customer_id=customer.id, role=role, moved_in_on=moved_in
         )
-    }
-    names = {h.id: name for (_, b, u, r), h in houses.items() for name in [house_name(b, u, r)]}
-    for office, house, customer, role, moved_in, moved_out in valid:
-        _apply(
-            session,
-            actor,
-            summary,
-            stored.get((house.id, customer.id, role, moved_in)),
-            partial(
-                Occupancy,
-                house_id=house.id,
-                customer_id=customer.id,
-                role=role,
-                moved_in_on=moved_in,
-                moved_out_on=moved_out,
-            ),
-            {"moved_out_on": moved_out},
-            "prop_occupancy",
-            office,
-            f"{names[house.id]}:{customer.code}:{role}:{moved_in.isoformat()}",
-        )
-    session.flush()
-    return summary
+        audit_key = f"{names[house.id]}:{customer.code}:{role}:{moved_in.isoformat()}"
+        write = _Write(office, key, build, {"moved_out_on": moved_out}, audit_key)
+        return key, f"{customer.code} {role} {moved_in}", write
+
+    writes = _checked_rows(check, rows, OCCUPANCIES.required, check_row)
+    key = ("house_id", "customer_id", "role", "moved_in_on")
+    stored = _stored(session, Occupancy, key, writes)
+    return _write_all(session, actor, writes, stored, "prop_occupancy")
 
 
 # ---------------------------------------------------------------- parking spaces
@@ -542,11 +599,8 @@ def import_parking_rows(session: Session, rows: list[Row], *, actor: Principal) 
     """Parking spaces by office and number: location, area, sale and rental status, stacked."""
     serialise(session, PROPERTY)
     check = _Rows(session, actor)
-    valid: list[tuple[Office, str, dict[str, Any]]] = []
-    seen: dict[Any, int] = {}
-    for row, v in rows:
-        before = len(check.errors)
-        office = check.office(row, v, PARKING.required)
+
+    def check_row(row: int, v: dict[str, str], office: Office | None) -> Checked:
         check.code(row, "space_no", v["space_no"])
         area = check.area(row, "area_m2", v["area_m2"])
         check.choice(row, "sale_status", v["sale_status"], SaleStatus)
@@ -554,10 +608,9 @@ def import_parking_rows(session: Session, rows: list[Row], *, actor: Principal) 
         stacked = v["stacked"].lower()
         if stacked not in YES | NO:
             check.bad(row, "property.import.bad_yes_no", column="stacked", value=v["stacked"])
-        if len(check.errors) > before or office is None or area is None:
-            continue
-        if not check.once(seen, (office.code, v["space_no"]), row, v["space_no"]):
-            continue
+        if office is None or area is None:
+            return None
+        space_no = v["space_no"]
         values = {
             "location": v["location"],
             "area": area,
@@ -565,31 +618,13 @@ def import_parking_rows(session: Session, rows: list[Row], *, actor: Principal) 
             "rental_status": v["rental_status"],
             "stacked": stacked in YES,
         }
-        valid.append((office, v["space_no"], values))
-    check.finish()
-    summary = ImportSummary()
-    stored = {
-        (p.office_id, p.space_no): p
-        for p in session.scalars(
-            select(ParkingSpace).where(
-                ParkingSpace.office_id.in_(sorted({o.id for o, *_ in valid}))
-            )
-        )
-    }
-    for office, space_no, values in valid:
-        _apply(
-            session,
-            actor,
-            summary,
-            stored.get((office.id, space_no)),
-            partial(ParkingSpace, office_id=office.id, space_no=space_no, **values),
-            values,
-            "prop_parking_space",
-            office,
-            space_no,
-        )
-    session.flush()
-    return summary
+        build = partial(ParkingSpace, office_id=office.id, space_no=space_no)
+        write = _Write(office, (office.id, space_no), build, values, space_no)
+        return (office.code, space_no), space_no, write
+
+    writes = _checked_rows(check, rows, PARKING.required, check_row)
+    stored = _stored(session, ParkingSpace, ("office_id", "space_no"), writes)
+    return _write_all(session, actor, writes, stored, "prop_parking_space")
 
 
 # ---------------------------------------------------------------- fee standards
@@ -601,11 +636,8 @@ def import_fee_standard_rows(
     """Fee standards by office and fee code: name, unit price (yuan), basis."""
     serialise(session, PROPERTY)
     check = _Rows(session, actor)
-    valid: list[tuple[Office, str, dict[str, Any]]] = []
-    seen: dict[Any, int] = {}
-    for row, v in rows:
-        before = len(check.errors)
-        office = check.office(row, v, FEE_STANDARDS.required)
+
+    def check_row(row: int, v: dict[str, str], office: Office | None) -> Checked:
         check.code(row, "fee_code", v["fee_code"])
         check.choice(row, "basis", v["basis"], FeeBasis)
         price = None
@@ -624,35 +656,16 @@ def import_fee_standard_rows(
                     refusal and (refusal[0], {"value": v["unit_price"], **refusal[1]}),
                 ):
                     price = None
-        if len(check.errors) > before or office is None or price is None:
-            continue
-        if not check.once(seen, (office.code, v["fee_code"]), row, v["fee_code"]):
-            continue
-        valid.append(
-            (office, v["fee_code"], {"name": v["name"], "unit_price": price, "basis": v["basis"]})
-        )
-    check.finish()
-    summary = ImportSummary()
-    stored = {
-        (f.office_id, f.code): f
-        for f in session.scalars(
-            select(FeeStandard).where(FeeStandard.office_id.in_(sorted({o.id for o, *_ in valid})))
-        )
-    }
-    for office, code, values in valid:
-        _apply(
-            session,
-            actor,
-            summary,
-            stored.get((office.id, code)),
-            partial(FeeStandard, office_id=office.id, code=code, **values),
-            values,
-            "prop_fee_standard",
-            office,
-            code,
-        )
-    session.flush()
-    return summary
+        if office is None or price is None:
+            return None
+        code = v["fee_code"]
+        values = {"name": v["name"], "unit_price": price, "basis": v["basis"]}
+        build = partial(FeeStandard, office_id=office.id, code=code)
+        return (office.code, code), code, _Write(office, (office.id, code), build, values, code)
+
+    writes = _checked_rows(check, rows, FEE_STANDARDS.required, check_row)
+    stored = _stored(session, FeeStandard, ("office_id", "code"), writes)
+    return _write_all(session, actor, writes, stored, "prop_fee_standard")
 
 
 # ---------------------------------------------------------------- vehicles
@@ -662,215 +675,103 @@ def import_vehicle_rows(session: Session, rows: list[Row], *, actor: Principal) 
     """Customers' vehicles by office, customer code and plate: the licence number."""
     serialise(session, PROPERTY)
     check = _Rows(session, actor)
-    wanted = {
-        check.offices[v["office_code"]].id for _, v in rows if v["office_code"] in check.offices
-    }
-    customers = _customers_of(session, wanted)
-    valid: list[tuple[Office, Customer, str, str]] = []
-    seen: dict[Any, int] = {}
-    for row, v in rows:
-        before = len(check.errors)
-        office = check.office(row, v, VEHICLES.required)
+    customers = _customers_of(session, _offices_named(check, rows))
+
+    def check_row(row: int, v: dict[str, str], office: Office | None) -> Checked:
         plate = v["plate"].replace(" ", "").upper()
-        customer = None
-        if office is not None and v["customer_code"]:
-            customer = customers.get((office.id, v["customer_code"]))
-            if customer is None:
-                check.bad(
-                    row, "property.unknown_customer", code=v["customer_code"], office=office.code
-                )
-        if len(check.errors) > before or office is None or customer is None:
-            continue
-        if not check.once(seen, (customer.id, plate), row, plate):
-            continue
-        valid.append((office, customer, plate, v["licence_no"]))
-    check.finish()
-    summary = ImportSummary()
-    stored = {
-        (x.customer_id, x.plate): x
-        for x in session.scalars(
-            select(Vehicle).where(Vehicle.customer_id.in_(sorted({c.id for _, c, *_ in valid})))
-        )
-    }
-    for office, customer, plate, licence in valid:
-        _apply(
-            session,
-            actor,
-            summary,
-            stored.get((customer.id, plate)),
-            partial(Vehicle, customer_id=customer.id, plate=plate, licence_no=licence),
-            {"licence_no": licence},
-            "prop_vehicle",
-            office,
-            f"{customer.code}:{plate}",
-        )
-    session.flush()
-    return summary
+        customer = _customer(check, row, v, office, customers)
+        if office is None or customer is None:
+            return None
+        key = (customer.id, plate)
+        build = partial(Vehicle, customer_id=customer.id, plate=plate)
+        values = {"licence_no": v["licence_no"]}
+        return key, plate, _Write(office, key, build, values, f"{customer.code}:{plate}")
+
+    writes = _checked_rows(check, rows, VEHICLES.required, check_row)
+    stored = _stored(session, Vehicle, ("customer_id", "plate"), writes)
+    return _write_all(session, actor, writes, stored, "prop_vehicle")
 
 
-# ---------------------------------------------------------------- pets
+# ---------------------------------------------------------------- pets, furniture and appliances
+
+
+def _owned_rows(
+    session: Session,
+    rows: list[Row],
+    actor: Principal,
+    layout: Format,
+    model: type[Pet] | type[Furnishing],
+    named_by: tuple[str, str],
+    entity: str,
+) -> ImportSummary:
+    """A customer's things (pets, furniture and appliances) by office, customer code and the
+    two ``named_by`` columns: the note."""
+    serialise(session, PROPERTY)
+    check = _Rows(session, actor)
+    customers = _customers_of(session, _offices_named(check, rows))
+    first, second = named_by
+
+    def check_row(row: int, v: dict[str, str], office: Office | None) -> Checked:
+        customer = _customer(check, row, v, office, customers)
+        if office is None or customer is None:
+            return None
+        key = (customer.id, v[first], v[second])
+        build = partial(model, customer_id=customer.id, **{first: v[first], second: v[second]})
+        audit_key = f"{customer.code}:{v[first]}:{v[second]}"
+        write = _Write(office, key, build, {"note": v["note"]}, audit_key)
+        return key, f"{customer.code} {v[first]} {v[second]}", write
+
+    writes = _checked_rows(check, rows, layout.required, check_row)
+    stored = _stored(session, model, ("customer_id", first, second), writes)
+    return _write_all(session, actor, writes, stored, entity)
 
 
 def import_pet_rows(session: Session, rows: list[Row], *, actor: Principal) -> ImportSummary:
     """Customers' pets by office, customer code, kind and name: the note."""
-    serialise(session, PROPERTY)
-    check = _Rows(session, actor)
-    wanted = {
-        check.offices[v["office_code"]].id for _, v in rows if v["office_code"] in check.offices
-    }
-    customers = _customers_of(session, wanted)
-    valid: list[tuple[Office, Customer, str, str, str]] = []
-    seen: dict[Any, int] = {}
-    for row, v in rows:
-        before = len(check.errors)
-        office = check.office(row, v, PETS.required)
-        customer = None
-        if office is not None and v["customer_code"]:
-            customer = customers.get((office.id, v["customer_code"]))
-            if customer is None:
-                check.bad(
-                    row, "property.unknown_customer", code=v["customer_code"], office=office.code
-                )
-        if len(check.errors) > before or office is None or customer is None:
-            continue
-        key = (customer.id, v["kind"], v["name"])
-        if not check.once(seen, key, row, f"{customer.code} {v['kind']} {v['name']}"):
-            continue
-        valid.append((office, customer, v["kind"], v["name"], v["note"]))
-    check.finish()
-    summary = ImportSummary()
-    stored = {
-        (p.customer_id, p.kind, p.name): p
-        for p in session.scalars(
-            select(Pet).where(Pet.customer_id.in_(sorted({c.id for _, c, *_ in valid})))
-        )
-    }
-    for office, customer, kind, name, note in valid:
-        _apply(
-            session,
-            actor,
-            summary,
-            stored.get((customer.id, kind, name)),
-            partial(Pet, customer_id=customer.id, kind=kind, name=name, note=note),
-            {"note": note},
-            "prop_pet",
-            office,
-            f"{customer.code}:{kind}:{name}",
-        )
-    session.flush()
-    return summary
-
-
-# ---------------------------------------------------------------- furniture and decorations
+    return _owned_rows(session, rows, actor, PETS, Pet, ("kind", "name"), "prop_pet")
 
 
 def import_furnishing_rows(session: Session, rows: list[Row], *, actor: Principal) -> ImportSummary:
     """Customers' furniture and appliances by office, customer code, item and brand: the note."""
-    serialise(session, PROPERTY)
-    check = _Rows(session, actor)
-    wanted = {
-        check.offices[v["office_code"]].id for _, v in rows if v["office_code"] in check.offices
-    }
-    customers = _customers_of(session, wanted)
-    valid: list[tuple[Office, Customer, str, str, str]] = []
-    seen: dict[Any, int] = {}
-    for row, v in rows:
-        before = len(check.errors)
-        office = check.office(row, v, FURNISHINGS.required)
-        customer = None
-        if office is not None and v["customer_code"]:
-            customer = customers.get((office.id, v["customer_code"]))
-            if customer is None:
-                check.bad(
-                    row, "property.unknown_customer", code=v["customer_code"], office=office.code
-                )
-        if len(check.errors) > before or office is None or customer is None:
-            continue
-        key = (customer.id, v["item"], v["brand"])
-        if not check.once(seen, key, row, f"{customer.code} {v['item']} {v['brand']}"):
-            continue
-        valid.append((office, customer, v["item"], v["brand"], v["note"]))
-    check.finish()
-    summary = ImportSummary()
-    stored = {
-        (f.customer_id, f.item, f.brand): f
-        for f in session.scalars(
-            select(Furnishing).where(
-                Furnishing.customer_id.in_(sorted({c.id for _, c, *_ in valid}))
-            )
-        )
-    }
-    for office, customer, item, brand, note in valid:
-        _apply(
-            session,
-            actor,
-            summary,
-            stored.get((customer.id, item, brand)),
-            partial(Furnishing, customer_id=customer.id, item=item, brand=brand, note=note),
-            {"note": note},
-            "prop_furnishing",
-            office,
-            f"{customer.code}:{item}:{brand}",
-        )
-    session.flush()
-    return summary
+    return _owned_rows(
+        session, rows, actor, FURNISHINGS, Furnishing, ("item", "brand"), "prop_furnishing"
+    )
+
+
+# ---------------------------------------------------------------- decorations
 
 
 def import_decoration_rows(session: Session, rows: list[Row], *, actor: Principal) -> ImportSummary:
     """Houses' decoration records by house and start day: end day, contractor, what was done."""
     serialise(session, PROPERTY)
     check = _Rows(session, actor)
-    wanted = {
-        check.offices[v["office_code"]].id for _, v in rows if v["office_code"] in check.offices
-    }
-    houses = _houses_of(session, wanted)
-    valid: list[tuple[Office, House, str, date, dict[str, Any]]] = []
-    seen: dict[Any, int] = {}
-    for row, v in rows:
-        before = len(check.errors)
-        office = check.office(row, v, DECORATIONS.required)
+    houses = _houses_of(session, _offices_named(check, rows))
+
+    def check_row(row: int, v: dict[str, str], office: Office | None) -> Checked:
         started = check.day(row, "started_on", v["started_on"])
         finished = check.day(row, "finished_on", v["finished_on"])
         if started and finished and finished < started:
             check.bad(row, "property.import.finished_before_start", finished_on=v["finished_on"])
-        house = None
+        house = _house(check, row, v, office, houses)
+        if office is None or house is None or started is None:
+            return None
         name = house_name(v["building"], v["unit"], v["room"])
-        if office is not None and v["building"] and v["room"]:
-            house = houses.get((office.id, v["building"], v["unit"], v["room"]))
-            if house is None:
-                check.bad(row, "property.import.unknown_house", house=name, office=office.code)
-        if len(check.errors) > before or office is None or house is None or started is None:
-            continue
-        if not check.once(seen, (house.id, started), row, f"{name} {started}"):
-            continue
         values = {
             "finished_on": finished,
             "contractor": v["contractor"],
             "description": v["description"],
         }
-        valid.append((office, house, name, started, values))
-    check.finish()
-    summary = ImportSummary()
-    stored = {
-        (d.house_id, d.started_on): d
-        for d in session.scalars(
-            select(Decoration).where(Decoration.house_id.in_(sorted({h.id for _, h, *_ in valid})))
+        build = partial(Decoration, house_id=house.id, started_on=started)
+        audit_key = f"{name}:{started.isoformat()}"
+        return (
+            (house.id, started),
+            f"{name} {started}",
+            _Write(office, (house.id, started), build, values, audit_key),
         )
-    }
-    for office, house, name, started, values in valid:
-        _apply(
-            session,
-            actor,
-            summary,
-            stored.get((house.id, started)),
-            partial(Decoration, house_id=house.id, started_on=started, **values),
-            values,
-            "prop_decoration",
-            office,
-            f"{name}:{started.isoformat()}",
-        )
-    session.flush()
-    return summary
+
+    writes = _checked_rows(check, rows, DECORATIONS.required, check_row)
+    stored = _stored(session, Decoration, ("house_id", "started_on"), writes)
+    return _write_all(session, actor, writes, stored, "prop_decoration")
 
 
 # ---------------------------------------------------------------- files

@@ -18,6 +18,17 @@ from operational.models.energy import (
     ReadingSource,
 )
 from operational.models.faults import Fault
+from operational.models.inspections import (
+    InspectionCheckpoint,
+    InspectionItem,
+    InspectionKind,
+    InspectionOrder,
+    InspectionPhoto,
+    InspectionPlan,
+    InspectionScore,
+    ProfessionalInspectionPlan,
+    QualityInspectionPlan,
+)
 from operational.models.objects import (
     AttributeKind,
     ChecklistItem,
@@ -108,6 +119,13 @@ __all__ = [
     "Group",
     "House",
     "InquiryTicket",
+    "InspectionCheckpoint",
+    "InspectionItem",
+    "InspectionKind",
+    "InspectionOrder",
+    "InspectionPhoto",
+    "InspectionPlan",
+    "InspectionScore",
     "LoginFailure",
     "MaintObject",
     "Meter",
@@ -130,7 +148,9 @@ __all__ = [
     "PeriodicOrder",
     "PeriodicPlan",
     "Pet",
+    "ProfessionalInspectionPlan",
     "PropBuilding",
+    "QualityInspectionPlan",
     "Reading",
     "ReadingFlag",
     "ReadingSource",

@@ -401,9 +401,16 @@ def verify_corrective(
 
 
 def set_deadline(
-    session: Session, actor: Principal, office_code: str, discipline: Discipline, hours: int
+    session: Session,
+    actor: Principal,
+    office_code: str,
+    discipline: Discipline,
+    hours: int,
+    *,
+    document_type: str = "corrective_order",
 ) -> None:
-    """An office's completion target for corrective orders of one discipline, in calendar hours."""
+    """An office's completion target for corrective orders (or another of
+    :data:`TARGET_DOCUMENT_TYPES`: ``inspection``) of one discipline, in calendar hours."""
     if hours <= 0:
         raise DomainError("orders.bad_deadline")
     entry.check_integer(hours, "hours", high=entry.INT32_MAX // 60)
@@ -413,6 +420,7 @@ def set_deadline(
         office_code,
         discipline,
         ClockTarget(hours, ClockUnit.CALENDAR_HOURS, "24x7"),
+        document_type=document_type,
     )
 
 
@@ -422,6 +430,7 @@ TARGET_DOCUMENT_TYPES = frozenset(
         "nonconformity_notice",
         "nonconformity_handling",
         "nonconformity_corrective",
+        "inspection",  # inspection orders (docs/inspections.md)
     }
 )
 """The document types whose ``completion`` target an office sets per discipline."""

@@ -10,11 +10,14 @@ from operational.models import (
     ComplaintTicket,
     CorrectiveOrder,
     InquiryTicket,
+    InspectionOrder,
     NonconformityCorrective,
     NonconformityHandling,
     NonconformityNotice,
     PeriodicOrder,
     PeriodicPlan,
+    ProfessionalInspectionPlan,
+    QualityInspectionPlan,
     RepairTicket,
     Ticket,
 )
@@ -321,6 +324,75 @@ COMPLAINT = register(
 )
 
 
+# --- inspections (docs/inspections.md) --------------------------------------------------------
+
+
+def _inspection_plan_transitions(draft: Permission, approve: Permission) -> tuple[Transition, ...]:
+    """draft → submit → approve or return, as periodic plans; who drafts and who approves is
+    the kind's (professional: supervisor / office manager; quality: office manager / city
+    internal audit)."""
+    return (
+        Transition("draft", (None,), "draft", draft),
+        Transition(
+            "revise", ("draft", "returned"), "draft", draft, party="drafted_by_id", todo=False
+        ),
+        Transition("submit", ("draft", "returned"), "submitted", draft, party="drafted_by_id"),
+        Transition("approve", ("submitted",), "approved", approve),
+        Transition("return", ("submitted",), "returned", approve),
+    )
+
+
+_PLAN_STATES = ("draft", "submitted", "approved", "returned")
+
+PROFESSIONAL_INSPECTION_PLAN = register(
+    DocumentType(
+        name="professional_inspection_plan",
+        model=ProfessionalInspectionPlan,
+        number_prefix="IP",
+        states=_PLAN_STATES,
+        transitions=_inspection_plan_transitions(
+            Permission.DRAFT_INSPECTIONS, Permission.APPROVE_INSPECTIONS
+        ),
+    )
+)
+
+QUALITY_INSPECTION_PLAN = register(
+    DocumentType(
+        name="quality_inspection_plan",
+        model=QualityInspectionPlan,
+        number_prefix="QP",
+        states=_PLAN_STATES,
+        transitions=_inspection_plan_transitions(
+            Permission.DRAFT_QUALITY_INSPECTIONS, Permission.APPROVE_QUALITY_INSPECTIONS
+        ),
+    )
+)
+
+INSPECTION_ORDER = register(
+    DocumentType(
+        name="inspection",
+        model=InspectionOrder,
+        number_prefix="IO",
+        states=("issued", "in_progress", "submitted"),
+        transitions=(
+            # Issued to the plan's inspector by order generation, never by hand.
+            Transition("issue", (None,), "issued", None, starts=(COMPLETION,)),
+            Transition(
+                "start", ("issued",), "in_progress", Permission.INSPECT, party="inspector_id"
+            ),
+            # Refused while a failed item has no nonconformity (services/inspections.py).
+            Transition(
+                "submit",
+                ("in_progress",),
+                "submitted",
+                Permission.INSPECT,
+                party="inspector_id",
+                stops=(COMPLETION,),
+            ),
+        ),
+        clocks=(ClockSpec(COMPLETION, not_before="work_starts_at"),),
+    )
+)
 # --- nonconformities (不合格单据, docs/nonconformities.md) -------------------------------------
 # Each kind runs one clock, ``completion``: from opening to its last step (acknowledged,
 # verified), with the office's target per discipline (``ClockPolicy``) or the default of

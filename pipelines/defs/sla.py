@@ -15,6 +15,7 @@ import dagster as dg
 import duckdb
 
 from operational.db import create_db_engine, unit_of_work
+from operational.services.inspections import generate_inspection_orders
 from operational.services.plans import generate_orders
 from pipelines.defs.calendar import calendar_checks
 from pipelines.defs.checking import CheckOutcome, checks_of, run_selected_checks, warehouse_check
@@ -184,15 +185,20 @@ class GenerateOrdersConfig(dg.Config):
 def generate_periodic_orders(
     context: dg.OpExecutionContext, config: GenerateOrdersConfig, warehouse: WarehouseBuild
 ) -> int:
-    """Issue the periodic orders of every approved plan up to the horizon (never a duplicate)."""
+    """Issue the periodic orders of every approved plan, and the inspection orders of every
+    approved inspection plan, up to the horizon (never a duplicate)."""
     horizon_end = datetime.now(UTC).date() + timedelta(days=config.horizon_days)
     engine = create_db_engine(warehouse.database_url)
     try:
         with unit_of_work(engine) as session:
             issued = len(generate_orders(session, None, horizon_end))
+            # Inspection orders of approved inspection plans, the same way (docs/inspections.md).
+            inspections = len(generate_inspection_orders(session, None, horizon_end))
     finally:
         engine.dispose()
-    context.log.info(f"issued {issued} periodic orders up to {horizon_end}")
+    context.log.info(
+        f"issued {issued} periodic and {inspections} inspection orders up to {horizon_end}"
+    )
     return issued
 
 

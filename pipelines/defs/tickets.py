@@ -17,13 +17,14 @@ from pipelines.defs.resources import WarehouseBuild
 
 @dg.op
 def check_complaint_escalations(context: dg.OpExecutionContext, warehouse: WarehouseBuild) -> int:
-    """Fire the escalations due by now, then send the queued notices (log sender)."""
+    """Fire the escalations due by now, then send the queued notices (the configured sender:
+    ``operational.outbox.configured_sender``)."""
     engine = create_db_engine(warehouse.database_url)
     try:
         with unit_of_work(engine) as session:
             fired = check_escalations(session)
         with unit_of_work(engine) as session:
-            sent = outbox.drain(session, outbox.LogSender())
+            sent = outbox.drain(session, outbox.configured_sender())
     finally:
         engine.dispose()
     context.log.info(f"{fired} escalation(s) fired, {sent} notice(s) sent")

@@ -25,6 +25,7 @@ from operational.db import create_db_engine, unit_of_work, upgrade
 from operational.demo import DEMO_PASSWORD, DemoOptions, load_demo
 from operational.models import User
 from pipelines.run import run_pipeline
+from tests.ticket_support import work_tickets
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 AS_OF = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
@@ -133,3 +134,23 @@ def shown(markdown: str) -> str:
     """What a reader sees of a Markdown element's text: the backslash escapes that
     ``dashboards.text.md`` puts before punctuation in user text do not show."""
     return _ESCAPED.sub(r"\1", markdown)
+
+
+# ---------------------------------------------------------------- tickets (the escalation board)
+
+
+@pytest.fixture(scope="session")
+def ticket_site(demo_site: Site, tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """The demo site with tickets worked live (``tests.ticket_support.work_tickets``), built
+    at AS_OF."""
+    root = tmp_path_factory.mktemp("tickets_site")
+    database = root / "propcloud.db"
+    shutil.copyfile(demo_site.database, database)
+    url = f"sqlite:///{database}"
+    engine = create_db_engine(url)
+    with unit_of_work(engine) as session:
+        work_tickets(session)
+    engine.dispose()
+    warehouse_dir = root / "warehouse"
+    run_pipeline(url, warehouse_dir, AS_OF)
+    return Site(database, warehouse_dir)

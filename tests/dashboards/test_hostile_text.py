@@ -32,7 +32,10 @@ from dashboards.text import md, plot
 from operational.auth import Grant, Principal
 from operational.db import create_db_engine
 from operational.models import (
+    CityCompany,
     CorrectiveOrder,
+    InspectionOrder,
+    InspectionPlan,
     MaintObject,
     MeterPoint,
     Nonconformity,
@@ -82,6 +85,11 @@ HOSTILE_COLUMNS = [
     ("supplier_nonconformity", "cause", ":h"),
     ("cs_ticket", "subject", "substr(subject, 1, 100) || ' ' || :h"),
     ("cs_ticket", "description", ":h"),
+    ("insp_plan", "name", "substr(name, 1, 100) || ' ' || :h"),
+    ("insp_checkpoint", "area", "CASE WHEN area IS NULL THEN NULL ELSE :h END"),
+    ("insp_item", "name", "substr(name, 1, 100) || ' ' || :h"),
+    ("insp_score", "name", "substr(name, 1, 100) || ' ' || :h"),
+    ("insp_score", "note", ":h"),
 ]
 
 
@@ -166,6 +174,19 @@ def real_records(hostile_site: Site) -> dict[str, str]:
             ).first(),
             "ticket": s.scalars(
                 select(Ticket.document_no).where(Ticket.office_id == office.id).order_by(Ticket.id)
+            ).first(),
+            "city": s.scalars(
+                select(CityCompany.code).where(CityCompany.id == office.city_id)
+            ).first(),
+            "inspection_order": s.scalars(
+                select(InspectionOrder.document_no)
+                .where(InspectionOrder.office_id == office.id)
+                .order_by(InspectionOrder.id)
+            ).first(),
+            "inspection_plan": s.scalars(
+                select(InspectionPlan.document_no)
+                .where(InspectionPlan.office_id == office.id)
+                .order_by(InspectionPlan.id)
             ).first(),
         }
     engine.dispose()

@@ -16,8 +16,8 @@ and fails if anything of an office outside the scope — its code or its name, w
 plan and point numbers carry — appears. A supplier user (供方用户, the demo's ``supplier`` of
 SH001's cleaning supplier) at each scope drives them too, with its own and other suppliers'
 records as arguments, and fails if anything of another supplier — its code, name, contracts,
-nonconformities, users, the orders not dispatched to its own users — or any meter point appears. A new read joins by being registered with
-``@scoped_read``, a new reader method by being a public method of a reader, a new page by its
+nonconformities, users, the orders not dispatched to its own users — or any meter point appears.
+A new read joins by being registered with ``@scoped_read``, a new reader method by being a public method of a reader, a new page by its
 ``PageSpec`` line: none by remembering to.
 """
 
@@ -149,6 +149,8 @@ class Records:
     supplier_markers: tuple[str, ...]
     """What a supplier user must never see: other suppliers' codes, names, contracts,
     nonconformities and users, the orders not dispatched to its own users, meter points."""
+    inspections: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    """office code → an inspection plan's number and one of its orders' (docs/inspections.md)"""
     nonconformities: dict[str, str] = dataclasses.field(default_factory=dict)
     tickets: dict[str, str] = dataclasses.field(default_factory=dict)  # a ticket number
 
@@ -160,7 +162,10 @@ class Records:
             "point": self.points[office],
             "object": self.objects[office],
             "office": office,
+            "inspection_plan": self.inspections[office][0],
+            "inspection_order": self.inspections[office][1],
             "nonconformity": self.nonconformities.get(office, ""),
+            "city": self.cities[office],
         }[kind]
 
 
@@ -271,11 +276,26 @@ def records(engine: Engine) -> Records:
             buildings={c: f"{c}/{building_names[int(b)]}" for c, b in buildings.items()},
             objects=first(MaintObject, MaintObject.code),
             **supplier_fields,
+            inspections=_inspections(s, codes),
             nonconformities=first(
                 operational.models.Nonconformity, operational.models.Nonconformity.document_no
             ),
             tickets=first(Ticket, Ticket.document_no),
         )
+
+
+def _inspections(s: Session, codes: dict[int, str]) -> dict[str, tuple[str, str]]:
+    """Each office's first inspection plan and that plan's first order."""
+    from operational.models import InspectionOrder, InspectionPlan
+
+    found: dict[str, tuple[str, str]] = {}
+    for office_id, plan_no, order_no in s.execute(
+        select(InspectionPlan.office_id, InspectionPlan.document_no, InspectionOrder.document_no)
+        .join(InspectionOrder, InspectionOrder.plan_id == InspectionPlan.id)
+        .order_by(InspectionPlan.office_id, InspectionPlan.id, InspectionOrder.id)
+    ):
+        found.setdefault(codes[office_id], (plan_no, order_no))
+    return found
 
 
 def _supplier_records(s: Session, codes: dict[int, str]) -> dict[str, Any]:
@@ -442,6 +462,8 @@ def _arguments(spec: ReadSpec, records: Records, office: str | None) -> dict[str
             if module in ("tickets", "ticket_desk")
             else "order"
         )
+        if spec.function.__module__.endswith(".inspections"):
+            kind = f"inspection_{kind}"
         args["document_no"] = records.record(kind, office)
     if "office_code" in params:
         args["office_code"] = office

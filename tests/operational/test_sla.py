@@ -133,6 +133,7 @@ def test_default_targets_follow_domain_table() -> None:
         ("complaint_major", "escalated_resolution"): 120,
         ("periodic_order", "completion"): 72,
         ("corrective_order", "completion"): 72,
+        ("inspection", "completion"): 72,  # as corrective orders (docs/inspections.md)
         # nonconformities (docs/nonconformities.md; a notice: a working day, below)
         ("nonconformity_handling", "completion"): 72,
         ("nonconformity_corrective", "completion"): 168,

@@ -82,6 +82,10 @@ def warehouse(as_of: datetime, zones: dict[str, str] | None = None) -> duckdb.Du
             ("SH002", "security", "corrective_order", "completion", OCT, 10, 10, 0, 0, 100.0),
             ("BJ001", "cleaning", "periodic_order", "completion", NOV, 31, 27, 3, 1, 90.0),
             ("BJ001", "cleaning", "periodic_order", "completion", OCT, 20, 20, 0, 0, 100.0),
+            # Ticket clocks: not work orders, so not in the tower's order compliance (every
+            # figure below would move if they were counted).
+            ("SH001", "customer_service", "complaint", "resolution", NOV, 20, 0, 20, 0, 0.0),
+            ("BJ001", "customer_service", "repair", "pickup", OCT, 9, 0, 9, 0, 0.0),
         ],
     )
     _table(
@@ -166,9 +170,63 @@ def warehouse(as_of: datetime, zones: dict[str, str] | None = None) -> duckdb.Du
             ("HT-BJ001-CL", "SUP-CL01", "BJ001", "cleaning", SEP, 6, 70, 3500, 0, 30),  # before
         ],
     )
+    tickets(con)
     [model] = [m for m in load_models() if m.table == "marts.control_tower"]
     run_model(con, model)
     return con
+
+
+def utc(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute)  # naive UTC, as the marts hold instants
+
+
+def tickets(con: duckdb.DuckDBPyConnection) -> None:
+    """BJ001's tickets (the other offices have none): three open complaints at levels 2, 1 and
+    0, a closed one; night service by the office's clock (BX-6 came at 00:30 on 1 November in
+    Beijing, still 31 October in UTC); resolution clocks of November and October."""
+    _table(
+        con,
+        "marts.tickets",
+        "ticket_no varchar, office_code varchar, type varchar, severity varchar,"
+        " urgency varchar, night_service boolean, received_at timestamp,"
+        " resolved_at timestamp, reopened_from varchar, escalation_level integer, state varchar",
+        [
+            ("TS-1", "BJ001", "complaint", "minor", None, False, utc(11, 2, 2), None, None, 2, "in_progress"),
+            ("TS-2", "BJ001", "complaint", "minor", None, False, utc(11, 10, 2), utc(11, 12, 2), None, 1, "resolved"),
+            ("TS-3", "BJ001", "complaint", "major", None, True, utc(11, 18, 15), None, None, 0, "dispatched"),
+            ("TS-4", "BJ001", "complaint", "minor", None, False, utc(10, 5, 2), utc(10, 9, 2), None, 1, "closed"),
+            ("BX-5", "BJ001", "repair", None, "urgent", True, utc(11, 19, 14), None, None, 0, "dispatched"),
+            ("BX-6", "BJ001", "repair", None, "normal", True, utc(10, 31, 16, 30), None, None, 0, "closed"),
+            ("ZX-7", "BJ001", "inquiry", None, None, False, utc(10, 10, 2), utc(10, 10, 3), None, 0, "closed"),
+        ],
+    )  # fmt: skip
+    _table(
+        con,
+        "marts.complaint_escalations",
+        "ticket_no varchar, office_code varchar, level integer, escalated_at timestamp,"
+        " reason varchar, holder_role varchar",
+        [
+            ("TS-1", "BJ001", 1, utc(11, 4, 2), "timeout", "city_audit_manager"),
+            ("TS-1", "BJ001", 2, utc(11, 6, 2), "timeout", "group_audit_manager"),
+            ("TS-2", "BJ001", 1, utc(11, 13, 2), "unsatisfied", "city_audit_manager"),
+            ("TS-4", "BJ001", 1, utc(10, 7, 2), "timeout", "city_audit_manager"),
+        ],
+    )
+    _table(
+        con,
+        "marts.ticket_compliance",
+        "office_code varchar, type varchar, clock varchar, month date, night_service boolean,"
+        " total bigint, met bigint, breached bigint, pending bigint, compliance_pct double",
+        [
+            ("BJ001", "complaint", "resolution", NOV, False, 5, 3, 1, 1, 75.0),
+            ("BJ001", "repair", "resolution", NOV, True, 2, 2, 0, 0, 100.0),
+            ("BJ001", "complaint", "escalated_resolution", NOV, False, 1, 0, 1, 0, 0.0),
+            ("BJ001", "repair", "pickup", NOV, True, 10, 0, 10, 0, 0.0),
+            ("BJ001", "complaint", "resolution", OCT, False, 2, 2, 0, 0, 100.0),
+        ],
+    )
+    [board] = [m for m in load_models() if m.table == "marts.open_complaints"]
+    run_model(con, board)
 
 
 def tower(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str], dict[str, Any]]:
@@ -387,3 +445,47 @@ def test_the_lowest_supplier_contract_score_of_the_last_complete_month(
     assert figures(rows, "group", "YY")["supplier_score"] == (78.0, None, "alert")
     assert ("office", "SH001", "supplier_score") not in rows
     assert ("city", "SH", "supplier_score") not in rows
+
+
+def test_the_owner_service_figures_of_an_office_with_tickets(
+    rows: dict[Any, dict[str, Any]],
+) -> None:
+    owner_service = {
+        # open: TS-1 (level 2), TS-2 (level 1, resolved, awaiting its visit), TS-3 (level 0)
+        "open_complaints": (3.0, None, "none"),
+        "escalated_level1": (1.0, None, "watch"),
+        "escalated_level2": (1.0, None, "watch"),
+        # resolution clocks finished in November: 3 + 2 met of 6; October 2 of 2 (pickup and
+        # escalated_resolution clocks are not resolution)
+        "ticket_resolution_compliance": (83.3333, 100.0, "watch"),
+        # received in November (office time): TS-1, TS-2, TS-3, BX-5, BX-6; night: TS-3, BX-5,
+        # BX-6; October: TS-4, ZX-7, none at night
+        "night_service_share": (60.0, 0.0, "none"),
+    }
+    for level, node in (("office", "BJ001"), ("city", "BJ"), ("group", "YY")):
+        shown = figures(rows, level, node)
+        assert {k: shown[k] for k in owner_service} == owner_service, (level, node)
+    # offices without tickets have no owner-service figures
+    assert not set(owner_service) & set(figures(rows, "office", "SH001"))
+    assert not set(owner_service) & set(figures(rows, "city", "SH"))
+    level2 = rows[("office", "BJ001", "escalated_level2")]
+    assert (level2["threshold"], level2["alert_threshold"], level2["basis"]) == (1.0, 3.0, 3)
+    compliance = rows[("office", "BJ001", "ticket_resolution_compliance")]
+    assert (compliance["basis"], compliance["period"], compliance["previous_period"]) == (
+        6,
+        NOV,
+        OCT,
+    )
+
+
+def test_the_board_ages_open_complaints_in_business_buckets() -> None:
+    con = warehouse(AS_OF)
+    board = con.sql(
+        "select ticket_no, escalation_level, holder_role, age_bucket, received_month"
+        " from marts.open_complaints order by ticket_no"
+    ).fetchall()
+    assert board == [
+        ("TS-1", 2, "group_audit_manager", "over_10d", NOV),  # 431.5 hours
+        ("TS-2", 1, "city_audit_manager", "d5_10", NOV),  # 239.5 hours: under 10 days
+        ("TS-3", 0, "office_manager", "d1_2", NOV),  # 34.5 hours
+    ]

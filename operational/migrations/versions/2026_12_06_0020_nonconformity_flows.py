@@ -1,7 +1,7 @@
 """nonconformity flows: the three nonconformity documents run on the workflow engine
 
 Revision ID: 0020_nonconformity_flows
-Revises: 0018_property
+Revises: 0019_inspections
 Create Date: 2026-12-06 10:20:00
 
 ``supplier_nonconformity`` becomes a workflow document (docs/nonconformities.md): ``state`` and
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020_nonconformity_flows"
-down_revision: str | None = "0018_property"
+down_revision: str | None = "0019_inspections"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -68,6 +68,18 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # On SQLite the table is copied and the old copy dropped, which with foreign keys on trips
+    # the rows that point at it (insp_score.nonconformity_id, 0019_inspections): keys are off
+    # meanwhile, as in 0013_plan_versions (SQLite allows it outside a transaction only).
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.get_bind().exec_driver_sql("PRAGMA foreign_keys = OFF")
+    _downgrade()
+    if sqlite:
+        op.get_bind().exec_driver_sql("PRAGMA foreign_keys = ON")
+
+
+def _downgrade() -> None:
     with op.batch_alter_table("supplier_nonconformity", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_supplier_nonconformity_assignee_id"))
         batch_op.drop_constraint(

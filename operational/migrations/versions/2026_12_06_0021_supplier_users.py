@@ -1,7 +1,7 @@
 """supplier users: an account tied to exactly one supplier (供方用户)
 
 Revision ID: 0021_supplier_users
-Revises: 0020_nonconformity_flows
+Revises: 0022_ticket_desk
 Create Date: 2026-12-06 11:00:00.000000
 
 ``auth_user.supplier_id`` (nullable) names the supplier whose staff the account belongs to; such
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021_supplier_users"
-down_revision: str | None = "0020_nonconformity_flows"
+down_revision: str | None = "0022_ticket_desk"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """ticket desk: a ticket's house, customer, place and complaint category
 
 Revision ID: 0022_ticket_desk
-Revises: 0021_supplier_users
+Revises: 0020_nonconformity_flows
 Create Date: 2026-12-06 12:00:00.000000
 
 The intake page picks the caller and the house from the property base data, so a ticket names
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022_ticket_desk"
-down_revision: str | None = "0021_supplier_users"
+down_revision: str | None = "0020_nonconformity_flows"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,8 +5,11 @@
 -- ranks it. Indicators: SLA compliance this month against last month, open and overdue orders,
 -- plan coverage, electricity and water this month so far against the same days a year before,
 -- energy exceptions to follow up, losses past the threshold in the last complete month, the
--- lowest supplier contract score of the last complete month (marts.contract_scores). The
--- thresholds are the named values of the first step (docs/dashboards.md, "Control tower").
+-- lowest supplier contract score of the last complete month (marts.contract_scores); and the
+-- owner-service figures of offices with tickets: open complaints, those escalated to level 1
+-- and 2 (marts.open_complaints), ticket resolution compliance this month against last month
+-- (marts.ticket_compliance, clock `resolution`) and the night-service share of the tickets
+-- received this month (marts.tickets). The thresholds are the named values of the first step (docs/dashboards.md, "Control tower").
 -- Contract: docs/control-tower.md.
 with
 
@@ -28,7 +31,11 @@ thresholds as (
         10.0 as loss_watch_pct,  -- a parent point's loss beyond ± this % of its consumption: watch
         20.0 as loss_alert_pct,  -- beyond ± this %: alert
         90.0 as supplier_score_watch,  -- an office's lowest contract score below it: watch
-        80.0 as supplier_score_alert  -- below it: alert
+        80.0 as supplier_score_alert,  -- below it: alert
+        1 as escalated_1_watch,  -- open complaints at level 1 (city audit): watch from this many
+        5 as escalated_1_alert,  -- alert from this many
+        1 as escalated_2_watch,  -- open complaints at level 2 (group audit): watch from this many
+        3 as escalated_2_alert  -- alert from this many
 ),
 
 -- How each indicator is judged: 'below' (lower is worse) or 'above' (higher is worse) the
@@ -55,6 +62,14 @@ rules as (
     select 'energy_loss', 'above', loss_watch_pct, loss_alert_pct from thresholds
     union all
     select 'supplier_score', 'below', supplier_score_watch, supplier_score_alert from thresholds
+    union all
+    -- ticket resolution compliance is judged as SLA compliance is (and needs as many clocks)
+    select 'ticket_resolution_compliance', 'below', compliance_watch_pct, compliance_alert_pct
+    from thresholds
+    union all
+    select 'escalated_level1', 'above', escalated_1_watch, escalated_1_alert from thresholds
+    union all
+    select 'escalated_level2', 'above', escalated_2_watch, escalated_2_alert from thresholds
 ),
 
 params as (select as_of from raw.run_params),
@@ -96,6 +111,8 @@ finished as (
     inner join marts.sla_compliance as compliance
         on compliance.office_code = periods.office_code
         and compliance.month in (periods.this_month, periods.last_month)
+        -- work orders only: the figure is the orders list's; tickets have figures of their own
+        and compliance.discipline <> 'customer_service'
     group by periods.office_code
 ),
 
@@ -186,6 +203,56 @@ supplier_scores as (
     group by periods.office_code
 ),
 
+-- Owner service (docs/tickets.md): tickets received this and last month (office-local) and how
+-- many of them were night service; the open complaints and their levels now; the resolution
+-- clocks finished this and last month.
+received as (
+    select
+        periods.office_code,
+        count(*) as tickets,
+        count(*) filter (where t.month = periods.this_month) as received_this,
+        count(*) filter (where t.month = periods.this_month and t.night_service) as night_this,
+        count(*) filter (where t.month = periods.last_month) as received_last,
+        count(*) filter (where t.month = periods.last_month and t.night_service) as night_last
+    from periods
+    inner join (
+        select
+            tickets.office_code,
+            tickets.night_service,
+            cast(date_trunc(
+                'month',
+                timezone(coalesce(dim.timezone, 'Asia/Shanghai'), timezone('UTC', tickets.received_at))
+            ) as date) as month
+        from marts.tickets as tickets
+        inner join marts.dim_office as dim on dim.office_code = tickets.office_code
+    ) as t on t.office_code = periods.office_code
+    group by periods.office_code
+),
+
+complaints_open as (
+    select
+        office_code,
+        count(*) as open_complaints,
+        count(*) filter (where escalation_level = 1) as escalated_1,
+        count(*) filter (where escalation_level = 2) as escalated_2
+    from marts.open_complaints
+    group by office_code
+),
+
+ticket_finished as (
+    select
+        periods.office_code,
+        sum(c.met) filter (where c.month = periods.this_month) as met_this,
+        sum(c.met + c.breached) filter (where c.month = periods.this_month) as finished_this,
+        sum(c.met) filter (where c.month = periods.last_month) as met_last,
+        sum(c.met + c.breached) filter (where c.month = periods.last_month) as finished_last
+    from periods
+    inner join marts.ticket_compliance as c
+        on c.office_code = periods.office_code and c.clock = 'resolution'
+        and c.month in (periods.this_month, periods.last_month)
+    group by periods.office_code
+),
+
 per_office as (
     select
         periods.group_code,
@@ -214,7 +281,22 @@ per_office as (
         case when metered.points > 0 then coalesce(loss_counts.past_alert, 0) end
             as losses_alert,
         supplier_scores.supplier_score,
-        supplier_scores.supplier_contracts
+        supplier_scores.supplier_contracts,
+        received.tickets,
+        received.received_this,
+        received.night_this,
+        received.received_last,
+        received.night_last,
+        case when received.tickets > 0 then coalesce(complaints_open.open_complaints, 0) end
+            as open_complaints,
+        case when received.tickets > 0 then coalesce(complaints_open.escalated_1, 0) end
+            as escalated_1,
+        case when received.tickets > 0 then coalesce(complaints_open.escalated_2, 0) end
+            as escalated_2,
+        ticket_finished.met_this as ticket_met_this,
+        ticket_finished.finished_this as ticket_finished_this,
+        ticket_finished.met_last as ticket_met_last,
+        ticket_finished.finished_last as ticket_finished_last
     from periods
     left join finished on finished.office_code = periods.office_code
     left join marts.office_workload as workload on workload.office_code = periods.office_code
@@ -225,6 +307,9 @@ per_office as (
     left join exceptions on exceptions.office_code = periods.office_code
     left join loss_counts on loss_counts.office_code = periods.office_code
     left join supplier_scores on supplier_scores.office_code = periods.office_code
+    left join received on received.office_code = periods.office_code
+    left join complaints_open on complaints_open.office_code = periods.office_code
+    left join ticket_finished on ticket_finished.office_code = periods.office_code
 ),
 
 -- Offices, their city companies and their group: a total is the sum of its offices' counts
@@ -261,7 +346,19 @@ rolled as (
         sum(losses) as losses,
         sum(losses_alert) as losses_alert,
         min(supplier_score) as supplier_score,  -- a total's: its worst contract's
-        sum(supplier_contracts) as supplier_contracts
+        sum(supplier_contracts) as supplier_contracts,
+        sum(tickets) as tickets,
+        sum(received_this) as received_this,
+        sum(night_this) as night_this,
+        sum(received_last) as received_last,
+        sum(night_last) as night_last,
+        sum(open_complaints) as open_complaints,
+        sum(escalated_1) as escalated_1,
+        sum(escalated_2) as escalated_2,
+        sum(ticket_met_this) as ticket_met_this,
+        sum(ticket_finished_this) as ticket_finished_this,
+        sum(ticket_met_last) as ticket_met_last,
+        sum(ticket_finished_last) as ticket_finished_last
     from per_office
     group by grouping sets ((group_code, city_code, office_code), (group_code, city_code), (group_code))
 ),
@@ -327,6 +424,44 @@ figures as (
     where supplier_score is not null
     union all
     select
+        level, node_code, group_code, city_code, office_code, 'open_complaints', null, 'as_of',
+        today, today, open_complaints, null, null, 'complaints', null, null
+    from rolled
+    where tickets > 0
+    union all
+    select
+        level, node_code, group_code, city_code, office_code, 'escalated_level1', null, 'as_of',
+        today, today, escalated_1, null, null, 'complaints', open_complaints, null
+    from rolled
+    where tickets > 0
+    union all
+    select
+        level, node_code, group_code, city_code, office_code, 'escalated_level2', null, 'as_of',
+        today, today, escalated_2, null, null, 'complaints', open_complaints, null
+    from rolled
+    where tickets > 0
+    union all
+    select
+        level, node_code, group_code, city_code, office_code, 'ticket_resolution_compliance',
+        null, 'month', this_month, today,
+        case when ticket_finished_this > 0 then 100.0 * ticket_met_this / ticket_finished_this end,
+        last_month,
+        case when ticket_finished_last > 0 then 100.0 * ticket_met_last / ticket_finished_last end,
+        'pct', coalesce(ticket_finished_this, 0), null
+    from rolled
+    where tickets > 0
+    union all
+    select
+        level, node_code, group_code, city_code, office_code, 'night_service_share', null, 'month',
+        this_month, today,
+        case when received_this > 0 then 100.0 * night_this / received_this end,
+        last_month,
+        case when received_last > 0 then 100.0 * night_last / received_last end,
+        'pct', received_this, null
+    from rolled
+    where tickets > 0
+    union all
+    select
         'point', point_code, group_code, city_code, office_code, 'energy_loss', point_name, 'month', period,
         period_end, value, previous_period, previous_value, 'pct', null, null
     from losses
@@ -355,7 +490,7 @@ judged as (
         rules.alert_at as alert_threshold,
         case
             when rules.indicator is null or measured.measure is null then 'none'
-            when measured.indicator = 'sla_compliance'
+            when measured.indicator in ('sla_compliance', 'ticket_resolution_compliance')
                 and measured.basis < thresholds.compliance_min_clocks then 'none'
             when measured.indicator = 'energy_losses'  -- its worst meter's status
                 then case
@@ -366,7 +501,7 @@ judged as (
             when rules.direction = 'below' and measured.measure < rules.watch_at then 'watch'
             when rules.direction = 'above' and measured.measure >= rules.alert_at then 'alert'
             when rules.direction = 'above' and measured.measure >= rules.watch_at then 'watch'
-            when measured.indicator = 'sla_compliance'
+            when measured.indicator in ('sla_compliance', 'ticket_resolution_compliance')
                 and measured.previous_value - measured.measure >= thresholds.compliance_drop_pts
                 then 'watch'
             else 'ok'

@@ -1,7 +1,8 @@
 -- One row per ticket received by the build's as_of (docs/tickets.md): its office, type,
 -- severity (complaints), urgency (repairs), night service (夜间服务), when it was received and
 -- last resolved (replied, for an inquiry) by as_of, the ticket it reworks, and the escalation
--- level reached by as_of (marts.complaint_escalations; 0 for none and for other types).
+-- level reached by as_of (marts.complaint_escalations; 0 for none and for other types), and
+-- its state at as_of (the last event's; `closed` once a follow-up satisfied the owner).
 with
 
 params as (select as_of from raw.run_params),
@@ -11,6 +12,13 @@ resolved as (
     from staging.stg_workflow_events as e, params
     where e.to_state in ('resolved', 'replied') and e.event_at <= params.as_of
         and e.document_type in ('inquiry', 'repair', 'complaint')
+    group by e.document_type, e.document_id
+),
+
+states as (
+    select e.document_type, e.document_id, arg_max(e.to_state, (e.event_at, e.event_id)) as state
+    from staging.stg_workflow_events as e, params
+    where e.event_at <= params.as_of and e.document_type in ('inquiry', 'repair', 'complaint')
     group by e.document_type, e.document_id
 ),
 
@@ -30,12 +38,14 @@ select
     t.received_at,
     r.resolved_at,
     first_of.ticket_no as reopened_from,
-    cast(coalesce(l.escalation_level, 0) as integer) as escalation_level
+    cast(coalesce(l.escalation_level, 0) as integer) as escalation_level,
+    s.state
 from staging.stg_tickets as t
 cross join params
 inner join staging.stg_offices as o on o.office_id = t.office_id
 left join resolved as r on r.document_type = t.ticket_type and r.document_id = t.ticket_id
 left join staging.stg_tickets as first_of on first_of.ticket_id = t.reopened_from_id
 left join levels as l on l.ticket_no = t.ticket_no
+left join states as s on s.document_type = t.ticket_type and s.document_id = t.ticket_id
 where t.received_at <= params.as_of
 order by t.ticket_no

@@ -1,5 +1,5 @@
 -- Each clock's inputs rebuilt from the event log: start and stop from its events (a periodic
--- order's clock not before the order's work start), target and stored deadline from its row,
+-- or inspection order's clock not before the order's work start), target and stored deadline from its row,
 -- office, time zone and discipline. Written to sla.clock_inputs by warehouse/sla.py, which fills
 -- the {name} slots with which rows to read (filters on ids and sla.touched; no values).
 with
@@ -33,6 +33,13 @@ corrective as (
     select order_id, discipline from staging.stg_orders_corrective {corrective_filter}
 ),
 
+-- Inspection orders (docs/inspections.md): like a periodic order, the clock starts not before
+-- the scheduled day's start.
+inspection as (
+    select order_id, discipline, work_starts_at
+    from staging.stg_inspection_orders {inspection_filter}
+),
+
 -- Tickets (docs/tickets.md): discipline customer_service; an appointment repair's on-site
 -- clock runs whole minutes up to the appointed time, so it starts that many minutes before it.
 tickets as (
@@ -59,6 +66,7 @@ rebuilt as (
         coalesce(
             periodic.discipline,
             corrective.discipline,
+            inspection.discipline,
             nonconformities.discipline,
             case when tickets.ticket_id is not null then 'customer_service' end
         ) as discipline,
@@ -70,7 +78,8 @@ rebuilt as (
             when clocks.clock = 'on_site' and tickets.appointment_at is not null
                 then tickets.appointment_at - to_minutes(clocks.target_amount)
             else greatest(
-                start_event.event_at, coalesce(periodic.work_starts_at, start_event.event_at)
+                start_event.event_at,
+                coalesce(periodic.work_starts_at, inspection.work_starts_at, start_event.event_at)
             )
         end as started_at,
         stop_event.event_at as stop_event_at,
@@ -82,6 +91,8 @@ rebuilt as (
         on clocks.document_type = 'periodic_order' and periodic.order_id = clocks.document_id
     left join corrective
         on clocks.document_type = 'corrective_order' and corrective.order_id = clocks.document_id
+    left join inspection
+        on clocks.document_type = 'inspection' and inspection.order_id = clocks.document_id
     left join tickets
         on clocks.document_type in ('inquiry', 'repair', 'complaint')
         and tickets.ticket_type = clocks.document_type

@@ -31,6 +31,13 @@ instants as (
     from staging.stg_orders_corrective as orders
     where orders.created_at < $earliest::timestamp
     union all
+    select 'inspection', orders.order_id, orders.office_id,
+        least(orders.created_at, orders.work_starts_at, cast(orders.scheduled_for as timestamp))
+    from staging.stg_inspection_orders as orders
+    where orders.created_at < $earliest::timestamp
+        or orders.work_starts_at < $earliest::timestamp
+        or cast(orders.scheduled_for as timestamp) < $earliest::timestamp
+    union all
     select clocks.document_type, clocks.document_id, clocks.office_id,
         least(clocks.stored_started_at, clocks.stored_due_at, clocks.stored_stopped_at)
     from staging.stg_workflow_clocks as clocks
@@ -61,6 +68,10 @@ numbers as (
     where order_id in (
         select document_id from documents where document_type = 'corrective_order'
     )
+    union all
+    select 'inspection', order_id, document_no
+    from staging.stg_inspection_orders
+    where order_id in (select document_id from documents where document_type = 'inspection')
     union all
     select 'periodic_plan', plan_id, document_no
     from staging.stg_orders_plans

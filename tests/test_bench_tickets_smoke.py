@@ -1,0 +1,68 @@
+"""The tickets benchmark at a tiny scale, so it cannot rot: every figure is there, positive and
+consistent with what was asked (complaints fired, tickets worked, lookups found).
+
+No timing is asserted (docs/benchmarks.md): speed is reported by ``propcloud bench tickets``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from benchmarks.tickets import TARGETS, TICKET_MARTS
+from propcloud.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and value > 0
+
+
+def test_bench_tickets_reports_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "tickets.json"
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "tickets",
+            *("--offices", "1", "--days", "10", "--backend", "sqlite"),
+            *("--open-complaints", "120", "--breached", "15"),
+            *("--intake", "3", "--lookups", "5"),
+            *("--workdir", str(tmp_path / "work"), "--out", str(out)),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "build ÷ floor" in result.output and "escalation tick" in result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert _positive(report["machine"]["cpu_count"])
+    assert report["targets"] == TARGETS
+    b = report["backends"]["sqlite"]
+
+    assert _positive(b["generation"]["tickets"]) and _positive(b["generation"]["tickets_per_s"])
+    escalation = b["escalation"]
+    assert escalation["open_complaints"] >= 120
+    # the breached ones fire at the later tick (the history's open complaints may add a few)
+    assert escalation["fired"] >= 15 and _positive(escalation["firing_tick_seconds"])
+    assert _positive(escalation["idle_tick_seconds"])
+    services = b["services"]
+    assert services["intake"] == 3 and services["transitions"] == 15
+    assert _positive(services["intake_per_s"]) and _positive(services["transitions_per_s"])
+    assert b["lookup"]["found"] == b["lookup"]["lookups"] == 5
+    assert _positive(b["lookup"]["median_ms"])
+    for figure in ("floor", "build", "refresh"):
+        assert _positive(b[figure]["seconds"]), figure
+    assert _positive(b["build"]["over_floor"]) and _positive(b["refresh"]["over_build"])
+    assert set(b["ticket_marts"]) == set(TICKET_MARTS)
+    # timed on the full build's file: every ticket but the new day's intake
+    assert b["ticket_marts"]["marts.tickets"]["rows"] == b["rows"]["tickets"] - 3
+    assert set(report["verdict"]["sqlite"]) == {
+        "escalation_tick",
+        "lookup_median",
+        "build_over_floor",
+        "refresh_over_build",
+    }
