@@ -87,18 +87,23 @@ def people_clause(principal: Principal) -> ColumnElement[bool]:
 
 def supplier_clause(supplier_id: int, record: object) -> ColumnElement[bool]:
     """The records of kind ``record`` that are the work of supplier ``supplier_id`` (供方):
-    an order whose handler is one of its users, a nonconformity against one of its contracts,
-    its contracts and their evaluation entries. Every other kind of record is no supplier's
-    work: false (a supplier user sees nothing of the offices' energy, tickets, audit log …)."""
-    if record is PeriodicOrder:
+    an order whose handler is one of its users, a nonconformity against one of its contracts
+    or assigned to one of its users, its contracts and their evaluation entries. Every other
+    kind of record is no supplier's work: false (a supplier user sees nothing of the offices'
+    energy, tickets, audit log …)."""
+    kind = record if isinstance(record, type) else None
+    if kind is not None and issubclass(kind, PeriodicOrder):
         return PeriodicOrder.handler_id.in_(_supplier_users(supplier_id))
-    if record is CorrectiveOrder:
+    if kind is not None and issubclass(kind, CorrectiveOrder):
         return CorrectiveOrder.handler_id.in_(_supplier_users(supplier_id))
-    if record is Nonconformity:
-        return Nonconformity.contract_id.in_(_supplier_contracts(supplier_id))
-    if record is SupplierContract:
+    if kind is not None and issubclass(kind, Nonconformity):
+        return or_(
+            Nonconformity.contract_id.in_(_supplier_contracts(supplier_id)),
+            Nonconformity.assignee_id.in_(_supplier_users(supplier_id)),
+        )
+    if kind is SupplierContract:
         return SupplierContract.supplier_id == supplier_id
-    if record is SupplierScoreEntry:
+    if kind is SupplierScoreEntry:
         return SupplierScoreEntry.contract_id.in_(_supplier_contracts(supplier_id))
     return false()
 

@@ -136,3 +136,19 @@ def test_every_command_explains_itself() -> None:
     for args in (["--help"], ["import", "org", "--help"], ["user", "add", "--help"]):
         code, out = invoke(*args)
         assert code == 0 and "Usage" in out
+
+
+def test_user_add_ties_a_supplier_user_to_its_supplier(cli_env: Path) -> None:
+    invoke("db", "upgrade")
+    invoke("import", "org", str(_org(cli_env)))
+    suppliers = cli_env / "suppliers.csv"
+    suppliers.write_text("supplier_code,name,discipline\nSUP-CL01,洁美保洁,cleaning\n", "utf-8")
+    assert invoke("import", "suppliers", str(suppliers))[0] == 0
+    args = ("--name", "周师傅", "--role", "supplier_user@office:SH001", "--password", "secret-123")
+    code, out = invoke("user", "add", "zhou", *args, "--supplier", "SUP-CL01")
+    assert code == 0, out
+    assert "supplier_user@office:SH001" in out and "SUP-CL01" in out
+    code, out = invoke("user", "add", "zhou2", *args)  # the role needs a supplier
+    assert code == 1 and "supplier" in out.lower()
+    code, out = invoke("user", "add", "zhou3", *args, "--supplier", "SUP-XX")
+    assert code == 1 and "SUP-XX" in out

@@ -2,10 +2,10 @@
 
 Every cleaning and security contract of the demo (``operational.demo.suppliers``) gets a supplier
 user of its supplier at its office — ``<office>.sup.cl`` / ``<office>.sup.se``; the first office's
-cleaning one logs in as ``supplier`` — and two corrective orders of its discipline raised by the
-office's supervisor and dispatched to that user through the engine: one waits for the supplier
-user's work (their to-do list), one they have reported done and waits for the supervisor's check;
-and one handling nonconformity (不合格处理单) against the contract, still open.
+cleaning one logs in as ``supplier`` — and a corrective order of its discipline raised by the
+office's supervisor and dispatched to that user through the engine, waiting for the supplier
+user's work (their to-do list); and one handling nonconformity (不合格处理单) against the
+contract, still open.
 Appended last to the demo's steps, with its own random draws, so the other steps stay as they
 were; a second run adds nothing.
 """
@@ -90,7 +90,7 @@ def _load(session: Session, options: DemoOptions, rng: random.Random) -> None:
         )
         if username in existing or responsible is None:
             continue
-        view = add_user(
+        add_user(
             session,
             DEMO,
             username=username,
@@ -100,27 +100,22 @@ def _load(session: Session, options: DemoOptions, rng: random.Random) -> None:
             supplier_code=supplier.supplier_code,
         )
         boss = load_principal(session, responsible.id)
-        worker = load_principal(session, view.user_id)
-        for n, title in enumerate(titles):
-            raised = options.now - timedelta(hours=rng.randint(3, 30))
-            order = orders.raise_corrective(
-                session,
-                boss,
-                office_code=office.code,
-                spec=orders.CorrectiveSpec(
-                    responsible=responsible.username,
-                    title=title,
-                    discipline=Discipline(contract.discipline),
-                ),
-                at=raised,
-            )
-            assigned = raised + timedelta(minutes=rng.randint(5, 60))
-            orders.assign(session, boss, order, username, order.version, at=assigned)
-            if n == 1:  # reported done, waiting for the supervisor's check
-                done = assigned + timedelta(minutes=rng.randint(30, 120))
-                orders.process_corrective(
-                    session, worker, order, order.version, "已处理完毕", at=done
-                )
+        # raised within the last two hours: on time still, so the demo's compliance and late
+        # lists read as they did before supplier users
+        raised = options.now - timedelta(minutes=rng.randint(40, 110))
+        order = orders.raise_corrective(
+            session,
+            boss,
+            office_code=office.code,
+            spec=orders.CorrectiveSpec(
+                responsible=responsible.username,
+                title=rng.choice(titles),
+                discipline=Discipline(contract.discipline),
+            ),
+            at=raised,
+        )
+        assigned = raised + timedelta(minutes=rng.randint(5, 30))
+        orders.assign(session, boss, order, username, order.version, at=assigned)
         opened = (options.now - timedelta(hours=rng.randint(2, 48))).astimezone(
             ZoneInfo(office.timezone)
         )

@@ -2,7 +2,7 @@
 
 Read with the principal's scope inside the query (``operational.scope.office_clause``): an
 office manager reads every open nonconformity of their offices, a supplier user (供方用户)
-only those against its own supplier's contracts. The orders dispatched to a supplier user are
+only its own supplier's — against its contracts or assigned to its users. The orders dispatched to a supplier user are
 in the workflow's to-do list (``operational.services.orders.todo_list``), kept to the same
 scope.
 """
@@ -41,8 +41,8 @@ class OpenNonconformity:
 def open_nonconformities(
     session: Session, principal: Principal, *, limit: int | None = 200
 ) -> list[OpenNonconformity]:
-    """The open nonconformities ``principal`` may see (of a supplier user: against its
-    supplier's contracts only), oldest first; at most ``limit`` (None: all)."""
+    """The open nonconformities ``principal`` may see (of a supplier user: its supplier's
+    only), oldest first; at most ``limit`` (None: all)."""
     query = (
         select(Nonconformity, Office, SupplierContract.contract_no, Supplier.supplier_code)
         .join(Office, Office.id == Nonconformity.office_id)

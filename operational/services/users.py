@@ -117,7 +117,7 @@ def _check_roles(supplier_id: int | None, grants: list[GrantSpec]) -> None:
 
 
 def _supplier_codes(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Supplier.id, Supplier.supplier_code)).tuples())
+    return dict(session.execute(select(Supplier.id, Supplier.supplier_code)).all())
 
 
 def _load(session: Session, username: str) -> User:

@@ -17,7 +17,15 @@ from streamlit.testing.v1 import AppTest
 from operational.auth import hash_password
 from operational.db import unit_of_work
 from operational.demo import DEMO_PASSWORD
-from operational.models import Nonconformity, Office, Role, RoleGrant, ScopeLevel, User
+from operational.models import (
+    Nonconformity,
+    Office,
+    Role,
+    RoleGrant,
+    ScopeLevel,
+    SupplierContract,
+    User,
+)
 
 if TYPE_CHECKING:
     from conftest import Dashboard
@@ -45,11 +53,17 @@ def add_supplier_user(dash: Dashboard, username: str = "sup.sh001") -> None:
     """A supplier's staff member with an account at SH001 (role supplier_user)."""
     with unit_of_work(dash.engine) as db:
         office = db.scalars(select(Office).where(Office.code == "SH001")).one()
+        supplier_id = db.scalar(  # SH001's cleaning supplier
+            select(SupplierContract.supplier_id).where(
+                SupplierContract.contract_no == "HT-SH001-CL"
+            )
+        )
         db.add(
             User(
                 username=username,
                 display_name="洁美 张师傅",
                 password_hash=hash_password(DEMO_PASSWORD),
+                supplier_id=supplier_id,
                 grants=[
                     RoleGrant(
                         role=Role.SUPPLIER_USER.value,

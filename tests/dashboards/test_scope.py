@@ -13,8 +13,11 @@ role at office (SH001), city (SH) and group scope drives
   name another office's record (the page's ``probes``), and every Excel export it offers;
 
 and fails if anything of an office outside the scope — its code or its name, which the order,
-plan and point numbers carry — appears. A new read joins by being registered with
-``@scoped_read``, a new reader method by being a public method of a reader, a new page by its
+plan and point numbers carry — appears. A supplier user (供方用户, the demo's ``supplier`` of
+SH001's cleaning supplier) at each scope drives them too, with its own and other suppliers'
+records as arguments, and fails if anything of another supplier — its code, name, contracts,
+nonconformities, users, the orders not dispatched to its own users — or any meter point appears.
+A new read joins by being registered with ``@scoped_read``, a new reader method by being a public method of a reader, a new page by its
 ``PageSpec`` line: none by remembering to.
 """
 
@@ -87,10 +90,21 @@ def permissions_of(role: Role) -> frozenset[Permission]:
     return frozenset(p for p, roles in ROLE_PERMISSIONS.items() if role in roles)
 
 
+SUPPLIER_LOGIN = "supplier"
+"""The demo's supplier user (SH001's cleaning supplier): supplier principals act as it."""
+UNBOUND = -1
+"""The supplier id of a supplier principal before :func:`bind` reads the demo's."""
+
+
 def principal(role: Role, scope: str) -> Principal:
     level, code, offices = SCOPES[scope]
     return Principal(
-        900, f"{role.value}@{scope}", "测试", "zh_CN", (Grant(role, level, code, offices),)
+        900,
+        f"{role.value}@{scope}",
+        "测试",
+        "zh_CN",
+        (Grant(role, level, code, offices),),
+        supplier_id=UNBOUND if role is Role.SUPPLIER_USER else None,
     )
 
 
@@ -127,6 +141,14 @@ class Records:
     points: dict[str, str]
     buildings: dict[str, str]  # office code → "office/building" node of the energy marts
     objects: dict[str, str]
+    supplier: tuple[int, int, str]  # the supplier login's user id, supplier id and code
+    own_orders: dict[str, str]  # office code → an order dispatched to the supplier's users
+    own_contracts: dict[str, str]  # office code → a contract of the supplier
+    foreign_orders: dict[str, str]  # office code → an order dispatched to another supplier
+    foreign_contracts: dict[str, str]  # office code → a contract of another supplier
+    supplier_markers: tuple[str, ...]
+    """What a supplier user must never see: other suppliers' codes, names, contracts,
+    nonconformities and users, the orders not dispatched to its own users, meter points."""
     inspections: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
     """office code → an inspection plan's number and one of its orders' (docs/inspections.md)"""
     nonconformities: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -243,6 +265,7 @@ def records(engine: Engine) -> Records:
                 )
             )
         }
+        supplier_fields = _supplier_records(s, codes)
         return Records(
             names={o.code: o.name for o in offices.values()},
             ids=codes,
@@ -252,6 +275,7 @@ def records(engine: Engine) -> Records:
             points=first(MeterPoint, MeterPoint.code),
             buildings={c: f"{c}/{building_names[int(b)]}" for c, b in buildings.items()},
             objects=first(MaintObject, MaintObject.code),
+            **supplier_fields,
             inspections=_inspections(s, codes),
             nonconformities=first(
                 operational.models.Nonconformity, operational.models.Nonconformity.document_no
@@ -274,10 +298,94 @@ def _inspections(s: Session, codes: dict[int, str]) -> dict[str, tuple[str, str]
     return found
 
 
-def markers(records: Records, allowed: frozenset[str] | None) -> list[str]:
-    """What of the offices outside ``allowed`` must never appear: their codes and names."""
+def _supplier_records(s: Session, codes: dict[int, str]) -> dict[str, Any]:
+    from operational.models import Nonconformity, Supplier, SupplierContract, User
+
+    user_id, supplier_id = s.execute(
+        select(User.id, User.supplier_id).where(User.username == SUPPLIER_LOGIN)
+    ).one()
+    assert supplier_id is not None
+    suppliers = {
+        i: (c, n)
+        for i, c, n in s.execute(select(Supplier.id, Supplier.supplier_code, Supplier.name))
+    }
+    own_users = set(s.scalars(select(User.id).where(User.supplier_id == supplier_id)))
+    other_users = list(
+        s.scalars(
+            select(User.username).where(
+                User.supplier_id.is_not(None), User.supplier_id != supplier_id
+            )
+        )
+    )
+    contracts = list(
+        s.execute(
+            select(
+                SupplierContract.id,
+                SupplierContract.contract_no,
+                SupplierContract.supplier_id,
+                SupplierContract.office_id,
+            )
+        )
+    )
+    own_contract_ids = {i for i, _, sid, _ in contracts if sid == supplier_id}
+    orders: list[tuple[str, int | None, int]] = [
+        (no, handler, office)
+        for model in (CorrectiveOrder, PeriodicOrder)
+        for no, handler, office in s.execute(
+            select(model.document_no, model.handler_id, model.office_id).order_by(model.document_no)
+        )
+    ]
+    ncs = [
+        (no, contract)
+        for no, contract, assignee in s.execute(
+            select(Nonconformity.document_no, Nonconformity.contract_id, Nonconformity.assignee_id)
+        )
+        if assignee not in own_users  # one assigned to its users is its work too
+    ]
+    own_orders: dict[str, str] = {}
+    foreign_orders: dict[str, str] = {}
+    for no, handler, office in orders:
+        if handler in own_users:
+            own_orders.setdefault(codes[office], no)
+        elif handler is not None and s.get(User, handler).supplier_id is not None:
+            foreign_orders.setdefault(codes[office], no)
+    markers = [
+        *(text for i, pair in suppliers.items() if i != supplier_id for text in pair),
+        *(no for i, no, sid, _ in contracts if sid != supplier_id),
+        *(no for no, contract in ncs if contract not in own_contract_ids),
+        *other_users,
+        *(no for no, handler, _ in orders if handler not in own_users),
+        *s.scalars(select(MeterPoint.code)),
+    ]
+    return {
+        "supplier": (user_id, supplier_id, suppliers[supplier_id][0]),
+        "own_orders": own_orders,
+        "own_contracts": {codes[o]: no for i, no, sid, o in contracts if sid == supplier_id},
+        "foreign_orders": foreign_orders,
+        "foreign_contracts": {codes[o]: no for i, no, sid, o in contracts if sid != supplier_id},
+        "supplier_markers": tuple(markers),
+    }
+
+
+def bind(who: Principal, records: Records) -> Principal:
+    """A supplier principal as the demo's supplier user (its user id, supplier id and code);
+    any other principal as it is."""
+    if who.supplier_id is None:
+        return who
+    user_id, supplier_id, supplier_code = records.supplier
+    return dataclasses.replace(
+        who, user_id=user_id, supplier_id=supplier_id, supplier_code=supplier_code
+    )
+
+
+def markers(
+    records: Records, allowed: frozenset[str] | None, *, supplier: bool = False
+) -> list[str]:
+    """What of the offices outside ``allowed`` must never appear: their codes and names; for
+    a supplier user also anything of other suppliers and the offices' other work."""
     outside = [c for c in OFFICES if allowed is not None and c not in allowed]
-    return [*outside, *(records.names[c] for c in outside)]
+    found = [*outside, *(records.names[c] for c in outside)]
+    return found + list(records.supplier_markers) if supplier else found
 
 
 def strings(value: Any, records: Records) -> Iterator[str]:
@@ -307,9 +415,11 @@ def strings(value: Any, records: Records) -> Iterator[str]:
         yield str(value)
 
 
-def leaked(value: Any, records: Records, allowed: frozenset[str] | None) -> list[str]:
+def leaked(
+    value: Any, records: Records, allowed: frozenset[str] | None, *, supplier: bool = False
+) -> list[str]:
     text = "\n".join(strings(value, records)).lower()
-    return [m for m in markers(records, allowed) if m.lower() in text]
+    return [m for m in markers(records, allowed, supplier=supplier) if m.lower() in text]
 
 
 # ---------------------------------------------------------------- operational reads
@@ -397,6 +507,8 @@ def test_an_operational_read_keeps_to_every_scope(
     targeted = bool(TARGETS & set(params))
     found_in_scope = 0
     for who in page_principals():
+        if who.supplier_id is not None:
+            continue  # test_an_operational_read_keeps_to_a_supplier_user
         permissions = [spec.permission] if spec.permission else list(Permission)
         for permission in permissions:
             allowed = who.offices_for(permission)
@@ -613,6 +725,8 @@ def test_every_page_and_export_keeps_to_the_scope(
         original(table, file_stem, key=key)
 
     monkeypatch.setattr(export, "excel_download", keep)
+    who = bind(who, records)
+    supplier = who.supplier_id is not None
     (grant,) = who.grants
     allowed = grant.offices
     foreign = [o for o in OFFICES if allowed is not None and o not in allowed]
@@ -625,6 +739,12 @@ def test_every_page_and_export_keeps_to_the_scope(
             {key: records.record(kind, office) for key, kind in page.probes}
             for office in (foreign if page.probes else [])
         ]
+        if supplier and page.probes and all(kind == "order" for _, kind in page.probes):
+            probes += [  # another supplier's order at an office in scope
+                {key: order for key, _ in page.probes}
+                for office, order in records.foreign_orders.items()
+                if allowed is None or office in allowed
+            ]
         for query in probes:
             exported.clear()
             app.query_params.clear()
@@ -639,6 +759,133 @@ def test_every_page_and_export_keeps_to_the_scope(
                 escaped = md(echoed)  # as a Markdown element shows it (and as its proto text)
                 for variant in (echoed, escaped, escaped.replace("\\", "\\\\")):
                     screen = screen.replace(variant, "")
-            found = [m for m in markers(records, allowed) if m.lower() in screen.lower()]
+            found = [
+                m
+                for m in markers(records, allowed, supplier=supplier)
+                if m.lower() in screen.lower()
+            ]
             assert not found, (*where, found)
-            assert not leaked(exported, records, allowed), (*where, "export")
+            assert not leaked(exported, records, allowed, supplier=supplier), (*where, "export")
+
+
+# ---------------------------------------------------------------- supplier users
+
+
+def supplier_principals(records: Records) -> list[Principal]:
+    """The supplier user at office (SH001), city (SH) and group scope, as the demo's one."""
+    return [bind(principal(Role.SUPPLIER_USER, scope), records) for scope in SCOPES]
+
+
+def _supplier_calls(
+    spec: ReadSpec, records: Records, office: str
+) -> Iterator[tuple[dict[str, Any], bool | None]]:
+    """Arguments for a read about ``office``, each with whether it names the supplier's own
+    record (True), another's (False) or no record of a supplier (None: an office, a point)."""
+    params = inspect.signature(spec.function).parameters
+    args = _arguments(spec, records, office)
+    if "document_no" in params and "plan" not in spec.function.__name__:
+        for order, own in (
+            (records.own_orders.get(office), True),
+            (records.foreign_orders.get(office), False),
+            (records.orders[office][-1], False),
+        ):
+            if order is not None:
+                yield {**args, "document_no": order}, own
+    elif "contract_no" in params:
+        for contract, own in (
+            (records.own_contracts.get(office), True),
+            (records.foreign_contracts.get(office), False),
+        ):
+            if contract is not None:
+                yield {**args, "contract_no": contract}, own
+    elif TARGETS & set(params) - {"office_code"}:
+        yield args, False  # a point or an object: no supplier's work
+    else:
+        yield args, None
+
+
+@pytest.mark.parametrize("spec", READS, ids=_read_id)
+def test_an_operational_read_keeps_to_a_supplier_user(
+    spec: ReadSpec, engine: Engine, records: Records
+) -> None:
+    """A supplier user finds its own supplier's orders and contracts and nothing of another
+    supplier's, nor anything of the offices' other work, whatever the permission asked."""
+    params = inspect.signature(spec.function).parameters
+    targeted = bool(TARGETS & set(params))
+    found_own = 0
+    for who in supplier_principals(records):
+        for permission in [spec.permission] if spec.permission else list(Permission):
+            allowed = who.offices_for(permission)
+            offices = [o for o in OFFICES if allowed is None or o in allowed]
+            calls = (
+                [c for o in offices for c in _supplier_calls(spec, records, o)]
+                if targeted
+                else [(_extra(params, records, None), None)]
+            )
+            for args, own in calls:
+                if "permission" in params:
+                    args["permission"] = (
+                        permission if spec.permission is None else Permission.HANDLE_ORDERS
+                    )
+                with Session(engine) as s:
+                    try:
+                        result = spec.function(s, who, **args)
+                    except NotFound:
+                        continue
+                    seen = leaked(result, records, allowed, supplier=True)
+                    s.rollback()
+                assert not seen, (who.username, permission, args, seen)
+                assert own is not False or not result, (who.username, permission, args)
+                found_own += bool(own)
+    holds = spec.permission is None or any(
+        w.can(spec.permission) for w in supplier_principals(records)
+    )
+    if (
+        holds
+        and {"document_no", "contract_no"} & set(params)
+        and "plan" not in spec.function.__name__
+    ):
+        assert found_own, "the supplier user found none of its own records: the test is vacuous"
+
+
+@pytest.mark.parametrize(
+    ("cls", "name"), _reader_methods(), ids=[f"{c.__name__}.{n}" for c, n in _reader_methods()]
+)
+def test_a_warehouse_reader_keeps_to_a_supplier(
+    cls: type[WarehouseReader], name: str, demo_site: Site, records: Records
+) -> None:
+    """A reader bound to a supplier returns only that supplier's rows, and nothing at all from
+    a query that does not apply the supplier's scope (energy, SLA, the control tower)."""
+    from warehouse.queries_suppliers import SupplierReader
+
+    _, _, code = records.supplier
+    for scope in SCOPES:
+        allowed = SCOPES[scope][2]
+        reader = cls(demo_site.warehouse_dir, OfficeScope.of(allowed, supplier=code))
+        method = getattr(reader, name)
+        for args, _about in _node_calls(method, records):
+            result = method(**args)
+            assert not leaked(result, records, allowed, supplier=True), (scope, name, args)
+            if not isinstance(result, pl.DataFrame):
+                continue
+            if "supplier_code" in result.columns:
+                assert set(result["supplier_code"].drop_nulls()) <= {code}, (scope, name, args)
+            elif cls is not SupplierReader and name != "build_info":
+                assert figures(result).is_empty(), (scope, name, args)
+
+
+def test_a_supplier_readers_ranking_is_its_rows_of_the_offices_ranking(
+    demo_site: Site, records: Records
+) -> None:
+    """The supplier user sees its own rank among the suppliers of its offices: the rows of
+    the office reader's ranking that are its supplier's, and only those."""
+    from warehouse.queries_suppliers import SupplierReader
+
+    _, _, code = records.supplier
+    office = OfficeScope.of({"SH001"})
+    mine = SupplierReader(demo_site.warehouse_dir, OfficeScope.of({"SH001"}, supplier=code))
+    everyone = SupplierReader(demo_site.warehouse_dir, office).ranking()
+    ranking = mine.ranking()
+    assert not ranking.is_empty()
+    assert ranking.equals(everyone.filter(pl.col("supplier_code") == code))
+    assert everyone["supplier_code"].n_unique() > 1  # others are ranked, and hidden from it

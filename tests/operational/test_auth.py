@@ -299,6 +299,7 @@ def test_only_people_working_at_an_office_raise_corrective_orders(role: Role) ->
         "某人",
         "zh_CN",
         (Grant(role, ScopeLevel.OFFICE, "SH001", frozenset({"SH001"})),),
+        supplier_id=7 if role is Role.SUPPLIER_USER else None,  # a supplier's own staff
     )
     assert at_office.can(Permission.RAISE_ORDERS, "SH001") is (role in OFFICE_STAFF)
     assert not at_office.can(Permission.RAISE_ORDERS, "BJ001")
@@ -361,3 +362,15 @@ def test_whoever_may_run_an_import_opens_the_imports_page(role: Role) -> None:
     assert not at_office.can(Permission.OPEN_IMPORTS, "BJ001")
     if role is Role.CS_SUPERVISOR:
         assert may_import and not at_office.can(Permission.ENTER_READINGS)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_a_supplier_account_holds_the_supplier_user_role_and_nothing_else(role: Role) -> None:
+    """The supplier-user role counts only for an account tied to a supplier, and such an
+    account's other roles count for nothing."""
+    grant = (Grant(role, ScopeLevel.OFFICE, "SH001", frozenset({"SH001"})),)
+    staff = Principal(1, "someone", "某人", "zh_CN", grant)
+    supplier = Principal(1, "someone", "某人", "zh_CN", grant, supplier_id=7)
+    supplier_role = role is Role.SUPPLIER_USER
+    assert staff.can(Permission.VIEW_ORDERS, "SH001") is not supplier_role
+    assert supplier.can(Permission.VIEW_ORDERS, "SH001") is supplier_role

@@ -24,6 +24,7 @@ from operational.models import (
     Role,
     RoleGrant,
     ScopeLevel,
+    Supplier,
     User,
     WorkflowClock,
     WorkflowEvent,
@@ -38,8 +39,12 @@ from tests.operational.test_workflow_support import World, build_world
 AT = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 
 
-def _supplier_user(session: Session, world: World, name: str = "sup") -> None:
-    """A supplier's staff member with an account at OF1 (role supplier_user)."""
+def _supplier_user(session: Session, world: World, name: str = "sup", supplier: str = "S1") -> None:
+    """A supplier's staff member with an account at OF1 (role supplier_user), tied to the
+    supplier ``supplier`` (of the contracts ``load_contracts`` loads)."""
+    supplier_id = session.scalars(
+        select(Supplier.id).where(Supplier.supplier_code == supplier)
+    ).one()
     office_id = session.scalars(
         select(RoleGrant.office_id).where(RoleGrant.role == Role.OFFICE_MANAGER.value)
     ).first()
@@ -47,6 +52,7 @@ def _supplier_user(session: Session, world: World, name: str = "sup") -> None:
         username=name,
         display_name=name,
         password_hash="x",
+        supplier_id=supplier_id,
         grants=[
             RoleGrant(
                 role=Role.SUPPLIER_USER.value,
@@ -159,7 +165,7 @@ def test_a_handling_order_goes_to_a_supplier_user_and_closes_when_verified(
     # Another office's manager does not see it; nor does another supplier user.
     with pytest.raises(NotFound):
         ncs.get_nonconformity(session, world["mgr2"], nc.document_no)
-    _supplier_user(session, world, "sup2")
+    _supplier_user(session, world, "sup2", "S2")
     with pytest.raises(NotFound):
         ncs.get_nonconformity(session, world["sup2"], nc.document_no)
 

@@ -40,6 +40,14 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.drop_constraint(_FK, "auth_user", type_="foreignkey")
         op.drop_column("auth_user", "supplier_id")
-    else:  # SQLite cannot drop a referencing column in place: rebuild the table
+    else:
+        # SQLite cannot drop a referencing column in place: rebuild the table. Other tables
+        # reference auth_user, so foreign keys are off while it is rebuilt (same ids), and
+        # checked whole afterwards.
+        op.execute("PRAGMA foreign_keys = OFF")
         with op.batch_alter_table("auth_user", schema=None) as batch_op:
             batch_op.drop_column("supplier_id")
+        op.execute("PRAGMA foreign_keys = ON")
+        broken = op.get_bind().exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"foreign keys broken by the rebuild of auth_user: {broken[:5]}")
