@@ -238,15 +238,15 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
 
 # Nonconformities (不合格): opened by whoever inspects — the discipline supervisors, the customer
 # service supervisor and the office manager (quality inspections) — who then verifies the
-# outcome; acted on by whoever it is assigned to: office staff or a supplier user (who sees the
-# nonconformities assigned to them, no others). docs/nonconformities.md.
+# outcome; acted on by whoever it is assigned to: office staff or a supplier user (who sees its
+# supplier's nonconformities, no others). docs/nonconformities.md.
 _NC_OPENERS = frozenset({Role.OFFICE_MANAGER, *_DISCIPLINE_SUPERVISORS, Role.CS_SUPERVISOR})
 # The quality review (品质审核): internal audit first — the group's sees every office, a city's
 # its city — and whoever reads the analytics, at their scope (docs/quality-marts.md).
 ROLE_PERMISSIONS[Permission.VIEW_QUALITY_REVIEW] = frozenset(_ANALYTICS_READERS)
-ROLE_PERMISSIONS[Permission.VIEW_NONCONFORMITIES] = frozenset(
-    (_ANALYTICS_READERS | _OFFICE_STAFF) - {Role.SUPPLIER_USER}
-)
+# A supplier user reads its supplier's nonconformities: office_clause keeps a supplier-bound
+# principal to its supplier's contracts and users (operational.scope.supplier_clause).
+ROLE_PERMISSIONS[Permission.VIEW_NONCONFORMITIES] = frozenset(_ANALYTICS_READERS | _OFFICE_STAFF)
 ROLE_PERMISSIONS[Permission.OPEN_NONCONFORMITIES] = _NC_OPENERS
 ROLE_PERMISSIONS[Permission.HANDLE_NONCONFORMITIES] = frozenset(_OFFICE_STAFF)
 ROLE_PERMISSIONS[Permission.VERIFY_NONCONFORMITIES] = _NC_OPENERS

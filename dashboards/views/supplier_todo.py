@@ -24,6 +24,7 @@ from operational.workflow.engine import TodoItem
 
 DISPLAY_ZONE = "Asia/Shanghai"
 OPEN_ORDER = "maint_open_order"  # read by views/orders.py: the order to show
+OPEN_NC = "nc_open"  # read by views/nonconformity.py: the nonconformity to show
 ORDER_TYPES = ("periodic_order", "corrective_order")
 
 
@@ -99,6 +100,13 @@ def nonconformities_section(lines: list[OpenNonconformity]) -> None:
     for line in lines:
         with st.container(border=True):
             st.markdown(nonconformity_text(line))
+            if st.button(
+                tr("supplierusers.todo.open_nc"),
+                key=f"supplier_todo_nc_{line.nc_no}",
+                icon=":material/open_in_new:",
+            ):
+                st.session_state[OPEN_NC] = line.nc_no  # views/nonconformity.py opens it
+                st.switch_page("views/nonconformity.py")
 
 
 def render() -> None:

@@ -287,7 +287,7 @@ def act(
 def _visible(principal: Principal) -> ColumnElement[bool]:
     """What a principal may read: the nonconformities of the offices where they hold
     ``VIEW_NONCONFORMITIES``, and those assigned to them where they may act on them (a supplier
-    user sees their own, no others)."""
+    user its supplier's: operational.scope.supplier_clause)."""
     return or_(
         office_clause(principal, Permission.VIEW_NONCONFORMITIES, Nonconformity.office_id),
         and_(

@@ -154,7 +154,7 @@ def test_a_long_late_list_is_paged_and_exported_whole(
     assert total == 11  # the demo week: orders, inspections and the nonconformities they opened
     assert late_count(app) == total
     assert "第 1–4 行，共 11 行。" in [c.value for c in app.caption]
-    pages = [[d.value for d in app.dataframe if "单号" in d.value.columns][0]]
+    pages = [next(d.value for d in app.dataframe if "单号" in d.value.columns)]
     for page, caption in ((2, "第 5–8 行，共 11 行。"), (3, "第 9–11 行，共 11 行。")):
         app.number_input(key="sla_late_page").set_value(page).run()
         assert caption in [c.value for c in app.caption]

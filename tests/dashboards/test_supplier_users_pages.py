@@ -139,3 +139,14 @@ def test_the_admin_adds_a_supplier_user(dashboard: MakeDashboard) -> None:
         assert db.get(Supplier, user.supplier_id).supplier_code == "SUP-CL01"  # type: ignore[union-attr]
     listing = app.dataframe[0].value
     assert "SUP-CL01" in listing[listing["用户名"] == "sup.cl01.li"]["供方"].iloc[0]
+
+
+def test_the_todo_opens_its_suppliers_nonconformity(dashboard: MakeDashboard) -> None:
+    app, _ = logged_in(dashboard)
+    app = app.switch_page(TODO).run()
+    app.button(key="supplier_todo_nc_NC-SH001-CL-OPEN").click().run()
+    assert not app.exception and not app.error
+    shown = " ".join([m.value for m in app.markdown] + [s.value for s in app.subheader]).replace(
+        "\\", ""
+    )
+    assert "NC-SH001-CL-OPEN" in shown
