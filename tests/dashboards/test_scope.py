@@ -146,6 +146,8 @@ class Records:
     own_contracts: dict[str, str]  # office code → a contract of the supplier
     foreign_orders: dict[str, str]  # office code → an order dispatched to another supplier
     foreign_contracts: dict[str, str]  # office code → a contract of another supplier
+    own_ncs: dict[str, str]  # office code → a nonconformity against the supplier's contract
+    foreign_ncs: dict[str, str]  # office code → one against another supplier's contract
     supplier_markers: tuple[str, ...]
     """What a supplier user must never see: other suppliers' codes, names, contracts,
     nonconformities and users, the orders not dispatched to its own users, meter points."""
@@ -336,12 +338,24 @@ def _supplier_records(s: Session, codes: dict[int, str]) -> dict[str, Any]:
         )
     ]
     ncs = [
-        (no, contract)
-        for no, contract, assignee in s.execute(
-            select(Nonconformity.document_no, Nonconformity.contract_id, Nonconformity.assignee_id)
+        (no, contract, office)
+        for no, contract, assignee, office in s.execute(
+            select(
+                Nonconformity.document_no,
+                Nonconformity.contract_id,
+                Nonconformity.assignee_id,
+                Nonconformity.office_id,
+            ).order_by(Nonconformity.document_no)
         )
         if assignee not in own_users  # one assigned to its users is its work too
     ]
+    own_ncs: dict[str, str] = {}
+    foreign_ncs: dict[str, str] = {}
+    for no, contract, office in ncs:
+        if contract in own_contract_ids:
+            own_ncs.setdefault(codes[office], no)
+        elif contract is not None:
+            foreign_ncs.setdefault(codes[office], no)
     own_orders: dict[str, str] = {}
     foreign_orders: dict[str, str] = {}
     for no, handler, office in orders:
@@ -352,7 +366,7 @@ def _supplier_records(s: Session, codes: dict[int, str]) -> dict[str, Any]:
     markers = [
         *(text for i, pair in suppliers.items() if i != supplier_id for text in pair),
         *(no for i, no, sid, _ in contracts if sid != supplier_id),
-        *(no for no, contract in ncs if contract not in own_contract_ids),
+        *(no for no, contract, _ in ncs if contract not in own_contract_ids),
         *other_users,
         *(no for no, handler, _ in orders if handler not in own_users),
         *s.scalars(select(MeterPoint.code)),
@@ -363,6 +377,8 @@ def _supplier_records(s: Session, codes: dict[int, str]) -> dict[str, Any]:
         "own_contracts": {codes[o]: no for i, no, sid, o in contracts if sid == supplier_id},
         "foreign_orders": foreign_orders,
         "foreign_contracts": {codes[o]: no for i, no, sid, o in contracts if sid != supplier_id},
+        "own_ncs": own_ncs,
+        "foreign_ncs": foreign_ncs,
         "supplier_markers": tuple(markers),
     }
 
@@ -798,6 +814,13 @@ def _supplier_calls(
         ):
             if contract is not None:
                 yield {**args, "contract_no": contract}, own
+    elif "nc_no" in params:
+        for nc, own in (
+            (records.own_ncs.get(office), True),
+            (records.foreign_ncs.get(office), False),
+        ):
+            if nc is not None:
+                yield {**args, "nc_no": nc}, own
     elif TARGETS & set(params) - {"office_code"}:
         yield args, False  # a point or an object: no supplier's work
     else:
@@ -842,7 +865,7 @@ def test_an_operational_read_keeps_to_a_supplier_user(
     )
     if (
         holds
-        and {"document_no", "contract_no"} & set(params)
+        and {"document_no", "contract_no", "nc_no"} & set(params)
         and "plan" not in spec.function.__name__
     ):
         assert found_own, "the supplier user found none of its own records: the test is vacuous"

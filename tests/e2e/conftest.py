@@ -88,16 +88,17 @@ def _wait_until_healthy(url: str, server: subprocess.Popen[bytes], log: Path) ->
 
 
 @contextmanager
-def served_demo(root: Path, days: int) -> Iterator[tuple[str, str]]:
+def served_demo(root: Path, days: int, *, tickets: bool = True) -> Iterator[tuple[str, str]]:
     """(base URL, database URL) of ``streamlit run dashboards/app.py`` over a demo group of
-    four offices with ``days`` of history and its published warehouse, stopped afterwards."""
+    four offices with ``days`` of history and its published warehouse, stopped afterwards
+    (``tickets=False``: without the demo's tickets, for a test that works its own)."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed")
     database_url = f"sqlite:///{root / 'propcloud.db'}"
     upgrade(database_url)
     engine = create_db_engine(database_url)
     with unit_of_work(engine) as session:
-        load_demo(session, DemoOptions(offices=4, days=days, seed=7, now=AS_OF))
+        load_demo(session, DemoOptions(offices=4, days=days, seed=7, now=AS_OF, tickets=tickets))
     engine.dispose()
     warehouse_dir = root / "warehouse"
     run_pipeline(database_url, warehouse_dir, AS_OF)

@@ -25,7 +25,7 @@ def ticket_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app over the demo with tickets worked live, the warehouse rebuilt with them (the
     server reads each newly published version)."""
     root = tmp_path_factory.mktemp("tickets-served")
-    with served_demo(root, days=7) as (url, database_url):
+    with served_demo(root, days=7, tickets=False) as (url, database_url):
         engine = create_db_engine(database_url)
         with unit_of_work(engine) as session:
             work_tickets(session)
