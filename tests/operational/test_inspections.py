@@ -149,6 +149,63 @@ def test_a_quality_plan_is_drafted_by_the_office_manager_and_approved_by_city_au
     assert plan.state == "approved"
 
 
+def test_a_supervisor_drafts_and_edits_plans_of_their_own_discipline_only(
+    session: Session,
+) -> None:
+    world = _world(session)
+    s = world.session
+
+    def draft(who: str, discipline: str, kind: str = "professional") -> InspectionPlan:
+        return insp.draft_inspection_plan(
+            s,
+            world[who],
+            kind=kind,
+            office_code="OF1",
+            name="Walk",
+            discipline=discipline,
+            inspector=who,
+            frequency="weekly",
+            start_date=date(2026, 3, 2),
+            route=ROUTE,
+            items=ITEMS,
+            at=T0,
+        )
+
+    for who, theirs, other in (
+        ("eng", "engineering", "cleaning"),
+        ("clean", "cleaning", "security"),
+    ):
+        assert insp.plan_disciplines(world[who], "professional", "OF1") == [theirs]
+        with pytest.raises(FormRejected) as rejected:
+            draft(who, other)
+        [problem] = rejected.value.problems
+        assert (problem.field, problem.key) == ("discipline", "inspfix.not_your_discipline")
+        assert draft(who, theirs).discipline == theirs
+    assert s.scalar(select(func.count()).select_from(InspectionPlan)) == 2
+    # the office manager drafts quality plans of any discipline
+    assert insp.plan_disciplines(world["mgr"], "quality", "OF1") == [d.value for d in Discipline]
+    assert draft("mgr", "security", "quality").discipline == "security"
+    # editing a returned plan keeps to the drafter's discipline too
+    plan = draft("eng", "engineering")
+    insp.submit_inspection_plan(s, world["eng"], plan, plan.version)
+    insp.return_inspection_plan(s, world["mgr"], plan, plan.version, "wrong route")
+    with pytest.raises(FormRejected):
+        insp.revise_inspection_plan(
+            s,
+            world["eng"],
+            plan,
+            plan.version,
+            name="Walk",
+            discipline="landscaping",
+            inspector="eng",
+            frequency="weekly",
+            start_date=date(2026, 3, 2),
+            route=ROUTE,
+            items=ITEMS,
+        )
+    assert (plan.discipline, plan.state) == ("engineering", "returned")
+
+
 def test_a_plan_lists_every_problem_of_its_form(session: Session) -> None:
     world = _world(session)
     with pytest.raises(FormRejected) as rejected:
