@@ -31,7 +31,7 @@ from operational.errors import (
     Term,
 )
 from operational.models import (
-    Discipline,
+    INSPECTION_DISCIPLINES,
     Frequency,
     InspectionCheckpoint,
     InspectionItem,
@@ -139,7 +139,7 @@ def _check_plan(
             problems.add(
                 "name", key, column=Term("entry.field.plan_name"), value=entry.short(name), **params
             )
-    if discipline not in {d.value for d in Discipline}:
+    if discipline not in INSPECTION_DISCIPLINES:
         problems.add("discipline", "orders.discipline_required")
     elif disciplines is not None and discipline not in disciplines:
         problems.add(
@@ -252,7 +252,7 @@ def plan_disciplines(actor: Principal, kind: str, office_code: str) -> list[str]
     supervisor only their own (``auth.SUPERVISED_DISCIPLINES``), the office manager any. The
     plan form offers these; the services refuse any other."""
     allowed = actor.disciplines_for(DRAFTERS[_kind(kind)], office_code)
-    return [d.value for d in Discipline if allowed is None or d.value in allowed]
+    return [d for d in INSPECTION_DISCIPLINES if allowed is None or d in allowed]
 
 
 def _kind(kind: str) -> str:

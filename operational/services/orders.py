@@ -22,6 +22,7 @@ from operational import audit, entry
 from operational.auth import Grant, Permission, Principal
 from operational.errors import DomainError, NotFound, PermissionDenied, Problems, Term
 from operational.models import (
+    INSPECTION_DISCIPLINES,
     ChecklistAnswer,
     ClockPolicy,
     CorrectiveOrder,
@@ -404,7 +405,7 @@ def set_deadline(
     session: Session,
     actor: Principal,
     office_code: str,
-    discipline: Discipline,
+    discipline: Discipline | str,
     hours: int,
     *,
     document_type: str = "corrective_order",
@@ -440,7 +441,7 @@ def set_target(
     session: Session,
     actor: Principal,
     office_code: str,
-    discipline: Discipline,
+    discipline: Discipline | str,
     target: ClockTarget,
     *,
     document_type: str = CORRECTIVE_ORDER.name,
@@ -449,9 +450,18 @@ def set_target(
     orders; also the three nonconformity types, :data:`TARGET_DOCUMENT_TYPES`) of one
     discipline: calendar hours or minutes round the clock, or business minutes of the office's
     working calendar (e.g. 480 business minutes, ``ClockTarget(480, BUSINESS_MINUTES,
-    "office")``). Clocks already started keep their deadlines."""
+    "office")``). Clocks already started keep their deadlines. Inspection orders and
+    nonconformities may also be of discipline ``customer_service`` (``INSPECTION_DISCIPLINES``)."""
     if document_type not in TARGET_DOCUMENT_TYPES:
         raise ValueError(f"no office targets for {document_type}")
+    discipline = str(discipline)
+    known = (
+        {d.value for d in Discipline}
+        if document_type == CORRECTIVE_ORDER.name
+        else set(INSPECTION_DISCIPLINES)
+    )
+    if discipline not in known:
+        raise ValueError(f"no {document_type} of discipline {discipline}")
     office = office_by_code(session, office_code)
     if not actor.can(Permission.MANAGE_DEADLINES, office.code):
         raise PermissionDenied("auth.not_allowed")
@@ -461,7 +471,7 @@ def set_target(
             ClockPolicy.office_id == office.id,
             ClockPolicy.document_type == document_type,
             ClockPolicy.clock == COMPLETION,
-            ClockPolicy.discipline == discipline.value,
+            ClockPolicy.discipline == discipline,
         )
     ).one_or_none()
     before = _policy_snapshot(row) if row else None
@@ -470,7 +480,7 @@ def set_target(
             office_id=office.id,
             document_type=document_type,
             clock=COMPLETION,
-            discipline=discipline.value,
+            discipline=discipline,
         )
         session.add(row)
     row.amount = target.amount
@@ -481,7 +491,7 @@ def set_target(
         actor=actor.username,
         action="update" if before else "create",
         entity="workflow_clock_policy",
-        entity_key=f"{office.code}:{document_type}:{COMPLETION}:{discipline.value}",
+        entity_key=f"{office.code}:{document_type}:{COMPLETION}:{discipline}",
         office_id=office.id,
         before=before,
         after=_policy_snapshot(row),

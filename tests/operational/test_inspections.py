@@ -183,7 +183,13 @@ def test_a_supervisor_drafts_and_edits_plans_of_their_own_discipline_only(
         assert draft(who, theirs).discipline == theirs
     assert s.scalar(select(func.count()).select_from(InspectionPlan)) == 2
     # the office manager drafts quality plans of any discipline
-    assert insp.plan_disciplines(world["mgr"], "quality", "OF1") == [d.value for d in Discipline]
+    assert insp.plan_disciplines(world["mgr"], "quality", "OF1") == [
+        "engineering",
+        "landscaping",
+        "security",
+        "cleaning",
+        "customer_service",
+    ]
     assert draft("mgr", "security", "quality").discipline == "security"
     # editing a returned plan keeps to the drafter's discipline too
     plan = draft("eng", "engineering")
@@ -495,3 +501,51 @@ def test_a_checkpoint_label_opens_the_inspectors_open_order(session: Session) ->
         insp.order_for_plan(s, world["mgr2"], plan.document_no, "CP-2")
     todo = [i.document_no for i in orders.todo_list(s, world["eng"])]
     assert todo[:2] == [first.document_no, second.document_no]
+
+
+def test_customer_service_inspects_its_own_discipline_with_its_own_target(
+    session: Session,
+) -> None:
+    """The customer-service supervisor drafts a customer-service plan; its orders run the office's
+    inspection target for customer service, and a failed item opens a customer-service
+    nonconformity."""
+    world = _world(session)
+    s = world.session
+    assert insp.plan_disciplines(world["cs"], "professional", "OF1") == ["customer_service"]
+    orders.set_deadline(s, world["mgr"], "OF1", "customer_service", 8, document_type="inspection")
+    with pytest.raises(ValueError, match="no corrective_order of discipline customer_service"):
+        orders.set_deadline(s, world["mgr"], "OF1", "customer_service", 8)  # no such orders
+    plan = insp.draft_inspection_plan(
+        s,
+        world["cs"],
+        kind="professional",
+        office_code="OF1",
+        name="Front desk walk",
+        discipline="customer_service",
+        inspector="cs",
+        frequency="weekly",
+        start_date=date(2026, 3, 2),
+        end_date=date(2026, 3, 2),
+        route=(Checkpoint("DESK", area="Service centre"),),
+        items=(Item("DESK", "Greeting within 30 s", 10, 8),),
+        at=T0,
+    )
+    insp.submit_inspection_plan(s, world["cs"], plan, plan.version, at=T0)
+    insp.approve_inspection_plan(s, world["mgr"], plan, plan.version, at=T0)
+    (order,) = insp.generate_inspection_orders(s, None, date(2026, 3, 31), at=T0)
+    assert order.discipline == "customer_service"
+    clock = s.scalars(
+        select(WorkflowClock).where(
+            WorkflowClock.document_type == "inspection", WorkflowClock.document_id == order.id
+        )
+    ).one()
+    assert clock.due_at - clock.started_at == timedelta(hours=8)  # the office's, not 72 h
+    insp.start_inspection(s, world["cs"], order, order.version, at=T0)
+    (row,) = _scores(s, order)
+    insp.score_item(s, world["cs"], order, row.id, score=5)
+    nc = insp.open_item_nonconformity(
+        s, world["cs"], order, row.id, kind="notice", description="Visitor waited two minutes"
+    )
+    assert (nc.discipline, nc.state) == ("customer_service", "issued")
+    insp.submit_inspection(s, world["cs"], order, order.version)
+    assert order.state == "submitted"
