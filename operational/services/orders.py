@@ -437,6 +437,14 @@ TARGET_DOCUMENT_TYPES = frozenset(
 """The document types whose ``completion`` target an office sets per discipline."""
 
 
+def _target_disciplines(document_type: str) -> tuple[str, ...]:
+    """The disciplines an office sets ``document_type``'s targets for: corrective orders have the
+    four maintenance disciplines, inspections and nonconformities customer service too."""
+    if document_type == CORRECTIVE_ORDER.name:
+        return tuple(d.value for d in Discipline)
+    return INSPECTION_DISCIPLINES
+
+
 def set_target(
     session: Session,
     actor: Principal,
@@ -455,12 +463,7 @@ def set_target(
     if document_type not in TARGET_DOCUMENT_TYPES:
         raise ValueError(f"no office targets for {document_type}")
     discipline = str(discipline)
-    known = (
-        {d.value for d in Discipline}
-        if document_type == CORRECTIVE_ORDER.name
-        else set(INSPECTION_DISCIPLINES)
-    )
-    if discipline not in known:
+    if discipline not in _target_disciplines(document_type):
         raise ValueError(f"no {document_type} of discipline {discipline}")
     office = office_by_code(session, office_code)
     if not actor.can(Permission.MANAGE_DEADLINES, office.code):
@@ -505,10 +508,11 @@ def corrective_targets(
     office_code: str,
     *,
     document_type: str = CORRECTIVE_ORDER.name,
-) -> dict[Discipline, tuple[ClockTarget, bool]]:
+) -> dict[str, tuple[ClockTarget, bool]]:
     """Each discipline's completion target for corrective orders (or another of
     :data:`TARGET_DOCUMENT_TYPES`) at the office, and whether it is the office's own (else the
-    default). Only where ``principal`` may set targets (else :class:`NotFound`, as for a
+    default), keyed by the discipline's value: the four :class:`Discipline` for corrective
+    orders, also ``customer_service`` for the others (``INSPECTION_DISCIPLINES``). Only where ``principal`` may set targets (else :class:`NotFound`, as for a
     missing office)."""
     if document_type not in TARGET_DOCUMENT_TYPES:
         raise ValueError(f"no office targets for {document_type}")
@@ -521,8 +525,8 @@ def corrective_targets(
     if office is None:
         raise NotFound("users.unknown_office", code=office_code)
     default = DEFAULT_TARGETS[(document_type, COMPLETION)]
-    targets: dict[Discipline, tuple[ClockTarget, bool]] = dict.fromkeys(
-        Discipline, (default, False)
+    targets: dict[str, tuple[ClockTarget, bool]] = dict.fromkeys(
+        _target_disciplines(document_type), (default, False)
     )
     for row in session.scalars(
         select(ClockPolicy).where(
@@ -531,8 +535,10 @@ def corrective_targets(
             ClockPolicy.clock == COMPLETION,
         )
     ):
+        if row.discipline not in targets:
+            continue
         kind: CalendarKind = "office" if row.calendar_kind == "office" else "24x7"
-        targets[Discipline(row.discipline)] = (
+        targets[row.discipline] = (
             ClockTarget(row.amount, ClockUnit(row.unit), kind),
             True,
         )

@@ -515,6 +515,9 @@ def test_customer_service_inspects_its_own_discipline_with_its_own_target(
     orders.set_deadline(s, world["mgr"], "OF1", "customer_service", 8, document_type="inspection")
     with pytest.raises(ValueError, match="no corrective_order of discipline customer_service"):
         orders.set_deadline(s, world["mgr"], "OF1", "customer_service", 8)  # no such orders
+    targets = orders.corrective_targets(s, world["mgr"], "OF1", document_type="inspection")
+    assert (targets["customer_service"][0].minutes, targets["customer_service"][1]) == (480, True)
+    assert "customer_service" not in orders.corrective_targets(s, world["mgr"], "OF1")
     plan = insp.draft_inspection_plan(
         s,
         world["cs"],
