@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from operational.auth import load_principal
+from operational.db import alembic_config, create_db_engine, upgrade
 from operational.errors import DomainError, FormRejected, NotFound, PermissionDenied
 from operational.models import (
     CityCompany,
@@ -33,6 +37,7 @@ from operational.services import inspections as insp
 from operational.services import orders
 from operational.services.inspections import Checkpoint, Item
 from operational.workflow import engine
+from tests.conftest import BACKENDS, fresh_database_url
 from tests.operational.test_workflow_support import T0, World, build_world
 
 ROUTE = (Checkpoint("CP-1", object_code="EL-1"), Checkpoint("CP-2", area="Lobby, building 15"))
@@ -552,3 +557,44 @@ def test_customer_service_inspects_its_own_discipline_with_its_own_target(
     assert (nc.discipline, nc.state) == ("customer_service", "issued")
     insp.submit_inspection(s, world["cs"], order, order.version)
     assert order.state == "submitted"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_migration_0023_lets_customer_service_inspect_and_the_way_back_refuses_it(
+    backend: str, tmp_path: Path
+) -> None:
+    """After 0023 an inspection plan, order or nonconformity may be of customer service; before
+    it (the way back) the discipline check refuses one."""
+    insert = text(
+        "insert into supplier_nonconformity (id, nc_no, office_id, kind, discipline, opened_at,"
+        " created_at, state, version, description) values (1, 'NC-1', 1, 'notice',"
+        " 'customer_service', '2026-01-05 02:00:00', '2026-01-05 02:00:00', 'issued', 1, 'x')"
+    )
+    for url in fresh_database_url(backend, tmp_path):
+        upgrade(url)
+        engine = create_db_engine(url)
+        try:
+            with engine.begin() as con:
+                con.execute(text("insert into org_group (id, code, name) values (1, 'G', 'G')"))
+                con.execute(
+                    text(
+                        "insert into org_city_company (id, group_id, code, name)"
+                        " values (1, 1, 'C', 'C')"
+                    )
+                )
+                con.execute(
+                    text(
+                        "insert into org_office (id, city_id, code, name, timezone)"
+                        " values (1, 1, 'OF1', 'OF1', 'Asia/Shanghai')"
+                    )
+                )
+                con.execute(insert)
+                con.execute(text("delete from supplier_nonconformity"))
+            command.downgrade(alembic_config(url), "0022_ticket_desk")
+            with pytest.raises(IntegrityError), engine.begin() as con:
+                con.execute(insert)
+            upgrade(url)
+            with engine.begin() as con:
+                con.execute(insert)
+        finally:
+            engine.dispose()
