@@ -236,6 +236,17 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     ),
 }
 
+# The discipline (专业) each supervisor answers for: a supervisor drafts, edits and submits
+# professional inspection plans of that discipline only; a role not listed (the office manager)
+# drafts any discipline it may draft (:meth:`Principal.disciplines_for`).
+SUPERVISED_DISCIPLINES: dict[Role, str] = {
+    Role.ENGINEERING_SUPERVISOR: "engineering",
+    Role.LANDSCAPING_SUPERVISOR: "landscaping",
+    Role.SECURITY_SUPERVISOR: "security",
+    Role.CLEANING_SUPERVISOR: "cleaning",
+    Role.CS_SUPERVISOR: "customer_service",
+}
+
 # Nonconformities (不合格): opened by whoever inspects — the discipline supervisors, the customer
 # service supervisor and the office manager (quality inspections) — who then verifies the
 # outcome; acted on by whoever it is assigned to: office staff or a supplier user (who sees its
@@ -347,6 +358,25 @@ class Principal:
         if permission in GROUP_WIDE:
             return False
         return office_code in offices if office_code is not None else bool(offices)
+
+    def disciplines_for(self, permission: Permission, office_code: str) -> frozenset[str] | None:
+        """The disciplines this user may act on with ``permission`` at ``office_code``: None
+        for any (the system, or a role answering for no single discipline), else the
+        disciplines of the supervisor roles that grant it there (:data:`SUPERVISED_DISCIPLINES`;
+        empty if none does)."""
+        if self.is_system:
+            return None
+        allowed = ROLE_PERMISSIONS[permission]
+        disciplines: set[str] = set()
+        for grant in self.grants:
+            if not (grant.role in allowed and holds(self.supplier_id, grant.role)):
+                continue
+            if grant.offices is not None and office_code not in grant.offices:
+                continue
+            if grant.role not in SUPERVISED_DISCIPLINES:
+                return None
+            disciplines.add(SUPERVISED_DISCIPLINES[grant.role])
+        return frozenset(disciplines)
 
     @property
     def roles(self) -> frozenset[Role]:

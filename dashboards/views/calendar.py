@@ -45,7 +45,6 @@ from operational.imports.calendars import (
     import_working_hours_file,
 )
 from operational.imports.table import ImportRejected, ImportSummary
-from operational.models import Discipline
 from operational.services import calendars, lookup, orders
 from operational.services.calendars import (
     WEEKDAY_NAMES,
@@ -78,12 +77,12 @@ def plain(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
-def _unit_key(discipline: Discipline) -> str:
-    return f"cal_target_unit_{discipline.value}"
+def _unit_key(discipline: str) -> str:
+    return f"cal_target_unit_{discipline}"
 
 
-def _amount_key(discipline: Discipline) -> str:
-    return f"cal_target_amount_{discipline.value}"
+def _amount_key(discipline: str) -> str:
+    return f"cal_target_amount_{discipline}"
 
 
 def _code(value: object) -> str | None:
@@ -229,11 +228,11 @@ def _upload(user: Principal) -> None:
 
 def _save_targets(user: Principal, office_code: str, stored: dict[str, ClockTarget]) -> None:
     problems: list[str] = []
-    wanted: dict[Discipline, ClockTarget] = {}
-    for discipline in Discipline:
+    wanted: dict[str, ClockTarget] = {}
+    for discipline in stored:
         unit = str(st.session_state.get(_unit_key(discipline)) or UNITS[0])
         amount = st.session_state.get(_amount_key(discipline))
-        name = tr(f"discipline.{discipline.value}")
+        name = tr(f"discipline.{discipline}")
         if not isinstance(amount, int) or amount <= 0:
             problems.append(tr("calendar_ui.targets.bad_amount", discipline=name))
             continue
@@ -242,7 +241,7 @@ def _save_targets(user: Principal, office_code: str, stored: dict[str, ClockTarg
     if problems:
         _refuse(problems)
         return
-    changed = {d: t for d, t in wanted.items() if stored.get(d.value) != t}
+    changed = {d: t for d, t in wanted.items() if stored.get(d) != t}
 
     document_type = _target_type()
 
@@ -402,7 +401,7 @@ def days_tab(user: Principal, view: CalendarView) -> None:
 
 
 def _preview_targets(
-    targets: dict[Discipline, tuple[ClockTarget, bool]] | None,
+    targets: dict[str, tuple[ClockTarget, bool]] | None,
 ) -> list[tuple[str, ClockTarget]]:
     rows = [
         (tr("calendar_ui.preview.pickup"), DEFAULT_TARGETS[("cs_task", "pickup")]),
@@ -414,7 +413,7 @@ def _preview_targets(
     ]
     for discipline, (target, own) in (targets or {}).items():
         if own:
-            name = tr(f"discipline.{discipline.value}")
+            name = tr(f"discipline.{discipline}")
             rows.append((tr("calendar_ui.preview.corrective", discipline=name), target))
     return rows
 
@@ -424,7 +423,7 @@ def target_text(target: ClockTarget) -> str:
 
 
 def preview_tab(
-    user: Principal, view: CalendarView, targets: dict[Discipline, tuple[ClockTarget, bool]] | None
+    user: Principal, view: CalendarView, targets: dict[str, tuple[ClockTarget, bool]] | None
 ) -> None:
     zone = ZoneInfo(view.timezone)
     now = datetime.now(zone).replace(second=0, microsecond=0)
@@ -543,7 +542,7 @@ def _target_type() -> str:
 
 
 def targets_tab(
-    user: Principal, office_code: str, targets: dict[Discipline, tuple[ClockTarget, bool]]
+    user: Principal, office_code: str, targets: dict[str, tuple[ClockTarget, bool]]
 ) -> None:
     st.caption(tr("calendar_ui.targets.hint"))
     # Whose targets: corrective orders, or one of the nonconformity kinds (docs/nonconformities.md).
@@ -564,11 +563,11 @@ def targets_tab(
             st.session_state[_unit_key(discipline)] = target.unit.value
             st.session_state[_amount_key(discipline)] = target.amount
         st.session_state[TARGETS_LOADED] = (office_code, document_type)
-    stored = {d.value: t for d, (t, own) in targets.items()}
+    stored = {d: t for d, (t, own) in targets.items()}
     unit_names = {u: tr(f"calendar_ui.targets.unit_{u}") for u in UNITS}
     with st.form("cal_targets", width=560, border=False):
         for discipline, (target, own) in targets.items():
-            name = tr(f"discipline.{discipline.value}")
+            name = tr(f"discipline.{discipline}")
             state = tr("calendar_ui.targets.own" if own else "calendar_ui.targets.default")
             st.markdown(f"**{name}** · {state}: {target_text(target)}")
             left, right = st.columns(2)

@@ -37,7 +37,7 @@ from dashboards.text import md
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError
-from operational.models import Discipline, Frequency
+from operational.models import Frequency
 from operational.services import inspections as insp
 from operational.services import lookup
 from operational.services.inspections import Checkpoint, Item
@@ -99,10 +99,11 @@ def items_text(view: insp.PlanView) -> str:
 def plan_fields(
     prefix: str,
     inspectors: dict[str, str],
+    offered: list[str],
     view: insp.PlanView | None = None,
     kinds: dict[str, str] | None = None,
 ) -> None:
-    disciplines = {d.value: tr(f"discipline.{d.value}") for d in Discipline}
+    disciplines = {d: tr(f"discipline.{d}") for d in offered}
     frequencies = {f.value: tr(f"plans.frequency.{f.value}") for f in Frequency}
 
     def index(values: dict[str, str], chosen: str | None) -> int | None:
@@ -350,7 +351,8 @@ def draft_section(
         ),
         st.form(NEW_FORM, width=WIDTH),
     ):
-        plan_fields(NEW_FORM, inspectors, kinds=kinds)
+        offered = [d for kind in kinds for d in insp.plan_disciplines(user, kind, office_code)]
+        plan_fields(NEW_FORM, inspectors, list(dict.fromkeys(offered)), kinds=kinds)
         forms.problems(NEW_FORM)
         st.form_submit_button(
             tr("workflow.transition.draft"),
@@ -402,7 +404,8 @@ def open_section(user: Principal, lines: list[insp.PlanLine], inspectors: dict[s
         prefix = f"insp_edit_{view.document_no}_v{view.version}"
         st.markdown(f"**{tr('plans_ui2.edit_title')}**")
         with st.form(prefix, width=WIDTH):
-            plan_fields(prefix, inspectors, view)
+            offered = insp.plan_disciplines(user, view.kind, view.office_code)
+            plan_fields(prefix, inspectors, offered, view)
             forms.problems(prefix)
             save, resubmit = st.columns(2)
             save.form_submit_button(

@@ -30,6 +30,7 @@ from operational.models.inspections import (
     QualityInspectionPlan,
 )
 from operational.models.objects import (
+    INSPECTION_DISCIPLINES,
     AttributeKind,
     ChecklistItem,
     Discipline,
@@ -93,6 +94,7 @@ from operational.models.tickets import (
 )
 
 __all__ = [
+    "INSPECTION_DISCIPLINES",
     "NONCONFORMITY_MODELS",
     "AttributeKind",
     "AuditEntry",

@@ -36,10 +36,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from operational.models.base import Base, UTCDateTime, utcnow
-from operational.models.objects import Discipline
+from operational.models.objects import INSPECTION_DISCIPLINES
 from operational.models.orders import WorkflowDocument
 
-_DISCIPLINES = ", ".join(f"'{d.value}'" for d in Discipline)
+_DISCIPLINES = ", ".join(f"'{d}'" for d in INSPECTION_DISCIPLINES)
 _FREQUENCIES = "'daily', 'weekly', 'monthly', 'quarterly', 'yearly'"
 _KINDS = "'professional', 'quality'"
 

@@ -35,6 +35,13 @@ class Discipline(enum.StrEnum):
     CLEANING = "cleaning"  # 保洁
 
 
+INSPECTION_DISCIPLINES: tuple[str, ...] = (*(d.value for d in Discipline), "customer_service")
+"""The disciplines an inspection plan, its orders and the nonconformities its failed items open
+may have: the four maintenance disciplines and customer service (客服), whose supervisor inspects
+too. Customer service has no object types, orders or contracts, so it is not a
+:class:`Discipline`."""
+
+
 class AttributeKind(enum.StrEnum):
     TEXT = "text"
     NUMBER = "number"

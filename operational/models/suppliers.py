@@ -24,7 +24,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, Numeric, Stri
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, synonym
 
 from operational.models.base import Base, UTCDateTime
-from operational.models.objects import Discipline
+from operational.models.objects import INSPECTION_DISCIPLINES, Discipline
 from operational.models.orders import WorkflowDocument, _placeholder_no
 
 MONEY = Numeric(18, 2, asdecimal=True)
@@ -124,7 +124,10 @@ class Nonconformity(WorkflowDocument, Base):
         CheckConstraint(
             "kind IN ('notice', 'handling', 'corrective_preventive')", name="kind_known"
         ),
-        CheckConstraint(f"discipline IN ({_DISCIPLINES})", name="discipline_known"),
+        CheckConstraint(
+            "discipline IN (" + ", ".join(f"'{d}'" for d in INSPECTION_DISCIPLINES) + ")",
+            name="discipline_known",
+        ),
         CheckConstraint("breach_points IS NULL OR breach_points > 0", name="points_positive"),
         CheckConstraint(
             "breach_points IS NULL OR contract_id IS NOT NULL", name="points_need_contract"

@@ -31,7 +31,7 @@ from operational.errors import (
     Term,
 )
 from operational.models import (
-    Discipline,
+    INSPECTION_DISCIPLINES,
     Frequency,
     InspectionCheckpoint,
     InspectionItem,
@@ -125,8 +125,10 @@ def _check_plan(
     end_date: date | None,
     route: Sequence[Checkpoint],
     items: Sequence[Item],
+    disciplines: frozenset[str] | None = None,
 ) -> _Checked:
-    """Every field of the plan form checked; all problems refused at once."""
+    """Every field of the plan form checked; all problems refused at once. ``disciplines``: the
+    ones the drafter may choose (None: any; :func:`plan_disciplines`)."""
     problems = Problems(order=PLAN_FIELDS)
     if not name.strip():
         problems.add("name", "plans.name_required")
@@ -137,8 +139,12 @@ def _check_plan(
             problems.add(
                 "name", key, column=Term("entry.field.plan_name"), value=entry.short(name), **params
             )
-    if discipline not in {d.value for d in Discipline}:
+    if discipline not in INSPECTION_DISCIPLINES:
         problems.add("discipline", "orders.discipline_required")
+    elif disciplines is not None and discipline not in disciplines:
+        problems.add(
+            "discipline", "inspfix.not_your_discipline", discipline=Term(f"discipline.{discipline}")
+        )
     person: User | None = None
     if not inspector.strip():
         problems.add("inspector", "inspections.inspector_required")
@@ -241,6 +247,14 @@ def _require(actor: Principal, permission: Permission, office: Office, transitio
         raise PermissionDenied("workflow.not_allowed", transition=transition)
 
 
+def plan_disciplines(actor: Principal, kind: str, office_code: str) -> list[str]:
+    """The disciplines ``actor`` may draft a plan of ``kind`` in at the office: a discipline
+    supervisor only their own (``auth.SUPERVISED_DISCIPLINES``), the office manager any. The
+    plan form offers these; the services refuse any other."""
+    allowed = actor.disciplines_for(DRAFTERS[_kind(kind)], office_code)
+    return [d for d in INSPECTION_DISCIPLINES if allowed is None or d in allowed]
+
+
 def _kind(kind: str) -> str:
     if kind not in PLAN_CLASSES:
         raise DomainError("inspections.bad_kind", value=entry.short(kind))
@@ -328,6 +342,7 @@ def draft_inspection_plan(
         end_date=end_date,
         route=route,
         items=items,
+        disciplines=actor.disciplines_for(DRAFTERS[kind], office.code),
     )
     plan = PLAN_CLASSES[kind](
         office_id=office.id,
@@ -393,6 +408,7 @@ def revise_inspection_plan(
         end_date=end_date,
         route=route,
         items=items,
+        disciplines=actor.disciplines_for(DRAFTERS[plan.kind], office.code),
     )
 
     def apply() -> None:

@@ -29,9 +29,9 @@ from operational import suppliers as rules
 from operational.auth import Permission, Principal, load_principal
 from operational.errors import DomainError, NotFound, PermissionDenied, Problems, Term
 from operational.models import (
+    INSPECTION_DISCIPLINES,
     NONCONFORMITY_MODELS,
     DeductionStandard,
-    Discipline,
     Nonconformity,
     NonconformityKind,
     Office,
@@ -149,8 +149,8 @@ def open_nonconformity(
     if kind not in kinds:
         problems.add("kind", "ncflows.bad_kind", value=entry.short(kind))
     discipline = (discipline or "").strip()
-    if discipline not in {d.value for d in Discipline}:
-        problems.add("discipline", "ncflows.bad_discipline", value=entry.short(discipline))
+    if discipline not in INSPECTION_DISCIPLINES:
+        problems.add("discipline", "inspfix.bad_discipline", value=entry.short(discipline))
     text = (description or "").strip()
     if not text:
         problems.add("description", "ncflows.description_required")
@@ -180,7 +180,7 @@ def open_nonconformity(
     for problem in rules.charge_problems(
         kind=kind,
         office_code=office.code,
-        discipline=discipline if discipline in {d.value for d in Discipline} else None,
+        discipline=discipline if discipline in INSPECTION_DISCIPLINES else None,
         opened_on=opened.astimezone(ZoneInfo(office.timezone)).date(),
         contract_no=number,
         contract=_rule_contract(session, contract) if contract is not None else None,

@@ -22,6 +22,7 @@ from operational import audit, entry
 from operational.auth import Grant, Permission, Principal
 from operational.errors import DomainError, NotFound, PermissionDenied, Problems, Term
 from operational.models import (
+    INSPECTION_DISCIPLINES,
     ChecklistAnswer,
     ClockPolicy,
     CorrectiveOrder,
@@ -404,7 +405,7 @@ def set_deadline(
     session: Session,
     actor: Principal,
     office_code: str,
-    discipline: Discipline,
+    discipline: Discipline | str,
     hours: int,
     *,
     document_type: str = "corrective_order",
@@ -436,11 +437,19 @@ TARGET_DOCUMENT_TYPES = frozenset(
 """The document types whose ``completion`` target an office sets per discipline."""
 
 
+def _target_disciplines(document_type: str) -> tuple[str, ...]:
+    """The disciplines an office sets ``document_type``'s targets for: corrective orders have the
+    four maintenance disciplines, inspections and nonconformities customer service too."""
+    if document_type == CORRECTIVE_ORDER.name:
+        return tuple(d.value for d in Discipline)
+    return INSPECTION_DISCIPLINES
+
+
 def set_target(
     session: Session,
     actor: Principal,
     office_code: str,
-    discipline: Discipline,
+    discipline: Discipline | str,
     target: ClockTarget,
     *,
     document_type: str = CORRECTIVE_ORDER.name,
@@ -449,9 +458,13 @@ def set_target(
     orders; also the three nonconformity types, :data:`TARGET_DOCUMENT_TYPES`) of one
     discipline: calendar hours or minutes round the clock, or business minutes of the office's
     working calendar (e.g. 480 business minutes, ``ClockTarget(480, BUSINESS_MINUTES,
-    "office")``). Clocks already started keep their deadlines."""
+    "office")``). Clocks already started keep their deadlines. Inspection orders and
+    nonconformities may also be of discipline ``customer_service`` (``INSPECTION_DISCIPLINES``)."""
     if document_type not in TARGET_DOCUMENT_TYPES:
         raise ValueError(f"no office targets for {document_type}")
+    discipline = str(discipline)
+    if discipline not in _target_disciplines(document_type):
+        raise ValueError(f"no {document_type} of discipline {discipline}")
     office = office_by_code(session, office_code)
     if not actor.can(Permission.MANAGE_DEADLINES, office.code):
         raise PermissionDenied("auth.not_allowed")
@@ -461,7 +474,7 @@ def set_target(
             ClockPolicy.office_id == office.id,
             ClockPolicy.document_type == document_type,
             ClockPolicy.clock == COMPLETION,
-            ClockPolicy.discipline == discipline.value,
+            ClockPolicy.discipline == discipline,
         )
     ).one_or_none()
     before = _policy_snapshot(row) if row else None
@@ -470,7 +483,7 @@ def set_target(
             office_id=office.id,
             document_type=document_type,
             clock=COMPLETION,
-            discipline=discipline.value,
+            discipline=discipline,
         )
         session.add(row)
     row.amount = target.amount
@@ -481,7 +494,7 @@ def set_target(
         actor=actor.username,
         action="update" if before else "create",
         entity="workflow_clock_policy",
-        entity_key=f"{office.code}:{document_type}:{COMPLETION}:{discipline.value}",
+        entity_key=f"{office.code}:{document_type}:{COMPLETION}:{discipline}",
         office_id=office.id,
         before=before,
         after=_policy_snapshot(row),
@@ -495,10 +508,11 @@ def corrective_targets(
     office_code: str,
     *,
     document_type: str = CORRECTIVE_ORDER.name,
-) -> dict[Discipline, tuple[ClockTarget, bool]]:
+) -> dict[str, tuple[ClockTarget, bool]]:
     """Each discipline's completion target for corrective orders (or another of
     :data:`TARGET_DOCUMENT_TYPES`) at the office, and whether it is the office's own (else the
-    default). Only where ``principal`` may set targets (else :class:`NotFound`, as for a
+    default), keyed by the discipline's value: the four :class:`Discipline` for corrective
+    orders, also ``customer_service`` for the others (``INSPECTION_DISCIPLINES``). Only where ``principal`` may set targets (else :class:`NotFound`, as for a
     missing office)."""
     if document_type not in TARGET_DOCUMENT_TYPES:
         raise ValueError(f"no office targets for {document_type}")
@@ -511,8 +525,8 @@ def corrective_targets(
     if office is None:
         raise NotFound("users.unknown_office", code=office_code)
     default = DEFAULT_TARGETS[(document_type, COMPLETION)]
-    targets: dict[Discipline, tuple[ClockTarget, bool]] = dict.fromkeys(
-        Discipline, (default, False)
+    targets: dict[str, tuple[ClockTarget, bool]] = dict.fromkeys(
+        _target_disciplines(document_type), (default, False)
     )
     for row in session.scalars(
         select(ClockPolicy).where(
@@ -521,8 +535,10 @@ def corrective_targets(
             ClockPolicy.clock == COMPLETION,
         )
     ):
+        if row.discipline not in targets:
+            continue
         kind: CalendarKind = "office" if row.calendar_kind == "office" else "24x7"
-        targets[Discipline(row.discipline)] = (
+        targets[row.discipline] = (
             ClockTarget(row.amount, ClockUnit(row.unit), kind),
             True,
         )

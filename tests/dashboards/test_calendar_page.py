@@ -311,3 +311,21 @@ def test_another_offices_calendar_cannot_be_forced_through_the_session(
     page.button(key="cal_week_submit").click().run()
     assert week_of(dash, "SH002") == {1: ((time(7), time(8)),)}
     assert week_of(dash, "SH001")[1] == ((time(6), time(7)),)
+
+
+def test_inspection_targets_include_customer_service(dashboard: MakeDashboard) -> None:
+    dash = open_page(dashboard)
+    app = dash.app
+    app.selectbox(key="cal_targets_type").set_value("inspection").run()
+    app.number_input(key="cal_target_amount_customer_service").set_value(8)
+    app.selectbox(key="cal_target_unit_customer_service").set_value("calendar_hours")
+    app.button(key="cal_targets_submit").click().run()
+    assert not app.exception
+    assert app.success[0].value.startswith("已保存时限")
+    with unit_of_work(dash.engine) as db:
+        office = db.scalars(select(Office).where(Office.code == "SH001")).one()
+        policies = {
+            (p.document_type, p.discipline): (p.amount, p.unit)
+            for p in db.scalars(select(ClockPolicy).where(ClockPolicy.office_id == office.id))
+        }
+    assert policies[("inspection", "customer_service")] == (8, "calendar_hours")

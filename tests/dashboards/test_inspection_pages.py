@@ -46,6 +46,7 @@ def test_a_professional_plan_goes_from_the_supervisor_to_the_office_manager(
     engineer = session(dashboard, "engineer")
     app = engineer.app
     assert app.radio(key=f"{FORM}_kind").options == ["专业检查"]  # only what they may draft
+    assert app.selectbox(key=f"{FORM}_discipline").options == ["工程"]  # their own discipline
     _fill(app, "A; 大堂\nB; #NOPE", "A; 地面干净; 10; 12", "engineer")
     app.button(key=f"{FORM}_submit").click().run()
     assert not app.exception
@@ -76,6 +77,13 @@ def test_a_quality_plan_goes_from_the_office_manager_to_city_audit(
     manager = session(dashboard, "manager")
     app = manager.app
     assert app.radio(key=f"{FORM}_kind").options == ["品质检验"]
+    assert app.selectbox(key=f"{FORM}_discipline").options == [
+        "工程",
+        "园艺",
+        "秩序",
+        "保洁",
+        "客服",
+    ]
     _fill(app, "Q; 客服中心", "Q; 接待礼仪; 10; 8", "manager")
     app.button(key=f"{FORM}_submit").click().run()
     number = re.search(r"QP-SH001-\d+", app.success[0].value).group()  # type: ignore[union-attr]

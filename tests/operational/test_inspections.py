@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from operational.auth import load_principal
+from operational.db import alembic_config, create_db_engine, upgrade
 from operational.errors import DomainError, FormRejected, NotFound, PermissionDenied
 from operational.models import (
     CityCompany,
@@ -33,6 +37,7 @@ from operational.services import inspections as insp
 from operational.services import orders
 from operational.services.inspections import Checkpoint, Item
 from operational.workflow import engine
+from tests.conftest import BACKENDS, fresh_database_url
 from tests.operational.test_workflow_support import T0, World, build_world
 
 ROUTE = (Checkpoint("CP-1", object_code="EL-1"), Checkpoint("CP-2", area="Lobby, building 15"))
@@ -147,6 +152,69 @@ def test_a_quality_plan_is_drafted_by_the_office_manager_and_approved_by_city_au
         insp.approve_inspection_plan(s, world["mgr"], plan, plan.version)  # not its own
     insp.approve_inspection_plan(s, world["audit"], plan, plan.version, at=T0)
     assert plan.state == "approved"
+
+
+def test_a_supervisor_drafts_and_edits_plans_of_their_own_discipline_only(
+    session: Session,
+) -> None:
+    world = _world(session)
+    s = world.session
+
+    def draft(who: str, discipline: str, kind: str = "professional") -> InspectionPlan:
+        return insp.draft_inspection_plan(
+            s,
+            world[who],
+            kind=kind,
+            office_code="OF1",
+            name="Walk",
+            discipline=discipline,
+            inspector=who,
+            frequency="weekly",
+            start_date=date(2026, 3, 2),
+            route=ROUTE,
+            items=ITEMS,
+            at=T0,
+        )
+
+    for who, theirs, other in (
+        ("eng", "engineering", "cleaning"),
+        ("clean", "cleaning", "security"),
+    ):
+        assert insp.plan_disciplines(world[who], "professional", "OF1") == [theirs]
+        with pytest.raises(FormRejected) as rejected:
+            draft(who, other)
+        [problem] = rejected.value.problems
+        assert (problem.field, problem.key) == ("discipline", "inspfix.not_your_discipline")
+        assert draft(who, theirs).discipline == theirs
+    assert s.scalar(select(func.count()).select_from(InspectionPlan)) == 2
+    # the office manager drafts quality plans of any discipline
+    assert insp.plan_disciplines(world["mgr"], "quality", "OF1") == [
+        "engineering",
+        "landscaping",
+        "security",
+        "cleaning",
+        "customer_service",
+    ]
+    assert draft("mgr", "security", "quality").discipline == "security"
+    # editing a returned plan keeps to the drafter's discipline too
+    plan = draft("eng", "engineering")
+    insp.submit_inspection_plan(s, world["eng"], plan, plan.version)
+    insp.return_inspection_plan(s, world["mgr"], plan, plan.version, "wrong route")
+    with pytest.raises(FormRejected):
+        insp.revise_inspection_plan(
+            s,
+            world["eng"],
+            plan,
+            plan.version,
+            name="Walk",
+            discipline="landscaping",
+            inspector="eng",
+            frequency="weekly",
+            start_date=date(2026, 3, 2),
+            route=ROUTE,
+            items=ITEMS,
+        )
+    assert (plan.discipline, plan.state) == ("engineering", "returned")
 
 
 def test_a_plan_lists_every_problem_of_its_form(session: Session) -> None:
@@ -438,3 +506,95 @@ def test_a_checkpoint_label_opens_the_inspectors_open_order(session: Session) ->
         insp.order_for_plan(s, world["mgr2"], plan.document_no, "CP-2")
     todo = [i.document_no for i in orders.todo_list(s, world["eng"])]
     assert todo[:2] == [first.document_no, second.document_no]
+
+
+def test_customer_service_inspects_its_own_discipline_with_its_own_target(
+    session: Session,
+) -> None:
+    """The customer-service supervisor drafts a customer-service plan; its orders run the office's
+    inspection target for customer service, and a failed item opens a customer-service
+    nonconformity."""
+    world = _world(session)
+    s = world.session
+    assert insp.plan_disciplines(world["cs"], "professional", "OF1") == ["customer_service"]
+    orders.set_deadline(s, world["mgr"], "OF1", "customer_service", 8, document_type="inspection")
+    with pytest.raises(ValueError, match="no corrective_order of discipline customer_service"):
+        orders.set_deadline(s, world["mgr"], "OF1", "customer_service", 8)  # no such orders
+    targets = orders.corrective_targets(s, world["mgr"], "OF1", document_type="inspection")
+    assert (targets["customer_service"][0].minutes, targets["customer_service"][1]) == (480, True)
+    assert "customer_service" not in orders.corrective_targets(s, world["mgr"], "OF1")
+    plan = insp.draft_inspection_plan(
+        s,
+        world["cs"],
+        kind="professional",
+        office_code="OF1",
+        name="Front desk walk",
+        discipline="customer_service",
+        inspector="cs",
+        frequency="weekly",
+        start_date=date(2026, 3, 2),
+        end_date=date(2026, 3, 2),
+        route=(Checkpoint("DESK", area="Service centre"),),
+        items=(Item("DESK", "Greeting within 30 s", 10, 8),),
+        at=T0,
+    )
+    insp.submit_inspection_plan(s, world["cs"], plan, plan.version, at=T0)
+    insp.approve_inspection_plan(s, world["mgr"], plan, plan.version, at=T0)
+    (order,) = insp.generate_inspection_orders(s, None, date(2026, 3, 31), at=T0)
+    assert order.discipline == "customer_service"
+    clock = s.scalars(
+        select(WorkflowClock).where(
+            WorkflowClock.document_type == "inspection", WorkflowClock.document_id == order.id
+        )
+    ).one()
+    assert clock.due_at - clock.started_at == timedelta(hours=8)  # the office's, not 72 h
+    insp.start_inspection(s, world["cs"], order, order.version, at=T0)
+    (row,) = _scores(s, order)
+    insp.score_item(s, world["cs"], order, row.id, score=5)
+    nc = insp.open_item_nonconformity(
+        s, world["cs"], order, row.id, kind="notice", description="Visitor waited two minutes"
+    )
+    assert (nc.discipline, nc.state) == ("customer_service", "issued")
+    insp.submit_inspection(s, world["cs"], order, order.version)
+    assert order.state == "submitted"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_migration_0023_lets_customer_service_inspect_and_the_way_back_refuses_it(
+    backend: str, tmp_path: Path
+) -> None:
+    """After 0023 an inspection plan, order or nonconformity may be of customer service; before
+    it (the way back) the discipline check refuses one."""
+    insert = text(
+        "insert into supplier_nonconformity (id, nc_no, office_id, kind, discipline, opened_at,"
+        " created_at, state, version, description) values (1, 'NC-1', 1, 'notice',"
+        " 'customer_service', '2026-01-05 02:00:00', '2026-01-05 02:00:00', 'issued', 1, 'x')"
+    )
+    for url in fresh_database_url(backend, tmp_path):
+        upgrade(url)
+        engine = create_db_engine(url)
+        try:
+            with engine.begin() as con:
+                con.execute(text("insert into org_group (id, code, name) values (1, 'G', 'G')"))
+                con.execute(
+                    text(
+                        "insert into org_city_company (id, group_id, code, name)"
+                        " values (1, 1, 'C', 'C')"
+                    )
+                )
+                con.execute(
+                    text(
+                        "insert into org_office (id, city_id, code, name, timezone)"
+                        " values (1, 1, 'OF1', 'OF1', 'Asia/Shanghai')"
+                    )
+                )
+                con.execute(insert)
+                con.execute(text("delete from supplier_nonconformity"))
+            command.downgrade(alembic_config(url), "0022_ticket_desk")
+            with pytest.raises(IntegrityError), engine.begin() as con:
+                con.execute(insert)
+            upgrade(url)
+            with engine.begin() as con:
+                con.execute(insert)
+        finally:
+            engine.dispose()

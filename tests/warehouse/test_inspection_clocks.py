@@ -94,3 +94,63 @@ def test_inspection_clocks_join_sla_clocks_with_the_live_deadlines(walked_url: s
         "select total, met, breached from marts.sla_compliance where document_type = 'inspection'"
     ).fetchall()
     assert compliance == [(3, 1, 2)]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def customer_service_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The customer-service supervisor's plan for 2 March, walked that day: its one item failed
+    and opened a customer-service notice."""
+    for url in fresh_database_url(request.param, tmp_path_factory.mktemp("cs_inspections")):
+        upgrade(url)
+        engine = create_db_engine(url)
+        with unit_of_work(engine) as session:
+            ensure_group(session, "YY", "一应物业集团")
+            w = _world(session)
+            s = w.session
+            plan = insp.draft_inspection_plan(
+                s,
+                w["cs"],
+                kind="professional",
+                office_code="OF1",
+                name="Front desk walk",
+                discipline="customer_service",
+                inspector="cs",
+                frequency="weekly",
+                start_date=date(2026, 3, 2),
+                end_date=date(2026, 3, 2),
+                route=(insp.Checkpoint("DESK", area="Service centre"),),
+                items=(insp.Item("DESK", "Greeting within 30 s", 10, 8),),
+                at=T0,
+            )
+            insp.submit_inspection_plan(s, w["cs"], plan, plan.version, at=T0)
+            insp.approve_inspection_plan(s, w["mgr"], plan, plan.version, at=T0)
+            (order,) = insp.generate_inspection_orders(s, None, date(2026, 3, 31), at=T0)
+            insp.start_inspection(s, w["cs"], order, order.version, at=T0 + H)
+            (row,) = s.scalars(select(InspectionScore).where(InspectionScore.order_id == order.id))
+            insp.score_item(s, w["cs"], order, row.id, score=5)
+            insp.open_item_nonconformity(
+                s, w["cs"], order, row.id, kind="notice", description="Visitor waited", at=T0 + H
+            )
+            insp.submit_inspection(s, w["cs"], order, order.version, at=T0 + 2 * H)
+        engine.dispose()
+        yield url
+
+
+def test_customer_service_inspections_reach_the_clocks_and_the_quality_review(
+    customer_service_url: str,
+) -> None:
+    con = _build(customer_service_url, datetime(2026, 3, 20, tzinfo=UTC))
+    clocks = con.sql(
+        "select document_type, discipline, state from marts.sla_clocks order by document_type"
+    ).fetchall()
+    assert clocks == [
+        ("inspection", "customer_service", "met"),
+        ("nonconformity_notice", "customer_service", clocks[1][2]),
+    ]
+    review = con.sql(
+        "select discipline, kind, orders_executed, items_failed, nonconformities_opened"
+        " from marts.quality_review where month = date '2026-03-01'"
+    ).fetchall()
+    assert review == [("customer_service", "professional", 1, 1, 1)]
