@@ -4,8 +4,8 @@ items and the customer's tickets — over :mod:`operational.services.tickets`.
 - :func:`find_callers`: one field finds who calls — a phone number, a house
   (``building-unit-room``) or a name — among the offices where the user records tickets; each
   hit is a customer with one of their current houses (or a house nobody lives in now).
-- :func:`proposed_severity`: the repeat-complaint rule (SPEC C12, "the same matter again within
-  a month" is ``general``) in one place; the intake form proposes it and the user confirms.
+- :func:`proposed_severity`: the repeat-complaint rule (docs/tickets.md, "The desk": the same
+  matter again within a month is ``general``) in one place; the intake form proposes it and the user confirms.
 - :func:`take_call`: the intake form's service — every problem at once (``FormRejected``),
   office-local appointment times, nothing written on a refusal.
 - :func:`ticket_view`: what the ticket page shows — details, clocks (evaluated by the SLA
