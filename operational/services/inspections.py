@@ -52,7 +52,7 @@ from operational.models import (
 from operational.scope import office_code_clause, scoped_read
 from operational.services.nonconformities import open_nonconformity
 from operational.services.orders import office_by_code, person_for
-from operational.services.plans import occurrences
+from operational.services.plans import occurrences, plans_to_issue
 from operational.workflow import engine
 
 PLAN_FIELDS = (
@@ -528,20 +528,7 @@ def generate_inspection_orders(
     inspector; each gets a score row per item. The unique key (plan, scheduled date) backs the
     check (a concurrent run's order is skipped, nothing written for it): running twice never
     issues an order twice. The completion clock starts at the scheduled day's start."""
-    plans = (
-        [plan]
-        if plan is not None
-        else list(
-            session.scalars(
-                select(InspectionPlan)
-                .where(InspectionPlan.state == "approved")
-                .order_by(InspectionPlan.id)
-            )
-        )
-    )
-    for p in plans:
-        if p.state != "approved" or p.approved_at is None:
-            raise DomainError("plans.not_approved", document_no=p.document_no)
+    plans = plans_to_issue(session, InspectionPlan, plan)
     if not plans:
         return []
     offices = {

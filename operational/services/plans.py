@@ -13,6 +13,7 @@ import calendar
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, delete, exists, func, insert, or_, select
@@ -33,6 +34,7 @@ from operational.models import (
     ChecklistItem,
     Discipline,
     Frequency,
+    InspectionPlan,
     MaintObject,
     Office,
     PeriodicOrder,
@@ -797,6 +799,28 @@ class _Window:
     days: list[date]
 
 
+IssuingPlan = TypeVar("IssuingPlan", PeriodicPlan, InspectionPlan)
+
+
+def plans_to_issue(
+    session: Session, model: type[IssuingPlan], plan: IssuingPlan | None
+) -> list[IssuingPlan]:
+    """The plans whose orders a generator issues: ``plan`` alone, or every approved plan of
+    ``model`` by id; a plan that is not approved is refused (``plans.not_approved``). The
+    periodic-order and the inspection-order generators both start here."""
+    plans = (
+        [plan]
+        if plan is not None
+        else list(
+            session.scalars(select(model).where(model.state == "approved").order_by(model.id))
+        )
+    )
+    for p in plans:
+        if p.state != "approved" or p.approved_at is None:
+            raise DomainError("plans.not_approved", document_no=p.document_no)
+    return plans
+
+
 def generate_orders(
     session: Session, plan: PeriodicPlan | None, horizon_end: date, *, at: datetime | None = None
 ) -> list[PeriodicOrder]:
@@ -815,20 +839,7 @@ def generate_orders(
     An order's 72-hour clock starts at its scheduled day's start (office time), or when it is
     issued (``at``, default now) if that is later.
     """
-    plans = (
-        [plan]
-        if plan is not None
-        else list(
-            session.scalars(
-                select(PeriodicPlan)
-                .where(PeriodicPlan.state == "approved")
-                .order_by(PeriodicPlan.id)
-            )
-        )
-    )
-    for p in plans:
-        if p.state != "approved" or p.approved_at is None:
-            raise DomainError("plans.not_approved", document_no=p.document_no)
+    plans = plans_to_issue(session, PeriodicPlan, plan)
     if not plans:
         return []
     windows = _missing_days(session, plans, horizon_end)
