@@ -23,6 +23,7 @@ import streamlit as st
 from dashboards import forms
 from dashboards.export import excel_download
 from dashboards.office_choice import office_choice
+from dashboards.schedule_fields import schedule_fields
 from dashboards.session import (
     error_text,
     flash,
@@ -138,32 +139,14 @@ def plan_fields(
         placeholder=tr("maint_ui.choose"),
         key=f"{prefix}_inspector",
     )
-    frequency, every = st.columns(2)
-    frequency.selectbox(
-        tr("maint_ui.plans.frequency"),
-        list(frequencies),
-        index=(index(frequencies, view.frequency) or 0) if view else 1,
-        format_func=frequencies.__getitem__,
-        key=f"{prefix}_frequency",
-    )
-    every.number_input(
-        tr("maint_ui.plans.interval"),
-        min_value=1,
-        max_value=366,
-        step=1,
-        key=f"{prefix}_every",
-        **({} if view is None else {"value": view.every}),
-    )
-    start, end = st.columns(2)
-    start.date_input(
-        tr("maint_ui.plans.start"),
-        key=f"{prefix}_start",
-        **({} if view is None else {"value": view.start_date}),
-    )
-    end.date_input(
-        tr("maint_ui.plans.end"),
-        value=None if view is None else view.end_date,
-        key=f"{prefix}_end",
+    schedule_fields(
+        prefix,
+        frequencies,
+        frequency=view.frequency if view else None,
+        every=view.every if view else None,
+        start=view.start_date if view else None,
+        end=view.end_date if view else None,
+        default_frequency=1,
     )
     st.text_area(
         tr("insp_ui.route"),

@@ -19,6 +19,7 @@ import streamlit as st
 
 from dashboards import forms
 from dashboards.export import excel_download
+from dashboards.schedule_fields import schedule_fields
 from dashboards.session import (
     error_text,
     flash,
@@ -111,32 +112,14 @@ def plan_fields(prefix: str, options: Choices, plan: PlanDetail | None = None) -
         placeholder=tr("maint_ui.choose"),
         key=f"{prefix}_responsible",
     )
-    frequency, every = st.columns(2)
-    frequency.selectbox(
-        tr("maint_ui.plans.frequency"),
-        list(options.frequencies),
-        index=(index(options.frequencies, plan.frequency) or 0) if plan else 0,
-        format_func=options.frequencies.__getitem__,
-        key=f"{prefix}_frequency",
-    )
-    every.number_input(
-        tr("maint_ui.plans.interval"),
-        min_value=1,
-        max_value=366,
-        step=1,
-        key=f"{prefix}_every",
-        **({} if plan is None else {"value": plan.every}),
-    )
-    start, end = st.columns(2)
-    start.date_input(
-        tr("maint_ui.plans.start"),
-        key=f"{prefix}_start",
-        **({} if plan is None else {"value": plan.start_date}),
-    )
-    end.date_input(
-        tr("maint_ui.plans.end"),
-        value=None if plan is None else plan.end_date,
-        key=f"{prefix}_end",
+    schedule_fields(
+        prefix,
+        options.frequencies,
+        frequency=plan.frequency if plan else None,
+        every=plan.every if plan else None,
+        start=plan.start_date if plan else None,
+        end=plan.end_date if plan else None,
+        default_frequency=0,
     )
     st.checkbox(
         tr("maint_ui.plans.has_end"),
