@@ -122,12 +122,18 @@ def test_what_needs_attention_is_ranked_with_a_reason_on_each_line(
         "2026-11 达标率 82.4 %（已完成计时 17 个）",
         "2026-11 达标率 83.3 %（已完成计时 18 个）",
     ]
-    assert texts[0] == "BJ002 北京华庭广场管理处"  # the worst first
+    # the worst first: SH001's inspections this month scored below the alert line (its
+    # customer-service inspection failed items), then the clocks below 90 %
+    assert texts[:3] == [
+        "SH001 上海丽都公馆管理处",
+        "2026-11 检查得分 69.0 %（已执行检查 3 次，本月进行中）",
+        "BJ002 北京华庭广场管理处",
+    ]
     assert any(t.startswith("能耗异常 1 条待跟进") for t in texts)
     badges = [m.value for m in app.markdown if "-badge[" in m.value]
-    assert badges[:9] == [":orange-badge[关注]"] * 9  # the demo has nothing past an alert line
+    assert badges[:10] == [":red-badge[告警]"] + [":orange-badge[关注]"] * 9
     [count] = [c.value for c in app.caption if "需要关注" in c.value]
-    assert count.startswith("共 9 条需要关注。")
+    assert count.startswith("共 10 条需要关注。")
 
 
 def test_the_drill_goes_from_cities_to_offices_to_one_office(dashboard: MakeDashboard) -> None:
@@ -217,18 +223,18 @@ def test_long_lists_are_paged_and_say_which_rows_they_show(
     monkeypatch.setattr(paging, "NODES", 1)
     app = open_tower(dashboard, "hq")
     captions = [c.value for c in app.caption]
-    assert "第 1–4 行，共 9 行。" in captions
+    assert "第 1–4 行，共 10 行。" in captions
     seen = attention_lines(app, 4)
     app.number_input(key="tower_attention_page").set_value(2).run()
-    assert "第 5–8 行，共 9 行。" in [c.value for c in app.caption]
+    assert "第 5–8 行，共 10 行。" in [c.value for c in app.caption]
     seen += attention_lines(app, 4)
     app.number_input(key="tower_attention_page").set_value(3).run()
-    assert "第 9–9 行，共 9 行。" in [c.value for c in app.caption]
-    seen += attention_lines(app, 1)
+    assert "第 9–10 行，共 10 行。" in [c.value for c in app.caption]
+    seen += attention_lines(app, 2)
     export = pl.read_excel(io.BytesIO(downloads(app, "tower_attention_excel")))
-    assert export.height == 9  # every line, not the page shown
+    assert export.height == 10  # every line, not the page shown
     assert sorted(reason for _, reason in seen) == sorted(export["原因"].to_list())
-    assert len(set(seen)) == 9
+    assert len(set(seen)) == 10
 
     # a page of one city company, then of one office; the exports hold them all
     cities, offices = app.dataframe[0].value, app.dataframe[1].value

@@ -304,3 +304,15 @@ def test_failed_items_are_counted_per_item_as_the_review_counts_them(
         where = {k: row[k] for k in ("office_code", "discipline", "kind", "month")}
         assert _sum(items, "items_scored", **where) == row["items_scored"], where
         assert _sum(items, "items_failed", **where) == row["items_failed"], where
+
+
+def test_the_demo_inspects_customer_service_too(mart: list[dict[str, object]]) -> None:
+    """The fifth discipline in the demo's review: customer-service inspections scored (with
+    failures) in the bulk history and in the weeks walked through the services, at both
+    offices."""
+    service = [r for r in mart if r["discipline"] == "customer_service" and r["items_scored"]]
+    assert {r["office_code"] for r in service} == {r["office_code"] for r in mart}
+    months = sorted({r["month"] for r in service})
+    assert months[0] < (NOW - timedelta(weeks=8)).date().replace(day=1) < months[-1]
+    assert sum(int(r["items_failed"]) for r in service) > 0  # type: ignore[call-overload]
+    assert {r["kind"] for r in service} == {"professional"}
