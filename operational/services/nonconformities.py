@@ -85,6 +85,17 @@ def _assignee(session: Session, username: str, office: Office) -> User:
     return user
 
 
+def _other_suppliers(user: User, contract: SupplierContract | None) -> bool:
+    """Whether ``user`` is a supplier user (供方用户) of another supplier than ``contract``'s: a
+    nonconformity against a supplier's contract is that supplier's work, so it goes to that
+    supplier's staff or to the office's own, never to another supplier's (docs/nonconformities.md)."""
+    return (
+        contract is not None
+        and user.supplier_id is not None
+        and user.supplier_id != contract.supplier_id
+    )
+
+
 def _rule_contract(session: Session, contract: SupplierContract) -> rules.Contract:
     office = session.get_one(Office, contract.office_id)
     standard = {
@@ -196,6 +207,14 @@ def open_nonconformity(
     elif not actor.is_system:
         with problems.field("assignee"):
             user = _assignee(session, actor.username, office)
+    if user is not None and _other_suppliers(user, contract):
+        assert contract is not None
+        problems.add(
+            "assignee",
+            "qualitygaps.other_suppliers_assignee",
+            username=user.username,
+            contract=contract.contract_no,
+        )
     problems.raise_if_any()
     nc = NONCONFORMITY_MODELS[kind](
         office_id=office.id,
@@ -258,6 +277,15 @@ def act(
         else:
             with problems.field("assignee"):
                 user = _assignee(session, assignee or "", office)
+        contract = session.get(SupplierContract, nc.contract_id) if nc.contract_id else None
+        if user is not None and _other_suppliers(user, contract):
+            assert contract is not None
+            problems.add(
+                "assignee",
+                "qualitygaps.other_suppliers_assignee",
+                username=user.username,
+                contract=contract.contract_no,
+            )
     problems.raise_if_any()
     column = STEP_TEXT.get(action)
 
