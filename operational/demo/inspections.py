@@ -135,8 +135,9 @@ def inspections_step(session: Session, options: DemoOptions, _rng: random.Random
 
 def _customer_service(session: Session, options: DemoOptions, weeks: int) -> None:
     """Every office's weekly customer-service plan (客服专业检查), walked by its customer-service
-    supervisor like the engineering plan, after the other plans (with draws of its own, so the
-    plans and orders before it stay what they were)."""
+    supervisor to the newest order (the engineering supervisor's is the order left waiting),
+    after the other plans (with draws of its own, so the plans and orders before it stay what
+    they were)."""
     from operational.demo import DEMO_PASSWORD
 
     rng = random.Random(options.seed * 31 + 17)
@@ -165,7 +166,7 @@ def _customer_service(session: Session, options: DemoOptions, weeks: int) -> Non
             CUSTOMER_SERVICE_ITEMS,
             approved,
         )
-        _walk(session, plan, today, now, rng)
+        _walk(session, plan, today, now, rng, newest_open=False)
 
 
 def _plan(
@@ -210,7 +211,8 @@ def _walk(
     newest_open: bool = True,
 ) -> None:
     """Issue the plan's orders up to today and walk them, all but the newest if
-    ``newest_open`` (the quality plan's manager is left nothing waiting)."""
+    ``newest_open`` (the quality plan's manager and the customer-service supervisor are left
+    nothing waiting)."""
     assert plan.approved_at is not None
     issued = insp.generate_inspection_orders(
         session,

@@ -152,19 +152,19 @@ def test_a_long_late_list_is_paged_and_exported_whole(
     monkeypatch.setattr(paging, "LATE_ORDERS", 4)
     app = open_page(dashboard, "hq", SLA)
     total = breached(app)
-    assert total == 14  # the demo week: orders, inspections and the nonconformities they opened
+    assert total == 16  # the demo week: orders, inspections and the nonconformities they opened
     assert late_count(app) == total
-    assert "第 1–4 行，共 14 行。" in [c.value for c in app.caption]
+    assert "第 1–4 行，共 16 行。" in [c.value for c in app.caption]
     pages = [next(d.value for d in app.dataframe if "单号" in d.value.columns)]
     for page, caption in (
-        (2, "第 5–8 行，共 14 行。"),
-        (3, "第 9–12 行，共 14 行。"),
-        (4, "第 13–14 行，共 14 行。"),
+        (2, "第 5–8 行，共 16 行。"),
+        (3, "第 9–12 行，共 16 行。"),
+        (4, "第 13–16 行，共 16 行。"),
     ):
         app.number_input(key="sla_late_page").set_value(page).run()
         assert caption in [c.value for c in app.caption]
         pages += [d.value for d in app.dataframe if "单号" in d.value.columns]
-    assert [len(p) for p in pages] == [4, 4, 4, 2]
+    assert [len(p) for p in pages] == [4, 4, 4, 4]
     shown = [n for p in pages for n in p["单号"]]
     assert len(set(shown)) == total
     export = pl.read_excel(io.BytesIO(downloads(app, "sla_late_excel")))
