@@ -28,6 +28,8 @@ AUDIT_ENTRIES = 50
 """Entries per page of the audit log."""
 NONCONFORMITIES = 50
 """Nonconformities per page of their list."""
+FAILED_ITEMS = 20
+"""Inspection items per page of the quality review's most-failing items."""
 
 
 @dataclass(frozen=True)

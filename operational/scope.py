@@ -27,7 +27,7 @@ Command-line and pipeline work runs as an explicit system principal
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -83,6 +83,27 @@ def people_clause(principal: Principal) -> ColumnElement[bool]:
     if principal.supplier_id is None:
         return true()
     return or_(User.supplier_id.is_(None), User.supplier_id == principal.supplier_id)
+
+
+UNNAMED = "—"
+"""What a history shows for someone ``principal`` may not see named (:func:`unnamed_people`)."""
+
+
+def unnamed_people(
+    session: Session, principal: Principal, usernames: Iterable[str]
+) -> frozenset[str]:
+    """Of ``usernames`` (who acted on a document, who it was handed to), those ``principal``
+    may not see named (:func:`people_clause`): for a supplier user, another supplier's users —
+    an order or a ticket handed over from one supplier to another keeps their steps in its
+    history, and a read shows them as :data:`UNNAMED` to the other supplier."""
+    wanted = sorted({name for name in usernames if name})
+    if principal.supplier_id is None or not wanted:
+        return frozenset()
+    return frozenset(
+        session.scalars(
+            select(User.username).where(User.username.in_(wanted), ~people_clause(principal))
+        )
+    )
 
 
 def supplier_clause(supplier_id: int, record: object) -> ColumnElement[bool]:

@@ -41,6 +41,19 @@ REVIEW_SCHEMA = pl.Schema(
         "closure_compliance_pct": pl.Float64(),
     }
 )
+FAILED_ITEMS_SCHEMA = pl.Schema(
+    {
+        "city_code": pl.String(),
+        "city_name": pl.String(),
+        "office_code": pl.String(),
+        "office_name": pl.String(),
+        "discipline": pl.String(),
+        "item_name": pl.String(),
+        "items_failed": pl.Int64(),
+        "items_scored": pl.Int64(),
+        "failed_pct": pl.Float64(),
+    }
+)
 MONTHS_SCHEMA = pl.Schema({"month": pl.Date(), "discipline": pl.String(), "kind": pl.String()})
 EARLIEST = date(1900, 1, 1)
 LATEST = date(9999, 12, 1)
@@ -85,3 +98,60 @@ class QualityReader(WarehouseReader):
             "end": end or LATEST,
         }
         return self.frame("quality_review", params, REVIEW_SCHEMA)
+
+    def failed_items(
+        self,
+        *,
+        city_code: str | None = None,
+        office_code: str | None = None,
+        discipline: str | None = None,
+        inspection_kind: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> pl.DataFrame:
+        """The inspection items that fail most (:data:`FAILED_ITEMS_SCHEMA`,
+        ``marts.inspection_item_failures``) in the offices in scope, with the filters of
+        :meth:`review`: per office, discipline and item name, those failed at least once, most
+        failures first (then the higher failure rate); one page of ``limit`` rows from row
+        ``offset`` (:meth:`failed_items_count` counts them)."""
+        params = {
+            **_item_filters(city_code, office_code, discipline, inspection_kind, start, end),
+            "limit": max(0, limit),
+            "offset": max(0, offset),
+        }
+        return self.frame("quality_item_failures", params, FAILED_ITEMS_SCHEMA)
+
+    def failed_items_count(
+        self,
+        *,
+        city_code: str | None = None,
+        office_code: str | None = None,
+        discipline: str | None = None,
+        inspection_kind: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> int:
+        """How many rows :meth:`failed_items` pages through with these filters."""
+        params = _item_filters(city_code, office_code, discipline, inspection_kind, start, end)
+        frame = self.frame("quality_item_failures_count", params)
+        return 0 if frame.is_empty() else int(frame["items"][0])
+
+
+def _item_filters(
+    city_code: str | None,
+    office_code: str | None,
+    discipline: str | None,
+    inspection_kind: str | None,
+    start: date | None,
+    end: date | None,
+) -> dict[str, ParamValue]:
+    return {
+        "city_code": city_code or "",
+        "office_code": office_code or "",
+        "discipline": discipline or "",
+        "kind": inspection_kind or "",
+        "start": start or EARLIEST,
+        "end": end or LATEST,
+    }

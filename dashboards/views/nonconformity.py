@@ -29,7 +29,7 @@ from dashboards.text import md
 from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError
-from operational.models import Discipline, NonconformityKind
+from operational.models import INSPECTION_DISCIPLINES, NonconformityKind
 from operational.services import lookup
 from operational.services import nonconformities as ncs
 
@@ -239,7 +239,9 @@ def open_form(user: Principal) -> None:
     st.selectbox(
         tr("ncflows_ui.col.kind"), list(kinds), format_func=kinds.__getitem__, key="nc_new_kind"
     )
-    disciplines = {d.value: tr(f"discipline.{d.value}") for d in Discipline}
+    # The five disciplines of inspections and their nonconformities, customer service included
+    # (it has no supplier contracts: the contract box then offers none).
+    disciplines = {d: tr(f"discipline.{d}") for d in INSPECTION_DISCIPLINES}
     st.selectbox(
         tr("ncflows_ui.col.discipline"),
         list(disciplines),

@@ -6,7 +6,8 @@ the offices of that city (docs/quality-marts.md). Filters: city company, office,
 inspection kind and a range of months; ``?office=`` (the control tower's link) preselects one of
 the user's offices. Shown: the totals of the selection, the trend by month (inspection score,
 orders executed, nonconformities closed in time; failed items and nonconformities opened and
-closed), then the table per office and per discipline and kind, each with its Excel download.
+closed), then the table per office and per discipline and kind, and the inspection items that
+fail most (``marts.inspection_item_failures``, a page at a time), each with its Excel download.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from dashboards import charts
+from dashboards import charts, paging
 from dashboards.export import excel_download
 from dashboards.session import readers, tr
 from operational.auth import Permission
@@ -228,4 +229,49 @@ st.dataframe(discipline_table, hide_index=True, placeholder=tr("finish.table.mis
 excel_download(
     discipline_table, tr("quality.export.disciplines", span=span), key="quality_disciplines_excel"
 )
+
+# ---------------------------------------------------------------- the items that fail most
+
+st.subheader(tr("qualitygaps.items.title"))
+st.caption(tr("qualitygaps.items.caption"))
+item_filters = {
+    "city_code": str(city or ""),
+    "office_code": str(office or ""),
+    "discipline": str(discipline or ""),
+    "inspection_kind": str(kind or ""),
+    "start": first,
+    "end": last,
+}
+failing = scoped.quality.failed_items_count(**item_filters)
+
+
+def _items_table(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("item_name").alias(tr("qualitygaps.items.col.item")),
+        pl.col("discipline")
+        .map_elements(lambda code: tr(f"discipline.{code}"), return_dtype=pl.String)
+        .alias(tr("quality.col.discipline")),
+        pl.col("office_code").alias(tr("quality.col.office_code")),
+        pl.col("office_name").alias(tr("quality.col.office_name")),
+        pl.col("items_failed").alias(tr("qualitygaps.items.col.failures")),
+        pl.col("items_scored").alias(tr("qualitygaps.items.col.inspections")),
+        pl.col("failed_pct").round(1).alias(tr("qualitygaps.items.col.failed_pct")),
+    )
+
+
+if failing == 0:
+    st.info(tr("qualitygaps.items.none"))
+else:
+    items_page = paging.pager(failing, size=paging.FAILED_ITEMS, key="quality_items_page")
+    items_table = _items_table(
+        scoped.quality.failed_items(
+            **item_filters, limit=items_page.limit, offset=items_page.offset
+        )
+    )
+    st.dataframe(items_table, hide_index=True, placeholder=tr("finish.table.missing"))
+    excel_download(
+        lambda: _items_table(scoped.quality.failed_items(**item_filters, limit=failing)),
+        tr("qualitygaps.items.export", span=span),
+        key="quality_items_excel",
+    )
 st.caption(tr("quality.rule"))

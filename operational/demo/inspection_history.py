@@ -3,9 +3,9 @@ nonconformities they opened.
 
 ``operational.demo.inspections`` walks the last weeks of the demo through the services; this
 step writes the ``options.days`` before them, in bulk (two years through the services would take
-the demo minutes): every office gets, per discipline, a weekly professional inspection plan
-(专业检查计划, walked by the office's user) and a monthly quality inspection plan (品质检验计划)
-of one discipline, each approved at the start of the history and ended at its last day, with a route of three checkpoints and six items (maximum 10
+the demo minutes): every office gets, per discipline (the four maintenance ones, then customer
+service), a weekly professional inspection plan (专业检查计划, walked by the office's user) and
+a monthly quality inspection plan (品质检验计划) of one maintenance discipline, each approved at the start of the history and ended at its last day, with a route of three checkpoints and six items (maximum 10
 points, pass mark 6). Each plan's orders (检查工单) of the history are issued the day before,
 started and submitted within hours; every item is scored, and an item below its pass mark opened
 a nonconformity (不合格: a notice or a handling ticket — against the office's supplier contract of
@@ -71,7 +71,11 @@ ITEM_NAMES = {
     "landscaping": ("草坪修剪", "绿篱造型", "病虫害", "浇灌", "枯枝清理", "工具摆放"),
     "security": ("岗亭值守", "仪容仪表", "巡更记录", "车辆秩序", "消防通道", "对讲机"),
     "cleaning": ("大堂地面", "电梯轿厢", "垃圾桶", "楼梯扶手", "卫生间", "玻璃门"),
+    "customer_service": ("接待礼仪", "来电接听", "报修登记", "投诉回访", "公告更新", "服务台整洁"),
 }
+CUSTOMER_SERVICE = ("customer_service",)
+"""The demo's history of customer-service inspections (客服专业检查), written per office after
+the four maintenance disciplines' with draws of its own (:func:`inspection_history_step`)."""
 CHECKPOINT_AREAS = ("大堂", "地下车库", "中心花园")
 NC_KINDS = ("notice", "handling")
 NC_TYPES = {"notice": "nonconformity_notice", "handling": "nonconformity_handling"}
@@ -108,6 +112,16 @@ def inspection_history_step(session: Session, options: DemoOptions, _rng: random
     with stage(options.progress, "quality.progress.demo", len(offices)) as advance:
         for office in offices:
             write_inspection_history(session, [office], days, end, seed=options.seed, ended=True)
+            write_inspection_history(
+                session,
+                [office],
+                days,
+                end,
+                seed=options.seed,
+                ended=True,
+                disciplines=CUSTOMER_SERVICE,
+                quality_plan=False,
+            )
             advance(1, office.code)
 
 
@@ -156,11 +170,15 @@ def write_inspection_history(
     plans_per_discipline: int = 1,
     items: int = ITEMS,
     ended: bool = False,
+    disciplines: Sequence[str] = DISCIPLINES,
+    quality_plan: bool = True,
 ) -> dict[str, int]:
     """Write ``days`` of inspection history up to ``now`` for ``offices`` (see the module):
-    ``plans_per_discipline`` weekly professional plans per discipline (the benchmark's scale
-    knob) of ``items`` items each; return the counts written (plans, orders, scores, failed
-    items, nonconformities, events)."""
+    ``plans_per_discipline`` weekly professional plans per discipline of ``disciplines`` (the
+    four maintenance ones unless given; the benchmark's scale knob) of ``items`` items each,
+    and a monthly quality plan if ``quality_plan``; return the counts written (plans, orders,
+    scores, failed items, nonconformities, events). Other ``disciplines`` than the default draw
+    from a generator of their own, so that the default ones' rows stay what they were."""
     now = now.astimezone(UTC)
     written = _Written()
     contracts: dict[tuple[int, str], SupplierContract] = {
@@ -189,6 +207,7 @@ def write_inspection_history(
             days,
             now,
             (seed, plans_per_discipline, items, ended),
+            (tuple(disciplines), quality_plan),
             contracts,
             points_of,
             nc_targets,
@@ -204,6 +223,7 @@ def _write_office(
     days: int,
     now: datetime,
     knobs: tuple[int, int, int, bool],
+    chosen: tuple[tuple[str, ...], bool],
     contracts: dict[tuple[int, str], SupplierContract],
     points_of: dict[int, set[int]],
     nc_targets: dict[str, Any],
@@ -211,15 +231,18 @@ def _write_office(
     written: _Written,
 ) -> None:
     seed, per_discipline, n_items, ended = knobs
-    rng = random.Random(f"{seed}:inspections:{office.code}")
+    disciplines, quality_plan = chosen
+    own = "" if disciplines == DISCIPLINES else ":" + ",".join(disciplines)
+    rng = random.Random(f"{seed}:inspections:{office.code}{own}")
     zone = ZoneInfo(office.timezone)
     today = now.astimezone(zone).date()
     first = today - timedelta(days=days - 1)
     inspector_id, inspector = _inspector(session, office)
     approved = datetime.combine(first - timedelta(days=3), time(10), zone).astimezone(UTC)
     # -- plans: a weekly professional one per discipline, a monthly quality one
-    specs = [("professional", d, "weekly") for d in DISCIPLINES for _ in range(per_discipline)]
-    specs.append(("quality", DISCIPLINES[rng.randrange(len(DISCIPLINES))], "monthly"))
+    specs = [("professional", d, "weekly") for d in disciplines for _ in range(per_discipline)]
+    if quality_plan:
+        specs.append(("quality", disciplines[rng.randrange(len(disciplines))], "monthly"))
     plan_ids = allocate_ids(session, _table(InspectionPlan), len(specs))
     plan_rows, checkpoint_rows, item_rows, events = [], [], [], []
     items_of: dict[int, list[dict[str, Any]]] = {}

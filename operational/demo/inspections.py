@@ -1,6 +1,8 @@
 """Demo step: inspections — every office's engineering supervisor walks a weekly professional
-inspection plan (two objects and the lobby area); an office's manager (the demo has one) walks a
-monthly quality inspection plan. Up to eight weeks of orders up to ``options.now``, each walked
+inspection plan (two objects and the lobby area), its customer-service supervisor (客服主管,
+``<office>.cssup``, added if the office has none) a weekly customer-service plan (the service
+centre and the lobby); an office's manager (the demo has one) walks a monthly quality inspection
+plan. Up to eight weeks of orders up to ``options.now``, each walked
 through the services (started, scored, a nonconformity opened for every failed item, submitted
 — some late), the newest professional one left issued. Deterministic for the seed; skipped when
 the group has inspection plans already (docs/inspections.md).
@@ -16,7 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from operational.auth import system_principal
+from operational.auth import hash_password, system_principal
+from operational.demo.staff import office_staff
 from operational.models import (
     InspectionOrder,
     InspectionPlan,
@@ -41,6 +44,12 @@ PROFESSIONAL_ITEMS = (
     ("CP-2", "设备铭牌、标识完整", 5, 3),
     ("CP-2", "应急照明正常", 10, 8),
     ("CP-3", "大堂地面干净无水渍", 10, 7),
+)
+CUSTOMER_SERVICE_ITEMS = (
+    ("CS-1", "前台接待礼仪规范", 10, 7),
+    ("CS-1", "报修登记及时完整", 10, 6),
+    ("CS-2", "公告栏信息更新", 5, 3),
+    ("CS-2", "大堂服务台整洁", 5, 3),
 )
 QUALITY_ITEMS = (
     ("Q-1", "前台服务礼仪", 10, 7),
@@ -121,6 +130,43 @@ def inspections_step(session: Session, options: DemoOptions, _rng: random.Random
                 approved,
             )
             _walk(session, plan, today, now, rng, newest_open=False)
+    _customer_service(session, options, weeks)
+
+
+def _customer_service(session: Session, options: DemoOptions, weeks: int) -> None:
+    """Every office's weekly customer-service plan (客服专业检查), walked by its customer-service
+    supervisor to the newest order (the engineering supervisor's is the order left waiting),
+    after the other plans (with draws of its own, so the plans and orders before it stay what
+    they were)."""
+    from operational.demo import DEMO_PASSWORD
+
+    rng = random.Random(options.seed * 31 + 17)
+    now = options.now.astimezone(UTC)
+    password_hash = hash_password(DEMO_PASSWORD)
+    route = (Checkpoint("CS-1", area="客服中心"), Checkpoint("CS-2", area="大堂"))
+    for office in session.scalars(select(Office).order_by(Office.code)).all():
+        zone = ZoneInfo(office.timezone)
+        today = now.astimezone(zone).date()
+        start = today - timedelta(weeks=weeks)
+        approved = datetime.combine(start, time(8), tzinfo=zone).astimezone(UTC)
+        supervisor = _person(session, office, Role.CS_SUPERVISOR)
+        if supervisor is None:
+            staff = office_staff(session, office, {"cssup": Role.CS_SUPERVISOR}, rng, password_hash)
+            supervisor = staff["cssup"][1]
+        plan = _plan(
+            session,
+            office,
+            "professional",
+            "客服专业周检",
+            "customer_service",
+            supervisor,
+            "weekly",
+            start,
+            route,
+            CUSTOMER_SERVICE_ITEMS,
+            approved,
+        )
+        _walk(session, plan, today, now, rng, newest_open=False)
 
 
 def _plan(
@@ -165,7 +211,8 @@ def _walk(
     newest_open: bool = True,
 ) -> None:
     """Issue the plan's orders up to today and walk them, all but the newest if
-    ``newest_open`` (the quality plan's manager is left nothing waiting)."""
+    ``newest_open`` (the quality plan's manager and the customer-service supervisor are left
+    nothing waiting)."""
     assert plan.approved_at is not None
     issued = insp.generate_inspection_orders(
         session,

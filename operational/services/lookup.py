@@ -10,7 +10,7 @@ deadline and lateness are :func:`operational.sla.evaluate` on its stored clock (
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,11 +48,13 @@ from operational.models import (
     utcnow,
 )
 from operational.scope import (
+    UNNAMED,
     office_clause,
     office_code_clause,
     people_clause,
     scoped_office,
     scoped_read,
+    unnamed_people,
 )
 from operational.services.clock_views import ClockSummary, clock_summary
 from operational.services.orders import get_order
@@ -269,7 +271,7 @@ def order_view(session: Session, actor: Principal, document_no: str) -> OrderVie
         checklist=lines,
         timezone=office.timezone,
         clock=_completion_clock(session, office, engine.type_of(order).name, order.id),
-        history=_history(session, engine.type_of(order).name, order.id),
+        history=_unnamed(session, actor, _history(session, engine.type_of(order).name, order.id)),
     )
 
 
@@ -286,6 +288,27 @@ def _history(session: Session, document_type: str, document_id: int) -> tuple[Hi
         .order_by(WorkflowEvent.at, WorkflowEvent.id)
     )
     return tuple(_history_line(event, name) for event, name in rows)
+
+
+def _unnamed(
+    session: Session, reader: Principal, lines: tuple[HistoryLine, ...]
+) -> tuple[HistoryLine, ...]:
+    """``lines`` with the people ``reader`` may not see named (another supplier's staff, for a
+    supplier user: ``operational.scope.unnamed_people``) shown as ``scope.UNNAMED``."""
+    hidden = unnamed_people(
+        session, reader, [n for line in lines for n in (line.actor.username, line.handler)]
+    )
+    if not hidden:
+        return lines
+    nobody = Person(UNNAMED, UNNAMED)
+    return tuple(
+        replace(
+            line,
+            actor=nobody if line.actor.username in hidden else line.actor,
+            handler=UNNAMED if line.handler in hidden else line.handler,
+        )
+        for line in lines
+    )
 
 
 def _history_line(event: WorkflowEvent, display_name: str | None) -> HistoryLine:

@@ -42,7 +42,7 @@ from operational.models import (
     WorkflowEvent,
     utcnow,
 )
-from operational.scope import office_clause, scoped_read
+from operational.scope import UNNAMED, office_clause, scoped_read, unnamed_people
 from operational.workflow import engine
 from operational.workflow.definitions import NC_TYPES
 
@@ -83,6 +83,17 @@ def _assignee(session: Session, username: str, office: Office) -> User:
     if not load_principal(session, user.id).can(Permission.HANDLE_NONCONFORMITIES, office.code):
         raise DomainError("ncflows.not_an_assignee", username=username, office=office.code)
     return user
+
+
+def _other_suppliers(user: User, contract: SupplierContract | None) -> bool:
+    """Whether ``user`` is a supplier user (供方用户) of another supplier than ``contract``'s: a
+    nonconformity against a supplier's contract is that supplier's work, so it goes to that
+    supplier's staff or to the office's own, never to another supplier's (docs/nonconformities.md)."""
+    return (
+        contract is not None
+        and user.supplier_id is not None
+        and user.supplier_id != contract.supplier_id
+    )
 
 
 def _rule_contract(session: Session, contract: SupplierContract) -> rules.Contract:
@@ -196,6 +207,14 @@ def open_nonconformity(
     elif not actor.is_system:
         with problems.field("assignee"):
             user = _assignee(session, actor.username, office)
+    if user is not None and _other_suppliers(user, contract):
+        assert contract is not None
+        problems.add(
+            "assignee",
+            "qualitygaps.other_suppliers_assignee",
+            username=user.username,
+            contract=contract.contract_no,
+        )
     problems.raise_if_any()
     nc = NONCONFORMITY_MODELS[kind](
         office_id=office.id,
@@ -258,6 +277,15 @@ def act(
         else:
             with problems.field("assignee"):
                 user = _assignee(session, assignee or "", office)
+        contract = session.get(SupplierContract, nc.contract_id) if nc.contract_id else None
+        if user is not None and _other_suppliers(user, contract):
+            assert contract is not None
+            problems.add(
+                "assignee",
+                "qualitygaps.other_suppliers_assignee",
+                username=user.username,
+                contract=contract.contract_no,
+            )
     problems.raise_if_any()
     column = STEP_TEXT.get(action)
 
@@ -401,12 +429,35 @@ def list_nonconformities(
     ]
 
 
+@dataclass(frozen=True)
+class Step:
+    """One event of a nonconformity's history: when, which step, who, what they wrote (who is
+    ``scope.UNNAMED`` for someone the reader may not see named: ``scope.unnamed_people``)."""
+
+    at: datetime
+    transition: str
+    actor: str
+    note: str
+
+
+def _steps(session: Session, reader: Principal, nc: Nonconformity) -> tuple[Step, ...]:
+    events = engine.history(session, nc)
+    hidden = unnamed_people(session, reader, [e.actor for e in events])
+    return tuple(
+        Step(
+            e.at,
+            e.transition,
+            UNNAMED if e.actor in hidden else e.actor,
+            str((e.payload or {}).get("note") or ""),
+        )
+        for e in events
+    )
+
+
 @scoped_read(Permission.VIEW_NONCONFORMITIES)
-def nonconformity_history(
-    session: Session, principal: Principal, nc_no: str
-) -> list[WorkflowEvent]:
+def nonconformity_history(session: Session, principal: Principal, nc_no: str) -> tuple[Step, ...]:
     """A nonconformity's steps in order, scoped like :func:`get_nonconformity`."""
-    return engine.history(session, get_nonconformity(session, principal, nc_no))
+    return _steps(session, principal, get_nonconformity(session, principal, nc_no))
 
 
 @dataclass(frozen=True)
@@ -461,16 +512,6 @@ def available_steps(session: Session, actor: Principal, nc: Nonconformity) -> li
 
 
 @dataclass(frozen=True)
-class Step:
-    """One event of a nonconformity's history."""
-
-    at: datetime
-    transition: str
-    actor: str
-    note: str
-
-
-@dataclass(frozen=True)
 class NonconformityView:
     """A nonconformity as its page shows it: details, who it is with, the steps the reader may
     take now, its running deadline and its history."""
@@ -522,12 +563,15 @@ def nonconformity_view(session: Session, principal: Principal, nc_no: str) -> No
         closed_at=nc.closed_at,
         contract_no=contract.contract_no if contract is not None else None,
         breach_points=nc.breach_points,
-        assignee=f"{user.display_name} ({user.username})" if user is not None else None,
+        assignee=(
+            None
+            if user is None
+            else UNNAMED
+            if unnamed_people(session, principal, [user.username])
+            else f"{user.display_name} ({user.username})"
+        ),
         texts=texts,
         due_at=clocks[0].due_at if clocks else None,
         actions=tuple(available_steps(session, principal, nc)),
-        history=tuple(
-            Step(e.at, e.transition, e.actor, str((e.payload or {}).get("note") or ""))
-            for e in engine.history(session, nc)
-        ),
+        history=_steps(session, principal, nc),
     )

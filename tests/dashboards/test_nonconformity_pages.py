@@ -156,3 +156,24 @@ def test_a_handling_order_goes_to_a_supplier_user_and_back_for_verification(
     history = app.dataframe[0].value  # the ticket's own history, above the list
     assert list(history.iloc[:, 1]) == ["派工", "处理完成", "验证"]
     assert list(history.iloc[:, 2]) == ["sh001.clean", "sup.sh001", "sh001.clean"]
+
+
+def test_a_customer_service_nonconformity_is_opened_by_hand(dashboard: MakeDashboard) -> None:
+    """The form offers the five disciplines of inspections and their nonconformities; customer
+    service has no supplier contracts, so none is offered, and the ticket opens without one."""
+    dash = session(dashboard, "manager")  # SH001's office manager
+    app = dash.app
+    app.selectbox(key="nc_new_kind").set_value("notice").run()
+    box = app.selectbox(key="nc_new_discipline")
+    assert box.options == ["工程", "园艺", "秩序", "保洁", "客服"]
+    box.set_value("customer_service").run()
+    assert app.selectbox(key="nc_new_contract").options == ["不针对供方合同"]
+    app.text_area(key="nc_new_description").input("前台接待未按标准问候")
+    app.button(key="nc_new_submit").click().run()
+    assert not app.exception
+    number = opened_number(app, "NCN")
+    with unit_of_work(dash.engine) as db:
+        nc = db.scalars(select(Nonconformity).where(Nonconformity.document_no == number)).one()
+        assert (nc.discipline, nc.contract_id, nc.state) == ("customer_service", None, "issued")
+    details = " ".join(m.value for m in app.markdown)
+    assert "**专业**: 客服" in details

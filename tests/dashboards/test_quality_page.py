@@ -109,3 +109,50 @@ def test_every_table_exports(dashboard: MakeDashboard, downloads: Downloads) -> 
         workbook = pl.read_excel(io.BytesIO(downloads(app, key)))
         assert workbook.columns == app.dataframe[table].value.columns.tolist()
         assert workbook.height == len(app.dataframe[table].value)
+
+
+ITEM = "检查项目"
+FAILURES = "不合格次数"
+
+
+def test_the_items_that_fail_most_are_listed_within_the_scope(
+    dashboard: MakeDashboard, demo_site: Site, downloads: Downloads
+) -> None:
+    """Internal audit sees which inspection items fail most: item, discipline, office,
+    failures, inspections and failure rate, most failures first, only of the offices in scope
+    and of the chosen filters, and exports them."""
+    app = open_review(dashboard, "city.audit")
+    assert [s.value for s in app.subheader][-1] == "最常不合格的检查项目"
+    table = app.dataframe[3].value
+    assert list(table.columns) == [
+        ITEM,
+        "专业",
+        "管理处编码",
+        "管理处",
+        FAILURES,
+        "检查次数",
+        "不合格率（%）",
+    ]
+    assert len(table) > 0 and set(table["管理处编码"]) <= {"SH001", "SH002"}
+    assert list(table[FAILURES]) == sorted(table[FAILURES], reverse=True)
+    assert (table[FAILURES] > 0).all() and (table[FAILURES] <= table["检查次数"]).all()
+    reader = QualityReader(demo_site.warehouse_dir, OfficeScope.of({"SH001", "SH002"}))
+    months = sorted(set(reader.months()["month"].to_list()))
+    start = months[max(0, len(months) - 12)]
+    expected = reader.failed_items(start=start, limit=1000)
+    assert sum(table[FAILURES]) == sum(expected["items_failed"])
+    # the city's failures are the review's failed items of the same selection
+    [total] = reader.review(by=(), start=start).to_dicts()
+    assert sum(expected["items_failed"]) == total["items_failed"]
+    workbook = pl.read_excel(io.BytesIO(downloads(app, "quality_items_excel")))
+    assert workbook.columns == table.columns.tolist()
+    assert workbook.height == reader.failed_items_count(start=start) == len(table)
+    # one office: only its items
+    app.selectbox(key="quality_office").set_value("SH002").run()
+    assert reader.failed_items(start=start, limit=1, offset=1).rows() == expected[1:2].rows()
+    # one office: only its items
+    app.selectbox(key="quality_office").set_value("SH002").run()
+    if len(app.dataframe) > 3:
+        assert set(app.dataframe[3].value["管理处编码"]) == {"SH002"}
+    else:
+        assert "所选范围内没有不合格的检查项目。" in [i.value for i in app.info]

@@ -148,6 +148,9 @@ class Records:
     foreign_contracts: dict[str, str]  # office code → a contract of another supplier
     own_ncs: dict[str, str]  # office code → a nonconformity against the supplier's contract
     foreign_ncs: dict[str, str]  # office code → one against another supplier's contract
+    handed_over: dict[str, tuple[str, str]]
+    """office code → an order and a nonconformity handed to the supplier by another supplier's
+    user (:func:`_with_handover`): its work, whose history names the other's user."""
     supplier_markers: tuple[str, ...]
     """What a supplier user must never see: other suppliers' codes, names, contracts,
     nonconformities and users, the orders not dispatched to its own users, meter points."""
@@ -212,14 +215,69 @@ def _with_tickets(database: Path) -> None:
     engine.dispose()
 
 
+HANDOVER_OFFICE = "SH001"
+HANDOVER_TITLE = "交接测试：地库照明"  # the corrective order handed from one supplier to another
+HANDOVER_NC = "交接测试：前台登记"  # the nonconformity handed over likewise
+
+
+def _with_handover(database: Path) -> None:
+    """At SH001, work handed from another supplier's user (the security supplier's
+    ``sh001.sup.se``) to the demo's ``supplier``: a corrective order dispatched to the one and
+    then to the other, and a corrective-and-preventive nonconformity against no contract whose
+    cause the one wrote before it was reassigned to the other. Both are the supplier's work
+    now; their histories name the other supplier's user."""
+    from operational.auth import load_principal
+    from operational.db import unit_of_work
+    from operational.models import Discipline, User
+    from operational.services import nonconformities as ncs
+    from operational.services import orders
+
+    engine = create_db_engine(f"sqlite:///{database}")
+    at = datetime(2026, 11, 19, 2, 0, tzinfo=UTC)
+    with unit_of_work(engine) as s:
+
+        def who(username: str) -> Principal:
+            return load_principal(
+                s, s.scalars(select(User.id).where(User.username == username)).one()
+            )
+
+        supervisor, other = who("sh001.clean"), who("sh001.sup.se")
+        order = orders.raise_corrective(
+            s,
+            supervisor,
+            office_code=HANDOVER_OFFICE,
+            spec=orders.CorrectiveSpec(
+                "sh001.clean", HANDOVER_TITLE, discipline=Discipline.CLEANING
+            ),
+            at=at,
+        )
+        orders.assign(s, supervisor, order, "sh001.sup.se", order.version, at=at)
+        orders.assign(s, supervisor, order, SUPPLIER_LOGIN, order.version, at=at)
+        nc = ncs.open_nonconformity(
+            s,
+            supervisor,
+            office_code=HANDOVER_OFFICE,
+            kind="corrective_preventive",
+            discipline="cleaning",
+            description=HANDOVER_NC,
+            assignee="sh001.sup.se",
+            at=at,
+        )
+        ncs.act(s, other, nc, "find_cause", nc.version, text="交接前已分析原因", at=at)
+        ncs.act(s, supervisor, nc, "reassign", nc.version, assignee=SUPPLIER_LOGIN, at=at)
+    engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def scope_database(demo_site: Site, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the demo, with a ticket at every office (:func:`_with_tickets`)."""
+    """A copy of the demo, with a ticket at every office (:func:`_with_tickets`) and work
+    handed from one supplier to another (:func:`_with_handover`)."""
     import shutil
 
     database = tmp_path_factory.mktemp("scope_db") / "propcloud.db"
     shutil.copyfile(demo_site.database, database)
     _with_tickets(database)
+    _with_handover(database)
     return database
 
 
@@ -349,6 +407,12 @@ def _supplier_records(s: Session, codes: dict[int, str]) -> dict[str, Any]:
         )
         if assignee not in own_users  # one assigned to its users is its work too
     ]
+    handed_order = s.scalars(
+        select(CorrectiveOrder.document_no).where(CorrectiveOrder.title == HANDOVER_TITLE)
+    ).one()
+    handed_nc = s.scalars(
+        select(Nonconformity.document_no).where(Nonconformity.description == HANDOVER_NC)
+    ).one()
     own_ncs: dict[str, str] = {}
     foreign_ncs: dict[str, str] = {}
     for no, contract, office in ncs:
@@ -379,6 +443,7 @@ def _supplier_records(s: Session, codes: dict[int, str]) -> dict[str, Any]:
         "foreign_contracts": {codes[o]: no for i, no, sid, o in contracts if sid != supplier_id},
         "own_ncs": own_ncs,
         "foreign_ncs": foreign_ncs,
+        "handed_over": {HANDOVER_OFFICE: (handed_order, handed_nc)},
         "supplier_markers": tuple(markers),
     }
 
@@ -755,10 +820,18 @@ def test_every_page_and_export_keeps_to_the_scope(
             {key: records.record(kind, office) for key, kind in page.probes}
             for office in (foreign if page.probes else [])
         ]
-        if supplier and page.probes and all(kind == "order" for _, kind in page.probes):
-            probes += [  # another supplier's order at an office in scope
-                {key: order for key, _ in page.probes}
-                for office, order in records.foreign_orders.items()
+        kinds = {kind for _, kind in page.probes}
+        if supplier and kinds in ({"order"}, {"nonconformity"}):
+            # another supplier's order or nonconformity at an office in scope, and one handed
+            # over to this supplier from another (its history names the other's user)
+            nc = kinds == {"nonconformity"}
+            foreign = records.foreign_ncs if nc else records.foreign_orders
+            probes += [
+                {key: record for key, _ in page.probes}
+                for office, record in [
+                    *foreign.items(),
+                    *((o, pair[nc]) for o, pair in records.handed_over.items()),
+                ]
                 if allowed is None or office in allowed
             ]
         for query in probes:
@@ -800,8 +873,10 @@ def _supplier_calls(
     params = inspect.signature(spec.function).parameters
     args = _arguments(spec, records, office)
     if "document_no" in params and "plan" not in spec.function.__name__:
+        handed = records.handed_over.get(office, (None, None))[0]
         for order, own in (
             (records.own_orders.get(office), True),
+            (handed, True),
             (records.foreign_orders.get(office), False),
             (records.orders[office][-1], False),
         ):
@@ -817,6 +892,7 @@ def _supplier_calls(
     elif "nc_no" in params:
         for nc, own in (
             (records.own_ncs.get(office), True),
+            (records.handed_over.get(office, (None, None))[1], True),
             (records.foreign_ncs.get(office), False),
         ):
             if nc is not None:

@@ -64,7 +64,8 @@ def test_hq_sees_cities_first_then_one_city_then_one_office(dashboard: MakeDashb
         "SH001 上海丽都公馆管理处",
     ]
     assert app.selectbox(key="sla_office").value == "SH002"
-    assert set(rows(charts["sla_heatmap"])) == {"工程", "园艺", "秩序", "保洁"}
+    # the four maintenance disciplines, and customer service's inspections (docs/inspections.md)
+    assert set(rows(charts["sla_heatmap"])) == {"工程", "园艺", "秩序", "保洁", "客服"}
     # real dates on the month axis, not "2026-11" strings
     assert str(charts["sla_heatmap"]["x"][0]).startswith("2026-11-01")  # type: ignore[index]
 
@@ -151,15 +152,19 @@ def test_a_long_late_list_is_paged_and_exported_whole(
     monkeypatch.setattr(paging, "LATE_ORDERS", 4)
     app = open_page(dashboard, "hq", SLA)
     total = breached(app)
-    assert total == 11  # the demo week: orders, inspections and the nonconformities they opened
+    assert total == 16  # the demo week: orders, inspections and the nonconformities they opened
     assert late_count(app) == total
-    assert "第 1–4 行，共 11 行。" in [c.value for c in app.caption]
+    assert "第 1–4 行，共 16 行。" in [c.value for c in app.caption]
     pages = [next(d.value for d in app.dataframe if "单号" in d.value.columns)]
-    for page, caption in ((2, "第 5–8 行，共 11 行。"), (3, "第 9–11 行，共 11 行。")):
+    for page, caption in (
+        (2, "第 5–8 行，共 16 行。"),
+        (3, "第 9–12 行，共 16 行。"),
+        (4, "第 13–16 行，共 16 行。"),
+    ):
         app.number_input(key="sla_late_page").set_value(page).run()
         assert caption in [c.value for c in app.caption]
         pages += [d.value for d in app.dataframe if "单号" in d.value.columns]
-    assert [len(p) for p in pages] == [4, 4, 3]
+    assert [len(p) for p in pages] == [4, 4, 4, 4]
     shown = [n for p in pages for n in p["单号"]]
     assert len(set(shown)) == total
     export = pl.read_excel(io.BytesIO(downloads(app, "sla_late_excel")))

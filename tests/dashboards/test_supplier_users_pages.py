@@ -5,11 +5,13 @@ supplier's order and contract statement refused; a supplier user added on the ad
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -17,7 +19,7 @@ from dashboards import navigation
 from operational.auth import load_principal
 from operational.db import unit_of_work
 from operational.errors import NotFound
-from operational.models import CorrectiveOrder, Supplier, User
+from operational.models import CorrectiveOrder, Nonconformity, Supplier, SupplierContract, User
 from operational.services.suppliers import contract_month
 
 if TYPE_CHECKING:
@@ -150,3 +152,60 @@ def test_the_todo_opens_its_suppliers_nonconformity(dashboard: MakeDashboard) ->
         "\\", ""
     )
     assert "NC-SH001-CL-OPEN" in shown
+
+
+def _pdf_text(pdf: bytes) -> str:
+    """The ASCII text of the PDF's pages (numbers, codes): its content streams decoded
+    (ReportLab writes them ASCII85 over Flate, the text in two bytes a character, the first
+    ``\\000`` for ASCII)."""
+    import base64
+    import re
+    import zlib
+
+    parts: list[str] = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        data = base64.a85decode(stream.strip().removesuffix(b"~>"))
+        parts.append(zlib.decompress(data).decode("latin-1").replace("\\000", ""))
+    return "\n".join(parts)
+
+
+def test_the_supplier_users_statements_hold_only_its_own_contract(
+    dashboard: MakeDashboard, downloads: Callable[[AppTest, str], bytes]
+) -> None:
+    """The deduction statement a supplier user downloads on the ranking page (Excel and PDF)
+    is its own contract's, and names no other supplier, contract or nonconformity."""
+    app, dash = logged_in(dashboard)
+    app = app.switch_page(RANKING).run()
+    assert not app.exception
+    assert app.selectbox(key="supplier_drill_contract").value == "HT-SH001-CL"
+    with unit_of_work(dash.engine) as db:
+        who = load_principal(db, dash.user("supplier").id)
+        others = [
+            text
+            for s in db.scalars(select(Supplier).where(Supplier.id != who.supplier_id))
+            for text in (s.supplier_code, s.name)
+        ] + list(
+            db.scalars(
+                select(SupplierContract.contract_no).where(
+                    SupplierContract.supplier_id != who.supplier_id
+                )
+            )
+        )
+        own_contract = db.scalars(
+            select(SupplierContract).where(SupplierContract.contract_no == "HT-SH001-CL")
+        ).one()
+        foreign_ncs = list(
+            db.scalars(
+                select(Nonconformity.document_no).where(
+                    Nonconformity.contract_id != own_contract.id
+                )
+            )
+        )
+    sheet = load_workbook(io.BytesIO(downloads(app, "supplier_statement_excel"))).active
+    assert sheet is not None
+    cells = " ".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v)
+    assert "HT-SH001-CL" in cells
+    assert [m for m in [*others, *foreign_ncs] if m in cells] == []
+    pdf = _pdf_text(downloads(app, "supplier_statement_pdf"))
+    assert "HT-SH001-CL" in pdf
+    assert [m for m in [*others, *foreign_ncs] if m.isascii() and m in pdf] == []

@@ -122,12 +122,19 @@ def test_what_needs_attention_is_ranked_with_a_reason_on_each_line(
         "2026-11 达标率 82.4 %（已完成计时 17 个）",
         "2026-11 达标率 83.3 %（已完成计时 18 个）",
     ]
-    assert texts[0] == "BJ002 北京华庭广场管理处"  # the worst first
+    # the worst first: the demo week's quality alerts (SH001's nonconformities closed late, BJ002's
+    # inspections scored below 70 % — customer service's failed items among them), then watches
+    assert texts[:4] == [
+        "SH001 上海丽都公馆管理处",
+        "2026-11 不合格按时关闭率 0.0 %（已结束时钟 3 个）",
+        "BJ002 北京华庭广场管理处",
+        "2026-11 检查得分 67.0 %（已执行检查 3 次，本月进行中）",
+    ]
     assert any(t.startswith("能耗异常 1 条待跟进") for t in texts)
     badges = [m.value for m in app.markdown if "-badge[" in m.value]
-    assert badges[:9] == [":orange-badge[关注]"] * 9  # the demo has nothing past an alert line
+    assert badges[:14] == [":red-badge[告警]"] * 2 + [":orange-badge[关注]"] * 12
     [count] = [c.value for c in app.caption if "需要关注" in c.value]
-    assert count.startswith("共 9 条需要关注。")
+    assert count.startswith("共 14 条需要关注。")
 
 
 def test_the_drill_goes_from_cities_to_offices_to_one_office(dashboard: MakeDashboard) -> None:
@@ -217,18 +224,20 @@ def test_long_lists_are_paged_and_say_which_rows_they_show(
     monkeypatch.setattr(paging, "NODES", 1)
     app = open_tower(dashboard, "hq")
     captions = [c.value for c in app.caption]
-    assert "第 1–4 行，共 9 行。" in captions
+    assert "第 1–4 行，共 14 行。" in captions
     seen = attention_lines(app, 4)
-    app.number_input(key="tower_attention_page").set_value(2).run()
-    assert "第 5–8 行，共 9 行。" in [c.value for c in app.caption]
-    seen += attention_lines(app, 4)
-    app.number_input(key="tower_attention_page").set_value(3).run()
-    assert "第 9–9 行，共 9 行。" in [c.value for c in app.caption]
-    seen += attention_lines(app, 1)
+    for page, caption, lines in (
+        (2, "第 5–8 行，共 14 行。", 4),
+        (3, "第 9–12 行，共 14 行。", 4),
+        (4, "第 13–14 行，共 14 行。", 2),
+    ):
+        app.number_input(key="tower_attention_page").set_value(page).run()
+        assert caption in [c.value for c in app.caption]
+        seen += attention_lines(app, lines)
     export = pl.read_excel(io.BytesIO(downloads(app, "tower_attention_excel")))
-    assert export.height == 9  # every line, not the page shown
+    assert export.height == 14  # every line, not the page shown
     assert sorted(reason for _, reason in seen) == sorted(export["原因"].to_list())
-    assert len(set(seen)) == 9
+    assert len(set(seen)) == 14
 
     # a page of one city company, then of one office; the exports hold them all
     cities, offices = app.dataframe[0].value, app.dataframe[1].value

@@ -367,3 +367,39 @@ def test_the_list_pages_through_what_the_reader_may_see(session: Session, world:
     ncs.act(session, clean, opened[0], "verify", opened[0].version)
     assert ncs.count_nonconformities(session, clean, open_only=True) == 4
     assert ncs.count_nonconformities(session, world["mgr2"]) == 0
+
+
+def test_a_suppliers_nonconformity_never_goes_to_another_suppliers_staff(
+    session: Session, world: World
+) -> None:
+    """A nonconformity against S1's contract is S1's work: it may go to S1's staff or the
+    office's own, never to S2's — opened or reassigned; one against no contract may."""
+    _supplier_user(session, world, "sup2", "S2")
+    with pytest.raises(FormRejected) as refused:
+        _open(session, world, contract_no="K1", breach_points=1, assignee="sup2")
+    assert refused.value.fields() == ["assignee"]
+    assert "sup2" in refused.value.message("en") and "K1" in refused.value.message("en")
+    assert session.scalars(select(Nonconformity)).all() == []
+    nc = _open(session, world, contract_no="K1", breach_points=1, assignee="sup")
+    with pytest.raises(FormRejected) as moved:
+        ncs.act(session, world["clean"], nc, "reassign", nc.version, assignee="sup2")
+    assert moved.value.fields() == ["assignee"]
+    assert nc.assignee_id == world["sup"].user_id
+    ncs.act(session, world["clean"], nc, "reassign", nc.version, assignee="clean")  # staff: yes
+    own_work = _open(session, world, assignee="sup2")  # no contract: whoever it is sent to
+    assert ncs.get_nonconformity(session, world["sup2"], own_work.document_no) is own_work
+    with pytest.raises(NotFound):
+        ncs.get_nonconformity(session, world["sup2"], nc.document_no)
+
+
+def test_a_customer_service_nonconformity_is_opened_by_hand_without_a_contract(
+    session: Session, world: World
+) -> None:
+    """Customer service (the fifth inspection discipline) opens by hand; no supplier contract
+    is of that discipline, so naming one is refused on the contract field."""
+    nc = _open(session, world, kind="notice", discipline="customer_service", actor="mgr")
+    assert (nc.discipline, nc.state, nc.contract_id) == ("customer_service", "issued", None)
+    assert ncs.contract_choices(session, world["mgr"], "OF1", "customer_service") == []
+    with pytest.raises(FormRejected) as refused:
+        _open(session, world, discipline="customer_service", contract_no="K1", actor="mgr")
+    assert refused.value.fields() == ["contract_no"]

@@ -21,6 +21,7 @@ from operational.imports.suppliers import (
     import_supplier_rows,
 )
 from operational.models import AuditEntry, Discipline, Role, ScopeLevel
+from operational.scope import UNNAMED
 from operational.services import lookup, orders
 from operational.services.energy import list_points
 from operational.services.supplier_work import open_nonconformities
@@ -176,3 +177,29 @@ def test_a_supplier_user_sees_and_processes_only_its_suppliers_work(session: Ses
     assert list_points(session, mine, Permission.VIEW_ORDERS) == []
     assert lookup.audit_entries(session, mine).total == 0
     assert colleague.supplier_id == mine.supplier_id != other.supplier_id
+
+
+def test_work_handed_from_one_supplier_to_another_names_neither_to_the_other(
+    session: Session,
+) -> None:
+    """An order dispatched to S3's user and then to S1's: S1's user reads it (its work now)
+    with S3's user unnamed in its history; the office still sees who did what."""
+    world = build_world(session)
+    load_contracts(session, world)
+    import_supplier_rows(
+        session, rows(SUPPLIER_COLUMNS, ("S3", "净源清洁", "cleaning")), actor=world["admin"]
+    )
+    mine = supplier_user(session, world, "s1.wang", "S1")
+    supplier_user(session, world, "s3.li", "S3")
+    order = _dispatch(session, world, "s3.li", "大堂地面污渍")
+    orders.assign(
+        session, world["clean"], order, "s1.wang", order.version, at=T0 + timedelta(hours=1)
+    )
+    seen = lookup.order_view(session, mine, order.document_no)
+    assert [(h.transition, h.handler) for h in seen.history] == [
+        ("raise", ""),
+        ("assign", UNNAMED),
+        ("reassign", "s1.wang"),
+    ]
+    office = lookup.order_view(session, world["clean"], order.document_no)
+    assert [h.handler for h in office.history] == ["", "s3.li", "s1.wang"]

@@ -249,3 +249,70 @@ def test_an_earlier_as_of_counts_nothing_after_it(demo_url: str) -> None:
     ]
     (stored,) = con.sql("select count(*) from raw.supplier_nonconformity").fetchall()[0]
     assert late > 0 and counted == stored - late
+
+
+def test_failed_items_are_counted_per_item_as_the_review_counts_them(
+    demo_url: str, mart: list[dict[str, object]]
+) -> None:
+    """marts.inspection_item_failures: each item name's scores and failures on the executed
+    orders, by office, discipline, kind and month, as the operational tables say; summed over
+    the item names, the review's items_scored and items_failed."""
+    con = build(demo_url, NOW)
+    cursor = con.sql("select * from marts.inspection_item_failures")
+    names = [d[0] for d in cursor.description]
+    items = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    assert names == [
+        "office_code",
+        "discipline",
+        "kind",
+        "month",
+        "item_name",
+        "items_scored",
+        "items_failed",
+    ]
+    engine = create_db_engine(demo_url)
+    with engine.connect() as c:
+        scores = c.execute(
+            text(
+                "select o.code, i.discipline, i.kind, i.scheduled_for, s.name, s.score,"
+                " s.pass_mark from insp_score s join insp_order i on i.id = s.order_id"
+                " join org_office o on o.id = i.office_id"
+                " where i.state = 'submitted' and s.score is not null"
+            )
+        ).all()
+    engine.dispose()
+    today = NOW.astimezone(SHANGHAI).date()
+    scored: Counter[tuple[object, ...]] = Counter()
+    failed: Counter[tuple[object, ...]] = Counter()
+    for code, discipline, kind, day, name, score, pass_mark in scores:
+        day = datetime.fromisoformat(str(day)).date()
+        if day > today:
+            continue
+        key = (code, discipline, kind, day.replace(day=1), name)
+        scored[key] += 1
+        failed[key] += score < pass_mark
+    counted = {
+        (r["office_code"], r["discipline"], r["kind"], r["month"], r["item_name"]): (
+            r["items_scored"],
+            r["items_failed"],
+        )
+        for r in items
+    }
+    assert counted == {key: (scored[key], failed[key]) for key in scored}
+    assert sum(failed.values()) > 0, "some items failed"
+    for row in mart:
+        where = {k: row[k] for k in ("office_code", "discipline", "kind", "month")}
+        assert _sum(items, "items_scored", **where) == row["items_scored"], where
+        assert _sum(items, "items_failed", **where) == row["items_failed"], where
+
+
+def test_the_demo_inspects_customer_service_too(mart: list[dict[str, object]]) -> None:
+    """The fifth discipline in the demo's review: customer-service inspections scored (with
+    failures) in the bulk history and in the weeks walked through the services, at both
+    offices."""
+    service = [r for r in mart if r["discipline"] == "customer_service" and r["items_scored"]]
+    assert {r["office_code"] for r in service} == {r["office_code"] for r in mart}
+    months = sorted({r["month"] for r in service})
+    assert months[0] < (NOW - timedelta(weeks=8)).date().replace(day=1) < months[-1]
+    assert sum(int(r["items_failed"]) for r in service) > 0  # type: ignore[call-overload]
+    assert {r["kind"] for r in service} == {"professional"}

@@ -1,0 +1,54 @@
+-- The inspection items (检查项目) scored and failed, for internal audit's "which items fail
+-- most": one row per office, discipline, inspection kind, office-local month (of the order's
+-- scheduled date) and item name with anything scored, at the build's as_of (raw.run_params).
+-- The orders counted are those marts.quality_review counts as executed (scheduled up to
+-- as_of's office-local day, submitted by as_of); items_scored: the item's scores on them (the
+-- inspections of that item), items_failed: of those, scored below the pass mark (each opened a
+-- nonconformity). Summed over item names these are quality_review's items_scored and
+-- items_failed. Contract: docs/quality-marts.md.
+with
+
+params as (select as_of from raw.run_params),
+
+offices as (
+    select
+        offices.office_id,
+        offices.office_code,
+        cast(
+            timezone(coalesce(offices.timezone, 'Asia/Shanghai'), timezone('UTC', params.as_of))
+            as date
+        ) as today
+    from staging.stg_offices as offices
+    cross join params
+),
+
+executed as (
+    select
+        orders.order_id,
+        offices.office_code,
+        orders.discipline,
+        orders.kind,
+        cast(date_trunc('month', orders.scheduled_for) as date) as month
+    from staging.stg_inspection_orders as orders
+    inner join offices on offices.office_id = orders.office_id
+    cross join params
+    where orders.scheduled_for <= offices.today
+        and orders.state = 'submitted'
+        and orders.submitted_at <= params.as_of
+)
+
+select
+    executed.office_code,
+    executed.discipline,
+    executed.kind,
+    executed.month,
+    scores.item_name,
+    cast(count(*) as bigint) as items_scored,
+    cast(count(*) filter (where scores.score < scores.pass_mark) as bigint) as items_failed
+from staging.stg_inspection_scores as scores
+inner join executed on executed.order_id = scores.order_id
+where scores.score is not null
+group by executed.office_code, executed.discipline, executed.kind, executed.month,
+    scores.item_name
+order by executed.office_code, executed.discipline, executed.kind, executed.month,
+    scores.item_name
