@@ -47,6 +47,7 @@ from operational.models.tickets import ComplaintCategory, Place
 from operational.scope import office_clause, office_code_clause, scoped_office, scoped_read
 from operational.services import tickets
 from operational.services.clock_views import ClockSummary, clock_summary
+from operational.services.lookup import Person, people_with
 from operational.services.property import house_name, house_of, name_clause, phone_of
 from operational.workflow import engine
 
@@ -591,6 +592,40 @@ def ticket_view(session: Session, principal: Principal, document_no: str) -> Tic
         timeline,
         actions,
     )
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+@dataclass(frozen=True)
+class DispatchChoice:
+    """Whom the ticket page offers to dispatch a ticket to. ``managers_only``: a complaint in
+    office hours, offered to the office's managers alone (by name), the first preselected
+    (``preselected`` None when the office has none); else everyone who works tickets at the
+    office (a repair's technician, a night ticket's CS staff), nobody preselected."""
+
+    people: tuple[Person, ...]
+    managers_only: bool
+    night_service: bool
+    preselected: str | None
+
+
+@scoped_read(Permission.VIEW_TICKETS)
+def dispatch_choice(session: Session, principal: Principal, document_no: str) -> DispatchChoice:
+    """The people ``document_no`` may be dispatched to (the rule is
+    ``tickets.goes_to_office_manager``), for a ticket ``principal`` sees (else
+    :class:`NotFound`)."""
+    ticket = tickets.get_ticket(session, principal, document_no.strip())
+    office = session.get_one(Office, ticket.office_id)
+    if tickets.goes_to_office_manager(ticket):
+        managers = sorted(
+            people_with(session, principal, office.code, Permission.TAKE_COMPLAINTS),
+            key=lambda p: (p.display_name, p.username),
+        )
+        first = managers[0].username if managers else None
+        return DispatchChoice(tuple(managers), True, ticket.night_service, first)
+    handlers = people_with(session, principal, office.code, Permission.HANDLE_TICKETS)
+    return DispatchChoice(tuple(handlers), False, ticket.night_service, None)
 
 
 # ---------------------------------------------------------------- the customer's tickets
