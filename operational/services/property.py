@@ -212,11 +212,17 @@ def house_of(query: str) -> tuple[str, str, str] | None:
     return (parts[0], "", parts[1]) if len(parts) == 2 else (parts[0], parts[1], parts[2])
 
 
-def name_clause(query: str) -> ColumnElement[bool]:
-    """A name's beginning, or a customer code."""
+def name_prefix(query: str) -> ColumnElement[bool]:
+    """A name's beginning (``LIKE 'x%'``; on PostgreSQL through ``ix_prop_customer_name_prefix``,
+    a ``text_pattern_ops`` index)."""
     text = query.strip()
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return or_(Customer.name.like(f"{escaped}%", escape="\\"), Customer.code == text)
+    return Customer.name.like(f"{escaped}%", escape="\\")
+
+
+def name_clause(query: str) -> ColumnElement[bool]:
+    """A name's beginning, or a customer code."""
+    return or_(name_prefix(query), Customer.code == query.strip())
 
 
 def _search_clause(query: str) -> ColumnElement[bool]:

@@ -48,7 +48,7 @@ from operational.scope import office_clause, office_code_clause, scoped_office, 
 from operational.services import tickets
 from operational.services.clock_views import ClockSummary, clock_summary
 from operational.services.lookup import Person, people_with
-from operational.services.property import house_name, house_of, name_clause, phone_of
+from operational.services.property import house_name, house_of, name_prefix, phone_of
 from operational.workflow import engine
 
 CALLER_LIMIT = 30
@@ -164,15 +164,23 @@ def find_callers(session: Session, principal: Principal, query: str = "") -> lis
         return _house_rows(session, principal, house)
     phone = phone_of(text)
     if phone is not None:
-        clauses = [Customer.phone == phone]
+        # The number's customers first, through ix_prop_customer_phone alone: asked together
+        # with the office, SQLite walks the office's customers in name order instead. Only
+        # their ids; the query below keeps to the user's offices.
+        ids = list(session.scalars(select(Customer.id).where(Customer.phone == phone)))
+        if not ids:
+            return []
+        clauses = [Customer.id.in_(ids)]
     elif session.get_bind().dialect.name == "sqlite":
-        # SQLite's LIKE uses no index, and an OR of a name and a code scans each office: a
-        # name's prefix as a range (exact in SQLite's BINARY order) through
-        # ix_prop_customer_office_name, and the code apart.
+        # SQLite's LIKE uses no index: a name's prefix as a range (exact in SQLite's BINARY
+        # order) through ix_prop_customer_name_prefix, and the code apart (an OR of the two
+        # would scan).
         upper = text[:-1] + chr(min(ord(text[-1]) + 1, 0x10FFFF))
         clauses = [and_(Customer.name >= text, Customer.name < upper), Customer.code == text]
     else:
-        clauses = [name_clause(text)]
+        # PostgreSQL: LIKE 'x%' through the text_pattern_ops index ix_prop_customer_name_prefix
+        # (a plain b-tree serves no LIKE under a non-C collation), and the code apart.
+        clauses = [name_prefix(text), Customer.code == text]
     found_rows: dict[int, tuple[Customer, str, str]] = {}
     for clause in clauses:
         for customer, office_code, office_name in session.execute(
