@@ -41,7 +41,7 @@ from operational.services.ticket_desk import (
 
 ASK, ASKED = "ticket_ask", "ticket_asked"
 NOTE, RESULT, REWORK, HANDLER = "ticket_note", "ticket_result", "ticket_rework", "ticket_handler"
-HANDLER_FOR = "ticket_handler_for"
+INPUTS_FOR = "ticket_inputs_for"
 
 
 def local(moment: datetime | None, zone: str) -> str:
@@ -113,6 +113,16 @@ def timeline_table(view: TicketView) -> pl.DataFrame:
 # ---------------------------------------------------------------- steps (widget callbacks)
 
 
+def _clear_inputs() -> None:
+    """Empty the steps' inputs (set, not removed: the browser would send a removed value back),
+    so no note or follow-up result of one step, or of another ticket, is offered again."""
+    state = st.session_state
+    state[NOTE] = ""
+    state[RESULT] = None
+    state[REWORK] = False
+    state[HANDLER] = None
+
+
 def _step(user: Principal, view: TicketView, step: str) -> None:
     """Take ``step`` on the ticket as read at ``view.version``; a refusal stays on the page."""
     state = st.session_state
@@ -146,8 +156,7 @@ def _step(user: Principal, view: TicketView, step: str) -> None:
         forms.refuse(step, refused)
         return
     forms.accept(step)
-    for key in (NOTE, REWORK):
-        state.pop(key, None)
+    _clear_inputs()
     message = tr(
         "ticketdesk.ticket.done",
         document_no=md(view.document_no),
@@ -187,9 +196,8 @@ def _dispatch(user: Principal, view: TicketView) -> None:
         return
     names = {p.username: f"{p.display_name} ({p.username})" for p in choice.people}
     state = st.session_state
-    if state.get(HANDLER_FOR) != view.document_no or state.get(HANDLER) not in (*names, None):
-        state[HANDLER] = choice.preselected  # a new ticket: its office manager, or nobody yet
-        state[HANDLER_FOR] = view.document_no
+    if state.get(HANDLER) is None or state.get(HANDLER) not in names:
+        state[HANDLER] = choice.preselected  # its office manager, or nobody yet
     st.selectbox(
         tr("ticketdesk.ticket.handler_pick"),
         list(names),
@@ -302,6 +310,9 @@ def render() -> None:
     except DomainError:
         st.warning(tr("ticketdesk.ticket.not_found", document_no=md(number)))
         return
+    if st.session_state.get(INPUTS_FOR) != view.document_no:
+        _clear_inputs()  # another ticket: nothing typed for the one before is offered
+        st.session_state[INPUTS_FOR] = view.document_no
     _details(user, view)
     st.subheader(tr("ticketdesk.ticket.clocks"))
     if view.clocks:

@@ -319,6 +319,9 @@ class TicketForm:
     appointment_time: time | None = None
     category: str = ""  # complaints
     severity: str = ""  # complaints, chosen or confirmed by the user
+    caller_undecided: bool = False
+    """The lookup found several callers (or one caller's several houses) and the user picked
+    none of them, nor "not in the records": refused, so no ticket loses its caller unnoticed."""
 
 
 FORM_FIELDS = (
@@ -361,7 +364,9 @@ def take_call(
     now = now or utcnow()
     problems = Problems(FORM_FIELDS)
     office: Office | None = None
-    if not form.office_code.strip():
+    if form.caller_undecided:  # the caller picked names the office
+        problems.add("caller", "ticketgaps.pick_caller")
+    elif not form.office_code.strip():
         problems.add("office", "ticketdesk.required", what=Term("ticketdesk.field.office"))
     else:
         with problems.field("office"):

@@ -158,6 +158,8 @@ def goes_to_office_manager(ticket: Ticket) -> bool:
 def _handler(session: Session, username: str, ticket: Ticket, office: Office) -> User:
     """The active user ``username`` who may work tickets at ``office`` — for a complaint in
     office hours, one of its office managers (:func:`goes_to_office_manager`)."""
+    if not username.strip():
+        raise DomainError("ticketgaps.handler_required")
     user = session.scalars(select(User).where(User.username == username.strip())).one_or_none()
     if user is None or not user.is_active:
         raise NotFound("users.unknown_user", username=username)
@@ -303,6 +305,8 @@ def follow_up(
     is unsatisfied and wants it, ``rework`` opens a new repair linked to it, with its own
     clocks (returned). A complaint closes when the owner is satisfied and is open again
     otherwise — and the ladder checks it at once."""
+    if not str(result).strip():
+        raise DomainError("ticketgaps.follow_up_result_required")
     outcome = _enum(FollowUpResult, result, "tickets.bad_follow_up_result")
     if isinstance(ticket, InquiryTicket):
         raise DomainError("tickets.no_follow_up")
