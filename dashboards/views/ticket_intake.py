@@ -47,7 +47,7 @@ CALLERS = "intake_callers"
 RECORDED = "intake_recorded"
 UNKNOWN = "unknown"
 TEXTS = (SUBJECT, DESCRIPTION, CALLER_NAME, CALLER_PHONE)
-CLEARED = (*TEXTS, PLACE, URGENCY, DAY, TIME, CATEGORY, SEVERITY)
+CLEARED = (*TEXTS, TYPE, PLACE, URGENCY, DAY, TIME, CATEGORY, SEVERITY)
 
 
 def caller_key(caller: Caller) -> str:
@@ -249,6 +249,7 @@ def render() -> None:
         [t.value for t in TicketType],
         format_func=lambda v: tr(f"ticketdesk.type.{v}"),
         horizontal=True,
+        index=None,  # chosen for every call: a complaint never goes in as an inquiry unasked
         key=TYPE,
     )
     kind = st.session_state.get(TYPE)

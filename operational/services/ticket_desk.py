@@ -48,7 +48,14 @@ from operational.scope import office_clause, office_code_clause, scoped_office, 
 from operational.services import tickets
 from operational.services.clock_views import ClockSummary, clock_summary
 from operational.services.lookup import Person, people_with
-from operational.services.property import house_name, house_of, name_prefix, phone_of
+from operational.services.property import (
+    PHONE,
+    house_name,
+    house_of,
+    name_prefix,
+    normal_phone,
+    phone_of,
+)
 from operational.workflow import engine
 
 CALLER_LIMIT = 30
@@ -385,6 +392,9 @@ def take_call(
         ).one_or_none()
         if customer is None:
             problems.add("caller", "ticketdesk.customer_elsewhere", office=office.code)
+    typed_phone = normal_phone(form.caller_phone.strip())
+    if form.customer_id is None and typed_phone and not PHONE.match(typed_phone):
+        problems.add("caller", "ticketgaps.bad_caller_phone", phone=form.caller_phone.strip())
     kind = form.ticket_type
     if kind not in {t.value for t in TicketType}:
         problems.add(
@@ -416,7 +426,7 @@ def take_call(
     problems.raise_if_any()
     assert office is not None
     caller_name = customer.name if customer is not None else form.caller_name
-    caller_phone = customer.phone if customer is not None else form.caller_phone
+    caller_phone = customer.phone if customer is not None else typed_phone
     with problems.field("subject"):
         ticket = tickets.record_ticket(
             session,

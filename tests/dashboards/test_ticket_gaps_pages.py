@@ -250,3 +250,29 @@ def test_a_step_without_its_choice_says_what_to_choose_and_no_choice_follows_to_
     with unit_of_work(dash.engine) as db:
         first = db.scalars(select(Ticket).where(Ticket.document_no == numbers[0])).one()
         assert (first.state, first.follow_up_result) == ("resolved", None)
+
+
+def test_the_type_is_chosen_for_every_call_and_a_mistyped_number_is_refused(
+    dashboard: MakeDashboard,
+) -> None:
+    dash = dashboard()
+    app = _intake(dash)
+    before = _count(dash)
+    assert app.radio(key="intake_type").value is None  # nothing assumed
+    app.text_input(key="intake_query").input("无此人zz").run()  # not in the records
+    app.text_input(key="intake_caller_name").input("王女士")
+    app.text_input(key="intake_caller_phone").input("138-OOOO-1234")  # letters O for zeros
+    app.text_input(key="intake_subject").input("门口有积水")
+    app.button(key="intake_submit").click().run()
+    assert not app.exception, app.exception
+    shown = _shown(app)
+    assert "类型：请选择。" in shown
+    assert "“138-OOOO-1234”不是电话号码" in shown
+    assert _count(dash) == before
+    app.text_input(key="intake_caller_phone").input("(021) 6543-2100")
+    app.radio(key="intake_type").set_value("inquiry").run()
+    app.button(key="intake_submit").click().run()
+    with unit_of_work(dash.engine) as db:
+        ticket = db.scalars(select(Ticket).where(Ticket.subject == "门口有积水")).one()
+        assert (ticket.ticket_type, ticket.caller_phone) == ("inquiry", "02165432100")
+    assert app.radio(key="intake_type").value is None  # the next call chooses again
