@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from operational import pii
@@ -170,6 +170,7 @@ def find_callers(session: Session, principal: Principal, query: str = "") -> lis
     if house is not None:
         return _house_rows(session, principal, house)
     phone = phone_of(text)
+    clauses: list[ColumnElement[bool]]
     if phone is not None:
         # The number's customers first, through ix_prop_customer_phone alone: asked together
         # with the office, SQLite walks the office's customers in name order instead. Only
