@@ -77,6 +77,7 @@ class Permission(enum.StrEnum):
     VIEW_TICKETS = "view_tickets"  # customer-service tickets and their timelines (工单)
     RECORD_TICKETS = "record_tickets"  # intake, dispatch and follow-up visits (呼叫中心, 客服)
     HANDLE_TICKETS = "handle_tickets"  # pick up and work a ticket dispatched to oneself
+    TAKE_COMPLAINTS = "take_complaints"  # be dispatched the office's complaints (管理处经理)
     VIEW_INSPECTIONS = "view_inspections"  # inspection plans and orders of the office (检查)
     DRAFT_INSPECTIONS = "draft_inspections"  # draft and submit professional inspection plans
     APPROVE_INSPECTIONS = "approve_inspections"  # approve or return professional plans
@@ -210,6 +211,9 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
             Role.TECHNICIAN,
         }
     ),
+    # A complaint received in office hours is dispatched to the office manager (docs/tickets.md):
+    # the one the notice of its dispatch goes to, and who keeps working it after an escalation.
+    Permission.TAKE_COMPLAINTS: frozenset({Role.OFFICE_MANAGER}),
     # The complaint escalation board: headquarters and internal audit watch complaints climb
     # to them (a city's audit manager his city's offices), the office manager his office's.
     Permission.VIEW_ESCALATIONS: frozenset(

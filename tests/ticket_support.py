@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from operational.demo import DEMO_PASSWORD
 
 TICKET_HANDLER = "cs.group"
+COMPLAINT_HANDLER = "om.sh"
+"""An office manager of SH001 and SH002: their complaints received in office hours go to him."""
 
 
 def work_tickets(session: Session) -> None:
@@ -23,6 +25,8 @@ def work_tickets(session: Session) -> None:
       closed (in the October trend only).
     - BJ001 TS(d): major, received at night on 15 Nov, resolved, unsatisfied visit: level 1,
       open (in progress).
+    - Complaints in office hours are dispatched to ``om.sh`` (office manager of SH001 and
+      SH002), the night one and the repair to ``cs.group`` (CS supervisor of the group).
     - BJ002: an urgent repair received at night, dispatched, picked up, resolved next day.
     """
     from operational.auth import system_principal
@@ -40,13 +44,26 @@ def work_tickets(session: Session) -> None:
         password=DEMO_PASSWORD,
         grants=[GrantSpec(Role.CS_SUPERVISOR, ScopeLevel.GROUP, "")],
     )
+    # Complaints received in office hours go to an office manager of their office.
+    add_user(
+        session,
+        desk,
+        username=COMPLAINT_HANDLER,
+        display_name="管理处经理",
+        password=DEMO_PASSWORD,
+        grants=[
+            GrantSpec(Role.OFFICE_MANAGER, ScopeLevel.OFFICE, "SH001"),
+            GrantSpec(Role.OFFICE_MANAGER, ScopeLevel.OFFICE, "SH002"),
+        ],
+    )
     h = timedelta(hours=1)
 
     def complaint(office: str, severity: str, at: datetime) -> Any:
         ticket = tickets.record_ticket(
             session, desk, Intake(office, "complaint", "噪音", severity=severity), received_at=at
         )
-        tickets.dispatch(session, desk, ticket, TICKET_HANDLER, ticket.version, at=at + h / 6)
+        handler = TICKET_HANDLER if ticket.night_service else COMPLAINT_HANDLER
+        tickets.dispatch(session, desk, ticket, handler, ticket.version, at=at + h / 6)
         tickets.pick_up(session, desk, ticket, ticket.version, at=at + h / 4)
         return ticket
 
@@ -59,7 +76,7 @@ def work_tickets(session: Session) -> None:
         t := tickets.record_ticket(
             session, desk, Intake("SH001", "complaint", "停车", severity="general"), received_at=b
         ),
-        TICKET_HANDLER,
+        COMPLAINT_HANDLER,
         t.version,
         at=b + h / 6,
     )

@@ -4,8 +4,10 @@ For ``VIEW_TICKETS``, at the offices in scope (``ticket_desk.ticket_view``: anot
 number shows nothing but "not found"). The clocks — pickup, on site, resolution, resolution after
 escalation — are evaluated by the SLA code (deadline; met, running, or how late). The timeline
 lists every event: when (on the office's clock), who, what, the state after, notes. Below, the
-steps the user may take at the ticket's state, through the ticket services: dispatch to a person
-who works tickets at the office, pick up (an inquiry: open), arrive on site, resolve (an inquiry:
+steps the user may take at the ticket's state, through the ticket services: dispatch (a complaint
+received in office hours to the office manager, preselected — the first by name if there are
+several, a warning if the office has none; a repair or a night-service ticket to a person who works
+tickets at the office, the technician or the CS staff on duty), pick up (an inquiry: open), arrive on site, resolve (an inquiry:
 reply) with a note, close an inquiry, the follow-up visit (satisfied / unsatisfied, and for an
 unsatisfied repair a rework if the owner wants it). Each step submits the version the page was
 read at: a ticket someone else moved meanwhile is refused, never overwritten.
@@ -28,12 +30,18 @@ from operational.auth import Permission, Principal
 from operational.db import unit_of_work
 from operational.errors import DomainError
 from operational.models import InquiryTicket, RepairTicket
-from operational.services import lookup, tickets
+from operational.services import tickets
 from operational.services.clock_views import ClockSummary
-from operational.services.ticket_desk import TicketView, TimelineLine, ticket_view
+from operational.services.ticket_desk import (
+    TicketView,
+    TimelineLine,
+    dispatch_choice,
+    ticket_view,
+)
 
 ASK, ASKED = "ticket_ask", "ticket_asked"
 NOTE, RESULT, REWORK, HANDLER = "ticket_note", "ticket_result", "ticket_rework", "ticket_handler"
+INPUTS_FOR = "ticket_inputs_for"
 
 
 def local(moment: datetime | None, zone: str) -> str:
@@ -105,6 +113,16 @@ def timeline_table(view: TicketView) -> pl.DataFrame:
 # ---------------------------------------------------------------- steps (widget callbacks)
 
 
+def _clear_inputs() -> None:
+    """Empty the steps' inputs (set, not removed: the browser would send a removed value back),
+    so no note or follow-up result of one step, or of another ticket, is offered again."""
+    state = st.session_state
+    state[NOTE] = ""
+    state[RESULT] = None
+    state[REWORK] = False
+    state[HANDLER] = None
+
+
 def _step(user: Principal, view: TicketView, step: str) -> None:
     """Take ``step`` on the ticket as read at ``view.version``; a refusal stays on the page."""
     state = st.session_state
@@ -138,8 +156,7 @@ def _step(user: Principal, view: TicketView, step: str) -> None:
         forms.refuse(step, refused)
         return
     forms.accept(step)
-    for key in (NOTE, REWORK):
-        state.pop(key, None)
+    _clear_inputs()
     message = tr(
         "ticketdesk.ticket.done",
         document_no=md(view.document_no),
@@ -162,6 +179,34 @@ def _button(user: Principal, view: TicketView, step: str, label_key: str) -> Non
     )
 
 
+def _dispatch(user: Principal, view: TicketView) -> None:
+    """A complaint in office hours: its office's managers, the first by name preselected (or
+    why nobody can take it); other tickets: whoever works tickets there, the agent picks."""
+    with unit_of_work(operational_engine()) as db:
+        choice = dispatch_choice(db, user, view.document_no)
+    if choice.managers_only:
+        st.caption(tr("ticketgaps.dispatch.to_manager"))
+    elif view.ticket_type == "complaint" and choice.night_service:
+        st.caption(tr("ticketgaps.dispatch.night_complaint"))
+    if not choice.people:
+        if choice.managers_only:
+            st.warning(tr("ticketgaps.dispatch.no_manager", office=md(view.office_code)))
+        else:
+            st.caption(tr("ticketdesk.ticket.no_handlers"))
+        return
+    names = {p.username: f"{p.display_name} ({p.username})" for p in choice.people}
+    state = st.session_state
+    if state.get(HANDLER) is None or state.get(HANDLER) not in names:
+        state[HANDLER] = choice.preselected  # its office manager, or nobody yet
+    st.selectbox(
+        tr("ticketdesk.ticket.handler_pick"),
+        list(names),
+        format_func=names.__getitem__,
+        key=HANDLER,
+    )
+    _button(user, view, "dispatch", "ticketdesk.ticket.dispatch")
+
+
 def _actions(user: Principal, view: TicketView) -> None:
     st.subheader(tr("ticketdesk.ticket.actions"))
     if not view.actions:
@@ -169,20 +214,7 @@ def _actions(user: Principal, view: TicketView) -> None:
         return
     for step in view.actions:
         if step == "dispatch":
-            with unit_of_work(operational_engine()) as db:
-                people = lookup.people_with(db, user, view.office_code, Permission.HANDLE_TICKETS)
-            if not people:
-                st.caption(tr("ticketdesk.ticket.no_handlers"))
-                continue
-            names = {p.username: f"{p.display_name} ({p.username})" for p in people}
-            st.selectbox(
-                tr("ticketdesk.ticket.handler_pick"),
-                list(names),
-                format_func=names.__getitem__,
-                index=None,
-                key=HANDLER,
-            )
-            _button(user, view, step, "ticketdesk.ticket.dispatch")
+            _dispatch(user, view)
         elif step in ("pick_up", "open"):
             _button(user, view, step, "ticketdesk.ticket.pick_up")
         elif step == "arrive":
@@ -278,6 +310,9 @@ def render() -> None:
     except DomainError:
         st.warning(tr("ticketdesk.ticket.not_found", document_no=md(number)))
         return
+    if st.session_state.get(INPUTS_FOR) != view.document_no:
+        _clear_inputs()  # another ticket: nothing typed for the one before is offered
+        st.session_state[INPUTS_FOR] = view.document_no
     _details(user, view)
     st.subheader(tr("ticketdesk.ticket.clocks"))
     if view.clocks:

@@ -47,7 +47,7 @@ CALLERS = "intake_callers"
 RECORDED = "intake_recorded"
 UNKNOWN = "unknown"
 TEXTS = (SUBJECT, DESCRIPTION, CALLER_NAME, CALLER_PHONE)
-CLEARED = (*TEXTS, PLACE, URGENCY, DAY, TIME, CATEGORY, SEVERITY)
+CLEARED = (*TEXTS, TYPE, PLACE, URGENCY, DAY, TIME, CATEGORY, SEVERITY)
 
 
 def caller_key(caller: Caller) -> str:
@@ -69,10 +69,17 @@ def _picked() -> Caller | None:
     return callers.get(str(key)) if key and key != UNKNOWN else None
 
 
+def _undecided() -> bool:
+    """Several callers (or houses) found and none of them, nor "not in the records", picked."""
+    return st.session_state.get(PICK) is None and bool(st.session_state.get(CALLERS))
+
+
 def _office_of_form() -> str:
     caller = _picked()
     if caller is not None:
         return caller.office_code
+    if _undecided():
+        return ""
     return str(st.session_state.get(OFFICE) or "")
 
 
@@ -96,6 +103,7 @@ def _record(user: Principal) -> None:
         appointment_time=moment if isinstance(moment, time) else None,
         category=str(state.get(CATEGORY) or ""),
         severity=str(state.get(SEVERITY) or ""),
+        caller_undecided=_undecided(),
     )
     try:
         with unit_of_work(operational_engine()) as db:
@@ -131,8 +139,12 @@ def _caller_section(user: Principal) -> Caller | None:
     if st.session_state.get(PICK_FOR) != searched or st.session_state.get(PICK) not in (
         *callers,
         UNKNOWN,
-    ):  # a new search: its one hit is the caller, else the user picks
-        st.session_state[PICK] = next(iter(callers)) if len(callers) == 1 else UNKNOWN
+        None,
+    ):  # a new search: its one hit is the caller; of several the user picks (none is assumed:
+        # a caller with two houses must say which); nobody found: not in the records
+        st.session_state[PICK] = (
+            next(iter(callers)) if len(callers) == 1 else None if callers else UNKNOWN
+        )
         st.session_state[PICK_FOR] = searched
     st.selectbox(
         tr("ticketdesk.intake.pick"),
@@ -142,6 +154,8 @@ def _caller_section(user: Principal) -> Caller | None:
         ),
         key=PICK,
     )
+    if _undecided():
+        st.warning(tr("ticketgaps.intake.pick_caller", count=len(callers)))
     return _picked()
 
 
@@ -214,7 +228,7 @@ def render() -> None:
         st.info(tr("ticketdesk.intake.no_offices"))
         return
     caller = _caller_section(user)
-    if caller is None:
+    if caller is None and not _undecided():
         names = {o.code: f"{o.code} {o.name}" for o in offices}
         st.selectbox(
             tr("ticketdesk.intake.office"),
@@ -223,6 +237,8 @@ def render() -> None:
             index=0 if len(names) == 1 else None,
             key=OFFICE,
         )
+    if (caller is None and not _undecided()) or (caller is not None and caller.customer_id is None):
+        # Not in the records, or a house nobody lives in: who calls is typed.
         name, phone = st.columns(2)
         name.text_input(tr("ticketdesk.intake.caller_name"), key=CALLER_NAME, max_chars=80)
         phone.text_input(tr("ticketdesk.intake.caller_phone"), key=CALLER_PHONE, max_chars=20)
@@ -233,6 +249,7 @@ def render() -> None:
         [t.value for t in TicketType],
         format_func=lambda v: tr(f"ticketdesk.type.{v}"),
         horizontal=True,
+        index=None,  # chosen for every call: a complaint never goes in as an inquiry unasked
         key=TYPE,
     )
     kind = st.session_state.get(TYPE)

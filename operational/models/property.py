@@ -81,7 +81,12 @@ class PropBuilding(Base):
     """A building (楼栋) of an office's property project, by its code (``3``, ``A座``)."""
 
     __tablename__ = "prop_building"
-    __table_args__ = (UniqueConstraint("office_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("office_id", "code"),
+        # A house typed as ``3-2-301`` by a user of many offices: the buildings named 3 of every
+        # office at once, not office by office (migration 0024).
+        Index("ix_prop_building_code", "code"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("org_office.id"), index=True)
@@ -125,6 +130,9 @@ class Customer(Base):
         UniqueConstraint("office_id", "code"),
         Index("ix_prop_customer_phone", "phone"),
         Index("ix_prop_customer_office_name", "office_id", "name"),
+        # The caller lookup's name prefix (LIKE 'x%'): on PostgreSQL only a pattern index
+        # serves it under a non-C collation; on SQLite an ordinary one (migration 0024).
+        Index("ix_prop_customer_name_prefix", "name", postgresql_ops={"name": "text_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

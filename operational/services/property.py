@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from operational import audit, entry, pii
@@ -212,19 +212,22 @@ def house_of(query: str) -> tuple[str, str, str] | None:
     return (parts[0], "", parts[1]) if len(parts) == 2 else (parts[0], parts[1], parts[2])
 
 
-def name_clause(query: str) -> ColumnElement[bool]:
-    """A name's beginning, or a customer code."""
+def name_prefix(query: str) -> ColumnElement[bool]:
+    """A name's beginning (``LIKE 'x%'``; on PostgreSQL through ``ix_prop_customer_name_prefix``,
+    a ``text_pattern_ops`` index)."""
     text = query.strip()
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return or_(Customer.name.like(f"{escaped}%", escape="\\"), Customer.code == text)
+    return Customer.name.like(f"{escaped}%", escape="\\")
 
 
-def _search_clause(query: str) -> ColumnElement[bool]:
-    """What one search field means: a phone number (digits), a house (``3-2-301``, ``3-301``),
-    else a name (its beginning) or a customer code."""
+def _search_clauses(query: str) -> list[ColumnElement[bool]]:
+    """What one search field means, as the conditions of one query each (their answers
+    together): a phone number (digits); a house (``3-2-301``, ``3-301``); else a name's
+    beginning, and apart from it a customer code — an OR of the two would read every customer
+    (no one index serves both)."""
     phone = phone_of(query)
     if phone is not None:
-        return Customer.phone == phone
+        return [Customer.phone == phone]
     house = house_of(query)
     if house is not None:
         building, unit, room = house
@@ -234,8 +237,8 @@ def _search_clause(query: str) -> ColumnElement[bool]:
             .join(PropBuilding, PropBuilding.id == House.building_id)
             .where(PropBuilding.code == building, House.unit == unit, House.room == room)
         )
-        return Customer.id.in_(houses)
-    return name_clause(query)
+        return [Customer.id.in_(houses)]
+    return [name_prefix(query), Customer.code == query.strip()]
 
 
 @scoped_read(Permission.VIEW_PROPERTY)
@@ -258,11 +261,14 @@ def find_customers(
         .order_by(Office.code, Customer.name, Customer.code)
         .limit(limit)
     )
-    if query.strip():
-        statement = statement.where(_search_clause(query))
     if office_code is not None:
         statement = statement.where(Office.code == office_code.strip())
-    rows = session.execute(statement).all()
+    found: dict[int, tuple[Customer, str, str]] = {}
+    for clause in _search_clauses(query) if query.strip() else [None]:
+        chosen = statement if clause is None else statement.where(clause)
+        for customer, code, name in session.execute(chosen).all():
+            found[customer.id] = (customer, code, name)
+    rows = sorted(found.values(), key=lambda r: (r[1], r[0].name, r[0].code))[:limit]
     homes = _current_houses(session, [c.id for c, _, _ in rows])
     hits = []
     for customer, code, name in rows:

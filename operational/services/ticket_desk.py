@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from operational import pii
@@ -47,7 +47,15 @@ from operational.models.tickets import ComplaintCategory, Place
 from operational.scope import office_clause, office_code_clause, scoped_office, scoped_read
 from operational.services import tickets
 from operational.services.clock_views import ClockSummary, clock_summary
-from operational.services.property import house_name, house_of, name_clause, phone_of
+from operational.services.lookup import Person, people_with
+from operational.services.property import (
+    PHONE,
+    house_name,
+    house_of,
+    name_prefix,
+    normal_phone,
+    phone_of,
+)
 from operational.workflow import engine
 
 CALLER_LIMIT = 30
@@ -162,16 +170,25 @@ def find_callers(session: Session, principal: Principal, query: str = "") -> lis
     if house is not None:
         return _house_rows(session, principal, house)
     phone = phone_of(text)
+    clauses: list[ColumnElement[bool]]
     if phone is not None:
-        clauses = [Customer.phone == phone]
+        # The number's customers first, through ix_prop_customer_phone alone: asked together
+        # with the office, SQLite walks the office's customers in name order instead. Only
+        # their ids; the query below keeps to the user's offices.
+        ids = list(session.scalars(select(Customer.id).where(Customer.phone == phone)))
+        if not ids:
+            return []
+        clauses = [Customer.id.in_(ids)]
     elif session.get_bind().dialect.name == "sqlite":
-        # SQLite's LIKE uses no index, and an OR of a name and a code scans each office: a
-        # name's prefix as a range (exact in SQLite's BINARY order) through
-        # ix_prop_customer_office_name, and the code apart.
+        # SQLite's LIKE uses no index: a name's prefix as a range (exact in SQLite's BINARY
+        # order) through ix_prop_customer_name_prefix, and the code apart (an OR of the two
+        # would scan).
         upper = text[:-1] + chr(min(ord(text[-1]) + 1, 0x10FFFF))
         clauses = [and_(Customer.name >= text, Customer.name < upper), Customer.code == text]
     else:
-        clauses = [name_clause(text)]
+        # PostgreSQL: LIKE 'x%' through the text_pattern_ops index ix_prop_customer_name_prefix
+        # (a plain b-tree serves no LIKE under a non-C collation), and the code apart.
+        clauses = [name_prefix(text), Customer.code == text]
     found_rows: dict[int, tuple[Customer, str, str]] = {}
     for clause in clauses:
         for customer, office_code, office_name in session.execute(
@@ -310,6 +327,9 @@ class TicketForm:
     appointment_time: time | None = None
     category: str = ""  # complaints
     severity: str = ""  # complaints, chosen or confirmed by the user
+    caller_undecided: bool = False
+    """The lookup found several callers (or one caller's several houses) and the user picked
+    none of them, nor "not in the records": refused, so no ticket loses its caller unnoticed."""
 
 
 FORM_FIELDS = (
@@ -352,7 +372,9 @@ def take_call(
     now = now or utcnow()
     problems = Problems(FORM_FIELDS)
     office: Office | None = None
-    if not form.office_code.strip():
+    if form.caller_undecided:  # the caller picked names the office
+        problems.add("caller", "ticketgaps.pick_caller")
+    elif not form.office_code.strip():
         problems.add("office", "ticketdesk.required", what=Term("ticketdesk.field.office"))
     else:
         with problems.field("office"):
@@ -371,6 +393,9 @@ def take_call(
         ).one_or_none()
         if customer is None:
             problems.add("caller", "ticketdesk.customer_elsewhere", office=office.code)
+    typed_phone = normal_phone(form.caller_phone.strip())
+    if form.customer_id is None and typed_phone and not PHONE.match(typed_phone):
+        problems.add("caller", "ticketgaps.bad_caller_phone", phone=form.caller_phone.strip())
     kind = form.ticket_type
     if kind not in {t.value for t in TicketType}:
         problems.add(
@@ -402,7 +427,7 @@ def take_call(
     problems.raise_if_any()
     assert office is not None
     caller_name = customer.name if customer is not None else form.caller_name
-    caller_phone = customer.phone if customer is not None else form.caller_phone
+    caller_phone = customer.phone if customer is not None else typed_phone
     with problems.field("subject"):
         ticket = tickets.record_ticket(
             session,
@@ -591,6 +616,40 @@ def ticket_view(session: Session, principal: Principal, document_no: str) -> Tic
         timeline,
         actions,
     )
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+@dataclass(frozen=True)
+class DispatchChoice:
+    """Whom the ticket page offers to dispatch a ticket to. ``managers_only``: a complaint in
+    office hours, offered to the office's managers alone (by name), the first preselected
+    (``preselected`` None when the office has none); else everyone who works tickets at the
+    office (a repair's technician, a night ticket's CS staff), nobody preselected."""
+
+    people: tuple[Person, ...]
+    managers_only: bool
+    night_service: bool
+    preselected: str | None
+
+
+@scoped_read(Permission.VIEW_TICKETS)
+def dispatch_choice(session: Session, principal: Principal, document_no: str) -> DispatchChoice:
+    """The people ``document_no`` may be dispatched to (the rule is
+    ``tickets.goes_to_office_manager``), for a ticket ``principal`` sees (else
+    :class:`NotFound`)."""
+    ticket = tickets.get_ticket(session, principal, document_no.strip())
+    office = session.get_one(Office, ticket.office_id)
+    if tickets.goes_to_office_manager(ticket):
+        managers = sorted(
+            people_with(session, principal, office.code, Permission.TAKE_COMPLAINTS),
+            key=lambda p: (p.display_name, p.username),
+        )
+        first = managers[0].username if managers else None
+        return DispatchChoice(tuple(managers), True, ticket.night_service, first)
+    handlers = people_with(session, principal, office.code, Permission.HANDLE_TICKETS)
+    return DispatchChoice(tuple(handlers), False, ticket.night_service, None)
 
 
 # ---------------------------------------------------------------- the customer's tickets

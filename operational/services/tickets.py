@@ -147,13 +147,34 @@ def record_ticket(
     return ticket
 
 
-def _handler(session: Session, username: str, office: Office) -> User:
-    """The active user ``username`` who may work tickets at ``office``."""
+def goes_to_office_manager(ticket: Ticket) -> bool:
+    """Whether ``ticket`` may be dispatched only to an office manager of its office
+    (``Permission.TAKE_COMPLAINTS``): a complaint received in office hours. A night-service
+    complaint goes to whoever is on duty (the office's CS staff, or the manager), like every
+    night ticket; repairs go to a technician."""
+    return isinstance(ticket, ComplaintTicket) and not ticket.night_service
+
+
+def _handler(session: Session, username: str, ticket: Ticket, office: Office) -> User:
+    """The active user ``username`` who may work tickets at ``office`` — for a complaint in
+    office hours, one of its office managers (:func:`goes_to_office_manager`)."""
+    if not username.strip():
+        raise DomainError("ticketgaps.handler_required")
     user = session.scalars(select(User).where(User.username == username.strip())).one_or_none()
     if user is None or not user.is_active:
         raise NotFound("users.unknown_user", username=username)
-    if not load_principal(session, user.id).can(Permission.HANDLE_TICKETS, office.code):
+    principal = load_principal(session, user.id)
+    if not principal.can(Permission.HANDLE_TICKETS, office.code):
         raise DomainError("tickets.not_a_handler", username=username, office=office.code)
+    if goes_to_office_manager(ticket) and not principal.can(
+        Permission.TAKE_COMPLAINTS, office.code
+    ):
+        raise DomainError(
+            "ticketgaps.not_office_manager",
+            name=user.display_name,
+            username=user.username,
+            office=office.code,
+        )
     return user
 
 
@@ -168,9 +189,11 @@ def dispatch(
 ) -> None:
     """Dispatch a repair to a technician or a complaint to the office manager (派单); the
     pickup clock starts (a night ticket's counts from the next working interval), and the
-    on-site clock of an urgent or appointment repair. A complaint's dispatch queues a notice."""
+    on-site clock of an urgent or appointment repair. A complaint received in office hours
+    goes only to an office manager of its office (else refused, nothing written); a
+    complaint's dispatch queues a notice to the office manager."""
     office = session.get_one(Office, ticket.office_id)
-    user = _handler(session, handler, office)
+    user = _handler(session, handler, ticket, office)
 
     def apply() -> None:
         ticket.handler_id = user.id
@@ -282,6 +305,8 @@ def follow_up(
     is unsatisfied and wants it, ``rework`` opens a new repair linked to it, with its own
     clocks (returned). A complaint closes when the owner is satisfied and is open again
     otherwise — and the ladder checks it at once."""
+    if not str(result).strip():
+        raise DomainError("ticketgaps.follow_up_result_required")
     outcome = _enum(FollowUpResult, result, "tickets.bad_follow_up_result")
     if isinstance(ticket, InquiryTicket):
         raise DomainError("tickets.no_follow_up")

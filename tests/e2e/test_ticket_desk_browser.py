@@ -23,8 +23,11 @@ def test_the_manager_takes_a_repair_call_on_a_phone(page: Page, screenshots: Pat
     main.get_by_label(re.compile("^来电人：电话号码")).press("Enter")
     wait_for_run(page)
     expect(main.get_by_text(re.compile(r"^找到 \d+ 条$"))).to_be_visible()
+    ask = main.get_by_text(re.compile("请选择来电人及来电所涉的房产"))
+    expect(ask).to_be_visible()  # several occupants: none is assumed to be the caller
     choose(main, "来电人", "(业主) · 1-1-101")  # the owner of the house, among its occupants
     wait_for_run(page)
+    expect(ask).to_have_count(0)
     expect(main.get_by_label("来电人姓名")).to_have_count(0)  # a known caller: nothing to type
     main.get_by_test_id("stRadio").filter(has_text="类型").get_by_text("报修", exact=True).click()
     wait_for_run(page)
