@@ -5,7 +5,6 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -128,7 +127,7 @@ def test_one_field_finds_the_caller_by_phone_house_or_name_within_scope(
     assert find_callers(session, agent, "") == []
 
 
-def test_the_phone_lookup_answers_fast_among_thousands(
+def test_the_phone_lookup_finds_the_one_caller_among_thousands(
     session: Session, desk: dict[str, Principal]
 ) -> None:
     office = session.scalars(select(Office.id).where(Office.code == "SH001")).one()
@@ -137,11 +136,11 @@ def test_the_phone_lookup_answers_fast_among_thousands(
         for i in range(5000)
     )
     session.flush()
-    started = time.perf_counter()
+    # How fast is the benchmark's (docs/benchmarks.md); that it is an index lookup, the query
+    # plans' test (tests/operational/test_caller_lookup_plans.py).
     for i in range(0, 5000, 250):
         (hit,) = find_callers(session, desk["agent"], f"1380000{i:04d}")
         assert hit.customer_code == f"N{i:05d}"
-    assert (time.perf_counter() - started) / 20 < 0.1
 
 
 def test_month_before_keeps_to_the_calendar() -> None:
