@@ -17,9 +17,12 @@ Reported, never asserted (docs/benchmarks.md). One run on one backend:
   the floor of ``insp_score`` alone);
 * **full build** — ``pipelines.run.run_pipeline`` into an empty warehouse in a child process
   (every asset); its ratio to the floor;
-* **refresh after a day** — one more day of inspections (the writer again on the next day, for
-  every office: its first orders and their failures), then ``run_pipeline`` again; its ratio to
-  the full build;
+* **refresh after a day** — first ``run_pipeline`` once more with nothing new (*first refresh*:
+  with no superseded version to continue it copies the published file), then one more day of
+  inspections (the writer again on the next day, for every office: its first orders and their
+  failures) and ``run_pipeline`` again, which continues the superseded full build's file (the
+  steady state of a scheduled pipeline, as the SLA and energy benchmarks measure it); its
+  ratio to the full build;
 * **queries** — the quality review's reads (``QualityReader``: per office, month, discipline;
   group-wide and a city company's), the supplier ranking (month and year) and a contract's months
   (``SupplierReader``), median and p95 of ``--query-runs`` runs with the result cache cleared.
@@ -161,9 +164,21 @@ def _run(url: str, workdir: Path, options: Options, log: Log) -> dict[str, Any]:
     from warehouse.publish import close_published_connections
 
     close_published_connections()
+    # The first refresh after a full build: nothing new, and no superseded version to continue
+    # (it copies the published file). Then the new day, and the refresh a scheduled pipeline
+    # runs from then on: it continues the superseded full build's file (a spare).
+    first_refresh = child_build(url, warehouse_dir)
+    first_refresh["over_build"] = _r(first_refresh["seconds"] / build["seconds"])
+    result["first_refresh"] = first_refresh
+    log(f"first refresh (nothing new): {first_refresh['seconds']:.2f} s")
     result["new_day"] = new_day(url, options, now)
     refresh = child_build(url, warehouse_dir)
     refresh["over_build"] = _r(refresh["seconds"] / build["seconds"])
+    refresh["continued"] = (
+        "a copy of the published file"
+        if Path(build["published"]).exists()
+        else "the full build's file (a spare)"
+    )
     result["refresh"] = refresh
     log(
         f"new day: {result['new_day']['orders']:,} orders; refresh {refresh['seconds']:.2f} s "
@@ -456,7 +471,12 @@ def format_report(report: dict[str, Any]) -> str:
     add(
         "new day: orders / scores", lambda b: f"{b['new_day']['orders']} / {b['new_day']['scores']}"
     )
+    add(
+        "first refresh after the build (nothing new, copies the file), s",
+        lambda b: f"{b['first_refresh']['seconds']:.2f}",
+    )
     add("refresh after one day, s", lambda b: f"{b['refresh']['seconds']:.2f}")
+    add("  continued", lambda b: b["refresh"].get("continued", "-"))
     add("refresh ÷ build (< 0.10)", lambda b: f"{b['refresh']['over_build']:.3f}")
     first = report["backends"][backends[0]]
     for name in first["queries"]:

@@ -52,13 +52,15 @@ def test_bench_quality_reports_every_figure(tmp_path: Path) -> None:
     assert floors["supplier_nonconformity"]["rows"] == generation["nonconformities"]
     assert b["floor"]["rows"] == sum(f["rows"] for f in floors.values())
     assert all(_positive(f["seconds"]) for f in floors.values())
-    for step in ("build", "refresh"):
+    for step in ("build", "first_refresh", "refresh"):
         for figure in ("seconds", "process_seconds", "peak_rss_mb", "quality_review_rows"):
             assert _positive(b[step][figure]), (step, figure)
     assert b["build"]["raw_scores_rows"] == generation["scores"]
     # the refresh extracted the new day's orders with their scores
     assert b["refresh"]["raw_scores_rows"] == generation["scores"] + b["new_day"]["scores"]
     assert _positive(b["new_day"]["orders"])
+    # the refresh after the new day continues the full build's file, as a scheduled one does
+    assert b["refresh"]["continued"] == "the full build's file (a spare)"
     assert _positive(b["build"]["over_floor"]) and _positive(b["refresh"]["over_build"])
     assert 0 < b["build"]["over_floor"] < b["build"]["over_score_floor"]
     assert _positive(b["quality_mart"]["rows"])
