@@ -9,7 +9,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -160,6 +160,37 @@ def measure_floor(url: str, target: Path, table_name: str) -> dict[str, Any]:
         "duckdb_seconds": rounded(done - fetched),
         "seconds": rounded(done - began),
         "rows_per_s": rate(rows, done - began),
+    }
+
+
+def measure_floors(url: str, target: Path, tables: Sequence[str]) -> dict[str, Any]:
+    """The floor of a build that extracts several tables: :func:`measure_floor` of each of
+    ``tables`` in turn (each reported under ``tables``), and their sums — what the build must
+    at least copy is every table it extracts, not only the largest (docs/benchmarks.md)."""
+    each = [measure_floor(url, target, table) for table in tables]
+    return {
+        "tables": each,
+        "rows": sum(f["rows"] for f in each),
+        "fetch_seconds": rounded(sum(f["fetch_seconds"] for f in each)),
+        "duckdb_seconds": rounded(sum(f["duckdb_seconds"] for f in each)),
+        "seconds": rounded(sum(f["seconds"] for f in each)),
+    }
+
+
+def faster_floors(*runs: dict[str, Any]) -> dict[str, Any]:
+    """Of several :func:`measure_floors` runs over the same tables, each table's fastest run
+    (a floor measured before and after a build: the faster counts), summed again."""
+    best = [
+        min(same, key=lambda f: f["seconds"])
+        for same in zip(*(run["tables"] for run in runs), strict=True)
+    ]
+    return {
+        "tables": best,
+        "rows": sum(f["rows"] for f in best),
+        "fetch_seconds": rounded(sum(f["fetch_seconds"] for f in best)),
+        "duckdb_seconds": rounded(sum(f["duckdb_seconds"] for f in best)),
+        "seconds": rounded(sum(f["seconds"] for f in best)),
+        "runs_seconds": [run["seconds"] for run in runs],
     }
 
 

@@ -10,14 +10,19 @@ Reported, never asserted (docs/benchmarks.md). One run on one backend:
   charged to the contracts): ``--plans`` weekly professional plans per discipline and a monthly
   quality plan per office, ``--items`` items each. Orders ≈ offices × (plans × 4 × days ÷ 7 +
   days ÷ 30);
-* **floor** — ADBC fetch of ``insp_score`` (the largest table) + a DuckDB CTAS (``benchmarks
-  .common.measure_floor``), before and after the build, the faster counting; the same of
-  ``workflow_event``, and the build's ratio to both floors together;
+* **floor** — ADBC fetch + a DuckDB CTAS (``benchmarks.common.measure_floors``) of every table
+  of meaningful size the build extracts (:data:`FLOOR_TABLES`: the item scores, the events, the
+  clocks, the orders, the nonconformities), each reported, before and after the build, each
+  table's faster counting; the build's ratio is to their sum (and, for the earlier results, to
+  the floor of ``insp_score`` alone);
 * **full build** — ``pipelines.run.run_pipeline`` into an empty warehouse in a child process
   (every asset); its ratio to the floor;
-* **refresh after a day** — one more day of inspections (the writer again on the next day, for
-  every office: its first orders and their failures), then ``run_pipeline`` again; its ratio to
-  the full build;
+* **refresh after a day** — first ``run_pipeline`` once more with nothing new (*first refresh*:
+  with no superseded version to continue it copies the published file), then one more day of
+  inspections (the writer again on the next day, for every office: its first orders and their
+  failures) and ``run_pipeline`` again, which continues the superseded full build's file (the
+  steady state of a scheduled pipeline, as the SLA and energy benchmarks measure it); its
+  ratio to the full build;
 * **queries** — the quality review's reads (``QualityReader``: per office, month, discipline;
   group-wide and a city company's), the supplier ranking (month and year) and a contract's months
   (``SupplierReader``), median and p95 of ``--query-runs`` runs with the result cache cleared.
@@ -39,7 +44,13 @@ from typing import Any
 
 import duckdb
 
-from benchmarks.common import measure_floor, table_and_verdict, time_model, time_queries
+from benchmarks.common import (
+    faster_floors,
+    measure_floors,
+    table_and_verdict,
+    time_model,
+    time_queries,
+)
 from benchmarks.common import query_cell as _query_cell
 from benchmarks.common import quiet as _quiet
 from benchmarks.common import rate as _rate
@@ -53,8 +64,17 @@ TARGETS = {
     "refresh_over_build_max": 0.10,
     "query_median_ms_max": 100.0,
 }
-FLOOR_TABLE = "insp_score"
-EVENTS_TABLE = "workflow_event"
+FLOOR_TABLES = (
+    "insp_score",
+    "workflow_event",
+    "workflow_clock",
+    "insp_order",
+    "supplier_nonconformity",
+)
+"""What the build must at least copy (docs/benchmarks.md, "The floor"): every table of
+meaningful size it extracts at this benchmark's scale — the inspection orders' item scores, the
+events and clocks of every document, the orders and the nonconformities (the plans, offices,
+contracts and the rest are a few thousand rows)."""
 OFFICES_PER_CITY = 20
 DISCIPLINES = ("engineering", "landscaping", "security", "cleaning")
 Log = Callable[[str], None]
@@ -126,20 +146,15 @@ def _run(url: str, workdir: Path, options: Options, log: Log) -> dict[str, Any]:
         f"generation: {g['orders']:,} orders, {g['scores']:,} item scores, "
         f"{g['nonconformities']:,} nonconformities in {g['seconds']:.1f} s"
     )
-    floor_before = measure_floor(url, workdir / "floor.duckdb", FLOOR_TABLE)
-    events_before = measure_floor(url, workdir / "floor.duckdb", EVENTS_TABLE)
+    floor_before = measure_floors(url, workdir / "floor.duckdb", FLOOR_TABLES)
     warehouse_dir = workdir / "warehouse"
     build = child_build(url, warehouse_dir)
-    floor_after = measure_floor(url, workdir / "floor.duckdb", FLOOR_TABLE)
-    events_after = measure_floor(url, workdir / "floor.duckdb", EVENTS_TABLE)
-    floor = min(floor_before, floor_after, key=lambda f: f["seconds"])
-    events = min(events_before, events_after, key=lambda f: f["seconds"])
-    result["floor"] = floor | {"runs_seconds": [floor_before["seconds"], floor_after["seconds"]]}
-    result["floor_events"] = events
+    floor_after = measure_floors(url, workdir / "floor.duckdb", FLOOR_TABLES)
+    floor = faster_floors(floor_before, floor_after)
+    result["floor"] = floor
     build["over_floor"] = _r(build["seconds"] / floor["seconds"])
-    # The build extracts the events too (the SLA clocks of every document read them): the floor
-    # of both tables is the fairer measure of what the build must at least copy.
-    build["over_floor_with_events"] = _r(build["seconds"] / (floor["seconds"] + events["seconds"]))
+    # The figure of the earlier results: the build over the floor of its largest table alone.
+    build["over_score_floor"] = _r(build["seconds"] / floor["tables"][0]["seconds"])
     result["build"] = build
     log(f"floor {floor['seconds']:.2f} s, build {build['seconds']:.2f} s")
     result["quality_mart"] = time_model(Path(build["published"]), "marts.quality_review")
@@ -149,9 +164,21 @@ def _run(url: str, workdir: Path, options: Options, log: Log) -> dict[str, Any]:
     from warehouse.publish import close_published_connections
 
     close_published_connections()
+    # The first refresh after a full build: nothing new, and no superseded version to continue
+    # (it copies the published file). Then the new day, and the refresh a scheduled pipeline
+    # runs from then on: it continues the superseded full build's file (a spare).
+    first_refresh = child_build(url, warehouse_dir)
+    first_refresh["over_build"] = _r(first_refresh["seconds"] / build["seconds"])
+    result["first_refresh"] = first_refresh
+    log(f"first refresh (nothing new): {first_refresh['seconds']:.2f} s")
     result["new_day"] = new_day(url, options, now)
     refresh = child_build(url, warehouse_dir)
     refresh["over_build"] = _r(refresh["seconds"] / build["seconds"])
+    refresh["continued"] = (
+        "a copy of the published file"
+        if Path(build["published"]).exists()
+        else "the full build's file (a spare)"
+    )
     result["refresh"] = refresh
     log(
         f"new day: {result['new_day']['orders']:,} orders; refresh {refresh['seconds']:.2f} s "
@@ -425,22 +452,31 @@ def format_report(report: dict[str, Any]) -> str:
     add("nonconformities", lambda b: f"{b['generation']['nonconformities']:,}")
     add("workflow events", lambda b: f"{b['generation']['events']:,}")
     add("generation, s", lambda b: f"{b['generation']['seconds']:.1f}")
-    add("floor (insp_score): ADBC → Arrow, s", lambda b: f"{b['floor']['fetch_seconds']:.2f}")
-    add("floor: Arrow → DuckDB, s", lambda b: f"{b['floor']['duckdb_seconds']:.2f}")
+    for i, table in enumerate(FLOOR_TABLES):
+        add(
+            f"floor of {table}: rows / ADBC → Arrow / Arrow → DuckDB, s",
+            lambda b, i=i: (
+                f"{b['floor']['tables'][i]['rows']:,} / {b['floor']['tables'][i]['fetch_seconds']:.2f}"
+                f" / {b['floor']['tables'][i]['duckdb_seconds']:.2f}"
+            ),
+        )
+    add("floor, every table: ADBC → Arrow, s", lambda b: f"{b['floor']['fetch_seconds']:.2f}")
+    add("floor, every table: Arrow → DuckDB, s", lambda b: f"{b['floor']['duckdb_seconds']:.2f}")
     add("floor total, s", lambda b: f"{b['floor']['seconds']:.2f}")
     add("full build (run_pipeline), s", lambda b: f"{b['build']['seconds']:.2f}")
     add("build ÷ floor (≤ 2)", lambda b: f"{b['build']['over_floor']:.2f}")
-    add("floor of workflow_event, s", lambda b: f"{b['floor_events']['seconds']:.2f}")
-    add(
-        "build ÷ (insp_score + workflow_event floors)",
-        lambda b: f"{b['build']['over_floor_with_events']:.2f}",
-    )
+    add("build ÷ floor of insp_score alone", lambda b: f"{b['build']['over_score_floor']:.2f}")
     add("peak RSS of build, MB", lambda b: f"{b['build']['peak_rss_mb']:,.0f}")
     add("quality mart (its SELECT alone), s", lambda b: f"{b['quality_mart']['best_seconds']:.3f}")
     add(
         "new day: orders / scores", lambda b: f"{b['new_day']['orders']} / {b['new_day']['scores']}"
     )
+    add(
+        "first refresh after the build (nothing new, copies the file), s",
+        lambda b: f"{b['first_refresh']['seconds']:.2f}",
+    )
     add("refresh after one day, s", lambda b: f"{b['refresh']['seconds']:.2f}")
+    add("  continued", lambda b: b["refresh"].get("continued", "-"))
     add("refresh ÷ build (< 0.10)", lambda b: f"{b['refresh']['over_build']:.3f}")
     first = report["backends"][backends[0]]
     for name in first["queries"]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from benchmarks.quality import TARGETS, query_calls
+from benchmarks.quality import FLOOR_TABLES, TARGETS, query_calls
 from propcloud.cli import main
 
 pytestmark = pytest.mark.slow
@@ -44,17 +44,25 @@ def test_bench_quality_reports_every_figure(tmp_path: Path) -> None:
     for figure in ("plans", "orders", "scores", "events", "seconds", "orders_per_s"):
         assert _positive(generation[figure]), figure
     assert generation["scores"] == 4 * generation["orders"]  # every item of every order
-    assert b["floor"]["rows"] == generation["scores"]
-    for step in ("build", "refresh"):
+    # the floor copies every table of size the build extracts, each reported
+    floors = {f["table"]: f for f in b["floor"]["tables"]}
+    assert list(floors) == list(FLOOR_TABLES)
+    assert floors["insp_score"]["rows"] == generation["scores"]
+    assert floors["workflow_event"]["rows"] >= generation["events"]
+    assert floors["supplier_nonconformity"]["rows"] == generation["nonconformities"]
+    assert b["floor"]["rows"] == sum(f["rows"] for f in floors.values())
+    assert all(_positive(f["seconds"]) for f in floors.values())
+    for step in ("build", "first_refresh", "refresh"):
         for figure in ("seconds", "process_seconds", "peak_rss_mb", "quality_review_rows"):
             assert _positive(b[step][figure]), (step, figure)
     assert b["build"]["raw_scores_rows"] == generation["scores"]
     # the refresh extracted the new day's orders with their scores
     assert b["refresh"]["raw_scores_rows"] == generation["scores"] + b["new_day"]["scores"]
     assert _positive(b["new_day"]["orders"])
+    # the refresh after the new day continues the full build's file, as a scheduled one does
+    assert b["refresh"]["continued"] == "the full build's file (a spare)"
     assert _positive(b["build"]["over_floor"]) and _positive(b["refresh"]["over_build"])
-    assert b["floor_events"]["rows"] >= generation["events"]
-    assert 0 < b["build"]["over_floor_with_events"] < b["build"]["over_floor"]
+    assert 0 < b["build"]["over_floor"] < b["build"]["over_score_floor"]
     assert _positive(b["quality_mart"]["rows"])
     assert set(b["queries"]) == set(query_calls())
     for name, q in b["queries"].items():

@@ -16,8 +16,18 @@ MACROS = Path(__file__).parent / "sql" / "macros" / "business_time.sql"
 
 
 def install(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the input tables (if missing) and the macros on ``con``."""
+    """Create the input tables (if missing) and the macros on ``con``, and plan the macros' ASOF
+    joins as ASOF joins on it.
+
+    DuckDB runs an ASOF join whose left side it estimates at under
+    ``asof_loop_join_threshold`` rows (64) as a nested loop over the right side. Its estimate of
+    the deadlines ``clock_states`` looks up (filtered twice) can fall under that for any number
+    of clocks: 42 000 office-calendar clocks each joined to every working interval of their
+    calendar (21 M pairs) took 14 of the 15.7 s of evaluating 247 000 clocks; as an ASOF join the
+    same 1.5 s in all, the same states (docs/benchmarks.md, "Quality review and supplier
+    ranking")."""
     con.execute(MACROS.read_text(encoding="utf-8"))
+    con.execute("SET SESSION asof_loop_join_threshold = 0")
 
 
 def build_calendar_intervals(

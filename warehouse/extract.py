@@ -77,17 +77,33 @@ class Documents:
     their events), so that :func:`extract_documents` can re-extract the rows of some documents.
 
     * ``type_column`` set: each row names its document (``workflow_clock``);
-    * ``document_type`` set instead: the table holds documents of that one type, ``id_column``
-      being their id (``maint_corrective_order``: ``id``);
+    * ``document_type`` set instead: the table holds documents of that type (or of those types:
+      ids are the table's own, unique across them), ``id_column`` being their id
+      (``maint_corrective_order``: ``id``; ``supplier_nonconformity``: three types);
     * ``parent`` set: ``id_column`` refers to the ``id`` of rows of ``parent_table``, which
       belong to documents as ``parent`` says (``workflow_clock_pause.clock_id``).
+
+    ``without_events``: a SQL condition (on the operational table, written here, never from
+    input) selecting the rows that may change without an event of their document — re-read on
+    every refresh besides the documents with new events (the nonconformities of the go-live
+    history import: never moved by the engine, so no events, version 1).
     """
 
     id_column: str = "document_id"
     type_column: str | None = "document_type"
-    document_type: str | None = None
+    document_type: str | tuple[str, ...] | None = None
     parent_table: str | None = None
     parent: Documents | None = None
+    without_events: str | None = None
+
+    @property
+    def document_types(self) -> tuple[str, ...]:
+        """The document types of the table's rows (empty: named by ``type_column``)."""
+        if self.document_type is None:
+            return ()
+        if isinstance(self.document_type, str):
+            return (self.document_type,)
+        return self.document_type
 
     def condition(self, documents: dict[str, list[int]]) -> str | None:
         """A SQL condition selecting the rows of ``documents`` (type → ids) in the operational
@@ -98,8 +114,8 @@ class Documents:
             if inner is None:
                 return None
             return f"{column} IN (SELECT id FROM {_name(self.parent_table)} WHERE {inner})"
-        if self.document_type is not None:
-            ids = documents.get(self.document_type)
+        if self.document_types:
+            ids = sorted(i for kind in self.document_types for i in documents.get(kind, ()))
             return f"{column} IN ({_ints(ids)})" if ids else None
         assert self.type_column is not None
         parts = [
@@ -117,10 +133,11 @@ class Documents:
         if self.parent is not None and self.parent_table is not None:
             parents = self.parent.ids_in_raw(self.parent_table, touched)
             return f"SELECT id FROM raw.{_name(table)} WHERE {column} IN ({parents})"
-        if self.document_type is not None:
+        if self.document_types:
+            kinds = ", ".join(f"'{_name(kind)}'" for kind in self.document_types)
             return (
                 f"SELECT id FROM raw.{_name(table)} WHERE {column} IN (SELECT document_id"
-                f" FROM {touched} WHERE document_type = '{_name(self.document_type)}')"
+                f" FROM {touched} WHERE document_type IN ({kinds}))"
             )
         assert self.type_column is not None
         return (
@@ -131,7 +148,7 @@ class Documents:
     def holds(self, document_type: str) -> bool:
         if self.parent is not None:
             return self.parent.holds(document_type)
-        return self.document_type is None or self.document_type == document_type
+        return not self.document_types or document_type in self.document_types
 
 
 @dataclass(frozen=True)
@@ -223,10 +240,19 @@ SOURCES: tuple[Source, ...] = (
             "supplier_score_entry",
         )
     ),
-    # Nonconformities are workflow documents too (docs/nonconformities.md), still small: whole,
-    # without the texts of their steps (no model reads them).
+    # Nonconformities are workflow documents of three types (docs/nonconformities.md),
+    # re-extracted with their events, without the texts of their steps (no model reads them).
+    # The go-live history import writes and rewrites rows the engine never moved — no events,
+    # version 1 (an engine document's version grows with each move): those are read again on
+    # every refresh.
     Source(
         "supplier_nonconformity",
+        documents=Documents(
+            "id",
+            None,
+            ("nonconformity_notice", "nonconformity_handling", "nonconformity_corrective"),
+            without_events="version = 1",
+        ),
         left_out=(
             "description",
             "cause",
@@ -236,11 +262,18 @@ SOURCES: tuple[Source, ...] = (
             "verification_note",
         ),
     ),
-    # Inspections (see docs/quality-marts.md): plans are few, copied whole without their names;
+    # Inspections (see docs/quality-marts.md): plans are documents of two types (every change
+    # to one is a move of the engine), re-extracted with their events, without their names;
     # the item scores follow their order (``insp_order`` above: an item is scored before the
     # order's ``submit`` event, which re-extracts the order's scores as submitted). Photos
     # (bytes) and notes stay behind.
-    Source("insp_plan", left_out=("name",)),
+    Source(
+        "insp_plan",
+        documents=Documents(
+            "id", None, ("professional_inspection_plan", "quality_inspection_plan")
+        ),
+        left_out=("name",),
+    ),
     Source(
         "insp_score",
         documents=Documents(
@@ -436,6 +469,9 @@ def extract_documents(
     """Re-extract the rows of ``source`` that belong to documents with events new since this
     table last followed the events: delete those documents' rows from raw, insert the fresh ones.
 
+    The rows ``Documents.without_events`` selects are read again too (and replace their
+    copies), whether or not their documents have new events.
+
     Runs after the events' extraction of the same build (the events first, then the rows: a row
     is then at least as new as the events read, and a change committed in between is picked up
     again with its event next time). Copies the table whole the first time, when the events
@@ -478,6 +514,17 @@ def extract_documents(
                 con.register("_extracted", batches)
                 try:
                     con.execute(f"INSERT INTO {fresh} BY NAME SELECT * FROM _extracted")
+                finally:
+                    con.unregister("_extracted")
+        if spec.without_events is not None:
+            # The rows that change without events, unless already read with their documents.
+            with _fetch(database, table, where=spec.without_events) as batches:
+                con.register("_extracted", batches)
+                try:
+                    con.execute(
+                        f"INSERT INTO {fresh} BY NAME SELECT * FROM _extracted"
+                        f" WHERE id NOT IN (SELECT id FROM {fresh})"
+                    )
                 finally:
                     con.unregister("_extracted")
         listed = pa.table(

@@ -83,14 +83,34 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  #
         warehouse.connect(context.op_execution_context.run_id) as con,
         OperationalSource(warehouse.database_url) as database,
     ):
-        for source in _EXTRACTION_ORDER:
-            key = _key(f"raw.{source.table}")
-            if key in selected:
-                with _building(f"raw.{source.table}"):
-                    done = extract_source(database, con, source)
-                yield dg.MaterializeResult(
-                    asset_key=key, metadata={k: v for k, v in done.items() if v is not None}
-                )
+        # A refresh (the build file holds raw tables already) writes each table's few changed
+        # rows and its bookkeeping in a handful of statements: committed one by one, each of ≈ 90
+        # statements paid its own commit (≈ 9 ms on a loaded 2-core machine). One transaction
+        # for the step instead. A full build's large copies still commit one by one.
+        refresh = bool(
+            con.sql(
+                "SELECT 1 FROM information_schema.tables"
+                " WHERE table_schema = 'raw' AND table_name = $t",
+                params={"t": EVENTS},
+            ).fetchall()
+        )
+        if refresh:
+            con.execute("BEGIN TRANSACTION")
+        try:
+            for source in _EXTRACTION_ORDER:
+                key = _key(f"raw.{source.table}")
+                if key in selected:
+                    with _building(f"raw.{source.table}"):
+                        done = extract_source(database, con, source)
+                    yield dg.MaterializeResult(
+                        asset_key=key, metadata={k: v for k, v in done.items() if v is not None}
+                    )
+        except BaseException:
+            if refresh:
+                con.execute("ROLLBACK")
+            raise
+        if refresh:
+            con.execute("COMMIT")
 
 
 def model_spec(model: Model, known: set[str]) -> dg.AssetSpec:
