@@ -19,8 +19,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from operational import auth
-from operational.db import create_db_engine, upgrade
+from operational.db import create_db_engine
 from operational.imports.org import ensure_group
+from tests.db_support import migrated
 
 # Password hashing at production cost (argon2's defaults, ≈ 0.25 s a hash and check) is what
 # makes logins slow to guess; tests log in and create demo users by the hundred, so in this
@@ -86,7 +87,7 @@ def migrated_url(
 ) -> Iterator[str]:
     """A database migrated to head with the group row, shared by a test session per backend."""
     for url in fresh_database_url(request.param, tmp_path_factory.mktemp("db")):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         with Session(engine) as session, session.begin():
             ensure_group(session, "YY", "一应物业集团")

@@ -21,10 +21,11 @@ from sqlalchemy import Engine, select
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.demo import DEMO_PASSWORD, DemoOptions, load_demo
 from operational.models import User
 from pipelines.run import run_pipeline
+from tests.db_support import migrated
 from tests.ticket_support import work_tickets
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
@@ -43,7 +44,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     root = tmp_path_factory.mktemp("site")
     database = root / "propcloud.db"
     url = f"sqlite:///{database}"
-    upgrade(url)
+    migrated(url)
     engine = create_db_engine(url)
     with unit_of_work(engine) as session:
         # Without the demo's tickets: the ticket tests count the ones ``ticket_site`` works by hand.

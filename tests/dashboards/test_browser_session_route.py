@@ -20,11 +20,12 @@ from starlette.responses import Response
 from dashboards import browser_session
 from dashboards.browser_session import COOKIE
 from operational.auth import hash_password
-from operational.db import engine_for, unit_of_work, upgrade
+from operational.db import engine_for, unit_of_work
 from operational.login_sessions import Lifetime, resume, sign, start
 from operational.models import Role, RoleGrant, ScopeLevel, User, utcnow
 from operational.models.people import LoginSession
 from operational.settings import load_settings, signing_key
+from tests.db_support import migrated
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[bytes]:
     monkeypatch.setenv("PROPCLOUD_BASE_URL", "http://propcloud.example")
     url = f"sqlite:///{tmp_path}/propcloud.db"
     monkeypatch.setenv("PROPCLOUD_DATABASE_URL", url)
-    upgrade(url)
+    migrated(url)
     yield signing_key(load_settings())
 
 

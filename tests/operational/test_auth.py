@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -24,8 +25,10 @@ from operational.auth import (
     source_lock_duration,
     system_principal,
 )
+from operational.db import create_db_engine, unit_of_work
 from operational.demo import DemoOptions, load_demo
 from operational.errors import DomainError, PermissionDenied
+from operational.imports.org import ensure_group
 from operational.models import AuditEntry, LoginFailure, Role, ScopeLevel, utcnow
 from operational.services.users import (
     GrantSpec,
@@ -36,14 +39,37 @@ from operational.services.users import (
     set_password,
     unlock,
 )
+from tests.conftest import BACKENDS, fresh_database_url
+from tests.db_support import migrated
 
 CLI = system_principal("cli")
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """The demo's eight offices, loaded once per backend (and test process): loading them takes
+    seconds, and every test here works inside a transaction that ``demo`` rolls back."""
+    for url in fresh_database_url(request.param, tmp_path_factory.mktemp("auth_demo")):
+        migrated(url)
+        engine = create_db_engine(url)
+        with unit_of_work(engine) as session:
+            ensure_group(session, "YY", "一应物业集团")
+            load_demo(session, DemoOptions(offices=8, days=0, seed=1, now=utcnow()))
+        yield engine
+        engine.dispose()
+
+
 @pytest.fixture
-def demo(session: Session) -> Session:
-    load_demo(session, DemoOptions(offices=8, days=0, seed=1, now=utcnow()))
-    return session
+def demo(demo_engine: Engine) -> Iterator[Session]:
+    """A session on the demo whose every change is rolled back after the test (commits become
+    savepoints), as the ``session`` fixture does on the empty database."""
+    with demo_engine.connect() as connection:
+        transaction = connection.begin()
+        with Session(bind=connection, join_transaction_mode="create_savepoint") as s:
+            yield s
+        transaction.rollback()
 
 
 def test_demo_logins_see_their_scope(demo: Session) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from operational import db
 from operational.auth import system_principal
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.errors import DomainError
 from operational.imports import energy as energy_imports
 from operational.imports import objects as objects_import
@@ -54,6 +54,7 @@ from operational.services.energy import (
 )
 from operational.services.objects import AttributeSpec
 from tests.conftest import BACKENDS, fresh_database_url
+from tests.db_support import migrated
 
 pytestmark = (
     pytest.mark.slow
@@ -75,7 +76,7 @@ def race_url(
     """A database with committed base data that both threads see (the rolled-back ``session``
     fixture cannot be shared between connections)."""
     for url in fresh_database_url(request.param, tmp_path_factory.mktemp("race")):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         with unit_of_work(engine) as session:
             group = ensure_group(session, "YY", "一应物业集团")

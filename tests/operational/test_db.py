@@ -8,17 +8,18 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from operational import db
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.imports.org import ensure_group
 from operational.models import Group
 from tests.conftest import fresh_database_url
+from tests.db_support import migrated
 
 
 def test_each_unit_of_work_writes_to_its_own_database_and_rolls_back_on_error(
     migrated_url: str, tmp_path: Path
 ) -> None:
     other_url = f"sqlite:///{tmp_path}/other.db"
-    upgrade(other_url)
+    migrated(other_url)
     main, other = create_db_engine(migrated_url), create_db_engine(other_url)
     try:
         with unit_of_work(other) as session:
@@ -45,7 +46,7 @@ def test_a_connection_dropped_while_idle_is_replaced_unnoticed(
     """The server ends a pooled connection (restart, idle timeout): the next unit of work gets
     a fresh one instead of an error."""
     for url in fresh_database_url("postgres", tmp_path):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         admin = create_engine(url, isolation_level="AUTOCOMMIT")
         try:

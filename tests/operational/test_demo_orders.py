@@ -22,7 +22,7 @@ from operational.auth import (
     load_principal,
     system_principal,
 )
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.demo import STEPS, DemoOptions
 from operational.demo.orders import orders_step
 from operational.imports.org import ensure_group
@@ -48,6 +48,7 @@ from operational.sla import evaluate
 from operational.workflow import engine
 from pipelines.run import run_pipeline
 from tests.conftest import BACKENDS, fresh_database_url
+from tests.db_support import migrated
 from warehouse.queries_sla import SlaReader
 from warehouse.scope import OfficeScope
 
@@ -68,7 +69,7 @@ def demo_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     for url in fresh_database_url(request.param, tmp_path_factory.mktemp("demo_orders")):
-        upgrade(url)
+        migrated(url)
         db = create_db_engine(url)
         with unit_of_work(db) as session:
             _load(session, offices=3, days=90)
@@ -196,7 +197,7 @@ def test_deterministic_idempotent_and_compliance_differs(tmp_path: Path) -> None
     runs = []
     for name in ("a", "b"):
         url = f"sqlite:///{tmp_path}/{name}.db"
-        upgrade(url)
+        migrated(url)
         db = create_db_engine(url)
         with unit_of_work(db) as session:
             _load(session, offices=4, days=120, seed=11)
@@ -231,7 +232,7 @@ def test_deterministic_idempotent_and_compliance_differs(tmp_path: Path) -> None
 @pytest.mark.slow
 def test_the_default_demo_scale_loads_two_years_of_orders(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/big.db"
-    upgrade(url)
+    migrated(url)
     db = create_db_engine(url)
     with unit_of_work(db) as session:
         options = DemoOptions(offices=12, days=730, seed=7, now=NOW)

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.demo import DemoOptions, load_demo
 from operational.demo.tickets import tickets_step
 from operational.models import (
@@ -28,6 +28,7 @@ from operational.models import (
     WorkflowEvent,
 )
 from pipelines.run import run_pipeline
+from tests.db_support import migrated
 
 NOW = datetime(2026, 2, 20, 6, tzinfo=UTC)
 OPTIONS = DemoOptions(offices=3, days=150, seed=7, now=NOW)
@@ -36,7 +37,7 @@ OPTIONS = DemoOptions(offices=3, days=150, seed=7, now=NOW)
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo_tickets')}/demo.db"
-    upgrade(url)
+    migrated(url)
     db = create_db_engine(url)
     with unit_of_work(db) as session:
         load_demo(session, OPTIONS)

@@ -18,7 +18,7 @@ from test_workflow_support import T0, World, build_world
 
 from operational import sla
 from operational.auth import system_principal
-from operational.db import create_db_engine, upgrade
+from operational.db import create_db_engine
 from operational.errors import PermissionDenied
 from operational.imports.org import ensure_group
 from operational.models import (
@@ -36,6 +36,7 @@ from operational.services import plans
 from operational.services.calendars import calendar_for_office
 from operational.workflow import engine
 from tests.conftest import fresh_database_url
+from tests.db_support import migrated
 
 CLI = system_principal("cli")
 
@@ -341,7 +342,7 @@ def test_two_runs_at_once_never_duplicate(backend: str, tmp_path: Path) -> None:
 
 
 def _race(url: str, backend: str) -> None:
-    upgrade(url)
+    migrated(url)
     db = create_db_engine(url)
     try:
         with Session(db) as s, s.begin():

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.models import CityCompany, Group, Office
 from tests.conftest import BACKENDS, fresh_database_url
+from tests.db_support import migrated
 
 
 @pytest.fixture(params=BACKENDS)
 def org_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     for url in fresh_database_url(request.param, tmp_path):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         with unit_of_work(engine) as session:
             group = Group(code="YY", name="一应物业集团")

@@ -14,10 +14,11 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.demo import DemoOptions, load_demo
 from pipelines.run import run_pipeline
 from tests.conftest import BACKENDS, fresh_database_url
+from tests.db_support import migrated
 from warehouse.publish import Warehouse
 
 AS_OF = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
@@ -26,7 +27,7 @@ AS_OF = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
 @pytest.fixture(params=BACKENDS)
 def demo_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     for url in fresh_database_url(request.param, tmp_path):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         with unit_of_work(engine) as session:  # two offices: SH001 and BJ001
             load_demo(session, DemoOptions(offices=2, days=7, seed=7, now=AS_OF))

@@ -10,17 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from operational.auth import system_principal
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.imports.org import ensure_group
 from operational.models import CityCompany, Notice, Office, Ticket, utcnow
 from operational.services import tickets
 from pipelines.defs.resources import WarehouseBuild
 from pipelines.defs.tickets import escalate_complaints_every_5_minutes, escalate_complaints_job
+from tests.db_support import migrated
 
 
 def test_the_job_escalates_a_breached_complaint_once_and_sends_the_notice(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/tickets.db"
-    upgrade(url)
+    migrated(url)
     engine = create_db_engine(url)
     with Session(engine) as session, session.begin():
         group = ensure_group(session, "YY", "Group")

@@ -9,12 +9,13 @@ import duckdb
 import pytest
 from sqlalchemy import select
 
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.imports.org import ensure_group
 from operational.models import WorkflowEvent
 from operational.services import tickets
 from operational.services.tickets import Intake
 from pipelines.run import run_pipeline
+from tests.db_support import migrated
 from tests.operational.test_tickets import _world
 from tests.operational.test_workflow_support import T0
 
@@ -25,7 +26,7 @@ H = timedelta(hours=1)
 
 def test_pipeline_as_of_gives_what_the_live_ladder_fired_by_then(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/tickets.db"
-    upgrade(url)
+    migrated(url)
     engine = create_db_engine(url)
     with unit_of_work(engine) as session:
         ensure_group(session, "YY", "一应物业集团")

@@ -10,12 +10,13 @@ from pathlib import Path
 import duckdb
 from sqlalchemy.orm import Session
 
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.imports.org import ensure_group
 from operational.models import CorrectiveOrder, Discipline
 from operational.services import orders, plans
 from operational.services.orders import Answer, CorrectiveSpec
 from tests.conftest import fresh_database_url
+from tests.db_support import migrated
 from tests.operational.test_workflow_support import T0, build_world
 from warehouse import sla
 from warehouse.extract import SOURCES, database_backend, extract_table
@@ -111,7 +112,7 @@ def build(url: str, as_of: datetime) -> duckdb.DuckDBPyConnection:
 def scenario_database(backend: str, tmp_dir: Path) -> Iterator[str]:
     """A committed database on ``backend`` holding :func:`load_scenario`."""
     for url in fresh_database_url(backend, tmp_dir):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         with unit_of_work(engine) as session:
             ensure_group(session, "YY", "一应物业集团")

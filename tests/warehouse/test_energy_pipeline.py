@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from operational.db import upgrade
 from pipelines.run import run_pipeline
+from tests.db_support import migrated
 from warehouse.queries_energy import EnergyReader
 from warehouse.scope import OfficeScope
 
@@ -26,7 +26,7 @@ def _readings(con: sa.Connection, first_id: int, days: range) -> None:
 @pytest.mark.slow
 def test_pipeline_builds_and_refreshes_energy(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'op.db'}"
-    upgrade(url)
+    migrated(url)
     engine = sa.create_engine(url)
     with engine.begin() as con:
         con.exec_driver_sql("insert into org_group (id, code, name) values (1, 'G', 'G')")

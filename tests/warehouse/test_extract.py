@@ -12,9 +12,10 @@ import duckdb
 import pytest
 from sqlalchemy import text
 
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.models import CityCompany, Group, Office
 from tests.conftest import BACKENDS, fresh_database_url
+from tests.db_support import migrated
 from warehouse import extract
 from warehouse.extract import (
     OperationalSource,
@@ -30,7 +31,7 @@ from warehouse.extract import (
 def org_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated database with a group, one city company and two offices, committed."""
     for url in fresh_database_url(request.param, tmp_path):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         with unit_of_work(engine) as session:
             group = Group(code="YY", name="一应物业集团")

@@ -11,11 +11,12 @@ import duckdb
 import pytest
 from sqlalchemy import select
 
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.imports.org import ensure_group
 from operational.models import InspectionScore
 from operational.services import inspections as insp
 from tests.conftest import BACKENDS, fresh_database_url
+from tests.db_support import migrated
 from tests.operational.test_inspections import _approved, _world
 from tests.operational.test_workflow_support import T0
 from tests.warehouse.sla_support import SLA_MARTS
@@ -54,7 +55,7 @@ def walked_url(
     """A weekly engineering plan from 2 March: the first order submitted within its 72 hours,
     the second four days after its day began, the third never walked."""
     for url in fresh_database_url(request.param, tmp_path_factory.mktemp("inspections")):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         with unit_of_work(engine) as session:
             ensure_group(session, "YY", "一应物业集团")
@@ -103,7 +104,7 @@ def customer_service_url(
     """The customer-service supervisor's plan for 2 March, walked that day: its one item failed
     and opened a customer-service notice."""
     for url in fresh_database_url(request.param, tmp_path_factory.mktemp("cs_inspections")):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         with unit_of_work(engine) as session:
             ensure_group(session, "YY", "一应物业集团")

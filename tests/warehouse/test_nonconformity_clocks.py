@@ -14,11 +14,12 @@ import duckdb
 import pytest
 
 from operational.auth import Principal
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.imports.org import ensure_group
 from operational.models import Nonconformity
 from operational.services import nonconformities as ncs
 from tests.conftest import BACKENDS, fresh_database_url
+from tests.db_support import migrated
 from tests.operational.test_supplier_imports import load_contracts
 from tests.operational.test_workflow_support import T0, build_world
 from tests.warehouse.test_sla_incremental import assert_same_as_scratch, people, refresh
@@ -32,7 +33,7 @@ def worked_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     for url in fresh_database_url(request.param, tmp_path_factory.mktemp("ncs")):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         with unit_of_work(engine) as session:
             ensure_group(session, "YY", "一应物业集团")
@@ -100,7 +101,7 @@ def test_an_incremental_refresh_follows_the_tickets_steps(backend: str, tmp_path
     """Tickets opened and worked between two builds: the refresh recomputes their clocks
     incrementally and gives what a build from scratch gives."""
     for url in fresh_database_url(backend, tmp_path):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         try:
             with unit_of_work(engine) as session:

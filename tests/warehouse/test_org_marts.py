@@ -9,9 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.models import CityCompany, Group, Office
 from tests.conftest import BACKENDS, fresh_database_url
+from tests.db_support import migrated
 from warehouse.extract import SOURCES, database_backend, extract_table
 from warehouse.models import load_models, run_models, write_run_params
 
@@ -29,7 +30,7 @@ ORG_MODELS = {
 def built(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """Two city companies, three offices, extracted and modelled into an in-memory DuckDB."""
     for url in fresh_database_url(request.param, tmp_path):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         with unit_of_work(engine) as session:
             group = Group(code="YY", name="一应物业集团")

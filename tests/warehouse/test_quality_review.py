@@ -15,9 +15,10 @@ import duckdb
 import pytest
 from sqlalchemy import text
 
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.demo import DemoOptions, load_demo
 from tests.conftest import fresh_database_url
+from tests.db_support import migrated
 from warehouse import sla
 from warehouse.extract import SOURCES, database_backend, extract_table
 from warehouse.models import load_models, run_model, write_run_params
@@ -56,7 +57,7 @@ def build(url: str, as_of: datetime) -> duckdb.DuckDBPyConnection:
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for url in fresh_database_url("sqlite", tmp_path_factory.mktemp("quality")):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         with unit_of_work(engine) as session:
             load_demo(session, DemoOptions(offices=2, days=120, seed=3, now=NOW))

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from sqlalchemy import select
 
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.demo import STEPS, DemoOptions
 from operational.demo.orders import orders_step
 from operational.imports.org import ensure_group
@@ -20,6 +20,7 @@ from operational.services.calendars import calendar_for_office
 from operational.sla import evaluate
 from operational.workflow import engine as workflow
 from tests.conftest import BACKENDS, fresh_database_url
+from tests.db_support import migrated
 from tests.operational.test_workflow_support import T0
 from tests.warehouse.sla_support import AS_OF_1, AS_OF_2, DUE, build, scenario_database
 
@@ -155,7 +156,7 @@ def demo_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     for url in fresh_database_url(request.param, tmp_path_factory.mktemp("demo")):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         options = DemoOptions(offices=4, days=120, seed=3, now=datetime(2026, 2, 20, 6, tzinfo=UTC))
         with unit_of_work(engine) as session:

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from operational.calendars import years_without_holidays
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.imports.calendars import import_calendar_days_rows
 from operational.imports.org import ensure_group
 from operational.models import CorrectiveOrder, Discipline, Office, WorkflowClock
@@ -26,6 +26,7 @@ from operational.services.orders import CorrectiveSpec
 from operational.sla import ClockTarget, ClockUnit, evaluate
 from operational.workflow import engine as workflow_engine
 from tests.conftest import BACKENDS, fresh_database_url
+from tests.db_support import migrated
 from tests.operational.test_workflow_support import build_world
 from tests.warehouse.sla_support import build
 from warehouse import sla as warehouse_sla
@@ -251,7 +252,7 @@ def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, dict[str, str]]]:
     for url in fresh_database_url(request.param, tmp_path_factory.mktemp("cal")):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         # The vectors run into 2027 (next year's loaded holidays): the world is entered as of
         # mid-2027, so that the moves' instants are not "in the future" (operational.entry).

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from sqlalchemy import select
 
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.imports.org import ensure_group
 from operational.models import CorrectiveOrder, Discipline, WorkflowClock, WorkflowClockPause
 from operational.services import orders
@@ -24,6 +24,7 @@ from operational.sla import ClockTarget, ClockUnit, evaluate
 from operational.workflow import engine
 from pipelines.run import run_pipeline
 from tests.conftest import BACKENDS, fresh_database_url
+from tests.db_support import migrated
 from tests.operational.test_workflow_support import T0, build_world
 from tests.warehouse.sla_support import build
 
@@ -145,7 +146,7 @@ def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, dict[str, str]]]:
     for url in fresh_database_url(request.param, tmp_path_factory.mktemp("pauses")):
-        upgrade(url)
+        migrated(url)
         engine_ = create_db_engine(url)
         with unit_of_work(engine_) as session:
             ensure_group(session, "YY", "一应物业集团")

@@ -12,12 +12,13 @@ import duckdb
 import pytest
 from sqlalchemy import select
 
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.imports.org import ensure_group
 from operational.models import Ticket, WorkflowEvent
 from operational.services import tickets
 from operational.services.tickets import Intake
 from tests.conftest import BACKENDS, fresh_database_url
+from tests.db_support import migrated
 from tests.operational.test_tickets import _world
 from tests.operational.test_workflow_support import T0
 from tests.warehouse.sla_support import SLA_MARTS
@@ -117,7 +118,7 @@ def worked_url(
     """Tickets worked live: a late complaint climbing both levels, a night repair, an
     appointment repair with a rework, an inquiry."""
     for url in fresh_database_url(request.param, tmp_path_factory.mktemp("tickets")):
-        upgrade(url)
+        migrated(url)
         engine = create_db_engine(url)
         with unit_of_work(engine) as session:
             ensure_group(session, "YY", "一应物业集团")
