@@ -177,6 +177,17 @@ class _Writer:
         self.deadlines = engine.office_deadlines(offices)
         self._targets: dict[tuple[str, str], Any] = {}
         self._ids = set(offices)
+        self._payloads: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+
+    def payload(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The event's payload as the engine stores it (:func:`snapshot`); equal payloads are
+        one object, which :func:`insert_rows` serialises once."""
+        stored = snapshot(values)
+        key = tuple(stored.items())
+        try:
+            return self._payloads.setdefault(key, stored)
+        except TypeError:  # an unhashable value: not shared
+            return stored
 
     def target(self, key: str, clock: str, office_id: int) -> sla.ClockTarget:
         of = self._targets.get((key, clock))
@@ -353,7 +364,7 @@ class _Writer:
                 "to_state": doc.state,
                 "actor": actor,
                 "at": at,
-                "payload": snapshot(payload),
+                "payload": self.payload(payload),
             }
         )
         doc.moves.append((name, at, index))
