@@ -106,15 +106,15 @@ def _write_office(
     insert_rows(session, _table(House), houses)
     # Who lives where: an owner per sold house, then family or a current tenant until the
     # office's share of current occupants is reached (a rented house's past tenant moved out).
-    sold = [h for h in houses if h["sale_status"] == "sold"]
+    owned = [h for h in houses if h["sale_status"] == "sold"]
     wanted = round(per_house * n_houses)
     people: list[tuple[dict[str, Any], str, date, date | None, str]] = []
-    for h in sold[:wanted]:
+    for h in owned[:wanted]:
         since = date(rng.randrange(2008, 2024), rng.randrange(1, 13), 1)
         people.append((h, "owner", since, None, rng.choice(SURNAMES)))
     current = len(people)
-    while current < wanted and sold:
-        h = sold[rng.randrange(len(sold))]
+    while current < wanted and owned:
+        h = owned[rng.randrange(len(owned))]
         if h["rental_status"] == "rented":
             people.append((h, "tenant", date(2022, 3, 1), date(2024, 2, 29), rng.choice(SURNAMES)))
             people.append((h, "tenant", date(2024, 4, 1), None, rng.choice(SURNAMES)))
