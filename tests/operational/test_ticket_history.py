@@ -442,3 +442,48 @@ def test_bulk_history_builds_the_same_ticket_marts(tmp_path: Path) -> None:
     for table, rows in expected.items():
         assert rows, table
         assert got[table] == rows, table
+
+
+def test_the_escalation_check_reads_only_the_clocks_that_can_breach(tmp_path: Path) -> None:
+    """Years of closed complaints do not slow the 5-minute check: its candidates come from the
+    index of clocks still running or stopped late (SQLite's plan names it)."""
+    from sqlalchemy import and_, or_, text
+    from sqlalchemy.dialects import sqlite
+
+    from operational.workflow.definitions import ESCALATED_RESOLUTION, RESOLUTION
+
+    _, engine, _ = _database(tmp_path / "plan.db")
+    try:
+        as_of = datetime(2026, 3, 20, tzinfo=UTC)
+        breached = and_(
+            WorkflowClock.due_at < as_of,
+            or_(
+                WorkflowClock.stopped_at.is_(None), WorkflowClock.stopped_at > WorkflowClock.due_at
+            ),
+        )
+        query = (
+            select(ComplaintTicket.id)
+            .join(
+                WorkflowClock,
+                and_(
+                    WorkflowClock.document_type == "complaint",
+                    WorkflowClock.document_id == ComplaintTicket.id,
+                ),
+            )
+            .where(
+                or_(
+                    and_(ComplaintTicket.escalation_level == 0, WorkflowClock.clock == RESOLUTION),
+                    and_(
+                        ComplaintTicket.escalation_level == 1,
+                        WorkflowClock.clock == ESCALATED_RESOLUTION,
+                    ),
+                ),
+                breached,
+            )
+        )
+        sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+        with engine.connect() as con:
+            plan = " ".join(str(row) for row in con.execute(text("EXPLAIN QUERY PLAN " + sql)))
+    finally:
+        engine.dispose()
+    assert "ix_workflow_clock_breachable" in plan, plan
