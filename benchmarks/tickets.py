@@ -7,7 +7,11 @@ worked through the ticket services (``operational.demo.tickets``) — and measur
 one machine (figures are ratios, not absolutes):
 
 * **generation** — the history: tickets and events per second through the services (the demo
-  step, one transaction);
+  step, one transaction); or, with ``history="bulk"`` (the issue's scale: 500 offices, 1 M
+  houses, 2 M occupants, 5 M tickets), houses and occupants
+  (:mod:`operational.demo.property_bulk`) and ``tickets`` tickets
+  (:mod:`operational.demo.ticket_history`: the services' rows, written in bulk) per batch of
+  ``batch_offices`` offices, one transaction each, so memory stays bounded;
 * **open complaints** — ``open_complaints`` complaints just recorded (what ``record_ticket``
   writes: the ticket, its ``record`` event and its ``resolution`` clock, due by the office's
   target), written in bulk, received within their target before now so none has breached, but
@@ -16,15 +20,17 @@ one machine (figures are ratios, not absolutes):
   5-minute tick: at now (nothing newly breached: the query over every open complaint) and an hour
   later (the ``breached`` ones fire level 1, each with its event, clock and notice), one
   transaction each; seconds per tick and milliseconds per escalation;
-* **floor and full build** — an ADBC fetch of ``workflow_event`` into DuckDB (the copy floor,
-  best of two) and ``run_pipeline`` into an empty warehouse in a child process; the ticket marts'
-  own SELECTs (``marts.tickets``, ``marts.complaint_escalations``, ``marts.ticket_compliance``)
-  timed over the published file;
+* **floor and full build** — an ADBC fetch into DuckDB of each big table the ticket build
+  extracts (``workflow_event``, ``cs_ticket``, ``workflow_clock``; the floor is their sum) and
+  ``run_pipeline`` into an empty warehouse in a child process, with the time each table took;
+  the ticket marts' own SELECTs (``marts.tickets``, ``marts.complaint_escalations``,
+  ``marts.ticket_compliance``) timed over the published file;
 * **intake and transitions** — ``intake`` repairs recorded through ``record_ticket``, then
   dispatched, picked up, resolved and followed up through the services, one transaction per
   step as a web request would (the new day);
-* **caller lookup** — :func:`operational.services.property.find_customers` by a stored phone
-  number, ``lookups`` times, one session each, as a call-centre agent: median and p95;
+* **caller lookup** — :func:`operational.services.ticket_desk.find_callers` (the desk's one
+  field) by a stored phone number, by a house with occupants and by a surname, ``lookups``
+  times each, one session each, as a call-centre agent: median and p95;
 * **refresh** — ``run_pipeline`` again after the new day, as a share of the full build.
 
 Targets (reported, not asserted): escalation tick < 1 s over 50 000 open complaints, caller
@@ -45,13 +51,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, text
 
 from benchmarks.common import (
     machine,
     measure_floor,
     rate,
-    run_build_child,
     summary_ms,
     time_model,
 )
@@ -85,6 +90,11 @@ class Options:
     workdir: Path | None = None
     pg_admin_url: str = DEFAULT_PG_ADMIN_URL
     keep: bool = False
+    history: str = "services"  # or "bulk": operational.demo.ticket_history
+    tickets: int = 0  # bulk: tickets in the history, over every office (0: the demo's rate)
+    houses: int = 0  # bulk: houses over every office (0: 48 an office)
+    occupants: int = 0  # bulk: current occupants over every office (0: 1.5 a house)
+    batch_offices: int = 10  # bulk: offices written per transaction
 
 
 Log = Callable[[str], None]
@@ -96,6 +106,8 @@ def run_benchmark(options: Options, log: Log = _quiet) -> dict[str, Any]:
         raise ValueError("need offices, days, intake and lookups ≥ 1")
     if not 0 <= options.breached <= options.open_complaints:
         raise ValueError("need 0 ≤ breached ≤ open complaints")
+    if options.history not in ("services", "bulk"):
+        raise ValueError("history: services or bulk")
     own_workdir = options.workdir is None
     workdir = Path(options.workdir or tempfile.mkdtemp(prefix="propcloud-bench-tickets-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -108,6 +120,16 @@ def run_benchmark(options: Options, log: Log = _quiet) -> dict[str, Any]:
             "days": options.days,
             "open_complaints": options.open_complaints,
             "breached": options.breached,
+            "history": options.history,
+            **(
+                {
+                    "tickets": options.tickets,
+                    "houses": options.houses,
+                    "occupants": options.occupants,
+                }
+                if options.history == "bulk"
+                else {}
+            ),
         },
         "options": {"intake": options.intake, "lookups": options.lookups},
         "targets": TARGETS,
@@ -135,11 +157,14 @@ def _run_backend(url: str, workdir: Path, options: Options, log: Log) -> dict[st
     result: dict[str, Any] = {}
     now = datetime.now(UTC).replace(microsecond=0)
     try:
-        result["generation"] = generate_history(engine, options, now - timedelta(days=1))
+        if options.history == "bulk":
+            result["generation"] = generate_bulk(engine, options, now - timedelta(days=1), log)
+        else:
+            result["generation"] = generate_history(engine, options, now - timedelta(days=1))
         g = result["generation"]
         log(
             f"history: {g['tickets']:,} tickets, {g['events']:,} events in {g['seconds']:.1f} s "
-            f"({g['tickets_per_s']:.0f} tickets/s through the services)"
+            f"({g['tickets_per_s']:.0f} tickets/s, {options.history})"
         )
         result["open_complaints"] = write_open_complaints(engine, options, now)
         log(f"open complaints: {options.open_complaints:,} in bulk")
@@ -150,17 +175,21 @@ def _run_backend(url: str, workdir: Path, options: Options, log: Log) -> dict[st
             f"escalation tick: {e['idle_tick_seconds']:.3f} s idle, "
             f"{e['firing_tick_seconds']:.3f} s firing {e['fired']:,}"
         )
-        floors = [measure_floor(url, workdir / "floor.duckdb", "workflow_event")]
-        build_child, build_wall = run_build_child(url, workdir / "warehouse")
-        floors.append(measure_floor(url, workdir / "floor.duckdb", "workflow_event"))
-        floor = min(floors, key=lambda f: f["seconds"])
-        result["floor"] = floor | {"runs_seconds": [f["seconds"] for f in floors]}
+        result["floor"] = measure_floors(url, workdir, log)
+        floor = result["floor"]
+        log(
+            "copy floors: "
+            + ", ".join(f"{t} {f['seconds']:.2f} s" for t, f in floor["tables"].items())
+            + f"; sum {floor['seconds']:.2f} s"
+        )
+        build_child, build_wall = build_with_timings(url, workdir / "warehouse")
         published = Path(build_child["published"])
         result["build"] = {
             "seconds": _r(build_child["seconds"]),
             "process_seconds": _r(build_wall),
             "peak_rss_mb": _r(build_child["peak_rss_kb"] / 1024),
             "over_floor": _r(build_child["seconds"] / floor["seconds"]),
+            "slowest_assets": build_child["slowest_assets"],
         }
         result["ticket_marts"] = {table: time_model(published, table) for table in TICKET_MARTS}
         log(
@@ -174,15 +203,21 @@ def _run_backend(url: str, workdir: Path, options: Options, log: Log) -> dict[st
             f"through the services"
         )
         result["lookup"] = measure_lookup(engine, options)
-        log(f"caller lookup by phone: median {result['lookup']['median_ms']:.1f} ms")
+        for by in ("phone", "house", "name"):
+            found = result["lookup"] if by == "phone" else result["lookup"][by]
+            log(
+                f"caller lookup by {by}: median {found['median_ms']:.1f} ms, "
+                f"p95 {found['p95_ms']:.1f} ms"
+            )
         from warehouse.publish import close_published_connections
 
         close_published_connections()
-        refresh_child, refresh_wall = run_build_child(url, workdir / "warehouse")
+        refresh_child, refresh_wall = build_with_timings(url, workdir / "warehouse")
         result["refresh"] = {
             "seconds": _r(refresh_child["seconds"]),
             "process_seconds": _r(refresh_wall),
             "over_build": _r(refresh_child["seconds"] / build_child["seconds"]),
+            "slowest_assets": refresh_child["slowest_assets"],
         }
         log(f"refresh after the day: {refresh_child['seconds']:.2f} s")
         with engine.connect() as con:
@@ -190,6 +225,8 @@ def _run_backend(url: str, workdir: Path, options: Options, log: Log) -> dict[st
                 "tickets": con.scalar(select(func.count()).select_from(_table("Ticket"))),
                 "events": con.scalar(select(func.count()).select_from(_table("WorkflowEvent"))),
                 "customers": con.scalar(select(func.count()).select_from(_table("Customer"))),
+                "houses": con.scalar(select(func.count()).select_from(_table("House"))),
+                "clocks": con.scalar(select(func.count()).select_from(_table("WorkflowClock"))),
             }
     finally:
         engine.dispose()
@@ -241,6 +278,184 @@ def generate_history(engine: Any, options: Options, history_now: datetime) -> di
         "measured": "operational.demo.tickets.tickets_step: every step through the ticket "
         "services at its past instant, one transaction",
     }
+
+
+def generate_bulk(
+    engine: Any, options: Options, history_now: datetime, log: Log = _quiet
+) -> dict[str, Any]:
+    """The demo's organisation, then per batch of ``batch_offices`` offices (one transaction
+    each, so memory stays bounded): houses and occupants in bulk
+    (:func:`operational.demo.property_bulk.write_houses`) and ``days`` of tickets in bulk
+    (:func:`operational.demo.ticket_history.write_ticket_history`), timed apart."""
+    from operational.auth import hash_password
+    from operational.db import unit_of_work
+    from operational.demo import DEMO_PASSWORD, org_rows
+    from operational.demo.property_bulk import write_houses
+    from operational.demo.ticket_history import write_ticket_history
+    from operational.imports.org import ensure_group, import_org_rows
+    from operational.models import Office
+
+    n = options.offices
+    houses_per_office = max(1, round(options.houses / n)) if options.houses else 48
+    per_house = options.occupants / (houses_per_office * n) if options.occupants else 1.5
+    per_day = options.tickets / n / options.days if options.tickets else 0.65
+    began = time.perf_counter()
+    with unit_of_work(engine) as session:
+        group = ensure_group(session, "YY", "一应物业集团")
+        import_org_rows(session, org_rows(n, options.seed), group=group, actor=BENCH)
+        codes = list(session.scalars(select(Office.code).order_by(Office.code)))
+    password_hash = hash_password(DEMO_PASSWORD)
+    base = time.perf_counter() - began
+    property_seconds = tickets_seconds = 0.0
+    counts: dict[str, int] = {}
+    for first in range(0, n, options.batch_offices):
+        batch = codes[first : first + options.batch_offices]
+        with unit_of_work(engine) as session:
+            if engine.dialect.name == "sqlite":
+                # The history's indexes (event instants, deadlines) grow to GBs and take random
+                # inserts: a page cache of 1 GB instead of 2 MB for this writer's connection.
+                session.execute(text("PRAGMA cache_size=-1048576"))
+            offices = list(
+                session.scalars(select(Office).where(Office.code.in_(batch)).order_by(Office.code))
+            )
+            started = time.perf_counter()
+            done = write_houses(
+                session,
+                offices,
+                houses_per_office=houses_per_office,
+                occupants_per_house=per_house,
+                seed=options.seed,
+            )
+            middle = time.perf_counter()
+            done |= write_ticket_history(
+                session,
+                offices,
+                days=options.days,
+                now=history_now,
+                per_day=per_day,
+                seed=options.seed,
+                password_hash=password_hash,
+                first_number=first,
+            )
+        ended = time.perf_counter()  # committed
+        property_seconds += middle - started
+        tickets_seconds += ended - middle
+        for key, value in done.items():
+            counts[key] = counts.get(key, 0) + value
+        log(
+            f"  offices {first + len(batch):,}/{n:,}: {counts['houses']:,} houses, "
+            f"{counts['occupants']:,} occupants, {counts['tickets']:,} tickets, "
+            f"{counts['events']:,} events ({rate(counts['tickets'], tickets_seconds):,.0f} "
+            f"tickets/s)"
+        )
+    return {
+        "tickets": counts.get("tickets", 0),
+        "events": counts.get("events", 0),
+        "clocks": counts.get("clocks", 0),
+        "houses": counts.get("houses", 0),
+        "occupants": counts.get("occupants", 0),
+        "customers": counts.get("customers", 0),
+        "base_seconds": _r(base),
+        "property_seconds": _r(property_seconds),
+        "seconds": _r(tickets_seconds),
+        "tickets_per_s": rate(counts.get("tickets", 0), tickets_seconds),
+        "events_per_s": rate(counts.get("events", 0), tickets_seconds),
+        "measured": "operational.demo.ticket_history.write_ticket_history (bulk, the services' "
+        "rows) per batch of offices, one transaction each, commit included; houses and "
+        "occupants (operational.demo.property_bulk) timed apart",
+    }
+
+
+FLOOR_TABLES = ("workflow_event", "cs_ticket", "workflow_clock")
+"""The big tables the build extracts for the ticket marts: their copy is the floor."""
+
+
+def measure_floors(url: str, workdir: Path, log: Log = _quiet) -> dict[str, Any]:
+    """The ADBC copy floor of each of :data:`FLOOR_TABLES` (as ``measure_floor``), and their
+    sum: what copying the raw rows out costs at least."""
+    tables = {t: measure_floor(url, workdir / "floor.duckdb", t) for t in FLOOR_TABLES}
+    return {
+        "tables": tables,
+        "seconds": _r(sum(f["seconds"] for f in tables.values())),
+        "rows": sum(f["rows"] for f in tables.values()),
+        "measured": "benchmarks.common.measure_floor of each table, once, after the history "
+        "was written; the floor is their sum",
+    }
+
+
+def build_with_timings(url: str, warehouse_dir: Path) -> tuple[dict[str, Any], float]:
+    """``run_pipeline`` in a child process (its peak RSS its own), as
+    ``benchmarks.common.run_build_child``, also reporting how long each table took (the time
+    between one table's materialisation and the previous one's: the in-process executor
+    builds one at a time), slowest first."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    began = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.tickets", str(url), str(warehouse_dir)],
+        cwd=root,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - began
+    if done.returncode != 0:
+        raise RuntimeError(f"build failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+    child: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return child, wall
+
+
+class _Timings:
+    """A :class:`operational.progress.Progress` that notes when each table was built."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def begin(self, key: str, total: int | None, /, **params: object) -> None:
+        self.last = time.perf_counter()
+
+    def advance(self, amount: int, /, item: str | None = None) -> None:
+        now = time.perf_counter()
+        self.seconds[item or "?"] = self.seconds.get(item or "?", 0.0) + now - self.last
+        self.last = now
+
+    def end(self, failed: bool = False) -> None:
+        pass
+
+
+def _build_child(url: str, warehouse_dir: str) -> None:
+    import json
+    import resource
+
+    from pipelines.run import run_pipeline
+
+    timings = _Timings()
+    began = time.perf_counter()
+    published = run_pipeline(url, Path(warehouse_dir), datetime.now(UTC), progress=timings)
+    seconds = time.perf_counter() - began
+    peak = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    slowest = sorted(timings.seconds.items(), key=lambda kv: -kv[1])[:12]
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_rss_kb": peak,
+                "published": str(published),
+                "slowest_assets": {name: _r(s) for name, s in slowest},
+            }
+        )
+    )
 
 
 def write_open_complaints(engine: Any, options: Options, now: datetime) -> dict[str, Any]:
@@ -453,36 +668,65 @@ def measure_services(engine: Any, options: Options) -> dict[str, Any]:
 
 
 def measure_lookup(engine: Any, options: Options) -> dict[str, Any]:
-    """:func:`find_customers` by a stored phone number, as the first office's call-centre
-    agent, one session per lookup."""
+    """The call centre's caller lookup (:func:`operational.services.ticket_desk.find_callers`,
+    one field) as the first office's call-centre agent, one session per lookup, ``lookups``
+    times each: by a stored phone number (the top-level figures), by a house with current
+    occupants (``building-unit-room``) and by a name's beginning (a surname)."""
     from operational.db import unit_of_work
-    from operational.models import Customer, Office
-    from operational.services.property import find_customers
+    from operational.models import Customer, House, Occupancy, Office, PropBuilding
+    from operational.services.ticket_desk import find_callers
 
     rng = random.Random(options.seed)
     with unit_of_work(engine) as session:
         office = session.scalars(select(Office).order_by(Office.code)).first()
         assert office is not None
         agent = _staff(session, office.code, "agent")
-        phones = list(
-            session.scalars(
-                select(Customer.phone).where(Customer.office_id == office.id, Customer.phone != "")
+        people = list(
+            session.execute(
+                select(Customer.phone, Customer.name).where(
+                    Customer.office_id == office.id, Customer.phone != ""
+                )
             )
         )
-    times: list[float] = []
-    found = 0
-    for _ in range(options.lookups):
-        phone = rng.choice(phones)
-        began = time.perf_counter()
-        with unit_of_work(engine) as session:
-            hits = find_customers(session, agent, phone)
-        times.append(1000 * (time.perf_counter() - began))
-        found += bool(hits)
-    return summary_ms(times) | {
-        "lookups": len(times),
-        "found": found,
-        "measured": "operational.services.property.find_customers(phone), one session each",
+        houses = [
+            f"{b}-{u}-{r}"
+            for b, u, r in session.execute(
+                select(PropBuilding.code, House.unit, House.room)
+                .join(House, House.building_id == PropBuilding.id)
+                .where(
+                    House.office_id == office.id,
+                    House.id.in_(
+                        select(Occupancy.house_id).where(Occupancy.moved_out_on.is_(None))
+                    ),
+                )
+            )
+        ]
+    queries = {
+        "phone": [rng.choice(people)[0] for _ in range(options.lookups)],
+        "house": [rng.choice(houses) for _ in range(options.lookups)],
+        "name": [rng.choice(people)[1][:1] for _ in range(options.lookups)],
     }
+    out: dict[str, Any] = {}
+    for by, texts in queries.items():
+        times: list[float] = []
+        found = 0
+        for query in texts:
+            began = time.perf_counter()
+            with unit_of_work(engine) as session:
+                hits = find_callers(session, agent, query)
+            times.append(1000 * (time.perf_counter() - began))
+            found += bool(hits)
+        out[by] = summary_ms(times) | {"lookups": len(times), "found": found}
+    phone: dict[str, Any] = out.pop("phone")
+    return (
+        phone
+        | out
+        | {
+            "customers_in_office": len(people),
+            "measured": "operational.services.ticket_desk.find_callers as a call-centre agent "
+            "of one office, one session each: by phone (top level), by house, by a surname",
+        }
+    )
 
 
 # ---------------------------------------------------------------- the report
@@ -510,8 +754,10 @@ def format_report(report: dict[str, Any]) -> str:
     ]
     rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         ("tickets in the history", lambda b: f"{b['generation']['tickets']:,}"),
+        ("events", lambda b: f"{b['rows']['events']:,}"),
+        ("customers", lambda b: f"{b['rows']['customers']:,}"),
         (
-            "history through the services",
+            f"history ({scale['history']})",
             lambda b: f"{b['generation']['tickets_per_s']:.0f} tickets/s",
         ),
         ("open complaints at the tick", lambda b: f"{b['escalation']['open_complaints']:,}"),
@@ -524,8 +770,30 @@ def format_report(report: dict[str, Any]) -> str:
         ),
         ("intake", lambda b: f"{b['services']['intake_per_s']:.1f}/s"),
         ("transitions", lambda b: f"{b['services']['transitions_per_s']:.1f}/s"),
-        ("caller lookup by phone, median", lambda b: f"{b['lookup']['median_ms']:.1f} ms"),
-        ("copy floor (workflow_event)", lambda b: f"{b['floor']['seconds']:.2f} s"),
+        (
+            "caller lookup by phone, median / p95",
+            lambda b: f"{b['lookup']['median_ms']:.1f} / {b['lookup']['p95_ms']:.1f} ms",
+        ),
+        (
+            "caller lookup by house, median / p95",
+            lambda b: (
+                f"{b['lookup']['house']['median_ms']:.1f} / {b['lookup']['house']['p95_ms']:.1f} ms"
+            ),
+        ),
+        (
+            "caller lookup by surname, median / p95",
+            lambda b: (
+                f"{b['lookup']['name']['median_ms']:.1f} / {b['lookup']['name']['p95_ms']:.1f} ms"
+            ),
+        ),
+        *(
+            (
+                f"copy floor ({table})",
+                lambda b, table=table: f"{b['floor']['tables'][table]['seconds']:.2f} s",
+            )
+            for table in FLOOR_TABLES
+        ),
+        ("copy floor (sum)", lambda b: f"{b['floor']['seconds']:.2f} s"),
         ("full build", lambda b: f"{b['build']['seconds']:.2f} s"),
         ("build ÷ floor", lambda b: f"{b['build']['over_floor']:.1f}×"),
         (
@@ -540,3 +808,9 @@ def format_report(report: dict[str, Any]) -> str:
             f"| {label} | " + " | ".join(cell(b) for b in report["backends"].values()) + " |"
         )
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # the build child of build_with_timings: URL, warehouse directory
+    import sys
+
+    _build_child(sys.argv[1], sys.argv[2])

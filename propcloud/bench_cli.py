@@ -453,6 +453,27 @@ def register(main: click.Group) -> None:
         default=Path("var/bench/tickets.json"),
         show_default=True,
     )
+    @click.option(
+        "--history",
+        type=click.Choice(["services", "bulk"]),
+        default="services",
+        show_default=True,
+        help="How the history is written: through the ticket services (the demo's path) or "
+        "in bulk with the services' rows (operational.demo.ticket_history), for full scale.",
+    )
+    @click.option(
+        "--tickets",
+        "n_tickets",
+        default=0,
+        help="Bulk: tickets in the history (0: the demo's rate).",
+    )
+    @click.option("--houses", default=0, help="Bulk: houses over every office (0: 48 an office).")
+    @click.option(
+        "--occupants", default=0, help="Bulk: current occupants over every office (0: 1.5 a house)."
+    )
+    @click.option(
+        "--batch-offices", default=10, show_default=True, help="Bulk: offices per transaction."
+    )
     def bench_tickets(
         offices: int,
         days: int,
@@ -466,9 +487,15 @@ def register(main: click.Group) -> None:
         workdir: Path | None,
         keep: bool,
         out: Path,
+        history: str,
+        n_tickets: int,
+        houses: int,
+        occupants: int,
+        batch_offices: int,
     ) -> None:
         """Tickets: intake and transitions through the services, the escalation check over the
-        open complaints, caller lookup by phone, the ticket marts' build and refresh."""
+        open complaints, caller lookup (phone, house, name), the ticket marts' build and
+        refresh."""
         _benchmarks()
         from benchmarks import tickets
 
@@ -483,6 +510,11 @@ def register(main: click.Group) -> None:
             seed=seed,
             workdir=workdir,
             keep=keep,
+            history=history,
+            tickets=n_tickets,
+            houses=houses,
+            occupants=occupants,
+            batch_offices=batch_offices,
             **({"pg_admin_url": pg_url} if pg_url else {}),
         )
         report = tickets.run_benchmark(options, log=lambda m: click.echo(m, err=True))

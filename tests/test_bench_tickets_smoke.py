@@ -66,3 +66,41 @@ def test_bench_tickets_reports_every_figure(tmp_path: Path) -> None:
         "build_over_floor",
         "refresh_over_build",
     }
+
+
+def test_bench_tickets_bulk_history_reports_every_figure(tmp_path: Path) -> None:
+    """The bulk path (``--history bulk``): houses, occupants and tickets written in bulk, the
+    same figures, plus each table's copy floor and the lookups by house and name."""
+    out = tmp_path / "tickets.json"
+    result = CliRunner().invoke(
+        main,
+        [
+            "bench",
+            "tickets",
+            *("--offices", "3", "--days", "20", "--backend", "sqlite"),
+            *("--history", "bulk", "--tickets", "600", "--houses", "300", "--occupants", "540"),
+            *("--batch-offices", "2", "--open-complaints", "50", "--breached", "5"),
+            *("--intake", "2", "--lookups", "5"),
+            *("--workdir", str(tmp_path / "work"), "--out", str(out)),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["scale"]["history"] == "bulk"
+    b = report["backends"]["sqlite"]
+    g = b["generation"]
+    assert g["houses"] == b["rows"]["houses"] == 300
+    assert g["occupants"] >= 540 and b["rows"]["customers"] >= 540
+    # about the tickets asked for (a Poisson draw a day and office), every one with its record
+    assert 450 <= g["tickets"] <= 750 and g["events"] > 3 * g["tickets"]
+    assert b["escalation"]["fired"] >= 5
+    floors = b["floor"]["tables"]
+    assert set(floors) == {"workflow_event", "cs_ticket", "workflow_clock"}
+    assert b["floor"]["seconds"] >= max(f["seconds"] for f in floors.values())
+    assert floors["cs_ticket"]["rows"] == b["rows"]["tickets"] - 2  # before the new day's intake
+    for by in ("house", "name"):
+        assert b["lookup"][by]["found"] == b["lookup"][by]["lookups"] == 5, by
+    assert b["lookup"]["found"] == 5
+    assert b["build"]["slowest_assets"] and b["refresh"]["slowest_assets"]
+    assert b["ticket_marts"]["marts.tickets"]["rows"] == b["rows"]["tickets"] - 2

@@ -514,9 +514,7 @@ def _start_clock(
     )
     due: datetime | None = getattr(document, spec.due_field) if spec.due_field else None
     if due is not None:
-        minutes = max(1, int((due - started).total_seconds() // 60))
-        target = sla.ClockTarget(minutes, sla.ClockUnit.CALENDAR_MINUTES, "24x7")
-        started = due - timedelta(minutes=minutes)
+        target, started = appointed_clock(started, due)
     else:
         target = target_for(session, office.id, key, name, discipline)
     clock = WorkflowClock(
@@ -534,6 +532,17 @@ def _start_clock(
     )
     session.add(clock)
     return clock
+
+
+def appointed_clock(started: datetime, due: datetime) -> tuple[sla.ClockTarget, datetime]:
+    """The target and start of a clock due at an instant of the document's own (a spec's
+    ``due_field``: an appointment), started at ``started``: whole calendar minutes (at least
+    one) counted back from ``due``. Also for bulk writers of history."""
+    minutes = max(1, int((due - started).total_seconds() // 60))
+    return (
+        sla.ClockTarget(minutes, sla.ClockUnit.CALENDAR_MINUTES, "24x7"),
+        due - timedelta(minutes=minutes),
+    )
 
 
 def _clock_start(at: datetime, not_before: datetime | None) -> datetime:
