@@ -53,6 +53,7 @@ from typing import Any
 
 from sqlalchemy import Table, func, select, text
 
+from benchmarks import ticket_pages
 from benchmarks.common import (
     machine,
     measure_floor,
@@ -72,6 +73,7 @@ TARGETS = {
     "lookup_median_ms_max": 50.0,
     "build_over_floor_max": 2.0,
     "refresh_over_build_max": 0.10,
+    "page_query_median_ms_max": 100.0,
 }
 TICKET_MARTS = ("marts.tickets", "marts.complaint_escalations", "marts.ticket_compliance")
 SEVERITY_HOURS = {"minor": 48, "general": 72, "major": 120}
@@ -95,6 +97,7 @@ class Options:
     houses: int = 0  # bulk: houses over every office (0: 48 an office)
     occupants: int = 0  # bulk: current occupants over every office (0: 1.5 a house)
     batch_offices: int = 10  # bulk: offices written per transaction
+    query_runs: int = 20  # timed runs of each page query
 
 
 Log = Callable[[str], None]
@@ -192,6 +195,11 @@ def _run_backend(url: str, workdir: Path, options: Options, log: Log) -> dict[st
             "slowest_assets": build_child["slowest_assets"],
         }
         result["ticket_marts"] = {table: time_model(published, table) for table in TICKET_MARTS}
+        result["page_queries"] = ticket_pages.measure_queries(
+            workdir / "warehouse", options.query_runs
+        )
+        slowest = max(q.get("median_ms", 0.0) for q in result["page_queries"].values())
+        log(f"page queries: slowest median {slowest:.1f} ms")
         log(
             f"floor {floor['seconds']:.2f} s, build {build_child['seconds']:.2f} s, ticket marts "
             + ", ".join(f"{t} {m['best_seconds']:.3f} s" for t, m in result["ticket_marts"].items())
@@ -739,6 +747,10 @@ def verdict(b: dict[str, Any]) -> dict[str, Any]:
         "lookup_median": b["lookup"]["median_ms"] <= TARGETS["lookup_median_ms_max"],
         "build_over_floor": b["build"]["over_floor"] <= TARGETS["build_over_floor_max"],
         "refresh_over_build": b["refresh"]["over_build"] <= TARGETS["refresh_over_build_max"],
+        "page_queries": all(
+            "median_ms" in q and q["median_ms"] <= TARGETS["page_query_median_ms_max"]
+            for q in b["page_queries"].values()
+        ),
     }
 
 
@@ -802,6 +814,18 @@ def format_report(report: dict[str, Any]) -> str:
         ),
         ("refresh after a day", lambda b: f"{b['refresh']['seconds']:.2f} s"),
         ("refresh ÷ build", lambda b: f"{100 * b['refresh']['over_build']:.0f} %"),
+        *(
+            (
+                f"page query {name}, median / p95",
+                lambda b, name=name: (
+                    f"{b['page_queries'][name]['median_ms']:.1f} / "
+                    f"{b['page_queries'][name]['p95_ms']:.1f} ms"
+                    if "median_ms" in b["page_queries"][name]
+                    else b["page_queries"][name]["error"]
+                ),
+            )
+            for name in ticket_pages.query_calls()
+        ),
     ]
     for label, cell in rows:
         lines.append(

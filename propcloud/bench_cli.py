@@ -438,6 +438,12 @@ def register(main: click.Group) -> None:
     )
     @click.option("--lookups", default=100, show_default=True, help="Caller lookups by phone.")
     @click.option(
+        "--query-runs",
+        default=20,
+        show_default=True,
+        help="Timed runs of each page query (escalation board, SLA ticket clocks, tower).",
+    )
+    @click.option(
         "--backend",
         type=click.Choice(["sqlite", "postgresql", "both"]),
         default="both",
@@ -481,6 +487,7 @@ def register(main: click.Group) -> None:
         breached: int,
         intake: int,
         lookups: int,
+        query_runs: int,
         backend: str,
         seed: int,
         pg_url: str | None,
@@ -515,6 +522,7 @@ def register(main: click.Group) -> None:
             houses=houses,
             occupants=occupants,
             batch_offices=batch_offices,
+            query_runs=query_runs,
             **({"pg_admin_url": pg_url} if pg_url else {}),
         )
         report = tickets.run_benchmark(options, log=lambda m: click.echo(m, err=True))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from benchmarks import ticket_pages
 from benchmarks.tickets import TARGETS, TICKET_MARTS
 from propcloud.cli import main
 
@@ -31,7 +32,7 @@ def test_bench_tickets_reports_every_figure(tmp_path: Path) -> None:
             "tickets",
             *("--offices", "1", "--days", "10", "--backend", "sqlite"),
             *("--open-complaints", "120", "--breached", "15"),
-            *("--intake", "3", "--lookups", "5"),
+            *("--intake", "3", "--lookups", "5", "--query-runs", "2"),
             *("--workdir", str(tmp_path / "work"), "--out", str(out)),
         ],
         catch_exceptions=False,
@@ -65,7 +66,15 @@ def test_bench_tickets_reports_every_figure(tmp_path: Path) -> None:
         "lookup_median",
         "build_over_floor",
         "refresh_over_build",
+        "page_queries",
     }
+    # every page read of the board, the SLA page's ticket clocks and the tower answered, timed
+    queries = b["page_queries"]
+    assert set(queries) == set(ticket_pages.query_calls())
+    for name, timed in queries.items():
+        assert "error" not in timed, (name, timed)
+        assert _positive(timed["median_ms"]) and timed["runs"] == 2, name
+    assert queries["board_count_group"]["rows"] >= 120  # the open complaints on the board
 
 
 def test_bench_tickets_bulk_history_reports_every_figure(tmp_path: Path) -> None:
