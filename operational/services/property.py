@@ -201,11 +201,12 @@ def phone_of(query: str) -> str | None:
 
 
 def house_of(query: str) -> tuple[str, str, str] | None:
-    """The house (building, unit, room) one search field means — ``3-2-301``, ``3-301`` —
-    else None (a phone number is not a house)."""
+    """The house (building, unit, room) one search field may mean — ``3-2-301``, ``3-301`` —
+    else None. Written with dashes, a house can also read as a phone number (``10-1-1203``,
+    ``138-1234-5678``): the search then asks for both (:func:`phone_of`)."""
     text = query.strip()
     parts = text.split("-")
-    if phone_of(text) is not None or len(parts) not in (2, 3):
+    if len(parts) not in (2, 3):
         return None
     if not all(PART.match(p) for p in parts):
         return None
@@ -222,13 +223,15 @@ def name_prefix(query: str) -> ColumnElement[bool]:
 
 def _search_clauses(query: str) -> list[ColumnElement[bool]]:
     """What one search field means, as the conditions of one query each (their answers
-    together): a phone number (digits); a house (``3-2-301``, ``3-301``); else a name's
+    together): a phone number (digits), a house (``3-2-301``, ``3-301``) — both when it reads
+    as either (``10-1-1203``); else a name's
     beginning, and apart from it a customer code — an OR of the two would read every customer
     (no one index serves both)."""
     phone = phone_of(query)
-    if phone is not None:
-        return [Customer.phone == phone]
     house = house_of(query)
+    clauses: list[ColumnElement[bool]] = []
+    if phone is not None:
+        clauses.append(Customer.phone == phone)
     if house is not None:
         building, unit, room = house
         houses = (
@@ -237,8 +240,8 @@ def _search_clauses(query: str) -> list[ColumnElement[bool]]:
             .join(PropBuilding, PropBuilding.id == House.building_id)
             .where(PropBuilding.code == building, House.unit == unit, House.room == room)
         )
-        return [Customer.id.in_(houses)]
-    return [name_prefix(query), Customer.code == query.strip()]
+        clauses.append(Customer.id.in_(houses))
+    return clauses or [name_prefix(query), Customer.code == query.strip()]
 
 
 @scoped_read(Permission.VIEW_PROPERTY)

@@ -160,16 +160,18 @@ def _house_rows(
 def find_callers(session: Session, principal: Principal, query: str = "") -> list[Caller]:
     """Who may be calling, from one field, among the offices where ``principal`` records
     tickets: a phone number (exact, ``ix_prop_customer_phone``), a house (its current
-    occupants, or the house alone), else a name's beginning or a customer code (each customer
+    occupants, or the house alone) — both when the text reads as either (``10-1-1203``), else a name's beginning or a customer code (each customer
     once per current house; once without a house if they live in none now). At most
     :data:`CALLER_LIMIT`."""
     text = query.strip()
     if not text:
         return []
     house = house_of(text)
-    if house is not None:
-        return _house_rows(session, principal, house)
     phone = phone_of(text)
+    at_house = [] if house is None else _house_rows(session, principal, house)
+    if phone is None and house is not None:
+        return at_house
+    # A house written with dashes may read as a phone number too (10-1-1203): both are asked.
     clauses: list[ColumnElement[bool]]
     if phone is not None:
         # The number's customers first, through ix_prop_customer_phone alone: asked together
@@ -177,7 +179,7 @@ def find_callers(session: Session, principal: Principal, query: str = "") -> lis
         # their ids; the query below keeps to the user's offices.
         ids = list(session.scalars(select(Customer.id).where(Customer.phone == phone)))
         if not ids:
-            return []
+            return at_house
         clauses = [Customer.id.in_(ids)]
     elif session.get_bind().dialect.name == "sqlite":
         # SQLite's LIKE uses no index: a name's prefix as a range (exact in SQLite's BINARY
@@ -238,7 +240,8 @@ def find_callers(session: Session, principal: Principal, query: str = "") -> lis
                     held_as,
                 )
             )
-    return found[:CALLER_LIMIT]
+    seen = {(c.customer_id, c.house_id) for c in at_house}
+    return (at_house + [c for c in found if (c.customer_id, c.house_id) not in seen])[:CALLER_LIMIT]
 
 
 # ---------------------------------------------------------------- the repeat-complaint rule

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,9 @@ from operational.models import (
     Customer,
     Group,
     House,
+    Occupancy,
     Office,
+    PropBuilding,
     Role,
     RoleGrant,
     ScopeLevel,
@@ -29,6 +32,7 @@ from operational.models import (
     User,
 )
 from operational.services import tickets
+from operational.services.property import find_customers
 from operational.services.ticket_desk import (
     TicketForm,
     customer_tickets,
@@ -125,6 +129,43 @@ def test_one_field_finds_the_caller_by_phone_house_or_name_within_scope(
     for query in ("13900001111", "3-2-1201", "张", "C0001"):
         assert find_callers(session, other, query) == []
     assert find_callers(session, agent, "") == []
+
+
+def test_a_house_that_also_reads_as_a_phone_number_is_found_and_so_is_the_number(
+    session: Session, desk: dict[str, Principal]
+) -> None:
+    """Building 10, unit 1, room 1203 is seven digits without its dashes: the field asks for
+    the house and for the number, so the agent finds the household either way."""
+    agent = desk["agent"]
+    office = session.scalars(select(Office.id).where(Office.code == "SH001")).one()
+    building = PropBuilding(office_id=office, code="10", name="10号楼")
+    session.add(building)
+    session.flush()
+    house = House(
+        office_id=office,
+        building_id=building.id,
+        unit="1",
+        floor=12,
+        room="1203",
+        area=Decimal("88.50"),
+        sale_status="sold",
+        rental_status="self_use",
+    )
+    owner = Customer(office_id=office, code="C1203", name="钱十二", phone="13912031203")
+    session.add_all([house, owner])
+    session.flush()
+    session.add(
+        Occupancy(
+            house_id=house.id, customer_id=owner.id, role="owner", moved_in_on=date(2020, 1, 1)
+        )
+    )
+    session.flush()
+    (hit,) = find_callers(session, agent, "10-1-1203")
+    assert (hit.customer_code, hit.house) == ("C1203", "10-1-1203")
+    assert [c.code for c in find_customers(session, agent, "10-1-1203")] == ["C1203"]
+    # a number typed with dashes is still a number, found once with its house
+    (by_phone,) = find_callers(session, agent, "139-1203-1203")
+    assert (by_phone.customer_code, by_phone.house) == ("C1203", "10-1-1203")
 
 
 def test_the_phone_lookup_finds_the_one_caller_among_thousands(
