@@ -468,27 +468,31 @@ def check_escalations(session: Session, *, as_of: datetime | None = None) -> int
         WorkflowClock.due_at < as_of,
         or_(WorkflowClock.stopped_at.is_(None), WorkflowClock.stopped_at > WorkflowClock.due_at),
     )
-    candidates = session.scalars(
-        select(ComplaintTicket)
-        .join(
-            WorkflowClock,
-            and_(
-                WorkflowClock.document_type == "complaint",
-                WorkflowClock.document_id == ComplaintTicket.id,
-            ),
-        )
-        .where(
-            or_(
-                and_(ComplaintTicket.escalation_level == 0, WorkflowClock.clock == RESOLUTION),
-                and_(
-                    ComplaintTicket.escalation_level == 1,
-                    WorkflowClock.clock == ESCALATED_RESOLUTION,
-                ),
-            ),
-            breached,
-        )
-        .order_by(ComplaintTicket.id)
-    ).all()
+    # One query per level, each through ix_workflow_clock_breachable on (document_type, clock,
+    # due_at): an OR of the two levels' clocks reads every breachable complaint clock instead
+    # (late pickups included), 2.3 times the work at 5 M tickets (docs/benchmarks.md).
+    candidates = sorted(
+        (
+            ticket
+            for level, clock in ((0, RESOLUTION), (1, ESCALATED_RESOLUTION))
+            for ticket in session.scalars(
+                select(ComplaintTicket)
+                .join(
+                    WorkflowClock,
+                    and_(
+                        WorkflowClock.document_type == "complaint",
+                        WorkflowClock.document_id == ComplaintTicket.id,
+                    ),
+                )
+                .where(
+                    WorkflowClock.clock == clock,
+                    ComplaintTicket.escalation_level == level,
+                    breached,
+                )
+            )
+        ),
+        key=lambda ticket: ticket.id,
+    )
     fired = 0
     for ticket in candidates:
         try:
