@@ -445,45 +445,34 @@ def test_bulk_history_builds_the_same_ticket_marts(tmp_path: Path) -> None:
 
 
 def test_the_escalation_check_reads_only_the_clocks_that_can_breach(tmp_path: Path) -> None:
-    """Years of closed complaints do not slow the 5-minute check: its candidates come from the
-    index of clocks still running or stopped late (SQLite's plan names it)."""
-    from sqlalchemy import and_, or_, text
-    from sqlalchemy.dialects import sqlite
-
-    from operational.workflow.definitions import ESCALATED_RESOLUTION, RESOLUTION
+    """Years of closed complaints do not slow the 5-minute check: each of its candidate queries
+    (the ones ``check_escalations`` really sends) searches the index of clocks still running or
+    stopped late by document type, clock and deadline (SQLite's plans name it)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
 
     _, engine, _ = _database(tmp_path / "plan.db")
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "workflow_clock" in statement and "cs_ticket" in statement:
+            sent.append((statement, parameters))
+
     try:
-        as_of = datetime(2026, 3, 20, tzinfo=UTC)
-        breached = and_(
-            WorkflowClock.due_at < as_of,
-            or_(
-                WorkflowClock.stopped_at.is_(None), WorkflowClock.stopped_at > WorkflowClock.due_at
-            ),
-        )
-        query = (
-            select(ComplaintTicket.id)
-            .join(
-                WorkflowClock,
-                and_(
-                    WorkflowClock.document_type == "complaint",
-                    WorkflowClock.document_id == ComplaintTicket.id,
-                ),
-            )
-            .where(
-                or_(
-                    and_(ComplaintTicket.escalation_level == 0, WorkflowClock.clock == RESOLUTION),
-                    and_(
-                        ComplaintTicket.escalation_level == 1,
-                        WorkflowClock.clock == ESCALATED_RESOLUTION,
-                    ),
-                ),
-                breached,
-            )
-        )
-        sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+        event.listen(engine, "before_cursor_execute", capture)
+        with Session(engine) as session:
+            assert tickets.check_escalations(session, as_of=datetime(2026, 3, 20, tzinfo=UTC)) == 0
+            session.rollback()
+        event.remove(engine, "before_cursor_execute", capture)
         with engine.connect() as con:
-            plan = " ".join(str(row) for row in con.execute(text("EXPLAIN QUERY PLAN " + sql)))
+            plans = [
+                " ".join(str(row) for row in con.exec_driver_sql("EXPLAIN QUERY PLAN " + q, p))
+                for q, p in sent
+            ]
     finally:
         engine.dispose()
-    assert "ix_workflow_clock_breachable" in plan, plan
+    assert len(plans) == 2, sent  # one query per level
+    for plan in plans:
+        assert "ix_workflow_clock_breachable (document_type=? AND clock=? AND due_at<?)" in plan, (
+            plan
+        )
