@@ -41,7 +41,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from operational import escalation, sla
@@ -49,8 +49,8 @@ from operational.audit import snapshot
 from operational.bulk import allocate_ids, insert_rows
 from operational.calendars import WorkCalendar, is_working_time
 from operational.demo import tickets as demo
+from operational.demo.tickets import Caller, callers
 from operational.models import Notice, Office, Ticket, WorkflowClock, WorkflowEvent
-from operational.models.property import Customer, House, Occupancy, PropBuilding
 from operational.services.calendars import calendar_for_office
 from operational.services.tickets import LADDER_ACTOR
 from operational.workflow import engine
@@ -91,13 +91,6 @@ class Move:
     handler: str | None = None
     result: str | None = None
     rework: tuple[Move, ...] | None = None
-
-
-@dataclass(frozen=True)
-class Caller:
-    house_ref: str
-    name: str
-    phone: str
 
 
 @dataclass(frozen=True)
@@ -554,25 +547,6 @@ def office_staff(session: Session, office: Office, password_hash: str, seed: int
     rng = random.Random(f"{seed}:tickets:{office.code}")
     users = staff_of(session, office, demo.STAFF, rng, password_hash, {"mgr": "manager"})
     return Staff(office, calendar_for_office(session, office), users)
-
-
-def callers(session: Session, office: Office) -> list[Caller]:
-    """The office's current owners and tenants, with their houses (the demo's callers)."""
-    return [
-        Caller(f"{building}-{unit}-{room}", name, phone)
-        for building, unit, room, name, phone in session.execute(
-            select(PropBuilding.code, House.unit, House.room, Customer.name, Customer.phone)
-            .join(House, House.building_id == PropBuilding.id)
-            .join(Occupancy, Occupancy.house_id == House.id)
-            .join(Customer, Customer.id == Occupancy.customer_id)
-            .where(
-                House.office_id == office.id,
-                Occupancy.moved_out_on.is_(None),
-                Occupancy.role.in_(("owner", "tenant")),
-            )
-            .order_by(House.id, Customer.id)
-        )
-    ]
 
 
 def plan_office(

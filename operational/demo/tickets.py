@@ -90,9 +90,30 @@ STAFF = {
 
 @dataclass(frozen=True)
 class Caller:
+    """Who calls the demo's call centre: a current owner or tenant, with the house."""
+
     house_ref: str
     name: str
     phone: str
+
+
+def callers(session: Session, office: Office) -> list[Caller]:
+    """The office's current owners and tenants, with their houses (the demo's callers)."""
+    return [
+        Caller(f"{building}-{unit}-{room}", name, phone)
+        for building, unit, room, name, phone in session.execute(
+            select(PropBuilding.code, House.unit, House.room, Customer.name, Customer.phone)
+            .join(House, House.building_id == PropBuilding.id)
+            .join(Occupancy, Occupancy.house_id == House.id)
+            .join(Customer, Customer.id == Occupancy.customer_id)
+            .where(
+                House.office_id == office.id,
+                Occupancy.moved_out_on.is_(None),
+                Occupancy.role.in_(("owner", "tenant")),
+            )
+            .order_by(House.id, Customer.id)
+        )
+    ]
 
 
 @dataclass
@@ -173,28 +194,14 @@ def _set_up_office(
     staff = {
         duty: (name, load_principal(session, user_id)) for duty, (user_id, name) in ids.items()
     }
-    callers = [
-        Caller(f"{building}-{unit}-{room}", name, phone)
-        for building, unit, room, name, phone in session.execute(
-            select(PropBuilding.code, House.unit, House.room, Customer.name, Customer.phone)
-            .join(House, House.building_id == PropBuilding.id)
-            .join(Occupancy, Occupancy.house_id == House.id)
-            .join(Customer, Customer.id == Occupancy.customer_id)
-            .where(
-                House.office_id == office.id,
-                Occupancy.moved_out_on.is_(None),
-                Occupancy.role.in_(("owner", "tenant")),
-            )
-            .order_by(House.id, Customer.id)
-        )
-    ]
+    people = callers(session, office)
     lateness = rng.choice([0.6, 0.8, 1.0, 1.0, 1.25, 1.5, 1.9])
     return _Office(
         office,
         ZoneInfo(office.timezone),
         calendar_for_office(session, office),
         staff,
-        callers,
+        people,
         lateness,
     )
 
