@@ -90,12 +90,7 @@ class QualityReader(WarehouseReader):
             "by_office": "office" in by,
             "by_month": "month" in by,
             "by_discipline": "discipline" in by,
-            "city_code": city_code or "",
-            "office_code": office_code or "",
-            "discipline": discipline or "",
-            "kind": inspection_kind or "",
-            "start": start or EARLIEST,
-            "end": end or LATEST,
+            **_filters(city_code, office_code, discipline, inspection_kind, start, end),
         }
         return self.frame("quality_review", params, REVIEW_SCHEMA)
 
@@ -117,7 +112,7 @@ class QualityReader(WarehouseReader):
         failures first (then the higher failure rate); one page of ``limit`` rows from row
         ``offset`` (:meth:`failed_items_count` counts them)."""
         params = {
-            **_item_filters(city_code, office_code, discipline, inspection_kind, start, end),
+            **_filters(city_code, office_code, discipline, inspection_kind, start, end),
             "limit": max(0, limit),
             "offset": max(0, offset),
         }
@@ -134,12 +129,12 @@ class QualityReader(WarehouseReader):
         end: date | None = None,
     ) -> int:
         """How many rows :meth:`failed_items` pages through with these filters."""
-        params = _item_filters(city_code, office_code, discipline, inspection_kind, start, end)
+        params = _filters(city_code, office_code, discipline, inspection_kind, start, end)
         frame = self.frame("quality_item_failures_count", params)
         return 0 if frame.is_empty() else int(frame["items"][0])
 
 
-def _item_filters(
+def _filters(
     city_code: str | None,
     office_code: str | None,
     discipline: str | None,
@@ -147,6 +142,8 @@ def _item_filters(
     start: date | None,
     end: date | None,
 ) -> dict[str, ParamValue]:
+    """The review's and the failing items' filters as bound parameters ('' or the widest
+    months for none)."""
     return {
         "city_code": city_code or "",
         "office_code": office_code or "",
