@@ -12,6 +12,11 @@ A first line ``-- materialized: view`` makes the model a view: a large staging m
 reads once, or an incremental build only in part (filters go through a view to the raw table),
 is not copied. Default: a table rebuilt on each run.
 
+A line ``-- incremental: <key column>, …`` in the header makes the model an incremental mart
+(``warehouse.incremental``): only the rows of the keys its changes file
+``sql/changes/<name>.sql`` selects are rebuilt, unless the build must be whole; an optional line
+``-- whole when changed: <table>, …`` names small tables whose any change rebuilds it whole.
+
 A line ``-- macros: <name>, …`` in the header makes the model use the macros defined in
 ``sql/macros/<name>.sql``: they are created on the connection before the model runs, and the
 tables they read count among the model's dependencies. One rule can so serve a mart and a
@@ -32,6 +37,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse import incremental
+
 SQL_DIR = Path(__file__).parent / "sql"
 LAYERS = ("staging", "marts")
 RUN_PARAMS = "raw.run_params"
@@ -39,7 +46,17 @@ _REFERENCE = re.compile(r"\b(raw|staging|marts|sla)\.([a-z_][a-z0-9_]*)\b")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
 _MATERIALIZED = re.compile(r"--\s*materialized:\s*(table|view)\s*$")
 _MACROS = re.compile(r"^--\s*macros:\s*(.+?)\s*$", re.MULTILINE)
+_INCREMENTAL = re.compile(r"^--\s*incremental:\s*(.+?)\s*$", re.MULTILINE)
+_WHOLE_WHEN = re.compile(r"^--\s*whole when changed:\s*(.+?)\s*$", re.MULTILINE)
 MACROS_DIR = SQL_DIR / "macros"
+CHANGES_DIR = "changes"
+"""``sql/changes/<name>.sql``: an incremental model's changed keys (``warehouse.incremental``)."""
+
+
+def _names(pattern: re.Pattern[str], sql: str) -> tuple[str, ...]:
+    return tuple(
+        name.strip() for line in pattern.findall(sql) for name in line.split(",") if name.strip()
+    )
 
 
 def macros_named(sql: str) -> tuple[str, ...]:
@@ -69,6 +86,12 @@ class Model:
     materialized: str = "table"  # 'table' | 'view'
     macros: tuple[str, ...] = ()
     """The macro files (``sql/macros/<name>.sql``) created on the connection before it runs."""
+    keys: tuple[str, ...] = ()
+    """An incremental model's key columns (``-- incremental:``); empty: rebuilt whole each run."""
+    changes: str = ""
+    """An incremental model's changes SELECT (``sql/changes/<name>.sql``)."""
+    whole_when_changed: tuple[str, ...] = ()
+    """Tables any change of which rebuilds the incremental model whole."""
 
     @property
     def table(self) -> str:
@@ -81,7 +104,7 @@ class Model:
         for line in self.sql.splitlines():
             if not line.startswith("--"):
                 break
-            if not _MATERIALIZED.match(line) and not _MACROS.match(line):
+            if not any(p.match(line) for p in (_MATERIALIZED, _MACROS, _INCREMENTAL, _WHOLE_WHEN)):
                 header.append(line.removeprefix("--").strip())
         return " ".join(part for part in header if part)
 
@@ -93,18 +116,42 @@ def load_models(sql_dir: Path = SQL_DIR) -> list[Model]:
         for path in sorted((sql_dir / layer).glob("*.sql")):
             sql = path.read_text(encoding="utf-8").strip().rstrip(";")
             macros = macros_named(sql)
-            code = _LINE_COMMENT.sub("", sql) + "\n".join(macro_statements(macros))
+            keys = _names(_INCREMENTAL, sql)
+            changes = ""
+            if keys:
+                changes_file = sql_dir / CHANGES_DIR / path.name
+                if not changes_file.exists():
+                    raise FileNotFoundError(f"incremental model {path} has no {changes_file}")
+                changes = changes_file.read_text(encoding="utf-8").strip().rstrip(";")
+            whole_when = _names(_WHOLE_WHEN, sql)
+            code = (
+                _LINE_COMMENT.sub("", sql)
+                + "\n".join(macro_statements(macros))
+                + _LINE_COMMENT.sub("", changes)
+                + " ".join(whole_when)
+            )
             refs = frozenset(f"{s}.{t}" for s, t in _REFERENCE.findall(code))
             first = _MATERIALIZED.match(sql.splitlines()[0]) if sql else None
             kind = "table" if first is None else first.group(1)
-            model = Model(layer, path.stem, sql, refs - {f"{layer}.{path.stem}"}, kind, macros)
+            model = Model(
+                layer,
+                path.stem,
+                sql,
+                refs - {f"{layer}.{path.stem}"},
+                kind,
+                macros,
+                keys,
+                changes,
+                whole_when,
+            )
             models[model.table] = model
     graph = {table: model.depends_on & models.keys() for table, model in models.items()}
     return [models[table] for table in TopologicalSorter(graph).static_order()]
 
 
-def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> int:
-    """(Re)create the model's table (or view) from its SELECT; return its row count."""
+def run_model(con: duckdb.DuckDBPyConnection, model: Model, *, full: bool = False) -> int:
+    """(Re)create the model's table (or view) from its SELECT — an incremental model's changed
+    rows only, unless ``full`` or it must be whole — and return its row count."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {model.schema}")
     for statement in macro_statements(model.macros):
         con.execute(statement)
@@ -114,6 +161,18 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model) -> int:
         con.execute(f"DROP {'VIEW' if existing == 'VIEW' else 'TABLE'} {model.table}")
     if model.materialized == "view":
         con.execute(f"CREATE OR REPLACE VIEW {model.table} AS\n{model.sql}")
+    elif model.keys:
+        incremental.build(
+            con,
+            table=model.table,
+            select=model.sql,
+            keys=model.keys,
+            changes=model.changes,
+            whole_when_changed=model.whole_when_changed,
+            reads=model.depends_on,
+            exists=existing == wanted,
+            full=full,
+        )
     else:
         con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.sql}")
     return int(con.sql(f"SELECT count(*) FROM {model.table}").fetchall()[0][0])

@@ -6,6 +6,10 @@
 -- earliest of the breach of escalated_resolution (level-1 instant + the same target, stopped by
 -- the first resolution after level 1) and the first unsatisfied follow-up after level 1. On a tie
 -- the timeout wins. The resolution clock runs 24×7, so its deadline is start + target.
+-- Kept incrementally: the rows of the complaints in delta.complaint_escalations
+-- (sql/changes/complaint_escalations.sql).
+-- incremental: ticket_no
+-- whole when changed: staging.stg_offices
 with
 
 params as (select as_of from raw.run_params),
@@ -14,6 +18,7 @@ complaints as (
     select t.ticket_id, t.ticket_no, o.office_code
     from staging.stg_tickets as t
     inner join staging.stg_offices as o on o.office_id = t.office_id
+    semi join delta.complaint_escalations as d on d.ticket_id = t.ticket_id
     where t.ticket_type = 'complaint'
 ),
 
@@ -21,6 +26,7 @@ events as (
     select e.document_id as ticket_id, e.from_state, e.to_state, e.event_at
     from staging.stg_workflow_events as e, params
     where e.document_type = 'complaint' and e.event_at <= params.as_of
+        and e.document_id in (select ticket_id from delta.complaint_escalations)
 ),
 
 resolution as (
@@ -35,6 +41,7 @@ resolution as (
     from staging.stg_workflow_clocks as c
     inner join staging.stg_workflow_events as s on s.event_id = c.started_event_id
     where c.document_type = 'complaint' and c.clock = 'resolution'
+        and c.document_id in (select ticket_id from delta.complaint_escalations)
 ),
 
 -- a resolution: into 'resolved'; a follow-up: out of 'resolved' (closed = satisfied,

@@ -3,6 +3,9 @@
 -- last resolved (replied, for an inquiry) by as_of, the ticket it reworks, and the escalation
 -- level reached by as_of (marts.complaint_escalations; 0 for none and for other types), and
 -- its state at as_of (the last event's; `closed` once a follow-up satisfied the owner).
+-- Kept incrementally: the rows of the tickets in delta.tickets (sql/changes/tickets.sql).
+-- incremental: ticket_no
+-- whole when changed: staging.stg_offices
 with
 
 params as (select as_of from raw.run_params),
@@ -12,6 +15,7 @@ resolved as (
     from staging.stg_workflow_events as e, params
     where e.to_state in ('resolved', 'replied') and e.event_at <= params.as_of
         and e.document_type in ('inquiry', 'repair', 'complaint')
+        and e.document_id in (select ticket_id from delta.tickets)
     group by e.document_type, e.document_id
 ),
 
@@ -19,12 +23,14 @@ states as (
     select e.document_type, e.document_id, arg_max(e.to_state, (e.event_at, e.event_id)) as state
     from staging.stg_workflow_events as e, params
     where e.event_at <= params.as_of and e.document_type in ('inquiry', 'repair', 'complaint')
+        and e.document_id in (select ticket_id from delta.tickets)
     group by e.document_type, e.document_id
 ),
 
 levels as (
     select ticket_no, max(level) as escalation_level
     from marts.complaint_escalations
+    where ticket_no in (select ticket_no from delta.tickets)
     group by ticket_no
 )
 
@@ -41,6 +47,7 @@ select
     cast(coalesce(l.escalation_level, 0) as integer) as escalation_level,
     s.state
 from staging.stg_tickets as t
+semi join delta.tickets as d on d.ticket_id = t.ticket_id
 cross join params
 inner join staging.stg_offices as o on o.office_id = t.office_id
 left join resolved as r on r.document_type = t.ticket_type and r.document_id = t.ticket_id
