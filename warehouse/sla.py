@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import hashlib
 import time as timer
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
@@ -59,7 +59,7 @@ import chinese_calendar
 import duckdb
 import polars as pl
 
-from warehouse import business_time
+from warehouse import business_time, incremental
 from warehouse.buckets import WHOLE, id_ranges
 from warehouse.extract import EVENTS, Changes, changes_since, latest_load
 
@@ -67,6 +67,11 @@ SCHEMA = "sla"
 TABLE = "marts.sla_clocks"
 ROWS = "sla.clock_rows"
 """The rows of ``marts.sla_clocks`` without ``as_of`` (the mart is a view adding it)."""
+CHANGES = "sla.clock_changes"
+"""The clock rows the last build deleted or wrote (see :func:`build_sla_clocks`)."""
+_CHANGE_COLUMNS = (
+    "clock_id, document_type, document_id, document_no, office_code, discipline, clock, month"
+)
 ORDER_EVENTS = "sla.order_events"
 """The events creating or closing an order, with office, discipline and office-local month:
 what ``marts.order_throughput`` counts, kept incrementally here."""
@@ -351,11 +356,26 @@ def build_sla_clocks(
         if not reason and held_changed:
             # a document held or released: its clocks and order events join or leave the marts
             reason = "held documents changed"
+        # One build of an incremental table (warehouse.incremental): numbered and logged, and
+        # a whole one makes its readers whole. The decision is this step's; the mechanism's own
+        # (its state lost, say) can only add a reason to rebuild everything.
+        delta = incremental.begin(
+            con,
+            TABLE,
+            code=code,
+            inputs=inputs,
+            exists=_exists(con, SCHEMA, "clock_rows"),
+            full=bool(reason),
+        )
+        if reason:
+            delta = replace(delta, reason=reason)
+        elif delta.full:
+            reason = delta.reason
         if reason or changes is None or previous is None:
-            recomputed, documents, added = _full(con, naive, evaluated_at)
+            recomputed, documents, added = _full(con, naive, evaluated_at, delta.seq)
         else:
             recomputed, documents, added = _incremental(
-                con, naive, evaluated_at, previous[0], changes
+                con, naive, evaluated_at, previous[0], changes, delta.seq
             )
     finally:
         con.execute("set schema = 'main'")
@@ -397,6 +417,7 @@ def build_sla_clocks(
             "seconds": stats.seconds,
         },
     )
+    incremental.finish(con, delta, keys=recomputed, began=began)
     return stats
 
 
@@ -522,9 +543,10 @@ _ID_GRANULE = 1024  # clock ids counted in blocks when splitting them: one clock
 
 
 def _full(
-    con: duckdb.DuckDBPyConnection, naive: datetime, evaluated_at: datetime
+    con: duckdb.DuckDBPyConnection, naive: datetime, evaluated_at: datetime, seq: int
 ) -> tuple[int, None, int]:
-    """Every clock: inputs, states and rows rebuilt; every order event."""
+    """Every clock: inputs, states and rows rebuilt; every order event. No clock changes are
+    listed: the readers of a table rebuilt whole are rebuilt whole (``warehouse.incremental``)."""
     # In buckets of clocks at scale: joined to all events at once, each clock's start and stop
     # events were looked up in hash tables of every event (10 M clocks, 39 M events: 7.6 GB).
     for bucket in id_ranges(
@@ -543,6 +565,11 @@ def _full(
     _write(con, "sla.pause_inputs", _fill(_PAUSE_INPUTS, pauses_filter=""), True)
     _evaluate(con, naive, evaluated_at, some=False)
     _write(con, ROWS, _fill(_ROWS, inputs_filter=""), True, as_of=naive)
+    con.execute(
+        f"create or replace table {CHANGES} as"
+        f" select $seq::bigint as seq, {_CHANGE_COLUMNS} from {ROWS} limit 0",
+        {"seq": seq},
+    )
     _write(con, ORDER_EVENTS, _fill(_ORDER_EVENTS, events_filter=""), True)
     recomputed = int(con.sql("select count(*) from sla.clock_states_now").fetchall()[0][0])
     added = int(con.sql(f"select count(*) from {ORDER_EVENTS}").fetchall()[0][0])
@@ -555,9 +582,11 @@ def _incremental(
     evaluated_at: datetime,
     previous_as_of: datetime,
     changes: Changes,
+    seq: int,
 ) -> tuple[int, int, int]:
     """Only the clocks of documents with new events and those not final at the previous as_of;
-    the order events appended."""
+    the order events appended. ``sla.clock_changes``: the rows deleted (as they were) and those
+    written, numbered ``seq``."""
     new_events = changes.condition(column="event_id")
     con.execute(
         "create or replace table sla.new_events as"
@@ -602,8 +631,18 @@ def _incremental(
         "create or replace table sla.recompute as select distinct clock_id from sla.recompute"
     )
     _evaluate(con, naive, evaluated_at, some=True)
-    con.execute(f"delete from {ROWS} where {recompute} or {_TOUCHED}")
-    _write(con, ROWS, _fill(_ROWS, inputs_filter=f"where {recompute}"), False, as_of=naive)
+    replaced = f"{recompute} or {_TOUCHED}"
+    con.execute(
+        f"create or replace table {CHANGES} as"
+        f" select $seq::bigint as seq, {_CHANGE_COLUMNS} from {ROWS} where {replaced}",
+        {"seq": seq},
+    )
+    con.execute(f"delete from {ROWS} where {replaced}")
+    _write(con, "sla.new_rows", _fill(_ROWS, inputs_filter=f"where {recompute}"), True, as_of=naive)
+    con.execute(f"insert into {ROWS} by name select * from sla.new_rows")
+    con.execute(
+        f"insert into {CHANGES} select $seq, {_CHANGE_COLUMNS} from sla.new_rows", {"seq": seq}
+    )
     con.execute(
         f"delete from {ORDER_EVENTS} where event_id in (select event_id from sla.new_events)"
     )
@@ -620,7 +659,7 @@ def _incremental(
     )
     added = int(con.sql(f"select count(*) from {ORDER_EVENTS}").fetchall()[0][0]) - before
     recomputed = int(con.sql("select count(*) from sla.recompute").fetchall()[0][0])
-    for table in ("new_events", "touched", "recompute"):
+    for table in ("new_events", "touched", "recompute", "new_rows"):
         con.execute(f"drop table sla.{table}")
     return recomputed, documents, added
 

@@ -5,7 +5,9 @@ assignments, completions, a pause and its resume, an event committed late with a
 calendar change, as_of moving forward (open clocks become breached) and back — and after every
 refresh the SLA marts (and the raw copies they come from) must equal those of a fresh build of
 the same data at the same as_of, on SQLite and PostgreSQL. The build log must say which refreshes
-were incremental and which had to recompute everything.
+were incremental and which had to recompute everything — for the SLA step and for the marts it
+keeps incrementally (``incremental.log``: the group-bys and the late list rebuild only the groups
+and clocks of the clock rows the step rewrote).
 """
 
 from __future__ import annotations
@@ -30,12 +32,17 @@ from operational.models import (
     CorrectiveOrder,
     Discipline,
     Office,
+    Role,
+    RoleGrant,
+    ScopeLevel,
+    Ticket,
     User,
     WorkflowClock,
     WorkflowEvent,
 )
-from operational.services import calendars, orders
+from operational.services import calendars, orders, tickets
 from operational.services.orders import CorrectiveSpec
+from operational.services.tickets import Intake
 from tests.conftest import BACKENDS
 from tests.warehouse.sla_support import AS_OF_1, AS_OF_2, SLA_MARTS, scenario_database
 from warehouse import buckets as buckets_module
@@ -54,7 +61,15 @@ MARTS = (
     "marts.office_workload",
     "marts.order_throughput",
     "marts.sla_late_clocks",
+    "marts.ticket_compliance",
 )
+INCREMENTAL = (
+    "marts.sla_clocks",
+    "marts.sla_compliance",
+    "marts.sla_late_clocks",
+    "marts.ticket_compliance",
+)
+"""The SLA step and the marts kept incrementally on it (warehouse.incremental)."""
 RAW = (
     "raw.workflow_event",
     "raw.workflow_clock",
@@ -69,9 +84,12 @@ def scenario_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield from scenario_database(request.param, tmp_path)
 
 
-def refresh(url: str, con: duckdb.DuckDBPyConnection, as_of: datetime) -> sla.SlaBuildStats:
+def refresh(
+    url: str, con: duckdb.DuckDBPyConnection, as_of: datetime, *, readers: bool = True
+) -> sla.SlaBuildStats:
     """What a pipeline run does to its build file: extract (the events before the document
-    tables, as the assets' lineage orders them), stage, build the SLA marts."""
+    tables, as the assets' lineage orders them), stage, build the SLA marts (without
+    ``readers``: the SLA step alone, a selection without the marts reading it)."""
     write_run_params(con, version="t", as_of=as_of, database_backend=database_backend(url))
     for source in SOURCES:
         if not source.table.startswith("energy_"):
@@ -86,7 +104,7 @@ def refresh(url: str, con: duckdb.DuckDBPyConnection, as_of: datetime) -> sla.Sl
             run_model(con, model)
     stats = sla.build_sla_clocks(con)
     for model in models:
-        if model.name in SLA_MARTS:
+        if model.name in SLA_MARTS and readers:
             run_model(con, model)
     return stats
 
@@ -195,6 +213,38 @@ def log(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return con.sql("select mode, reason from sla.build_log order by built_at").fetchall()
 
 
+def builds(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str, int]]:
+    """Each build of ``table`` in ``incremental.log``: whole or incremental, why, keys rebuilt."""
+    return con.sql(
+        "select mode, reason, keys from incremental.log where table_name = $t order by seq",
+        params={"t": table},
+    ).fetchall()
+
+
+def call_centre(session: Session) -> Principal:
+    """A call-centre agent of OF1 (the scenario's world has none)."""
+    office = session.scalars(select(Office).where(Office.code == "OF1")).one()
+    agent = User(
+        username="agent",
+        display_name="agent",
+        password_hash="x",
+        grants=[
+            RoleGrant(
+                role=Role.CALL_CENTRE_AGENT.value,
+                scope_level=ScopeLevel.OFFICE.value,
+                office_id=office.id,
+            )
+        ],
+    )
+    session.add(agent)
+    session.flush()
+    return load_principal(session, agent.id)
+
+
+def ticket(session: Session, subject: str) -> Ticket:
+    return session.scalars(select(Ticket).where(Ticket.subject == subject)).one()
+
+
 @pytest.mark.slow
 def test_refreshes_equal_a_build_from_scratch(scenario_url: str, tmp_path: Path) -> None:
     url = scenario_url
@@ -265,6 +315,41 @@ def test_refreshes_equal_a_build_from_scratch(scenario_url: str, tmp_path: Path)
     assert watermark < resumed
     assert_same_as_scratch(url, con, AS_OF_1 + 3 * D)
 
+    # 4b. Tickets: a complaint by day, a repair by day and one at night (23:00 local), each
+    # dispatched — new groups of ticket_compliance, day and night.
+    t4 = AS_OF_1 + 2 * D + 2 * H  # 11:00 local, a Friday
+    with unit_of_work(engine) as session:
+        who = people(session) | {"agent": call_centre(session)}
+        noise = Intake("OF1", "complaint", "Noise", severity="minor")
+        pipe = Intake("OF1", "repair", "Pipe", urgency="urgent")
+        door = Intake("OF1", "repair", "Door", urgency="urgent")
+        for intake, at, handler in (
+            (noise, t4, "mgr"),
+            (pipe, t4, "tech"),
+            (door, t4 + 12 * H, "tech"),
+        ):
+            made = tickets.record_ticket(session, who["agent"], intake, received_at=at)
+            tickets.dispatch(session, who["agent"], made, handler, made.version, at=at + H)
+    stats = refresh(url, con, AS_OF_1 + 3 * D)
+    assert (stats.mode, stats.documents) == ("incremental", 3)
+    assert con.sql(
+        "select distinct night_service from marts.ticket_compliance order by 1"
+    ).fetchall() == [(False,), (True,)]
+    assert_same_as_scratch(url, con, AS_OF_1 + 3 * D)
+
+    # 4c. The complaint is picked up and resolved, the day repair picked up: their clocks stop.
+    with unit_of_work(engine) as session:
+        who = people(session)
+        noise_ticket, pipe_ticket = ticket(session, "Noise"), ticket(session, "Pipe")
+        tickets.pick_up(session, who["mgr"], noise_ticket, noise_ticket.version, at=t4 + 2 * H)
+        tickets.resolve(
+            session, who["mgr"], noise_ticket, noise_ticket.version, "quiet", at=t4 + 3 * H
+        )
+        tickets.pick_up(session, who["tech"], pipe_ticket, pipe_ticket.version, at=t4 + 2 * H)
+    stats = refresh(url, con, AS_OF_1 + 3 * D)
+    assert (stats.mode, stats.documents) == ("incremental", 2)
+    assert_same_as_scratch(url, con, AS_OF_1 + 3 * D)
+
     # 5. A calendar change (a day off) may move any office-calendar deadline: all recomputed.
     with unit_of_work(engine) as session:
         calendars.add_day_override(session, CLI, "OF1", (AS_OF_1 + 4 * D).date(), "holiday")
@@ -283,6 +368,14 @@ def test_refreshes_equal_a_build_from_scratch(scenario_url: str, tmp_path: Path)
     assert len(after) > len(pending_before) + 3  # the new orders and the periodic one
     assert_same_as_scratch(url, con, AS_OF_2)
 
+    # 6b. The SLA step runs twice without its readers (a selection of it alone), then once with
+    # them: they missed a build's changes, so they are rebuilt whole.
+    refresh(url, con, AS_OF_2 + H, readers=False)
+    refresh(url, con, AS_OF_2 + 2 * H, readers=False)
+    stats = refresh(url, con, AS_OF_2 + 3 * H)
+    assert stats.mode == "incremental"
+    assert_same_as_scratch(url, con, AS_OF_2 + 3 * H)
+
     # 7. An earlier as_of cannot continue a later build.
     stats = refresh(url, con, AS_OF_1 + D)
     assert (stats.mode, stats.reason) == ("full", "as_of before the previous build's")
@@ -294,10 +387,37 @@ def test_refreshes_equal_a_build_from_scratch(scenario_url: str, tmp_path: Path)
         "incremental",
         "incremental",
         "incremental",
+        "incremental",
+        "incremental",
         "full",
+        "incremental",
+        "incremental",
+        "incremental",
         "incremental",
         "full",
     ]
+    # The mechanism's log: the SLA step's builds as it decided them, and every mart on it
+    # rebuilt only its changed groups or clocks whenever the step was incremental.
+    whole, inc = "whole", "incremental"
+    steps = [whole, inc, inc, inc, inc, inc, inc, whole, inc]
+    assert [mode for mode, _, _ in builds(con, "marts.sla_clocks")] == [
+        *steps,
+        inc,
+        inc,
+        inc,
+        whole,
+    ]
+    assert builds(con, "marts.sla_clocks")[7][1] == "offices or calendars changed"
+    for table in INCREMENTAL[1:]:
+        done = builds(con, table)
+        assert [mode for mode, _, _ in done] == [*steps, whole, whole], table
+        assert done[7][1] == "marts.sla_clocks rebuilt whole", table
+        assert done[9][1] == "marts.sla_clocks built more than once since", table
+        # each incremental build rebuilt some keys, never as many as there are
+        assert any(keys for mode, _, keys in done if mode == inc), table
+    # the orders' refreshes (1-4) rewrote no ticket clock: no ticket compliance group rebuilt
+    keys = [keys for _, _, keys in builds(con, "marts.ticket_compliance")]
+    assert keys[1:5] == [0, 0, 0, 0] and keys[5] > 0
     con.close()
     engine.dispose()
 
