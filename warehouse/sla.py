@@ -38,6 +38,14 @@ of orders, read by ``marts.order_throughput``) grows by the new events. ``sla.bu
 what each build did. Contract and proof: ``docs/sla-marts.md``,
 ``tests/warehouse/test_sla_incremental.py``.
 
+Each build is also a build of the incremental table ``marts.sla_clocks`` for
+:mod:`warehouse.incremental` (:func:`~warehouse.incremental.begin` /
+:func:`~warehouse.incremental.finish`: numbered, logged in ``incremental.log`` with this step's
+mode and reason), so the SQL marts kept incrementally on it follow it: ``sla.clock_changes`` holds
+the clock rows the build deleted (as they were) and wrote — their ids, documents, offices,
+disciplines, clocks and months, numbered with the build's ``seq`` — which their changes files read;
+empty after a whole build, whose readers are rebuilt whole.
+
 **Held documents.** A document with an instant before 2000-01-01 is left out of every SLA mart and
 listed in ``marts.held_documents`` (``sql/sla/held_documents.sql``), so one legacy row neither
 stretches the pages' months nor fails the build; a change in the held set makes the build full.
