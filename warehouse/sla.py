@@ -42,9 +42,11 @@ Each build is also a build of the incremental table ``marts.sla_clocks`` for
 :mod:`warehouse.incremental` (:func:`~warehouse.incremental.begin` /
 :func:`~warehouse.incremental.finish`: numbered, logged in ``incremental.log`` with this step's
 mode and reason), so the SQL marts kept incrementally on it follow it: ``sla.clock_changes`` holds
-the clock rows the build deleted (as they were) and wrote — their ids, documents, offices,
-disciplines, clocks and months, numbered with the build's ``seq`` — which their changes files read;
-empty after a whole build, whose readers are rebuilt whole.
+the rows of ``sla.clock_rows`` the build deleted (``written`` false: as they were) and those it
+wrote in their place (``written`` true), numbered with the build's ``seq``. Their changes files
+read it, each comparing the columns it reads (a clock recomputed only because it was still
+running, its state and group unchanged, changes no count); empty after a whole build, whose
+readers are rebuilt whole.
 
 **Held documents.** A document with an instant before 2000-01-01 is left out of every SLA mart and
 listed in ``marts.held_documents`` (``sql/sla/held_documents.sql``), so one legacy row neither
@@ -76,10 +78,7 @@ TABLE = "marts.sla_clocks"
 ROWS = "sla.clock_rows"
 """The rows of ``marts.sla_clocks`` without ``as_of`` (the mart is a view adding it)."""
 CHANGES = "sla.clock_changes"
-"""The clock rows the last build deleted or wrote (see :func:`build_sla_clocks`)."""
-_CHANGE_COLUMNS = (
-    "clock_id, document_type, document_id, document_no, office_code, discipline, clock, month"
-)
+"""The clock rows the last build deleted and those it wrote (see the module's docstring)."""
 ORDER_EVENTS = "sla.order_events"
 """The events creating or closing an order, with office, discipline and office-local month:
 what ``marts.order_throughput`` counts, kept incrementally here."""
@@ -575,7 +574,7 @@ def _full(
     _write(con, ROWS, _fill(_ROWS, inputs_filter=""), True, as_of=naive)
     con.execute(
         f"create or replace table {CHANGES} as"
-        f" select $seq::bigint as seq, {_CHANGE_COLUMNS} from {ROWS} limit 0",
+        f" select $seq::bigint as seq, false as written, * from {ROWS} limit 0",
         {"seq": seq},
     )
     _write(con, ORDER_EVENTS, _fill(_ORDER_EVENTS, events_filter=""), True)
@@ -594,7 +593,7 @@ def _incremental(
 ) -> tuple[int, int, int]:
     """Only the clocks of documents with new events and those not final at the previous as_of;
     the order events appended. ``sla.clock_changes``: the rows deleted (as they were) and those
-    written, numbered ``seq``."""
+    written in their place, numbered ``seq``."""
     new_events = changes.condition(column="event_id")
     con.execute(
         "create or replace table sla.new_events as"
@@ -642,14 +641,15 @@ def _incremental(
     replaced = f"{recompute} or {_TOUCHED}"
     con.execute(
         f"create or replace table {CHANGES} as"
-        f" select $seq::bigint as seq, {_CHANGE_COLUMNS} from {ROWS} where {replaced}",
+        f" select $seq::bigint as seq, false as written, * from {ROWS} where {replaced}",
         {"seq": seq},
     )
     con.execute(f"delete from {ROWS} where {replaced}")
     _write(con, "sla.new_rows", _fill(_ROWS, inputs_filter=f"where {recompute}"), True, as_of=naive)
     con.execute(f"insert into {ROWS} by name select * from sla.new_rows")
     con.execute(
-        f"insert into {CHANGES} select $seq, {_CHANGE_COLUMNS} from sla.new_rows", {"seq": seq}
+        f"insert into {CHANGES} by name select $seq as seq, true as written, * from sla.new_rows",
+        {"seq": seq},
     )
     con.execute(
         f"delete from {ORDER_EVENTS} where event_id in (select event_id from sla.new_events)"

@@ -1,12 +1,28 @@
 -- The clocks (document type, document number, clock: every run of that clock of the document)
 -- whose rows of marts.sla_late_clocks may differ from the previous build's (docs/warehouse.md,
--- Incremental marts): on a whole build every breached clock. Else those of the clock rows the
--- SLA build deleted or wrote after this mart's previous build (sla.clock_changes): breached
--- now or before, or neither (then nothing is deleted or written).
+-- Incremental marts): on a whole build every breached clock. Else those the SLA build rewrote
+-- after this mart's previous build (sla.clock_changes: each clock's row as it was and as it
+-- is) whose row was or is breached and differs in a column of the list (a breached clock still
+-- running: its late_minutes grew); a clock breached neither before nor now is not listed.
+with
+
+rows as (
+    select
+        written, clock_id, document_no, office_code, discipline, document_type, clock,
+        started_at, due_at, stopped_at, state, late_minutes, month
+    from sla.clock_changes
+    where not $full and seq > $previous_seq and state = 'breached'
+),
+
+was as (select * exclude (written) from rows where not written),
+
+is_now as (select * exclude (written) from rows where written),
+
+differing as ((from was except from is_now) union all (from is_now except from was))
+
 select distinct document_type, document_no, clock
 from marts.sla_clocks
 where $full and state = 'breached'
 union
 select document_type, document_no, clock
-from sla.clock_changes
-where not $full and seq > $previous_seq
+from differing
