@@ -1,9 +1,9 @@
--- The clocks (document type, document number, clock: every run of that clock of the document)
--- whose rows of marts.sla_late_clocks may differ from the previous build's (docs/warehouse.md,
--- Incremental marts): on a whole build every breached clock. Else those the SLA build rewrote
--- after this mart's previous build (sla.clock_changes: each clock's row as it was and as it
--- is) whose row was or is breached and differs in a column of the list (a breached clock still
--- running: its late_minutes grew); a clock breached neither before nor now is not listed.
+-- The clocks whose row of marts.sla_late_clocks may differ from the previous build's
+-- (docs/warehouse.md, Incremental marts): on a whole build every breached clock. Else those the
+-- SLA build rewrote after this mart's previous build (sla.clock_changes: each clock's row as it
+-- was and as it is) whose row was or is breached and differs in a column of the list: newly
+-- breached, no longer breached or gone, or breached and still running (its late_minutes grew).
+-- A clock breached neither before nor now is not listed.
 with
 
 rows as (
@@ -20,9 +20,9 @@ is_now as (select * exclude (written) from rows where written),
 
 differing as ((from was except from is_now) union all (from is_now except from was))
 
-select distinct document_type, document_no, clock
+select clock_id
 from marts.sla_clocks
 where $full and state = 'breached'
 union
-select document_type, document_no, clock
+select clock_id
 from differing
