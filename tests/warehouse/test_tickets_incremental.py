@@ -14,6 +14,7 @@ changed tickets and which had to rebuild whole, and why (docs/tickets.md, docs/w
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,8 @@ from tests.operational.test_workflow_support import T0
 from warehouse import sla
 from warehouse.extract import SOURCES, database_backend, extract_source
 from warehouse.models import Model, load_models, run_model, write_run_params
+
+VECTORS = Path(__file__).parents[1] / "vectors" / "escalation_vectors.json"
 
 pytestmark = pytest.mark.slow
 
@@ -331,3 +334,86 @@ def test_refreshes_equal_a_build_from_scratch(desk_url: str, tmp_path: Path) -> 
     assert log == [(t, mode, reason) for mode, reason in expected_log for t in INCREMENTAL]
     con.close()
     engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def vectors_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every complaint of tests/vectors/escalation_vectors.json worked through the services:
+    received, dispatched, picked up, then its resolutions and follow-up visits in turn."""
+    cases = json.loads(VECTORS.read_text())["cases"]
+    for url in fresh_database_url(request.param, tmp_path):
+        migrated(url)
+        engine = create_db_engine(url)
+        with unit_of_work(engine) as session:
+            ensure_group(session, "YY", "一应物业集团")
+            w = _world(session)
+            s, agent, mgr = w.session, w["agent"], w["mgr"]
+            for case in cases:
+                received = datetime.fromisoformat(case["received_at"])
+                severity = {48: "minor", 72: "general", 120: "major"}[case["target_hours"]]
+                c = tickets.record_ticket(
+                    s,
+                    agent,
+                    Intake("OF1", "complaint", case["name"], severity=severity),
+                    received_at=received,
+                )
+                tickets.dispatch(s, agent, c, "mgr", c.version, at=received + MIN)
+                tickets.pick_up(s, mgr, c, c.version, at=received + 2 * MIN)
+                steps = [(at, None) for at in case["resolutions"]] + [
+                    (v["at"], v["result"]) for v in case["follow_ups"]
+                ]
+                for at, result in sorted(steps):
+                    when = datetime.fromisoformat(at)
+                    if result is None:
+                        tickets.resolve(s, mgr, c, c.version, "done", at=when)
+                    else:
+                        tickets.follow_up(s, agent, c, c.version, result, at=when)
+        engine.dispose()
+        yield url
+
+
+def instants_of_the_vectors() -> list[datetime]:
+    """Every instant at which a vector complaint's ladder may move — its events, its resolution
+    deadline, the escalated deadlines after a level 1 by timeout or by a follow-up — and the
+    second after each, so a build falls on each and just past it."""
+    found: set[datetime] = set()
+    for case in json.loads(VECTORS.read_text())["cases"]:
+        received = datetime.fromisoformat(case["received_at"])
+        target = timedelta(hours=case["target_hours"])
+        events = [received, *map(datetime.fromisoformat, case["resolutions"])]
+        visits = [datetime.fromisoformat(v["at"]) for v in case["follow_ups"]]
+        found |= {*events, *visits, received + target, received + 2 * target}
+        found |= {at + target for at in visits}
+        found.add(datetime.fromisoformat(case["as_of"]))
+    return sorted(found | {at + timedelta(seconds=1) for at in found})
+
+
+def test_as_of_moving_on_alone_equals_a_whole_build(vectors_url: str) -> None:
+    """From a whole build at each instant of the vectors to the next (and to the last) with no
+    new event, the incremental build equals a whole one: every level that fires by as_of alone —
+    a deadline exactly at the previous as_of included — is rebuilt."""
+    con = duckdb.connect()
+    grid = instants_of_the_vectors()
+    refresh(vectors_url, con, grid[0])
+    marts = [m for m in _models() if m.table in MARTS]
+
+    def build(as_of: datetime, *, full: bool) -> list[list[tuple[object, ...]]]:
+        write_run_params(con, version="t", as_of=as_of, database_backend="x")
+        for model in marts:
+            run_model(con, model, full=full)
+        return [rows(con, m.table) for m in marts]
+
+    def incremental_equals_whole(as_of: datetime) -> None:
+        kept = build(as_of, full=False)
+        assert [m for _, m, _ in last_builds(con)] == ["incremental", "incremental"]
+        assert kept == build(as_of, full=True), as_of  # ... and the base of the next step
+
+    build(grid[0], full=True)
+    for as_of in grid[1:]:
+        incremental_equals_whole(as_of)
+    for previous in grid[:-2:7]:
+        build(previous, full=True)
+        incremental_equals_whole(grid[-1])
+    fired = con.sql("select count(*) from marts.complaint_escalations").fetchall()[0][0]
+    assert fired > 5
+    con.close()
