@@ -56,6 +56,7 @@ SCHEMA = "incremental"
 DELTA = "delta"
 NEW_EVENTS = "delta.new_events"
 _EVENTS_VIEW = "staging.stg_workflow_events"
+_LOG_KEPT = 10_000  # builds' lines kept in incremental.log (about a thousand runs)
 _PARAMETER = re.compile(r"\$[a-z_]+")
 _COMMENT = re.compile(r"--[^\n]*")
 
@@ -231,6 +232,8 @@ def finish(con: duckdb.DuckDBPyConnection, delta: Delta, *, keys: int, began: fl
             "now": now,
         },
     )
+    # The log is read back only over the builds since each table's previous one.
+    con.execute(f"DELETE FROM {SCHEMA}.log WHERE seq < $seq - {_LOG_KEPT}", {"seq": delta.seq})
     con.execute(
         f"INSERT INTO {SCHEMA}.log VALUES ($t, $seq, $mode, $reason, $as_of, $keys, $s, $now)",
         {
