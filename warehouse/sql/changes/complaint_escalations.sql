@@ -11,12 +11,13 @@
 --   when its deadline is in [P, A): the complaints with D, D + target or U + target (U any
 --   unsatisfied follow-up by A) in [P, A] are rebuilt. The start is the clock's starting event,
 --   as the mart reads it.
+-- (`not $full` below: a whole build computes none of it.)
 with
 
 ticket_events as (
     select document_id, from_state, to_state, event_at
     from staging.stg_workflow_events
-    where document_type = 'complaint'
+    where document_type = 'complaint' and not $full
 ),
 
 resolution as (
@@ -28,7 +29,7 @@ resolution as (
         ) as target
     from staging.stg_workflow_clocks as c
     inner join staging.stg_workflow_events as s on s.event_id = c.started_event_id
-    where c.document_type = 'complaint' and c.clock = 'resolution'
+    where c.document_type = 'complaint' and c.clock = 'resolution' and not $full
 ),
 
 changed as (
