@@ -56,6 +56,7 @@ SCHEMA = "incremental"
 DELTA = "delta"
 NEW_EVENTS = "delta.new_events"
 _EVENTS_VIEW = "staging.stg_workflow_events"
+_LOG_KEPT = 10_000  # builds' lines kept in incremental.log (about a thousand runs)
 _PARAMETER = re.compile(r"\$[a-z_]+")
 _COMMENT = re.compile(r"--[^\n]*")
 
@@ -231,6 +232,8 @@ def finish(con: duckdb.DuckDBPyConnection, delta: Delta, *, keys: int, began: fl
             "now": now,
         },
     )
+    # The log is read back only over the builds since each table's previous one.
+    con.execute(f"DELETE FROM {SCHEMA}.log WHERE seq < $seq - {_LOG_KEPT}", {"seq": delta.seq})
     con.execute(
         f"INSERT INTO {SCHEMA}.log VALUES ($t, $seq, $mode, $reason, $as_of, $keys, $s, $now)",
         {
@@ -251,6 +254,7 @@ def build(
     *,
     table: str,
     select: str,
+    macros: tuple[str, ...] = (),
     keys: tuple[str, ...],
     changes: str,
     whole_when_changed: tuple[str, ...],
@@ -258,13 +262,14 @@ def build(
     exists: bool,
     full: bool = False,
 ) -> Delta:
-    """Build the incremental model ``table`` (its SELECT ``select``, keyed by ``keys``, its
-    changes file's SELECT ``changes``): whole or only its changed keys. Returns the build."""
+    """Build the incremental model ``table`` (its SELECT ``select``, the statements of the macros
+    it uses, keyed by ``keys``, its changes file's SELECT ``changes``): whole or only its changed
+    keys. Returns the build."""
     began = timer.perf_counter()
     delta = begin(
         con,
         table,
-        code=digest(select, changes, ",".join(keys), ",".join(whole_when_changed)),
+        code=digest(select, *macros, changes, ",".join(keys), ",".join(whole_when_changed)),
         inputs=inputs_digest(con, whole_when_changed),
         reads=reads,
         exists=exists,
