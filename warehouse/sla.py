@@ -42,11 +42,12 @@ Each build is also a build of the incremental table ``marts.sla_clocks`` for
 :mod:`warehouse.incremental` (:func:`~warehouse.incremental.begin` /
 :func:`~warehouse.incremental.finish`: numbered, logged in ``incremental.log`` with this step's
 mode and reason), so the SQL marts kept incrementally on it follow it: ``sla.clock_changes`` holds
-the rows of ``sla.clock_rows`` the build deleted (``written`` false: as they were) and those it
-wrote in their place (``written`` true), numbered with the build's ``seq``. Their changes files
-read it, each comparing the columns it reads (a clock recomputed only because it was still
-running, its state and group unchanged, changes no count); empty after a whole build, whose
-readers are rebuilt whole.
+the clock rows the build changed in the columns they read (:data:`CHANGE_COLUMNS`), as they were
+(``written`` false: a row deleted or replaced) and as written (``written`` true: a row new or
+replacing one), numbered with the build's ``seq``. Their changes files read it, each comparing
+its own columns (a clock whose late_minutes grew changes the late list, not a count); a clock
+recomputed only because it was still running, unchanged in those columns, is not listed. Empty
+after a whole build, whose readers are rebuilt whole.
 
 **Held documents.** A document with an instant before 2000-01-01 is left out of every SLA mart and
 listed in ``marts.held_documents`` (``sql/sla/held_documents.sql``), so one legacy row neither
@@ -78,7 +79,28 @@ TABLE = "marts.sla_clocks"
 ROWS = "sla.clock_rows"
 """The rows of ``marts.sla_clocks`` without ``as_of`` (the mart is a view adding it)."""
 CHANGES = "sla.clock_changes"
-"""The clock rows the last build deleted and those it wrote (see the module's docstring)."""
+"""The clock rows the last build changed, as they were and as they are (the module's docstring)."""
+CHANGE_COLUMNS = (
+    "clock_id, document_type, document_id, document_no, office_code, discipline, clock, month,"
+    " state, started_at, due_at, stopped_at, late_minutes"
+)
+"""The columns of ``marts.sla_clocks`` its incremental readers read (``sla.clock_changes`` holds
+them): a mart kept on another column adds it here. Not ``elapsed_minutes``, which every running
+clock changes on every build."""
+_CHANGES = f"""
+with
+
+was as (from temp.main._rows_before),
+
+is_now as (
+    select {CHANGE_COLUMNS} from sla.clock_rows
+    where clock_id in (select clock_id from sla.recompute)
+)
+
+select $seq::bigint as seq, false as written, * from (from was except from is_now)
+union all
+select $seq::bigint as seq, true as written, * from (from is_now except from was)
+"""
 ORDER_EVENTS = "sla.order_events"
 """The events creating or closing an order, with office, discipline and office-local month:
 what ``marts.order_throughput`` counts, kept incrementally here."""
@@ -574,7 +596,7 @@ def _full(
     _write(con, ROWS, _fill(_ROWS, inputs_filter=""), True, as_of=naive)
     con.execute(
         f"create or replace table {CHANGES} as"
-        f" select $seq::bigint as seq, false as written, * from {ROWS} limit 0",
+        f" select $seq::bigint as seq, false as written, {CHANGE_COLUMNS} from {ROWS} limit 0",
         {"seq": seq},
     )
     _write(con, ORDER_EVENTS, _fill(_ORDER_EVENTS, events_filter=""), True)
@@ -592,8 +614,8 @@ def _incremental(
     seq: int,
 ) -> tuple[int, int, int]:
     """Only the clocks of documents with new events and those not final at the previous as_of;
-    the order events appended. ``sla.clock_changes``: the rows deleted (as they were) and those
-    written in their place, numbered ``seq``."""
+    the order events appended. ``sla.clock_changes``: the rows that changed, as they were and as
+    written, numbered ``seq``."""
     new_events = changes.condition(column="event_id")
     con.execute(
         "create or replace table sla.new_events as"
@@ -638,19 +660,17 @@ def _incremental(
         "create or replace table sla.recompute as select distinct clock_id from sla.recompute"
     )
     _evaluate(con, naive, evaluated_at, some=True)
+    # The rows replaced, as they were (a temporary table: no write to the file), to list in
+    # sla.clock_changes those whose readers' columns differ from the rows written.
     replaced = f"{recompute} or {_TOUCHED}"
     con.execute(
-        f"create or replace table {CHANGES} as"
-        f" select $seq::bigint as seq, false as written, * from {ROWS} where {replaced}",
-        {"seq": seq},
+        "create or replace temp table _rows_before as"
+        f" select {CHANGE_COLUMNS} from {ROWS} where {replaced}"
     )
     con.execute(f"delete from {ROWS} where {replaced}")
-    _write(con, "sla.new_rows", _fill(_ROWS, inputs_filter=f"where {recompute}"), True, as_of=naive)
-    con.execute(f"insert into {ROWS} by name select * from sla.new_rows")
-    con.execute(
-        f"insert into {CHANGES} by name select $seq as seq, true as written, * from sla.new_rows",
-        {"seq": seq},
-    )
+    _write(con, ROWS, _fill(_ROWS, inputs_filter=f"where {recompute}"), False, as_of=naive)
+    con.execute(f"create or replace table {CHANGES} as {_CHANGES}", {"seq": seq})
+    con.execute("drop table temp.main._rows_before")
     con.execute(
         f"delete from {ORDER_EVENTS} where event_id in (select event_id from sla.new_events)"
     )
@@ -667,7 +687,7 @@ def _incremental(
     )
     added = int(con.sql(f"select count(*) from {ORDER_EVENTS}").fetchall()[0][0]) - before
     recomputed = int(con.sql("select count(*) from sla.recompute").fetchall()[0][0])
-    for table in ("new_events", "touched", "recompute", "new_rows"):
+    for table in ("new_events", "touched", "recompute"):
         con.execute(f"drop table sla.{table}")
     return recomputed, documents, added
 
