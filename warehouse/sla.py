@@ -92,10 +92,7 @@ with
 
 was as (from temp.main._rows_before),
 
-is_now as (
-    select {CHANGE_COLUMNS} from sla.clock_rows
-    where clock_id in (select clock_id from sla.recompute)
-)
+is_now as (select {CHANGE_COLUMNS} from temp.main._rows_after)
 
 select $seq::bigint as seq, false as written, * from (from was except from is_now)
 union all
@@ -660,17 +657,24 @@ def _incremental(
         "create or replace table sla.recompute as select distinct clock_id from sla.recompute"
     )
     _evaluate(con, naive, evaluated_at, some=True)
-    # The rows replaced, as they were (a temporary table: no write to the file), to list in
-    # sla.clock_changes those whose readers' columns differ from the rows written.
+    # The rows replaced as they were and the rows written (temporary tables: in memory, not
+    # written to the file), to list in sla.clock_changes those that differ in the columns the
+    # marts on them read.
     replaced = f"{recompute} or {_TOUCHED}"
     con.execute(
         "create or replace temp table _rows_before as"
         f" select {CHANGE_COLUMNS} from {ROWS} where {replaced}"
     )
     con.execute(f"delete from {ROWS} where {replaced}")
-    _write(con, ROWS, _fill(_ROWS, inputs_filter=f"where {recompute}"), False, as_of=naive)
+    con.execute(
+        "create or replace temp table _rows_after as"
+        f" {_fill(_ROWS, inputs_filter=f'where {recompute}')}",
+        {"as_of": naive},
+    )
+    con.execute(f"insert into {ROWS} by name select * from temp.main._rows_after")
     con.execute(f"create or replace table {CHANGES} as {_CHANGES}", {"seq": seq})
     con.execute("drop table temp.main._rows_before")
+    con.execute("drop table temp.main._rows_after")
     con.execute(
         f"delete from {ORDER_EVENTS} where event_id in (select event_id from sla.new_events)"
     )
