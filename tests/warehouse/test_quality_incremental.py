@@ -5,13 +5,13 @@ inspections (new plans, orders, scores, failed items opening nonconformities), n
 acknowledged and handled through the services, the go-live history import creating and then
 rewriting nonconformities (no events: the engine never moved them), a plan drafted, approved and
 walked through the services with its orders scheduled ahead, as_of moving on within a month and
-across a month's end, as_of moved back, an office renamed — and after every refresh the raw
-copies and the quality and supplier marts must equal those of a fresh build of the same data at
-the same as_of, on SQLite and PostgreSQL. The nonconformities and plans are re-extracted by their
-documents' new events (docs/quality-marts.md), never copied whole; ``marts.quality_review`` and
-``marts.inspection_item_failures`` are rebuilt only for the office-months a change can reach
-(``incremental.log`` says so), whole only when the history import, the offices or an earlier
-as_of require it.
+across a month's end, as_of moved back, an office renamed, a day off at an office — and after
+every refresh the raw copies and the quality and supplier marts must equal those of a fresh
+build of the same data at the same as_of, on SQLite and PostgreSQL. The nonconformities and
+plans are re-extracted by their documents' new events (docs/quality-marts.md), never copied
+whole; ``marts.quality_review`` and ``marts.inspection_item_failures`` are rebuilt only for the
+office-months a change can reach (``incremental.log`` says so), whole only when the history
+import, the offices, the calendars or an earlier as_of require it.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from operational.models import (
     ScopeLevel,
     User,
 )
+from operational.services import calendars
 from operational.services import inspections as insp
 from operational.services import nonconformities as ncs
 from tests.conftest import BACKENDS, fresh_database_url
@@ -364,5 +365,14 @@ def test_refreshes_of_the_quality_marts_equal_a_build_from_scratch(
     assert_same_as_scratch(url, con, NOW + 6 * D)
     done = refresh(url, con, NOW + 6 * D)
     assert_incremental(con)
+
+    # 10. A day off at the office: its calendar moves the nonconformities' deadlines, the review
+    # (their clocks met or breached) is rebuilt whole; the failing items need not be.
+    with unit_of_work(engine) as session:
+        calendars.add_day_override(session, CLI, code, date(2026, 11, 27), "holiday")
+    done = refresh(url, con, NOW + 7 * D)
+    assert last_builds(con)["marts.quality_review"][:2] == ("whole", "inputs changed")
+    assert last_builds(con)["marts.inspection_item_failures"][:2] == ("incremental", "")
+    assert_same_as_scratch(url, con, NOW + 7 * D)
     con.close()
     engine.dispose()

@@ -10,9 +10,12 @@
 -- closing of those closed; nc_clocks_met and nc_clocks_breached: the nonconformities' completion
 -- clocks started in the month (marts.sla_clocks), closure_compliance_pct = 100 × met ÷ (met +
 -- breached). Contract: docs/quality-marts.md. Kept incrementally by office and month: the rows
--- of the office-months in delta.quality_review (sql/changes/quality_review.sql).
+-- of the office-months in delta.quality_review (sql/changes/quality_review.sql); whole when the
+-- offices, the go-live history's nonconformities or the calendars (the clocks' deadlines) change.
 -- incremental: office_code, month
 -- whole when changed: staging.stg_offices, staging.stg_nonconformity_history
+-- whole when changed: raw.org_calendar_interval, raw.org_calendar_day
+-- whole when changed: raw.org_calendar_day_interval
 -- macros: inspection_changes
 with
 
