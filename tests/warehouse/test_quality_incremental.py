@@ -32,6 +32,7 @@ from operational.db import create_db_engine, unit_of_work
 from operational.demo.inspection_history import write_inspection_history
 from operational.imports.suppliers import import_nonconformity_rows
 from operational.models import (
+    InspectionOrder,
     InspectionScore,
     Nonconformity,
     Office,
@@ -260,7 +261,7 @@ def test_refreshes_of_the_quality_marts_equal_a_build_from_scratch(
     assert_same_as_scratch(url, con, NOW + 3 * D)
 
     # 5. A plan drafted, submitted and approved through the services, its weekly orders issued
-    # ahead (scheduled after as_of: not due yet).
+    # ahead (each Wednesday from 25 November: scheduled after as_of, not due yet).
     at = NOW + 3 * D  # 2026-11-23 10:00 office time
     with unit_of_work(engine) as session:
         inspector = session.scalars(select(User).where(User.username == "inspector")).one()
@@ -283,7 +284,7 @@ def test_refreshes_of_the_quality_marts_equal_a_build_from_scratch(
             discipline="cleaning",
             inspector="inspector",
             frequency="weekly",
-            start_date=date(2026, 11, 24),
+            start_date=date(2026, 11, 25),
             route=(insp.Checkpoint("LOBBY", area="Lobby"),),
             items=(insp.Item("LOBBY", "Floor clean", 10, 6), insp.Item("LOBBY", "Bins", 10, 6)),
             at=at - timedelta(hours=2),
@@ -291,23 +292,55 @@ def test_refreshes_of_the_quality_marts_equal_a_build_from_scratch(
         insp.submit_inspection_plan(session, CLI, plan, plan.version, at=at - timedelta(hours=1))
         insp.approve_inspection_plan(session, CLI, plan, plan.version, at=at - timedelta(minutes=5))
         issued = insp.generate_inspection_orders(session, plan, date(2026, 12, 10), at=at)
-    assert [o.scheduled_for for o in issued] == [
-        date(2026, 11, 24),
-        date(2026, 12, 1),
-        date(2026, 12, 8),
+        days = [o.scheduled_for for o in issued]
+        first_id = issued[0].id
+    assert days == [
+        date(2026, 11, 25),
+        date(2026, 12, 2),
+        date(2026, 12, 9),
     ]
     done = refresh(url, con, at)
     assert_by_documents(done)
     assert_incremental(con)
     assert_same_as_scratch(url, con, at)
 
-    # 6. Its first order walked the next day (an item failed, its nonconformity opened, the
-    # order submitted) — extracted by a refresh at the earlier as_of (known, not yet counted),
-    # then counted by the next one, as_of moved on with no new event.
-    walked = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+    # 6. Its first order started on its day: extracted by a refresh at the earlier as_of (known,
+    # not yet counted), counted by the next one, as_of moved on with no new event.
     with unit_of_work(engine) as session:
-        first = session.merge(issued[0])
-        insp.start_inspection(session, CLI, first, first.version, at=walked)
+        first = session.get_one(InspectionOrder, first_id)
+        started = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+        insp.start_inspection(session, CLI, first, first.version, at=started)
+    done = refresh(url, con, at)
+    assert_incremental(con)
+    assert_same_as_scratch(url, con, at)
+    done = refresh(url, con, NOW + 6 * D)
+    assert done["workflow_event"]["appended_rows"] == 0
+    assert_incremental(con)
+    assert_same_as_scratch(url, con, NOW + 6 * D)
+
+    # 7. as_of across the month's end: the plan's schedule reaches December (its order of
+    # 2 December not due yet), open nonconformities' clocks run past their deadlines — no event.
+    december = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    done = refresh(url, con, december)
+    assert done["workflow_event"]["appended_rows"] == 0
+    assert_incremental(con)
+    ((plans, due),) = con.sql(
+        "select plans_approved, orders_due from marts.quality_review"
+        " where office_code = $c and month = '2026-12-01' and kind = 'professional'"
+        " and discipline = 'cleaning'",
+        params={"c": code},
+    ).fetchall()
+    assert plans > 0 and due == 0
+    assert_same_as_scratch(url, con, december)
+
+    # 8. The November order walked late, on 1 December: an item failed and its nonconformity was
+    # opened (December) — the item's score and its link reach the warehouse only with the order's
+    # next event, so this refresh counts the nonconformity as not raised by an inspection —, then
+    # the order is submitted: the refresh re-reads its scores, and the nonconformity's month is
+    # rebuilt with the inspection's kind though the nonconformity itself has no new event.
+    walked = december + timedelta(hours=1)
+    with unit_of_work(engine) as session:
+        first = session.get_one(InspectionOrder, first_id)
         scored = list(
             session.scalars(
                 select(InspectionScore)
@@ -320,59 +353,50 @@ def test_refreshes_of_the_quality_marts_equal_a_build_from_scratch(
         insp.open_item_nonconformity(
             session, CLI, first, scored[0].id, kind="notice", description="水渍", at=walked
         )
-        insp.submit_inspection(session, CLI, first, first.version, at=walked + timedelta(hours=1))
-    done = refresh(url, con, at)
-    assert_by_documents(done)
+    refresh(url, con, walked + timedelta(hours=1))
     assert_incremental(con)
-    assert_same_as_scratch(url, con, at)
-    done = refresh(url, con, NOW + 5 * D)
-    assert done["workflow_event"]["appended_rows"] == 0
+    raised = (
+        "select kind, sum(nonconformities_opened) from marts.quality_review"
+        " where office_code = $c and month = '2026-12-01' and discipline = 'cleaning'"
+        " and nonconformities_opened > 0 group by kind"
+    )
+    assert con.sql(raised, params={"c": code}).fetchall() == [("other", 1)]
+    with unit_of_work(engine) as session:
+        first = session.get_one(InspectionOrder, first_id)
+        insp.submit_inspection(session, CLI, first, first.version, at=walked + timedelta(hours=2))
+    refresh(url, con, walked + timedelta(hours=3))
     assert_incremental(con)
+    assert con.sql(raised, params={"c": code}).fetchall() == [("professional", 1)]
     failures = con.sql(
-        "select items_failed from marts.inspection_item_failures"
+        "select month, items_failed from marts.inspection_item_failures"
         " where office_code = $c and item_name = 'Floor clean'",
         params={"c": code},
     ).fetchall()
-    assert failures == [(1,)]
-    assert_same_as_scratch(url, con, NOW + 5 * D)
+    assert failures == [(date(2026, 11, 1), 1)]
+    assert_same_as_scratch(url, con, walked + timedelta(hours=3))
 
-    # 7. as_of across the month's end: the plan's schedule and its order of 1 December come in,
-    # open nonconformities' clocks run past their deadlines — no new event.
-    december = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
-    done = refresh(url, con, december)
-    assert done["workflow_event"]["appended_rows"] == 0
-    assert_incremental(con)
-    ((plans, due, executed),) = con.sql(
-        "select plans_approved, orders_due, orders_executed from marts.quality_review"
-        " where office_code = $c and month = '2026-12-01' and kind = 'professional'"
-        " and discipline = 'cleaning'",
-        params={"c": code},
-    ).fetchall()
-    assert plans > 0 and (due, executed) == (1, 0)  # the plan's order of 1 December, not walked
-    assert_same_as_scratch(url, con, december)
-
-    # 8. An earlier as_of cannot continue a later build: both rebuilt whole.
-    done = refresh(url, con, NOW + 5 * D)
+    # 9. An earlier as_of cannot continue a later build: both rebuilt whole.
+    refresh(url, con, NOW + 6 * D)
     assert_whole(con, "as_of before the previous build's", "as_of before the previous build's")
-    assert_same_as_scratch(url, con, NOW + 5 * D)
+    assert_same_as_scratch(url, con, NOW + 6 * D)
 
-    # 9. An office renamed: every row of its office may read otherwise, both rebuilt whole.
+    # 10. An office renamed: every row of its office may read otherwise, both rebuilt whole.
     with unit_of_work(engine) as session:
         office = session.scalars(select(Office).where(Office.code == code)).one()
         office.name = office.name + " (新)"
-    done = refresh(url, con, NOW + 6 * D)
+    refresh(url, con, NOW + 7 * D)
     assert_whole(con, "inputs changed", "inputs changed")
-    assert_same_as_scratch(url, con, NOW + 6 * D)
-    done = refresh(url, con, NOW + 6 * D)
+    assert_same_as_scratch(url, con, NOW + 7 * D)
+    refresh(url, con, NOW + 7 * D)
     assert_incremental(con)
 
-    # 10. A day off at the office: its calendar moves the nonconformities' deadlines, the review
+    # 11. A day off at the office: its calendar moves the nonconformities' deadlines, the review
     # (their clocks met or breached) is rebuilt whole; the failing items need not be.
     with unit_of_work(engine) as session:
         calendars.add_day_override(session, CLI, code, date(2026, 11, 27), "holiday")
-    done = refresh(url, con, NOW + 7 * D)
+    refresh(url, con, NOW + 8 * D)
     assert last_builds(con)["marts.quality_review"][:2] == ("whole", "inputs changed")
     assert last_builds(con)["marts.inspection_item_failures"][:2] == ("incremental", "")
-    assert_same_as_scratch(url, con, NOW + 7 * D)
+    assert_same_as_scratch(url, con, NOW + 8 * D)
     con.close()
     engine.dispose()

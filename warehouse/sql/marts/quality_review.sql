@@ -114,7 +114,37 @@ inspections as (
     group by all
 ),
 
--- Each nonconformity opened by as_of, with its office-local months of opening and closing.
+-- The completion clocks of nonconformities started in a month rebuilt (in any office).
+month_clocks as (
+    select clocks.document_id as nonconformity_id, clocks.month, clocks.state
+    from marts.sla_clocks as clocks
+    where clocks.document_type like 'nonconformity_%' and clocks.clock = 'completion'
+        and clocks.month in (select month from delta.quality_review)
+),
+
+-- The office-months rebuilt, each with a span of UTC instants holding its office-local days (a
+-- day either side), so that only the nonconformities that can count there get local months.
+rebuilt as (
+    select
+        offices.office_id,
+        cast(d.month as timestamp) - interval 1 day as low,
+        cast(d.month as timestamp) + interval 1 month + interval 1 day as high
+    from delta.quality_review as d
+    inner join offices on offices.office_code = d.office_code
+),
+
+candidates as (
+    select ncs.nonconformity_id
+    from staging.stg_supplier_nonconformities as ncs
+    inner join rebuilt on rebuilt.office_id = ncs.office_id
+    where (ncs.opened_at >= rebuilt.low and ncs.opened_at < rebuilt.high)
+        or (ncs.closed_at >= rebuilt.low and ncs.closed_at < rebuilt.high)
+    union
+    select nonconformity_id from month_clocks
+),
+
+-- Each nonconformity opened by as_of that can count in a month rebuilt, with its office-local
+-- months of opening and closing.
 nc_rows as (
     select
         ncs.nonconformity_id,
@@ -133,16 +163,16 @@ nc_rows as (
     inner join offices on offices.office_id = ncs.office_id
     cross join params
     where ncs.opened_at <= params.as_of
+        and ncs.nonconformity_id in (select nonconformity_id from candidates)
 ),
 
 -- Their completion clocks started in the office-months rebuilt.
 nc_clocks as (
     select nc_rows.nonconformity_id, clocks.month, clocks.state
-    from marts.sla_clocks as clocks
-    inner join nc_rows on nc_rows.nonconformity_id = clocks.document_id
+    from month_clocks as clocks
+    inner join nc_rows on nc_rows.nonconformity_id = clocks.nonconformity_id
     semi join delta.quality_review as d
         on d.office_code = nc_rows.office_code and d.month = clocks.month
-    where clocks.document_type like 'nonconformity_%' and clocks.clock = 'completion'
 ),
 
 -- The nonconformities counted in the office-months rebuilt.
