@@ -337,7 +337,8 @@ def test_refreshes_of_the_quality_marts_equal_a_build_from_scratch(
     # opened (December) — the item's score and its link reach the warehouse only with the order's
     # next event, so this refresh counts the nonconformity as not raised by an inspection —, then
     # the order is submitted: the refresh re-reads its scores, and the nonconformity's month is
-    # rebuilt with the inspection's kind though the nonconformity itself has no new event.
+    # rebuilt with the inspection's kind though the nonconformity itself has no new event; the
+    # submission, dated after that refresh's as_of, counts in the next one.
     walked = december + timedelta(hours=1)
     with unit_of_work(engine) as session:
         first = session.get_one(InspectionOrder, first_id)
@@ -364,9 +365,13 @@ def test_refreshes_of_the_quality_marts_equal_a_build_from_scratch(
     with unit_of_work(engine) as session:
         first = session.get_one(InspectionOrder, first_id)
         insp.submit_inspection(session, CLI, first, first.version, at=walked + timedelta(hours=2))
-    refresh(url, con, walked + timedelta(hours=3))
+    refresh(url, con, walked + timedelta(minutes=90))  # the submission is after this as_of
     assert_incremental(con)
     assert con.sql(raised, params={"c": code}).fetchall() == [("professional", 1)]
+    assert_same_as_scratch(url, con, walked + timedelta(minutes=90))
+    done = refresh(url, con, walked + timedelta(hours=3))  # now it counts, with no new event
+    assert done["workflow_event"]["appended_rows"] == 0
+    assert_incremental(con)
     failures = con.sql(
         "select month, items_failed from marts.inspection_item_failures"
         " where office_code = $c and item_name = 'Floor clean'",
