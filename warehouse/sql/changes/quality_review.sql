@@ -9,15 +9,16 @@
 --   state); and, when as_of's office-local month is later than the previous as_of's, the new
 --   months (an approved plan's schedule reaches to as_of's month);
 -- * nonconformities with new events: the months of their opening, closing and completion
---   clocks, and of every event of theirs (a closing sent back clears closed_at: the closing
---   event's month counted it); those referenced by the scores of orders with new events (the
---   kind of the inspection that opened them: a score's link to its nonconformity reaches the
---   warehouse with its order's next event); those opened or closed after the previous as_of, or
---   with events dated after it (a clock's stop, pause or resume known only now);
+--   clocks, and of every event of theirs (what closed_at was: the service clears it when a
+--   step sends a closed one back, and the closing event's month counted it); those referenced
+--   by the scores of orders with new events (the kind of the inspection that opened them: a
+--   score's link to its nonconformity reaches the warehouse with its order's next event);
+--   those opened or closed after the previous as_of, or with events dated after it (a clock's
+--   stop, pause or resume known only now);
 -- * completion clocks of nonconformities started after the previous as_of, or running with a
 --   deadline between the two as_of (pending then, breached now: without any event).
--- The go-live history's nonconformities change without events: any change to them, and any
--- change to the offices, rebuilds the mart whole (its "whole when changed" line).
+-- The go-live history's nonconformities change without events: any change to them, to the
+-- offices or to the calendars rebuilds the mart whole (its "whole when changed" lines).
 with
 
 offices as (

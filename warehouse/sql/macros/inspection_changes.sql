@@ -26,7 +26,9 @@ create or replace temp macro changed_order_months(as_of, previous_as_of) as tabl
         from staging.stg_offices
     )
 
-    select distinct offices.office_code, cast(date_trunc('month', orders.scheduled_for) as date) as month
+    select distinct
+        offices.office_code,
+        cast(date_trunc('month', orders.scheduled_for) as date) as month
     from staging.stg_inspection_orders as orders
     inner join offices on offices.office_id = orders.office_id
     where orders.order_id in (

@@ -82,7 +82,8 @@ orders as (
         cross join params
         where orders.scheduled_for <= offices.today
     ) as orders
-    semi join delta.quality_review as d on d.office_code = orders.office_code and d.month = orders.month
+    semi join delta.quality_review as d
+        on d.office_code = orders.office_code and d.month = orders.month
 ),
 
 order_scores as (
