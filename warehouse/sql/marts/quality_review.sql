@@ -123,25 +123,14 @@ month_clocks as (
         and clocks.month in (select month from delta.quality_review)
 ),
 
--- The office-months rebuilt, each with a span of UTC instants holding its office-local days (a
--- day either side), so that only the nonconformities that can count there get local months.
+-- The offices rebuilt, each with the earliest UTC instant a month of theirs rebuilt can begin
+-- (a day early: any office-local day), so that only the nonconformities that can count in one
+-- get their office-local months.
 rebuilt as (
-    select
-        offices.office_id,
-        cast(d.month as timestamp) - interval 1 day as low,
-        cast(d.month as timestamp) + interval 1 month + interval 1 day as high
+    select offices.office_id, min(cast(d.month as timestamp)) - interval 1 day as since
     from delta.quality_review as d
     inner join offices on offices.office_code = d.office_code
-),
-
-candidates as (
-    select ncs.nonconformity_id
-    from staging.stg_supplier_nonconformities as ncs
-    inner join rebuilt on rebuilt.office_id = ncs.office_id
-    where (ncs.opened_at >= rebuilt.low and ncs.opened_at < rebuilt.high)
-        or (ncs.closed_at >= rebuilt.low and ncs.closed_at < rebuilt.high)
-    union
-    select nonconformity_id from month_clocks
+    group by offices.office_id
 ),
 
 -- Each nonconformity opened by as_of that can count in a month rebuilt, with its office-local
@@ -158,13 +147,18 @@ nc_rows as (
                 as date)
         end as closed_month,
         case when ncs.closed_at <= params.as_of then
-            epoch(ncs.closed_at - ncs.opened_at) / 3600.0
-        end as closure_hours
+            epoch_us(ncs.closed_at) - epoch_us(ncs.opened_at)
+        end as closure_us
     from staging.stg_supplier_nonconformities as ncs
     inner join offices on offices.office_id = ncs.office_id
+    inner join rebuilt on rebuilt.office_id = ncs.office_id
     cross join params
     where ncs.opened_at <= params.as_of
-        and ncs.nonconformity_id in (select nonconformity_id from candidates)
+        and (
+            ncs.opened_at >= rebuilt.since
+            or ncs.closed_at >= rebuilt.since
+            or ncs.nonconformity_id in (select nonconformity_id from month_clocks)
+        )
 ),
 
 -- Their completion clocks started in the office-months rebuilt.
@@ -220,7 +214,8 @@ closed as (
         kind,
         closed_month as month,
         count(*) as closed,
-        sum(closure_hours) as closure_hours
+        -- summed in whole microseconds: the same figure whichever rows a build sums first
+        cast(sum(closure_us) as double) / 3600000000 as closure_hours
     from nonconformities
     semi join delta.quality_review as d
         on d.office_code = nonconformities.office_code and d.month = nonconformities.closed_month
