@@ -254,6 +254,7 @@ def build(
     *,
     table: str,
     select: str,
+    macros: tuple[str, ...] = (),
     keys: tuple[str, ...],
     changes: str,
     whole_when_changed: tuple[str, ...],
@@ -261,13 +262,14 @@ def build(
     exists: bool,
     full: bool = False,
 ) -> Delta:
-    """Build the incremental model ``table`` (its SELECT ``select``, keyed by ``keys``, its
-    changes file's SELECT ``changes``): whole or only its changed keys. Returns the build."""
+    """Build the incremental model ``table`` (its SELECT ``select``, the statements of the macros
+    it uses, keyed by ``keys``, its changes file's SELECT ``changes``): whole or only its changed
+    keys. Returns the build."""
     began = timer.perf_counter()
     delta = begin(
         con,
         table,
-        code=digest(select, changes, ",".join(keys), ",".join(whole_when_changed)),
+        code=digest(select, *macros, changes, ",".join(keys), ",".join(whole_when_changed)),
         inputs=inputs_digest(con, whole_when_changed),
         reads=reads,
         exists=exists,

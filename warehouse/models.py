@@ -166,6 +166,7 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model, *, full: bool = Fals
             con,
             table=model.table,
             select=model.sql,
+            macros=macro_statements(model.macros),
             keys=model.keys,
             changes=model.changes,
             whole_when_changed=model.whole_when_changed,

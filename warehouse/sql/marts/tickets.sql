@@ -10,17 +10,13 @@ with
 
 params as (select as_of from raw.run_params),
 
-resolved as (
-    select e.document_type, e.document_id, max(e.event_at) as resolved_at
-    from staging.stg_workflow_events as e, params
-    where e.to_state in ('resolved', 'replied') and e.event_at <= params.as_of
-        and e.document_type in ('inquiry', 'repair', 'complaint')
-        and e.document_id in (select ticket_id from delta.tickets)
-    group by e.document_type, e.document_id
-),
-
-states as (
-    select e.document_type, e.document_id, arg_max(e.to_state, (e.event_at, e.event_id)) as state
+-- one pass over the tickets' events up to as_of: the last resolution (reply) and the state
+events as (
+    select
+        e.document_type,
+        e.document_id,
+        max(e.event_at) filter (where e.to_state in ('resolved', 'replied')) as resolved_at,
+        arg_max(e.to_state, (e.event_at, e.event_id)) as state
     from staging.stg_workflow_events as e, params
     where e.event_at <= params.as_of and e.document_type in ('inquiry', 'repair', 'complaint')
         and e.document_id in (select ticket_id from delta.tickets)
@@ -42,17 +38,16 @@ select
     t.urgency,
     t.night_service,
     t.received_at,
-    r.resolved_at,
+    ev.resolved_at,
     first_of.ticket_no as reopened_from,
     cast(coalesce(l.escalation_level, 0) as integer) as escalation_level,
-    s.state
+    ev.state
 from staging.stg_tickets as t
 semi join delta.tickets as d on d.ticket_id = t.ticket_id
 cross join params
 inner join staging.stg_offices as o on o.office_id = t.office_id
-left join resolved as r on r.document_type = t.ticket_type and r.document_id = t.ticket_id
+left join events as ev on ev.document_type = t.ticket_type and ev.document_id = t.ticket_id
 left join staging.stg_tickets as first_of on first_of.ticket_id = t.reopened_from_id
 left join levels as l on l.ticket_no = t.ticket_no
-left join states as s on s.document_type = t.ticket_type and s.document_id = t.ticket_id
 where t.received_at <= params.as_of
 order by t.ticket_no
