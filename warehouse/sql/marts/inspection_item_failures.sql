@@ -5,7 +5,12 @@
 -- as_of's office-local day, submitted by as_of); items_scored: the item's scores on them (the
 -- inspections of that item), items_failed: of those, scored below the pass mark (each opened a
 -- nonconformity). Summed over item names these are quality_review's items_scored and
--- items_failed. Contract: docs/quality-marts.md.
+-- items_failed. Contract: docs/quality-marts.md. Kept incrementally by office and month: the
+-- rows of the office-months in delta.inspection_item_failures
+-- (sql/changes/inspection_item_failures.sql).
+-- incremental: office_code, month
+-- whole when changed: staging.stg_offices
+-- macros: inspection_changes
 with
 
 params as (select as_of from raw.run_params),
@@ -22,19 +27,25 @@ offices as (
     cross join params
 ),
 
+-- The executed orders of the office-months rebuilt (every one on a whole build).
 executed as (
-    select
-        orders.order_id,
-        offices.office_code,
-        orders.discipline,
-        orders.kind,
-        cast(date_trunc('month', orders.scheduled_for) as date) as month
-    from staging.stg_inspection_orders as orders
-    inner join offices on offices.office_id = orders.office_id
-    cross join params
-    where orders.scheduled_for <= offices.today
-        and orders.state = 'submitted'
-        and orders.submitted_at <= params.as_of
+    select orders.*
+    from (
+        select
+            orders.order_id,
+            offices.office_code,
+            orders.discipline,
+            orders.kind,
+            cast(date_trunc('month', orders.scheduled_for) as date) as month
+        from staging.stg_inspection_orders as orders
+        inner join offices on offices.office_id = orders.office_id
+        cross join params
+        where orders.scheduled_for <= offices.today
+            and orders.state = 'submitted'
+            and orders.submitted_at <= params.as_of
+    ) as orders
+    semi join delta.inspection_item_failures as d
+        on d.office_code = orders.office_code and d.month = orders.month
 )
 
 select

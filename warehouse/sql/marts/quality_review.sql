@@ -9,7 +9,14 @@
 -- nonconformities_closed in the month (office-local), closure_hours the hours from opening to
 -- closing of those closed; nc_clocks_met and nc_clocks_breached: the nonconformities' completion
 -- clocks started in the month (marts.sla_clocks), closure_compliance_pct = 100 × met ÷ (met +
--- breached). Contract: docs/quality-marts.md.
+-- breached). Contract: docs/quality-marts.md. Kept incrementally by office and month: the rows
+-- of the office-months in delta.quality_review (sql/changes/quality_review.sql); whole when the
+-- offices, the go-live history's nonconformities or the calendars (the clocks' deadlines) change.
+-- incremental: office_code, month
+-- whole when changed: staging.stg_offices, staging.stg_nonconformity_history
+-- whole when changed: raw.org_calendar_interval, raw.org_calendar_day
+-- whole when changed: raw.org_calendar_day_interval
+-- macros: inspection_changes
 with
 
 params as (select as_of from raw.run_params),
@@ -54,22 +61,29 @@ plan_months as (
 plans as (
     select office_code, discipline, kind, month, count(*) as plans_approved
     from plan_months
+    semi join delta.quality_review as d
+        on d.office_code = plan_months.office_code and d.month = plan_months.month
     group by all
 ),
 
 -- Orders scheduled up to today (office-local), executed if submitted by as_of.
 orders as (
-    select
-        orders.order_id,
-        offices.office_code,
-        orders.discipline,
-        orders.kind,
-        cast(date_trunc('month', orders.scheduled_for) as date) as month,
-        orders.state = 'submitted' and orders.submitted_at <= params.as_of as executed
-    from staging.stg_inspection_orders as orders
-    inner join offices on offices.office_id = orders.office_id
-    cross join params
-    where orders.scheduled_for <= offices.today
+    select orders.*
+    from (
+        select
+            orders.order_id,
+            offices.office_code,
+            orders.discipline,
+            orders.kind,
+            cast(date_trunc('month', orders.scheduled_for) as date) as month,
+            orders.state = 'submitted' and orders.submitted_at <= params.as_of as executed
+        from staging.stg_inspection_orders as orders
+        inner join offices on offices.office_id = orders.office_id
+        cross join params
+        where orders.scheduled_for <= offices.today
+    ) as orders
+    semi join delta.quality_review as d
+        on d.office_code = orders.office_code and d.month = orders.month
 ),
 
 order_scores as (
@@ -101,21 +115,31 @@ inspections as (
     group by all
 ),
 
--- Each nonconformity with the kind of the inspection whose failed item opened it (other: none).
-raised_by as (
-    select scores.nonconformity_id, min(orders.kind) as kind
-    from staging.stg_inspection_scores as scores
-    inner join staging.stg_inspection_orders as orders on orders.order_id = scores.order_id
-    where scores.nonconformity_id is not null
-    group by scores.nonconformity_id
+-- The completion clocks of nonconformities started in a month rebuilt (in any office).
+month_clocks as (
+    select clocks.document_id as nonconformity_id, clocks.month, clocks.state
+    from marts.sla_clocks as clocks
+    where clocks.document_type like 'nonconformity_%' and clocks.clock = 'completion'
+        and clocks.month in (select month from delta.quality_review)
 ),
 
-nonconformities as (
+-- The offices rebuilt, each with the earliest UTC instant a month of theirs rebuilt can begin
+-- (a day early: any office-local day), so that only the nonconformities that can count in one
+-- get their office-local months.
+rebuilt as (
+    select offices.office_id, min(cast(d.month as timestamp)) - interval 1 day as since
+    from delta.quality_review as d
+    inner join offices on offices.office_code = d.office_code
+    group by offices.office_id
+),
+
+-- Each nonconformity opened by as_of that can count in a month rebuilt, with its office-local
+-- months of opening and closing.
+nc_rows as (
     select
         ncs.nonconformity_id,
         offices.office_code,
         ncs.discipline,
-        coalesce(raised_by.kind, 'other') as kind,
         cast(date_trunc('month', timezone(offices.timezone, timezone('UTC', ncs.opened_at)))
             as date) as opened_month,
         case when ncs.closed_at <= params.as_of then
@@ -123,18 +147,63 @@ nonconformities as (
                 as date)
         end as closed_month,
         case when ncs.closed_at <= params.as_of then
-            epoch(ncs.closed_at - ncs.opened_at) / 3600.0
-        end as closure_hours
+            epoch_us(ncs.closed_at) - epoch_us(ncs.opened_at)
+        end as closure_us
     from staging.stg_supplier_nonconformities as ncs
     inner join offices on offices.office_id = ncs.office_id
-    left join raised_by on raised_by.nonconformity_id = ncs.nonconformity_id
+    inner join rebuilt on rebuilt.office_id = ncs.office_id
     cross join params
     where ncs.opened_at <= params.as_of
+        and (
+            ncs.opened_at >= rebuilt.since
+            or ncs.closed_at >= rebuilt.since
+            or ncs.nonconformity_id in (select nonconformity_id from month_clocks)
+        )
+),
+
+-- Their completion clocks started in the office-months rebuilt.
+nc_clocks as (
+    select nc_rows.nonconformity_id, clocks.month, clocks.state
+    from month_clocks as clocks
+    inner join nc_rows on nc_rows.nonconformity_id = clocks.nonconformity_id
+    semi join delta.quality_review as d
+        on d.office_code = nc_rows.office_code and d.month = clocks.month
+),
+
+-- The nonconformities counted in the office-months rebuilt.
+counted as (
+    select nonconformity_id from nc_rows
+    semi join delta.quality_review as d
+        on d.office_code = nc_rows.office_code and d.month = nc_rows.opened_month
+    union
+    select nonconformity_id from nc_rows
+    semi join delta.quality_review as d
+        on d.office_code = nc_rows.office_code and d.month = nc_rows.closed_month
+    union
+    select nonconformity_id from nc_clocks
+),
+
+-- Each with the kind of the inspection whose failed item opened it (other: none).
+raised_by as (
+    select scores.nonconformity_id, min(orders.kind) as kind
+    from staging.stg_inspection_scores as scores
+    inner join staging.stg_inspection_orders as orders on orders.order_id = scores.order_id
+    where scores.nonconformity_id in (select nonconformity_id from counted)
+    group by scores.nonconformity_id
+),
+
+nonconformities as (
+    select nc_rows.*, coalesce(raised_by.kind, 'other') as kind
+    from nc_rows
+    semi join counted on counted.nonconformity_id = nc_rows.nonconformity_id
+    left join raised_by on raised_by.nonconformity_id = nc_rows.nonconformity_id
 ),
 
 opened as (
     select office_code, discipline, kind, opened_month as month, count(*) as opened
     from nonconformities
+    semi join delta.quality_review as d
+        on d.office_code = nonconformities.office_code and d.month = nonconformities.opened_month
     group by all
 ),
 
@@ -145,9 +214,11 @@ closed as (
         kind,
         closed_month as month,
         count(*) as closed,
-        sum(closure_hours) as closure_hours
+        -- summed in whole microseconds: the same figure whichever rows a build sums first
+        cast(sum(closure_us) as double) / 3600000000 as closure_hours
     from nonconformities
-    where closed_month is not null
+    semi join delta.quality_review as d
+        on d.office_code = nonconformities.office_code and d.month = nonconformities.closed_month
     group by all
 ),
 
@@ -156,12 +227,11 @@ clocks as (
         nonconformities.office_code,
         nonconformities.discipline,
         nonconformities.kind,
-        clocks.month,
-        count(*) filter (where clocks.state = 'met') as met,
-        count(*) filter (where clocks.state = 'breached') as breached
-    from marts.sla_clocks as clocks
-    inner join nonconformities on nonconformities.nonconformity_id = clocks.document_id
-    where clocks.document_type like 'nonconformity_%' and clocks.clock = 'completion'
+        nc_clocks.month,
+        count(*) filter (where nc_clocks.state = 'met') as met,
+        count(*) filter (where nc_clocks.state = 'breached') as breached
+    from nc_clocks
+    inner join nonconformities on nonconformities.nonconformity_id = nc_clocks.nonconformity_id
     group by all
 ),
 
