@@ -31,7 +31,11 @@ one machine (figures are ratios, not absolutes):
 * **caller lookup** — :func:`operational.services.ticket_desk.find_callers` (the desk's one
   field) by a stored phone number, by a house with occupants and by a surname, ``lookups``
   times each, one session each, as a call-centre agent: median and p95;
-* **refresh** — ``run_pipeline`` again after the new day, as a share of the full build.
+* **refresh** — first ``run_pipeline`` once more right after the full build (*first refresh*:
+  with no superseded version to continue it copies the published file — at 5 M tickets that copy
+  was most of it), then the new day (intake, transitions, lookups), then ``run_pipeline`` again,
+  which continues the superseded full build's file (a spare: the steady state of a scheduled
+  pipeline, as the quality, SLA and energy benchmarks measure it), as a share of the full build.
 
 Targets (reported, not asserted): escalation tick < 1 s over 50 000 open complaints, caller
 lookup median < 50 ms, build ≤ 2× floor, refresh < 10 % of the build.
@@ -204,6 +208,20 @@ def _run_backend(url: str, workdir: Path, options: Options, log: Log) -> dict[st
             f"floor {floor['seconds']:.2f} s, build {build_child['seconds']:.2f} s, ticket marts "
             + ", ".join(f"{t} {m['best_seconds']:.3f} s" for t, m in result["ticket_marts"].items())
         )
+        from warehouse.publish import close_published_connections
+
+        # The first refresh after a full build: nothing new and no superseded version to
+        # continue, so it copies the published file. The refresh measured after the day
+        # continues the full build's file instead (a spare), as a scheduled pipeline does.
+        close_published_connections()
+        first_child, first_wall = build_with_timings(url, workdir / "warehouse")
+        result["first_refresh"] = {
+            "seconds": _r(first_child["seconds"]),
+            "process_seconds": _r(first_wall),
+            "over_build": _r(first_child["seconds"] / build_child["seconds"]),
+            "slowest_assets": first_child["slowest_assets"],
+        }
+        log(f"first refresh (nothing new, copies the file): {first_child['seconds']:.2f} s")
         result["services"] = measure_services(engine, options)
         s = result["services"]
         log(
@@ -217,8 +235,6 @@ def _run_backend(url: str, workdir: Path, options: Options, log: Log) -> dict[st
                 f"caller lookup by {by}: median {found['median_ms']:.1f} ms, "
                 f"p95 {found['p95_ms']:.1f} ms"
             )
-        from warehouse.publish import close_published_connections
-
         close_published_connections()
         refresh_child, refresh_wall = build_with_timings(url, workdir / "warehouse")
         result["refresh"] = {
@@ -226,6 +242,10 @@ def _run_backend(url: str, workdir: Path, options: Options, log: Log) -> dict[st
             "process_seconds": _r(refresh_wall),
             "over_build": _r(refresh_child["seconds"] / build_child["seconds"]),
             "slowest_assets": refresh_child["slowest_assets"],
+            # The full build's file was taken (renamed away) unless no spare could be.
+            "continued": "a copy of the published file"
+            if published.exists()
+            else "the full build's file (a spare)",
         }
         log(f"refresh after the day: {refresh_child['seconds']:.2f} s")
         with engine.connect() as con:
@@ -812,7 +832,12 @@ def format_report(report: dict[str, Any]) -> str:
             "ticket marts' SELECTs",
             lambda b: f"{sum(m['best_seconds'] for m in b['ticket_marts'].values()):.3f} s",
         ),
+        (
+            "first refresh after the build (nothing new, copies the file)",
+            lambda b: f"{b['first_refresh']['seconds']:.2f} s" if "first_refresh" in b else "-",
+        ),
         ("refresh after a day", lambda b: f"{b['refresh']['seconds']:.2f} s"),
+        ("  continued", lambda b: b["refresh"].get("continued", "-")),
         ("refresh ÷ build", lambda b: f"{100 * b['refresh']['over_build']:.0f} %"),
         *(
             (

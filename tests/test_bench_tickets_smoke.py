@@ -55,8 +55,10 @@ def test_bench_tickets_reports_every_figure(tmp_path: Path) -> None:
     assert _positive(services["intake_per_s"]) and _positive(services["transitions_per_s"])
     assert b["lookup"]["found"] == b["lookup"]["lookups"] == 5
     assert _positive(b["lookup"]["median_ms"])
-    for figure in ("floor", "build", "refresh"):
+    for figure in ("floor", "build", "first_refresh", "refresh"):
         assert _positive(b[figure]["seconds"]), figure
+    # the measured refresh continues the full build's file, as a scheduled pipeline does
+    assert b["refresh"]["continued"] == "the full build's file (a spare)"
     assert _positive(b["build"]["over_floor"]) and _positive(b["refresh"]["over_build"])
     assert set(b["ticket_marts"]) == set(TICKET_MARTS)
     # timed on the full build's file: every ticket but the new day's intake

@@ -33,6 +33,8 @@ import adbc_driver_sqlite.dbapi
 import duckdb
 import pyarrow as pa
 
+from warehouse import versions
+
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _POSTGRES_URL = re.compile(r"postgres(?:ql)?(?:\+\w+)?://")
 _SQLITE_URL = re.compile(r"sqlite(?:\+\w+)?:///")
@@ -321,18 +323,49 @@ def database_backend(url: str) -> str:
 
 
 def extract_source(
-    database: Database, con: duckdb.DuckDBPyConnection, source: Source
+    database: Database,
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    tracked: versions.Versions | None = None,
 ) -> dict[str, Any]:
-    """Extract ``source`` the way it says; return what was done (for the asset's metadata)."""
-    if source.key_column:
-        rows = extract_incremental(
-            database, con, source.table, source.key_column, lookback=source.lookback
-        )
-        return {"appended_rows": rows, "dagster/row_count": _count(con, source.table)}
-    if source.documents:
-        done = extract_documents(database, con, source)
-        return done | {"dagster/row_count": _count(con, source.table)}
-    return {"dagster/row_count": extract_table(database, con, source.table)}
+    """Extract ``source`` the way it says; return what was done (for the asset's metadata).
+
+    Records in ``tracked`` (``warehouse.versions``; default: the build file's, read and written
+    here) whether ``raw.<table>`` changed: rows appended or re-read, or a whole copy whose
+    content differs from the one raw holds — else raw is kept as it is, and so can be the models
+    reading only unchanged tables. A step extracting many tables passes its own and saves it
+    once."""
+    own = tracked is None
+    kept = versions.Versions.load(con) if tracked is None else tracked
+    table = f"raw.{_name(source.table)}"
+    before = kept.get(table)
+    done: dict[str, Any]
+    if not (source.key_column or source.documents):
+        fingerprint = before.signature if before is not None else None
+        rows, new_fingerprint = extract_whole(database, con, source.table, fingerprint)
+        if new_fingerprint is None and before is not None:
+            kept.keep(table, before)
+        else:
+            kept.changed(table, new_fingerprint, rows)
+        done = {"dagster/row_count": rows, "copied": new_fingerprint is not None}
+    else:
+        if source.key_column:
+            appended = extract_incremental(
+                database, con, source.table, source.key_column, lookback=source.lookback
+            )
+            done = {"appended_rows": appended}
+            changed = appended > 0
+        else:
+            done = extract_documents(database, con, source)
+            changed = done["mode"] == "full" or bool(done["rows"]) or bool(done["documents"])
+        if changed or before is None:
+            kept.changed(table)
+        else:
+            kept.keep(table, before)
+        done = done | {"dagster/row_count": _count(con, source.table)}
+    if own:
+        kept.save(con)
+    return done
 
 
 def extract_table(database: Database, con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -347,6 +380,35 @@ def extract_table(database: Database, con: duckdb.DuckDBPyConnection, table: str
     rows = _count(con, table)
     _record_load(con, table, "full", rows=rows)
     return rows
+
+
+def extract_whole(
+    database: Database, con: duckdb.DuckDBPyConnection, table: str, fingerprint: str | None
+) -> tuple[int, str | None]:
+    """Copy the small ``table`` whole into ``raw.<table>`` unless its rows are those of the copy
+    whose ``fingerprint`` is given; return its row count and the new copy's fingerprint (None:
+    the rows were the same, raw's table is kept).
+
+    The rows are read into memory (the tables copied whole are small) and fingerprinted — row
+    count, Arrow schema, the sum of the rows' hashes (a sum: two equal rows do not cancel out) —
+    before anything is written: a refresh finds most of them unchanged (offices, calendars,
+    plans, suppliers), and then writes nothing.
+    """
+    name = _name(table)
+    with _fetch(database, name) as batches:
+        data = batches.read_all()
+    con.register("_extracted", data)
+    try:
+        rows, hashed = con.sql("SELECT count(*), sum(hash(t)) FROM _extracted AS t").fetchall()[0]
+        found = versions.digest(data.schema, rows, hashed)
+        if found == fingerprint:
+            return int(rows), None
+        _ensure_raw_schema(con)
+        con.execute(f"CREATE OR REPLACE TABLE raw.{name} AS SELECT * FROM _extracted")
+    finally:
+        con.unregister("_extracted")
+    _record_load(con, name, "full", rows=int(rows))
+    return int(rows), found
 
 
 def extract_incremental(
@@ -498,10 +560,16 @@ def extract_documents(
             if _IDENTIFIER.fullmatch(str(kind)) and spec.holds(str(kind)):
                 touched[str(kind)] = [int(i) for i in ids]
     documents = sum(len(ids) for ids in touched.values())
+    if not documents and spec.without_events is None:
+        # No new event of its documents: nothing to read, nothing to delete (on most refreshes
+        # most document tables; the steps below cost ≈ 10 DuckDB statements even when empty).
+        set_consumer_load(con, consumer, changes.load_no)
+        return {"mode": "incremental", "documents": 0, "rows": 0}
     if documents > _FULL_COPY_FRACTION * max(_count(con, table), 1):
         rows = extract_table(database, con, table)
         set_consumer_load(con, consumer, changes.load_no)
         return {"mode": "full", "documents": documents, "rows": rows}
+    versions.forget(con, consumer)  # its rows change here: extract_source gives it its version
     chunks = list(_chunks(touched, _IN_CHUNK))
     fresh = f"_fresh_{table}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {fresh} AS SELECT * FROM raw.{table} LIMIT 0")
@@ -658,6 +726,7 @@ def _record_load(
     """Append a load of ``raw.<table>`` to ``extract_log.loads``; return its number (they grow
     across every table). Only the latest :data:`_KEEP_LOADS` of a table are kept."""
     _ensure_bookkeeping(con)
+    versions.forget(con, f"raw.{_name(table)}")  # extract_source gives it its version
     load_no = int(
         con.sql("SELECT coalesce(max(load_no), 0) + 1 FROM extract_log.loads").fetchall()[0][0]
     )

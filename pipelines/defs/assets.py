@@ -16,13 +16,16 @@ Each step is a ``@multi_asset`` whose assets are AssetSpecs; the SQL and raw ste
 (materialise any selection from the UI: only the selected tables are built). Each step then runs
 the blocking checks of its tables (``pipelines.defs.checking``): a failing one fails the step.
 Every step writes the run's private build file (see ``WarehouseBuild``) in the ``warehouse``
-pool; ``published_warehouse`` comes last and makes the build current.
+pool; ``published_warehouse`` comes last and makes the build current. A refresh keeps, still
+materialising them, the raw copies and models whose inputs did not change since the version it
+continues (``warehouse.versions``; ``copied`` / ``rebuilt`` false in their metadata).
 """
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import dagster as dg
+import duckdb
 
 from pipelines.defs.checking import checks_of, run_selected_checks
 from pipelines.defs.checks import all_checks
@@ -31,9 +34,10 @@ from pipelines.defs.energy import energy_assets
 from pipelines.defs.resources import BUILD_STEPS, WAREHOUSE_POOL, WarehouseBuild
 from pipelines.defs.sla import PYTHON_TABLES as SLA_TABLES
 from pipelines.defs.sla import sla_assets
+from warehouse import versions
 from warehouse.energy import REQUIRED_MODELS as ENERGY_INPUTS
 from warehouse.extract import EVENTS, SOURCES, OperationalSource, Source, extract_source
-from warehouse.models import Model, load_models, run_model
+from warehouse.models import Model, load_models, macro_statements, run_model
 from warehouse.sla import DEPENDS_ON as SLA_INPUTS
 
 
@@ -97,14 +101,16 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  #
         if refresh:
             con.execute("BEGIN TRANSACTION")
         try:
+            tracked = versions.Versions.load(con)  # which tables change (warehouse.versions)
             for source in _EXTRACTION_ORDER:
                 key = _key(f"raw.{source.table}")
                 if key in selected:
                     with _building(f"raw.{source.table}"):
-                        done = extract_source(database, con, source)
+                        done = extract_source(database, con, source, tracked)
                     yield dg.MaterializeResult(
                         asset_key=key, metadata={k: v for k, v in done.items() if v is not None}
                     )
+            tracked.save(con)
         except BaseException:
             if refresh:
                 con.execute("ROLLBACK")
@@ -126,6 +132,51 @@ def model_spec(model: Model, known: set[str]) -> dg.AssetSpec:
     )
 
 
+def _kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """``schema.table`` → ``BASE TABLE`` or ``VIEW``, for every table of the build file."""
+    rows = con.sql(
+        "SELECT table_schema || '.' || table_name, table_type FROM information_schema.tables"
+    ).fetchall()
+    return {str(name): str(kind) for name, kind in rows}
+
+
+def build_model(
+    con: duckdb.DuckDBPyConnection, model: Model, kind: str | None, tracked: versions.Versions
+) -> tuple[int, bool]:
+    """Build ``model`` unless the build file holds it as these very inputs made it; return its
+    row count and whether it was rebuilt. ``kind``: what the file holds under its name
+    (``BASE TABLE``, ``VIEW`` or None).
+
+    A refresh continues an earlier version: a table model whose SQL and inputs' versions
+    (``warehouse.versions``) are those it was last built with would come out the same, and a
+    view whose SQL is the same is the same view, so both are kept (a view's rows are counted
+    again: they are its tables'). An incremental model keeps its own account of what changed
+    (``warehouse.incremental``) and is always run.
+    """
+    code = model.sql + "\n".join(macro_statements(model.macros))
+    signature: str | None = None
+    if not model.keys:
+        view = model.materialized == "view"
+        signature = (
+            versions.digest("view", code)
+            if view
+            else tracked.model_signature(code, model.depends_on)
+        )
+        last = tracked.get(model.table)
+        if (
+            signature is not None
+            and last is not None
+            and last.signature == signature
+            and kind == ("VIEW" if view else "BASE TABLE")
+        ):
+            if view or last.rows is None:
+                return int(con.sql(f"SELECT count(*) FROM {model.table}").fetchall()[0][0]), False
+            return last.rows, False
+    rows = run_model(con, model)
+    tracked.changed(model.table, signature, rows)
+    return rows, True
+
+
 def models_step(name: str, models: Sequence[Model], known: set[str]) -> dg.AssetsDefinition:
     """One step building ``models`` (in the order given: dependencies first), then the checks
     of their tables; any subset of them can be selected."""
@@ -145,12 +196,18 @@ def models_step(name: str, models: Sequence[Model], known: set[str]) -> dg.Asset
         chosen = [model for model in models if _key(model.table) in selected]
         if chosen:
             with warehouse.connect(context.op_execution_context.run_id) as con:
-                for model in chosen:
-                    with _building(model.table):
-                        rows = run_model(con, model)
-                    yield dg.MaterializeResult(
-                        asset_key=_key(model.table), metadata={"dagster/row_count": rows}
-                    )
+                kinds = _kinds(con)
+                tracked = versions.Versions.load(con)
+                try:
+                    for model in chosen:
+                        with _building(model.table):
+                            rows, rebuilt = build_model(con, model, kinds.get(model.table), tracked)
+                        yield dg.MaterializeResult(
+                            asset_key=_key(model.table),
+                            metadata={"dagster/row_count": rows, "rebuilt": rebuilt},
+                        )
+                finally:  # what was rebuilt, even if a later model failed
+                    tracked.save(con)
         # The checks read: after the build connection of this step is closed.
         yield from run_selected_checks(context, warehouse, checks)
 

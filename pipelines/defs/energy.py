@@ -11,7 +11,7 @@ import duckdb
 
 from pipelines.defs.checking import CheckOutcome, run_selected_checks, warehouse_check
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseBuild
-from warehouse import energy
+from warehouse import energy, versions
 
 ENERGY_TABLES = (
     "marts.energy_intervals",
@@ -177,6 +177,10 @@ def energy_marts(context: dg.AssetExecutionContext, warehouse: WarehouseBuild): 
     run_id = context.op_execution_context.run_id
     with warehouse.connect(run_id) as con:
         stats = energy.build_energy(con, as_of=warehouse.as_of_instant(), build_id=run_id)
+        tracked = versions.Versions.load(con)
+        for table in ENERGY_TABLES:  # rewritten in part or whole: their readers are rebuilt
+            tracked.changed(table)
+        tracked.save(con)
         counts = {
             t: int(con.sql(f"select count(*) from {t}").fetchall()[0][0]) for t in ENERGY_TABLES
         }

@@ -12,8 +12,9 @@ import duckdb
 from pydantic import Field
 
 from operational.settings import load_settings
+from warehouse import versions
 from warehouse.extract import database_backend
-from warehouse.models import write_run_params
+from warehouse.models import RUN_PARAMS, write_run_params
 from warehouse.publish import KEEP_VERSIONS, Warehouse
 
 WAREHOUSE_POOL = "warehouse"  # every step that writes a build file runs in this pool (limit 1)
@@ -172,6 +173,9 @@ class WarehouseBuild(dg.ConfigurableResource):  # type: ignore[type-arg]
                     as_of=self.as_of_instant(),
                     database_backend=database_backend(self.database_url),
                 )
+                tracked = versions.Versions.load(con)
+                tracked.changed(RUN_PARAMS)  # new every build: its readers are rebuilt
+                tracked.save(con)
             yield con
         # A step has written its tables: say so for the pages (publishing is the last step).
         _STEPS_DONE[path] = _STEPS_DONE.get(path, 0) + 1

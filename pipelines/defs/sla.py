@@ -20,7 +20,7 @@ from operational.services.plans import generate_orders
 from pipelines.defs.calendar import calendar_checks
 from pipelines.defs.checking import CheckOutcome, checks_of, run_selected_checks, warehouse_check
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseBuild
-from warehouse import sla
+from warehouse import sla, versions
 
 SLA_CLOCKS = dg.AssetKey(["marts", "sla_clocks"])
 ORDER_EVENTS = dg.AssetKey(sla.ORDER_EVENTS.split("."))
@@ -141,6 +141,10 @@ def sla_clocks(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  #
     run_id = context.op_execution_context.run_id
     with warehouse.connect(run_id) as con:
         stats = sla.build_sla_clocks(con, build_id=run_id)
+        tracked = versions.Versions.load(con)
+        for table in PYTHON_TABLES:  # rewritten in part or whole: their readers are rebuilt
+            tracked.changed(table)
+        tracked.save(con)
         states = dict(con.sql("select state, count(*) from marts.sla_clocks group by 1").fetchall())
         events = int(con.sql(f"select count(*) from {sla.ORDER_EVENTS}").fetchall()[0][0])
         held = int(con.sql(f"select count(*) from {sla.HELD}").fetchall()[0][0])

@@ -9,10 +9,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 import pipelines.defs.assets
 import pipelines.defs.sla
+from operational.db import create_db_engine
 from pipelines.definitions import defs
 from pipelines.defs.checks import dim_office_code_unique, dim_office_has_city
 from pipelines.defs.resources import WarehouseBuild
@@ -103,12 +105,12 @@ def test_a_model_that_fails_publishes_nothing(
     first = run_pipeline(org_url, tmp_path, AS_OF)
 
     def failing(con: duckdb.DuckDBPyConnection, model: Model) -> int:
-        if model.table == "marts.dim_office":
+        if model.table == "marts.build_info":  # rebuilt by every build (it reads run_params)
             raise RuntimeError("boom")
         return run_model(con, model)
 
     monkeypatch.setattr(pipelines.defs.assets, "run_model", failing)
-    with pytest.raises(PipelineFailed, match=r"marts\.dim_office: RuntimeError: boom"):
+    with pytest.raises(PipelineFailed, match=r"marts\.build_info: RuntimeError: boom"):
         run_pipeline(org_url, tmp_path, AS_OF)
     assert Warehouse(tmp_path).current_path() == first
     assert list((tmp_path / "building").iterdir()) == []
@@ -202,3 +204,43 @@ def test_a_failed_run_has_its_build_discarded(tmp_path: Path) -> None:
     ) as context:
         discard_failed_build(context.for_run_failure())
     assert not build.exists()
+
+
+def _rebuilt(instance: dg.DagsterInstance, *tables: str) -> dict[str, object]:
+    """Whether the latest materialisation of each table rebuilt it (a model) or copied it (a
+    raw table copied whole)."""
+    found: dict[str, object] = {}
+    for table in tables:
+        event = instance.get_latest_materialization_event(dg.AssetKey(table.split("/")))
+        assert event is not None and event.asset_materialization is not None, table
+        metadata = event.asset_materialization.metadata
+        value = metadata.get("rebuilt", metadata.get("copied"))
+        found[table] = value.value if isinstance(value, dg.BoolMetadataValue) else value
+    return found
+
+
+def test_a_refresh_keeps_what_did_not_change_and_rebuilds_what_did(
+    org_url: str, tmp_path: Path
+) -> None:
+    """A refresh continues the previous version: the office tables, unchanged, are kept (still
+    materialised, each with its row count); an office renamed in place is copied again and the
+    models reading it rebuilt; ``build_info`` (the run's own) is rebuilt every time."""
+    tables = ("raw/org_office", "staging/stg_offices", "marts/dim_office", "marts/build_info")
+    with dg.DagsterInstance.ephemeral() as instance:
+        run_pipeline(org_url, tmp_path, AS_OF, instance=instance)
+        assert _rebuilt(instance, *tables) == dict.fromkeys(tables, True)
+        run_pipeline(org_url, tmp_path, AS_OF, instance=instance)
+        assert _rebuilt(instance, *tables) == {
+            "raw/org_office": False,
+            "staging/stg_offices": False,
+            "marts/dim_office": False,
+            "marts/build_info": True,
+        }
+        engine = create_db_engine(org_url)
+        with engine.begin() as db:
+            db.execute(text("update org_office set name = '华侨城一期' where code = 'SZ001'"))
+        engine.dispose()
+        run_pipeline(org_url, tmp_path, AS_OF, instance=instance)
+        assert _rebuilt(instance, *tables) == dict.fromkeys(tables, True)
+    reader = WarehouseReader(tmp_path, OfficeScope.of({"SZ001"}))
+    assert reader.org_overview()["office_name"].to_list() == ["华侨城一期"]
