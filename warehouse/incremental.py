@@ -275,7 +275,9 @@ def build(
         exists=exists,
         full=full,
     )
-    write_new_events(con, delta)
+    # Only for a changes file that reads them, itself or through a macro of the mart.
+    if NEW_EVENTS in _COMMENT.sub("", "\n".join((changes, *macros))):
+        write_new_events(con, delta)
     keys_table = f"{DELTA}.{table.split('.', 1)[1]}"
     con.execute(f"CREATE OR REPLACE TABLE {keys_table} AS {changes}", delta.params(changes))
     changed = int(con.sql(f"SELECT count(*) FROM {keys_table}").fetchall()[0][0])
