@@ -595,6 +595,12 @@ def extract_documents(
                     )
                 finally:
                     con.unregister("_extracted")
+        if not documents and _same_rows(con, table, fresh):
+            # Only the rows that change without events were read, as raw holds them already
+            # (most refreshes): raw is kept, and with it its version (``warehouse.versions``),
+            # so the models reading it are not rebuilt.
+            set_consumer_load(con, consumer, changes.load_no)
+            return {"mode": "incremental", "documents": 0, "rows": 0}
         listed = pa.table(
             {
                 "document_type": [kind for kind, ids in touched.items() for _ in ids],
@@ -617,6 +623,15 @@ def extract_documents(
         con.execute(f"DROP TABLE IF EXISTS {fresh}")
     set_consumer_load(con, consumer, changes.load_no)
     return {"mode": "incremental", "documents": documents, "rows": rows}
+
+
+def _same_rows(con: duckdb.DuckDBPyConnection, table: str, fresh: str) -> bool:
+    """Whether raw holds every row of the temporary table ``fresh`` exactly as it is there."""
+    differing = con.sql(
+        f"SELECT count(*) FROM (SELECT * FROM {fresh} EXCEPT"
+        f" SELECT r.* FROM raw.{table} AS r SEMI JOIN {fresh} AS f ON f.id = r.id)"
+    ).fetchall()[0][0]
+    return int(differing) == 0
 
 
 # --- loads and their readers ---------------------------------------------------------------

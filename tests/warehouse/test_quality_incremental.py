@@ -50,6 +50,7 @@ from tests.operational.test_supplier_imports import rows as import_rows
 from warehouse import sla
 from warehouse.extract import SOURCES, database_backend, extract_source
 from warehouse.models import load_models, run_model, write_run_params
+from warehouse.versions import Versions
 
 pytestmark = pytest.mark.slow
 
@@ -252,10 +253,18 @@ def test_refreshes_of_the_quality_marts_equal_a_build_from_scratch(
     assert last_builds(con)["marts.quality_review"][:2] == ("whole", "inputs changed")
     assert_same_as_scratch(url, con, NOW + 3 * D)
 
-    # 4. Nothing new: nothing read again but the history's rows.
+    assert done["supplier_nonconformity"]["rows"] >= 1  # the history's changed row re-read
+
+    # 4. Nothing new: nothing read again but the history's rows, found as raw holds them, so raw
+    # and its version are kept and the staged nonconformities are not rebuilt.
+    version = Versions.load(con).get("raw.supplier_nonconformity")
     done = refresh(url, con, NOW + 3 * D)
     assert (done["insp_plan"]["mode"], done["insp_plan"]["rows"]) == ("incremental", 0)
-    assert done["supplier_nonconformity"]["mode"] == "incremental"
+    assert (done["supplier_nonconformity"]["mode"], done["supplier_nonconformity"]["rows"]) == (
+        "incremental",
+        0,
+    )
+    assert Versions.load(con).get("raw.supplier_nonconformity") == version
     assert_incremental(con)
     assert {keys for _, _, keys in last_builds(con).values()} == {0}
     assert_same_as_scratch(url, con, NOW + 3 * D)
