@@ -4,12 +4,22 @@
 -- rewrites without an event — so no refresh can tell from the events what such a row was
 -- before. marts.quality_review is rebuilt whole when any of them changed (its "whole when
 -- changed" line; docs/quality-marts.md, "Refresh").
-select ncs.*
-from staging.stg_supplier_nonconformities as ncs
-where ncs.nonconformity_id in (select id from raw.supplier_nonconformity where version = 1)
-    and ncs.nonconformity_id not in (
-        select document_id from staging.stg_workflow_events
-        where document_type in (
+-- The events are searched for those rows' ids only (a hash of the few history ids probed by the
+-- nonconformity events), not hashed whole: read on every refresh, twice.
+with
+
+history_ids as (select id from raw.supplier_nonconformity where version = 1),
+
+moved as (
+    select distinct document_id
+    from staging.stg_workflow_events
+    where document_type in (
             'nonconformity_notice', 'nonconformity_handling', 'nonconformity_corrective'
         )
-    )
+        and document_id in (select id from history_ids)
+)
+
+select ncs.*
+from staging.stg_supplier_nonconformities as ncs
+where ncs.nonconformity_id in (select id from history_ids)
+    and ncs.nonconformity_id not in (select document_id from moved)
