@@ -245,12 +245,14 @@ def time_model(published: Path, table: str, runs: int = 3) -> dict[str, Any]:
     """Seconds to build one SQL model (``marts.control_tower``) over the published file's
     tables: its SELECT into a temporary table of a read-only connection, best and median of
     ``runs`` (the build itself times it only together with its step)."""
-    from warehouse.models import load_models
+    from warehouse.models import load_models, macro_statements
 
     [model] = [m for m in load_models() if m.table == table]
     times = []
     rows = 0
     with duckdb.connect(str(published), read_only=True) as con:
+        for statement in macro_statements(model.macros):  # temporary: allowed read-only
+            con.execute(statement)
         for _ in range(runs):
             began = time.perf_counter()
             con.execute(f"create or replace temp table model_timed as {model.sql}")

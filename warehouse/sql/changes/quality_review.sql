@@ -69,14 +69,8 @@ plan_events as (
 plan_months as (
     select
         offices.office_code,
-        cast(unnest(generate_series(
-            cast(date_trunc('month', greatest(
-                plans.start_date,
-                cast(timezone(offices.timezone, timezone('UTC', plans.approved_at)) as date)
-            )) as timestamp),
-            cast(date_trunc('month', least(coalesce(plans.end_date, offices.today), offices.today))
-                as timestamp),
-            interval 1 month
+        cast(unnest(plan_schedule_months(
+            plans.start_date, plans.end_date, plans.approved_at, offices.timezone, offices.today
         )) as date) as month
     from staging.stg_inspection_plans as plans
     inner join offices on offices.office_id = plans.office_id

@@ -16,7 +16,7 @@
 -- whole when changed: staging.stg_offices, staging.stg_nonconformity_history
 -- whole when changed: raw.org_calendar_interval, raw.org_calendar_day
 -- whole when changed: raw.org_calendar_day_interval
--- macros: inspection_changes
+-- macros: inspection_changes, plan_months
 with
 
 params as (select as_of from raw.run_params),
@@ -41,14 +41,8 @@ plan_months as (
         offices.office_code,
         plans.discipline,
         plans.kind,
-        cast(unnest(generate_series(
-            cast(date_trunc('month', greatest(
-                plans.start_date,
-                cast(timezone(offices.timezone, timezone('UTC', plans.approved_at)) as date)
-            )) as timestamp),
-            cast(date_trunc('month', least(coalesce(plans.end_date, offices.today), offices.today))
-                as timestamp),
-            interval 1 month
+        cast(unnest(plan_schedule_months(
+            plans.start_date, plans.end_date, plans.approved_at, offices.timezone, offices.today
         )) as date) as month
     from staging.stg_inspection_plans as plans
     inner join offices on offices.office_id = plans.office_id
