@@ -42,7 +42,6 @@ refreshes through a series of changes and compares it with a build from scratch.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time as timer
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from warehouse.extract import EVENTS, Changes, changes_since, latest_load
+from warehouse.versions import digest
 
 SCHEMA = "incremental"
 DELTA = "delta"
@@ -108,15 +108,6 @@ def _ensure(con: duckdb.DuckDBPyConnection) -> None:
         f"CREATE TABLE IF NOT EXISTS {SCHEMA}.log (table_name VARCHAR, seq BIGINT, mode VARCHAR,"
         " reason VARCHAR, as_of TIMESTAMP, keys BIGINT, seconds DOUBLE, built_at TIMESTAMP)"
     )
-
-
-def digest(*texts: str) -> str:
-    """A digest of some SQL text (what makes a table's rows): a change forces a whole build."""
-    h = hashlib.sha256()
-    for text in texts:
-        h.update(text.encode())
-        h.update(b"\0")
-    return h.hexdigest()[:16]
 
 
 def inputs_digest(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> str:
