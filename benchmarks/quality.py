@@ -19,10 +19,11 @@ Reported, never asserted (docs/benchmarks.md). One run on one backend:
   (every asset); its ratio to the floor;
 * **refresh after a day** — first ``run_pipeline`` once more with nothing new (*first refresh*:
   with no superseded version to continue it copies the published file), then one more day of
-  inspections (the writer again on the next day, for every office: its first orders and their
-  failures) and ``run_pipeline`` again, which continues the superseded full build's file (the
-  steady state of a scheduled pipeline, as the SLA and energy benchmarks measure it); its
-  ratio to the full build;
+  inspections (the writer again on the next day, for every office, with ``existing_plans``:
+  the day's orders on the existing plans, their item scores and the nonconformities their
+  failures open — no new plans) and ``run_pipeline`` again, which continues the superseded
+  full build's file (the steady state of a scheduled pipeline, as the SLA and energy
+  benchmarks measure it); its ratio to the full build;
 * **queries** — the quality review's reads (``QualityReader``: per office, month, discipline;
   group-wide and a city company's), the supplier ranking (month and year) and a contract's months
   (``SupplierReader``), median and p95 of ``--query-runs`` runs with the result cache cleared.
@@ -313,7 +314,10 @@ def generate(url: str, options: Options, history_now: datetime, log: Log) -> dic
 
 
 def new_day(url: str, options: Options, now: datetime) -> dict[str, Any]:
-    """One more day: the writer on the day before ``now`` for every office; timed."""
+    """One more day of operation up to ``now`` for every office, timed: the writer with
+    ``existing_plans`` — the day's orders on the plans the history wrote, their item scores and
+    the nonconformities their failures open; no new plan (``plans`` is 0). The same seed as the
+    history's, so that each office's quality drifts on from where it was."""
     from sqlalchemy import select
 
     from benchmarks.energy import _engine, _settle
@@ -332,9 +336,8 @@ def new_day(url: str, options: Options, now: datetime) -> dict[str, Any]:
                 offices,
                 1,
                 now,
-                seed=options.seed + 1,
-                plans_per_discipline=options.plans,
-                items=options.items,
+                seed=options.seed,
+                existing_plans=True,
             )
             counts.update(written)
         _settle(engine)
