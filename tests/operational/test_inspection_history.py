@@ -1,7 +1,8 @@
 """The inspection history writer's days of operation (``existing_plans``): a day adds the orders
 of the plans that already run — their item scores, failures and nonconformities — and never a
 plan; a window written twice never gives a plan two orders on one day; ended plans stay quiet.
-This is what ``propcloud bench quality`` measures its refresh "after a day" with."""
+Pending orders move on as the history would have moved them (``advance_orders``). This is what
+``propcloud bench quality`` measures its refresh "after a day" with."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from operational.demo import org_rows
 from operational.demo.inspection_history import (
     CUSTOMER_SERVICE,
     DISCIPLINES,
+    advance_orders,
     write_inspection_history,
 )
 from operational.imports.org import import_org_rows
@@ -155,3 +157,104 @@ def test_a_day_of_operation_writes_the_orders_of_the_existing_plans(session: Ses
     ).all()
     assert len(monthly) > len(offices)
     assert all(start.day == day.day for start, day in monthly)
+
+
+def _pending(session: Session) -> dict[int, str]:
+    """The history orders not submitted, with their state."""
+    rows = session.execute(
+        select(InspectionOrder.id, InspectionOrder.state).where(
+            InspectionOrder.state != "submitted"
+        )
+    )
+    return {int(order_id): str(state) for order_id, state in rows}
+
+
+def _check_orders(session: Session, now: datetime) -> None:
+    """Every order's state, version and submission agree with its events (none after ``now``);
+    a submitted order has every item scored, its clock stopped by its submit event and a
+    nonconformity, opened by then, for each failed item."""
+    events: dict[int, list[WorkflowEvent]] = {}
+    for event in session.scalars(
+        select(WorkflowEvent)
+        .where(WorkflowEvent.document_type == "inspection")
+        .order_by(WorkflowEvent.at, WorkflowEvent.id)
+    ):
+        events.setdefault(event.document_id, []).append(event)
+    assert max(session.scalars(select(WorkflowEvent.at))) <= now
+    clocks = {
+        c.document_id: c
+        for c in session.scalars(
+            select(WorkflowClock).where(WorkflowClock.document_type == "inspection")
+        )
+    }
+    scores: dict[int, list[InspectionScore]] = {}
+    for score in session.scalars(select(InspectionScore)):
+        scores.setdefault(score.order_id, []).append(score)
+    ncs = {n.id: n for n in session.scalars(select(Nonconformity))}
+    for order in session.scalars(select(InspectionOrder)):
+        moves = events[order.id]
+        assert [e.transition for e in moves] == ["issue", "start", "submit"][: order.version]
+        assert [e.from_state for e in moves[1:]] == [e.to_state for e in moves[:-1]]
+        assert moves[-1].to_state == order.state
+        clock = clocks[order.id]
+        if order.state != "submitted":
+            assert order.submitted_at is None and clock.stopped_at is None
+            assert all(s.score is None for s in scores[order.id])
+            continue
+        submit = moves[-1]
+        assert order.submitted_at == submit.at
+        assert clock.stopped_event_id == submit.id
+        assert clock.stopped_at == max(submit.at, clock.started_at)
+        for score in scores[order.id]:
+            assert score.score is not None and score.scored_at is not None
+            assert score.scored_at <= submit.at
+            if score.score < score.pass_mark:
+                nc = ncs[score.nonconformity_id or 0]
+                assert nc.discipline == order.discipline and nc.opened_at <= submit.at
+                assert nc.breach_points is None or nc.kind == "handling"
+            else:
+                assert score.nonconformity_id is None
+
+
+def test_advancing_moves_the_pending_orders_on_as_the_history_would(session: Session) -> None:
+    group = session.scalars(select(Group)).one()
+    import_org_rows(session, org_rows(2, 5), group=group, actor=system_principal("test"))
+    session.add(User(username="inspector", display_name="巡检员", password_hash="x"))
+    session.flush()
+    offices = list(session.scalars(select(Office).order_by(Office.code)))
+    assert {o.timezone for o in offices} == {"Asia/Shanghai"}
+    # At 09:00 in Shanghai the day's orders are issued or started (from 08:00 to 10:00), each
+    # plan having one a week: with 9 plans a discipline some are pending.
+    now = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+    write_inspection_history(session, offices, 14, now, seed=3, plans_per_discipline=9, items=ITEMS)
+    pending = _pending(session)
+    assert "issued" in pending.values() and "in_progress" in pending.values()
+    _check_orders(session, now)
+    events_before = session.scalar(select(func.count()).select_from(WorkflowEvent)) or 0
+    last_nc = session.scalar(select(func.max(Nonconformity.id))) or 0
+
+    # a day later: what the draws put before it has moved, nothing after it
+    day = advance_orders(session, offices, now + D, seed=3)
+    still = _pending(session)
+    assert set(still) <= set(pending)  # only pending orders moved on
+    # every one started (8 to 10 hours after its day's work start), the slow ones still at it
+    assert set(still.values()) <= {"in_progress"}
+    assert day["advanced"] == sum(1 for i in pending if still.get(i) != pending[i]) > 0
+    assert day["submitted"] == len(pending) - len(still) > 0
+    assert day["scores"] == ITEMS * day["submitted"]
+    assert day["nonconformities"] == day["failed_items"] > 0
+    opened = session.scalar(select(func.count()).where(Nonconformity.id > last_nc))
+    assert opened == day["nonconformities"]
+    after = session.scalar(select(func.count()).select_from(WorkflowEvent)) or 0
+    assert after - events_before == day["events"]
+    _check_orders(session, now + D)
+
+    # the same instant again: nothing to move
+    again = advance_orders(session, offices, now + D, seed=3)
+    assert again["advanced"] == again["events"] == 0
+    assert session.scalar(select(func.count()).select_from(WorkflowEvent)) == after
+
+    # three days on, every order issued by the history's end is submitted (48 h at most)
+    advance_orders(session, offices, now + 3 * D, seed=3)
+    assert _pending(session) == {}
+    _check_orders(session, now + 3 * D)
