@@ -274,7 +274,7 @@ def advance_orders(
         for order in orders:
             order_id, number = order["id"], order["document_no"]
             rng = random.Random(f"{seed}:advance:{order_id}")
-            previous = last_at[order_id]
+            previous = last_at.get(order_id, order["created_at"])  # issued then, at the latest
             started = max(order["work_starts_at"] + _start_delay(rng), previous)
             if order["state"] == "in_progress":
                 started = previous  # its start event
@@ -359,6 +359,7 @@ def _pending_orders(
                 InspectionOrder.discipline,
                 InspectionOrder.scheduled_for,
                 InspectionOrder.work_starts_at,
+                InspectionOrder.created_at,
             )
             .join(InspectionPlan, InspectionPlan.id == InspectionOrder.plan_id)
             .where(
@@ -374,7 +375,7 @@ def _pending_orders(
 
 
 def _last_events(session: Session, order_ids: Sequence[int]) -> dict[int, datetime]:
-    """When each order last moved (its issue or its start)."""
+    """When each order last moved (its issue or its start), for those with events."""
     last: dict[int, datetime] = {}
     for start in range(0, len(order_ids), CHUNK):
         result = session.execute(
