@@ -261,7 +261,6 @@ def advance_orders(
     score_updates: list[dict[str, Any]] = []
     clock_updates: list[tuple[dict[str, Any], int]] = []
     events: list[dict[str, Any]] = []
-    nc_rows: list[dict[str, Any]] = []
     nc_clocks: list[dict[str, Any]] = []
     for office in offices:
         orders = by_office.get(office.id)
@@ -316,10 +315,12 @@ def advance_orders(
                     failures.append(
                         (row, order["discipline"], submitted - timedelta(minutes=10), rng)
                     )
-        nc_rows += _open_nonconformities(session, shared, desk, failures, events, nc_clocks)
+        # written now: on SQLite the next office's nonconformity ids follow these
+        opened = _open_nonconformities(session, shared, desk, failures, events, nc_clocks)
+        insert_rows(session, _table(Nonconformity), opened)
         counts.add("failed_items", len(failures))
+        counts.add("nonconformities", len(opened))
     id_of = _write_events(session, events)
-    insert_rows(session, _table(Nonconformity), nc_rows)
     update_rows(session, _table(InspectionOrder), order_updates)
     update_rows(
         session,
@@ -338,7 +339,6 @@ def advance_orders(
     counts.add("advanced", len(order_updates))
     counts.add("submitted", sum(1 for o in order_updates if o["state"] == "submitted"))
     counts.add("scores", len(score_updates))
-    counts.add("nonconformities", len(nc_rows))
     counts.add("events", len(events))
     return counts.counts
 

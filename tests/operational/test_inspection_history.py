@@ -226,7 +226,7 @@ def test_advancing_moves_the_pending_orders_on_as_the_history_would(session: Ses
     # At 09:00 in Shanghai the day's orders are issued or started (from 08:00 to 10:00), each
     # plan having one a week: with 9 plans a discipline some are pending.
     now = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
-    write_inspection_history(session, offices, 14, now, seed=3, plans_per_discipline=9, items=ITEMS)
+    write_inspection_history(session, offices, 14, now, seed=3, plans_per_discipline=9, items=12)
     pending = _pending(session)
     assert "issued" in pending.values() and "in_progress" in pending.values()
     _check_orders(session, now)
@@ -241,10 +241,13 @@ def test_advancing_moves_the_pending_orders_on_as_the_history_would(session: Ses
     assert set(still.values()) <= {"in_progress"}
     assert day["advanced"] == sum(1 for i in pending if still.get(i) != pending[i]) > 0
     assert day["submitted"] == len(pending) - len(still) > 0
-    assert day["scores"] == ITEMS * day["submitted"]
+    assert day["scores"] == 12 * day["submitted"]
     assert day["nonconformities"] == day["failed_items"] > 0
-    opened = session.scalar(select(func.count()).where(Nonconformity.id > last_nc))
-    assert opened == day["nonconformities"]
+    opened = list(
+        session.scalars(select(Nonconformity.office_id).where(Nonconformity.id > last_nc))
+    )
+    assert len(opened) == day["nonconformities"]
+    assert set(opened) == {o.id for o in offices}  # at both offices, each its own
     after = session.scalar(select(func.count()).select_from(WorkflowEvent)) or 0
     assert after - events_before == day["events"]
     _check_orders(session, now + D)
