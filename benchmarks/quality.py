@@ -19,10 +19,11 @@ Reported, never asserted (docs/benchmarks.md). One run on one backend:
   (every asset); its ratio to the floor;
 * **refresh after a day** — first ``run_pipeline`` once more with nothing new (*first refresh*:
   with no superseded version to continue it copies the published file), then one more day of
-  inspections (the writer again on the next day, for every office: its first orders and their
-  failures) and ``run_pipeline`` again, which continues the superseded full build's file (the
-  steady state of a scheduled pipeline, as the SLA and energy benchmarks measure it); its
-  ratio to the full build;
+  inspections (the writer again on the next day, for every office, with ``existing_plans``:
+  the day's orders on the existing plans, their item scores and the nonconformities their
+  failures open — no new plans) and ``run_pipeline`` again, which continues the superseded
+  full build's file (the steady state of a scheduled pipeline, as the SLA and energy
+  benchmarks measure it); its ratio to the full build;
 * **queries** — the quality review's reads (``QualityReader``: per office, month, discipline;
   group-wide and a city company's), the supplier ranking (month and year) and a contract's months
   (``SupplierReader``), median and p95 of ``--query-runs`` runs with the result cache cleared.
@@ -181,7 +182,8 @@ def _run(url: str, workdir: Path, options: Options, log: Log) -> dict[str, Any]:
     )
     result["refresh"] = refresh
     log(
-        f"new day: {result['new_day']['orders']:,} orders; refresh {refresh['seconds']:.2f} s "
+        f"new day: {_pending_cell(result['new_day'])} pending orders moved on, "
+        f"{result['new_day']['orders']:,} new orders; refresh {refresh['seconds']:.2f} s "
         f"({refresh['over_build']:.3f} of the build)"
     )
     return result
@@ -313,28 +315,33 @@ def generate(url: str, options: Options, history_now: datetime, log: Log) -> dic
 
 
 def new_day(url: str, options: Options, now: datetime) -> dict[str, Any]:
-    """One more day: the writer on the day before ``now`` for every office; timed."""
+    """One more day of operation up to ``now`` for every office, timed: first the orders the
+    history left pending move on up to ``now`` (``advance_orders``: started, submitted, their
+    items scored, failures opening nonconformities; its counts under ``pending``), then the
+    writer with ``existing_plans`` — the day's orders on the plans the history wrote, their item
+    scores and the nonconformities their failures open; no new plan (``plans`` is 0). The same
+    seed as the history's, so that each office's quality drifts on from where it was."""
     from sqlalchemy import select
 
     from benchmarks.energy import _engine, _settle
     from operational.db import unit_of_work
-    from operational.demo.inspection_history import write_inspection_history
+    from operational.demo.inspection_history import advance_orders, write_inspection_history
     from operational.models import Office
 
     engine = _engine(url)
     began = time.perf_counter()
-    counts: dict[str, int] = {}
+    counts: dict[str, Any] = {}
     try:
         with unit_of_work(engine) as session:
             offices = list(session.scalars(select(Office).order_by(Office.code)))
+            counts["pending"] = advance_orders(session, offices, now, seed=options.seed)
             written = write_inspection_history(
                 session,
                 offices,
                 1,
                 now,
-                seed=options.seed + 1,
-                plans_per_discipline=options.plans,
-                items=options.items,
+                seed=options.seed,
+                existing_plans=True,
             )
             counts.update(written)
         _settle(engine)
@@ -468,8 +475,10 @@ def format_report(report: dict[str, Any]) -> str:
     add("build ÷ floor of insp_score alone", lambda b: f"{b['build']['over_score_floor']:.2f}")
     add("peak RSS of build, MB", lambda b: f"{b['build']['peak_rss_mb']:,.0f}")
     add("quality mart (its SELECT alone), s", lambda b: f"{b['quality_mart']['best_seconds']:.3f}")
+    add("new day: pending orders moved on / submitted", lambda b: _pending_cell(b["new_day"]))
     add(
-        "new day: orders / scores", lambda b: f"{b['new_day']['orders']} / {b['new_day']['scores']}"
+        "new day: new orders / scores",
+        lambda b: f"{b['new_day']['orders']} / {b['new_day']['scores']}",
     )
     add(
         "first refresh after the build (nothing new, copies the file), s",
@@ -482,3 +491,9 @@ def format_report(report: dict[str, Any]) -> str:
     for name in first["queries"]:
         add(f"query {name}, median / p95 ms", lambda b, n=name: _query_cell(b["queries"][n]))
     return "\n".join([*lines, *table_and_verdict(backends, rows, report["verdict"])])
+
+
+def _pending_cell(day: dict[str, Any]) -> str:
+    """The day's moves of the pending orders: advanced / submitted (reports before it: -)."""
+    pending = day.get("pending")
+    return "-" if pending is None else f"{pending['advanced']:,} / {pending['submitted']:,}"

@@ -5,7 +5,8 @@ Values are converted exactly as SQLAlchemy's column types store them (the types'
 processors: an aware instant becomes naive UTC, JSON becomes text, …), and a column a row leaves
 out gets the column's Python-side default, as an ORM or Core insert would. Used by the order
 generation (:func:`operational.workflow.engine.create_many`) and the order history writer
-(:func:`operational.imports.work_orders.write_orders`).
+(:func:`operational.imports.work_orders.write_orders`); :func:`update_rows` changes many rows by
+id in one ``executemany``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Table, func, select, text
+from sqlalchemy import JSON, Column, Connection, Table, bindparam, func, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -161,6 +162,28 @@ def _insert(
             cursor.executemany(statement, values[start : start + BATCH])
     finally:
         cursor.close()
+
+
+def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Set the columns that ``rows`` give (dicts with the same keys, one of them ``id``) on the
+    rows of those ids: ``UPDATE … WHERE id = ?`` executed many times, ``BATCH`` rows a call.
+    Values are bound with their columns' types, as an ORM update stores them. Objects of the
+    table already loaded in ``session`` are not refreshed: expire them."""
+    if not rows:
+        return
+    names = [name for name in rows[0] if name != "id"]
+    unknown = set(names) - set(table.c.keys())
+    if unknown:
+        raise ValueError(f"{table.name}: no column(s) {sorted(unknown)}")
+    statement = (
+        table.update()
+        .where(table.c.id == bindparam("b_id", type_=table.c.id.type))
+        .values({name: bindparam(f"b_{name}", type_=table.c[name].type) for name in names})
+    )
+    params = [{f"b_{name}": value for name, value in row.items()} for row in rows]
+    connection = session.connection()
+    for start in range(0, len(params), BATCH):
+        connection.execute(statement, params[start : start + BATCH])
 
 
 class BackgroundWriter:

@@ -59,6 +59,10 @@ def test_bench_quality_reports_every_figure(tmp_path: Path) -> None:
     # the refresh extracted the new day's orders with their scores
     assert b["refresh"]["raw_scores_rows"] == generation["scores"] + b["new_day"]["scores"]
     assert _positive(b["new_day"]["orders"])
+    # before them, the orders the history left pending moved on (how many: the hour's luck)
+    pending = b["new_day"]["pending"]
+    assert 0 <= pending["submitted"] <= pending["advanced"]
+    assert pending["scores"] == 4 * pending["submitted"]
     # the refresh after the new day continues the full build's file, as a scheduled one does
     assert b["refresh"]["continued"] == "the full build's file (a spare)"
     assert _positive(b["build"]["over_floor"]) and _positive(b["refresh"]["over_build"])

@@ -1,13 +1,14 @@
 """The quality marts refreshed incrementally give exactly what a build from scratch gives.
 
 A warehouse file is refreshed through the changes of the quality work — a new day of
-inspections (new plans, orders, scores, failed items opening nonconformities), nonconformities
-acknowledged and handled through the services, the go-live history import creating and then
-rewriting nonconformities (no events: the engine never moved them), a plan drafted, approved and
-walked through the services with its orders scheduled ahead, as_of moving on within a month and
-across a month's end, as_of moved back, an office renamed, a day off at an office — and after
-every refresh the raw copies and the quality and supplier marts must equal those of a fresh
-build of the same data at the same as_of, on SQLite and PostgreSQL. The nonconformities and
+inspections (pending orders submitted, their scores updated in place; new plans, orders,
+scores, failed items opening nonconformities), nonconformities acknowledged and handled through
+the services, the go-live history import creating and then rewriting nonconformities (no
+events: the engine never moved them), a plan drafted, approved and walked through the services
+with its orders scheduled ahead, as_of moving on within a month and across a month's end, as_of
+moved back, an office renamed, a day off at an office — and after every refresh the raw copies
+and the quality and supplier marts must equal those of a fresh build of the same data at the
+same as_of, on SQLite and PostgreSQL. The nonconformities and
 plans are re-extracted by their documents' new events (docs/quality-marts.md), never copied
 whole; ``marts.quality_review`` and ``marts.inspection_item_failures`` are rebuilt only for the
 office-months a change can reach (``incremental.log`` says so), whole only when the history
@@ -29,7 +30,7 @@ from sqlalchemy import select
 from benchmarks.quality import Options, generate
 from operational.auth import system_principal
 from operational.db import create_db_engine, unit_of_work
-from operational.demo.inspection_history import write_inspection_history
+from operational.demo.inspection_history import advance_orders, write_inspection_history
 from operational.imports.suppliers import import_nonconformity_rows
 from operational.models import (
     InspectionOrder,
@@ -174,15 +175,19 @@ def test_refreshes_of_the_quality_marts_equal_a_build_from_scratch(
     assert_same_as_scratch(url, con, NOW)
     before = rows(con, "marts.quality_review")
 
-    # 1. A new day of inspections at one office: new plans (drafted, submitted, approved),
+    # 1. A new day of inspections: the orders the history left pending moved on at every office
+    # (started, submitted, their score rows scored in place, failed items opening
+    # nonconformities, clocks stopped); at one office new plans (drafted, submitted, approved),
     # their first orders scored, failed items opening nonconformities — all with their events.
     with unit_of_work(engine) as session:
-        office = session.scalars(select(Office).order_by(Office.code)).first()
-        assert office is not None
+        offices = list(session.scalars(select(Office).order_by(Office.code)))
+        office = offices[0]
         code = office.code
+        moved = advance_orders(session, offices, NOW + D, seed=OPTIONS.seed)
         written = write_inspection_history(
             session, [office], 1, NOW + D, seed=9, plans_per_discipline=1, items=4
         )
+    assert moved["submitted"] > 0
     assert written["plans"] > 0
     done = refresh(url, con, NOW + D)
     assert_by_documents(done)
