@@ -135,7 +135,6 @@ def test_hq_sees_the_group_with_a_chart_the_exceptions_and_exports(
     assert len(app.download_button) == len(app.dataframe)
 
 
-@pytest.mark.slow  # every level drilled, page by page
 def test_hq_drills_down_to_an_office_a_building_and_a_point(dashboard: MakeDashboard) -> None:
     dash = opened(dashboard, "hq", ENERGY)
     app = dash.app

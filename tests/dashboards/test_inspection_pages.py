@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import pytest
 from conftest import shown
 from sqlalchemy import select
 
@@ -41,7 +40,6 @@ def _fill(app: object, route: str, items: str, inspector: str) -> None:
     app.text_area(key=f"{FORM}_items").input(items)  # type: ignore[attr-defined]
 
 
-@pytest.mark.slow  # a whole workflow, page by page
 def test_a_professional_plan_goes_from_the_supervisor_to_the_office_manager(
     dashboard: MakeDashboard,
 ) -> None:
@@ -73,7 +71,6 @@ def test_a_professional_plan_goes_from_the_supervisor_to_the_office_manager(
         assert (plan.state, plan.kind) == ("approved", "professional")
 
 
-@pytest.mark.slow  # a whole workflow, page by page
 def test_a_quality_plan_goes_from_the_office_manager_to_city_audit(
     dashboard: MakeDashboard,
 ) -> None:
@@ -113,7 +110,6 @@ def _open_order(dash: Dashboard) -> InspectionOrder:
         return order
 
 
-@pytest.mark.slow  # a whole workflow, page by page
 def test_an_order_is_walked_and_a_failed_item_needs_its_nonconformity(
     dashboard: MakeDashboard,
 ) -> None:

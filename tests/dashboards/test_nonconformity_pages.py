@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import pytest
 from conftest import shown
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
@@ -121,7 +120,6 @@ def test_a_corrective_ticket_needs_breach_points_from_the_contract(
         assert len(db.scalars(select(Nonconformity)).all()) == before + 1
 
 
-@pytest.mark.slow  # a whole workflow, page by page
 def test_a_handling_order_goes_to_a_supplier_user_and_back_for_verification(
     dashboard: MakeDashboard,
 ) -> None:

@@ -204,7 +204,6 @@ def test_changing_a_checklist_keeps_issued_orders_and_refuses_removing_used_item
     assert issued_after == issued_before  # orders already issued keep what they copied
 
 
-@pytest.mark.slow  # two sessions through the edit form
 def test_a_stale_edit_form_is_refused_and_reloaded(dashboard: MakeDashboard) -> None:
     first = open_page(dashboard)
     second = open_page(dashboard)

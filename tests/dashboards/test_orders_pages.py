@@ -65,7 +65,6 @@ def raise_corrective(app: AppTest, title: str, responsible: str = "engineer") ->
     return found.group()
 
 
-@pytest.mark.slow  # a whole workflow, page by page
 def test_a_corrective_order_goes_round_the_whole_workflow(dashboard: MakeDashboard) -> None:
     engineer = session(dashboard, "engineer")
     app = engineer.app
@@ -107,7 +106,6 @@ def test_a_corrective_order_goes_round_the_whole_workflow(dashboard: MakeDashboa
     assert steps == ["raise", "assign", "process", "verify"]
 
 
-@pytest.mark.slow  # a whole workflow, page by page
 def test_a_failed_checklist_item_needs_its_corrective_order_in_the_same_submit(
     dashboard: MakeDashboard,
 ) -> None:
@@ -163,7 +161,6 @@ def test_a_failed_checklist_item_needs_its_corrective_order_in_the_same_submit(
         )
 
 
-@pytest.mark.slow  # a whole workflow, page by page
 def test_a_form_someone_else_overtook_is_refused_with_a_message(dashboard: MakeDashboard) -> None:
     first = session(dashboard, "engineer")
     number = raise_corrective(first.app, "水泵漏水")
@@ -200,7 +197,6 @@ def test_sending_back_without_a_reason_is_refused_in_english_too(dashboard: Make
     assert f"{number} is sent back to the handler." in messages(app)
 
 
-@pytest.mark.slow  # a whole workflow, page by page
 def test_the_handler_puts_an_order_on_hold_and_resumes_it(dashboard: MakeDashboard) -> None:
     engineer = session(dashboard, "engineer")
     number = raise_corrective(engineer.app, "水泵密封件损坏")

@@ -37,7 +37,6 @@ def uncovered(dash: Dashboard) -> list[str]:
     return list(tables[0]["设施设备编码"]) if tables else []
 
 
-@pytest.mark.slow  # a whole workflow, page by page
 def test_a_plan_is_drafted_submitted_and_approved_by_the_office_manager(
     dashboard: MakeDashboard,
 ) -> None:
@@ -70,7 +69,6 @@ def test_a_plan_is_drafted_submitted_and_approved_by_the_office_manager(
         assert (plan.state, plan.frequency) == ("approved", "monthly")
 
 
-@pytest.mark.slow  # a whole workflow, page by page
 def test_a_plan_is_returned_only_with_a_reason(dashboard: MakeDashboard) -> None:
     engineer = session(dashboard, "engineer")
     app = engineer.app
@@ -173,7 +171,6 @@ def test_a_refused_draft_lists_every_problem_keeps_what_was_typed_and_the_next_s
     )
 
 
-@pytest.mark.slow  # a whole workflow, page by page
 def test_a_returned_plan_is_edited_resubmitted_and_approved(dashboard: MakeDashboard) -> None:
     engineer = session(dashboard, "engineer")
     [missing] = uncovered(engineer)
@@ -228,7 +225,6 @@ def test_a_returned_plan_is_edited_resubmitted_and_approved(dashboard: MakeDashb
     assert (plan.state, plan.name) == ("approved", "消防泵房周检")
 
 
-@pytest.mark.slow  # a whole workflow, page by page
 def test_an_approved_plan_is_changed_then_ended_and_generation_never_duplicates(
     dashboard: MakeDashboard,
 ) -> None:

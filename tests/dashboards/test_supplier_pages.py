@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
@@ -40,7 +39,6 @@ def open_page(dashboard: MakeDashboard, username: str, page: str) -> tuple[AppTe
     return app, dash
 
 
-@pytest.mark.slow  # every level drilled, page by page
 def test_hq_ranks_suppliers_and_drills_into_a_contracts_month(
     dashboard: MakeDashboard, downloads: Downloads
 ) -> None:

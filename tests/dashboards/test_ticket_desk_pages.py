@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
@@ -174,7 +173,6 @@ def open_ticket(dash: Dashboard, number: str) -> AppTest:
     return app
 
 
-@pytest.mark.slow  # a whole workflow, page by page
 def test_the_ticket_page_takes_a_repair_through_its_steps_to_a_rework(
     dashboard: MakeDashboard,
 ) -> None:

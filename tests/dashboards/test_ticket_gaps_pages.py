@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -86,7 +85,6 @@ def test_a_day_complaint_is_dispatched_to_the_office_manager_preselected(
         assert (ticket.state, ticket.handler_id) == ("dispatched", manager)
 
 
-@pytest.mark.slow  # a whole workflow, page by page
 def test_an_office_without_a_manager_says_so_and_a_night_complaint_is_the_agents_choice(
     dashboard: MakeDashboard,
 ) -> None:
