@@ -41,15 +41,18 @@ test: lint typecheck
 	$(BIN)/pytest -n 2 --dist loadgroup --reruns 2 --only-rerun "AST constructor recursion depth mismatch"
 
 ## check: the inner loop, under two minutes on two cores: lint, layer contracts, types and the
-# fast tests — on SQLite only, without the browser tests and those marked slow (pipeline builds,
-# demo-scale data, other processes). `make test` runs all of them, on both backends.
+# fast tests — on SQLite only, without the browser tests and those marked slow (pipeline and
+# mart builds, demo-scale data, migrations run down and back, other processes). `make test` runs
+# all of them, on both backends.
 # One subset is by choice: the role × scope test of the three reads that take any permission
 # (energy.point_status, energy.list_points, lookup.offices) asks here one permission for each
 # set of offices a principal's permissions give it; its `-every-permission` case, all 41
 # permissions, is marked slow (about 25 s of CPU) and runs in `make test`.
+# Python may cache bytecode here even where PYTHONDONTWRITEBYTECODE is set: each worker otherwise
+# compiles and rewrites the asserts of every test module again (9 s of CPU a worker under load).
 FAST := not slow and not browser and not postgres
 check: lint typecheck
-	$(BIN)/pytest -n 2 -q -m "$(FAST)" --reruns 2 --only-rerun "AST constructor recursion depth mismatch"
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n 2 -q -m "$(FAST)" --reruns 2 --only-rerun "AST constructor recursion depth mismatch"
 
 ## bench: the scale benchmarks, reported not asserted (see docs/benchmarks.md)
 bench: venv

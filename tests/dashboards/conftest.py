@@ -7,6 +7,7 @@ published warehouse is only ever read, so it is shared.
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 import streamlit.testing.v1.app_test as app_test
 from sqlalchemy import Engine, select
+from streamlit.components.v2 import manifest_scanner
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
@@ -27,6 +29,14 @@ from operational.models import User
 from pipelines.run import run_pipeline
 from tests.db_support import migrated
 from tests.ticket_support import work_tickets
+
+# Every new AppTest looks for installed Streamlit components by parsing the metadata of every
+# installed distribution (streamlit.components.v2.manifest_scanner): about 0.3 s of CPU per app
+# session, and these tests open hundreds. The installed packages do not change while the tests
+# run, so this process looks once.
+manifest_scanner.scan_component_manifests = functools.cache(
+    manifest_scanner.scan_component_manifests
+)
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 AS_OF = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)

@@ -135,6 +135,7 @@ def test_headquarters_reads_the_exceptions_but_does_not_record_follow_ups(
     assert "记录跟进需要在该计量点所属管理处有抄表权限" in " ".join(c.value for c in app.caption)
 
 
+@pytest.mark.slow  # a pipeline build
 def test_a_held_point_is_shown_to_its_office_and_the_rest_is_published(
     dashboard: MakeDashboard, demo_site: Site, tmp_path: Path
 ) -> None:

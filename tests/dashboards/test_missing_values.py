@@ -15,7 +15,12 @@ if TYPE_CHECKING:
     MakeDashboard = Callable[..., Dashboard]
 
 
-@pytest.mark.parametrize("username", ["admin", "manager"])
+@pytest.mark.parametrize(
+    "username",
+    # The manager's walk through every page of the menu is in `make check`; the admin's too, in
+    # `make test` (about seven seconds under load each).
+    [pytest.param("admin", marks=pytest.mark.slow), "manager"],
+)
 def test_every_table_shows_missing_values_as_a_dash(
     dashboard: MakeDashboard, username: str
 ) -> None:

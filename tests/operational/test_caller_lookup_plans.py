@@ -270,6 +270,7 @@ def test_the_customers_page_search_is_an_index_lookup_too(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.slow  # migrations down and back up
 def test_migration_0024_adds_the_lookup_indexes_and_takes_them_back(
     backend: str, tmp_path: Path
 ) -> None:

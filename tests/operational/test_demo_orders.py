@@ -375,6 +375,7 @@ def test_an_office_counts_corrective_clocks_in_business_minutes_of_its_own_calen
     db.dispose()
 
 
+@pytest.mark.slow  # a pipeline build of the demo
 def test_the_pipeline_builds_the_demo_and_its_checks_pass(demo_url: str, tmp_path: Path) -> None:
     published = run_pipeline(demo_url, tmp_path, NOW)  # PipelineFailed if a check fails
     assert published.exists()

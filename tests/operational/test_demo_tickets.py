@@ -30,6 +30,10 @@ from operational.models import (
 from pipelines.run import run_pipeline
 from tests.db_support import migrated
 
+# Both tests share a 150-day demo of three offices, loaded once (about half a minute on a
+# shared machine); `make test` runs them, `make check` does not.
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2026, 2, 20, 6, tzinfo=UTC)
 OPTIONS = DemoOptions(offices=3, days=150, seed=7, now=NOW)
 
@@ -100,7 +104,6 @@ def test_open_complaints_at_both_levels_now_and_a_second_run_adds_nothing(demo_u
     db.dispose()
 
 
-@pytest.mark.slow  # a pipeline build
 def test_the_warehouse_has_every_kind_of_ticket_and_the_live_escalations(
     demo_url: str, tmp_path: Path
 ) -> None:

@@ -8,14 +8,16 @@ import pytest
 from click.testing import CliRunner
 
 from propcloud.cli import main
+from tests.db_support import migrated
 
 
 def test_import_and_labels_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PROPCLOUD_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    url = f"sqlite:///{tmp_path}/cli.db"
+    monkeypatch.setenv("PROPCLOUD_DATABASE_URL", url)
     monkeypatch.setenv("PROPCLOUD_LANG", "en")
     monkeypatch.setenv("PROPCLOUD_BASE_URL", "https://pc.example")
     runner = CliRunner()
-    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    migrated(url)  # as `propcloud db upgrade` (tests/test_cli.py runs the command), cheaply
     org = tmp_path / "org.csv"
     org.write_text("city_code,city_name,office_code,office_name\nCL,城,CL01,处\n", encoding="utf-8")
     assert runner.invoke(main, ["import", "org", str(org)]).exit_code == 0

@@ -214,6 +214,7 @@ def test_late_and_out_of_order_files_match_the_whole_history(
     ]
 
 
+@pytest.mark.slow  # 25 random rounds checked both ways
 def test_random_histories_match_the_whole_history(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -69,6 +69,7 @@ def test_demo_energy_tells_the_story_and_is_deterministic(session: Session) -> N
     assert snapshot(session) == first
 
 
+@pytest.mark.slow  # the demo's energy data and a PDF rendered
 def test_label_sheet_pdf(session: Session, tmp_path: Path) -> None:
     load(session)
     office = session.scalars(select(Office.code).order_by(Office.code)).first()

@@ -30,6 +30,7 @@ from operational.imports.table import (
     read_table,
 )
 from operational.models import CityCompany, Office, Reading
+from tests.db_support import migrated
 from tests.operational.test_bad_input import ENERGY_NOW, _energy
 
 HEADER = "city_code,city_name,office_code,office_name"
@@ -328,14 +329,15 @@ def test_every_import_command_takes_an_encoding(
 ) -> None:
     from propcloud.cli import main
 
-    monkeypatch.setenv("PROPCLOUD_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    url = f"sqlite:///{tmp_path}/cli.db"
+    monkeypatch.setenv("PROPCLOUD_DATABASE_URL", url)
     monkeypatch.setenv("PROPCLOUD_LANG", "en")
     runner = CliRunner()
     imports = main.commands["import"]
     assert imports.commands  # type: ignore[attr-defined]
     for name, command in imports.commands.items():  # type: ignore[attr-defined]
         assert "--encoding" in {o for p in command.params for o in p.opts}, name
-    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    migrated(url)  # as `propcloud db upgrade` (tests/test_cli.py runs the command), cheaply
     big5 = _file(tmp_path, f"{HEADER}\nTW,臺北城市公司,TW1,信義區管理處\n".encode("big5"))
     refused = runner.invoke(main, ["import", "org", str(big5)])
     assert refused.exit_code == 1

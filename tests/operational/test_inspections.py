@@ -560,6 +560,7 @@ def test_customer_service_inspects_its_own_discipline_with_its_own_target(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.slow  # migrations down and back up
 def test_migration_0023_lets_customer_service_inspect_and_the_way_back_refuses_it(
     backend: str, tmp_path: Path
 ) -> None:

@@ -33,6 +33,7 @@ from operational.models import (
 )
 from operational.services.objects import AttributeSpec, add_object_type, object_labels_pdf
 from propcloud.cli import main
+from tests.db_support import migrated
 
 CLI = system_principal("cli")
 
@@ -272,11 +273,12 @@ def test_label_sheet_has_one_qr_link_per_object(session: Session) -> None:
 def test_the_commands_as_an_operator_runs_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PROPCLOUD_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    url = f"sqlite:///{tmp_path}/cli.db"
+    monkeypatch.setenv("PROPCLOUD_DATABASE_URL", url)
     monkeypatch.setenv("PROPCLOUD_LANG", "en")
     monkeypatch.setenv("PROPCLOUD_BASE_URL", "https://pc.example")
     runner = CliRunner()
-    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    migrated(url)  # as `propcloud db upgrade` (tests/test_cli.py runs the command), cheaply
     org = tmp_path / "org.csv"
     org.write_text("city_code,city_name,office_code,office_name\nCL,城,CL01,处\n", encoding="utf-8")
     assert runner.invoke(main, ["import", "org", str(org)]).exit_code == 0

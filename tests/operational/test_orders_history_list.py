@@ -413,6 +413,7 @@ def test_entries_about_an_office_name_it_and_group_entries_do_not(session: Sessi
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.slow  # every migration down to 0011 and back up
 def test_migration_0012_adds_the_office_and_keeps_the_audit_log_append_only(
     backend: str, tmp_path: Path
 ) -> None:

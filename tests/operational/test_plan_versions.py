@@ -386,6 +386,7 @@ def _without_customer_service(database: Engine) -> None:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.slow  # every migration down to 0012 and back up
 def test_migration_0013_keeps_every_plan_its_objects_and_orders_both_ways(
     backend: str, tmp_path: Path
 ) -> None:

@@ -376,6 +376,7 @@ def _rows(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
     }
 
 
+@pytest.mark.slow  # two ticket histories of 60 days
 def test_bulk_history_writes_what_the_services_write(tmp_path: Path) -> None:
     lives = _lives()
     _, live, _ = _database(tmp_path / "services.db")

@@ -56,6 +56,7 @@ def test_a_build_started_on_the_command_line_is_in_the_ui_run_history(
 
 
 @pytest.mark.parametrize("org_url", ["sqlite"], indirect=True)
+@pytest.mark.slow  # a whole pipeline build
 def test_a_build_is_recorded_in_the_instance_given_and_reports_each_table(
     org_url: str, tmp_path: Path
 ) -> None:

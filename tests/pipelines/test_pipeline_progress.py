@@ -14,6 +14,7 @@ from warehouse.publish import Warehouse
 
 
 @pytest.mark.parametrize("org_url", ["sqlite"], indirect=True)
+@pytest.mark.slow  # a whole pipeline build
 def test_a_pipeline_run_reports_each_step_of_the_build(
     org_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -28,6 +28,7 @@ from warehouse.scope import OfficeScope
 AS_OF = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
 
 
+@pytest.mark.slow  # a whole pipeline build
 def test_run_pipeline_publishes_the_org_marts(org_url: str, tmp_path: Path) -> None:
     published = run_pipeline(org_url, tmp_path / "wh", AS_OF)
     warehouse = Warehouse(tmp_path / "wh")
@@ -44,6 +45,7 @@ def test_run_pipeline_publishes_the_org_marts(org_url: str, tmp_path: Path) -> N
     assert info["database_backend"] in {"sqlite", "postgresql"}
 
 
+@pytest.mark.slow  # a whole pipeline build
 def test_materialize_all_assets(org_url: str, tmp_path: Path) -> None:
     resource = WarehouseBuild.at(org_url, tmp_path)
     result = dg.materialize(pipelines.defs.assets.all_assets, resources={"warehouse": resource})
@@ -219,6 +221,7 @@ def _rebuilt(instance: dg.DagsterInstance, *tables: str) -> dict[str, object]:
     return found
 
 
+@pytest.mark.slow  # three pipeline builds
 def test_a_refresh_keeps_what_did_not_change_and_rebuilds_what_did(
     org_url: str, tmp_path: Path
 ) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 from sqlalchemy import select
 
 from operational.auth import system_principal
@@ -76,6 +77,7 @@ def python_rule(url: str) -> tuple[list[Any], list[Any]]:
     return evaluate(contracts, breaches, manual, AS_OF)
 
 
+@pytest.mark.slow  # a whole pipeline build
 def test_the_published_supplier_marts(org_url: str, tmp_path: Path) -> None:
     load_examples(org_url)
     published = run_pipeline(org_url, tmp_path / "wh", AS_OF)

@@ -68,6 +68,7 @@ def test_monthly_rollups_and_loss(published: Path) -> None:
     assert energy.yearly("office", "O1", "electricity")["consumption"][0] > 0
 
 
+@pytest.mark.slow  # builds of the energy marts
 def test_current_month_is_never_complete(tmp_path: Path) -> None:
     """Data covering every day up to as_of does not make the month complete: it has not ended."""
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
@@ -194,6 +195,7 @@ def test_a_refresh_checks_the_days_of_the_points_it_recomputed(tmp_path: Path) -
         assert [row[0] for row in con.sql(days_add_up_sql(con)).fetchall()] == [2]
 
 
+@pytest.mark.slow  # a build and refreshes of the energy marts
 def test_a_refresh_checks_its_days_from_the_first_one_it_rewrote(tmp_path: Path) -> None:
     """The check of a refresh covers the rewritten days only: it holds when an old interval
     straddles the start of the first rewritten day (its share after that start counts) and
@@ -292,6 +294,7 @@ def _daily_at_nine(con: duckdb.DuckDBPyConnection, skip: set[int]) -> None:
     prepare(con)
 
 
+@pytest.mark.slow  # a build of the energy marts
 def test_daily_readings_straddling_midnight_are_not_estimated(tmp_path: Path) -> None:
     """Readings every morning: no day, month or roll-up of them is estimated; a missed reading
     (a 48 h interval) marks the days it feeds and their month, office and group as estimated."""
@@ -354,6 +357,7 @@ def test_the_month_of_as_of_is_in_progress_on_the_office_clock(tmp_path: Path) -
         assert rows == [(date(2026, 1, 1), True, False)]
 
 
+@pytest.mark.slow  # a build of the energy marts
 def test_an_exception_carries_the_offices_latest_follow_up(tmp_path: Path) -> None:
     from test_energy_vectors import insert
 
@@ -388,6 +392,7 @@ def test_an_exception_carries_the_offices_latest_follow_up(tmp_path: Path) -> No
         ).fetchall() == [("S2", "held", True, "meter checked", "mgr")]
 
 
+@pytest.mark.slow  # a build of the energy marts
 def test_reader_months_in_progress_and_the_exceptions_under_a_node(tmp_path: Path) -> None:
     from test_energy_vectors import insert
 

@@ -23,6 +23,11 @@ from warehouse import sla
 from warehouse.extract import SOURCES, database_backend, extract_table
 from warehouse.models import load_models, run_model, write_run_params
 
+# Every test reads a 120-day demo of two offices built once: `make test` runs them, `make check`
+# does not (the quality review's figures are also read by tests/warehouse/test_inspection_clocks.py
+# and the dashboards' quality page tests).
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

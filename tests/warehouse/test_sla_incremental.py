@@ -434,6 +434,7 @@ def test_refreshes_equal_a_build_from_scratch(scenario_url: str, tmp_path: Path)
     engine.dispose()
 
 
+@pytest.mark.slow  # a build and a refresh
 def test_document_tables_follow_only_their_documents(scenario_url: str, tmp_path: Path) -> None:
     """A refresh re-extracts the rows of the documents with new events, not the whole tables."""
     engine = create_db_engine(scenario_url)
@@ -495,6 +496,7 @@ def test_postgres_event_committed_after_a_larger_id_is_found(tmp_path: Path) -> 
         engine.dispose()
 
 
+@pytest.mark.slow  # the clocks built twice
 def test_a_full_build_in_buckets_of_clocks_equals_one_pass(
     scenario_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

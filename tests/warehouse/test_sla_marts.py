@@ -102,6 +102,7 @@ def test_the_same_data_at_an_earlier_as_of(scenario_url: str) -> None:
     assert {c[6] for c in clocks.values()} == {None}  # stops after as_of have not happened
 
 
+@pytest.mark.slow  # a build of the SLA marts
 def test_compliance_counts_and_percentages(scenario_url: str) -> None:
     late = build(scenario_url, AS_OF_2).sql(
         "select * exclude (month) from marts.sla_compliance order by discipline"
@@ -129,6 +130,7 @@ def test_office_month_is_local(tmp_path: Path) -> None:
     assert con.sql("select month from marts.sla_clocks").fetchall() == [(date(2026, 4, 1),)]
 
 
+@pytest.mark.slow  # a build of the SLA marts
 def test_office_workload_and_throughput(scenario_url: str) -> None:
     con = build(scenario_url, AS_OF_2)
     rows = con.sql("select * exclude (as_of) from marts.office_workload order by office_code")

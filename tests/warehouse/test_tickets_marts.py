@@ -164,6 +164,7 @@ def worked_url(
         yield url
 
 
+@pytest.mark.slow  # a build of the ticket marts
 def test_recomputed_escalations_equal_the_live_ones(worked_url: str) -> None:
     engine = create_db_engine(worked_url)
     with unit_of_work(engine) as session:
@@ -204,6 +205,7 @@ def test_recomputed_escalations_equal_the_live_ones(worked_url: str) -> None:
     assert night == [(True,)]
 
 
+@pytest.mark.slow  # a build of the ticket marts
 def test_ticket_clocks_join_sla_clocks_with_the_live_deadlines(worked_url: str) -> None:
     con = _build(worked_url, datetime(2026, 3, 20, tzinfo=UTC))
     rows = con.sql(
