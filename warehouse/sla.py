@@ -70,7 +70,7 @@ import chinese_calendar
 import duckdb
 import polars as pl
 
-from warehouse import business_time, incremental
+from warehouse import business_time, incremental, versions
 from warehouse.buckets import WHOLE, id_ranges
 from warehouse.extract import EVENTS, Changes, changes_since, latest_load
 
@@ -99,6 +99,10 @@ union all
 select $seq::bigint as seq, true as written, * from (from is_now except from was)
 """
 ORDER_EVENTS = "sla.order_events"
+BUILD_SCOPE = "sla.build_scope"
+"""The clocks (``clock_id``) whose rows the latest build wrote; one row with ``whole`` true
+when it wrote every clock. The other rows are those of the version it continued, checked when
+they were written: the blocking checks of the clocks look at these (``pipelines.defs.sla``)."""
 """The events creating or closing an order, with office, discipline and office-local month:
 what ``marts.order_throughput`` counts, kept incrementally here."""
 _SQL_DIR = Path(__file__).parent / "sql"
@@ -312,6 +316,7 @@ class SlaBuildStats:
     documents: int | None  # documents with new events (None: full build)
     order_events_added: int
     seconds: float
+    calendars: str = "built"  # 'kept': the previous build's office calendars were unchanged
 
 
 def as_of(con: duckdb.DuckDBPyConnection) -> datetime:
@@ -359,24 +364,26 @@ def build_sla_clocks(
             " (clock_id bigint, paused_at timestamptz, resumed_at timestamptz)"
         )
         business_time.install(con)
-        for table in (
-            "calendars",
-            "calendar_weekday_intervals",
-            "calendar_days",
-            "calendar_day_intervals",
-        ):
-            con.execute(f"delete from {SCHEMA}.{table}")
-        con.execute(
-            "insert into sla.calendars select distinct cast(office_id as varchar), "
-            "coalesce(timezone, 'Asia/Shanghai') from staging.stg_offices"
-        )
-        _load_office_calendars(con)
-        _load_zone_offsets(con, naive)
-        code, inputs = code_digest(), _inputs_digest(con)
+        code = code_digest()
         state = con.sql(
-            "select as_of, code_digest, inputs_digest, event_load from sla.state"
+            "select as_of, code_digest, inputs_digest, event_load, calendar_signature,"
+            " calendar_first, calendar_last from sla.state"
         ).fetchall()
         previous = state[0] if state else None
+        calendars = _calendar_signature(con, code)
+        expanded: tuple[date, date] | None = None
+        calendars_kept = False
+        if previous is not None and calendars is not None and previous[4] == calendars:
+            # The offices and calendars are those of the previous build: its office calendars
+            # (and the days it expanded them over) are kept, with their digest.
+            inputs = str(previous[2])
+            calendars_kept = True
+            if previous[5] is not None and previous[6] is not None:
+                expanded = (previous[5], previous[6])
+        else:
+            _load_calendars(con)
+            inputs = _inputs_digest(con)
+        _load_zone_offsets(con, naive)
         changes = changes_since(con, EVENTS, previous[3]) if previous else None
         reason = _full_reason(con, full, previous, changes, code, inputs, naive)
         if not reason and held_changed:
@@ -398,10 +405,10 @@ def build_sla_clocks(
         elif delta.full:
             reason = delta.reason
         if reason or changes is None or previous is None:
-            recomputed, documents, added = _full(con, naive, evaluated_at, delta.seq)
+            recomputed, documents, added, expanded = _full(con, naive, evaluated_at, delta.seq)
         else:
-            recomputed, documents, added = _incremental(
-                con, naive, evaluated_at, previous[0], changes, delta.seq
+            recomputed, documents, added, expanded = _incremental(
+                con, naive, evaluated_at, previous[0], changes, delta.seq, expanded
             )
     finally:
         con.execute("set schema = 'main'")
@@ -409,13 +416,17 @@ def build_sla_clocks(
     clocks = int(con.sql(f"select count(*) from {ROWS}").fetchall()[0][0])
     con.execute("delete from sla.state")
     con.execute(
-        "insert into sla.state values ($as_of, $code, $inputs, $load, $built)",
+        "insert into sla.state values ($as_of, $code, $inputs, $load, $built, $calendars,"
+        " $first, $last)",
         {
             "as_of": naive,
             "code": code,
             "inputs": inputs,
             "load": latest_load(con, EVENTS),
             "built": datetime.now(UTC).replace(tzinfo=None),
+            "calendars": calendars,
+            "first": expanded[0],
+            "last": expanded[1],
         },
     )
     stats = SlaBuildStats(
@@ -426,6 +437,7 @@ def build_sla_clocks(
         documents=documents,
         order_events_added=added,
         seconds=round(timer.perf_counter() - began, 3),
+        calendars="kept" if calendars_kept else "built",
     )
     con.execute(
         "insert into sla.build_log values ($id, $mode, $reason, $built, $as_of, $clocks,"
@@ -452,11 +464,63 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         "create table if not exists sla.state (as_of timestamp, code_digest varchar,"
         " inputs_digest varchar, event_load bigint, built_at timestamp)"
     )
+    # What the office calendars were built from, and the local days their working intervals
+    # were expanded over (sla.calendar_intervals): a build whose calendars are the same keeps
+    # both (_calendar_signature).
+    for column, kind in (
+        ("calendar_signature", "varchar"),
+        ("calendar_first", "date"),
+        ("calendar_last", "date"),
+    ):
+        con.execute(f"alter table sla.state add column if not exists {column} {kind}")
     con.execute(
         "create table if not exists sla.build_log (build_id varchar, mode varchar,"
         " reason varchar, built_at timestamp, as_of timestamp, clocks bigint,"
         " clocks_recomputed bigint, documents bigint, order_events_added bigint, seconds double)"
     )
+
+
+CALENDAR_INPUTS = frozenset(
+    {
+        "staging.stg_offices",
+        "raw.org_calendar_interval",
+        "raw.org_calendar_day",
+        "raw.org_calendar_day_interval",
+    }
+)
+"""What the office calendars (``sql/sla/office_calendars.sql``) are built from, besides the
+code and China's days of the installed ``chinese_calendar``."""
+CALENDAR_SLACK = timedelta(days=31)
+"""Local days expanded beyond the last one a build needs, so that the refreshes of the next
+weeks find their days already expanded (the expansion costs about as much for a day as for a
+month: a pass over every office's calendar)."""
+
+
+def _calendar_signature(con: duckdb.DuckDBPyConnection, code: str) -> str | None:
+    """A digest of what the office calendars are built from: the versions of
+    :data:`CALENDAR_INPUTS` (``warehouse.versions``), the code and China's days; None when one
+    of the tables has no version (the calendars are then built again)."""
+    holidays, makeup = china_days()
+    return versions.Versions.load(con).model_signature(
+        versions.digest(code, sorted(holidays), sorted(makeup)), CALENDAR_INPUTS
+    )
+
+
+def _load_calendars(con: duckdb.DuckDBPyConnection) -> None:
+    """The office calendars from the staged offices and the raw calendar tables (run with the
+    schema set to ``sla``)."""
+    for table in (
+        "calendars",
+        "calendar_weekday_intervals",
+        "calendar_days",
+        "calendar_day_intervals",
+    ):
+        con.execute(f"delete from {SCHEMA}.{table}")
+    con.execute(
+        "insert into sla.calendars select distinct cast(office_id as varchar), "
+        "coalesce(timezone, 'Asia/Shanghai') from staging.stg_offices"
+    )
+    _load_office_calendars(con)
 
 
 def _hold_documents(con: duckdb.DuckDBPyConnection) -> bool:
@@ -570,9 +634,10 @@ _ID_GRANULE = 1024  # clock ids counted in blocks when splitting them: one clock
 
 def _full(
     con: duckdb.DuckDBPyConnection, naive: datetime, evaluated_at: datetime, seq: int
-) -> tuple[int, None, int]:
+) -> tuple[int, None, int, tuple[date, date]]:
     """Every clock: inputs, states and rows rebuilt; every order event. No clock changes are
-    listed: the readers of a table rebuilt whole are rebuilt whole (``warehouse.incremental``)."""
+    listed: the readers of a table rebuilt whole are rebuilt whole (``warehouse.incremental``).
+    Also returns the local days the calendars were expanded over."""
     # In buckets of clocks at scale: joined to all events at once, each clock's start and stop
     # events were looked up in hash tables of every event (10 M clocks, 39 M events: 7.6 GB).
     for bucket in id_ranges(
@@ -589,7 +654,7 @@ def _full(
             bucket.first,
         )
     _write(con, "sla.pause_inputs", _fill(_PAUSE_INPUTS, pauses_filter=""), True)
-    _evaluate(con, naive, evaluated_at, some=False)
+    expanded = _evaluate(con, naive, evaluated_at, some=False, expanded=None)
     _write(con, ROWS, _fill(_ROWS, inputs_filter=""), True, as_of=naive)
     con.execute(
         f"create or replace table {CHANGES} as"
@@ -599,7 +664,10 @@ def _full(
     _write(con, ORDER_EVENTS, _fill(_ORDER_EVENTS, events_filter=""), True)
     recomputed = int(con.sql("select count(*) from sla.clock_states_now").fetchall()[0][0])
     added = int(con.sql(f"select count(*) from {ORDER_EVENTS}").fetchall()[0][0])
-    return recomputed, None, added
+    con.execute(
+        f"create or replace table {BUILD_SCOPE} as select null::bigint as clock_id, true as whole"
+    )
+    return recomputed, None, added, expanded
 
 
 def _incremental(
@@ -609,10 +677,12 @@ def _incremental(
     previous_as_of: datetime,
     changes: Changes,
     seq: int,
-) -> tuple[int, int, int]:
+    expanded: tuple[date, date] | None,
+) -> tuple[int, int, int, tuple[date, date]]:
     """Only the clocks of documents with new events and those not final at the previous as_of;
     the order events appended. ``sla.clock_changes``: the rows that changed, as they were and as
-    written, numbered ``seq``."""
+    written, numbered ``seq``. ``expanded``: the local days the kept calendar intervals cover
+    (None: none kept); returns those covered after."""
     new_events = changes.condition(column="event_id")
     con.execute(
         "create or replace table sla.new_events as"
@@ -656,7 +726,7 @@ def _incremental(
     con.execute(
         "create or replace table sla.recompute as select distinct clock_id from sla.recompute"
     )
-    _evaluate(con, naive, evaluated_at, some=True)
+    expanded = _evaluate(con, naive, evaluated_at, some=True, expanded=expanded)
     # The rows replaced as they were and the rows written (temporary tables: in memory, not
     # written to the file), to list in sla.clock_changes those that differ in the columns the
     # marts on them read.
@@ -691,20 +761,37 @@ def _incremental(
     )
     added = int(con.sql(f"select count(*) from {ORDER_EVENTS}").fetchall()[0][0]) - before
     recomputed = int(con.sql("select count(*) from sla.recompute").fetchall()[0][0])
+    con.execute(
+        f"create or replace table {BUILD_SCOPE} as"
+        " select clock_id, false as whole from sla.recompute"
+    )
     for table in ("new_events", "touched", "recompute"):
         con.execute(f"drop table sla.{table}")
-    return recomputed, documents, added
+    return recomputed, documents, added, expanded
 
 
 def _evaluate(
-    con: duckdb.DuckDBPyConnection, naive: datetime, evaluated_at: datetime, *, some: bool
-) -> None:
+    con: duckdb.DuckDBPyConnection,
+    naive: datetime,
+    evaluated_at: datetime,
+    *,
+    some: bool,
+    expanded: tuple[date, date] | None,
+) -> tuple[date, date]:
     """Fill the macro's clocks and pauses — those of ``sla.clock_inputs`` started by as_of (with
-    ``some``: only those in ``sla.recompute``) — expand the calendar over their span and
-    evaluate them into ``sla.clock_states_now``, in buckets of :data:`CLOCK_BUCKET` clocks
-    (``clock_id % n``) when there are more. Runs with the schema set to ``sla``."""
+    ``some``: only those in ``sla.recompute``) — expand the calendar over their span (unless
+    the kept intervals, over the local days ``expanded``, cover it) and evaluate them into
+    ``sla.clock_states_now``, in buckets of :data:`CLOCK_BUCKET` clocks (``clock_id % n``) when
+    there are more. Runs with the schema set to ``sla``. Returns the days expanded over."""
     first_day, last_day = _calendar_range(con, naive, _only(some, "clock_inputs.clock_id"))
-    business_time.build_calendar_intervals(con, first_day, last_day)
+    if expanded is None or not (expanded[0] <= first_day and last_day <= expanded[1]):
+        # Expanding a few more days costs next to nothing, expanding again a pass over every
+        # calendar: the days before the kept ones and a month after the last one needed.
+        if expanded is not None:
+            first_day = min(first_day, expanded[0])
+        last_day += CALENDAR_SLACK
+        business_time.build_calendar_intervals(con, first_day, last_day)
+        expanded = (first_day, last_day)
     buckets = [WHOLE]
     if not some:
         started = "(select clock_id from sla.clock_inputs where started_at <= $as_of)"
@@ -738,6 +825,7 @@ def _evaluate(
             else "insert into sla.clock_states_now"
         )
         con.execute(f"{target} from clock_states($as_of)", {"as_of": evaluated_at})
+    return expanded
 
 
 _AS_UTC = "make_timestamptz(epoch_us({}))"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -11,8 +11,10 @@ import duckdb
 import pytest
 from sqlalchemy import func, select
 
+from operational.auth import system_principal
 from operational.db import create_db_engine, unit_of_work
 from operational.models import PeriodicOrder, PeriodicPlan
+from operational.services import calendars
 from pipelines.definitions import defs
 from pipelines.defs.resources import WarehouseBuild
 from pipelines.defs.sla import (
@@ -117,19 +119,31 @@ def test_reader_before_anything_is_published(tmp_path: Path) -> None:
     assert reader.late_orders().schema == LATE_ORDERS_SCHEMA
 
 
-def _publish_bad_clocks(tmp_path: Path) -> None:
+def _publish_bad_clocks(tmp_path: Path, written: str = "whole") -> None:
+    """A published file whose clock A is due before its start and clock B met after its
+    deadline; ``written``: the clocks its build wrote (``whole``, or a clock id)."""
     warehouse = Warehouse(tmp_path)
     path = warehouse.begin_build("bad")
     with duckdb.connect(str(path)) as con:
         con.execute("create schema marts")
+        con.execute("create schema sla")
         con.execute(
             "create table marts.sla_clocks as select * from (values"
-            " ('A', timestamp '2026-03-02 00:00', timestamp '2026-03-01 00:00', null::timestamp,"
+            " (1, 'A', timestamp '2026-03-02 00:00', timestamp '2026-03-01 00:00', null::timestamp,"
             "  'pending', timestamp '2026-03-03 00:00', timestamp '2026-03-01 00:00', false),"
-            " ('B', timestamp '2026-03-01 00:00', timestamp '2026-03-02 00:00',"
+            " (2, 'B', timestamp '2026-03-01 00:00', timestamp '2026-03-02 00:00',"
             "  timestamp '2026-03-02 00:00:01', 'met', timestamp '2026-03-03 00:00',"
             "  timestamp '2026-03-02 00:00', false))"
-            " t(document_no, started_at, due_at, stopped_at, state, as_of, stored_due_at, paused)"
+            " t(clock_id, document_no, started_at, due_at, stopped_at, state, as_of,"
+            " stored_due_at, paused)"
+        )
+        con.execute(
+            "create table sla.build_scope as select"
+            + (
+                " null::bigint as clock_id, true as whole"
+                if written == "whole"
+                else f" {int(written)}::bigint as clock_id, false as whole"
+            )
         )
         con.execute(
             "create table marts.sla_compliance as select 1 as total, 1 as met, 0 as breached,"
@@ -150,6 +164,19 @@ def test_checks_alone_catch_bad_clocks(tmp_path: Path) -> None:
         assert isinstance(result, dg.AssetCheckResult)
         assert not result.passed
     assert len(sla_checks) == 4
+
+
+def test_clock_checks_look_at_the_clocks_the_build_wrote(tmp_path: Path) -> None:
+    """A refresh rewrites some clocks and keeps the rest, checked when they were written: the
+    checks of the clocks look at the rewritten ones (here clock B only)."""
+    _publish_bad_clocks(tmp_path, written="2")
+    resource = WarehouseBuild.at("sqlite:///unused.db", tmp_path)
+    due = sla_clock_due_after_start(resource, "a-run-without-a-build")
+    met = sla_clock_met_not_past_due(resource, "a-run-without-a-build")
+    assert isinstance(due, dg.AssetCheckResult) and isinstance(met, dg.AssetCheckResult)
+    assert due.passed  # clock A, due before its start, was not written by this build
+    assert not met.passed  # clock B, met after its deadline, was
+    assert met.metadata["sample"].value == ["B"]
 
 
 def test_generate_orders_job_issues_each_order_once(scenario_url: str) -> None:
@@ -181,3 +208,41 @@ def test_schedule_runs_the_generation_job() -> None:
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 3, 1, tzinfo=UTC))
     result = generate_orders_daily.evaluate_tick(context)
     assert [r.job_name for r in result.run_requests or []] in ([None], ["generate_orders_job"])
+
+
+def _clock_rows(warehouse_dir: Path) -> list[tuple[object, ...]]:
+    path = Warehouse(warehouse_dir).current_path()
+    assert path is not None
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.sql("select * from marts.sla_clocks order by clock_id").fetchall()
+
+
+def _calendars(instance: dg.DagsterInstance) -> object:
+    """What the latest build of marts/sla_clocks did with the office calendars."""
+    event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "sla_clocks"]))
+    assert event is not None and event.asset_materialization is not None
+    return event.asset_materialization.metadata["calendars"].value
+
+
+@pytest.mark.slow
+def test_refresh_keeps_unchanged_calendars_and_rebuilds_changed_ones(tmp_path: Path) -> None:
+    """A refresh whose offices and calendars did not change keeps the previous build's office
+    calendars and the days they were expanded over; a day off added rebuilds them. Each time
+    the clocks are those of a build from scratch at the same as_of."""
+    for url in scenario_database("sqlite", tmp_path / "db"):
+        runs = dg.DagsterInstance.ephemeral()
+        kept = tmp_path / "kept"
+        run_pipeline(url, kept, AS_OF_1, instance=runs)
+        assert _calendars(runs) == "built"
+        for day, change in ((1, False), (2, True)):
+            as_of = AS_OF_1 + timedelta(days=day)
+            if change:
+                with unit_of_work(create_db_engine(url)) as session:
+                    calendars.add_day_override(
+                        session, system_principal("test"), "OF1", as_of.date(), "holiday"
+                    )
+            run_pipeline(url, kept, as_of, instance=runs)
+            assert _calendars(runs) == ("built" if change else "kept")
+            scratch = tmp_path / f"scratch-{day}"
+            run_pipeline(url, scratch, as_of)
+            assert _clock_rows(kept) == _clock_rows(scratch)
