@@ -729,8 +729,10 @@ def _incremental(
     expanded = _evaluate(con, naive, evaluated_at, some=True, expanded=expanded)
     # The rows replaced as they were and the rows written (temporary tables: in memory, not
     # written to the file), to list in sla.clock_changes those that differ in the columns the
-    # marts on them read.
-    replaced = f"{recompute} or {_TOUCHED}"
+    # marts on them read. Every clock of a touched document is in sla.recompute (its inputs'
+    # clocks as they were and as they are), so the clock ids name the rows: testing the rows'
+    # documents against sla.touched as well cost a pass over every row.
+    replaced = recompute
     con.execute(
         "create or replace temp table _rows_before as"
         f" select {CHANGE_COLUMNS} from {ROWS} where {replaced}"
