@@ -1,3 +1,4 @@
+-- materialized: view
 -- Nonconformities (不合格提示单 notice, 不合格处理单 handling, 纠正预防单 corrective_preventive):
 -- office, discipline, opened and closed instants (UTC), and for one raised against a supplier
 -- its contract and breach points (违约扣分).
