@@ -214,6 +214,13 @@ def test_refreshes_of_the_quality_marts_equal_a_build_from_scratch(
     done = refresh(url, con, NOW + D + timedelta(hours=3))
     assert_by_documents(done)
     assert_incremental(con)
+    # the contract's scores too: its month rebuilt, not every contract's every month
+    (mode, reason, keys), held = con.sql(
+        "select (select (arg_max(mode, seq), arg_max(reason, seq), arg_max(keys, seq))"
+        " from incremental.log where table_name = 'marts.contract_scores'),"
+        " (select count(*) from marts.contract_scores)"
+    ).fetchall()[0]
+    assert (mode, reason) == ("incremental", "") and 0 < keys < held, (mode, reason, keys)
     assert_same_as_scratch(url, con, NOW + D + timedelta(hours=3))
     with unit_of_work(engine) as session:
         open_ones = list(

@@ -4,7 +4,14 @@
 -- office-local month, by as_of; breach_points their points; deduction_amount what the points
 -- cost in the contract's deduction standard (yuan, DECIMAL(18,2)); manual_points the office's
 -- signed points of the month; score = 100 - breach_points + manual_points (100 for an empty
--- month). month is the month's first day.
+-- month). month is the month's first day. Kept incrementally by contract and month: the rows
+-- of the contract-months in delta.contract_scores (sql/changes/contract_scores.sql); whole when
+-- the contracts, suppliers, offices, deduction standards, score entries or the go-live history's
+-- nonconformities change.
+-- incremental: contract_no, month
+-- whole when changed: staging.stg_supplier_contracts, staging.stg_suppliers, staging.stg_offices
+-- whole when changed: staging.stg_supplier_deduction_standards
+-- whole when changed: staging.stg_supplier_score_entries, staging.stg_nonconformity_history
 with
 
 params as (select as_of from raw.run_params),
@@ -39,6 +46,15 @@ months as (
         )) as date) as month
     from contracts
     where contracts.first_month <= contracts.last_month
+        and contracts.contract_no in (select contract_no from delta.contract_scores)
+),
+
+-- The contract-months this build writes (every one on a whole build).
+kept_months as (
+    select months.*
+    from months
+    semi join delta.contract_scores as d
+        on d.contract_no = months.contract_no and d.month = months.month
 ),
 
 breaches as (
@@ -57,6 +73,11 @@ breaches as (
         and standards.points = nonconformities.breach_points
     cross join params
     where nonconformities.opened_at <= params.as_of
+        -- only the nonconformities that may fall in a month written (a day's margin for the
+        -- office's time zone): a refresh converts a day's, not every one's, opening instant
+        and nonconformities.opened_at
+            >= (select min(month) from delta.contract_scores) - interval 1 day
+        and contracts.contract_no in (select contract_no from delta.contract_scores)
     group by all
 ),
 
@@ -81,7 +102,7 @@ final as (
             100 - coalesce(breaches.breach_points, 0) + coalesce(manual.manual_points, 0)
             as decimal(18, 2)
         ) as score
-    from months
+    from kept_months as months
     left join breaches
         on breaches.contract_id = months.contract_id and breaches.month = months.month
     left join manual on manual.contract_id = months.contract_id and manual.month = months.month
