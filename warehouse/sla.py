@@ -99,12 +99,12 @@ union all
 select $seq::bigint as seq, true as written, * from (from is_now except from was)
 """
 ORDER_EVENTS = "sla.order_events"
+"""The events creating or closing an order, with office, discipline and office-local month:
+what ``marts.order_throughput`` counts, kept incrementally here."""
 BUILD_SCOPE = "sla.build_scope"
 """The clocks (``clock_id``) whose rows the latest build wrote; one row with ``whole`` true
 when it wrote every clock. The other rows are those of the version it continued, checked when
 they were written: the blocking checks of the clocks look at these (``pipelines.defs.sla``)."""
-"""The events creating or closing an order, with office, discipline and office-local month:
-what ``marts.order_throughput`` counts, kept incrementally here."""
 _SQL_DIR = Path(__file__).parent / "sql"
 _SLA_SQL = _SQL_DIR / "sla"
 OFFICE_CALENDARS = _SLA_SQL / "office_calendars.sql"
