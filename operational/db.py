@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -68,6 +69,12 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
             cursor.close()
     except Exception as error:
         raise exc.DisconnectionError() from error
+
+
+def as_utc(instant: datetime) -> datetime:
+    """An instant read back from the database (or the warehouse) as aware UTC: SQLite and the
+    warehouse hand over naive UTC, PostgreSQL an aware instant."""
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
 def create_db_engine(url: str) -> Engine:

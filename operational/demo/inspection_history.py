@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from operational import sla
 from operational.bulk import allocate_ids, insert_rows, update_rows
+from operational.db import as_utc
 from operational.models import (
     DeductionStandard,
     Discipline,
@@ -387,7 +388,7 @@ def _last_events(session: Session, order_ids: Sequence[int]) -> dict[int, dateti
             .group_by(WorkflowEvent.document_id)
         )
         for order_id, at in result:
-            last[int(order_id)] = _aware(at)
+            last[int(order_id)] = as_utc(at)
     return last
 
 
@@ -420,11 +421,6 @@ def _order_scores(session: Session, order_ids: Sequence[int]) -> dict[int, list[
         for row in result.mappings():
             scores.setdefault(int(row["order_id"]), []).append(dict(row))
     return scores
-
-
-def _aware(at: datetime) -> datetime:
-    """An instant read back from the database, in UTC."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from operational import audit
 from operational.auth import Permission, Principal
+from operational.db import as_utc
 from operational.errors import DomainError, NotFound
 from operational.models import ExceptionFollowUp, MeterPoint, utcnow
 from operational.scope import office_clause, scoped_read
@@ -62,11 +63,6 @@ class FollowUpView:
     followed_up_at: datetime
 
 
-def _utc(instant: datetime) -> datetime:
-    """An instant as aware UTC; a naive one is UTC already (as the warehouse hands it over)."""
-    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
-
-
 def _points_in_scope(principal: Principal, permission: Permission) -> Select[int, str]:
     """The ids and codes of the points at the offices where ``principal`` holds ``permission``."""
     return select(MeterPoint.id, MeterPoint.code).where(
@@ -102,7 +98,7 @@ def follow_up_exception(
         raise DomainError("energy_followup.note_required")
     if len(text) > MAX_NOTE:
         raise DomainError("energy_followup.note_too_long", max=MAX_NOTE)
-    start_at = _utc(key.start_at)
+    start_at = as_utc(key.start_at)
     entry = ExceptionFollowUp(
         point_id=row.id,
         rule=key.rule,
@@ -124,7 +120,7 @@ def follow_up_exception(
         after={"id": entry.id, "note": text, "done": done},
     )
     return FollowUpView(
-        row.code, key.rule, start_at, text, done, entry.followed_up_by, _utc(entry.followed_up_at)
+        row.code, key.rule, start_at, text, done, entry.followed_up_by, as_utc(entry.followed_up_at)
     )
 
 
@@ -137,7 +133,7 @@ def latest_follow_ups(
     if not keys:
         return {}
     points = _points_in_scope(principal, VIEW_PERMISSION).subquery()
-    wanted = {(k.point_code, k.rule, _utc(k.start_at)) for k in keys}
+    wanted = {(k.point_code, k.rule, as_utc(k.start_at)) for k in keys}
     query = (
         select(ExceptionFollowUp, points.c.code)
         .join(points, points.c.id == ExceptionFollowUp.point_id)
@@ -151,7 +147,7 @@ def latest_follow_ups(
     )
     latest: dict[ExceptionKey, FollowUpView] = {}
     for entry, code in session.execute(query):
-        start_at = _utc(entry.start_at)
+        start_at = as_utc(entry.start_at)
         if (code, entry.rule, start_at) not in wanted:
             continue
         key = ExceptionKey(code, entry.rule, start_at)
@@ -162,6 +158,6 @@ def latest_follow_ups(
             entry.note,
             entry.done,
             entry.followed_up_by,
-            _utc(entry.followed_up_at),
+            as_utc(entry.followed_up_at),
         )
     return latest

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from operational import audit
 from operational.auth import Permission, Principal
+from operational.db import as_utc
 from operational.errors import NotFound, Problems, Term
 from operational.models import (
     DeductionStandard,
@@ -109,10 +110,6 @@ class ContractMonthView:
         return self.figures is not None
 
 
-def _utc(instant: datetime) -> datetime:
-    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
-
-
 def _contracts(
     principal: Principal, permission: Permission
 ) -> Select[SupplierContract, Supplier, Office]:
@@ -191,8 +188,8 @@ def _month_view(
         NonconformityLine(
             n.nc_no,
             n.kind,
-            _utc(n.opened_at),
-            None if n.closed_at is None else _utc(n.closed_at),
+            as_utc(n.opened_at),
+            None if n.closed_at is None else as_utc(n.closed_at),
             n.breach_points,
             standard.get(n.breach_points, Decimal(0))
             if n.breach_points is not None
@@ -203,7 +200,7 @@ def _month_view(
             .where(Nonconformity.contract_id == contract.id)
             .order_by(Nonconformity.opened_at, Nonconformity.nc_no)
         )
-        if local_month(_utc(n.opened_at), info.timezone) == month and _utc(n.opened_at) <= as_of
+        if local_month(as_utc(n.opened_at), info.timezone) == month and as_utc(n.opened_at) <= as_of
     ]
     entries = {
         e.item: e.points
@@ -246,7 +243,7 @@ def contract_month(
     """A contract's month (the deduction statement's content) by the live rule at ``now``;
     :class:`NotFound` for a contract of an office where the principal may not view suppliers."""
     contract, info = _find(session, principal, VIEW_PERMISSION, contract_no)
-    return _month_view(session, contract, info, first_of_month(month), _utc(now or _now()))
+    return _month_view(session, contract, info, first_of_month(month), as_utc(now or _now()))
 
 
 def _now() -> datetime:
@@ -283,7 +280,7 @@ def save_evaluation(
     the month must be one the contract scores by ``now``. Audited with the entries before and
     after. Returns the month as it now stands."""
     contract, info = _find(session, principal, EVALUATE_PERMISSION, contract_no)
-    as_of = _utc(now or _now())
+    as_of = as_utc(now or _now())
     month = first_of_month(month)
     problems = Problems(["month", *(name for name, _ in EVALUATION_ITEMS)])
     if month not in evaluable_months(info, as_of):
