@@ -302,7 +302,13 @@ _ORDER_EVENTS = _ORDER_EVENTS.replace(
     _local_month("events.event_at", "offices.timezone", "offices.offset_seconds"),
 )
 
-_TOUCHED = "(document_type, document_id) in (select document_type, document_id from sla.touched)"
+_TOUCHED = (
+    "document_id in (select document_id from sla.touched)"
+    " and (document_type, document_id) in (select document_type, document_id from sla.touched)"
+)
+"""SQL: the rows of the documents in ``sla.touched``. The id alone first: DuckDB filters the scan
+by it (the pair alone joined every row of 3 M clocks: a refresh at 500 offices, 7 471 clocks
+touched, read them in 0.44 s, 0.14 s so)."""
 
 
 @dataclass(frozen=True)
@@ -605,7 +611,8 @@ def _fill(sql: str, *, touched: bool = False, **parts: str) -> str:
         else ""
     )
     parts["tickets_filter"] = (
-        "where (ticket_type, ticket_id) in (select document_type, document_id from sla.touched)"
+        "where ticket_id in (select document_id from sla.touched)"
+        " and (ticket_type, ticket_id) in (select document_type, document_id from sla.touched)"
         if touched
         else ""
     )
