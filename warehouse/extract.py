@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -46,10 +46,14 @@ _ROWID = "_propcloud_rowid"
 # PostgreSQL driver hands them over: every later scan of a raw instant (39 M workflow events are
 # read several times by the SLA build) then costs no parsing, and DuckDB stores 8-byte integers
 # instead of 26-character strings (extracting 22 M readings: ≈ 5 CPU-s less). NUMERIC values are
-# stored as INTEGER or REAL by SQLite's affinity.
+# stored as INTEGER or REAL by SQLite's affinity. Calendar dates likewise become DATE, as
+# PostgreSQL's are: a model's filter on a date then reaches the raw scan (the staging casts are
+# no-ops) instead of casting every row of the table first (2.1 M inspection orders: ≈ 0.1 s of
+# each quality mart's refresh).
 _SQLITE_TYPES: dict[str, pa.DataType] = {
     "DATETIME": pa.timestamp("us"),
     "TIMESTAMP": pa.timestamp("us"),
+    "DATE": pa.date32(),
     "INTEGER": pa.int64(),
     "BIGINT": pa.int64(),
     "SMALLINT": pa.int64(),
@@ -246,7 +250,8 @@ SOURCES: tuple[Source, ...] = (
     # re-extracted with their events, without the texts of their steps (no model reads them).
     # The go-live history import writes and rewrites rows the engine never moved — no events,
     # version 1 (an engine document's version grows with each move): those are read again on
-    # every refresh.
+    # every refresh (a partial index of the operational table holds those rows:
+    # ``ix_supplier_nonconformity_unmoved``).
     Source(
         "supplier_nonconformity",
         documents=Documents(
@@ -1034,13 +1039,21 @@ def _cast(chunk: pa.Table, schema: pa.Schema) -> pa.Table:
     written with an offset by another tool is converted to naive UTC, value by value."""
     try:
         return chunk.cast(schema)
-    except pa.ArrowInvalid:
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        # (a column of NULLs only comes typed as integers: no cast to a date)
         columns = []
         for field in schema:
             column = chunk.column(field.name)
             try:
                 columns.append(column.cast(field.type))
-            except pa.ArrowInvalid:
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                if column.null_count == len(column):
+                    columns.append(pa.nulls(len(column), field.type))
+                    continue
+                if pa.types.is_date32(field.type):
+                    days = [None if v is None else _day(v, field.name) for v in column.to_pylist()]
+                    columns.append(pa.array(days, field.type))
+                    continue
                 if not pa.types.is_timestamp(field.type):
                     raise
                 values = [
@@ -1048,6 +1061,14 @@ def _cast(chunk: pa.Table, schema: pa.Schema) -> pa.Table:
                 ]
                 columns.append(pa.array(values, field.type))
         return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _day(text: str, column: str) -> date:
+    """A calendar date written by another tool with a time after it (``2026-12-01 00:00:00``)."""
+    try:
+        return date.fromisoformat(str(text)[:10])
+    except ValueError as error:
+        raise ValueError(f"column {column}: not a date: {text!r}") from error
 
 
 def _naive_utc(text: str, column: str) -> datetime:
