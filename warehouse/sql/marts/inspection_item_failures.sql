@@ -27,6 +27,15 @@ offices as (
     cross join params
 ),
 
+-- The span of the months rebuilt (every month on a whole build): the orders outside it are left
+-- out before anything is joined (a refresh rebuilds a month or two).
+span as (
+    select
+        min(month) as first_month,
+        cast(max(month) + interval 1 month as date) as after_month
+    from delta.inspection_item_failures
+),
+
 -- The executed orders of the office-months rebuilt (every one on a whole build).
 executed as (
     select orders.*
@@ -37,7 +46,11 @@ executed as (
             orders.discipline,
             orders.kind,
             cast(date_trunc('month', orders.scheduled_for) as date) as month
-        from staging.stg_inspection_orders as orders
+        from (
+            select * from staging.stg_inspection_orders
+            where scheduled_for >= (select first_month from span)
+                and scheduled_for < (select after_month from span)
+        ) as orders
         inner join offices on offices.office_id = orders.office_id
         cross join params
         where orders.scheduled_for <= offices.today
@@ -54,12 +67,14 @@ select
     executed.kind,
     executed.month,
     scores.item_name,
-    cast(count(*) as bigint) as items_scored,
+    cast(count(scores.score) as bigint) as items_scored,
     cast(count(*) filter (where scores.score < scores.pass_mark) as bigint) as items_failed
 from staging.stg_inspection_scores as scores
 inner join executed on executed.order_id = scores.order_id
-where scores.score is not null
 group by executed.office_code, executed.discipline, executed.kind, executed.month,
     scores.item_name
+-- the items scored (counted after the join: a filter on the score was applied to every row of
+-- the scan before the join's filter on the orders)
+having count(scores.score) > 0
 order by executed.office_code, executed.discipline, executed.kind, executed.month,
     scores.item_name
