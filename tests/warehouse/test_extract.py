@@ -285,6 +285,32 @@ def test_sqlite_instants_arrive_as_utc_timestamps(tmp_path: Path) -> None:
         extract_table(f"sqlite:///{path}", con, "seen")
 
 
+def test_sqlite_dates_arrive_as_dates(tmp_path: Path) -> None:
+    """SQLite keeps dates as text; raw gets DATE columns as from PostgreSQL (a model's filter on
+    a date then reaches the scan) — a date written with a time after it by another tool and a
+    column with no date at all alike."""
+    path = tmp_path / "dates.db"
+    with sqlite3.connect(path) as db:
+        db.execute("create table plan (id integer primary key, starts date, ends date)")
+        db.executemany(
+            "insert into plan (starts, ends) values (?, ?)",
+            [("2026-03-01", None), ("2026-03-02 00:00:00", None), (None, None)],
+        )
+    con = duckdb.connect()
+    assert extract_table(f"sqlite:///{path}", con, "plan") == 3
+    assert con.sql("select typeof(starts), typeof(ends) from raw.plan limit 1").fetchall() == [
+        ("DATE", "DATE")
+    ]
+    assert con.sql(
+        "select id from raw.plan where starts >= date '2026-03-02' order by id"
+    ).fetchall() == [(2,)]
+    assert con.sql("select count(ends) from raw.plan").fetchall() == [(0,)]
+    with sqlite3.connect(path) as db:
+        db.execute("insert into plan (starts) values ('soon')")
+    with pytest.raises(duckdb.Error, match="column starts: not a date: 'soon'"):
+        extract_table(f"sqlite:///{path}", con, "plan")
+
+
 def test_names_and_urls_are_checked() -> None:
     con = duckdb.connect()
     with pytest.raises(ValueError, match="identifier"):
