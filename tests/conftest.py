@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from operational import auth
 from operational.db import create_db_engine
 from operational.imports.org import ensure_group
-from tests.db_support import migrated
+from tests.db_support import PG_ADMIN_URL, migrated
 
 # Password hashing at production cost (argon2's defaults, ≈ 0.25 s a hash and check) is what
 # makes logins slow to guess; tests log in and create demo users by the hundred, so in this
@@ -42,11 +42,6 @@ def _keep_main_module() -> Iterator[None]:
     """
     yield
     sys.modules["__main__"] = _MAIN_MODULE
-
-
-PG_ADMIN_URL = os.environ.get(
-    "PROPCLOUD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 def _postgres_database() -> Iterator[str]:

@@ -20,7 +20,7 @@ from operational.demo import DemoOptions, load_demo
 from tests.conftest import fresh_database_url
 from tests.db_support import migrated
 from warehouse import sla
-from warehouse.extract import SOURCES, database_backend, extract_table
+from warehouse.extract import SOURCES, OperationalSource, database_backend, extract_table
 from warehouse.models import load_models, run_model, write_run_params
 
 # Every test reads a 120-day demo of two offices built once: `make test` runs them, `make check`
@@ -35,8 +35,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def build(url: str, as_of: datetime) -> duckdb.DuckDBPyConnection:
     """Every non-energy model, the SLA clocks, then the models reading them (as the pipeline)."""
     con = duckdb.connect()
-    for source in SOURCES:
-        extract_table(url, con, source.table)
+    with OperationalSource(url) as database:  # one connection for every table, as a pipeline run
+        for source in SOURCES:
+            extract_table(database, con, source.table)
     write_run_params(con, version="t", as_of=as_of, database_backend=database_backend(url))
     models = [
         m

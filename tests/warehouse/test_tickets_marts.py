@@ -23,7 +23,7 @@ from tests.operational.test_tickets import _world
 from tests.operational.test_workflow_support import T0
 from tests.warehouse.sla_support import SLA_MARTS
 from warehouse import sla
-from warehouse.extract import SOURCES, database_backend, extract_table
+from warehouse.extract import SOURCES, OperationalSource, database_backend, extract_table
 from warehouse.models import load_models, run_model, write_run_params
 
 VECTORS = Path(__file__).parents[1] / "vectors" / "escalation_vectors.json"
@@ -95,8 +95,9 @@ def test_the_sql_ladder_gives_the_vectors(case: dict[str, object]) -> None:
 
 def _build(url: str, as_of: datetime) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    for source in SOURCES:
-        extract_table(url, con, source.table)
+    with OperationalSource(url) as database:  # one connection for every table, as a pipeline run
+        for source in SOURCES:
+            extract_table(database, con, source.table)
     write_run_params(con, version="t", as_of=as_of, database_backend=database_backend(url))
     models = [
         m
