@@ -114,6 +114,11 @@ def _build(url: str, as_of: datetime) -> duckdb.DuckDBPyConnection:
     return con
 
 
+# One worker runs this module, so its module-scoped worked desk is made once: with
+# --dist loadgroup xdist would otherwise hand the module's tests to both workers, each making it.
+pytestmark = pytest.mark.xdist_group("tickets-marts")
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def worked_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -165,8 +170,18 @@ def worked_url(
         yield url
 
 
+@pytest.fixture(scope="module")
+def built(worked_url: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The desk's marts built once as of 20 March, after everything (the tests only read them)."""
+    con = _build(worked_url, datetime(2026, 3, 20, tzinfo=UTC))
+    yield con
+    con.close()
+
+
 @pytest.mark.slow  # a build of the ticket marts
-def test_recomputed_escalations_equal_the_live_ones(worked_url: str) -> None:
+def test_recomputed_escalations_equal_the_live_ones(
+    worked_url: str, built: duckdb.DuckDBPyConnection
+) -> None:
     engine = create_db_engine(worked_url)
     with unit_of_work(engine) as session:
         live = sorted(
@@ -180,7 +195,7 @@ def test_recomputed_escalations_equal_the_live_ones(worked_url: str) -> None:
             numbers.setdefault(t.subject, t.document_no)  # the first, not its rework
     engine.dispose()
     assert len(live) == 2
-    con = _build(worked_url, datetime(2026, 3, 20, tzinfo=UTC))
+    con = built
     rows = con.sql(
         "select ticket_no, level, escalated_at, reason from marts.complaint_escalations"
     ).fetchall()
@@ -207,8 +222,10 @@ def test_recomputed_escalations_equal_the_live_ones(worked_url: str) -> None:
 
 
 @pytest.mark.slow  # a build of the ticket marts
-def test_ticket_clocks_join_sla_clocks_with_the_live_deadlines(worked_url: str) -> None:
-    con = _build(worked_url, datetime(2026, 3, 20, tzinfo=UTC))
+def test_ticket_clocks_join_sla_clocks_with_the_live_deadlines(
+    built: duckdb.DuckDBPyConnection,
+) -> None:
+    con = built
     rows = con.sql(
         "select document_type, clock, discipline, due_at = stored_due_at from marts.sla_clocks"
         " where document_type in ('inquiry', 'repair', 'complaint') order by all"
@@ -226,8 +243,10 @@ def test_ticket_clocks_join_sla_clocks_with_the_live_deadlines(worked_url: str) 
     }
 
 
-def test_ticket_compliance_counts_every_ticket_clock_by_day_and_night(worked_url: str) -> None:
-    con = _build(worked_url, datetime(2026, 3, 20, tzinfo=UTC))
+def test_ticket_compliance_counts_every_ticket_clock_by_day_and_night(
+    built: duckdb.DuckDBPyConnection,
+) -> None:
+    con = built
     clocks, total = con.sql(
         "select (select count(*) from marts.sla_clocks"
         " where document_type in ('inquiry', 'repair', 'complaint')),"
