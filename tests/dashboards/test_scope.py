@@ -268,11 +268,6 @@ def _with_handover(database: Path) -> None:
     engine.dispose()
 
 
-# One worker runs this module, so its module-scoped database is made once: with
-# --dist loadgroup xdist would otherwise hand the module's tests to both workers, each making it.
-pytestmark = pytest.mark.xdist_group("dashboards-scope")
-
-
 @pytest.fixture(scope="module")
 def scope_database(demo_site: Site, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the demo, with a ticket at every office (:func:`_with_tickets`) and work
