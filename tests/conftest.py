@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from operational import auth
 from operational.db import create_db_engine
 from operational.imports.org import ensure_group
-from tests.db_support import migrated
+from tests.db_support import PG_ADMIN_URL, migrated
 
 # Password hashing at production cost (argon2's defaults, ≈ 0.25 s a hash and check) is what
 # makes logins slow to guess; tests log in and create demo users by the hundred, so in this
@@ -42,11 +42,6 @@ def _keep_main_module() -> Iterator[None]:
     """
     yield
     sys.modules["__main__"] = _MAIN_MODULE
-
-
-PG_ADMIN_URL = os.environ.get(
-    "PROPCLOUD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 def _postgres_database() -> Iterator[str]:
@@ -110,6 +105,33 @@ def session(engine: Engine) -> Iterator[Session]:
         with Session(bind=connection, join_transaction_mode="create_savepoint") as s:
             yield s
         transaction.rollback()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep ``--dist loadgroup`` grouping by ``xdist_group`` under pytest 9.2.
+
+    An xdist worker tells the controller a test's group by appending ``@<group>`` to its node
+    id; pytest-xdist 3.8 does that by writing ``item._nodeid``, which pytest 9.2 no longer reads
+    (node ids are structured): the groups were silently ignored and every browser test module,
+    and every module sharing an expensive module-scoped fixture, was spread over both workers,
+    each starting its own servers and making its own fixtures. Here the suffix is put on the
+    structured id, as xdist means it to be (nothing to do where xdist's own suffix took).
+    """
+    if not hasattr(config, "workerinput") or not config.getvalue("loadgroup"):
+        return
+    for item in items:
+        names = sorted(
+            {
+                str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                for mark in item.iter_markers("xdist_group")
+            }
+        )
+        suffix = f"@{'_'.join(names)}"
+        if names and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+            from _pytest.nodeid import coerce_node_id  # pytest >= 9.2 only
+
+            item._id = coerce_node_id(item.nodeid + suffix)
 
 
 _SKIPPED_REQUIRED: list[str] = []

@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import BACKENDS, fresh_database_url
+from tests.db_support import migrated
 from warehouse.publish import Warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,7 +91,7 @@ def _load_office(env: dict[str, str], tmp_path: Path) -> Path:
         + "".join(f"CL01,CL01-E{p:02},电表{p},electricity,2010-01-01,0\n" for p in range(POINTS)),
         encoding="utf-8",
     )
-    _propcloud(env, "db", "upgrade")
+    migrated(env["PROPCLOUD_DATABASE_URL"])  # as `propcloud db upgrade` (tests/test_cli.py runs it)
     _propcloud(env, "import", "org", str(org))
     _propcloud(env, "import", "meters", str(meters))
     readings = tmp_path / "readings.csv"

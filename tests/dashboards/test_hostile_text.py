@@ -112,6 +112,11 @@ def _a_ticket(database: Path) -> None:
     engine.dispose()
 
 
+# One worker runs this module, so its module-scoped site is made once: with
+# --dist loadgroup xdist would otherwise hand the module's tests to both workers, each making it.
+pytestmark = pytest.mark.xdist_group("hostile-text")
+
+
 @pytest.fixture(scope="module")
 def hostile_site(demo_site: Site, tmp_path_factory: pytest.TempPathFactory) -> Site:
     """The demo with hostile text in every name and note, and its warehouse built afresh."""

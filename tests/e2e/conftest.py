@@ -1,10 +1,12 @@
 """`streamlit run dashboards/server.py` (the app and its login-cookie route) against a demo site,
 driven by Debian's Chromium.
 
-The server and the browser are session-scoped: every browser test must carry
-``@pytest.mark.xdist_group("browser")`` so that ``pytest -n 2 --dist loadgroup`` runs them all in
-one worker, which starts one server. Browsers are never downloaded: Playwright drives
-``/usr/bin/chromium``.
+The server and the browser are session-scoped: every browser test on the shared demo
+(``app_url``) must carry ``@pytest.mark.xdist_group("browser")`` so that ``pytest -n 2 --dist
+loadgroup`` runs them all in one worker, which starts one server. The two modules serving a site
+of their own (the energy pages' 400 days, the escalation board's worked tickets) are the group
+``browser-own-site``: the other worker can take them, so the two slow site builds do not queue
+behind each other. Browsers are never downloaded: Playwright drives ``/usr/bin/chromium``.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.demo import DemoOptions, load_demo
 from pipelines.run import run_pipeline
+from tests.db_support import migrated
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -95,7 +98,7 @@ def served_demo(root: Path, days: int, *, tickets: bool = True) -> Iterator[tupl
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed")
     database_url = f"sqlite:///{root / 'propcloud.db'}"
-    upgrade(database_url)
+    migrated(database_url)  # as `propcloud db upgrade`, from the per-process migrated copy
     engine = create_db_engine(database_url)
     with unit_of_work(engine) as session:
         load_demo(session, DemoOptions(offices=4, days=days, seed=7, now=AS_OF, tickets=tickets))

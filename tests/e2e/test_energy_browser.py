@@ -17,7 +17,7 @@ from operational.services.energy import point_status
 
 CLI = system_principal("cli")
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-own-site")]
 
 POINT = "SH001-W-MAIN"
 

@@ -17,7 +17,7 @@ from pipelines.run import run_pipeline
 from tests.e2e.conftest import AS_OF, served_demo
 from tests.ticket_support import work_tickets
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-own-site")]
 
 
 @pytest.fixture(scope="module")

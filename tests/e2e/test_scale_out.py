@@ -28,12 +28,13 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from operational import login_sessions
-from operational.db import create_db_engine, unit_of_work, upgrade
+from operational.db import create_db_engine, unit_of_work
 from operational.demo import DemoOptions, load_demo
 from operational.i18n import t
 from operational.models import User
 from operational.settings import load_settings
 from pipelines.run import run_pipeline
+from tests.db_support import migrated
 from tests.e2e.conftest import AS_OF, ROOT, _free_port, _wait_until_healthy
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -123,7 +124,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         pytest.skip("nginx is not installed (apt-get install nginx)")
     root = tmp_path_factory.mktemp("scale-out")
     database_url = f"sqlite:///{root / 'propcloud.db'}"
-    upgrade(database_url)
+    migrated(database_url)  # as `propcloud db upgrade`, from the per-process migrated copy
     engine = create_db_engine(database_url)
     with unit_of_work(engine) as session:
         load_demo(session, DemoOptions(offices=2, days=7, seed=7, now=AS_OF))

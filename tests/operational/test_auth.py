@@ -45,6 +45,11 @@ from tests.db_support import migrated
 CLI = system_principal("cli")
 
 
+# One worker runs this module, so its module-scoped demo is made once: with
+# --dist loadgroup xdist would otherwise hand the module's tests to both workers, each making it.
+pytestmark = pytest.mark.xdist_group("auth-demo")
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def demo_engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

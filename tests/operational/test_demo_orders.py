@@ -64,6 +64,11 @@ def _load(session: Session, offices: int, days: int, seed: int = 5) -> None:
     orders_step(session, options, random.Random(seed))
 
 
+# One worker runs this module, so its module-scoped demo is made once: with
+# --dist loadgroup xdist would otherwise hand the module's tests to both workers, each making it.
+pytestmark = pytest.mark.xdist_group("demo-orders")
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def demo_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

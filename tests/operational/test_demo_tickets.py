@@ -32,7 +32,9 @@ from tests.db_support import migrated
 
 # Both tests share a 150-day demo of three offices, loaded once (about half a minute on a
 # shared machine); `make test` runs them, `make check` does not.
-pytestmark = pytest.mark.slow
+# One worker runs this module, so its module-scoped demo is made once: with
+# --dist loadgroup xdist would otherwise hand the module's tests to both workers, each making it.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo-tickets")]
 
 NOW = datetime(2026, 2, 20, 6, tzinfo=UTC)
 OPTIONS = DemoOptions(offices=3, days=150, seed=7, now=NOW)

@@ -32,6 +32,10 @@ from warehouse.publish import Warehouse
 from warehouse.queries_sla import LATE_ORDERS_SCHEMA, SlaReader
 from warehouse.scope import OfficeScope
 
+# One worker runs this module, so its module-scoped scenario is made once: with
+# --dist loadgroup xdist would otherwise hand the module's tests to both workers, each making it.
+pytestmark = pytest.mark.xdist_group("sla-pipeline")
+
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def scenario_url(

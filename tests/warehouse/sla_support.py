@@ -19,7 +19,7 @@ from tests.conftest import fresh_database_url
 from tests.db_support import migrated
 from tests.operational.test_workflow_support import T0, build_world
 from warehouse import sla
-from warehouse.extract import SOURCES, database_backend, extract_table
+from warehouse.extract import SOURCES, OperationalSource, database_backend, extract_table
 from warehouse.models import load_models, run_model, write_run_params
 
 AS_OF_1 = T0 + timedelta(days=2)  # 2026-03-04 01:00 UTC
@@ -91,8 +91,9 @@ SLA_MARTS = {
 def build(url: str, as_of: datetime) -> duckdb.DuckDBPyConnection:
     """Extract, stage, build marts.sla_clocks and the SQL marts on it, in memory."""
     con = duckdb.connect()
-    for source in SOURCES:
-        extract_table(url, con, source.table)
+    with OperationalSource(url) as database:  # one connection for every table, as a pipeline run
+        for source in SOURCES:
+            extract_table(database, con, source.table)
     write_run_params(con, version="t", as_of=as_of, database_backend=database_backend(url))
     models = [
         m

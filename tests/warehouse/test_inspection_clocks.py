@@ -21,7 +21,7 @@ from tests.operational.test_inspections import _approved, _world
 from tests.operational.test_workflow_support import T0
 from tests.warehouse.sla_support import SLA_MARTS
 from warehouse import sla
-from warehouse.extract import SOURCES, database_backend, extract_table
+from warehouse.extract import SOURCES, OperationalSource, database_backend, extract_table
 from warehouse.models import load_models, run_model, write_run_params
 
 H = timedelta(hours=1)
@@ -30,8 +30,9 @@ DAY1 = datetime(2026, 3, 1, 16, 0, tzinfo=UTC)  # 2 March 00:00 in Shanghai
 
 def _build(url: str, as_of: datetime) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    for source in SOURCES:
-        extract_table(url, con, source.table)
+    with OperationalSource(url) as database:  # one connection for every table, as a pipeline run
+        for source in SOURCES:
+            extract_table(database, con, source.table)
     write_run_params(con, version="t", as_of=as_of, database_backend=database_backend(url))
     models = [
         m

@@ -13,7 +13,7 @@ from operational.db import create_db_engine, unit_of_work
 from operational.models import CityCompany, Group, Office
 from tests.conftest import BACKENDS, fresh_database_url
 from tests.db_support import migrated
-from warehouse.extract import SOURCES, database_backend, extract_table
+from warehouse.extract import SOURCES, OperationalSource, database_backend, extract_table
 from warehouse.models import load_models, run_models, write_run_params
 
 AS_OF = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
@@ -49,8 +49,9 @@ def built(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[duckdb.Duc
             )
         engine.dispose()
         con = duckdb.connect()
-        for source in SOURCES:
-            extract_table(url, con, source.table)
+        with OperationalSource(url) as database:  # one connection, as a pipeline run
+            for source in SOURCES:
+                extract_table(database, con, source.table)
         write_run_params(con, version="v1", as_of=AS_OF, database_backend=database_backend(url))
         run_models(con, [m for m in load_models() if m.table in ORG_MODELS])
         yield con

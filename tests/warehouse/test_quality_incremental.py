@@ -49,7 +49,7 @@ from tests.conftest import BACKENDS, fresh_database_url
 from tests.operational.test_supplier_imports import NC_COLUMNS
 from tests.operational.test_supplier_imports import rows as import_rows
 from warehouse import sla
-from warehouse.extract import SOURCES, database_backend, extract_source
+from warehouse.extract import SOURCES, OperationalSource, database_backend, extract_source
 from warehouse.models import load_models, run_model, write_run_params
 from warehouse.versions import Versions
 
@@ -84,9 +84,10 @@ def refresh(url: str, con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[s
     tables, the SQL models reading the SLA clocks after them); what each extraction did."""
     write_run_params(con, version="t", as_of=as_of, database_backend=database_backend(url))
     done = {}
-    for source in sorted(SOURCES, key=lambda s: s.documents is not None):
-        if not source.table.startswith("energy_"):
-            done[source.table] = extract_source(url, con, source)
+    with OperationalSource(url) as database:  # one connection for every table, as a pipeline run
+        for source in sorted(SOURCES, key=lambda s: s.documents is not None):
+            if not source.table.startswith("energy_"):
+                done[source.table] = extract_source(database, con, source)
     models = [
         m
         for m in load_models()

@@ -20,13 +20,15 @@ from operational.demo import DemoOptions, load_demo
 from tests.conftest import fresh_database_url
 from tests.db_support import migrated
 from warehouse import sla
-from warehouse.extract import SOURCES, database_backend, extract_table
+from warehouse.extract import SOURCES, OperationalSource, database_backend, extract_table
 from warehouse.models import load_models, run_model, write_run_params
 
 # Every test reads a 120-day demo of two offices built once: `make test` runs them, `make check`
 # does not (the quality review's figures are also read by tests/warehouse/test_inspection_clocks.py
 # and the dashboards' quality page tests).
-pytestmark = pytest.mark.slow
+# One worker runs this module, so its module-scoped demo and its build are made once: with
+# --dist loadgroup xdist would otherwise hand the module's tests to both workers, each making them.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("quality-review")]
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -35,8 +37,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def build(url: str, as_of: datetime) -> duckdb.DuckDBPyConnection:
     """Every non-energy model, the SLA clocks, then the models reading them (as the pipeline)."""
     con = duckdb.connect()
-    for source in SOURCES:
-        extract_table(url, con, source.table)
+    with OperationalSource(url) as database:  # one connection for every table, as a pipeline run
+        for source in SOURCES:
+            extract_table(database, con, source.table)
     write_run_params(con, version="t", as_of=as_of, database_backend=database_backend(url))
     models = [
         m
@@ -71,9 +74,16 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def mart(demo_url: str) -> list[dict[str, object]]:
+def built(demo_url: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The demo built once at NOW (the tests only read it)."""
     con = build(demo_url, NOW)
-    cursor = con.sql("select * from marts.quality_review")
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def mart(built: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
+    cursor = built.sql("select * from marts.quality_review")
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -217,9 +227,9 @@ def test_failed_items_open_nonconformities_counted_by_kind(
 
 
 def test_closure_compliance_reads_the_nonconformity_clocks(
-    demo_url: str, mart: list[dict[str, object]]
+    built: duckdb.DuckDBPyConnection, mart: list[dict[str, object]]
 ) -> None:
-    con = build(demo_url, NOW)
+    con = built
     met, breached = con.sql(
         "select count(*) filter (where state = 'met'), count(*) filter (where state = 'breached')"
         " from marts.sla_clocks where document_type like 'nonconformity_%'"
@@ -258,12 +268,12 @@ def test_an_earlier_as_of_counts_nothing_after_it(demo_url: str) -> None:
 
 
 def test_failed_items_are_counted_per_item_as_the_review_counts_them(
-    demo_url: str, mart: list[dict[str, object]]
+    demo_url: str, built: duckdb.DuckDBPyConnection, mart: list[dict[str, object]]
 ) -> None:
     """marts.inspection_item_failures: each item name's scores and failures on the executed
     orders, by office, discipline, kind and month, as the operational tables say; summed over
     the item names, the review's items_scored and items_failed."""
-    con = build(demo_url, NOW)
+    con = built
     cursor = con.sql("select * from marts.inspection_item_failures")
     names = [d[0] for d in cursor.description]
     items = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -48,7 +48,7 @@ from tests.warehouse.sla_support import AS_OF_1, AS_OF_2, SLA_MARTS, scenario_da
 from warehouse import buckets as buckets_module
 from warehouse import sla
 from warehouse.buckets import IdRange
-from warehouse.extract import SOURCES, database_backend, extract_source
+from warehouse.extract import SOURCES, OperationalSource, database_backend, extract_source
 from warehouse.models import load_models, run_model, write_run_params
 
 CLI = system_principal("cli")
@@ -91,9 +91,10 @@ def refresh(
     tables, as the assets' lineage orders them), stage, build the SLA marts (without
     ``readers``: the SLA step alone, a selection without the marts reading it)."""
     write_run_params(con, version="t", as_of=as_of, database_backend=database_backend(url))
-    for source in SOURCES:
-        if not source.table.startswith("energy_"):
-            extract_source(url, con, source)
+    with OperationalSource(url) as database:  # one connection for every table, as a pipeline run
+        for source in SOURCES:
+            if not source.table.startswith("energy_"):
+                extract_source(database, con, source)
     models = [
         m
         for m in load_models()

@@ -38,11 +38,25 @@ CONTRACT = [
 NAIVE = {"t0": T0.replace(tzinfo=None)}
 
 
+# One worker runs this module, so its module-scoped scenario and demo are made once: with
+# --dist loadgroup xdist would otherwise hand the module's tests to both workers, each making them.
+pytestmark = pytest.mark.xdist_group("sla-marts")
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def scenario_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     yield from scenario_database(request.param, tmp_path_factory.mktemp("sla"))
+
+
+@pytest.fixture(scope="module")
+def built(scenario_url: str) -> Iterator[dict[datetime, duckdb.DuckDBPyConnection]]:
+    """The scenario's SLA marts built once at each as_of the tests read (they only read them)."""
+    builds = {as_of: build(scenario_url, as_of) for as_of in (AS_OF_1, AS_OF_2)}
+    yield builds
+    for con in builds.values():
+        con.close()
 
 
 def _naive(instant: datetime) -> datetime:
@@ -56,8 +70,10 @@ def _clocks(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[object, ...]]:
     return {str(r[0]): r[1:] for r in rows}
 
 
-def test_sla_clocks_contract_and_rows_at_a_late_as_of(scenario_url: str) -> None:
-    con = build(scenario_url, AS_OF_2)
+def test_sla_clocks_contract_and_rows_at_a_late_as_of(
+    built: dict[datetime, duckdb.DuckDBPyConnection],
+) -> None:
+    con = built[AS_OF_2]
     columns = [c[0] for c in con.sql("describe marts.sla_clocks").fetchall()]
     assert columns[: len(CONTRACT)] == CONTRACT
     clocks = _clocks(con)
@@ -94,8 +110,10 @@ def test_sla_clocks_contract_and_rows_at_a_late_as_of(scenario_url: str) -> None
     assert agree.fetchall() == [(0,)]
 
 
-def test_the_same_data_at_an_earlier_as_of(scenario_url: str) -> None:
-    con = build(scenario_url, AS_OF_1)
+def test_the_same_data_at_an_earlier_as_of(
+    built: dict[datetime, duckdb.DuckDBPyConnection],
+) -> None:
+    con = built[AS_OF_1]
     clocks = _clocks(con)
     assert len(clocks) == 4  # the periodic order's clock has not started yet
     assert {c[7] for c in clocks.values()} == {"pending"}
@@ -103,15 +121,17 @@ def test_the_same_data_at_an_earlier_as_of(scenario_url: str) -> None:
 
 
 @pytest.mark.slow  # a build of the SLA marts
-def test_compliance_counts_and_percentages(scenario_url: str) -> None:
-    late = build(scenario_url, AS_OF_2).sql(
+def test_compliance_counts_and_percentages(
+    built: dict[datetime, duckdb.DuckDBPyConnection],
+) -> None:
+    late = built[AS_OF_2].sql(
         "select * exclude (month) from marts.sla_compliance order by discipline"
     )
     assert late.fetchall() == [
         ("OF1", "cleaning", "corrective_order", "completion", 4, 1, 3, 0, 25.0),
         ("OF1", "engineering", "periodic_order", "completion", 1, 1, 0, 0, 100.0),
     ]
-    early = build(scenario_url, AS_OF_1).sql(
+    early = built[AS_OF_1].sql(
         "select month, total, pending, compliance_pct from marts.sla_compliance"
     )
     assert early.fetchall() == [(date(2026, 3, 1), 4, 4, None)]
@@ -131,14 +151,14 @@ def test_office_month_is_local(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow  # a build of the SLA marts
-def test_office_workload_and_throughput(scenario_url: str) -> None:
-    con = build(scenario_url, AS_OF_2)
+def test_office_workload_and_throughput(built: dict[datetime, duckdb.DuckDBPyConnection]) -> None:
+    con = built[AS_OF_2]
     rows = con.sql("select * exclude (as_of) from marts.office_workload order by office_code")
     assert rows.fetchall() == [
         ("OF1", 1, 1, 4, 3, 3, 0.0),  # the plan ended on 03-10: it covers nothing now
         ("OF2", 0, 0, 0, 0, 0, None),
     ]
-    early = build(scenario_url, AS_OF_1).sql(
+    early = built[AS_OF_1].sql(
         "select open_orders, overdue_orders, closed_last_30d, objects_without_plan,"
         " plan_coverage_pct from marts.office_workload where office_code = 'OF1'"
     )

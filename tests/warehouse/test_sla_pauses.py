@@ -141,6 +141,11 @@ def _load(session: Any) -> dict[str, str]:
     return numbers
 
 
+# One worker runs this module, so its module-scoped world is made once: with
+# --dist loadgroup xdist would otherwise hand the module's tests to both workers, each making it.
+pytestmark = pytest.mark.xdist_group("sla-pauses")
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

@@ -36,7 +36,7 @@ from tests.db_support import migrated
 from tests.operational.test_tickets import _world
 from tests.operational.test_workflow_support import T0
 from warehouse import sla
-from warehouse.extract import SOURCES, database_backend, extract_source
+from warehouse.extract import SOURCES, OperationalSource, database_backend, extract_source
 from warehouse.models import Model, load_models, run_model, write_run_params
 
 VECTORS = Path(__file__).parents[1] / "vectors" / "escalation_vectors.json"
@@ -71,9 +71,10 @@ def refresh(url: str, con: duckdb.DuckDBPyConnection, as_of: datetime) -> None:
     """What a pipeline run does to its build file: extract (the events before the document
     tables), stage, build the ticket marts and the SLA clocks."""
     write_run_params(con, version="t", as_of=as_of, database_backend=database_backend(url))
-    for source in sorted(SOURCES, key=lambda s: s.documents is not None):
-        if not source.table.startswith("energy_"):
-            extract_source(url, con, source)
+    with OperationalSource(url) as database:  # one connection for every table, as a pipeline run
+        for source in sorted(SOURCES, key=lambda s: s.documents is not None):
+            if not source.table.startswith("energy_"):
+                extract_source(database, con, source)
     for model in _models():
         run_model(con, model)
     sla.build_sla_clocks(con)

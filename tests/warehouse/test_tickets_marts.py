@@ -23,7 +23,7 @@ from tests.operational.test_tickets import _world
 from tests.operational.test_workflow_support import T0
 from tests.warehouse.sla_support import SLA_MARTS
 from warehouse import sla
-from warehouse.extract import SOURCES, database_backend, extract_table
+from warehouse.extract import SOURCES, OperationalSource, database_backend, extract_table
 from warehouse.models import load_models, run_model, write_run_params
 
 VECTORS = Path(__file__).parents[1] / "vectors" / "escalation_vectors.json"
@@ -95,8 +95,9 @@ def test_the_sql_ladder_gives_the_vectors(case: dict[str, object]) -> None:
 
 def _build(url: str, as_of: datetime) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    for source in SOURCES:
-        extract_table(url, con, source.table)
+    with OperationalSource(url) as database:  # one connection for every table, as a pipeline run
+        for source in SOURCES:
+            extract_table(database, con, source.table)
     write_run_params(con, version="t", as_of=as_of, database_backend=database_backend(url))
     models = [
         m
@@ -111,6 +112,11 @@ def _build(url: str, as_of: datetime) -> duckdb.DuckDBPyConnection:
         if model.name in SLA_MARTS:
             run_model(con, model)
     return con
+
+
+# One worker runs this module, so its module-scoped worked desk is made once: with
+# --dist loadgroup xdist would otherwise hand the module's tests to both workers, each making it.
+pytestmark = pytest.mark.xdist_group("tickets-marts")
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -164,8 +170,18 @@ def worked_url(
         yield url
 
 
+@pytest.fixture(scope="module")
+def built(worked_url: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The desk's marts built once as of 20 March, after everything (the tests only read them)."""
+    con = _build(worked_url, datetime(2026, 3, 20, tzinfo=UTC))
+    yield con
+    con.close()
+
+
 @pytest.mark.slow  # a build of the ticket marts
-def test_recomputed_escalations_equal_the_live_ones(worked_url: str) -> None:
+def test_recomputed_escalations_equal_the_live_ones(
+    worked_url: str, built: duckdb.DuckDBPyConnection
+) -> None:
     engine = create_db_engine(worked_url)
     with unit_of_work(engine) as session:
         live = sorted(
@@ -179,7 +195,7 @@ def test_recomputed_escalations_equal_the_live_ones(worked_url: str) -> None:
             numbers.setdefault(t.subject, t.document_no)  # the first, not its rework
     engine.dispose()
     assert len(live) == 2
-    con = _build(worked_url, datetime(2026, 3, 20, tzinfo=UTC))
+    con = built
     rows = con.sql(
         "select ticket_no, level, escalated_at, reason from marts.complaint_escalations"
     ).fetchall()
@@ -206,8 +222,10 @@ def test_recomputed_escalations_equal_the_live_ones(worked_url: str) -> None:
 
 
 @pytest.mark.slow  # a build of the ticket marts
-def test_ticket_clocks_join_sla_clocks_with_the_live_deadlines(worked_url: str) -> None:
-    con = _build(worked_url, datetime(2026, 3, 20, tzinfo=UTC))
+def test_ticket_clocks_join_sla_clocks_with_the_live_deadlines(
+    built: duckdb.DuckDBPyConnection,
+) -> None:
+    con = built
     rows = con.sql(
         "select document_type, clock, discipline, due_at = stored_due_at from marts.sla_clocks"
         " where document_type in ('inquiry', 'repair', 'complaint') order by all"
@@ -225,8 +243,10 @@ def test_ticket_clocks_join_sla_clocks_with_the_live_deadlines(worked_url: str) 
     }
 
 
-def test_ticket_compliance_counts_every_ticket_clock_by_day_and_night(worked_url: str) -> None:
-    con = _build(worked_url, datetime(2026, 3, 20, tzinfo=UTC))
+def test_ticket_compliance_counts_every_ticket_clock_by_day_and_night(
+    built: duckdb.DuckDBPyConnection,
+) -> None:
+    con = built
     clocks, total = con.sql(
         "select (select count(*) from marts.sla_clocks"
         " where document_type in ('inquiry', 'repair', 'complaint')),"
