@@ -37,6 +37,7 @@ from operational.models import (
 )
 from operational.services import tickets
 from operational.services.tickets import Intake
+from tests.conftest import BACKENDS, fresh_database_url
 
 H, M = timedelta(hours=1), timedelta(minutes=1)
 NOW = datetime(2026, 3, 20, 6, 0, tzinfo=UTC)
@@ -448,7 +449,8 @@ def test_bulk_history_builds_the_same_ticket_marts(tmp_path: Path) -> None:
 def test_the_escalation_check_reads_only_the_clocks_that_can_breach(tmp_path: Path) -> None:
     """Years of closed complaints do not slow the 5-minute check: each of its candidate queries
     (the ones ``check_escalations`` really sends) searches the index of clocks still running or
-    stopped late by document type, clock and deadline (SQLite's plans name it)."""
+    stopped late by document type, clock and deadline, reading the index alone (SQLite's plans
+    name it, covering)."""
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
@@ -474,6 +476,44 @@ def test_the_escalation_check_reads_only_the_clocks_that_can_breach(tmp_path: Pa
         engine.dispose()
     assert len(plans) == 2, sent  # one query per level
     for plan in plans:
-        assert "ix_workflow_clock_breachable (document_type=? AND clock=? AND due_at<?)" in plan, (
-            plan
-        )
+        assert (
+            "COVERING INDEX ix_workflow_clock_breachable (document_type=? AND clock=? AND due_at<?)"
+            in plan
+        ), plan
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.slow  # migrations down and back up
+def test_migration_0027_lets_the_escalation_check_read_the_index_alone(
+    backend: str, tmp_path: Path
+) -> None:
+    """The breachable clocks' index gains the document id and the stop, so the check's candidate
+    query needs no clock row (SQLite's plan says COVERING above); the way back restores
+    ``0025_ticket_scale``'s three columns."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from operational.db import alembic_config
+
+    for url in fresh_database_url(backend, tmp_path):
+        upgrade(url, "0026_unmoved_nonconformities")
+        engine = create_db_engine(url)
+        try:
+
+            def columns(engine: Engine = engine) -> list[str]:
+                (index,) = [
+                    i
+                    for i in inspect(engine).get_indexes("workflow_clock")
+                    if i["name"] == "ix_workflow_clock_breachable"
+                ]
+                return [str(c) for c in index["column_names"]]
+
+            assert columns() == ["document_type", "clock", "due_at"]
+            upgrade(url, "0027_breachable_covering")
+            assert columns() == ["document_type", "clock", "due_at", "document_id", "stopped_at"]
+            command.downgrade(alembic_config(url), "0026_unmoved_nonconformities")
+            assert columns() == ["document_type", "clock", "due_at"]
+            upgrade(url)
+            assert columns()[-2:] == ["document_id", "stopped_at"]
+        finally:
+            engine.dispose()
