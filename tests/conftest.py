@@ -58,7 +58,10 @@ def _postgres_database() -> Iterator[str]:
         yield url
     finally:
         with admin.connect() as con:
-            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            # and Dagster's, which a pipeline run against this database creates beside it
+            # (propcloud.dagster_instance)
+            for database in (name, f"{name}_dagster"):
+                con.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         admin.dispose()
 
 

@@ -53,7 +53,10 @@ def _drop_postgres_database(name: str) -> None:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as con:
-            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            # and Dagster's, which a pipeline run against this database creates beside it
+            # (propcloud.dagster_instance)
+            for database in (name, f"{name}_dagster"):
+                con.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
     finally:
         admin.dispose()
 
