@@ -468,9 +468,10 @@ def check_escalations(session: Session, *, as_of: datetime | None = None) -> int
         WorkflowClock.due_at < as_of,
         or_(WorkflowClock.stopped_at.is_(None), WorkflowClock.stopped_at > WorkflowClock.due_at),
     )
-    # One query per level, each through ix_workflow_clock_breachable on (document_type, clock,
-    # due_at, document_id, stopped_at), the index alone: an OR of the two levels' clocks reads every breachable complaint clock instead
-    # (late pickups included), 2.3 times the work at 5 M tickets (docs/benchmarks.md).
+    # One query per level, each reading ix_workflow_clock_breachable alone (document_type,
+    # clock, due_at, document_id, stopped_at): an OR of the two levels' clocks reads every
+    # breachable complaint clock instead (late pickups included), 2.3 times the work at 5 M
+    # tickets (docs/benchmarks.md).
     candidates = sorted(
         (
             ticket
