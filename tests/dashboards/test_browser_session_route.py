@@ -7,7 +7,6 @@ or sends DELETE to drop the cookie; anything else is refused. The page never hol
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from operational.login_sessions import Lifetime, resume, sign, start
 from operational.models import Role, RoleGrant, ScopeLevel, User, utcnow
 from operational.models.people import LoginSession
 from operational.settings import load_settings, signing_key
+from tests.async_support import run_coroutine
 from tests.db_support import migrated
 
 
@@ -96,7 +96,7 @@ def call(
     async def receive() -> dict[str, object]:
         return {"type": "http.request", "body": body.encode(), "more_body": False}
 
-    return asyncio.run(browser_session.session_cookie(Request(scope, receive)))
+    return run_coroutine(browser_session.session_cookie(Request(scope, receive)))
 
 
 def set_cookie(response: Response) -> str:

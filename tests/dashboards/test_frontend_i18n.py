@@ -11,7 +11,6 @@ import asyncio
 import gzip
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -25,6 +24,7 @@ from streamlit.web.server.starlette.starlette_static_routes import (
 
 from dashboards import frontend_i18n
 from operational.i18n import catalogue
+from tests.async_support import run_coroutine
 
 
 def get(
@@ -53,10 +53,7 @@ def get(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    # On a thread of its own: an earlier test of the same worker may have left an event loop
-    # running on this one (Playwright's sync API does), and asyncio.run refuses to nest.
-    with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, app(scope, receive, send)).result()
+    run_coroutine(app(scope, receive, send))
     start = sent[0]
     body = b"".join(m.get("body", b"") for m in sent[1:])
     heads = {k.decode().lower(): v.decode() for k, v in start["headers"]}

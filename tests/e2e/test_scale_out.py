@@ -9,7 +9,6 @@ browser's cookies, one script run — and read from the elements the server send
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import http.cookies
 import os
 import shutil
@@ -34,6 +33,7 @@ from operational.i18n import t
 from operational.models import User
 from operational.settings import load_settings
 from pipelines.run import run_pipeline
+from tests.async_support import run_coroutine
 from tests.db_support import migrated
 from tests.e2e.conftest import AS_OF, ROOT, _free_port, _wait_until_healthy
 
@@ -240,10 +240,7 @@ def open_page(base: str, cookies: dict[str, str], page: str = "") -> Opened:
                 elif kind == "script_finished":
                     return Opened(texts, upstream)
 
-    # A thread of its own: the browser tests' Playwright (sync API) keeps an event loop running
-    # in this worker's main thread, where asyncio.run refuses to start another.
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, run()).result()
+    return run_coroutine(run())
 
 
 def first_visit(base: str) -> dict[str, str]:
