@@ -55,6 +55,7 @@ from warehouse.versions import digest
 SCHEMA = "incremental"
 DELTA = "delta"
 NEW_EVENTS = "delta.new_events"
+_NEW_EVENTS_MADE = f"{SCHEMA}.new_events_made"
 _EVENTS_VIEW = "staging.stg_workflow_events"
 _LOG_KEPT = 10_000  # builds' lines kept in incremental.log (about a thousand runs)
 _PARAMETER = re.compile(r"\$[a-z_]+")
@@ -107,6 +108,10 @@ def _ensure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {SCHEMA}.log (table_name VARCHAR, seq BIGINT, mode VARCHAR,"
         " reason VARCHAR, as_of TIMESTAMP, keys BIGINT, seconds DOUBLE, built_at TIMESTAMP)"
+    )
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {_NEW_EVENTS_MADE} (version VARCHAR, condition VARCHAR,"
+        " load_no BIGINT, rows BIGINT)"
     )
 
 
@@ -189,13 +194,45 @@ def begin(
 
 def write_new_events(con: duckdb.DuckDBPyConnection, delta: Delta) -> int:
     """``delta.new_events``: the staged events extracted since the table's previous build (none on
-    a whole build); returns how many."""
+    a whole build); returns how many.
+
+    The incremental marts of one run have usually followed the events to the same load, so they
+    ask for the same rows: ``incremental.new_events_made`` says which rows the table holds (the
+    run's version, the condition and the events' load), and a mart asking for those again in the
+    same run reads them as they are instead of writing them once more.
+    """
     _ensure(con)
     condition = "false" if delta.changes is None else delta.changes.condition(column="event_id")
+    load = None if delta.changes is None else delta.changes.load_no
+    version = _run_version(con)
+    if version is not None:
+        made = con.sql(
+            f"SELECT rows FROM {_NEW_EVENTS_MADE} WHERE version = $v AND condition = $c"
+            " AND load_no IS NOT DISTINCT FROM $n",
+            params={"v": version, "c": condition, "n": load},
+        ).fetchall()
+        if made:
+            return int(made[0][0])
+    con.execute(f"DELETE FROM {_NEW_EVENTS_MADE}")  # first: a failure below leaves no claim
     con.execute(
         f"CREATE OR REPLACE TABLE {NEW_EVENTS} AS SELECT * FROM {_EVENTS_VIEW} WHERE {condition}"
     )
-    return int(con.sql(f"SELECT count(*) FROM {NEW_EVENTS}").fetchall()[0][0])
+    rows = int(con.sql(f"SELECT count(*) FROM {NEW_EVENTS}").fetchall()[0][0])
+    if version is not None:
+        con.execute(
+            f"INSERT INTO {_NEW_EVENTS_MADE} VALUES ($v, $c, $n, $rows)",
+            {"v": version, "c": condition, "n": load, "rows": rows},
+        )
+    return rows
+
+
+def _run_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The run's version (``raw.run_params``), or None outside a run."""
+    try:
+        row = con.sql("SELECT version FROM raw.run_params").fetchall()
+    except duckdb.CatalogException:
+        return None
+    return str(row[0][0]) if row and row[0][0] is not None else None
 
 
 def finish(con: duckdb.DuckDBPyConnection, delta: Delta, *, keys: int, began: float) -> None:

@@ -134,12 +134,11 @@ nc_months as (
         and events.document_id in (select nonconformity_id from nc_events)
 ),
 
-clock_months as (
-    select offices.office_code, clocks.month
+-- The clocks first, then their nonconformities' offices: joined first, all of them met the
+-- nonconformities before the few that moved were kept.
+moved_clocks as materialized (
+    select clocks.document_id, clocks.month
     from marts.sla_clocks as clocks
-    inner join staging.stg_supplier_nonconformities as ncs
-        on ncs.nonconformity_id = clocks.document_id
-    inner join offices on offices.office_id = ncs.office_id
     where not $full
         and clocks.document_type like 'nonconformity_%'
         and clocks.clock = 'completion'
@@ -152,6 +151,14 @@ clock_months as (
                 and clocks.due_at <= $as_of
             )
         )
+),
+
+clock_months as (
+    select offices.office_code, moved.month
+    from moved_clocks as moved
+    inner join staging.stg_supplier_nonconformities as ncs
+        on ncs.nonconformity_id = moved.document_id
+    inner join offices on offices.office_id = ncs.office_id
 )
 
 select office_code, month from every_month
