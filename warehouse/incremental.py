@@ -204,35 +204,24 @@ def write_new_events(con: duckdb.DuckDBPyConnection, delta: Delta) -> int:
     _ensure(con)
     condition = "false" if delta.changes is None else delta.changes.condition(column="event_id")
     load = None if delta.changes is None else delta.changes.load_no
-    version = _run_version(con)
-    if version is not None:
-        made = con.sql(
-            f"SELECT rows FROM {_NEW_EVENTS_MADE} WHERE version = $v AND condition = $c"
-            " AND load_no IS NOT DISTINCT FROM $n",
-            params={"v": version, "c": condition, "n": load},
-        ).fetchall()
-        if made:
-            return int(made[0][0])
+    version = str(con.sql("SELECT version FROM raw.run_params").fetchall()[0][0])
+    made = con.sql(
+        f"SELECT rows FROM {_NEW_EVENTS_MADE} WHERE version = $v AND condition = $c"
+        " AND load_no IS NOT DISTINCT FROM $n",
+        params={"v": version, "c": condition, "n": load},
+    ).fetchall()
+    if made:
+        return int(made[0][0])
     con.execute(f"DELETE FROM {_NEW_EVENTS_MADE}")  # first: a failure below leaves no claim
     con.execute(
         f"CREATE OR REPLACE TABLE {NEW_EVENTS} AS SELECT * FROM {_EVENTS_VIEW} WHERE {condition}"
     )
     rows = int(con.sql(f"SELECT count(*) FROM {NEW_EVENTS}").fetchall()[0][0])
-    if version is not None:
-        con.execute(
-            f"INSERT INTO {_NEW_EVENTS_MADE} VALUES ($v, $c, $n, $rows)",
-            {"v": version, "c": condition, "n": load, "rows": rows},
-        )
+    con.execute(
+        f"INSERT INTO {_NEW_EVENTS_MADE} VALUES ($v, $c, $n, $rows)",
+        {"v": version, "c": condition, "n": load, "rows": rows},
+    )
     return rows
-
-
-def _run_version(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The run's version (``raw.run_params``), or None outside a run."""
-    try:
-        row = con.sql("SELECT version FROM raw.run_params").fetchall()
-    except duckdb.CatalogException:
-        return None
-    return str(row[0][0]) if row and row[0][0] is not None else None
 
 
 def finish(con: duckdb.DuckDBPyConnection, delta: Delta, *, keys: int, began: float) -> None:
