@@ -87,36 +87,18 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  #
         warehouse.connect(context.op_execution_context.run_id) as con,
         OperationalSource(warehouse.database_url) as database,
     ):
-        # A refresh (the build file holds raw tables already) writes each table's few changed
-        # rows and its bookkeeping in a handful of statements: committed one by one, each of ≈ 90
-        # statements paid its own commit (≈ 9 ms on a loaded 2-core machine). One transaction
-        # for the step instead. A full build's large copies still commit one by one.
-        refresh = bool(
-            con.sql(
-                "SELECT 1 FROM information_schema.tables"
-                " WHERE table_schema = 'raw' AND table_name = $t",
-                params={"t": EVENTS},
-            ).fetchall()
-        )
-        if refresh:
-            con.execute("BEGIN TRANSACTION")
-        try:
-            tracked = versions.Versions.load(con)  # which tables change (warehouse.versions)
-            for source in _EXTRACTION_ORDER:
-                key = _key(f"raw.{source.table}")
-                if key in selected:
-                    with _building(f"raw.{source.table}"):
-                        done = extract_source(database, con, source, tracked)
-                    yield dg.MaterializeResult(
-                        asset_key=key, metadata={k: v for k, v in done.items() if v is not None}
-                    )
-            tracked.save(con)
-        except BaseException:
-            if refresh:
-                con.execute("ROLLBACK")
-            raise
-        if refresh:
-            con.execute("COMMIT")
+        # One transaction for the step (WarehouseBuild.connect): a refresh's ≈ 90 statements
+        # of few rows and bookkeeping pay one commit.
+        tracked = versions.Versions.load(con)  # which tables change (warehouse.versions)
+        for source in _EXTRACTION_ORDER:
+            key = _key(f"raw.{source.table}")
+            if key in selected:
+                with _building(f"raw.{source.table}"):
+                    done = extract_source(database, con, source, tracked)
+                yield dg.MaterializeResult(
+                    asset_key=key, metadata={k: v for k, v in done.items() if v is not None}
+                )
+        tracked.save(con)
 
 
 def model_spec(model: Model, known: set[str]) -> dg.AssetSpec:
@@ -198,16 +180,16 @@ def models_step(name: str, models: Sequence[Model], known: set[str]) -> dg.Asset
             with warehouse.connect(context.op_execution_context.run_id) as con:
                 kinds = _kinds(con)
                 tracked = versions.Versions.load(con)
-                try:
-                    for model in chosen:
-                        with _building(model.table):
-                            rows, rebuilt = build_model(con, model, kinds.get(model.table), tracked)
-                        yield dg.MaterializeResult(
-                            asset_key=_key(model.table),
-                            metadata={"dagster/row_count": rows, "rebuilt": rebuilt},
-                        )
-                finally:  # what was rebuilt, even if a later model failed
-                    tracked.save(con)
+                # One transaction (WarehouseBuild.connect): a failing model rolls back the
+                # step's tables and what ``tracked`` says of them alike.
+                for model in chosen:
+                    with _building(model.table):
+                        rows, rebuilt = build_model(con, model, kinds.get(model.table), tracked)
+                    yield dg.MaterializeResult(
+                        asset_key=_key(model.table),
+                        metadata={"dagster/row_count": rows, "rebuilt": rebuilt},
+                    )
+                tracked.save(con)
         # The checks read: after the build connection of this step is closed.
         yield from run_selected_checks(context, warehouse, checks)
 
@@ -265,7 +247,7 @@ def published_warehouse(
     context: dg.AssetExecutionContext, warehouse: WarehouseBuild
 ) -> dg.MaterializeResult[None]:
     """The run's checked build, checkpointed and published atomically as the current version."""
-    with warehouse.connect(context.op_execution_context.run_id) as con:
+    with warehouse.connect(context.op_execution_context.run_id, transaction=False) as con:
         con.execute("CHECKPOINT")
     warehouse.release(context.op_execution_context.run_id)
     path = warehouse.warehouse.publish(warehouse.build_path(context.op_execution_context.run_id))

@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -151,8 +151,17 @@ class WarehouseBuild(dg.ConfigurableResource):  # type: ignore[type-arg]
         return self.warehouse.build_path(run_id)
 
     @contextmanager
-    def connect(self, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The run's build file, open read-write, begun if this is the run's first writer."""
+    def connect(
+        self, run_id: str, *, transaction: bool = True
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The run's build file, open read-write, begun if this is the run's first writer.
+
+        With ``transaction`` (the default) what the step writes is one transaction, committed
+        when the block ends and rolled back if it raises: a step's tables are written whole or
+        not at all, and a refresh's few hundred small statements (bookkeeping, a mart's changed
+        keys) pay one commit (a sync of the write-ahead log) instead of one each
+        (docs/warehouse.md, *Build steps are transactions*). Publishing checkpoints, which a transaction cannot.
+        """
         path = self.build_path(run_id)
         first = not path.exists()
         if first:
@@ -176,7 +185,17 @@ class WarehouseBuild(dg.ConfigurableResource):  # type: ignore[type-arg]
                 tracked = versions.Versions.load(con)
                 tracked.changed(RUN_PARAMS)  # new every build: its readers are rebuilt
                 tracked.save(con)
-            yield con
+            if not transaction:
+                yield con
+            else:
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    yield con
+                except BaseException:
+                    with suppress(duckdb.Error):  # the step's own error is the one to report
+                        con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
         # A step has written its tables: say so for the pages (publishing is the last step).
         _STEPS_DONE[path] = _STEPS_DONE.get(path, 0) + 1
         if path.exists():

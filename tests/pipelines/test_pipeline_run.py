@@ -181,6 +181,29 @@ def test_checks_alone_read_the_published_version(tmp_path: Path) -> None:
     assert warehouse.current_version() == "dup"
 
 
+def test_a_step_writes_the_build_whole_or_not_at_all(tmp_path: Path) -> None:
+    """A step's writes are one transaction: a step that fails half-way leaves the build file as
+    it found it, and the next step sees everything a finished one wrote."""
+    resource = WarehouseBuild.at("sqlite:///unused.db", tmp_path)
+    with resource.connect("run-1") as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.kept as select 1 as n")
+    with pytest.raises(RuntimeError, match="half-way"), resource.connect("run-1") as con:
+        con.execute("insert into marts.kept values (2)")
+        con.execute("create table marts.half as select 1 as n")
+        raise RuntimeError("the step failed half-way")
+    # a DuckDB error leaves the transaction aborted: rolled back all the same
+    with pytest.raises(duckdb.CatalogException), resource.connect("run-1") as con:
+        con.execute("insert into marts.kept values (3)")
+        con.execute("select * from marts.missing")
+    with resource.connect("run-1", transaction=False) as con:
+        con.execute("CHECKPOINT")  # publishing's step: outside a transaction
+    with duckdb.connect(str(resource.build_path("run-1")), read_only=True) as con:
+        assert con.sql("select n from marts.kept").fetchall() == [(1,)]
+        tables = con.sql("select table_name from information_schema.tables").fetchall()
+        assert ("half",) not in tables
+
+
 def test_a_failed_run_has_its_build_discarded(tmp_path: Path) -> None:
     resource = WarehouseBuild.at("sqlite:///unused.db", tmp_path)
     instance = dg.DagsterInstance.ephemeral()
