@@ -33,7 +33,7 @@ import adbc_driver_sqlite.dbapi
 import duckdb
 import pyarrow as pa
 
-from warehouse import versions
+from warehouse import once, versions
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _POSTGRES_URL = re.compile(r"postgres(?:ql)?(?:\+\w+)?://")
@@ -558,12 +558,9 @@ def extract_documents(
         return {"mode": "full", "documents": None, "rows": rows}
     touched: dict[str, list[int]] = {}
     if not changes.empty:
-        for kind, ids in con.sql(
-            f"SELECT document_type, list(DISTINCT document_id ORDER BY document_id)"
-            f" FROM raw.{EVENTS} WHERE {changes.condition()} GROUP BY document_type"
-        ).fetchall():
-            if _IDENTIFIER.fullmatch(str(kind)) and spec.holds(str(kind)):
-                touched[str(kind)] = [int(i) for i in ids]
+        for kind, ids in _documents_with_events(con, changes).items():
+            if _IDENTIFIER.fullmatch(kind) and spec.holds(kind):
+                touched[kind] = ids
     documents = sum(len(ids) for ids in touched.values())
     if not documents and spec.without_events is None:
         # No new event of its documents: nothing to read, nothing to delete (on most refreshes
@@ -628,6 +625,24 @@ def extract_documents(
         con.execute(f"DROP TABLE IF EXISTS {fresh}")
     set_consumer_load(con, consumer, changes.load_no)
     return {"mode": "incremental", "documents": documents, "rows": rows}
+
+
+def _documents_with_events(
+    con: duckdb.DuckDBPyConnection, changes: Changes
+) -> dict[str, list[int]]:
+    """Document type → the ids of its documents with events in ``changes``. Asked by each
+    document table of a step, which have usually followed the events to the same load: read
+    once per connection for the same changes."""
+    condition = changes.condition()
+
+    def read() -> dict[str, list[int]]:
+        rows = con.sql(
+            f"SELECT document_type, list(DISTINCT document_id ORDER BY document_id)"
+            f" FROM raw.{EVENTS} WHERE {condition} GROUP BY document_type"
+        ).fetchall()
+        return {str(kind): [int(i) for i in ids] for kind, ids in rows}
+
+    return once.remembered(con, ("documents with events", changes.load_no, condition), read)
 
 
 def _same_rows(con: duckdb.DuckDBPyConnection, table: str, fresh: str) -> bool:
@@ -721,14 +736,13 @@ def set_consumer_load(con: duckdb.DuckDBPyConnection, consumer: str, load_no: in
 
 
 def _ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE SCHEMA IF NOT EXISTS extract_log")
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS extract_log.loads (table_name VARCHAR, load_no BIGINT,"
+    once.ensure(
+        con,
+        "CREATE SCHEMA IF NOT EXISTS extract_log;"
+        " CREATE TABLE IF NOT EXISTS extract_log.loads (table_name VARCHAR, load_no BIGINT,"
         " mode VARCHAR, key_column VARCHAR, key_after BIGINT, key_to BIGINT,"
-        " late_keys BIGINT[], rows BIGINT, loaded_at TIMESTAMP)"
-    )
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS extract_log.consumers (consumer VARCHAR, load_no BIGINT)"
+        " late_keys BIGINT[], rows BIGINT, loaded_at TIMESTAMP);"
+        " CREATE TABLE IF NOT EXISTS extract_log.consumers (consumer VARCHAR, load_no BIGINT)",
     )
 
 

@@ -49,6 +49,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from warehouse import once
 from warehouse.extract import EVENTS, Changes, changes_since, latest_load
 from warehouse.versions import digest
 
@@ -98,20 +99,16 @@ class Delta:
 
 
 def _ensure(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {DELTA}")
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS {SCHEMA}.state (table_name VARCHAR, seq BIGINT,"
+    once.ensure(
+        con,
+        f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}; CREATE SCHEMA IF NOT EXISTS {DELTA};"
+        f" CREATE TABLE IF NOT EXISTS {SCHEMA}.state (table_name VARCHAR, seq BIGINT,"
         " whole_seq BIGINT, as_of TIMESTAMP, code_digest VARCHAR, inputs_digest VARCHAR,"
-        " event_load BIGINT, built_at TIMESTAMP)"
-    )
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS {SCHEMA}.log (table_name VARCHAR, seq BIGINT, mode VARCHAR,"
-        " reason VARCHAR, as_of TIMESTAMP, keys BIGINT, seconds DOUBLE, built_at TIMESTAMP)"
-    )
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS {_NEW_EVENTS_MADE} (version VARCHAR, condition VARCHAR,"
-        " load_no BIGINT, rows BIGINT)"
+        " event_load BIGINT, built_at TIMESTAMP);"
+        f" CREATE TABLE IF NOT EXISTS {SCHEMA}.log (table_name VARCHAR, seq BIGINT, mode VARCHAR,"
+        " reason VARCHAR, as_of TIMESTAMP, keys BIGINT, seconds DOUBLE, built_at TIMESTAMP);"
+        f" CREATE TABLE IF NOT EXISTS {_NEW_EVENTS_MADE} (version VARCHAR, condition VARCHAR,"
+        " load_no BIGINT, rows BIGINT)",
     )
 
 
