@@ -76,5 +76,7 @@ group by executed.office_code, executed.discipline, executed.kind, executed.mont
 -- the items scored (counted after the join: a filter on the score was applied to every row of
 -- the scan before the join's filter on the orders)
 having count(scores.score) > 0
-order by executed.office_code, executed.discipline, executed.kind, executed.month,
+-- month first: a refresh deletes and appends the rows of the months it rebuilds (the latest), so
+-- they stay together at the end of the table (docs/warehouse.md, Incremental marts)
+order by executed.month, executed.office_code, executed.discipline, executed.kind,
     scores.item_name

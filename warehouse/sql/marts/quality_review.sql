@@ -299,4 +299,5 @@ final as (
 )
 
 select * from final
-order by office_code, discipline, kind, month
+-- month first: what a refresh rewrites, the latest months, stays at the end of the table
+order by month, office_code, discipline, kind
