@@ -160,7 +160,8 @@ class WarehouseBuild(dg.ConfigurableResource):  # type: ignore[type-arg]
         when the block ends and rolled back if it raises: a step's tables are written whole or
         not at all, and a refresh's few hundred small statements (bookkeeping, a mart's changed
         keys) pay one commit (a sync of the write-ahead log) instead of one each
-        (docs/warehouse.md, *Build steps are transactions*). Publishing checkpoints, which a transaction cannot.
+        (docs/warehouse.md, *Build steps are transactions*). Publishing checkpoints, which DuckDB
+        does not do inside a transaction: it passes ``transaction=False``.
         """
         path = self.build_path(run_id)
         first = not path.exists()
