@@ -25,14 +25,6 @@ T = TypeVar("T")
 _DONE: weakref.WeakKeyDictionary[Any, dict[Hashable, Any]] = weakref.WeakKeyDictionary()
 
 
-def ensure(con: duckdb.DuckDBPyConnection, statements: str) -> None:
-    """Run ``statements`` (idempotent DDL, ``;``-separated) on ``con`` unless already run on it."""
-    done = _DONE.setdefault(con, {})
-    if ("ensure", statements) not in done:
-        con.execute(statements)
-        done["ensure", statements] = True
-
-
 def remembered(con: duckdb.DuckDBPyConnection, key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()`` the first time ``key`` is asked for on ``con``, the same value after; the
     key must name everything the value depends on (the rows it reads do not change under it)."""
@@ -41,3 +33,13 @@ def remembered(con: duckdb.DuckDBPyConnection, key: Hashable, compute: Callable[
         done[key] = compute()
     value: T = done[key]
     return value
+
+
+def ensure(con: duckdb.DuckDBPyConnection, statements: str) -> None:
+    """Run ``statements`` (idempotent DDL, ``;``-separated) on ``con`` unless already run on it."""
+
+    def run() -> bool:
+        con.execute(statements)
+        return True
+
+    remembered(con, ("ensure", statements), run)
