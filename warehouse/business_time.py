@@ -41,9 +41,29 @@ def build_calendar_intervals(
     )
 
 
-def clock_states(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pl.DataFrame:
-    """clock_id, due_at, elapsed_minutes, state of every clock started by ``as_of``."""
+CALENDAR_WINDOW = "clock_calendar_window"
+"""The temporary table :func:`calendar_window` fills."""
+
+
+def calendar_window(con: duckdb.DuckDBPyConnection) -> str:
+    """Fill the temporary table :data:`CALENDAR_WINDOW` with the working intervals the clocks of
+    ``clocks`` can look up (``calendar_intervals_for_clocks``) and return its name, to pass to
+    ``clock_states`` as ``intervals``: the same states, over a fraction of a long calendar when
+    the clocks are recent."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {CALENDAR_WINDOW} AS FROM calendar_intervals_for_clocks()"
+    )
+    return CALENDAR_WINDOW
+
+
+def clock_states(
+    con: duckdb.DuckDBPyConnection, as_of: datetime, *, windowed: bool = False
+) -> pl.DataFrame:
+    """clock_id, due_at, elapsed_minutes, state of every clock started by ``as_of``; with
+    ``windowed`` looked up in :func:`calendar_window`'s part of the calendar."""
+    intervals = calendar_window(con) if windowed else "calendar_intervals"
     states: pl.DataFrame = con.sql(
-        "FROM clock_states($as_of) ORDER BY clock_id", params={"as_of": as_of}
+        f"FROM clock_states($as_of, intervals := '{intervals}') ORDER BY clock_id",
+        params={"as_of": as_of},
     ).pl()
     return states

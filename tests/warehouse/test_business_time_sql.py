@@ -90,6 +90,77 @@ def test_vector(con: duckdb.DuckDBPyConnection, vector: dict[str, Any]) -> None:
     assert row[0]["state"] == expected["state"]
 
 
+@pytest.fixture(scope="module")
+def calendar_only() -> Iterator[duckdb.DuckDBPyConnection]:
+    """The vectors' calendars expanded over their whole range, and no clock yet."""
+    con = duckdb.connect()
+    business_time.install(con)
+    _load_calendars(con, VECTORS["calendars"])
+    first, last = (date.fromisoformat(d) for d in VECTORS["calendar_range"])
+    business_time.build_calendar_intervals(con, first, last)
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("vector", VECTORS["clocks"], ids=lambda v: v["id"])
+def test_vector_alone_over_the_calendar_window_of_its_clock(
+    calendar_only: duckdb.DuckDBPyConnection, vector: dict[str, Any]
+) -> None:
+    """A refresh evaluates a few clocks over the part of the calendar they can reach: each
+    vector alone, over the window of its own clock (most of the calendar left out), comes out
+    as expected."""
+    con = calendar_only
+    con.execute("DELETE FROM clocks; DELETE FROM clock_pauses")
+    target = vector["target"]
+    con.execute(
+        "INSERT INTO clocks VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            vector["id"],
+            vector["calendar"],
+            target["calendar_kind"],
+            _instant(vector["started_at"]),
+            target["amount"],
+            target["unit"],
+            _instant(vector["stopped_at"]),
+        ],
+    )
+    for paused_at, resumed_at in vector["pauses"]:
+        con.execute(
+            "INSERT INTO clock_pauses VALUES (?, ?, ?)",
+            [vector["id"], _instant(paused_at), _instant(resumed_at)],
+        )
+    states = business_time.clock_states(con, datetime.fromisoformat(vector["as_of"]), windowed=True)
+    expected = vector["expected"]
+    assert states.select("due_at", "elapsed_minutes", "state").rows() == [
+        (_instant(expected["due_at"]), expected["elapsed_minutes"], expected["state"])
+    ]
+
+
+def test_the_calendar_window_keeps_from_the_second_last_interval_before_the_clocks() -> None:
+    con = duckdb.connect()
+    business_time.install(con)
+    _load_calendars(con, {"office": VECTORS["calendars"]["shanghai_office"]})
+    business_time.build_calendar_intervals(con, date(2026, 9, 1), date(2026, 10, 31))
+    # Started on a Sunday evening: the last intervals starting by then are Friday's two.
+    con.execute(
+        "INSERT INTO clocks VALUES ('c', 'office', 'office',"
+        " '2026-09-13 20:00:00+08', 60, 'business_minutes', NULL)"
+    )
+    window = business_time.calendar_window(con)
+    kept = con.sql(
+        f"SELECT min(start_utc), count(*) FROM {window} WHERE calendar_kind = 'office'"
+    ).fetchall()[0]
+    every = con.sql(
+        "SELECT count(*) FROM calendar_intervals WHERE calendar_kind = 'office'"
+        " AND start_utc >= $from",
+        params={"from": kept[0]},
+    ).fetchall()[0][0]
+    assert kept[0] == datetime(2026, 9, 11, 1, tzinfo=UTC)  # Friday 09:00 in Shanghai
+    assert kept[1] == every  # and every later one
+    ranges = con.sql(f"SELECT count(*) FROM {window} WHERE calendar_kind = '24x7'").fetchall()
+    assert ranges == [(1,)]
+
+
 def test_clocks_not_started_by_as_of_are_left_out(con: duckdb.DuckDBPyConnection) -> None:
     states = business_time.clock_states(con, datetime(2026, 1, 1, tzinfo=UTC))
     assert states.height == 0

@@ -6,7 +6,9 @@
 -- 1. Fill the input tables below (the extract/staging step; created empty here if missing).
 -- 2. CREATE OR REPLACE TABLE calendar_intervals AS FROM expand_calendar_intervals(first_day, last_day)
 --    for local days covering every clock's start, deadline and as_of (otherwise error()).
--- 3. FROM clock_states(as_of).
+-- 3. FROM clock_states(as_of); for a few recent clocks against a long calendar, first
+--    CREATE TEMP TABLE w AS FROM calendar_intervals_for_clocks(), then
+--    FROM clock_states(as_of, intervals := 'w').
 
 CREATE TABLE IF NOT EXISTS calendars (calendar_id VARCHAR, timezone VARCHAR);
 
@@ -111,7 +113,9 @@ WHERE end_utc > start_utc;  -- drops an interval emptied by a DST gap
 -- Every clock started by as_of: deadline moved by pauses (NULL while paused before reaching the
 -- target), running minutes up to its stop or as_of, and state 'met' | 'breached' | 'pending'.
 -- Only what is known by as_of counts: later pauses, resumes and stops have not happened yet.
-CREATE OR REPLACE MACRO clock_states(as_of) AS TABLE
+-- intervals: the table of working intervals looked up (calendar_intervals, or the part of it
+-- calendar_intervals_for_clocks() keeps: the same rows come out).
+CREATE OR REPLACE MACRO clock_states(as_of, intervals := 'calendar_intervals') AS TABLE
 WITH clock AS (
     SELECT clock_id, calendar_id, calendar_kind, started_at,
         target_amount * CASE unit WHEN 'calendar_hours' THEN 3600000000 ELSE 60000000 END AS target_us,
@@ -146,7 +150,7 @@ bounds AS (
 point AS (UNPIVOT bounds ON seg_start, seg_end, seg_upto INTO NAME role VALUE t),
 calendar_range AS (
     SELECT calendar_id, start_utc AS range_start, end_utc AS range_end
-    FROM calendar_intervals
+    FROM query_table(intervals)
     WHERE calendar_kind = '24x7'
 ),
 point_interval AS (  -- each point's calendar range and the working interval it falls in or after
@@ -161,7 +165,7 @@ point_interval AS (  -- each point's calendar range and the working interval it 
         i.start_utc, i.end_utc, i.business_us_before
     FROM point AS p
     LEFT JOIN calendar_range AS r ON r.calendar_id = p.calendar_id
-    ASOF LEFT JOIN calendar_intervals AS i
+    ASOF LEFT JOIN query_table(intervals) AS i
         ON i.calendar_id = p.calendar_id AND i.calendar_kind = p.calendar_kind AND p.t >= i.start_utc
     WHERE p.calendar_kind <> '24x7'
 ),
@@ -204,7 +208,7 @@ due_interval AS (  -- the working interval holding each position ('24x7': the ra
     UNION ALL
     SELECT x.clock_id, x.due_us, i.start_utc, i.end_utc, i.business_us_before
     FROM reach AS x
-    ASOF LEFT JOIN calendar_intervals AS i
+    ASOF LEFT JOIN query_table(intervals) AS i
         ON i.calendar_id = x.calendar_id AND i.calendar_kind = x.calendar_kind AND x.due_us > i.business_us_before
     WHERE x.calendar_kind <> '24x7'
 ),
@@ -228,3 +232,34 @@ FROM clock AS c
 JOIN running AS r USING (clock_id)
 LEFT JOIN due AS d USING (clock_id)
 GROUP BY c.clock_id, c.stopped_at, c.end_at, d.due_at;
+
+-- The working intervals of calendar_intervals that the clocks in clocks can look up: clock_states
+-- over these gives the same rows as over all of them, and its two ASOF joins sort these alone (a
+-- refresh's few thousand recent clocks against years of every office's calendar: most of the
+-- work was that sort). Every instant the rule looks up — a start, stop, pause or resume, the
+-- evaluation instant, a deadline — falls at or after the earliest start, stop, pause or resume
+-- of the clocks (as_of is after every start counted; a deadline after its start): an instant
+-- finds the last interval starting by it, a deadline the last one whose business time before
+-- it is less. So each calendar keeps its intervals from the second-last one starting by that
+-- earliest instant on (the last one, and the one before it for a deadline falling exactly at
+-- its business start); all of them where none starts by it; and its '24x7' range.
+CREATE OR REPLACE MACRO calendar_intervals_for_clocks() AS TABLE
+WITH earliest AS (
+    SELECT min(instant) AS instant
+    FROM (
+        SELECT started_at AS instant FROM clocks
+        UNION ALL SELECT stopped_at FROM clocks
+        UNION ALL SELECT paused_at FROM clock_pauses
+        UNION ALL SELECT resumed_at FROM clock_pauses
+    )
+),
+kept_from AS (
+    SELECT calendar_id, calendar_kind, list_min(max(start_utc, 2)) AS start_utc
+    FROM calendar_intervals
+    WHERE calendar_kind <> '24x7' AND start_utc <= (SELECT instant FROM earliest)
+    GROUP BY calendar_id, calendar_kind
+)
+SELECT i.*
+FROM calendar_intervals AS i
+LEFT JOIN kept_from AS k USING (calendar_id, calendar_kind)
+WHERE i.calendar_kind = '24x7' OR k.start_utc IS NULL OR i.start_utc >= k.start_utc;
