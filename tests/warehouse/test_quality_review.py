@@ -285,13 +285,15 @@ def test_failed_items_are_counted_per_item_as_the_review_counts_them(
         "item_name",
         "items_scored",
         "items_failed",
+        "score_points",
+        "max_points",
     ]
     engine = create_db_engine(demo_url)
     with engine.connect() as c:
         scores = c.execute(
             text(
                 "select o.code, i.discipline, i.kind, i.scheduled_for, s.name, s.score,"
-                " s.pass_mark from insp_score s join insp_order i on i.id = s.order_id"
+                " s.pass_mark, s.max_score from insp_score s join insp_order i on i.id = s.order_id"
                 " join org_office o on o.id = i.office_id"
                 " where i.state = 'submitted' and s.score is not null"
             )
@@ -300,26 +302,34 @@ def test_failed_items_are_counted_per_item_as_the_review_counts_them(
     today = NOW.astimezone(SHANGHAI).date()
     scored: Counter[tuple[object, ...]] = Counter()
     failed: Counter[tuple[object, ...]] = Counter()
-    for code, discipline, kind, day, name, score, pass_mark in scores:
+    points: Counter[tuple[object, ...]] = Counter()
+    maxima: Counter[tuple[object, ...]] = Counter()
+    for code, discipline, kind, day, name, score, pass_mark, max_score in scores:
         day = datetime.fromisoformat(str(day)).date()
         if day > today:
             continue
         key = (code, discipline, kind, day.replace(day=1), name)
         scored[key] += 1
         failed[key] += score < pass_mark
+        points[key] += score
+        maxima[key] += max_score
     counted = {
         (r["office_code"], r["discipline"], r["kind"], r["month"], r["item_name"]): (
             r["items_scored"],
             r["items_failed"],
+            r["score_points"],
+            r["max_points"],
         )
         for r in items
     }
-    assert counted == {key: (scored[key], failed[key]) for key in scored}
+    assert counted == {key: (scored[key], failed[key], points[key], maxima[key]) for key in scored}
     assert sum(failed.values()) > 0, "some items failed"
     for row in mart:
         where = {k: row[k] for k in ("office_code", "discipline", "kind", "month")}
         assert _sum(items, "items_scored", **where) == row["items_scored"], where
         assert _sum(items, "items_failed", **where) == row["items_failed"], where
+        assert _sum(items, "score_points", **where) == row["score_points"], where
+        assert _sum(items, "max_points", **where) == row["max_points"], where
 
 
 def test_the_demo_inspects_customer_service_too(mart: list[dict[str, object]]) -> None:

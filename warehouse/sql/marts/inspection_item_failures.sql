@@ -4,8 +4,9 @@
 -- The orders counted are those marts.quality_review counts as executed (scheduled up to
 -- as_of's office-local day, submitted by as_of); items_scored: the item's scores on them (the
 -- inspections of that item), items_failed: of those, scored below the pass mark (each opened a
--- nonconformity). Summed over item names these are quality_review's items_scored and
--- items_failed. Contract: docs/quality-marts.md. Kept incrementally by office and month: the
+-- nonconformity); score_points and max_points: the points given and the maximum of the items
+-- scored. Summed over item names these are quality_review's items_scored, items_failed,
+-- score_points and max_points (it reads them here). Contract: docs/quality-marts.md. Kept incrementally by office and month: the
 -- rows of the office-months in delta.inspection_item_failures
 -- (sql/changes/inspection_item_failures.sql).
 -- incremental: office_code, month
@@ -68,7 +69,10 @@ select
     executed.month,
     scores.item_name,
     cast(count(scores.score) as bigint) as items_scored,
-    cast(count(*) filter (where scores.score < scores.pass_mark) as bigint) as items_failed
+    cast(count(*) filter (where scores.score < scores.pass_mark) as bigint) as items_failed,
+    cast(coalesce(sum(scores.score), 0) as bigint) as score_points,
+    cast(coalesce(sum(scores.max_score) filter (where scores.score is not null), 0) as bigint)
+        as max_points
 from staging.stg_inspection_scores as scores
 inner join executed on executed.order_id = scores.order_id
 group by executed.office_code, executed.discipline, executed.kind, executed.month,

@@ -5,7 +5,7 @@
 -- plans whose schedule covers a day of the month; orders_due: orders scheduled in the month up
 -- to as_of's office-local day; orders_executed: those submitted by as_of; items_scored,
 -- items_failed (below the pass mark), score_points and max_points over the executed orders'
--- items, inspection_score = 100 × score_points ÷ max_points. nonconformities_opened and
+-- items (summed from marts.inspection_item_failures), inspection_score = 100 × score_points ÷ max_points. nonconformities_opened and
 -- nonconformities_closed in the month (office-local), closure_hours the hours from opening to
 -- closing of those closed; nc_clocks_met and nc_clocks_breached: the nonconformities' completion
 -- clocks started in the month (marts.sla_clocks), closure_compliance_pct = 100 × met ÷ (met +
@@ -45,14 +45,20 @@ span as (
 ),
 
 -- Approved plans, one row per month their schedule covers (from the later of their start and
--- their approval day, to their end or as_of's month).
+-- their approval day, to their end or as_of's month) within the span: a plan running for years
+-- is not expanded over every month to keep a refresh's one or two (512 500 months for 20 500
+-- plans at 500 offices, to keep 20 500).
 plan_months as (
     select
         offices.office_code,
         plans.discipline,
         plans.kind,
         cast(unnest(plan_schedule_months(
-            plans.start_date, plans.end_date, plans.approved_at, offices.timezone, offices.today
+            greatest(plans.start_date, span.first_month),
+            plans.end_date,
+            plans.approved_at,
+            offices.timezone,
+            least(offices.today, cast(span.after_month - interval 1 day as date))
         )) as date) as month
     from staging.stg_inspection_plans as plans
     inner join offices on offices.office_id = plans.office_id
@@ -97,32 +103,34 @@ orders as (
         on d.office_code = orders.office_code and d.month = orders.month
 ),
 
-order_scores as (
-    select
-        scores.order_id,
-        count(scores.score) as items_scored,
-        count(*) filter (where scores.score < scores.pass_mark) as items_failed,
-        coalesce(sum(scores.score), 0) as score_points,
-        coalesce(sum(scores.max_score) filter (where scores.score is not null), 0) as max_points
-    from staging.stg_inspection_scores as scores
-    where scores.order_id in (select order_id from orders where executed)
-    group by scores.order_id
-),
-
 inspections as (
     select
-        orders.office_code,
-        orders.discipline,
-        orders.kind,
-        orders.month,
+        office_code,
+        discipline,
+        kind,
+        month,
         count(*) as orders_due,
-        count(*) filter (where orders.executed) as orders_executed,
-        coalesce(sum(order_scores.items_scored), 0) as items_scored,
-        coalesce(sum(order_scores.items_failed), 0) as items_failed,
-        coalesce(sum(order_scores.score_points), 0) as score_points,
-        coalesce(sum(order_scores.max_points), 0) as max_points
+        count(*) filter (where executed) as orders_executed
     from orders
-    left join order_scores on order_scores.order_id = orders.order_id and orders.executed
+    group by all
+),
+
+-- The executed orders' items, from marts.inspection_item_failures (its rows are those items by
+-- name, over the same executed orders, kept by office and month as this mart): a refresh reads
+-- the office-months it rebuilds there instead of finding their scores among all of them.
+scored as (
+    select
+        items.office_code,
+        items.discipline,
+        items.kind,
+        items.month,
+        sum(items.items_scored) as items_scored,
+        sum(items.items_failed) as items_failed,
+        sum(items.score_points) as score_points,
+        sum(items.max_points) as max_points
+    from marts.inspection_item_failures as items
+    semi join delta.quality_review as d
+        on d.office_code = items.office_code and d.month = items.month
     group by all
 ),
 
@@ -275,12 +283,12 @@ final as (
         case when inspections.orders_due > 0
             then 100.0 * inspections.orders_executed / inspections.orders_due
         end as execution_pct,
-        cast(coalesce(inspections.items_scored, 0) as bigint) as items_scored,
-        cast(coalesce(inspections.items_failed, 0) as bigint) as items_failed,
-        cast(coalesce(inspections.score_points, 0) as bigint) as score_points,
-        cast(coalesce(inspections.max_points, 0) as bigint) as max_points,
-        case when inspections.max_points > 0
-            then 100.0 * inspections.score_points / inspections.max_points
+        cast(coalesce(scored.items_scored, 0) as bigint) as items_scored,
+        cast(coalesce(scored.items_failed, 0) as bigint) as items_failed,
+        cast(coalesce(scored.score_points, 0) as bigint) as score_points,
+        cast(coalesce(scored.max_points, 0) as bigint) as max_points,
+        case when scored.max_points > 0
+            then 100.0 * scored.score_points / scored.max_points
         end as inspection_score,
         cast(coalesce(opened.opened, 0) as bigint) as nonconformities_opened,
         cast(coalesce(closed.closed, 0) as bigint) as nonconformities_closed,
@@ -293,6 +301,7 @@ final as (
     from keys
     left join plans using (office_code, discipline, kind, month)
     left join inspections using (office_code, discipline, kind, month)
+    left join scored using (office_code, discipline, kind, month)
     left join opened using (office_code, discipline, kind, month)
     left join closed using (office_code, discipline, kind, month)
     left join clocks using (office_code, discipline, kind, month)
