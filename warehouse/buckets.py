@@ -56,20 +56,20 @@ def id_ranges(
     (``id // granule``: fewer groups to count when every id is one row). The first and last
     ranges are open, so every id — one absent from ``relation`` too — falls in exactly one.
     """
-    total = int(con.sql(f"select count(*) from {relation}", params=params).fetchall()[0][0])
+    total = int(con.execute(f"select count(*) from {relation}", params).fetchall()[0][0])
     count = max(1, -(-total // per_bucket))
     if count == 1:
         return [WHOLE]
     starts = [
         int(low)
-        for (low,) in con.sql(
+        for (low,) in con.execute(
             f"""
             select min(g) * {granule} from (
                 select g, (sum(n) over (order by g) - n) * {count} // {total} as share
                 from (select {column} // {granule} as g, count(*) as n from {relation} group by g)
             ) group by share order by share
             """,
-            params=params,
+            params,
         ).fetchall()
     ][1:]  # the first range starts at the smallest id: left open
     bounds: list[int | None] = [None, *starts, None]

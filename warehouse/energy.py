@@ -177,7 +177,7 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> bool:
     """Create the energy tables if missing; True if they already existed (incremental possible)."""
     existed = (
         len(
-            con.sql(
+            con.execute(
                 "select 1 from information_schema.tables"
                 " where table_schema = 'energy' and table_name in ('state', 'point_history')"
             ).fetchall()
@@ -262,7 +262,7 @@ def _ensure_day_bounds(
         "create or replace temp table _range as " + sql_text("day_bounds_range"),
         {"watermark": watermark, "earliest": EARLIEST_INSTANT, "latest": latest},
     )
-    row = con.sql("select first_day, last_day from _range").fetchall()[0]
+    row = con.execute("select first_day, last_day from _range").fetchall()[0]
     con.execute("drop table _range")
     if row[0] is None:
         lo, hi = date.today(), date.today()
@@ -271,17 +271,17 @@ def _ensure_day_bounds(
     zones = sorted(
         {
             str(z[0])
-            for z in con.sql(
+            for z in con.execute(
                 "select distinct timezone from marts.dim_energy_point where timezone is not null"
             ).fetchall()
         }
     )
-    have = con.sql(
+    have = con.execute(
         "select 1 from information_schema.tables"
         " where table_schema = 'energy' and table_name = 'day_bounds'"
     ).fetchall()
     if have:
-        cov = con.sql(
+        cov = con.execute(
             "select timezone, min(day), max(day) from energy.day_bounds group by timezone"
         ).fetchall()
         covered = {str(z): (a, b) for z, a, b in cov}
@@ -371,7 +371,7 @@ def _sync_readings(con: duckdb.DuckDBPyConnection) -> None:
     order: its zone maps skip the old ones). A stored copy cost a full build ≈ 3.4 s of 22 M
     rows written once more, for no faster reads.
     """
-    kind = con.sql(
+    kind = con.execute(
         "select table_type from information_schema.tables"
         " where table_schema = 'energy' and table_name = 'readings'"
     ).fetchall()
@@ -431,9 +431,9 @@ def _hold_points(
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(
-        con.sql(
+        con.execute(
             "select 1 from information_schema.tables where table_schema = $s and table_name = $t",
-            params={"s": schema, "t": table},
+            {"s": schema, "t": table},
         ).fetchall()
     )
 
@@ -510,7 +510,7 @@ def _scope_incremental(con: duckdb.DuckDBPyConnection, watermark: int) -> None:
         """
     )
     # last stored boundary before the change: look in a recent window first, then everywhere
-    earliest = con.sql("select min(t) from _changes").fetchall()[0][0]
+    earliest = con.execute("select min(t) from _changes").fetchall()[0][0]
     window = "null" if earliest is None else _ts(earliest - timedelta(days=_WINDOW_DAYS))
     con.execute(
         f"""
@@ -522,7 +522,7 @@ def _scope_incremental(con: duckdb.DuckDBPyConnection, watermark: int) -> None:
         group by c.point_id
         """
     )
-    missing = con.sql(
+    missing = con.execute(
         "select count(*) from _changes where point_id not in (select point_id from _from)"
     ).fetchall()[0][0]
     if missing:  # a change more than the window after the point's last boundary: look further
@@ -569,7 +569,7 @@ def _compute_intervals(
         scope_rem = f"and {bucket.where('m.point_id')}"
     cutoff = ""
     if not full:
-        low = con.sql(
+        low = con.execute(
             "select min(from_at), count(*) filter (where from_at is null) from _scope"
         ).fetchall()[0]
         if low[0] is not None and low[1] == 0:
@@ -747,7 +747,7 @@ def _history_from_intervals(
     latest = (
         f"select min(from_at) from {points}" if bounded else f"select max(i.end_at) from {joined}"
     )
-    edge = con.sql(latest).fetchall()[0][0]
+    edge = con.execute(latest).fetchall()[0][0]
     if edge is None:
         return
     window = _ts(edge - timedelta(days=_WINDOW_DAYS))
@@ -821,7 +821,7 @@ def _lowest_from(con: duckdb.DuckDBPyConnection) -> datetime | None:
     The statements that join a 22 M-row table to the scope also filter by this constant first,
     so they join the recent rows only (the per-point condition alone is applied after a join of
     every row)."""
-    low, whole = con.sql(
+    low, whole = con.execute(
         "select min(from_at), count(*) filter (where from_at is null) from _scope"
     ).fetchall()[0]
     return None if whole or low is None else low
@@ -829,7 +829,7 @@ def _lowest_from(con: duckdb.DuckDBPyConnection) -> datetime | None:
 
 def _lowest_day(con: duckdb.DuckDBPyConnection) -> int | None:
     """The earliest recomputed day number of ``_scope_day``, or None if a point is redone whole."""
-    low, whole = con.sql(
+    low, whole = con.execute(
         "select min(first_day), count(*) filter (where first_day_start is null) from _scope_day"
     ).fetchall()[0]
     return None if whole or low is None else int(low)
@@ -909,13 +909,13 @@ def _compute_days(
     ``_days``."""
     bound = None
     if not full:
-        low_start, whole = con.sql(
+        low_start, whole = con.execute(
             "select min(first_day_start), count(*) filter (where first_day_start is null)"
             " from _scope_day"
         ).fetchall()[0]
         bound = low_start if low_start is not None and not whole else None
     # Only the branches some point needs: each scans the intervals (an empty one costs as much).
-    has_fixed, has_other = con.sql(
+    has_fixed, has_other = con.execute(
         "select coalesce(bool_or(fixed), false), coalesce(bool_or(not fixed), false) from _ptz"
     ).fetchall()[0]
     split = full and bucket is not None and bucket.count > 1
@@ -1007,12 +1007,12 @@ def _apply_daily_node(con: duckdb.DuckDBPyConnection, full: bool) -> None:
     from_day = None
     if (
         not full
-        and con.sql(
+        and con.execute(
             "select 1 from information_schema.tables"
             " where table_schema = 'marts' and table_name = 'energy_daily_node'"
         ).fetchall()
     ):
-        low = con.sql(
+        low = con.execute(
             "select min(first_day), count(*) filter (where first_day_start is null) from _scope_day"
         ).fetchall()[0]
         if low[0] is not None and low[1] == 0:
@@ -1075,12 +1075,12 @@ def _monthly_from(
     """
     if previous_as_of is None or previous_as_of > as_of or held_changed:
         return None
-    if not con.sql(
+    if not con.execute(
         "select 1 from information_schema.tables"
         " where table_schema = 'energy' and table_name = 'monthly_dims'"
     ).fetchall():
         return None
-    changed_dims = con.sql(
+    changed_dims = con.execute(
         f"""
         select count(*) from (
             (select {_MONTHLY_DIMS} from marts.dim_energy_point
@@ -1094,7 +1094,7 @@ def _monthly_from(
         return None
     first = (previous_as_of - timedelta(days=1)).replace(day=1)
     if in_scope:
-        whole, first_day = con.sql(
+        whole, first_day = con.execute(
             "select count(*) filter (where first_day_start is null), min(first_day) from _scope_day"
         ).fetchall()[0]
         if whole:
@@ -1109,7 +1109,7 @@ def _as_of_months(con: duckdb.DuckDBPyConnection, as_of_at: datetime) -> None:
     instant = as_of_at.replace(tzinfo=UTC)
     zones = [
         str(z)
-        for (z,) in con.sql(
+        for (z,) in con.execute(
             "select distinct timezone from marts.dim_energy_point where timezone is not null"
         ).fetchall()
     ]
@@ -1162,7 +1162,7 @@ def _snapshot(
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return int(con.sql(f"select count(*) from {table}").fetchall()[0][0])
+    return int(con.execute(f"select count(*) from {table}").fetchall()[0][0])
 
 
 def _as_instant(as_of: date | datetime | None) -> datetime:
@@ -1199,7 +1199,7 @@ def build_energy(
     as_of_day = as_of_at.date()
     latest = as_of_at + FUTURE_MARGIN
     existed = _ensure_tables(con)
-    state = con.sql("select reading_watermark, as_of, as_of_at from energy.state").fetchall()
+    state = con.execute("select reading_watermark, as_of, as_of_at from energy.state").fetchall()
     watermark = int(state[0][0]) if state and state[0][0] is not None else -1
     previous_as_of: date | None = state[0][1] if state else None
     previous_at: datetime | None = state[0][2] if state else None
@@ -1228,7 +1228,7 @@ def build_energy(
         """
     )
     new_watermark = int(
-        con.sql("select coalesce(max(id), -1) from raw.energy_reading").fetchall()[0][0]
+        con.execute("select coalesce(max(id), -1) from raw.energy_reading").fetchall()[0][0]
     )
     steps.mark("prepare")
     if incremental:
@@ -1290,7 +1290,7 @@ def build_energy(
         f" from_day date); insert into {BUILD_SCOPE} {scope_days}"
     )
     steps.mark("snapshot")
-    for (name,) in con.sql(
+    for (name,) in con.execute(
         "select table_name from duckdb_tables() where temporary and table_name like '\\_%' escape '\\'"
     ).fetchall():
         con.execute(f'drop table if exists temp."{name}"')

@@ -404,7 +404,9 @@ def extract_whole(
         data = batches.read_all()
     con.register("_extracted", data)
     try:
-        rows, hashed = con.sql("SELECT count(*), sum(hash(t)) FROM _extracted AS t").fetchall()[0]
+        rows, hashed = con.execute("SELECT count(*), sum(hash(t)) FROM _extracted AS t").fetchall()[
+            0
+        ]
         found = versions.digest(data.schema, rows, hashed)
         if found == fingerprint:
             return int(rows), None
@@ -439,14 +441,14 @@ def extract_incremental(
     key = _name(key_column)
     watermark = None
     if _raw_table_exists(con, table):
-        watermark = con.sql(f"SELECT max({key}) FROM raw.{_name(table)}").fetchall()[0][0]
+        watermark = con.execute(f"SELECT max({key}) FROM raw.{_name(table)}").fetchall()[0][0]
     if watermark is None and not _raw_table_exists(con, table):
         return extract_table(database, con, table)
     if watermark is None:
         # Empty until now: whatever the table holds is appended, so that readers of its changes
         # see new rows, or none, instead of a whole copy to start over from.
         _insert_fetched(con, table, database, after=None)
-        low, high, rows = con.sql(
+        low, high, rows = con.execute(
             f"SELECT min({key}) - 1, max({key}), count(*) FROM raw.{_name(table)}"
         ).fetchall()[0]
         _record_load(
@@ -464,7 +466,7 @@ def extract_incremental(
     # (given as a condition beside the keyset's own rowid bound, SQLite scanned the whole table:
     # 1.75 s for 30 000 new readings of 22 M).
     _insert_fetched(con, table, database, after=(key, int(watermark)))
-    new_max = con.sql(f"SELECT max({key}) FROM raw.{_name(table)}").fetchall()[0][0]
+    new_max = con.execute(f"SELECT max({key}) FROM raw.{_name(table)}").fetchall()[0][0]
     late: list[int] = []
     if lookback > 0:
         late = _extract_late(database, con, table, key, int(watermark), lookback)
@@ -493,13 +495,13 @@ def _extract_late(
     """Read the gaps of raw's keys in ``(watermark − lookback, watermark]`` again; append the
     rows committed there since (keys absent from raw); return their keys."""
     low = max(watermark - lookback, 0)
-    present = con.sql(
+    present = con.execute(
         f"SELECT count(*) FROM raw.{_name(table)} WHERE {key} > $low AND {key} <= $high",
-        params={"low": low, "high": watermark},
+        {"low": low, "high": watermark},
     ).fetchall()[0][0]
     if present >= watermark - low:
         return []
-    gaps = con.sql(
+    gaps = con.execute(
         f"""
         SELECT previous + 1, {key} - 1 FROM (
             SELECT {key}, coalesce(lag({key}) OVER (ORDER BY {key}), $low) AS previous
@@ -507,7 +509,7 @@ def _extract_late(
         ) WHERE {key} > previous + 1
         ORDER BY 1
         """,
-        params={"low": low, "high": watermark},
+        {"low": low, "high": watermark},
     ).fetchall()
     where = f"{key} > {low} AND {key} < {watermark}"  # bounds the scan on either backend
     if len(gaps) <= _MAX_GAP_RANGES:
@@ -524,7 +526,7 @@ def _extract_late(
             con.unregister("_extracted")
     try:
         con.execute(f"INSERT INTO raw.{_name(table)} BY NAME SELECT * FROM _late")
-        keys = [int(k) for (k,) in con.sql(f"SELECT {key} FROM _late ORDER BY 1").fetchall()]
+        keys = [int(k) for (k,) in con.execute(f"SELECT {key} FROM _late ORDER BY 1").fetchall()]
     finally:
         con.execute("DROP TABLE IF EXISTS _late")
     return keys
@@ -620,7 +622,7 @@ def extract_documents(
         finally:
             con.unregister("_touched")
         con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM {fresh}")
-        rows = int(con.sql(f"SELECT count(*) FROM {fresh}").fetchall()[0][0])
+        rows = int(con.execute(f"SELECT count(*) FROM {fresh}").fetchall()[0][0])
     finally:
         con.execute(f"DROP TABLE IF EXISTS {fresh}")
     set_consumer_load(con, consumer, changes.load_no)
@@ -636,7 +638,7 @@ def _documents_with_events(
     condition = changes.condition()
 
     def read() -> dict[str, list[int]]:
-        rows = con.sql(
+        rows = con.execute(
             f"SELECT document_type, list(DISTINCT document_id ORDER BY document_id)"
             f" FROM raw.{EVENTS} WHERE {condition} GROUP BY document_type"
         ).fetchall()
@@ -647,7 +649,7 @@ def _documents_with_events(
 
 def _same_rows(con: duckdb.DuckDBPyConnection, table: str, fresh: str) -> bool:
     """Whether raw holds every row of the temporary table ``fresh`` exactly as it is there."""
-    differing = con.sql(
+    differing = con.execute(
         f"SELECT count(*) FROM (SELECT * FROM {fresh} EXCEPT"
         f" SELECT r.* FROM raw.{table} AS r SEMI JOIN {fresh} AS f ON f.id = r.id)"
     ).fetchall()[0][0]
@@ -686,8 +688,8 @@ class Changes:
 def latest_load(con: duckdb.DuckDBPyConnection, table: str) -> int | None:
     """The number of the latest load of ``raw.<table>`` (None if none is recorded)."""
     _ensure_bookkeeping(con)
-    row = con.sql(
-        "SELECT max(load_no) FROM extract_log.loads WHERE table_name = $t", params={"t": table}
+    row = con.execute(
+        "SELECT max(load_no) FROM extract_log.loads WHERE table_name = $t", {"t": table}
     ).fetchall()
     return None if not row or row[0][0] is None else int(row[0][0])
 
@@ -700,10 +702,10 @@ def changes_since(
     _ensure_bookkeeping(con)
     if load_no is None:
         return None
-    rows = con.sql(
+    rows = con.execute(
         "SELECT load_no, mode, key_column, key_after, key_to, late_keys FROM extract_log.loads"
         " WHERE table_name = $t AND load_no >= $n ORDER BY load_no",
-        params={"t": table, "n": load_no},
+        {"t": table, "n": load_no},
     ).fetchall()
     if not rows or rows[0][0] != load_no or rows[0][1] not in ("full", "append"):
         return None
@@ -723,8 +725,8 @@ def changes_since(
 def consumer_load(con: duckdb.DuckDBPyConnection, consumer: str) -> int | None:
     """The load up to which ``consumer`` has followed the table it reads (None: never)."""
     _ensure_bookkeeping(con)
-    row = con.sql(
-        "SELECT load_no FROM extract_log.consumers WHERE consumer = $c", params={"c": consumer}
+    row = con.execute(
+        "SELECT load_no FROM extract_log.consumers WHERE consumer = $c", {"c": consumer}
     ).fetchall()
     return None if not row or row[0][0] is None else int(row[0][0])
 
@@ -762,7 +764,7 @@ def _record_load(
     _ensure_bookkeeping(con)
     versions.forget(con, f"raw.{_name(table)}")  # extract_source gives it its version
     load_no = int(
-        con.sql("SELECT coalesce(max(load_no), 0) + 1 FROM extract_log.loads").fetchall()[0][0]
+        con.execute("SELECT coalesce(max(load_no), 0) + 1 FROM extract_log.loads").fetchall()[0][0]
     )
     con.execute(
         "INSERT INTO extract_log.loads VALUES ($t, $n, $mode, $key, $after, $to, $late, $rows, $at)",
@@ -1244,15 +1246,15 @@ def _ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _raw_table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    rows = con.sql(
+    rows = con.execute(
         "SELECT 1 FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = $t",
-        params={"t": table},
+        {"t": table},
     ).fetchall()
     return bool(rows)
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return int(con.sql(f"SELECT count(*) FROM raw.{_name(table)}").fetchall()[0][0])
+    return int(con.execute(f"SELECT count(*) FROM raw.{_name(table)}").fetchall()[0][0])
 
 
 def _name(identifier: str) -> str:

@@ -116,13 +116,13 @@ def inputs_digest(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> st
     """A digest of the rows of ``tables`` (small tables: offices, say), in any order."""
     parts = []
     for table in tables:
-        row = con.sql(f"SELECT count(*), bit_xor(hash(t)) FROM {table} AS t").fetchall()[0]
+        row = con.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {table} AS t").fetchall()[0]
         parts.append(f"{table}:{row[0]}:{row[1]}")
     return digest(*parts)
 
 
 def _as_of(con: duckdb.DuckDBPyConnection) -> datetime:
-    value = con.sql("SELECT as_of FROM raw.run_params").fetchall()[0][0]
+    value = con.execute("SELECT as_of FROM raw.run_params").fetchall()[0][0]
     if not isinstance(value, datetime):
         raise TypeError("raw.run_params.as_of is not a timestamp")
     return value
@@ -143,11 +143,11 @@ def begin(
     whether the build file holds the table already."""
     _ensure(con)
     as_of = _as_of(con)
-    seq = int(con.sql(f"SELECT coalesce(max(seq), 0) + 1 FROM {SCHEMA}.state").fetchall()[0][0])
-    rows = con.sql(
+    seq = int(con.execute(f"SELECT coalesce(max(seq), 0) + 1 FROM {SCHEMA}.state").fetchall()[0][0])
+    rows = con.execute(
         f"SELECT seq, as_of, code_digest, inputs_digest, event_load FROM {SCHEMA}.state"
         " WHERE table_name = $t",
-        params={"t": table},
+        {"t": table},
     ).fetchall()
     previous = rows[0] if rows else None
     changes = changes_since(con, EVENTS, previous[4]) if previous else None
@@ -165,21 +165,21 @@ def begin(
     elif changes is None:
         reason = "events copied whole"
     else:
-        whole = con.sql(
+        whole = con.execute(
             f"SELECT min(table_name) FROM {SCHEMA}.state"
             " WHERE list_contains($reads, table_name) AND whole_seq > $seq",
-            params={"reads": sorted(reads), "seq": previous[0]},
+            {"reads": sorted(reads), "seq": previous[0]},
         ).fetchall()[0][0]
         if whole is not None:
             reason = f"{whole} rebuilt whole"
         else:
             # A changes file may read the keys another incremental table rebuilt
             # (delta.<name>): only the last build's are there.
-            again = con.sql(
+            again = con.execute(
                 f"SELECT min(table_name) FROM (SELECT table_name FROM {SCHEMA}.log"
                 " WHERE list_contains($reads, table_name) AND seq > $seq"
                 " GROUP BY table_name HAVING count(*) > 1)",
-                params={"reads": sorted(reads), "seq": previous[0]},
+                {"reads": sorted(reads), "seq": previous[0]},
             ).fetchall()[0][0]
             if again is not None:
                 reason = f"{again} built more than once since"
@@ -201,11 +201,11 @@ def write_new_events(con: duckdb.DuckDBPyConnection, delta: Delta) -> int:
     _ensure(con)
     condition = "false" if delta.changes is None else delta.changes.condition(column="event_id")
     load = None if delta.changes is None else delta.changes.load_no
-    version = str(con.sql("SELECT version FROM raw.run_params").fetchall()[0][0])
-    made = con.sql(
+    version = str(con.execute("SELECT version FROM raw.run_params").fetchall()[0][0])
+    made = con.execute(
         f"SELECT rows FROM {_NEW_EVENTS_MADE} WHERE version = $v AND condition = $c"
         " AND load_no IS NOT DISTINCT FROM $n",
-        params={"v": version, "c": condition, "n": load},
+        {"v": version, "c": condition, "n": load},
     ).fetchall()
     if made:
         return int(made[0][0])
@@ -213,7 +213,7 @@ def write_new_events(con: duckdb.DuckDBPyConnection, delta: Delta) -> int:
     con.execute(
         f"CREATE OR REPLACE TABLE {NEW_EVENTS} AS SELECT * FROM {_EVENTS_VIEW} WHERE {condition}"
     )
-    rows = int(con.sql(f"SELECT count(*) FROM {NEW_EVENTS}").fetchall()[0][0])
+    rows = int(con.execute(f"SELECT count(*) FROM {NEW_EVENTS}").fetchall()[0][0])
     con.execute(
         f"INSERT INTO {_NEW_EVENTS_MADE} VALUES ($v, $c, $n, $rows)",
         {"v": version, "c": condition, "n": load, "rows": rows},
@@ -226,9 +226,9 @@ def finish(con: duckdb.DuckDBPyConnection, delta: Delta, *, keys: int, began: fl
     now = datetime.now(UTC).replace(tzinfo=None)
     whole_seq = delta.seq
     if not delta.full:
-        kept = con.sql(
+        kept = con.execute(
             f"SELECT whole_seq FROM {SCHEMA}.state WHERE table_name = $t",
-            params={"t": delta.table},
+            {"t": delta.table},
         ).fetchall()
         whole_seq = int(kept[0][0]) if kept else delta.seq
     con.execute(f"DELETE FROM {SCHEMA}.state WHERE table_name = $t", {"t": delta.table})
@@ -294,7 +294,7 @@ def build(
         write_new_events(con, delta)
     keys_table = f"{DELTA}.{table.split('.', 1)[1]}"
     con.execute(f"CREATE OR REPLACE TABLE {keys_table} AS {changes}", delta.params(changes))
-    changed = int(con.sql(f"SELECT count(*) FROM {keys_table}").fetchall()[0][0])
+    changed = int(con.execute(f"SELECT count(*) FROM {keys_table}").fetchall()[0][0])
     if delta.full:
         con.execute(f"CREATE OR REPLACE TABLE {table} AS\n{select}")
     else:

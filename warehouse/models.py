@@ -176,14 +176,14 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model, *, full: bool = Fals
         )
     else:
         con.execute(f"CREATE OR REPLACE TABLE {model.table} AS\n{model.sql}")
-    return int(con.sql(f"SELECT count(*) FROM {model.table}").fetchall()[0][0])
+    return int(con.execute(f"SELECT count(*) FROM {model.table}").fetchall()[0][0])
 
 
 def _kind_of(con: duckdb.DuckDBPyConnection, model: Model) -> str | None:
-    rows = con.sql(
+    rows = con.execute(
         "SELECT table_type FROM information_schema.tables"
         " WHERE table_schema = $s AND table_name = $t",
-        params={"s": model.schema, "t": model.name},
+        {"s": model.schema, "t": model.name},
     ).fetchall()
     return str(rows[0][0]) if rows else None
 

@@ -333,7 +333,7 @@ class SlaBuildStats:
 
 def as_of(con: duckdb.DuckDBPyConnection) -> datetime:
     """The instant the build is evaluated at (``raw.run_params.as_of``, aware UTC)."""
-    rows = con.sql("select as_of from raw.run_params").fetchall()
+    rows = con.execute("select as_of from raw.run_params").fetchall()
     if not rows:
         raise RuntimeError("raw.run_params is empty: the build has no as_of")
     instant: datetime = rows[0][0]
@@ -377,7 +377,7 @@ def build_sla_clocks(
         )
         business_time.install(con)
         code = code_digest()
-        state = con.sql(
+        state = con.execute(
             "select as_of, code_digest, inputs_digest, event_load, calendar_signature,"
             " calendar_first, calendar_last from sla.state"
         ).fetchall()
@@ -425,7 +425,7 @@ def build_sla_clocks(
     finally:
         con.execute("set schema = 'main'")
     _replace_view(con)
-    clocks = int(con.sql(f"select count(*) from {ROWS}").fetchall()[0][0])
+    clocks = int(con.execute(f"select count(*) from {ROWS}").fetchall()[0][0])
     con.execute("delete from sla.state")
     con.execute(
         "insert into sla.state values ($as_of, $code, $inputs, $load, $built, $calendars,"
@@ -556,7 +556,7 @@ def _hold_documents(con: duckdb.DuckDBPyConnection) -> bool:
     )
     if not existed:
         return False
-    changed = con.sql(
+    changed = con.execute(
         """
         select count(*) from (
             (select document_type, document_id from sla.held_documents
@@ -670,8 +670,8 @@ def _full(
         {"seq": seq},
     )
     _write(con, ORDER_EVENTS, _fill(_ORDER_EVENTS, events_filter=""), True)
-    recomputed = int(con.sql("select count(*) from sla.clock_states_now").fetchall()[0][0])
-    added = int(con.sql(f"select count(*) from {ORDER_EVENTS}").fetchall()[0][0])
+    recomputed = int(con.execute("select count(*) from sla.clock_states_now").fetchall()[0][0])
+    added = int(con.execute(f"select count(*) from {ORDER_EVENTS}").fetchall()[0][0])
     con.execute(
         f"create or replace table {BUILD_SCOPE} as select null::bigint as clock_id, true as whole"
     )
@@ -700,7 +700,7 @@ def _incremental(
         "create or replace table sla.touched as"
         " select distinct document_type, document_id from sla.new_events"
     )
-    documents = int(con.sql("select count(*) from sla.touched").fetchall()[0][0])
+    documents = int(con.execute("select count(*) from sla.touched").fetchall()[0][0])
     # The touched documents' clocks as they were and as they are now (a clock's document never
     # changes, but a document may have gained clocks): their inputs are rebuilt.
     con.execute(
@@ -758,7 +758,7 @@ def _incremental(
     con.execute(
         f"delete from {ORDER_EVENTS} where event_id in (select event_id from sla.new_events)"
     )
-    before = int(con.sql(f"select count(*) from {ORDER_EVENTS}").fetchall()[0][0])
+    before = int(con.execute(f"select count(*) from {ORDER_EVENTS}").fetchall()[0][0])
     _write(
         con,
         ORDER_EVENTS,
@@ -769,8 +769,8 @@ def _incremental(
         ),
         False,
     )
-    added = int(con.sql(f"select count(*) from {ORDER_EVENTS}").fetchall()[0][0]) - before
-    recomputed = int(con.sql("select count(*) from sla.recompute").fetchall()[0][0])
+    added = int(con.execute(f"select count(*) from {ORDER_EVENTS}").fetchall()[0][0]) - before
+    recomputed = int(con.execute("select count(*) from sla.recompute").fetchall()[0][0])
     con.execute(
         f"create or replace table {BUILD_SCOPE} as"
         " select clock_id, false as whole from sla.recompute"
@@ -857,7 +857,7 @@ def _only(some: bool, column: str) -> str:
 
 def _replace_view(con: duckdb.DuckDBPyConnection) -> None:
     """``marts.sla_clocks``: the rows and the run's as_of (a table of that name is replaced)."""
-    kind = con.sql(
+    kind = con.execute(
         "select table_type from information_schema.tables"
         " where table_schema = 'marts' and table_name = 'sla_clocks'"
     ).fetchall()
@@ -868,9 +868,9 @@ def _replace_view(con: duckdb.DuckDBPyConnection) -> None:
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(
-        con.sql(
+        con.execute(
             "select 1 from information_schema.tables where table_schema = $s and table_name = $t",
-            params={"s": schema, "t": table},
+            {"s": schema, "t": table},
         ).fetchall()
     )
 
@@ -878,7 +878,7 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
 def _inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
     """A digest of what every clock's figures depend on besides its own document: the offices
     (code, time zone) and their calendars (hours, days, China's holidays and make-up days)."""
-    row = con.sql(
+    row = con.execute(
         """
         -- a sum of the lines' hashes, not an md5 of them sorted: 390 000 lines (500 offices
         -- with China's days) took 0.27-0.36 s that way, 0.05 s this way
@@ -907,7 +907,7 @@ def _load_zone_offsets(con: duckdb.DuckDBPyConnection, naive_as_of: datetime) ->
     """``sla.zone_offsets``: the offices' time zones that kept one UTC offset from a day before
     the first event to a day after the last one (or as_of), with that offset (see
     :func:`_local_month`). Other zones are left out: ICU converts their instants."""
-    first, last = con.sql(
+    first, last = con.execute(
         "select min(event_at), max(event_at) from staging.stg_workflow_events"
     ).fetchall()[0]
     # a held document's events lie anywhere (year 1); nothing after as_of counts (year 9999)
@@ -916,7 +916,7 @@ def _load_zone_offsets(con: duckdb.DuckDBPyConnection, naive_as_of: datetime) ->
     low = min(first, naive_as_of).date() - timedelta(days=1)
     high = max(last, naive_as_of).date() + timedelta(days=1)
     rows = []
-    for (zone,) in con.sql(
+    for (zone,) in con.execute(
         "select distinct timezone from staging.stg_offices where timezone is not null"
     ).fetchall():
         try:
@@ -976,7 +976,7 @@ def _calendar_range(
     each side for time zones (and, for office-calendar clocks, room for nights and holidays).
     A pause known by as_of moves the deadline by at most its wall-clock length, so that is added
     to the clock's minutes."""
-    row = con.sql(
+    row = con.execute(
         "select min(started_at), max(started_at + to_minutes(minutes) + case calendar_kind"
         " when 'office' then to_days(cast($margin + minutes // 60 as integer)) else interval 0 day end)"
         " from (select started_at, calendar_kind, cast(target_amount *"
@@ -986,7 +986,7 @@ def _calendar_range(
         " least(coalesce(resumed_at, $as_of), $as_of)) + 1) as minutes from sla.pause_inputs"
         " where paused_at <= $as_of group by clock_id) as paused using (clock_id)"
         f" where started_at <= $as_of {only})",
-        params={"as_of": naive_as_of, "margin": _OFFICE_CALENDAR_MARGIN.days},
+        {"as_of": naive_as_of, "margin": _OFFICE_CALENDAR_MARGIN.days},
     ).fetchall()[0]
     first: datetime | None = row[0]
     last: datetime | None = row[1]

@@ -79,7 +79,9 @@ class Versions:
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> Versions:
         _ensure(con)
-        rows = con.sql(f"SELECT table_name, version, signature, row_count FROM {TABLE}").fetchall()
+        rows = con.execute(
+            f"SELECT table_name, version, signature, row_count FROM {TABLE}"
+        ).fetchall()
         return cls(
             {
                 str(name): Version(str(token), signature, None if count is None else int(count))

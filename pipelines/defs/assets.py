@@ -116,7 +116,7 @@ def model_spec(model: Model, known: set[str]) -> dg.AssetSpec:
 
 def _kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """``schema.table`` → ``BASE TABLE`` or ``VIEW``, for every table of the build file."""
-    rows = con.sql(
+    rows = con.execute(
         "SELECT table_schema || '.' || table_name, table_type FROM information_schema.tables"
     ).fetchall()
     return {str(name): str(kind) for name, kind in rows}
@@ -152,7 +152,9 @@ def build_model(
             and kind == ("VIEW" if view else "BASE TABLE")
         ):
             if view or last.rows is None:
-                return int(con.sql(f"SELECT count(*) FROM {model.table}").fetchall()[0][0]), False
+                return int(
+                    con.execute(f"SELECT count(*) FROM {model.table}").fetchall()[0][0]
+                ), False
             return last.rows, False
     rows = run_model(con, model)
     tracked.changed(model.table, signature, rows)

@@ -29,7 +29,9 @@ def holidays_loaded_for_next_year(con: duckdb.DuckDBPyConnection) -> CheckOutcom
     today = sla.as_of(con).astimezone(GROUP_ZONE).date()
     holidays = [
         day
-        for (day,) in con.sql("select day from sla.group_days where kind = 'holiday'").fetchall()
+        for (day,) in con.execute(
+            "select day from sla.group_days where kind = 'holiday'"
+        ).fetchall()
     ]
     missing = years_without_holidays(holidays, today)
     return not missing, {

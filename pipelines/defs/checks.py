@@ -20,7 +20,7 @@ DIM_OFFICE = dg.AssetKey(["marts", "dim_office"])
 @warehouse_check(DIM_OFFICE)
 def dim_office_code_unique(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """Each office code appears once in marts.dim_office."""
-    duplicates = con.sql(
+    duplicates = con.execute(
         "select office_code from marts.dim_office group by office_code having count(*) > 1"
         " order by office_code"
     ).fetchall()
@@ -30,7 +30,7 @@ def dim_office_code_unique(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
 @warehouse_check(DIM_OFFICE)
 def dim_office_has_city(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """Every office in marts.dim_office belongs to a city company."""
-    orphans = con.sql(
+    orphans = con.execute(
         "select office_code from marts.dim_office where city_code is null order by office_code"
     ).fetchall()
     return not orphans, {"offices_without_city": [code for (code,) in orphans][:20]}

@@ -52,7 +52,7 @@ ENERGY_INTERVALS = dg.AssetKey(["marts", "energy_intervals"])
 
 
 def _none_bad(con: duckdb.DuckDBPyConnection, sql: str) -> CheckOutcome:
-    rows = con.sql(sql).fetchall()
+    rows = con.execute(sql).fetchall()
     return not rows, {"bad": len(rows), "sample": [str(r) for r in rows[:20]]}
 
 
@@ -92,7 +92,7 @@ no point is redone whole)."""
 
 def days_add_up_sql(con: duckdb.DuckDBPyConnection) -> str:
     """:data:`CHECK_DAYS_ADD_UP` bounded by the build's earliest rewritten day, if any."""
-    low_day, low_start, whole = con.sql(
+    low_day, low_start, whole = con.execute(
         f"select min(from_day), min(from_start), count(*) filter (where from_start is null)"
         f" from {energy.BUILD_SCOPE}"
     ).fetchall()[0]
@@ -182,7 +182,7 @@ def energy_marts(context: dg.AssetExecutionContext, warehouse: WarehouseBuild): 
             tracked.changed(table)
         tracked.save(con)
         counts = {
-            t: int(con.sql(f"select count(*) from {t}").fetchall()[0][0]) for t in ENERGY_TABLES
+            t: int(con.execute(f"select count(*) from {t}").fetchall()[0][0]) for t in ENERGY_TABLES
         }
     for table in ENERGY_TABLES:
         yield dg.MaterializeResult(

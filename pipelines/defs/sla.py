@@ -32,7 +32,7 @@ _INPUTS = [dg.AssetKey(table.split(".")) for table in sorted(sla.DEPENDS_ON)]
 
 
 def _documents(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, list[str]]:
-    rows = con.sql(sql).fetchall()
+    rows = con.execute(sql).fetchall()
     return len(rows), [str(r[0]) for r in rows[:20]]
 
 
@@ -43,7 +43,7 @@ def _written(con: duckdb.DuckDBPyConnection) -> str:
     were checked when they were written: checking them again would read the 3 M rows of every
     clock on each run to find what it found then. A join from the few rewritten clocks lets
     DuckDB skip the rest of the table."""
-    whole = con.sql(f"select coalesce(bool_or(whole), false) from {sla.BUILD_SCOPE}").fetchall()
+    whole = con.execute(f"select coalesce(bool_or(whole), false) from {sla.BUILD_SCOPE}").fetchall()
     if whole[0][0]:
         return "marts.sla_clocks"
     return (
@@ -94,7 +94,7 @@ def sla_clock_matches_operational(con: duckdb.DuckDBPyConnection) -> CheckOutcom
 @warehouse_check(SLA_COMPLIANCE, additional_deps=[SLA_CLOCKS])
 def sla_compliance_counts_every_clock(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """The compliance totals add up to the number of clocks, and each row's parts to its total."""
-    clocks, total, bad_rows = con.sql(
+    clocks, total, bad_rows = con.execute(
         "select (select count(*) from marts.sla_clocks),"
         " (select coalesce(sum(total), 0) from marts.sla_compliance),"
         " (select count(*) from marts.sla_compliance where met + breached + pending <> total)"
@@ -161,9 +161,11 @@ def sla_clocks(context: dg.AssetExecutionContext, warehouse: WarehouseBuild):  #
         for table in PYTHON_TABLES:  # rewritten in part or whole: their readers are rebuilt
             tracked.changed(table)
         tracked.save(con)
-        states = dict(con.sql("select state, count(*) from marts.sla_clocks group by 1").fetchall())
-        events = int(con.sql(f"select count(*) from {sla.ORDER_EVENTS}").fetchall()[0][0])
-        held = int(con.sql(f"select count(*) from {sla.HELD}").fetchall()[0][0])
+        states = dict(
+            con.execute("select state, count(*) from marts.sla_clocks group by 1").fetchall()
+        )
+        events = int(con.execute(f"select count(*) from {sla.ORDER_EVENTS}").fetchall()[0][0])
+        held = int(con.execute(f"select count(*) from {sla.HELD}").fetchall()[0][0])
     built: dict[str, str | int | float] = {
         "mode": stats.mode,
         "reason": stats.reason,

@@ -19,7 +19,7 @@ SUPPLIER_RANKING = dg.AssetKey(["marts", "supplier_ranking"])
 @warehouse_check(CONTRACT_SCORES)
 def contract_scores_one_row_per_contract_month(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """Each contract has at most one row per month in marts.contract_scores."""
-    duplicates = con.sql(
+    duplicates = con.execute(
         "select contract_no, strftime(month, '%Y-%m') from marts.contract_scores"
         " group by all having count(*) > 1 order by all limit 20"
     ).fetchall()
@@ -30,11 +30,11 @@ def contract_scores_one_row_per_contract_month(con: duckdb.DuckDBPyConnection) -
 def supplier_ranking_one_row_per_period(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """Each supplier is ranked at most once per period and discipline, with a rank of 1 or
     more, in marts.supplier_ranking."""
-    duplicates = con.sql(
+    duplicates = con.execute(
         "select period_type, period, discipline, supplier_code from marts.supplier_ranking"
         " group by all having count(*) > 1 order by all limit 20"
     ).fetchall()
-    unranked = con.sql(
+    unranked = con.execute(
         "select count(*) from marts.supplier_ranking where rank is null or rank < 1"
         " or score is null"
     ).fetchall()[0][0]
@@ -48,7 +48,7 @@ def supplier_ranking_one_row_per_period(con: duckdb.DuckDBPyConnection) -> Check
 def breach_points_priced_by_standard(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
     """Warns of nonconformities whose breach points are not a step of their contract's
     deduction standard: their deduction counts ¥0. Does not stop the build."""
-    unpriced = con.sql(
+    unpriced = con.execute(
         "select n.nc_no from staging.stg_supplier_nonconformities n"
         " left join staging.stg_supplier_deduction_standards d"
         " on d.contract_id = n.contract_id and d.points = n.breach_points"
