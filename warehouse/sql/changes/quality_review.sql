@@ -14,9 +14,13 @@
 --   by the scores of orders with new events (the kind of the inspection that opened them: a
 --   score's link to its nonconformity reaches the warehouse with its order's next event);
 --   those opened or closed after the previous as_of, or with events dated after it (a clock's
---   stop, pause or resume known only now);
--- * completion clocks of nonconformities started after the previous as_of, or running with a
---   deadline between the two as_of (pending then, breached now: without any event).
+--   stop, pause or resume known only now) — the months of every event of theirs, which holds
+--   the month their completion clock started in: it starts with their creating step
+--   (docs/nonconformities.md, *Clocks*);
+-- * completion clocks of nonconformities the SLA step wrote otherwise since this mart's previous
+--   build (sla.clock_changes: each clock's row as it was and as it is, compared on the columns
+--   its marts read, as sql/changes/sla_compliance.sql): started, stopped, or breached by the
+--   time passing without any event, both the months they were in and are in.
 -- The go-live history's nonconformities change without events: any change to them, to the
 -- offices or to the calendars rebuilds the mart whole (its "whole when changed" lines).
 with
@@ -131,26 +135,18 @@ nc_months as (
     inner join offices on offices.office_id = events.office_id
     where not $full
         and events.document_type like 'nonconformity_%'
-        and events.document_id in (select nonconformity_id from nc_events)
+        and events.document_id in (select nonconformity_id from touched)
 ),
 
 -- The clocks first, then their nonconformities' offices: joined first, all of them met the
 -- nonconformities before the few that moved were kept.
 moved_clocks as materialized (
-    select clocks.document_id, clocks.month
-    from marts.sla_clocks as clocks
+    select changes.document_id, changes.month
+    from sla.clock_changes as changes
     where not $full
-        and clocks.document_type like 'nonconformity_%'
-        and clocks.clock = 'completion'
-        and (
-            clocks.document_id in (select nonconformity_id from touched)
-            or clocks.started_at > $previous_as_of
-            or (
-                clocks.stopped_at is null
-                and clocks.due_at >= $previous_as_of
-                and clocks.due_at <= $as_of
-            )
-        )
+        and changes.seq > $previous_seq
+        and changes.document_type like 'nonconformity_%'
+        and changes.clock = 'completion'
 ),
 
 clock_months as (
