@@ -63,6 +63,7 @@ OPTIONS = Options(offices=8, contracts=32, days=45, plans=1, items=4, seed=5)
 they are re-extracted by their documents rather than copied whole."""
 RAW = ("raw.supplier_nonconformity", "raw.insp_plan", "raw.insp_order", "raw.insp_score")
 MARTS = (
+    "staging.stg_inspection_nonconformity_links",
     "marts.quality_review",
     "marts.inspection_item_failures",
     "marts.contract_scores",
@@ -145,10 +146,17 @@ def keys_of(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def assert_incremental(con: duckdb.DuckDBPyConnection) -> None:
-    """Both marts were refreshed incrementally, over fewer office-months than they hold."""
+    """Both marts were refreshed incrementally, over fewer office-months than they hold, and
+    the items' links to their nonconformities over the orders with new events only."""
     for table, (mode, reason, keys) in last_builds(con).items():
         assert (mode, reason) == ("incremental", ""), table
         assert keys < keys_of(con, table), (table, keys)
+    mode, reason, orders = con.sql(
+        "select arg_max(mode, seq), arg_max(reason, seq), arg_max(keys, seq)"
+        " from incremental.log where table_name = 'staging.stg_inspection_nonconformity_links'"
+    ).fetchall()[0]
+    assert (mode, reason) == ("incremental", "")
+    assert orders < con.sql("select count(*) from raw.insp_order").fetchall()[0][0]
 
 
 def assert_whole(con: duckdb.DuckDBPyConnection, *reasons: str) -> None:

@@ -106,12 +106,11 @@ nc_events as (
 touched as (
     select nonconformity_id from nc_events
     union
-    select scores.nonconformity_id
-    from staging.stg_inspection_scores as scores
-    where scores.nonconformity_id is not null
-        and scores.order_id in (
-            select document_id from delta.new_events where document_type = 'inspection'
-        )
+    select links.nonconformity_id
+    from staging.stg_inspection_nonconformity_links as links
+    where links.order_id in (
+        select document_id from delta.new_events where document_type = 'inspection'
+    )
     union
     select nonconformity_id
     from staging.stg_supplier_nonconformities

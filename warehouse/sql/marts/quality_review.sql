@@ -202,18 +202,13 @@ counted as (
     select nonconformity_id from nc_clocks
 ),
 
--- Each with the kind of the inspection whose failed item opened it (other: none). Read from the
--- items that opened one (5 % of them) so that the join hashes those, not every order.
+-- Each with the kind of the inspection whose failed item opened it (other: none), from the
+-- items that opened one (staging.stg_inspection_nonconformity_links: 5 % of them).
 raised_by as (
-    select scores.nonconformity_id, min(orders.kind) as kind
-    from (
-        select order_id, nonconformity_id
-        from staging.stg_inspection_scores
-        where nonconformity_id is not null
-    ) as scores
-    inner join staging.stg_inspection_orders as orders on orders.order_id = scores.order_id
-    where scores.nonconformity_id in (select nonconformity_id from counted)
-    group by scores.nonconformity_id
+    select links.nonconformity_id, min(links.kind) as kind
+    from staging.stg_inspection_nonconformity_links as links
+    where links.nonconformity_id in (select nonconformity_id from counted)
+    group by links.nonconformity_id
 ),
 
 nonconformities as (
