@@ -131,23 +131,25 @@ class Documents:
         ]
         return " OR ".join(parts) if parts else None
 
-    def ids_in_raw(self, table: str, touched: str) -> str:
-        """A SELECT of the ids of the rows of ``raw.<table>`` that belong to the documents of
-        the relation ``touched`` (``document_type``, ``document_id``): joins, not
-        inlined lists, so a refresh's thousands of documents cost one scan of each table."""
+    def ids_in_raw(self, table: str, touched: str, select: str = "id") -> str:
+        """A SELECT of the ids (or of the column ``select``: ``rowid``, say) of the rows of
+        ``raw.<table>`` that belong to the documents of the relation ``touched``
+        (``document_type``, ``document_id``): joins, not inlined lists, so a refresh's
+        thousands of documents cost one scan of each table."""
         column = _name(self.id_column)
+        selected = _name(select)
         if self.parent is not None and self.parent_table is not None:
             parents = self.parent.ids_in_raw(self.parent_table, touched)
-            return f"SELECT id FROM raw.{_name(table)} WHERE {column} IN ({parents})"
+            return f"SELECT {selected} FROM raw.{_name(table)} WHERE {column} IN ({parents})"
         if self.document_types:
             kinds = ", ".join(f"'{_name(kind)}'" for kind in self.document_types)
             return (
-                f"SELECT id FROM raw.{_name(table)} WHERE {column} IN (SELECT document_id"
-                f" FROM {touched} WHERE document_type IN ({kinds}))"
+                f"SELECT {selected} FROM raw.{_name(table)} WHERE {column} IN (SELECT"
+                f" document_id FROM {touched} WHERE document_type IN ({kinds}))"
             )
         assert self.type_column is not None
         return (
-            f"SELECT r.id FROM raw.{_name(table)} r SEMI JOIN {touched} d"
+            f"SELECT r.{selected} FROM raw.{_name(table)} r SEMI JOIN {touched} d"
             f" ON r.{_name(self.type_column)} = d.document_type AND r.{column} = d.document_id"
         )
 
@@ -613,11 +615,15 @@ def extract_documents(
             schema=pa.schema([("document_type", pa.string()), ("document_id", pa.int64())]),
         )
         # Their rows as they were, and any row now among the fresh ones, go; the fresh come in.
+        # Found by their row ids: deleting by id made DuckDB read the id column of every row
+        # once more to find the rows the two look-ups had already found (at 21 M item scores,
+        # 86 ms against 64 ms).
         con.register("_touched", listed)
         try:
             con.execute(
-                f"DELETE FROM raw.{table} WHERE id IN (SELECT id FROM {fresh}"
-                f" UNION ALL {spec.ids_in_raw(table, '_touched')})"
+                f"DELETE FROM raw.{table} WHERE rowid IN (SELECT rowid FROM raw.{table}"
+                f" WHERE id IN (SELECT id FROM {fresh})"
+                f" UNION ALL {spec.ids_in_raw(table, '_touched', select='rowid')})"
             )
         finally:
             con.unregister("_touched")
