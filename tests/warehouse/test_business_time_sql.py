@@ -49,6 +49,28 @@ def _load_calendars(con: duckdb.DuckDBPyConnection, calendars: dict[str, Any]) -
                 )
 
 
+def _insert_clock(con: duckdb.DuckDBPyConnection, vector: dict[str, Any]) -> None:
+    """The vector's clock and its pauses, as rows of the macros' input tables."""
+    target = vector["target"]
+    con.execute(
+        "INSERT INTO clocks VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            vector["id"],
+            vector["calendar"],
+            target["calendar_kind"],
+            _instant(vector["started_at"]),
+            target["amount"],
+            target["unit"],
+            _instant(vector["stopped_at"]),
+        ],
+    )
+    for paused_at, resumed_at in vector["pauses"]:
+        con.execute(
+            "INSERT INTO clock_pauses VALUES (?, ?, ?)",
+            [vector["id"], _instant(paused_at), _instant(resumed_at)],
+        )
+
+
 @pytest.fixture(scope="module")
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect()
@@ -57,24 +79,7 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
     first, last = (date.fromisoformat(d) for d in VECTORS["calendar_range"])
     business_time.build_calendar_intervals(con, first, last)
     for v in VECTORS["clocks"]:
-        target = v["target"]
-        con.execute(
-            "INSERT INTO clocks VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                v["id"],
-                v["calendar"],
-                target["calendar_kind"],
-                _instant(v["started_at"]),
-                target["amount"],
-                target["unit"],
-                _instant(v["stopped_at"]),
-            ],
-        )
-        for paused_at, resumed_at in v["pauses"]:
-            con.execute(
-                "INSERT INTO clock_pauses VALUES (?, ?, ?)",
-                [v["id"], _instant(paused_at), _instant(resumed_at)],
-            )
+        _insert_clock(con, v)
     yield con
     con.close()
 
@@ -111,24 +116,7 @@ def test_vector_alone_over_the_calendar_window_of_its_clock(
     as expected."""
     con = calendar_only
     con.execute("DELETE FROM clocks; DELETE FROM clock_pauses")
-    target = vector["target"]
-    con.execute(
-        "INSERT INTO clocks VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            vector["id"],
-            vector["calendar"],
-            target["calendar_kind"],
-            _instant(vector["started_at"]),
-            target["amount"],
-            target["unit"],
-            _instant(vector["stopped_at"]),
-        ],
-    )
-    for paused_at, resumed_at in vector["pauses"]:
-        con.execute(
-            "INSERT INTO clock_pauses VALUES (?, ?, ?)",
-            [vector["id"], _instant(paused_at), _instant(resumed_at)],
-        )
+    _insert_clock(con, vector)
     states = business_time.clock_states(con, datetime.fromisoformat(vector["as_of"]), windowed=True)
     expected = vector["expected"]
     assert states.select("due_at", "elapsed_minutes", "state").rows() == [

@@ -6,9 +6,9 @@
 -- inspections of that item), items_failed: of those, scored below the pass mark (each opened a
 -- nonconformity); score_points and max_points: the points given and the maximum of the items
 -- scored. Summed over item names these are quality_review's items_scored, items_failed,
--- score_points and max_points (it reads them here). Contract: docs/quality-marts.md. Kept incrementally by office and month: the
--- rows of the office-months in delta.inspection_item_failures
--- (sql/changes/inspection_item_failures.sql).
+-- score_points and max_points (it reads them here). Contract: docs/quality-marts.md. Kept
+-- incrementally by office and month: the rows of the office-months in
+-- delta.inspection_item_failures (sql/changes/inspection_item_failures.sql).
 -- incremental: office_code, month
 -- whole when changed: staging.stg_offices
 -- macros: inspection_changes

@@ -5,13 +5,14 @@
 -- plans whose schedule covers a day of the month; orders_due: orders scheduled in the month up
 -- to as_of's office-local day; orders_executed: those submitted by as_of; items_scored,
 -- items_failed (below the pass mark), score_points and max_points over the executed orders'
--- items (summed from marts.inspection_item_failures), inspection_score = 100 × score_points ÷ max_points. nonconformities_opened and
--- nonconformities_closed in the month (office-local), closure_hours the hours from opening to
--- closing of those closed; nc_clocks_met and nc_clocks_breached: the nonconformities' completion
--- clocks started in the month (marts.sla_clocks), closure_compliance_pct = 100 × met ÷ (met +
--- breached). Contract: docs/quality-marts.md. Kept incrementally by office and month: the rows
--- of the office-months in delta.quality_review (sql/changes/quality_review.sql); whole when the
--- offices, the go-live history's nonconformities or the calendars (the clocks' deadlines) change.
+-- items (summed from marts.inspection_item_failures), inspection_score = 100 × score_points ÷
+-- max_points. nonconformities_opened and nonconformities_closed in the month (office-local),
+-- closure_hours the hours from opening to closing of those closed; nc_clocks_met and
+-- nc_clocks_breached: the nonconformities' completion clocks started in the month
+-- (marts.sla_clocks), closure_compliance_pct = 100 × met ÷ (met + breached). Contract:
+-- docs/quality-marts.md. Kept incrementally by office and month: the rows of the office-months
+-- in delta.quality_review (sql/changes/quality_review.sql); whole when the offices, the go-live
+-- history's nonconformities or the calendars (the clocks' deadlines) change.
 -- incremental: office_code, month
 -- whole when changed: staging.stg_offices, staging.stg_nonconformity_history
 -- whole when changed: raw.org_calendar_interval, raw.org_calendar_day
